@@ -1,0 +1,1 @@
+"""Annotations, measurements, project documents, exports and monitoring. No Qt, no VTK."""

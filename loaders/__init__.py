@@ -1,0 +1,61 @@
+"""File formats -> plain in-memory data (numpy). No Qt, no VTK.
+
+>>> from loaders import read
+>>> cloud = read("site.laz")          # PointCloud or Mesh, raises LoadError
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .registry import REGISTRY, LoaderRegistry, ReaderSpec, normalised_extension
+from .types import (
+    Dataset,
+    LoadCancelled,
+    LoadError,
+    Material,
+    Mesh,
+    MeshPart,
+    PointCloud,
+    ProgressFn,
+    split_origin,
+)
+
+_registered = False
+
+
+def _register_builtin() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from . import formats
+
+    for spec in formats.READERS:
+        REGISTRY.register(spec)
+
+
+def read(path: str | Path, progress: ProgressFn | None = None) -> Dataset:
+    """Read a file into a :class:`PointCloud` or :class:`Mesh`.
+
+    Raises
+    ------
+    LoadError
+        For any missing, unreadable, truncated, corrupt or unsupported file.
+    LoadCancelled
+        When ``progress`` raised it.
+    """
+    _register_builtin()
+    return REGISTRY.read(path, progress)
+
+
+def supported_extensions() -> list[str]:
+    _register_builtin()
+    return REGISTRY.extensions()
+
+
+__all__ = [
+    "Dataset", "LoadCancelled", "LoadError", "LoaderRegistry", "Material", "Mesh",
+    "MeshPart", "PointCloud", "ProgressFn", "REGISTRY", "ReaderSpec", "read",
+    "normalised_extension", "split_origin", "supported_extensions",
+]

@@ -1,0 +1,14 @@
+"""Format modules. Each defines ``READERS: list[ReaderSpec]``; they are merged here."""
+
+from __future__ import annotations
+
+from ..registry import ReaderSpec
+
+READERS: list[ReaderSpec] = []
+
+# Each module is imported here so that a missing optional dependency only breaks its
+# own format (the module must import its heavy dependency lazily inside read()).
+from . import las, e57, ply, xyz, obj, gltf, stl_off  # noqa: E402
+
+for _mod in (las, e57, ply, xyz, obj, gltf, stl_off):
+    READERS.extend(_mod.READERS)

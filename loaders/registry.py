@@ -1,0 +1,139 @@
+"""Reader registry: picks a reader by normalised extension and content sniffing.
+
+Each format module registers a :class:`ReaderSpec`. :func:`read` first sniffs the
+file's leading bytes against every reader that can sniff; a confident content match
+wins over the extension, so a mis-named file is still read (or rejected with a reason).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .types import Dataset, LoadCancelled, LoadError, ProgressFn
+
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """One file format.
+
+    name: short format name shown to users ("LAS", "E57"...).
+    extensions: normalised extensions without a dot, lower case ("las", "city.json").
+    read: ``read(path, progress) -> PointCloud | Mesh``; raises LoadError.
+    sniff: ``sniff(head_bytes, path) -> bool``: True when the content is this format.
+    score: breaks ties when several readers claim a file (higher wins).
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    read: Callable[[Path, ProgressFn | None], Dataset]
+    sniff: Callable[[bytes, Path], bool] | None = None
+    score: int = 0
+
+
+class LoaderRegistry:
+    def __init__(self) -> None:
+        self._readers: list[ReaderSpec] = []
+
+    def register(self, spec: ReaderSpec, *, override: bool = False) -> None:
+        for existing in self._readers:
+            clash = set(existing.extensions) & set(spec.extensions)
+            if clash and existing.name == spec.name and not override:
+                raise ValueError(f"reader {spec.name} already registered for {clash}")
+        self._readers.append(spec)
+
+    @property
+    def readers(self) -> list[ReaderSpec]:
+        return list(self._readers)
+
+    def extensions(self) -> list[str]:
+        return sorted({e for r in self._readers for e in r.extensions})
+
+    def by_extension(self, path: str | Path) -> list[ReaderSpec]:
+        ext = normalised_extension(path)
+        found = [r for r in self._readers if ext in r.extensions]
+        # "foo.city.json" should also match "json" readers' fallbacks, longest first
+        return sorted(found, key=lambda r: -r.score)
+
+    def choose(self, path: str | Path) -> ReaderSpec:
+        path = Path(path)
+        if not path.exists():
+            raise LoadError(path, "file not found", "check the path")
+        if path.is_dir():
+            raise LoadError(path, "is a folder, not a file", "open a file inside it")
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError as exc:
+            raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
+                            "check that it exists and is readable") from None
+        if not head:
+            raise LoadError(path, "file is empty", "re-export or re-download it")
+        by_ext = self.by_extension(path)
+        sniffed = []
+        for r in self._readers:
+            if r.sniff is None:
+                continue
+            try:
+                if r.sniff(head, path):
+                    sniffed.append(r)
+            except Exception:  # a sniffer must never break reading
+                continue
+        # content wins: prefer a reader that both matches the extension and sniffs ok,
+        # then any reader that sniffs ok, then the extension's reader (it will explain).
+        for r in by_ext:
+            if r in sniffed:
+                return r
+        if sniffed:
+            return max(sniffed, key=lambda r: r.score)
+        if by_ext:
+            return by_ext[0]
+        known = ", ".join(self.extensions())
+        raise LoadError(path, f"unrecognised file type '.{normalised_extension(path)}'",
+                        f"RealScene reads: {known}")
+
+    def read(self, path: str | Path, progress: ProgressFn | None = None) -> Dataset:
+        """Read ``path`` with the best reader; always raises LoadError on failure."""
+        path = Path(path)
+        spec = self.choose(path)
+        try:
+            data = spec.read(path, progress)
+        except (LoadError, LoadCancelled):
+            raise
+        except MemoryError:
+            raise LoadError(path, "not enough memory to read this file",
+                            "close other layers or open a smaller file") from None
+        except RecursionError:
+            raise LoadError(path, f"malformed {spec.name} file (nesting too deep)",
+                            "re-export the file") from None
+        except BaseException as exc:  # lazrs raises PanicException (a BaseException)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            raise LoadError(path, f"cannot read {spec.name} file: {_describe(exc)}",
+                            "the file may be truncated or corrupt; re-export it") from None
+        data.metadata.setdefault("source", str(path))
+        data.metadata.setdefault("format", spec.name)
+        data.metadata.setdefault("file_size", os.path.getsize(path))
+        return data
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text}"[:300] if text else name
+
+
+def normalised_extension(path: str | Path) -> str:
+    name = Path(path).name.lower()
+    for compound in ("city.json", "copc.laz"):
+        if name.endswith("." + compound):
+            return compound
+    suffix = Path(name).suffix
+    return suffix[1:] if suffix else ""
+
+
+REGISTRY = LoaderRegistry()

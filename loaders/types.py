@@ -1,0 +1,191 @@
+"""Plain in-memory data returned by every reader.
+
+No Qt, no VTK: a reader turns a file into one of these, and everything else (the scene
+model, the renderer, the CLI, ``heritage``) works on them.
+
+Coordinates
+-----------
+City data lives in projected CRSs with coordinates in the millions of metres, which
+float32 cannot hold to the millimetre. Every dataset therefore stores *local* float32
+positions plus a float64 ``origin``; the true coordinate of point ``i`` is
+``origin + positions[i]`` computed in float64 (see :meth:`PointCloud.xyz`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+#: A progress callback: ``report(fraction_done, message)``. It may raise
+#: :class:`LoadCancelled` to abort the read.
+ProgressFn = Callable[[float, str], None]
+
+
+class LoadError(Exception):
+    """A file could not be read.
+
+    Carries the file, what is wrong with it and what the user can do about it, so that
+    the GUI and the CLI can show one clear message.
+    """
+
+    def __init__(self, path: str | Path, reason: str, hint: str = "") -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = f"{self.path}: {self.reason}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class LoadCancelled(Exception):
+    """Raised from a progress callback to stop a read that the user cancelled."""
+
+
+def split_origin(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split float64 positions into float32 local positions and a float64 origin.
+
+    The origin is the centre of the bounding box, rounded to whole units so that it is
+    stable and readable.
+    """
+    xyz = np.asarray(xyz, dtype=np.float64)
+    if len(xyz) == 0:
+        return np.zeros((0, 3), np.float32), np.zeros(3)
+    lo = np.nanmin(xyz, axis=0)
+    hi = np.nanmax(xyz, axis=0)
+    origin = np.round((lo + hi) / 2.0)
+    origin[~np.isfinite(origin)] = 0.0
+    return (xyz - origin).astype(np.float32), origin
+
+
+@dataclass
+class PointCloud:
+    """A point cloud.
+
+    Attributes
+    ----------
+    positions : (N, 3) float32
+        Positions relative to ``origin``.
+    origin : (3,) float64
+        Offset added to ``positions`` to give true coordinates in ``crs``.
+    attributes : dict of str to ndarray
+        Per-point values, all of length N. Well-known names: ``rgb`` (N, 3) uint8,
+        ``intensity``, ``classification`` (uint8), ``return_number``,
+        ``number_of_returns``, ``gps_time``, ``nir``; other names are extra dimensions.
+    crs : pyproj.CRS or None
+    metadata : dict
+        ``format``, ``version``, ``source`` and reader-specific facts (header counts,
+        point format, CRS source, warnings...). Plain JSON-able values.
+    """
+
+    positions: np.ndarray
+    origin: np.ndarray
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    crs: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    kind = "pointcloud"
+
+    @property
+    def point_count(self) -> int:
+        return int(len(self.positions))
+
+    def xyz(self) -> np.ndarray:
+        """True coordinates in double precision, (N, 3) float64."""
+        return self.positions.astype(np.float64) + self.origin
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(min, max) true coordinates as float64 arrays."""
+        if self.point_count == 0:
+            return np.zeros(3), np.zeros(3)
+        lo = self.positions.min(axis=0).astype(np.float64) + self.origin
+        hi = self.positions.max(axis=0).astype(np.float64) + self.origin
+        return lo, hi
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.metadata.setdefault("warnings", [])
+
+
+@dataclass
+class Material:
+    """Surface appearance of a mesh part."""
+
+    name: str = ""
+    color: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)  # RGBA 0..1
+    texture: np.ndarray | None = None  # (H, W, 3|4) uint8 image
+    texture_path: str | None = None
+
+
+@dataclass
+class MeshPart:
+    """A named run of faces ``faces[start:stop]`` sharing one material."""
+
+    name: str
+    start: int
+    stop: int
+    material: Material = field(default_factory=Material)
+
+
+@dataclass
+class Mesh:
+    """A triangle mesh (everything is triangulated on read).
+
+    Attributes
+    ----------
+    vertices : (N, 3) float32, relative to ``origin``
+    origin : (3,) float64
+    faces : (M, 3) int32 vertex indices
+    normals : (N, 3) float32 or None
+    uvs : (N, 2) float32 or None
+    vertex_colors : (N, 4) uint8 or None
+    face_colors : (M, 4) uint8 or None
+    parts : list of MeshPart, covering the faces in order (may be empty)
+    """
+
+    vertices: np.ndarray
+    origin: np.ndarray
+    faces: np.ndarray
+    normals: np.ndarray | None = None
+    uvs: np.ndarray | None = None
+    vertex_colors: np.ndarray | None = None
+    face_colors: np.ndarray | None = None
+    parts: list[MeshPart] = field(default_factory=list)
+    crs: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    kind = "mesh"
+
+    @property
+    def vertex_count(self) -> int:
+        return int(len(self.vertices))
+
+    @property
+    def triangle_count(self) -> int:
+        return int(len(self.faces))
+
+    def xyz(self) -> np.ndarray:
+        return self.vertices.astype(np.float64) + self.origin
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.vertex_count == 0:
+            return np.zeros(3), np.zeros(3)
+        lo = self.vertices.min(axis=0).astype(np.float64) + self.origin
+        hi = self.vertices.max(axis=0).astype(np.float64) + self.origin
+        return lo, hi
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.metadata.setdefault("warnings", [])
+
+
+Dataset = PointCloud | Mesh

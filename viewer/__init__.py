@@ -1,0 +1,1 @@
+"""RealScene viewer: scene model (no Qt), renderer adapter (VTK), Qt app, CLI."""

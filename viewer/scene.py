@@ -1,0 +1,271 @@
+"""The scene model: layers with display state, camera, saved views, selection.
+
+No Qt and no VTK. Panels edit the model; the model emits events; the renderer adapter
+and the Qt widgets subscribe and redraw. Events (all carry keyword arguments):
+
+- ``layer_added(layer, index)``, ``layer_removed(layer)``, ``layers_reordered()``
+- ``layer_changed(layer, field)`` for any display property
+- ``selection_changed(layer)``
+- ``camera_changed(camera)``, ``background_changed(color)``, ``edl_changed(enabled)``
+- ``picked(pick)`` when a point was picked in a view
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loaders import Dataset, Mesh, PointCloud
+
+from .events import EventEmitter
+
+COLOR_MODES_POINTS = ("rgb", "intensity", "classification", "elevation", "solid")
+COLOR_MODES_MESH = ("material", "vertex", "elevation", "solid")
+
+_ids = itertools.count(1)
+
+
+def default_color_mode(data: Dataset) -> str:
+    if isinstance(data, PointCloud):
+        if "rgb" in data.attributes:
+            return "rgb"
+        if "classification" in data.attributes and len(
+            np.unique(data.attributes["classification"][:100000])
+        ) > 1:
+            return "classification"
+        if "intensity" in data.attributes:
+            return "intensity"
+        return "elevation"
+    if data.vertex_colors is not None and not data.parts:
+        return "vertex"
+    if data.parts or data.face_colors is not None:
+        return "material"
+    if data.vertex_colors is not None:
+        return "vertex"
+    return "solid"
+
+
+@dataclass
+class Layer:
+    """One dataset in the scene and how it is displayed."""
+
+    name: str
+    data: Dataset
+    path: str | None = None
+    visible: bool = True
+    opacity: float = 1.0
+    color_mode: str = "solid"
+    attribute: str | None = None  # for color_mode == "attribute"
+    colormap: str = "viridis"
+    solid_color: tuple[float, float, float] = (0.85, 0.85, 0.85)
+    point_size: float = 2.0
+    contrast: tuple[float, float] = (2.0, 98.0)  # percentile stretch for scalars
+    hidden_classes: set[int] = field(default_factory=set)
+    transform: np.ndarray = field(default_factory=lambda: np.eye(4))
+    id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def kind(self) -> str:
+        return self.data.kind
+
+    def available_color_modes(self) -> list[str]:
+        if isinstance(self.data, PointCloud):
+            modes = []
+            attrs = self.data.attributes
+            if "rgb" in attrs:
+                modes.append("rgb")
+            if "intensity" in attrs:
+                modes.append("intensity")
+            if "classification" in attrs:
+                modes.append("classification")
+            modes.append("elevation")
+            if any(self.scalar_attributes()):
+                modes.append("attribute")
+            modes.append("solid")
+            return modes
+        modes = []
+        if self.data.parts or self.data.face_colors is not None:
+            modes.append("material")
+        if self.data.vertex_colors is not None:
+            modes.append("vertex")
+        modes += ["elevation", "solid"]
+        return modes
+
+    def scalar_attributes(self) -> list[str]:
+        """Names of per-point attributes that can colour the points."""
+        if not isinstance(self.data, PointCloud):
+            return []
+        return [k for k, v in self.data.attributes.items() if v.ndim == 1]
+
+
+@dataclass
+class Camera:
+    """Camera in true (double precision) coordinates."""
+
+    position: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    focal_point: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    view_up: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    parallel: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"position": list(self.position), "focal_point": list(self.focal_point),
+                "view_up": list(self.view_up), "parallel": self.parallel}
+
+
+@dataclass
+class SavedView:
+    name: str
+    camera: Camera
+
+
+@dataclass
+class Pick:
+    """A picked point: true coordinates and the layer's attribute values there."""
+
+    layer: Layer
+    index: int
+    xyz: np.ndarray  # float64 (3,)
+    attributes: dict[str, Any]
+
+
+class Scene(EventEmitter):
+    """Layers, camera, saved views and selection. Owns the scene origin.
+
+    The scene origin is a float64 offset; renderers draw ``true - origin`` in float32.
+    It is fixed by the first layer added.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers: list[Layer] = []
+        self.origin: np.ndarray | None = None
+        self.camera = Camera()
+        self.views: list[SavedView] = []
+        self.selected: Layer | None = None
+        self.background: tuple[float, float, float] = (0.12, 0.13, 0.16)
+        self.edl: bool = False
+        self.last_pick: Pick | None = None
+
+    # -- layers ---------------------------------------------------------------------
+    def add(self, data: Dataset, name: str | None = None, path: str | None = None,
+            **display: Any) -> Layer:
+        if name is None:
+            name = Path(path).name if path else data.metadata.get("source", "layer")
+            name = Path(str(name)).name
+        layer = Layer(name=name, data=data, path=path, color_mode=default_color_mode(data))
+        for key, value in display.items():
+            setattr(layer, key, value)
+        if self.origin is None:
+            self.origin = np.array(data.origin, dtype=np.float64)
+        self.layers.append(layer)
+        self.emit("layer_added", layer=layer, index=len(self.layers) - 1)
+        if self.selected is None:
+            self.select(layer)
+        return layer
+
+    def remove(self, layer: Layer) -> None:
+        if layer not in self.layers:
+            return
+        self.layers.remove(layer)
+        if self.selected is layer:
+            self.selected = None
+            self.emit("selection_changed", layer=None)
+        if not self.layers:
+            self.origin = None
+        self.emit("layer_removed", layer=layer)
+
+    def move(self, layer: Layer, new_index: int) -> None:
+        self.layers.remove(layer)
+        new_index = max(0, min(new_index, len(self.layers)))
+        self.layers.insert(new_index, layer)
+        self.emit("layers_reordered")
+
+    def update(self, layer: Layer, **changes: Any) -> None:
+        """Change display properties of ``layer``; emits one event per field changed."""
+        for key, value in changes.items():
+            if not hasattr(layer, key):
+                raise AttributeError(f"layer has no property {key!r}")
+            if key == "color_mode" and value not in (*COLOR_MODES_POINTS,
+                                                     *COLOR_MODES_MESH, "attribute"):
+                raise ValueError(f"unknown colour mode {value!r}")
+            setattr(layer, key, value)
+            self.emit("layer_changed", layer=layer, field=key)
+
+    def select(self, layer: Layer | None) -> None:
+        if layer is self.selected:
+            return
+        self.selected = layer
+        self.emit("selection_changed", layer=layer)
+
+    def layer_by_name(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    # -- geometry -------------------------------------------------------------------
+    def bounds(self, layers: list[Layer] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """True-coordinate bounds of the given (default: visible) layers."""
+        layers = [l for l in self.layers if l.visible] if layers is None else layers
+        if not layers:
+            return None
+        los, his = zip(*(layer_bounds(l) for l in layers))
+        return np.min(los, axis=0), np.max(his, axis=0)
+
+    def local_offset(self, layer: Layer) -> np.ndarray:
+        """Offset (float64) from the scene origin to the layer's origin."""
+        origin = self.origin if self.origin is not None else np.zeros(3)
+        return np.asarray(layer.data.origin, dtype=np.float64) - origin
+
+    # -- camera and views -------------------------------------------------------------
+    def set_camera(self, camera: Camera) -> None:
+        self.camera = camera
+        self.emit("camera_changed", camera=camera)
+
+    def save_view(self, name: str) -> SavedView:
+        view = SavedView(name, Camera(**vars(self.camera)))
+        self.views.append(view)
+        self.emit("views_changed")
+        return view
+
+    def set_background(self, color: tuple[float, float, float]) -> None:
+        self.background = tuple(float(c) for c in color)
+        self.emit("background_changed", color=self.background)
+
+    def set_edl(self, enabled: bool) -> None:
+        self.edl = bool(enabled)
+        self.emit("edl_changed", enabled=self.edl)
+
+    def set_pick(self, pick: Pick | None) -> None:
+        self.last_pick = pick
+        self.emit("picked", pick=pick)
+
+
+def layer_bounds(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = layer.data.bounds
+    if not np.allclose(layer.transform, np.eye(4)):
+        corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])])
+        moved = corners @ layer.transform.T
+        lo, hi = moved[:, :3].min(axis=0), moved[:, :3].max(axis=0)
+    return lo, hi
+
+
+def pick_info(layer: Layer, index: int) -> Pick:
+    """Build a :class:`Pick` for point/vertex ``index`` of ``layer``."""
+    data = layer.data
+    if isinstance(data, PointCloud):
+        xyz = data.positions[index].astype(np.float64) + data.origin
+        attrs = {}
+        for key, values in data.attributes.items():
+            v = values[index]
+            attrs[key] = v.tolist() if hasattr(v, "tolist") else v
+    else:
+        assert isinstance(data, Mesh)
+        xyz = data.vertices[index].astype(np.float64) + data.origin
+        attrs = {}
+    return Pick(layer=layer, index=int(index), xyz=xyz, attributes=attrs)
