@@ -1,3 +1,556 @@
-"""TODO: filled in by the loaders work."""
+"""LAS 1.0-1.4 (point formats 0-10, extra bytes), LAZ (via lazrs) and COPC (read as LAZ).
 
-READERS = []
+Before laspy sees a file, its public header, VLR chain, EVLR chain and (for LAZ) the
+laszip record are parsed here with :mod:`struct` and sanity-checked against the file
+size: laspy hangs on a header claiming 10^9 VLRs, and lazrs panics (a BaseException) on
+several broken or legacy LAZ files. Every failure becomes a :class:`LoadError` with a
+reason and a hint.
+
+Memory: X/Y/Z are kept as the file's int32 values while reading (12 bytes a point), then
+converted in place into float32 positions relative to a float64 origin, block by block,
+in float64 arithmetic (``X * scale + offset - origin``). RGB is kept as uint8 from the
+start, classification as uint8, so a point with xyz + rgb + class costs 16 bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..registry import ReaderSpec
+from ..types import LoadCancelled, LoadError, PointCloud, ProgressFn
+
+CHUNK_POINTS = 500_000
+CONVERT_BLOCK = 1_000_000
+
+# minimum record length of each point format
+POINT_SIZES = {0: 20, 1: 28, 2: 26, 3: 34, 4: 57, 5: 63, 6: 30, 7: 36, 8: 38, 9: 59, 10: 67}
+MIN_HEADER_SIZE = {0: 227, 1: 227, 2: 227, 3: 235, 4: 375}
+VLR_HEADER = 54
+EVLR_HEADER = 60
+# LAZ: a header point count implying more than this many points per compressed byte is
+# not believable (real LAZ stores 2-8 bytes a point).
+MAX_LAZ_POINTS_PER_BYTE = 64
+LASZIP_ITEM_TYPES = set(range(0, 15))
+LEGACY_LAZ_HINT = ("it was written by an old LASzip version (1.x, non-chunked 'pointwise' "
+                   "compression) that lazrs cannot decode; convert it first with "
+                   "`pdal translate in.laz out.laz` or `laszip -i in.laz -o out.laz`")
+CORRUPT_HINT = "the file may be truncated or corrupt; re-export or re-download it"
+
+_RESERVED = {"rgb", "intensity", "classification", "return_number", "number_of_returns",
+             "gps_time", "nir", "user_data", "point_source_id", "scan_angle", "synthetic",
+             "key_point", "withheld", "overlap", "scanner_channel", "scan_direction_flag",
+             "edge_of_flight_line"}
+
+
+@dataclass
+class LasInfo:
+    """Facts parsed from the raw header, validated against the file size."""
+
+    file_size: int
+    version: tuple[int, int]
+    header_size: int
+    offset_to_points: int
+    n_vlrs: int
+    point_format: int
+    record_length: int
+    point_count: int
+    scale: tuple[float, float, float]
+    offset: tuple[float, float, float]
+    system_identifier: str
+    generating_software: str
+    global_encoding: int
+    compressed: bool = False
+    copc: bool = False
+    laszip: dict[str, Any] | None = None
+    extra_bytes_vlrs: list[bytes] = field(default_factory=list)
+    start_of_evlrs: int = 0
+    n_evlrs: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _text(raw: bytes) -> str:
+    return raw.split(b"\x00", 1)[0].decode("ascii", "replace").strip()
+
+
+def parse_header(path: Path) -> LasInfo:
+    """Parse and sanity-check the LAS public header, VLRs and EVLRs. Raises LoadError."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(375)
+        if len(head) < 4 or head[:4] != b"LASF":
+            raise LoadError(path, "not a LAS/LAZ file (it does not start with 'LASF')",
+                            "check the file type; it may be misnamed")
+        if len(head) < 227:
+            raise LoadError(path, f"file is truncated: only {size} bytes, shorter than a "
+                            "LAS header (227 bytes)", CORRUPT_HINT)
+        major, minor = head[24], head[25]
+        if major != 1 or minor > 4:
+            raise LoadError(path, f"unsupported LAS version {major}.{minor}",
+                            "RealScene reads LAS 1.0 to 1.4")
+        encoding = struct.unpack_from("<H", head, 6)[0]
+        sysid, software = _text(head[26:58]), _text(head[58:90])
+        header_size, offset_pts, n_vlrs = struct.unpack_from("<HII", head, 94)
+        pf_byte, rec_len, legacy_count = struct.unpack_from("<BHI", head, 104)
+        scale = struct.unpack_from("<3d", head, 131)
+        offset = struct.unpack_from("<3d", head, 155)
+        need = MIN_HEADER_SIZE[minor]
+        if header_size < need:
+            raise LoadError(path, f"corrupt header: header size {header_size} is smaller than "
+                            f"the {need} bytes LAS 1.{minor} requires", CORRUPT_HINT)
+        if header_size > size or len(head) < min(need, 375):
+            raise LoadError(path, f"file is truncated: the header needs {header_size} bytes "
+                            f"but the file has {size}", CORRUPT_HINT)
+        start_evlr, n_evlrs = 0, 0
+        count = legacy_count
+        if minor >= 4:
+            start_evlr, n_evlrs, count64 = struct.unpack_from("<QIQ", head, 235)
+            count = count64 if count64 or not legacy_count else legacy_count
+        pf = pf_byte & 0x3F
+        compressed_bit = bool(pf_byte & 0x80)
+        if pf not in POINT_SIZES:
+            raise LoadError(path, f"corrupt header: unknown point format {pf}",
+                            "LAS point formats are 0 to 10")
+        if rec_len < POINT_SIZES[pf]:
+            raise LoadError(path, f"corrupt header: point record length {rec_len} is shorter "
+                            f"than point format {pf} needs ({POINT_SIZES[pf]} bytes)",
+                            CORRUPT_HINT)
+        if offset_pts > size:
+            raise LoadError(path, f"file is truncated: point data should start at byte "
+                            f"{offset_pts:,} but the file has only {size:,} bytes", CORRUPT_HINT)
+        if offset_pts < header_size:
+            raise LoadError(path, f"corrupt header: point data offset {offset_pts} lies inside "
+                            f"the {header_size}-byte header", CORRUPT_HINT)
+        if n_vlrs * VLR_HEADER > offset_pts - header_size:
+            raise LoadError(path, f"corrupt header: it claims {n_vlrs:,} variable-length "
+                            f"records, which cannot fit in the {offset_pts - header_size:,} "
+                            "bytes before the point data", CORRUPT_HINT)
+        for axis, s in zip("XYZ", scale, strict=True):
+            if not np.isfinite(s) or s == 0:
+                raise LoadError(path, f"corrupt header: invalid {axis} scale factor {s!r}",
+                                CORRUPT_HINT)
+        for axis, o in zip("XYZ", offset, strict=True):
+            if not np.isfinite(o):
+                raise LoadError(path, f"corrupt header: invalid {axis} offset {o!r}",
+                                CORRUPT_HINT)
+        info = LasInfo(size, (major, minor), header_size, offset_pts, n_vlrs, pf, rec_len,
+                       int(count), scale, offset, sysid, software, encoding,
+                       start_of_evlrs=int(start_evlr), n_evlrs=int(n_evlrs))
+
+        # walk the VLR chain
+        pos = header_size
+        fh.seek(pos)
+        vlr_block = fh.read(offset_pts - header_size)
+        rel = 0
+        for i in range(n_vlrs):
+            if rel + VLR_HEADER > len(vlr_block):
+                raise LoadError(path, f"corrupt header: variable-length record {i + 1} of "
+                                f"{n_vlrs} runs past the start of the point data",
+                                CORRUPT_HINT)
+            user = _text(vlr_block[rel + 2: rel + 18])
+            rid, length = struct.unpack_from("<HH", vlr_block, rel + 18)
+            data = vlr_block[rel + VLR_HEADER: rel + VLR_HEADER + length]
+            if len(data) < length:
+                raise LoadError(path, f"corrupt header: variable-length record {i + 1} "
+                                f"('{user}' {rid}) runs past the start of the point data",
+                                CORRUPT_HINT)
+            if user == "laszip encoded" and rid == 22204:
+                info.laszip = _parse_laszip(path, data)
+            elif user == "copc" and rid == 1:
+                info.copc = True
+            elif user == "LASF_Spec" and rid == 4:
+                info.extra_bytes_vlrs.append(data)
+            rel += VLR_HEADER + length
+
+        # EVLRs (LAS 1.4)
+        if minor >= 4 and n_evlrs:
+            if not offset_pts <= start_evlr <= size:
+                raise LoadError(path, f"corrupt header: extended records start at byte "
+                                f"{start_evlr:,}, outside the point data and file "
+                                f"({size:,} bytes)", CORRUPT_HINT)
+            if n_evlrs * EVLR_HEADER > size - start_evlr:
+                raise LoadError(path, f"corrupt header: it claims {n_evlrs:,} extended records, "
+                                "more than fit in the rest of the file", CORRUPT_HINT)
+            epos = start_evlr
+            for i in range(n_evlrs):
+                fh.seek(epos)
+                eh = fh.read(EVLR_HEADER)
+                if len(eh) < EVLR_HEADER:
+                    raise LoadError(path, f"file is truncated: extended record {i + 1} of "
+                                    f"{n_evlrs} is missing", CORRUPT_HINT)
+                (elen,) = struct.unpack_from("<Q", eh, 20)
+                if epos + EVLR_HEADER + elen > size:
+                    raise LoadError(path, f"file is truncated: extended record {i + 1} needs "
+                                    f"{elen:,} bytes beyond the end of the file", CORRUPT_HINT)
+                epos += EVLR_HEADER + elen
+
+        info.compressed = compressed_bit or info.laszip is not None
+        if info.compressed:
+            if info.laszip is None:
+                raise LoadError(path, "compressed LAZ file without its laszip record",
+                                CORRUPT_HINT)
+            _check_laz_data(path, fh, info)
+        else:
+            _check_las_data(path, info)
+    return info
+
+
+def _parse_laszip(path: Path, data: bytes) -> dict[str, Any]:
+    if len(data) < 34:
+        raise LoadError(path, "corrupt LAZ: the laszip record is too short", CORRUPT_HINT)
+    (compressor, coder, vmaj, vmin, vrev, _options, chunk_size, _n_sp, _o_sp,
+     n_items) = struct.unpack_from("<HHBBHIIqqH", data, 0)
+    items = []
+    for i in range(n_items):
+        if 34 + 6 * i + 6 > len(data):
+            raise LoadError(path, "corrupt LAZ: the laszip record lists more items than it "
+                            "holds", CORRUPT_HINT)
+        items.append(struct.unpack_from("<HHH", data, 34 + 6 * i))
+    version = f"{vmaj}.{vmin}r{vrev}"
+    if compressor not in (0, 1, 2, 3):
+        raise LoadError(path, f"corrupt LAZ: compressor type {compressor} is not valid "
+                        f"(laszip record, LASzip {version})", CORRUPT_HINT)
+    if coder != 0:
+        raise LoadError(path, f"corrupt LAZ: coder type {coder} is not valid (only the "
+                        "arithmetic coder 0 exists)", CORRUPT_HINT)
+    bad = [t for t, _, _ in items if t not in LASZIP_ITEM_TYPES]
+    if bad:
+        raise LoadError(path, f"corrupt LAZ: item type {bad[0]} in the laszip record is "
+                        "unknown", CORRUPT_HINT)
+    if compressor == 1:
+        raise LoadError(path, f"unsupported legacy LAZ compression (LASzip {version}, "
+                        "pointwise, without chunks)", LEGACY_LAZ_HINT)
+    return {"compressor": compressor, "coder": coder, "version": version,
+            "chunk_size": chunk_size, "items": items}
+
+
+def _check_laz_data(path: Path, fh, info: LasInfo) -> None:
+    data_bytes = info.file_size - info.offset_to_points
+    if info.point_count == 0:
+        return
+    if data_bytes < 8:
+        raise LoadError(path, f"file is truncated: header says {info.point_count:,} points "
+                        "but the file holds no compressed point data", CORRUPT_HINT)
+    fh.seek(info.offset_to_points)
+    (table_offset,) = struct.unpack("<q", fh.read(8))
+    if table_offset != -1 and not (info.offset_to_points + 8 <= table_offset <= info.file_size):
+        raise LoadError(path, f"file is truncated or corrupt: the LAZ chunk table should be at "
+                        f"byte {table_offset:,} but the file has {info.file_size:,} bytes",
+                        CORRUPT_HINT)
+    if info.point_count > data_bytes * MAX_LAZ_POINTS_PER_BYTE:
+        raise LoadError(path, f"corrupt header: it claims {info.point_count:,} points, far more "
+                        f"than {data_bytes:,} bytes of compressed data can hold", CORRUPT_HINT)
+
+
+def _points_end(info: LasInfo) -> int:
+    end = info.file_size
+    if info.version >= (1, 4) and info.n_evlrs and info.start_of_evlrs >= info.offset_to_points:
+        end = min(end, info.start_of_evlrs)
+    return end
+
+
+def _check_las_data(path: Path, info: LasInfo) -> None:
+    available = (_points_end(info) - info.offset_to_points) // info.record_length
+    if info.point_count and available == 0:
+        raise LoadError(path, f"file is truncated: header says {info.point_count:,} points but "
+                        "the file holds none", CORRUPT_HINT)
+    if available < info.point_count:
+        info.warnings.append(f"file is truncated: header says {info.point_count:,} points but "
+                             f"the file holds only {available:,}; reading those")
+        info.point_count = available
+
+
+def sanitise_name(name: str, index: int, taken: set[str]) -> str:
+    clean = re.sub(r"[^0-9A-Za-z_]+", "_", name or "").strip("_")
+    if not clean:
+        clean = f"extra_{index}"
+    if clean.lower() in _RESERVED or clean in taken:
+        clean = f"extra_{clean}"
+    base, k = clean, 1
+    while clean in taken:
+        clean = f"{base}_{k}"
+        k += 1
+    return clean
+
+
+_EB_TYPES = {1: "u1", 2: "i1", 3: "<u2", 4: "<i2", 5: "<u4", 6: "<i4", 7: "<u8", 8: "<i8",
+             9: "<f4", 10: "<f8"}
+
+
+def _second_extra_bytes_vlr(data: bytes, nbytes: int):
+    """Fields (name, dtype, scale, offset) of an extra-bytes VLR laspy ignored, if they
+    describe exactly ``nbytes`` bytes."""
+    fields, used = [], 0
+    for k in range(len(data) // 192):
+        rec = data[k * 192:(k + 1) * 192]
+        dtype_code, options = rec[2], rec[3]
+        name = _text(rec[4:36])
+        if dtype_code == 0:
+            width = options
+            dt = f"{width}u1" if width else None
+        else:
+            dt = _EB_TYPES.get(dtype_code)
+        if dt is None:
+            return None
+        dtype = np.dtype(dt)
+        scale = struct.unpack_from("<d", rec, 112)[0] if options & 8 else None
+        offset = struct.unpack_from("<d", rec, 136)[0] if options & 16 else None
+        fields.append((name, dtype, used, scale, offset))
+        used += dtype.itemsize
+    return fields if used == nbytes and fields else None
+
+
+def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> PointCloud:
+    import laspy
+
+    report = progress or (lambda f, m: None)
+    report(0.0, "Reading LAS header")
+    try:
+        reader = laspy.open(str(path))
+    except (LoadError, LoadCancelled):
+        raise
+    except BaseException as exc:
+        _reraise_fatal(exc)
+        raise _as_load_error(path, info, exc, "header") from None
+
+    with reader:
+        header = reader.header
+        fmt = header.point_format
+        dims = set(fmt.dimension_names)
+        count = min(int(header.point_count), info.point_count) if not info.compressed \
+            else int(header.point_count)
+        extra_names = list(fmt.extra_dimension_names)
+
+        # LAZ: do not trust the header count for allocation; grow as points arrive
+        cap = count if not info.compressed else min(count, max(
+            CHUNK_POINTS, (info.file_size - info.offset_to_points) * 2))
+        has_rgb = "red" in dims
+        rgb16 = False
+        std = [("intensity", np.uint16), ("classification", np.uint8),
+               ("return_number", np.uint8), ("number_of_returns", np.uint8),
+               ("user_data", np.uint8), ("point_source_id", np.uint16)]
+        if "gps_time" in dims:
+            std.append(("gps_time", np.float64))
+        if "nir" in dims:
+            std.append(("nir", np.uint16))
+        store: dict[str, np.ndarray] = {"xyz": np.empty((cap, 3), np.int32),
+                                        "scan_angle": np.empty(cap, np.float32)}
+        if has_rgb:
+            store["rgb"] = np.empty((cap, 3), np.uint8)
+        for name, dt in std:
+            store[name] = np.empty(cap, dt)
+        scan_field = "scan_angle" if info.point_format >= 6 else "scan_angle_rank"
+        scan_factor = 0.006 if info.point_format >= 6 else 1.0
+        optional = [n for n in ("synthetic", "key_point", "withheld", "overlap",
+                                "scanner_channel", "scan_direction_flag",
+                                "edge_of_flight_line") if n in dims]
+        extra_keys: dict[str, str] = {}
+
+        done = 0
+        try:
+            for chunk in reader.chunk_iterator(CHUNK_POINTS):
+                n = min(len(chunk), count - done)
+                if n <= 0:
+                    break
+                if done + n > cap:
+                    cap = min(count, max(cap * 2, done + n))
+                    for key, arr in store.items():
+                        grown = np.zeros((cap,) + arr.shape[1:], arr.dtype)
+                        grown[:done] = arr[:done]
+                        store[key] = grown
+                sl = slice(done, done + n)
+                xyz = store["xyz"]
+                xyz[sl, 0] = chunk.X[:n]
+                xyz[sl, 1] = chunk.Y[:n]
+                xyz[sl, 2] = chunk.Z[:n]
+                for name, _ in std:
+                    store[name][sl] = np.asarray(chunk[name])[:n]
+                store["scan_angle"][sl] = np.asarray(chunk[scan_field])[:n] * scan_factor
+                if has_rgb:
+                    block = np.stack([np.asarray(chunk.red)[:n], np.asarray(chunk.green)[:n],
+                                      np.asarray(chunk.blue)[:n]], axis=1)
+                    if not rgb16 and block.size and block.max() > 255:
+                        rgb16 = True  # every earlier value was <= 255, so >> 8 gives 0
+                        store["rgb"][:done] = 0
+                    store["rgb"][sl] = (block >> 8) if rgb16 else block
+                for name in optional:
+                    values = np.asarray(chunk[name])[:n]
+                    if name not in store:
+                        if not values.any():
+                            continue
+                        store[name] = np.zeros(cap, np.uint8)
+                    store[name][sl] = values
+                for name in extra_names:
+                    values = np.asarray(chunk[name])[:n]
+                    key = extra_keys.setdefault(name, f"extra:{name}")
+                    if key not in store:
+                        store[key] = np.empty((cap,) + values.shape[1:], values.dtype)
+                    store[key][sl] = values
+                done += n
+                report(0.95 * done / max(count, 1), f"Read {done:,} of {count:,} points")
+        except (LoadError, LoadCancelled):
+            raise
+        except BaseException as exc:
+            _reraise_fatal(exc)
+            raise _as_load_error(path, info, exc, "points") from None
+
+    warnings = list(info.warnings)
+    if done == 0 and count > 0:
+        raise LoadError(path, f"file is truncated: header says {count:,} points but none "
+                        "could be read", CORRUPT_HINT)
+    if done < count:
+        warnings.append(f"header says {count:,} points but only {done:,} could be read")
+    header_count = max(int(header.point_count), info.point_count)
+
+    def fit(a: np.ndarray) -> np.ndarray:
+        return a if len(a) == done else a[:done].copy()
+
+    ixyz = fit(store.pop("xyz"))
+    scale = np.asarray(header.scales, np.float64)
+    offset = np.asarray(header.offsets, np.float64)
+    if done:
+        imin = ixyz.min(axis=0).astype(np.float64) * scale + offset
+        imax = ixyz.max(axis=0).astype(np.float64) * scale + offset
+        lo, hi = np.minimum(imin, imax), np.maximum(imin, imax)
+        origin = np.round((lo + hi) / 2.0)
+        origin[~np.isfinite(origin)] = 0.0
+    else:
+        lo = hi = origin = np.zeros(3)
+    positions = ixyz.view(np.float32)  # same memory, converted in place block by block
+    for a in range(0, done, CONVERT_BLOCK):
+        b = min(a + CONVERT_BLOCK, done)
+        positions[a:b] = (ixyz[a:b] * scale + (offset - origin)).astype(np.float32)
+
+    attributes: dict[str, np.ndarray] = {}
+    if has_rgb:
+        attributes["rgb"] = fit(store.pop("rgb"))
+    for name, _ in std:
+        attributes[name] = fit(store.pop(name))
+    attributes["scan_angle"] = fit(store.pop("scan_angle"))
+    for name in optional:
+        if name in store:
+            attributes[name] = fit(store.pop(name))
+    taken = set(attributes)
+    for i, name in enumerate(extra_names):
+        key = extra_keys.get(name)
+        if key is None or key not in store:
+            continue
+        values = fit(store.pop(key))
+        if name == "ExtraBytes" and len(info.extra_bytes_vlrs) > 1:
+            # laspy reads only the first Extra Bytes VLR; further ones describe the rest
+            width = values.dtype.itemsize * int(np.prod(values.shape[1:]))
+            described = _second_extra_bytes_vlr(b"".join(info.extra_bytes_vlrs[1:]), width)
+            if described:
+                raw = np.ascontiguousarray(values).view(np.uint8).reshape(done, width)
+                for j, (fname, fdt, start, fscale, foff) in enumerate(described):
+                    col = raw[:, start:start + fdt.itemsize].copy().view(fdt)
+                    col = col.reshape(done, *fdt.shape) if fdt.shape else col.reshape(done)
+                    if fscale is not None or foff is not None:
+                        col = col * (fscale if fscale is not None else 1.0) + (foff or 0.0)
+                    key = sanitise_name(fname, i + j, taken)
+                    attributes[key] = col
+                    taken.add(key)
+                continue
+        key = sanitise_name("" if name == "ExtraBytes" else name, i, taken)
+        attributes[key] = values
+        taken.add(key)
+
+    from ..crs import crs_from_las_header
+
+    crs, crs_source, crs_warnings = crs_from_las_header(header)
+    warnings.extend(crs_warnings)
+    if crs is not None and crs.is_geographic:
+        warnings.append("coordinates are geographic degrees (longitude/latitude), not metres")
+    if info.copc:
+        fmt_name = "COPC"
+    elif info.compressed:
+        fmt_name = "LAZ"
+    else:
+        fmt_name = "LAS"
+    metadata: dict[str, Any] = {
+        "format": fmt_name,
+        "version": f"{info.version[0]}.{info.version[1]}",
+        "point_format": info.point_format,
+        "point_record_length": info.record_length,
+        "header_point_count": header_count,
+        "compressed": info.compressed,
+        "scale": scale.tolist(),
+        "offset": offset.tolist(),
+        "bounds_min": lo.tolist(),
+        "bounds_max": hi.tolist(),
+        "generating_software": info.generating_software,
+        "system_identifier": info.system_identifier,
+        "global_encoding": info.global_encoding,
+        "crs_source": crs_source,
+        "extra_dimensions": [k for k in attributes if k not in _RESERVED],
+        "scan_angle_unit": "degree",
+        "rgb_16bit": bool(rgb16),
+        "warnings": warnings,
+    }
+    try:
+        metadata["creation_date"] = header.creation_date.isoformat() \
+            if header.creation_date else None
+    except Exception:
+        metadata["creation_date"] = None
+    if info.laszip:
+        metadata["laszip_version"] = info.laszip["version"]
+    if info.copc:
+        metadata["copc"] = _copc_info(header)
+    report(1.0, f"Read {done:,} points")
+    return PointCloud(positions=positions, origin=origin, attributes=attributes, crs=crs,
+                      metadata=metadata)
+
+
+def _copc_info(header) -> dict[str, Any]:
+    for vlr in header.vlrs:
+        if type(vlr).__name__ == "CopcInfoVlr":
+            return {
+                "center": [float(v) for v in vlr.center],
+                "halfsize": float(vlr.halfsize),
+                "spacing": float(vlr.spacing),
+                "hierarchy_root_offset": int(vlr.hierarchy_root_offset),
+                "hierarchy_root_size": int(vlr.hierarchy_root_size),
+                "gps_time_min": float(vlr.gps_min),
+                "gps_time_max": float(vlr.gps_max),
+            }
+    return {}
+
+
+def _reraise_fatal(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, LoadCancelled,
+                        LoadError)):
+        raise exc
+
+
+def _as_load_error(path: Path, info: LasInfo, exc: BaseException, stage: str) -> LoadError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    kind = type(exc).__name__
+    detail = f"{kind}: {text}" if text else kind
+    what = "LAZ" if info.compressed else "LAS"
+    if isinstance(exc, MemoryError):
+        return LoadError(path, "not enough memory to read this file",
+                         "close other layers or open a smaller file")
+    if info.compressed:
+        return LoadError(path, f"cannot decompress the {what} {stage}: {detail[:200]}",
+                         CORRUPT_HINT + "; if it is valid elsewhere, convert it with "
+                         "`pdal translate` or `laszip`")
+    return LoadError(path, f"cannot read the {what} {stage}: {detail[:200]}", CORRUPT_HINT)
+
+
+def read(path: Path, progress: ProgressFn | None = None) -> PointCloud:
+    path = Path(path)
+    info = parse_header(path)
+    return _read_points(path, info, progress)
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return head[:4] == b"LASF"
+
+
+READERS = [ReaderSpec(name="LAS", extensions=("las", "laz", "copc.laz"), read=read,
+                      sniff=sniff, score=10)]

@@ -1,3 +1,301 @@
-"""TODO: filled in by the loaders work."""
+"""PLY (ASCII, binary little/big endian) point clouds and meshes via plyfile.
 
-READERS = []
+A PLY with a non-empty ``face`` element becomes a :class:`Mesh` (polygons are
+fan-triangulated); otherwise a :class:`PointCloud`.
+
+The header is parsed here first, for two reasons:
+
+* sanity: element counts are checked against the file size before plyfile allocates
+  anything (a mangled count must not become a multi-gigabyte allocation);
+* leniency: header lines with an unknown keyword (e.g. ``remark`` instead of
+  ``comment`` in ``cube-ply-1.0_binary-comment_renamed_to_remark-invalid.ply``) are read
+  as comments, with a warning, instead of rejecting the file as plyfile does.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..registry import ReaderSpec
+from ..types import LoadCancelled, LoadError, Mesh, PointCloud, ProgressFn, split_origin
+
+HINT = "the file may be truncated or corrupt; re-export it"
+MAX_HEADER = 1 << 20
+_SIZES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2,
+          "ushort": 2, "uint16": 2, "int": 4, "int32": 4, "uint": 4, "uint32": 4,
+          "float": 4, "float32": 4, "double": 8, "float64": 8}
+_KEYWORDS = {"ply", "format", "element", "property", "comment", "obj_info", "end_header"}
+
+
+def _parse_header(path: Path, raw: bytes):
+    """Return (fixed header bytes, body offset, format, elements, warnings)."""
+    end = raw.find(b"end_header")
+    if not raw.startswith(b"ply") or end < 0:
+        if raw.startswith(b"ply"):
+            raise LoadError(path, "corrupt PLY: no 'end_header' line in the header", HINT)
+        raise LoadError(path, "not a PLY file (it does not start with 'ply')",
+                        "check the file type; it may be misnamed")
+    nl = raw.find(b"\n", end)
+    if nl < 0:
+        body_offset = len(raw)
+    else:
+        body_offset = nl + 1
+    text = raw[:body_offset].decode("ascii", "replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out, warnings, elements, fmt = [], [], [], None
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        key = words[0]
+        if key not in _KEYWORDS:
+            warnings.append(f"header line with unknown keyword '{key}' was read as a comment")
+            out.append("comment " + line.strip())
+            continue
+        if key == "format":
+            if len(words) < 3 or words[1] not in ("ascii", "binary_little_endian",
+                                                  "binary_big_endian"):
+                raise LoadError(path, f"corrupt PLY header: bad format line '{line.strip()}'",
+                                HINT)
+            fmt = words[1]
+        elif key == "element":
+            if len(words) != 3 or not words[2].isdigit():
+                raise LoadError(path, f"corrupt PLY header: bad element line "
+                                f"'{line.strip()[:80]}'", HINT)
+            elements.append([words[1], int(words[2]), []])
+        elif key == "property":
+            if not elements:
+                raise LoadError(path, "corrupt PLY header: property before any element", HINT)
+            if len(words) >= 2 and words[1] == "list":
+                if len(words) != 5 or words[2] not in _SIZES or words[3] not in _SIZES:
+                    raise LoadError(path, f"corrupt PLY header: bad property line "
+                                    f"'{line.strip()[:80]}'", HINT)
+                elements[-1][2].append(("list", words[2], words[3], words[4]))
+            else:
+                if len(words) != 3 or words[1] not in _SIZES:
+                    raise LoadError(path, f"corrupt PLY header: bad property line "
+                                    f"'{line.strip()[:80]}'", HINT)
+                elements[-1][2].append(("scalar", words[1], None, words[2]))
+        out.append(line.rstrip())
+    if fmt is None:
+        raise LoadError(path, "corrupt PLY header: no format line", HINT)
+    fixed = ("\n".join(out) + "\n").encode("ascii")
+    return fixed, body_offset, fmt, elements, warnings
+
+
+def _check_sizes(path: Path, fmt: str, elements, body_bytes: int) -> None:
+    need = 0
+    for name, count, props in elements:
+        if fmt == "ascii":
+            row = 2 * max(len(props), 1)  # at least one digit and a separator a value
+        else:
+            row = sum(_SIZES[p[1]] if p[0] == "scalar" else _SIZES[p[1]] for p in props)
+        need += count * row
+        if need > body_bytes:
+            raise LoadError(path, f"file is truncated or corrupt: the header declares "
+                            f"{count:,} '{name}' records, more than the {body_bytes:,} bytes "
+                            "of data can hold", HINT)
+
+
+def read(path: Path, progress: ProgressFn | None = None):
+    path = Path(path)
+    report = progress or (lambda f, m: None)
+    report(0.0, "Reading PLY header")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(min(size, MAX_HEADER))
+    fixed, body_offset, fmt, elements, warnings = _parse_header(path, head)
+    _check_sizes(path, fmt, elements, size - body_offset)
+    try:
+        from plyfile import PlyData
+
+        if warnings:  # header was repaired: feed the fixed header plus the body
+            with open(path, "rb") as fh:
+                fh.seek(body_offset)
+                ply = PlyData.read(io.BytesIO(fixed + fh.read()))
+        else:
+            ply = _read_fast(path, fmt, elements)
+    except (LoadError, LoadCancelled):
+        raise
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        if isinstance(exc, MemoryError):
+            raise LoadError(path, "not enough memory to read this file",
+                            "close other layers or open a smaller file") from None
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoadError(path, f"cannot read PLY file: {text[:250]}", HINT) from None
+    report(0.7, "Building geometry")
+    return _build(path, ply, fmt, warnings, report)
+
+
+def _read_fast(path: Path, fmt: str, elements):
+    """Read with plyfile; for binary triangle meshes first try fixed-length face lists
+    (memory-mapped, much faster than plyfile's per-face loop). plyfile checks every list
+    length and raises when a face is not a triangle; then read the slow, general way."""
+    from plyfile import PlyData, PlyElementParseError
+
+    known = {}
+    if fmt != "ascii":
+        for name, _count, props in elements:
+            lists = [p[3] for p in props if p[0] == "list"]
+            if name == "face" and lists:
+                known[name] = {prop: 3 for prop in lists}
+    if known:
+        try:
+            return PlyData.read(str(path), known_list_len=known)
+        except PlyElementParseError as exc:
+            if "unexpected list length" not in str(exc):
+                raise
+    return PlyData.read(str(path))
+
+
+def _column(vertex, *names):
+    props = {p.name for p in vertex.properties}
+    for name in names:
+        if name in props:
+            return np.asarray(vertex[name])
+    return None
+
+
+def _colour_channel(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        finite = values[np.isfinite(values)]
+        if finite.size and finite.max() <= 1.0:
+            values = values * 255.0
+        return np.clip(np.nan_to_num(values), 0, 255).astype(np.uint8)
+    if values.dtype.itemsize > 1 and values.size and values.max() > 255:
+        return (np.clip(values, 0, 65535) >> 8).astype(np.uint8)
+    return np.clip(values, 0, 255).astype(np.uint8)
+
+
+def _build(path: Path, ply, fmt: str, warnings: list[str], report):
+    names = [e.name for e in ply.elements]
+    if "vertex" not in names:
+        raise LoadError(path, "PLY file has no 'vertex' element", HINT)
+    vertex = ply["vertex"]
+    xs = [_column(vertex, c) for c in "xyz"]
+    if any(c is None for c in xs):
+        raise LoadError(path, "PLY vertices have no x, y, z properties", HINT)
+    xyz = np.stack([c.astype(np.float64) for c in xs], axis=1)
+    if not np.isfinite(xyz).all():
+        warnings.append("some vertex coordinates are not finite numbers")
+    positions, origin = split_origin(xyz)
+
+    colours = [_column(vertex, f"{c}", f"diffuse_{c}") for c in ("red", "green", "blue")]
+    rgb = None
+    if all(c is not None for c in colours):
+        rgb = np.stack([_colour_channel(c) for c in colours], axis=1)
+    alpha = _column(vertex, "alpha", "diffuse_alpha")
+    normals = None
+    ncols = [_column(vertex, c) for c in ("nx", "ny", "nz")]
+    if all(c is not None for c in ncols):
+        normals = np.stack(ncols, axis=1).astype(np.float32)
+
+    comments = list(ply.comments) + list(ply.obj_info)
+    metadata: dict[str, Any] = {
+        "format": "PLY",
+        "version": "1.0",
+        "encoding": fmt,
+        "comments": comments,
+        "elements": {e.name: int(e.count) for e in ply.elements},
+        "vertex_properties": [p.name for p in vertex.properties],
+        "warnings": warnings,
+    }
+    faces_el = ply["face"] if "face" in names else None
+    if faces_el is not None and faces_el.count > 0:
+        fprops = {p.name for p in faces_el.properties}
+        key = "vertex_indices" if "vertex_indices" in fprops else (
+            "vertex_index" if "vertex_index" in fprops else None)
+        if key is None:
+            raise LoadError(path, "PLY faces have no vertex_indices list", HINT)
+        faces = _triangulate(path, faces_el[key], len(positions), warnings)
+        vc = None
+        if rgb is not None:
+            a = (_colour_channel(alpha) if alpha is not None
+                 else np.full(len(rgb), 255, np.uint8))
+            vc = np.concatenate([rgb, a[:, None]], axis=1)
+        uvs = None
+        u = _column(vertex, "s", "u", "texture_u")
+        v = _column(vertex, "t", "v", "texture_v")
+        if u is not None and v is not None:
+            uvs = np.stack([u, v], axis=1).astype(np.float32)
+        tex = [c.split(None, 1)[1] for c in ply.comments
+               if c.lower().startswith("texturefile") and len(c.split(None, 1)) > 1]
+        if tex:
+            metadata["texture_files"] = tex
+        report(1.0, f"Read {len(faces):,} triangles")
+        return Mesh(vertices=positions, origin=origin, faces=faces, normals=normals,
+                    uvs=uvs, vertex_colors=vc, metadata=metadata)
+
+    attributes: dict[str, np.ndarray] = {}
+    if rgb is not None:
+        attributes["rgb"] = rgb
+    if normals is not None:
+        attributes["normals"] = normals
+    used = {"x", "y", "z", "red", "green", "blue", "diffuse_red", "diffuse_green",
+            "diffuse_blue", "nx", "ny", "nz"}
+    for prop in vertex.properties:
+        if prop.name in used or getattr(prop, "len_dtype", None) is not None:
+            continue
+        values = np.asarray(vertex[prop.name])
+        name = prop.name
+        if name in ("scalar_intensity", "intensity"):
+            name = "intensity"
+        elif name in ("scalar_classification", "classification", "class", "label"):
+            name = "classification"
+            values = values.astype(np.uint8) if values.size == 0 or (
+                values.min() >= 0 and values.max() <= 255) else values
+        else:
+            name = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_") or "extra"
+        if name in attributes:
+            name = f"extra_{name}"
+        attributes[name] = values
+    report(1.0, f"Read {len(positions):,} points")
+    return PointCloud(positions=positions, origin=origin, attributes=attributes,
+                      metadata=metadata)
+
+
+def _triangulate(path: Path, lists, n_vertices: int, warnings: list[str]) -> np.ndarray:
+    lists = np.asarray(lists, dtype=object) if not isinstance(lists, np.ndarray) else lists
+    if lists.dtype != object and lists.ndim == 2:  # fixed-length lists
+        polys = [lists]
+    else:
+        lengths = np.fromiter((len(p) for p in lists), dtype=np.int64, count=len(lists))
+        polys = []
+        for k in np.unique(lengths):
+            if k < 3:
+                continue
+            sel = np.flatnonzero(lengths == k)
+            polys.append(np.stack([np.asarray(lists[i]) for i in sel]) if len(sel) else None)
+        if np.any(lengths < 3):
+            warnings.append(f"{int(np.sum(lengths < 3)):,} faces with fewer than 3 vertices "
+                            "were skipped")
+        if len(lengths) and np.all(lengths == 3):
+            polys = [np.stack(list(lists))]
+    tris = []
+    for block in polys:
+        if block is None or len(block) == 0:
+            continue
+        block = np.asarray(block, dtype=np.int64)
+        k = block.shape[1]
+        for j in range(1, k - 1):  # fan: (0, j, j+1)
+            tris.append(block[:, [0, j, j + 1]])
+    faces = np.concatenate(tris) if tris else np.zeros((0, 3), np.int64)
+    bad = (faces < 0) | (faces >= n_vertices)
+    if bad.any():
+        raise LoadError(path, f"corrupt PLY: {int(bad.any(axis=1).sum()):,} faces refer to "
+                        f"vertices outside 0..{n_vertices - 1}", HINT)
+    return faces.astype(np.int32)
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return head[:4] in (b"ply\n", b"ply\r") or head[:5] == b"ply\r\n"
+
+
+READERS = [ReaderSpec(name="PLY", extensions=("ply",), read=read, sniff=sniff, score=10)]

@@ -1,0 +1,426 @@
+"""The ``realscene`` command line.
+
+    realscene info PATH [--json]
+    realscene render PATHS... -o OUT.png [--size WxH] [--color-by MODE] [--edl]
+                     [--view top|front|side|iso] [--background COLOR] [--point-size N]
+    realscene open PATHS... [--snapshot OUT.png]
+    realscene open-sample
+
+Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
+an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
+Heavy modules (VTK, Qt) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+PROG = "realscene"
+DEFAULT_SIZE = (1280, 800)
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+        raise UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="RealScene: view LiDAR point clouds and "
+                     "city meshes.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("info", help="describe a file (format, counts, bounds, CRS...)")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("render", help="render files to a PNG without a window")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png")
+    p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
+    p.add_argument("--color-by", dest="color_by", metavar="MODE",
+                   help="rgb, intensity, classification, elevation, solid, material, "
+                        "vertex, attribute:NAME or an attribute name")
+    p.add_argument("--edl", action="store_true", help="eye-dome lighting")
+    p.add_argument("--view", default="iso", choices=("top", "front", "side", "iso"))
+    p.add_argument("--background", metavar="COLOR", help="name, #rrggbb or r,g,b (0-1)")
+    p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("open", help="open files in the desktop viewer")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--snapshot", metavar="OUT.png",
+                   help="save a screenshot once loaded and quit")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("open-sample", help="open the bundled sample site")
+    p.add_argument("--snapshot", metavar="OUT.png")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = _build_parser().parse_args(argv)
+        if args.command is None:
+            _build_parser().print_help()
+            return 0
+        handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
+                   "open-sample": cmd_open_sample}[args.command]
+        return int(handler(args) or 0)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0) if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except Exception as exc:
+        from loaders import LoadError
+
+        if isinstance(exc, LoadError):
+            _error(exc.message)
+            return 2
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _error(f"unexpected {type(exc).__name__}: {_one_line(exc)}"
+               + ("" if debug else " (run with --debug for details)"))
+        return 1
+
+
+def _one_line(exc: BaseException | str) -> str:
+    text = " ".join(str(exc).split())
+    return text[:500]
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------
+
+
+def _load(path: str) -> Any:
+    from loaders import LoadCancelled, LoadError, read
+
+    try:
+        return read(path)
+    except (LoadError, LoadCancelled):
+        raise
+    except Exception as exc:  # a reader bug must still name the file
+        raise LoadError(path, f"cannot read file: {type(exc).__name__}: "
+                        f"{_one_line(exc)}") from None
+
+
+# --------------------------------------------------------------------------------------
+# info
+# --------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, bytes):
+        return value.hex() if len(value) <= 64 else f"<{len(value)} bytes>"
+    return str(value)
+
+
+def crs_info(crs: Any) -> dict[str, Any] | None:
+    """CRS summary: loaders.crs.crs_summary when available, else name / EPSG / units."""
+    if crs is None:
+        return None
+    try:
+        from loaders.crs import crs_summary  # written by the loaders work
+    except ImportError:
+        crs_summary = None
+    if crs_summary is not None:
+        try:
+            summary = crs_summary(crs)
+            if summary is not None:
+                return _jsonable(summary if isinstance(summary, dict) else {"name": summary})
+        except Exception:
+            pass
+    info: dict[str, Any] = {"name": getattr(crs, "name", str(crs))}
+    try:
+        info["epsg"] = crs.to_epsg()
+    except Exception:
+        info["epsg"] = None
+    try:
+        info["units"] = [axis.unit_name for axis in crs.axis_info] or None
+        if info["units"] and len(set(info["units"])) == 1:
+            info["units"] = info["units"][0]
+    except Exception:
+        info["units"] = None
+    return info
+
+
+def _attribute_ranges(attributes: dict[str, np.ndarray]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, values in attributes.items():
+        values = np.asarray(values)
+        entry: dict[str, Any] = {"dtype": str(values.dtype)}
+        if values.ndim == 2:
+            entry["channels"] = int(values.shape[1])
+        if len(values) and values.dtype.kind in "biuf":
+            v = values.reshape(len(values), -1).astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                lo, hi = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+            if values.ndim == 1:
+                entry["min"], entry["max"] = lo[0].item(), hi[0].item()
+            else:
+                entry["min"], entry["max"] = lo.tolist(), hi.tolist()
+            if values.dtype.kind in "biu":  # integer values print as integers
+                entry["min"] = _intify(entry["min"])
+                entry["max"] = _intify(entry["max"])
+        out[name] = entry
+    return out
+
+
+def _intify(value: Any) -> Any:
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    return int(value)
+
+
+def describe(data: Any, path: str) -> dict[str, Any]:
+    """The facts ``realscene info`` prints, as a JSON-able dict."""
+    meta = dict(data.metadata)
+    lo, hi = data.bounds
+    info: dict[str, Any] = {
+        "path": str(path),
+        "kind": data.kind,
+        "format": meta.get("format"),
+        "version": meta.get("version"),
+    }
+    if data.kind == "pointcloud":
+        info["point_count"] = data.point_count
+        attributes = _attribute_ranges(data.attributes)
+    else:
+        info["vertex_count"] = data.vertex_count
+        info["triangle_count"] = data.triangle_count
+        info["part_count"] = len(data.parts)
+        attrs: dict[str, np.ndarray] = {}
+        for name in ("normals", "uvs", "vertex_colors", "face_colors"):
+            value = getattr(data, name)
+            if value is not None:
+                attrs[name] = value
+        attributes = _attribute_ranges(attrs)
+        info["materials"] = sorted({p.material.name for p in data.parts if p.material.name})
+        info["textured"] = any(p.material.texture is not None or p.material.texture_path
+                               for p in data.parts)
+    info["bounds"] = {"min": [float(v) for v in lo], "max": [float(v) for v in hi]}
+    info["origin"] = [float(v) for v in data.origin]
+    info["crs"] = crs_info(data.crs)
+    info["attributes"] = attributes
+    info["warnings"] = [str(w) for w in meta.get("warnings", [])]
+    info["metadata"] = _jsonable({k: v for k, v in meta.items() if k != "warnings"})
+    return _jsonable(info)
+
+
+def _format_info(info: dict[str, Any]) -> str:
+    lines = [f"{info['path']}",
+             f"  format:     {info.get('format')}"
+             + (f" {info['version']}" if info.get("version") else ""),
+             f"  kind:       {info['kind']}"]
+    if info["kind"] == "pointcloud":
+        lines.append(f"  points:     {info['point_count']:,}")
+    else:
+        lines.append(f"  vertices:   {info['vertex_count']:,}")
+        lines.append(f"  triangles:  {info['triangle_count']:,}")
+        lines.append(f"  parts:      {info.get('part_count', 0)}")
+    lo, hi = info["bounds"]["min"], info["bounds"]["max"]
+    lines.append("  bounds min: " + "  ".join(repr(v) for v in lo))
+    lines.append("  bounds max: " + "  ".join(repr(v) for v in hi))
+    crs = info.get("crs")
+    if crs:
+        parts = [str(crs.get("name"))]
+        if crs.get("epsg"):
+            parts.append(f"EPSG:{crs['epsg']}")
+        units = crs.get("units") or crs.get("horizontal_units")
+        if units:
+            parts.append(f"units: {units}")
+        lines.append("  crs:        " + ", ".join(parts))
+    else:
+        lines.append("  crs:        none")
+    if info["attributes"]:
+        lines.append("  attributes:")
+        for name, a in info["attributes"].items():
+            rng = f"  {a['min']} .. {a['max']}" if "min" in a else ""
+            lines.append(f"    {name:<20} {a['dtype']:<8}{rng}")
+    for w in info["warnings"]:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    data = _load(args.path)
+    info = describe(data, args.path)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(_format_info(info))
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# render
+# --------------------------------------------------------------------------------------
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"bad --size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x800") from None
+    if not (1 <= w <= 16384 and 1 <= h <= 16384):
+        raise UsageError(f"bad --size {text!r}: width and height must be 1..16384")
+    return w, h
+
+
+def parse_color(text: str) -> tuple[float, float, float]:
+    text = text.strip()
+    if "," in text:
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            values = []
+        if len(values) == 3:
+            if max(values) > 1.0:
+                values = [v / 255.0 for v in values]
+            if all(0.0 <= v <= 1.0 for v in values):
+                return tuple(values)  # type: ignore[return-value]
+        raise UsageError(f"bad --background {text!r}: expected r,g,b")
+    try:
+        import pyvista as pv
+
+        return tuple(float(v) for v in pv.Color(text).float_rgb)  # type: ignore[return-value]
+    except Exception:
+        raise UsageError(f"bad --background {text!r}: unknown colour "
+                         "(use a name, #rrggbb or r,g,b)") from None
+
+
+def _apply_color_by(layers: list[Any], spec: str) -> None:
+    from viewer import colors
+    from viewer.scene import COLOR_MODES_MESH, COLOR_MODES_POINTS
+
+    known = set(COLOR_MODES_POINTS) | set(COLOR_MODES_MESH)
+    if spec.startswith("attribute:"):
+        mode, attribute = "attribute", spec.split(":", 1)[1]
+    elif spec in known:
+        mode, attribute = spec, None
+    else:
+        mode, attribute = "attribute", spec
+    applied, reasons = 0, []
+    for layer in layers:
+        try:
+            colors.check_color_mode(layer, mode, attribute)
+        except ValueError as exc:
+            reasons.append(f"{layer.path}: {exc}")
+            continue
+        layer.color_mode = mode
+        if attribute is not None:
+            layer.attribute = attribute
+        applied += 1
+    if not applied:
+        if mode == "attribute" and not spec.startswith("attribute:"):
+            names = sorted(known)
+            raise UsageError(f"{layers[0].path}: unknown colour mode {spec!r} (modes: "
+                             f"{', '.join(names)}, attribute:NAME; "
+                             f"{reasons[0].split(': ', 1)[1]})")
+        raise UsageError(reasons[0])
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    background = parse_color(args.background) if args.background else None
+    if args.point_size is not None and not (0 < args.point_size <= 100):
+        raise UsageError(f"bad --point-size {args.point_size}: expected 0 < N <= 100")
+    out = Path(args.output)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"{out}: output must be a .png file")
+    if out.parent and not out.parent.exists():
+        raise UsageError(f"{out}: folder {out.parent} does not exist")
+    datasets = [(p, _load(p)) for p in args.paths]
+
+    from viewer.scene import Scene
+
+    scene = Scene()
+    layers = [scene.add(data, path=p) for p, data in datasets]
+    if args.color_by:
+        _apply_color_by(layers, args.color_by)
+    if args.point_size is not None:
+        for layer in layers:
+            layer.point_size = float(args.point_size)
+    if background is not None:
+        scene.background = background
+    scene.edl = bool(args.edl)
+
+    import pyvista as pv
+
+    from viewer.render import SceneRenderer
+
+    plotter = pv.Plotter(off_screen=True, window_size=size)
+    try:
+        renderer = SceneRenderer(plotter, scene)
+        renderer.view_preset(args.view)
+        renderer.screenshot(out, size=size)
+        renderer.close()
+    finally:
+        plotter.close()
+    print(out)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# GUI
+# --------------------------------------------------------------------------------------
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    for p in args.paths:
+        if not Path(p).exists():
+            raise UsageError(f"{p}: file not found")
+    from viewer.qt.app import run_app
+
+    return int(run_app(list(args.paths), snapshot=args.snapshot) or 0)
+
+
+def cmd_open_sample(args: argparse.Namespace) -> int:
+    from viewer.qt.app import run_app
+
+    return int(run_app([], snapshot=args.snapshot, sample=True) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Qt desktop application (PySide6 + pyvistaqt). Private: use ``run_app`` or the CLI."""

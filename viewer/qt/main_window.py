@@ -1,0 +1,422 @@
+"""The RealScene main window: 3D view, layer tree, properties, menus, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+from pyvistaqt import QtInteractor
+
+from loaders import supported_extensions
+
+from ..render import SceneRenderer
+from ..scene import Scene
+from .loading import LoadJob
+from .panels import LayerPanel, PropertiesPanel
+
+ORG, APP = "RealScene", "RealScene"
+MAX_RECENT = 10
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "sample_site"
+SAMPLE_FILES = [
+    SAMPLE_DIR / "delft_city_lod1" / "testarea.obj",
+    SAMPLE_DIR / "delft_ahn3.laz",
+]
+
+
+def file_filter() -> str:
+    exts = " ".join(f"*.{e}" for e in supported_extensions())
+    return f"3D data ({exts});;All files (*)"
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """Composes the scene model, the renderer adapter and the Qt panels."""
+
+    all_loads_finished = QtCore.Signal()
+
+    def __init__(self, settings: QtCore.QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("RealScene")
+        self.setAcceptDrops(True)
+        self.settings = settings or QtCore.QSettings(ORG, APP)
+        self.scene = Scene()
+        self.jobs: list[LoadJob] = []
+        self.errors: list[str] = []
+        self._press_pos: tuple[int, int] | None = None
+        self._fitted = False
+
+        # 3D view
+        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter.interactor.setObjectName("view3d")
+        self.plotter.interactor.setMinimumSize(320, 240)
+        self.setCentralWidget(self.plotter.interactor)
+        self.renderer = SceneRenderer(self.plotter, self.scene)
+
+        # panels
+        self.layer_panel = LayerPanel(self.scene)
+        self.properties_panel = PropertiesPanel(self.scene)
+        self.layer_dock = self._dock("Layers", "layersDock", self.layer_panel,
+                                     QtCore.Qt.LeftDockWidgetArea)
+        self.properties_dock = self._dock("Properties", "propertiesDock",
+                                          self.properties_panel, QtCore.Qt.LeftDockWidgetArea)
+
+        # status bar: picked point, progress, cancel
+        self.pick_label = QtWidgets.QLabel("Click a point to see its coordinates",
+                                           objectName="pickLabel")
+        self.pick_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.progress = QtWidgets.QProgressBar(objectName="loadProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QtWidgets.QPushButton("Cancel", objectName="cancelLoad")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_loads)
+        self.statusBar().addWidget(self.pick_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+
+        self.scene.connect("picked", self._on_picked)
+        self.scene.connect("layer_added", self._on_layer_added)
+        self.scene.connect("*", self._schedule_render)
+        self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._render_timer.timeout.connect(self._do_render)
+
+        self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
+        self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+        self.plotter.iren.add_observer("EndInteractionEvent",
+                                       lambda *a: self.renderer.camera_to_scene())
+
+        self.resize(1280, 800)
+        self._restore_layout()
+        background = self.settings.value("background")
+        if background:
+            try:
+                self.scene.set_background(tuple(float(c) for c in str(background).split(",")))
+            except ValueError:
+                pass
+
+    # -- construction -----------------------------------------------------------------
+    def _dock(self, title, name, widget, area) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self, objectName=name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text, slot, shortcut=None, checkable=False, tip=None) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
+        self.sample_action = self._action("Open &sample site", self.open_sample)
+        self.screenshot_action = self._action("Save &screenshot…", self.screenshot_dialog,
+                                              "Ctrl+Shift+S")
+        self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.Quit)
+        self.view_actions = {
+            "fit": self._action("&Fit all", lambda: self.view_preset("fit"), "F"),
+            "selection": self._action("Fit &selection", self.fit_selection, "Shift+F"),
+            "top": self._action("&Top", lambda: self.view_preset("top"), "1"),
+            "front": self._action("F&ront", lambda: self.view_preset("front"), "2"),
+            "side": self._action("S&ide", lambda: self.view_preset("side"), "3"),
+            "iso": self._action("&Isometric", lambda: self.view_preset("iso"), "4"),
+        }
+        self.edl_action = self._action("&Eye-dome lighting", self.toggle_edl, "E",
+                                       checkable=True,
+                                       tip="Shade points by depth to show shape")
+        self.background_action = self._action("&Background colour…", self.choose_background)
+        self.about_action = self._action("&About RealScene", self.about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addAction(self.sample_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.screenshot_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self._refresh_recent()
+        view_menu = bar.addMenu("&View")
+        for action in self.view_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.edl_action)
+        view_menu.addAction(self.background_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.layer_dock.toggleViewAction())
+        view_menu.addAction(self.properties_dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.addAction(self.open_action)
+        tb.addSeparator()
+        for key in ("fit", "top", "front", "side", "iso"):
+            tb.addAction(self.view_actions[key])
+        tb.addSeparator()
+        tb.addAction(self.edl_action)
+        tb.addAction(self.screenshot_action)
+
+    # -- opening files --------------------------------------------------------------
+    def open_paths(self, paths) -> list[LoadJob]:
+        started = []
+        for path in paths:
+            path = str(Path(path).expanduser().resolve())
+            job = LoadJob(path, self)
+            job.progress.connect(self._on_progress)
+            job.finished.connect(self._on_loaded)
+            job.failed.connect(self._on_failed)
+            job.cancelled.connect(self._on_cancelled)
+            self.jobs.append(job)
+            started.append(job)
+            self._add_recent(path)
+            job.start()
+        self._update_progress()
+        return started
+
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("last_dir", str(Path.home())))
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open 3D data", start,
+                                                          file_filter())
+        if paths:
+            self.settings.setValue("last_dir", str(Path(paths[0]).parent))
+            self.open_paths(paths)
+
+    def open_sample(self) -> None:
+        self.open_paths([str(p) for p in SAMPLE_FILES])
+
+    @property
+    def loading(self) -> bool:
+        return any(not j.done for j in self.jobs)
+
+    def cancel_loads(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+    def _finish_job(self, job: LoadJob) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        self._update_progress()
+        if not self.jobs:
+            self.all_loads_finished.emit()
+
+    def _on_progress(self, job: LoadJob, fraction: float, message: str) -> None:
+        job.last_fraction = fraction
+        self._update_progress()
+        name = Path(job.path).name
+        self.statusBar().showMessage(f"Loading {name}: {message} {fraction:.0%}", 2000)
+
+    def _update_progress(self) -> None:
+        busy = bool(self.jobs)
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            # Each job reports its own fraction; show the least advanced one.
+            self.progress.setFormat(f"Loading {len(self.jobs)} file(s)… %p%")
+            self.progress.setValue(int(self._min_fraction() * 1000))
+
+    def _min_fraction(self) -> float:
+        fractions = [getattr(j, "last_fraction", 0.0) for j in self.jobs]
+        return min(fractions) if fractions else 1.0
+
+    def _on_loaded(self, job: LoadJob, data) -> None:
+        if not job.is_cancelled:
+            self.scene.add(data, path=job.path)
+            for warning in data.metadata.get("warnings", []):
+                self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
+        self._finish_job(job)
+
+    def _on_failed(self, job: LoadJob, message: str) -> None:
+        self.errors.append(message)
+        self._finish_job(job)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Cannot open file",
+                                    message, QtWidgets.QMessageBox.Ok, self)
+        box.setObjectName("loadErrorDialog")
+        box.setInformativeText("The other layers are not affected.")
+        box.setModal(False)
+        box.show()
+
+    def _on_cancelled(self, job: LoadJob) -> None:
+        self.statusBar().showMessage(f"Cancelled loading {Path(job.path).name}", 5000)
+        self._finish_job(job)
+
+    def _on_layer_added(self, layer, **kw) -> None:
+        if not self._fitted or len(self.scene.layers) == 1:
+            self._fitted = True
+            self.renderer.fit()
+
+    # -- recent files -----------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # -- view --------------------------------------------------------------------------
+    def _schedule_render(self, event: str, **kw) -> None:
+        if event not in ("picked", "camera_changed"):
+            self._render_timer.start()
+
+    def _do_render(self) -> None:
+        self.renderer.render()
+
+    def view_preset(self, name: str) -> None:
+        self.renderer.view_preset(name)
+        self.renderer.render()
+
+    def fit_selection(self) -> None:
+        if self.scene.selected is not None:
+            self.renderer.fit([self.scene.selected])
+            self.renderer.render()
+
+    def toggle_edl(self, checked: bool) -> None:
+        self.scene.set_edl(checked)
+
+    def choose_background(self) -> None:
+        r, g, b = (int(c * 255) for c in self.scene.background)
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self, "Background")
+        if color.isValid():
+            self.set_background((color.redF(), color.greenF(), color.blueF()))
+
+    def set_background(self, rgb) -> None:
+        self.scene.set_background(rgb)
+        self.settings.setValue("background", ",".join(f"{c:.4f}" for c in rgb))
+
+    def screenshot_dialog(self) -> None:
+        dialog = ScreenshotDialog(self.plotter.window_size, self)
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot",
+                                                        "realscene.png", "PNG image (*.png)")
+        if path:
+            self.renderer.screenshot(path, size=dialog.size_value())
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def about(self) -> None:
+        QtWidgets.QMessageBox.about(
+            self, "About RealScene",
+            "RealScene — a desktop 3D viewer for real-scene city models and cultural "
+            "heritage.\nFormats: " + ", ".join(supported_extensions()))
+
+    # -- picking ------------------------------------------------------------------------
+    def _on_press(self, obj, event) -> None:
+        self._press_pos = tuple(self.plotter.iren.interactor.GetEventPosition())
+
+    def _on_release(self, obj, event) -> None:
+        pos = tuple(self.plotter.iren.interactor.GetEventPosition())
+        if self._press_pos is not None and max(abs(pos[0] - self._press_pos[0]),
+                                               abs(pos[1] - self._press_pos[1])) <= 3:
+            self.renderer.pick(*pos)
+        self._press_pos = None
+
+    def _on_picked(self, pick, **kw) -> None:
+        self.pick_label.setText(format_pick(pick))
+
+    # -- drag and drop --------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    # -- layout persistence -------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_layout()
+        self.cancel_loads()
+        for job in list(self.jobs):
+            job.wait(5)
+        self.renderer.close()
+        self.plotter.close()
+        super().closeEvent(event)
+
+
+def format_pick(pick) -> str:
+    if pick is None:
+        return "No point under the cursor"
+    x, y, z = (float(v) for v in pick.xyz)
+    crs = pick.layer.data.crs
+    unit = ""
+    if crs is not None:
+        try:
+            unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+        except Exception:  # noqa: BLE001
+            unit = ""
+    text = f"{pick.layer.name}  #{pick.index}:  X {x:.4f}  Y {y:.4f}  Z {z:.4f}"
+    if unit:
+        text += f"  [{unit}]"
+    attrs = []
+    for key, value in pick.attributes.items():
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        attrs.append(f"{key}={value}")
+    if attrs:
+        text += "  |  " + "  ".join(attrs)
+    return text
+
+
+class ScreenshotDialog(QtWidgets.QDialog):
+    """Asks for the screenshot size; any size, including larger than the window."""
+
+    def __init__(self, window_size, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Screenshot size")
+        self.width_box = QtWidgets.QSpinBox(minimum=16, maximum=16384, value=window_size[0] * 2)
+        self.height_box = QtWidgets.QSpinBox(minimum=16, maximum=16384,
+                                             value=window_size[1] * 2)
+        form = QtWidgets.QFormLayout(self)
+        form.addRow("Width (px)", self.width_box)
+        form.addRow("Height (px)", self.height_box)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
+                                             | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def size_value(self) -> tuple[int, int]:
+        return self.width_box.value(), self.height_box.value()
+
+

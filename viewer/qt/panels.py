@@ -1,0 +1,365 @@
+"""Dock panels: the layer tree and the properties of the selected layer.
+
+Panels edit the scene model and listen to its events; they never talk to the renderer.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from loaders import PointCloud
+
+from ..scene import Layer, Scene
+
+COLOR_MODE_LABELS = {
+    "rgb": "RGB colour",
+    "intensity": "Intensity",
+    "classification": "Classification (ASPRS)",
+    "elevation": "Elevation",
+    "attribute": "Attribute…",
+    "solid": "Single colour",
+    "material": "Materials / textures",
+    "vertex": "Vertex colours",
+}
+COLORMAPS = ("viridis", "turbo", "gray", "terrain")
+
+
+class LayerPanel(QtWidgets.QWidget):
+    """The layer tree: check to show/hide, select, reorder, remove."""
+
+    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.tree = QtWidgets.QTreeWidget()
+        self.tree.setObjectName("layerTree")
+        self.tree.setHeaderLabels(["Layer", "Type", "Count"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
+        self.tree.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.up_button = QtWidgets.QToolButton(text="▲", toolTip="Move layer up")
+        self.down_button = QtWidgets.QToolButton(text="▼", toolTip="Move layer down")
+        self.remove_button = QtWidgets.QToolButton(text="✕", toolTip="Remove layer (Del)")
+        self.up_button.clicked.connect(lambda: self._move(-1))
+        self.down_button.clicked.connect(lambda: self._move(+1))
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.up_button, self.down_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.tree)
+        layout.addLayout(buttons)
+        delete = QtGui.QShortcut(QtGui.QKeySequence.Delete, self.tree)
+        delete.activated.connect(self.remove_selected)
+
+        self._updating = False
+        self.tree.itemChanged.connect(self._item_changed)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        for name in ("layer_added", "layer_removed", "layers_reordered", "layer_changed",
+                     "selection_changed"):
+            scene.connect(name, self._on_scene)
+        self.refresh()
+
+    # -- scene -> widget -------------------------------------------------------------
+    def _on_scene(self, event: str, **kw) -> None:
+        if event == "layer_changed" and kw.get("field") not in ("visible", "name"):
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._updating = True
+        try:
+            self.tree.clear()
+            for layer in self.scene.layers:
+                data = layer.data
+                if isinstance(data, PointCloud):
+                    kind, count = "points", f"{data.point_count:,}"
+                else:
+                    kind, count = "mesh", f"{data.triangle_count:,} ▲"
+                item = QtWidgets.QTreeWidgetItem([layer.name, kind, count])
+                item.setData(0, QtCore.Qt.UserRole, layer.id)
+                item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
+                item.setCheckState(0, QtCore.Qt.Checked if layer.visible else QtCore.Qt.Unchecked)
+                item.setToolTip(0, layer.path or layer.name)
+                self.tree.addTopLevelItem(item)
+                if layer is self.scene.selected:
+                    item.setSelected(True)
+                    self.tree.setCurrentItem(item)
+            self.tree.resizeColumnToContents(1)
+            self.tree.resizeColumnToContents(2)
+        finally:
+            self._updating = False
+
+    def _layer_for(self, item: QtWidgets.QTreeWidgetItem | None) -> Layer | None:
+        if item is None:
+            return None
+        lid = item.data(0, QtCore.Qt.UserRole)
+        return next((l for l in self.scene.layers if l.id == lid), None)
+
+    # -- widget -> scene -------------------------------------------------------------
+    def _item_changed(self, item: QtWidgets.QTreeWidgetItem, column: int) -> None:
+        if self._updating:
+            return
+        layer = self._layer_for(item)
+        if layer is not None:
+            visible = item.checkState(0) == QtCore.Qt.Checked
+            if visible != layer.visible:
+                self.scene.update(layer, visible=visible)
+
+    def _selection_changed(self) -> None:
+        if self._updating:
+            return
+        items = self.tree.selectedItems()
+        self.scene.select(self._layer_for(items[0]) if items else None)
+
+    def _move(self, step: int) -> None:
+        layer = self.scene.selected
+        if layer is None:
+            return
+        self.scene.move(layer, self.scene.layers.index(layer) + step)
+
+    def remove_selected(self) -> None:
+        if self.scene.selected is not None:
+            self.scene.remove(self.scene.selected)
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        layer = self._layer_for(self.tree.itemAt(pos))
+        if layer is None:
+            return
+        menu = QtWidgets.QMenu(self)
+        menu.addAction("Zoom to layer", lambda: self.window().fit_selection())
+        menu.addAction("Move up", lambda: self._move(-1))
+        menu.addAction("Move down", lambda: self._move(+1))
+        menu.addSeparator()
+        menu.addAction("Remove", self.remove_selected)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+class PropertiesPanel(QtWidgets.QWidget):
+    """Display properties of the selected layer, its CRS and its class legend."""
+
+    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.layer: Layer | None = None
+        self._updating = False
+
+        self.title = QtWidgets.QLabel("No layer selected")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.color_mode = QtWidgets.QComboBox(objectName="colorMode")
+        self.attribute = QtWidgets.QComboBox(objectName="attribute")
+        self.colormap = QtWidgets.QComboBox(objectName="colormap")
+        self.colormap.addItems(COLORMAPS)
+        self.point_size = QtWidgets.QDoubleSpinBox(objectName="pointSize", minimum=1.0,
+                                                   maximum=20.0, singleStep=1.0, decimals=0)
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, objectName="opacity")
+        self.opacity.setRange(5, 100)
+        self.solid_color = QtWidgets.QPushButton("Choose…", objectName="solidColor")
+        self.contrast_lo = QtWidgets.QDoubleSpinBox(minimum=0, maximum=50, decimals=1,
+                                                    suffix=" %", objectName="contrastLow")
+        self.contrast_hi = QtWidgets.QDoubleSpinBox(minimum=50, maximum=100, decimals=1,
+                                                    suffix=" %", objectName="contrastHigh")
+        contrast = QtWidgets.QHBoxLayout()
+        contrast.addWidget(self.contrast_lo)
+        contrast.addWidget(self.contrast_hi)
+        self.crs = QtWidgets.QLabel("", objectName="crsLabel")
+        self.crs.setWordWrap(True)
+        self.crs.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.info = QtWidgets.QLabel("", objectName="infoLabel")
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.classes = QtWidgets.QListWidget(objectName="classList")
+        self.classes.setToolTip("Classes (ASPRS): uncheck to hide")
+
+        form = QtWidgets.QFormLayout()
+        form.addRow(self.title)
+        form.addRow("Colour by", self.color_mode)
+        form.addRow("Attribute", self.attribute)
+        form.addRow("Colour map", self.colormap)
+        form.addRow("Contrast", contrast)
+        form.addRow("Point size", self.point_size)
+        form.addRow("Opacity", self.opacity)
+        form.addRow("Colour", self.solid_color)
+        form.addRow("CRS", self.crs)
+        form.addRow("Data", self.info)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        self.classes_label = QtWidgets.QLabel("Classes")
+        layout.addWidget(self.classes_label)
+        layout.addWidget(self.classes, 1)
+
+        self.color_mode.currentIndexChanged.connect(self._color_mode_changed)
+        self.attribute.currentTextChanged.connect(
+            lambda t: self._set(attribute=t or None, color_mode="attribute") if t else None)
+        self.colormap.currentTextChanged.connect(lambda t: self._set(colormap=t))
+        self.point_size.valueChanged.connect(lambda v: self._set(point_size=float(v)))
+        self.opacity.valueChanged.connect(lambda v: self._set(opacity=v / 100.0))
+        self.contrast_lo.valueChanged.connect(self._contrast_changed)
+        self.contrast_hi.valueChanged.connect(self._contrast_changed)
+        self.solid_color.clicked.connect(self._choose_color)
+        self.classes.itemChanged.connect(self._class_toggled)
+        scene.connect("selection_changed", lambda **kw: self.set_layer(kw["layer"]))
+        scene.connect("layer_changed", self._on_layer_changed)
+        scene.connect("layer_removed", lambda **kw: self.set_layer(scene.selected))
+        self.set_layer(scene.selected)
+
+    # -- scene -> widgets --------------------------------------------------------------
+    def _on_layer_changed(self, layer: Layer, field: str, **kw) -> None:
+        if layer is self.layer and not self._updating:
+            self.set_layer(layer)
+
+    def set_layer(self, layer: Layer | None) -> None:
+        self.layer = layer
+        self._updating = True
+        try:
+            enabled = layer is not None
+            for w in (self.color_mode, self.attribute, self.colormap, self.point_size,
+                      self.opacity, self.solid_color, self.contrast_lo, self.contrast_hi,
+                      self.classes):
+                w.setEnabled(enabled)
+            self.color_mode.clear()
+            self.attribute.clear()
+            self.classes.clear()
+            if layer is None:
+                self.title.setText("No layer selected")
+                self.crs.setText("")
+                self.info.setText("")
+                return
+            self.title.setText(layer.name)
+            for mode in layer.available_color_modes():
+                self.color_mode.addItem(COLOR_MODE_LABELS.get(mode, mode), mode)
+            idx = self.color_mode.findData(layer.color_mode)
+            self.color_mode.setCurrentIndex(max(idx, 0))
+            self.attribute.addItem("")
+            self.attribute.addItems(layer.scalar_attributes())
+            if layer.attribute:
+                self.attribute.setCurrentText(layer.attribute)
+            self.colormap.setCurrentText(layer.colormap)
+            self.point_size.setValue(layer.point_size)
+            self.opacity.setValue(int(round(layer.opacity * 100)))
+            self.contrast_lo.setValue(layer.contrast[0])
+            self.contrast_hi.setValue(layer.contrast[1])
+            is_points = isinstance(layer.data, PointCloud)
+            self.point_size.setEnabled(is_points)
+            self.attribute.setEnabled(bool(layer.scalar_attributes()))
+            scalar = layer.color_mode in ("intensity", "elevation", "attribute")
+            self.colormap.setEnabled(scalar)
+            self.contrast_lo.setEnabled(scalar)
+            self.contrast_hi.setEnabled(scalar)
+            self.crs.setText(describe_crs(layer.data.crs))
+            self.info.setText(describe_data(layer))
+            self._fill_classes(layer)
+        finally:
+            self._updating = False
+
+    def _fill_classes(self, layer: Layer) -> None:
+        show = isinstance(layer.data, PointCloud) and "classification" in layer.data.attributes
+        self.classes.setVisible(show)
+        self.classes_label.setVisible(show)
+        if not show:
+            return
+        from ..colors import class_legend
+
+        for code, name, rgb, count in class_legend(layer, include_hidden=True):
+            item = QtWidgets.QListWidgetItem(f"{code:>3}  {name}  ({count:,})")
+            item.setData(QtCore.Qt.UserRole, int(code))
+            pix = QtGui.QPixmap(12, 12)
+            pix.fill(QtGui.QColor(*[int(c) for c in rgb]))
+            item.setIcon(QtGui.QIcon(pix))
+            item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.Unchecked if code in layer.hidden_classes
+                               else QtCore.Qt.Checked)
+            self.classes.addItem(item)
+
+    # -- widgets -> scene ----------------------------------------------------------------
+    def _set(self, **changes) -> None:
+        if self._updating or self.layer is None:
+            return
+        self._updating = True
+        try:
+            self.scene.update(self.layer, **changes)
+        finally:
+            self._updating = False
+        if "color_mode" in changes:
+            self.set_layer(self.layer)
+
+    def _color_mode_changed(self, index: int) -> None:
+        mode = self.color_mode.itemData(index)
+        if mode is None or self.layer is None or self._updating:
+            return
+        changes = {"color_mode": mode}
+        if mode == "attribute" and not self.layer.attribute and self.layer.scalar_attributes():
+            changes["attribute"] = self.layer.scalar_attributes()[0]
+        self._set(**changes)
+
+    def _contrast_changed(self, *_):
+        self._set(contrast=(self.contrast_lo.value(), self.contrast_hi.value()))
+
+    def _choose_color(self) -> None:
+        if self.layer is None:
+            return
+        r, g, b = (int(c * 255) for c in self.layer.solid_color)
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self, "Layer colour")
+        if color.isValid():
+            self._set(solid_color=(color.redF(), color.greenF(), color.blueF()),
+                      color_mode="solid")
+
+    def _class_toggled(self, item: QtWidgets.QListWidgetItem) -> None:
+        if self._updating or self.layer is None:
+            return
+        code = item.data(QtCore.Qt.UserRole)
+        hidden = set(self.layer.hidden_classes)
+        if item.checkState() == QtCore.Qt.Checked:
+            hidden.discard(code)
+        else:
+            hidden.add(code)
+        self._updating = True
+        try:
+            self.scene.update(self.layer, hidden_classes=hidden)
+        finally:
+            self._updating = False
+
+
+def describe_crs(crs) -> str:
+    if crs is None:
+        return "none recorded in the file"
+    try:
+        from loaders.crs import crs_summary
+
+        s = crs_summary(crs)
+        epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else "no EPSG code"
+        units = s.get("units") or ""
+        return f"{s.get('name', crs)} ({epsg}{', ' + units if units else ''})"
+    except Exception:  # noqa: BLE001 - describing must never fail
+        epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
+        return f"{getattr(crs, 'name', crs)}" + (f" (EPSG:{epsg})" if epsg else "")
+
+
+def describe_data(layer: Layer) -> str:
+    data = layer.data
+    md = data.metadata
+    fmt = md.get("format", "?")
+    version = md.get("version")
+    lines = [f"{fmt}{' ' + str(version) if version else ''}"]
+    if isinstance(data, PointCloud):
+        lines.append(f"{data.point_count:,} points")
+        if md.get("point_format") is not None:
+            lines[0] += f", point format {md['point_format']}"
+        attrs = ", ".join(k for k in data.attributes)
+        if attrs:
+            lines.append(f"attributes: {attrs}")
+    else:
+        lines.append(f"{data.vertex_count:,} vertices, {data.triangle_count:,} triangles")
+        if data.parts:
+            lines.append(f"{len(data.parts)} parts")
+    for w in data.metadata.get("warnings", [])[:5]:
+        lines.append(f"⚠ {w}")
+    return "\n".join(lines)
