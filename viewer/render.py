@@ -621,8 +621,9 @@ class SceneRenderer:
         window_size = None if size is None else (int(size[0]), int(size[1]))
         if window_size is not None and (window_size[0] < 1 or window_size[1] < 1):
             raise ValueError(f"bad screenshot size {size!r}")
-        img = self.plotter.screenshot(None, window_size=window_size,
-                                      return_img=True)
+        with self.plotter.window_size_context(window_size):
+            self.plotter.render()  # pyvista may hand back the last frame otherwise
+            img = self.plotter.screenshot(None, return_img=True)
         from PIL import Image
 
         Image.fromarray(np.asarray(img)).save(path)

@@ -322,8 +322,10 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
         header = reader.header
         fmt = header.point_format
         dims = set(fmt.dimension_names)
-        count = min(int(header.point_count), info.point_count) if not info.compressed \
-            else int(header.point_count)
+        header_count = int(header.point_count)
+        count = min(header_count, info.point_count) if not info.compressed else header_count
+        if count < header_count:
+            header.point_count = count  # truncated file: laspy must not read a partial record
         extra_names = list(fmt.extra_dimension_names)
 
         # LAZ: do not trust the header count for allocation; grow as points arrive
@@ -405,7 +407,6 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
                         "could be read", CORRUPT_HINT)
     if done < count:
         warnings.append(f"header says {count:,} points but only {done:,} could be read")
-    header_count = max(int(header.point_count), info.point_count)
 
     def fit(a: np.ndarray) -> np.ndarray:
         return a if len(a) == done else a[:done].copy()

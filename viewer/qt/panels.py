@@ -268,7 +268,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             return
         from ..colors import class_legend
 
-        for code, name, rgb, count in class_legend(layer, include_hidden=True):
+        for code, name, rgb, count in class_legend(layer):
             item = QtWidgets.QListWidgetItem(f"{code:>3}  {name}  ({count:,})")
             item.setData(QtCore.Qt.UserRole, int(code))
             pix = QtGui.QPixmap(12, 12)
