@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from .registry import REGISTRY, LoaderRegistry, ReaderSpec, normalised_extension
@@ -22,17 +23,20 @@ from .types import (
 )
 
 _registered = False
+_register_lock = threading.Lock()
 
 
 def _register_builtin() -> None:
+    """Register the built-in readers once (thread-safe: loads run in worker threads)."""
     global _registered
-    if _registered:
-        return
-    _registered = True
-    from . import formats
+    with _register_lock:
+        if _registered:
+            return
+        from . import formats
 
-    for spec in formats.READERS:
-        REGISTRY.register(spec)
+        for spec in formats.READERS:
+            REGISTRY.register(spec)
+        _registered = True
 
 
 def read(path: str | Path, progress: ProgressFn | None = None) -> Dataset:

@@ -242,6 +242,28 @@ def _check_laz_data(path: Path, fh, info: LasInfo) -> None:
         raise LoadError(path, f"file is truncated or corrupt: the LAZ chunk table should be at "
                         f"byte {table_offset:,} but the file has {info.file_size:,} bytes",
                         CORRUPT_HINT)
+    if table_offset == -1:  # unfinished writer: the offset is in the file's last 8 bytes
+        fh.seek(info.file_size - 8)
+        (table_offset,) = struct.unpack("<q", fh.read(8))
+        if not (info.offset_to_points + 8 <= table_offset <= info.file_size - 8):
+            raise LoadError(path, "corrupt LAZ: the chunk table cannot be found", CORRUPT_HINT)
+    # lazrs allocates the chunk table from its count before checking anything: validate it
+    fh.seek(table_offset)
+    table_head = fh.read(8)
+    if len(table_head) < 8:
+        raise LoadError(path, "file is truncated: the LAZ chunk table is missing",
+                        CORRUPT_HINT)
+    table_version, n_chunks = struct.unpack("<II", table_head)
+    chunk_size = info.laszip["chunk_size"] if info.laszip else 0
+    if chunk_size and chunk_size != 0xFFFFFFFF:
+        max_chunks = -(-info.point_count // chunk_size) + 1
+    else:
+        max_chunks = info.point_count
+    max_chunks = min(max_chunks, data_bytes)
+    if table_version != 0 or n_chunks > max_chunks:
+        raise LoadError(path, f"corrupt LAZ: the chunk table (version {table_version}) lists "
+                        f"{n_chunks:,} chunks, impossible for {info.point_count:,} points",
+                        CORRUPT_HINT)
     if info.point_count > data_bytes * MAX_LAZ_POINTS_PER_BYTE:
         raise LoadError(path, f"corrupt header: it claims {info.point_count:,} points, far more "
                         f"than {data_bytes:,} bytes of compressed data can hold", CORRUPT_HINT)

@@ -382,8 +382,10 @@ def format_pick(pick) -> str:
     unit = ""
     if crs is not None:
         try:
-            unit = crs.axis_info[0].unit_name if crs.axis_info else ""
-        except Exception:  # noqa: BLE001
+            from loaders.crs import crs_summary
+
+            unit = crs_summary(crs).get("horizontal_units") or ""
+        except Exception:  # noqa: BLE001 - the status line must never fail
             unit = ""
     text = f"{pick.layer.name}  #{pick.index}:  X {x:.4f}  Y {y:.4f}  Z {z:.4f}"
     if unit:

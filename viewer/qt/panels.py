@@ -336,8 +336,12 @@ def describe_crs(crs) -> str:
 
         s = crs_summary(crs)
         epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else "no EPSG code"
-        units = s.get("units") or ""
-        return f"{s.get('name', crs)} ({epsg}{', ' + units if units else ''})"
+        units = s.get("horizontal_units") or ""
+        if s.get("vertical_units") and s["vertical_units"] != units:
+            units += f"; heights in {s['vertical_units']}"
+        kind = "geographic (degrees)" if s.get("is_geographic") else ""
+        details = ", ".join(x for x in (epsg, units and f"units: {units}", kind) if x)
+        return f"{s.get('name') or crs} ({details})"
     except Exception:  # noqa: BLE001 - describing must never fail
         epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
         return f"{getattr(crs, 'name', crs)}" + (f" (EPSG:{epsg})" if epsg else "")
