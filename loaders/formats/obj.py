@@ -122,7 +122,7 @@ def _find_file(base: Path, name: str) -> Path | None:
         p = Path(cand)
         if not p.is_absolute():
             p = base / p
-        if p.is_file():
+        if _is_file(p):
             return p
     # case-insensitive match, then the bare file name next to the OBJ/MTL
     bare = Path(name).name
@@ -131,9 +131,21 @@ def _find_file(base: Path, name: str) -> Path | None:
     except OSError:
         return None
     for entry in entries:
-        if entry.name.lower() == bare.lower() and entry.is_file():
+        if entry.name.lower() == bare.lower() and _is_file(entry):
             return entry
     return None
+
+
+def _is_file(p: Path) -> bool:
+    """``Path.is_file`` that is False (not an exception) for names the OS rejects.
+
+    A corrupt ``mtllib``/``map_Kd`` line can hold a name that is too long (ENAMETOOLONG)
+    or contains a NUL byte; that is a missing file, not a crash.
+    """
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -487,7 +499,7 @@ def _parse_corners(path: Path, tokens: list[str], face_line: list[int], sizes: n
                     arr = np.array([p if p else "0" for p in parts], dtype=np.int64)
                     arr = arr.reshape(n, slashes + 1)
                     cols = [arr[:, i] for i in range(slashes + 1)]
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: index beyond int64
             cols = []
     if not cols:
         # general path: mixed corner formats
@@ -499,8 +511,13 @@ def _parse_corners(path: Path, tokens: list[str], face_line: list[int], sizes: n
                     arr[i, j] = int(s) if s else 0
             except ValueError:
                 line = face_line[int(np.searchsorted(np.cumsum(sizes), i, side="right"))]
-                raise LoadError(path, f"malformed face corner '{t}' on line {line}",
+                raise LoadError(path, f"malformed face corner '{t[:60]}' on line {line}",
                                 "the file may be corrupt; re-export it") from None
+            except OverflowError:
+                line = face_line[int(np.searchsorted(np.cumsum(sizes), i, side="right"))]
+                raise LoadError(path, f"face corner '{t[:60]}' on line {line} has an index "
+                                f"out of range (the file has {nv} 'v', {nvt} 'vt' and {nvn} "
+                                "'vn' entries)", "the file is corrupt; re-export it") from None
         cols = [arr[:, 0], arr[:, 1], arr[:, 2]]
     while len(cols) < 3:
         cols.append(np.zeros(n, np.int64))

@@ -283,11 +283,12 @@ def read_off(path: Path, progress: ProgressFn | None = None) -> Mesh:
         corners.extend(idx)
         sizes.append(n)
         fcolors.append(col)
-    cidx = np.asarray(corners, dtype=np.int64)
-    if len(cidx) and (cidx.min() < 0 or cidx.max() >= nv):
-        bad = int(cidx.max()) if cidx.max() >= nv else int(cidx.min())
-        raise LoadError(path, f"OFF face references vertex {bad} but the file has {nv} "
+    bad_idx = next((c for c in corners if not 0 <= c < nv), None) if corners and \
+        not 0 <= min(corners) <= max(corners) < nv else None
+    if bad_idx is not None:  # checked on Python ints: no int64 overflow on huge values
+        raise LoadError(path, f"OFF face references vertex {bad_idx} but the file has {nv} "
                         "vertices", "the file is corrupt; re-export it")
+    cidx = np.asarray(corners, dtype=np.int64)
     sizes_a = np.asarray(sizes, dtype=np.int64)
     faces, face_of_tri = _fan(cidx, sizes_a)
     face_colors = None

@@ -255,3 +255,19 @@ def test_snapshot_command_saves_the_whole_window(shared_data, tmp_path):
     # the 3D view (right of the docks) shows coloured points, not an empty background
     view = img[img.shape[0] // 3: 2 * img.shape[0] // 3, img.shape[1] // 2:]
     assert len(np.unique(view.reshape(-1, 3), axis=0)) > 50
+
+
+def test_saved_view_restores_camera(qtbot, window, shared_data):
+    open_and_wait(qtbot, window, shared_data / "pointclouds" / "autzen-bmx-2010.las")
+    window.view_preset("top")
+    top_position = np.array(window.plotter.camera.position)
+    window.save_view("Overview from above")
+    assert window.views_menu.actions()[0].text() == "Overview from above"
+    window.view_preset("side")
+    assert np.linalg.norm(np.array(window.plotter.camera.position) - top_position) > 1
+    window.views_menu.actions()[0].trigger()
+    np.testing.assert_allclose(window.plotter.camera.position, top_position, atol=1e-3)
+    # the scene keeps the view in true coordinates (the file's CRS), not VTK's local ones
+    view = window.scene.views[0]
+    assert abs(view.camera.focal_point[0] - window.scene.origin[0]) < 1e4
+    assert abs(view.camera.focal_point[0]) > 1e5

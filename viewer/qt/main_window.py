@@ -79,6 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_toolbar()
 
         self.scene.connect("picked", self._on_picked)
+        self.scene.connect("views_changed", lambda **kw: self._refresh_views())
         self.scene.connect("layer_added", self._on_layer_added)
         self.scene.connect("*", self._schedule_render)
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
@@ -132,6 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.edl_action = self._action("&Eye-dome lighting", self.toggle_edl, "E",
                                        checkable=True,
                                        tip="Shade points by depth to show shape")
+        self.save_view_action = self._action("Save &view…", self.save_view_dialog, "Ctrl+B",
+                                             tip="Bookmark the current camera")
         self.background_action = self._action("&Background colour…", self.choose_background)
         self.about_action = self._action("&About RealScene", self.about)
 
@@ -149,6 +152,10 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu = bar.addMenu("&View")
         for action in self.view_actions.values():
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.save_view_action)
+        self.views_menu = view_menu.addMenu("Saved &views")
+        self._refresh_views()
         view_menu.addSeparator()
         view_menu.addAction(self.edl_action)
         view_menu.addAction(self.background_action)
@@ -295,6 +302,30 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.scene.selected is not None:
             self.renderer.fit([self.scene.selected])
             self.renderer.render()
+
+    def save_view(self, name: str):
+        self.renderer.camera_to_scene(emit=False)
+        return self.scene.save_view(name)
+
+    def save_view_dialog(self) -> None:
+        name, ok = QtWidgets.QInputDialog.getText(self, "Save view", "Name of the view:",
+                                                  text=f"View {len(self.scene.views) + 1}")
+        if ok and name.strip():
+            self.save_view(name.strip())
+
+    def restore_view(self, view) -> None:
+        from ..scene import Camera
+
+        self.scene.set_camera(Camera(**vars(view.camera)))
+        self.renderer.scene_to_camera()
+        self.renderer.render()
+
+    def _refresh_views(self) -> None:
+        self.views_menu.clear()
+        for view in self.scene.views:
+            action = self.views_menu.addAction(view.name)
+            action.triggered.connect(lambda _=False, v=view: self.restore_view(v))
+        self.views_menu.setEnabled(bool(self.scene.views))
 
     def toggle_edl(self, checked: bool) -> None:
         self.scene.set_edl(checked)
