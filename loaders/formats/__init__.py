@@ -8,7 +8,7 @@ READERS: list[ReaderSpec] = []
 
 # Each module is imported here so that a missing optional dependency only breaks its
 # own format (the module must import its heavy dependency lazily inside read()).
-from . import las, e57, ply, xyz, obj, gltf, stl_off  # noqa: E402
+from . import e57, gltf, las, obj, planned, ply, stl_off, xyz  # noqa: E402
 
-for _mod in (las, e57, ply, xyz, obj, gltf, stl_off):
+for _mod in (las, e57, ply, xyz, obj, gltf, stl_off, planned):
     READERS.extend(_mod.READERS)
