@@ -12,6 +12,7 @@ pyproj is imported lazily.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 WKT_BIT = 1 << 4
@@ -26,12 +27,12 @@ def _is_epsg_code(value: int) -> bool:
     return 1024 <= value <= 32766
 
 
-def _crs_from_geokeys(vlr) -> Any:
-    """CRS from a laspy GeoKeyDirectoryVlr, or None when the keys give no EPSG code."""
+def _crs_from_geokeys(geokeys: tuple) -> Any:
+    """CRS from GeoTIFF (key id, value) pairs, or None when they give no EPSG code."""
     from pyproj import CRS
     from pyproj.crs import CompoundCRS
 
-    keys = {k.id: k.value_offset for k in getattr(vlr, "geo_keys", [])}
+    keys = dict(geokeys)
     horizontal = None
     for key_id in (_PROJECTED_TYPE, _GEOGRAPHIC_TYPE):
         code = keys.get(key_id)
@@ -61,10 +62,9 @@ def _wkt_text(vlr) -> str:
     return raw.strip("\x00 \r\n\t")
 
 
-def _crs_from_wkt(vlr) -> Any:
+def _crs_from_wkt(text: str) -> Any:
     from pyproj import CRS
 
-    text = _wkt_text(vlr)
     if not text:
         return None
     return CRS.from_wkt(text)
@@ -77,10 +77,24 @@ def same_crs(a, b) -> bool:
     try:
         if a.equals(b, ignore_axis_order=True):
             return True
+        ea, eb = _quick_epsg(a), _quick_epsg(b)
+        if ea is not None and eb is not None:
+            return ea == eb
         ea, eb = a.to_epsg(min_confidence=70), b.to_epsg(min_confidence=70)
         return ea is not None and ea == eb
     except Exception:
         return False
+
+
+def _quick_epsg(crs) -> int | None:
+    """The EPSG code the CRS definition itself carries (no database search)."""
+    try:
+        ident = crs.to_json_dict().get("id") or {}
+        if str(ident.get("authority", "")).upper() == "EPSG":
+            return int(ident["code"])
+    except Exception:
+        pass
+    return None
 
 
 def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
@@ -90,7 +104,6 @@ def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
     ``"wkt"``, ``"geotiff"``, ``"wkt (geotiff keys not usable)"``,
     ``"geotiff (no WKT record although the WKT bit is set)"`` or None.
     """
-    warnings: list[str] = []
     wkt_vlrs, geo_vlrs = [], []
     for vlr in list(getattr(header, "vlrs", [])) + list(getattr(header, "evlrs", None) or []):
         user = str(getattr(vlr, "user_id", "")).strip("\x00 ")
@@ -102,27 +115,36 @@ def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
         elif user == "LASF_Projection" and rid == 34735:
             geo_vlrs.append(vlr)
 
+    wkts = tuple(_wkt_text(v) for v in wkt_vlrs)
+    geos = tuple(tuple((k.id, k.value_offset) for k in getattr(v, "geo_keys", []))
+                 for v in geo_vlrs)
+    encoding = getattr(header, "global_encoding", 0)
+    encoding = int(getattr(encoding, "value", encoding) or 0)
+    crs, source, warnings = _resolve(wkts, geos, bool(encoding & WKT_BIT))
+    return crs, source, list(warnings)
+
+
+@lru_cache(maxsize=64)
+def _resolve(wkts: tuple, geos: tuple, wkt_bit: bool) -> tuple[Any, str | None, tuple]:
+    """Pick the CRS from the WKT texts and GeoTIFF key sets (cached: parsing is slow)."""
+    warnings: list[str] = []
     wkt_crs = geo_crs = None
-    for vlr in wkt_vlrs:
+    for text in wkts:
         try:
-            wkt_crs = _crs_from_wkt(vlr)
+            wkt_crs = _crs_from_wkt(text)
         except Exception as exc:
             warnings.append(f"WKT coordinate system record could not be parsed: {exc}")
             wkt_crs = None
         if wkt_crs is not None:
             break
-    for vlr in geo_vlrs:
+    for keys in geos:
         try:
-            geo_crs = _crs_from_geokeys(vlr)
+            geo_crs = _crs_from_geokeys(keys)
         except Exception as exc:
             warnings.append(f"GeoTIFF keys could not be turned into a CRS: {exc}")
             geo_crs = None
         if geo_crs is not None:
             break
-
-    encoding = getattr(header, "global_encoding", 0)
-    encoding = int(getattr(encoding, "value", encoding) or 0)
-    wkt_bit = bool(encoding & WKT_BIT)
 
     if wkt_bit:
         if wkt_crs is not None:
@@ -135,7 +157,7 @@ def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
         if geo_crs is not None:
             crs, source = geo_crs, "geotiff"
         elif wkt_crs is not None:
-            source = "wkt (geotiff keys not usable)" if geo_vlrs else "wkt"
+            source = "wkt (geotiff keys not usable)" if geos else "wkt"
             crs = wkt_crs
         else:
             crs, source = None, None
@@ -147,14 +169,16 @@ def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
             f"(WKT: {_label(wkt_crs)}; GeoTIFF: {_label(geo_crs)}); using the {used} record"
             + (" because the WKT bit is set" if wkt_bit else "")
         )
-    return crs, source, warnings
+    return crs, source, tuple(warnings)
 
 
 def _label(crs) -> str:
-    try:
-        code = crs.to_epsg(min_confidence=70)
-    except Exception:
-        code = None
+    code = _quick_epsg(crs)
+    if code is None:
+        try:
+            code = crs.to_epsg(min_confidence=70)
+        except Exception:
+            code = None
     return f"{crs.name} (EPSG:{code})" if code else crs.name
 
 
@@ -170,10 +194,12 @@ def crs_summary(crs) -> dict[str, Any]:
     if crs is None:
         return {"name": None, "epsg": None, "horizontal_units": None, "is_geographic": False,
                 "is_compound": False, "vertical_units": None, "wkt": None}
-    try:
-        epsg = crs.to_epsg(min_confidence=70)
-    except Exception:
-        epsg = None
+    epsg = _quick_epsg(crs)
+    if epsg is None:
+        try:
+            epsg = crs.to_epsg(min_confidence=70)
+        except Exception:
+            epsg = None
     horizontal, vertical = crs, None
     if crs.is_compound:
         subs = crs.sub_crs_list

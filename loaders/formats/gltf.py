@@ -37,6 +37,39 @@ _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16,
               5125: np.uint32, 5126: np.float32}
 _NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
 _MAX_NODE_DEPTH = 512
+#: an accessor without a bufferView is zero-filled (plus sparse values): its size comes
+#: only from ``count``, so a corrupt count must be refused before allocating
+_MAX_ZERO_ACCESSOR_COMPONENTS = 2**25
+#: node visits allowed per node in the file (a strict tree visits each node once; this
+#: stops a DAG like "node 0 lists node 1 ten times, node 1 lists node 2 ten times..."
+#: from expanding exponentially)
+_MAX_VISITS_PER_NODE = 64
+
+
+def _is_index(value) -> bool:
+    """A JSON integer (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _brief(value) -> str:
+    """Short repr of a (possibly huge or nested) JSON value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _index_list(doc: "_Doc", value, what: str) -> list[int]:
+    """A list of JSON integer indices (``scene.nodes``, ``node.children``) or a LoadError."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(_is_index(v) for v in value):
+        raise doc.fail(f"{what} must be a list of node indices, not {_brief(value)}")
+    return value
+
+
+def _lookup(table: dict, key):
+    """``table.get(key)`` that tolerates unhashable keys from a corrupt file."""
+    return table.get(key) if isinstance(key, (int, str)) and not isinstance(key, bool) \
+        else None
 
 
 # ---------------------------------------------------------------------------- sniffing
@@ -98,10 +131,9 @@ class _Doc:
         if "://" in uri:
             raise self.fail(f"{what} refers to a remote URL ({uri[:80]})",
                             "download the file next to the glTF")
-        ref = self.path.parent / unquote(uri)
         try:
-            return ref.read_bytes()
-        except OSError:
+            return (self.path.parent / unquote(uri)).read_bytes()
+        except (OSError, ValueError):  # ValueError: NUL byte in the name
             raise self.fail(f"{what} file '{unquote(uri)}' not found next to the glTF",
                             "copy the .bin/.png files that belong to it into the same "
                             "folder") from None
@@ -139,18 +171,24 @@ class _Doc:
 
     def accessor(self, index: int, normalized_float: bool = False) -> np.ndarray:
         acc = self.item("accessors", index, "accessor")
-        ctype = _COMPONENT.get(acc.get("componentType"))
-        ncomp = _NCOMP.get(acc.get("type"))
+        ctype = _lookup(_COMPONENT, acc.get("componentType"))
+        ncomp = _lookup(_NCOMP, acc.get("type"))
         count = acc.get("count")
-        if ctype is None or ncomp is None or not isinstance(count, int) or count < 0:
-            raise self.fail(f"accessor {index} has an invalid componentType/type/count")
+        if ctype is None or ncomp is None or not _is_index(count) or count < 0:
+            raise self.fail(f"accessor {index} has an invalid componentType/type/count "
+                            f"({_brief(acc.get('componentType'))}/{_brief(acc.get('type'))}/"
+                            f"{_brief(count)})")
         dtype = np.dtype(ctype).newbyteorder("<")
         elem = dtype.itemsize * ncomp
         if "bufferView" in acc:
             data, start, length, stride = self.buffer_view(acc["bufferView"])
             off = acc.get("byteOffset", 0)
-            if not isinstance(off, int) or off < 0:
-                raise self.fail(f"accessor {index} has an invalid byteOffset")
+            if not _is_index(off) or off < 0:
+                raise self.fail(f"accessor {index} has an invalid byteOffset "
+                                f"{_brief(off)}")
+            if stride is not None and (not _is_index(stride) or stride < 0):
+                raise self.fail(f"accessor {index}: its bufferView has an invalid byteStride "
+                                f"{_brief(stride)}")
             stride = stride or elem
             if stride < elem:
                 raise self.fail(f"accessor {index}: byteStride {stride} is smaller than "
@@ -170,6 +208,11 @@ class _Doc:
                     shape=(count, elem), strides=(stride, 1))
                 arr = np.ascontiguousarray(rows).view(dtype).reshape(count, ncomp)
         else:
+            # checked BEFORE allocating: nothing in the file backs this size
+            if count * ncomp > _MAX_ZERO_ACCESSOR_COMPONENTS:
+                raise self.fail(f"accessor {index} has no bufferView but a count of "
+                                f"{count:,}, far more than a zero-filled accessor can "
+                                "sensibly hold")
             arr = np.zeros((count, ncomp), dtype=dtype)
         sparse = acc.get("sparse")
         if sparse:
@@ -180,23 +223,30 @@ class _Doc:
         return arr
 
     def _apply_sparse(self, index, arr, sparse, dtype, ncomp):
-        try:
-            n = int(sparse["count"])
-            ind = sparse["indices"]
-            val = sparse["values"]
-            itype = np.dtype(_COMPONENT[ind["componentType"]]).newbyteorder("<")
-            data, start, length, _ = self.buffer_view(ind["bufferView"])
-            ioff = start + ind.get("byteOffset", 0)
-            if ind.get("byteOffset", 0) + n * itype.itemsize > length:
-                raise self.fail(f"sparse indices of accessor {index} exceed their bufferView")
-            idx = np.frombuffer(data, itype, count=n, offset=ioff).astype(np.int64)
-            data, start, length, _ = self.buffer_view(val["bufferView"])
-            if val.get("byteOffset", 0) + n * ncomp * dtype.itemsize > length:
-                raise self.fail(f"sparse values of accessor {index} exceed their bufferView")
-            vals = np.frombuffer(data, dtype, count=n * ncomp,
-                                 offset=start + val.get("byteOffset", 0)).reshape(n, ncomp)
-        except (KeyError, TypeError, ValueError):
-            raise self.fail(f"accessor {index} has a malformed sparse section") from None
+        malformed = self.fail(f"accessor {index} has a malformed sparse section")
+        if not isinstance(sparse, dict):
+            raise malformed
+        n = sparse.get("count")
+        ind = sparse.get("indices")
+        val = sparse.get("values")
+        if not _is_index(n) or n < 0 or n > len(arr) or not isinstance(ind, dict) \
+                or not isinstance(val, dict):
+            raise malformed
+        itype = _lookup(_COMPONENT, ind.get("componentType"))
+        ioff = ind.get("byteOffset", 0)
+        voff = val.get("byteOffset", 0)
+        if itype is None or not _is_index(ioff) or not _is_index(voff) or ioff < 0 \
+                or voff < 0:
+            raise malformed
+        itype = np.dtype(itype).newbyteorder("<")
+        data, start, length, _ = self.buffer_view(ind.get("bufferView"))
+        if ioff + n * itype.itemsize > length:
+            raise self.fail(f"sparse indices of accessor {index} exceed their bufferView")
+        idx = np.frombuffer(data, itype, count=n, offset=start + ioff).astype(np.int64)
+        data, start, length, _ = self.buffer_view(val.get("bufferView"))
+        if voff + n * ncomp * dtype.itemsize > length:
+            raise self.fail(f"sparse values of accessor {index} exceed their bufferView")
+        vals = np.frombuffer(data, dtype, count=n * ncomp, offset=start + voff).reshape(n, ncomp)
         if n and (idx.max() >= len(arr) or idx.min() < 0):
             raise self.fail(f"sparse indices of accessor {index} are out of range")
         arr[idx] = vals
@@ -247,6 +297,9 @@ def _load_document(path: Path) -> _Doc:
         raise LoadError(path, f"invalid glTF JSON: {exc.msg} at line {exc.lineno} column "
                         f"{exc.colno}", "the file is corrupt or truncated; re-export it"
                         ) from None
+    except (ValueError, RecursionError) as exc:  # over-long integer literal, deep nesting
+        raise LoadError(path, f"invalid glTF JSON: {type(exc).__name__}: "
+                        f"{str(exc)[:120]}", "the file is corrupt; re-export it") from None
     if not isinstance(gltf, dict):
         raise LoadError(path, "glTF JSON is not an object", "is this really a glTF file?")
     asset = gltf.get("asset")
@@ -263,17 +316,24 @@ def _load_document(path: Path) -> _Doc:
 # ---------------------------------------------------------------------------- geometry
 
 
+def _numbers(doc: _Doc, value, n: int, what: str) -> np.ndarray:
+    """A JSON list of ``n`` numbers as float64, or a LoadError."""
+    if not isinstance(value, list) or len(value) != n or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise doc.fail(f"{what} must be a list of {n} numbers, not {_brief(value)}")
+    try:
+        return np.array(value, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64
+        raise doc.fail(f"{what} holds a number out of range") from None
+
+
 def _node_matrix(doc: _Doc, node: dict, index: int) -> np.ndarray:
     if "matrix" in node:
-        m = np.asarray(node["matrix"], dtype=np.float64)
-        if m.shape != (16,):
-            raise doc.fail(f"node {index} has a matrix with {m.size} values (expected 16)")
+        m = _numbers(doc, node["matrix"], 16, f"node {index} matrix")
         return m.reshape(4, 4).T  # column-major
-    t = np.asarray(node.get("translation", [0, 0, 0]), dtype=np.float64)
-    r = np.asarray(node.get("rotation", [0, 0, 0, 1]), dtype=np.float64)
-    s = np.asarray(node.get("scale", [1, 1, 1]), dtype=np.float64)
-    if t.shape != (3,) or r.shape != (4,) or s.shape != (3,):
-        raise doc.fail(f"node {index} has a malformed translation/rotation/scale")
+    t = _numbers(doc, node.get("translation", [0, 0, 0]), 3, f"node {index} translation")
+    r = _numbers(doc, node.get("rotation", [0, 0, 0, 1]), 4, f"node {index} rotation")
+    s = _numbers(doc, node.get("scale", [1, 1, 1]), 3, f"node {index} scale")
     norm = np.linalg.norm(r)
     x, y, z, w = r / norm if norm > 0 else (0.0, 0.0, 0.0, 1.0)
     rot = np.array([
@@ -311,6 +371,9 @@ def _triangles(doc: _Doc, mode: int, idx: np.ndarray, where: str) -> np.ndarray 
 
 
 def _image_for_texture(doc: _Doc, tex_index, cache: dict) -> tuple[np.ndarray | None, str | None]:
+    if not _is_index(tex_index):
+        doc.warnings.append(f"texture index {_brief(tex_index)} is invalid; ignored")
+        return None, None
     if tex_index in cache:
         return cache[tex_index]
     result: tuple[np.ndarray | None, str | None] = (None, None)
@@ -355,16 +418,19 @@ def _image_for_texture(doc: _Doc, tex_index, cache: dict) -> tuple[np.ndarray | 
 def _material(doc: _Doc, index, cache: dict, tex_cache: dict) -> Material:
     if index is None:
         return Material(name="default")
-    if index in cache:
+    if _is_index(index) and index in cache:
         return cache[index]
     mat = doc.item("materials", index, "material")
     pbr = mat.get("pbrMetallicRoughness") or {}
+    if not isinstance(pbr, dict):
+        doc.warnings.append(f"material {index}: malformed pbrMetallicRoughness ignored")
+        pbr = {}
     color = pbr.get("baseColorFactor", [1.0, 1.0, 1.0, 1.0])
     try:
         rgba = tuple(float(min(max(c, 0.0), 1.0)) for c in color)
-        if len(rgba) != 4:
+        if len(rgba) != 4 or not all(np.isfinite(rgba)):
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         doc.warnings.append(f"material {index}: malformed baseColorFactor ignored")
         rgba = (1.0, 1.0, 1.0, 1.0)
     out = Material(name=str(mat.get("name") or f"material_{index}"), color=rgba)
@@ -381,31 +447,45 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
     g = doc.gltf
     if progress:
         progress(0.05, "reading glTF")
+    for key in ("nodes", "scenes", "meshes", "accessors", "bufferViews", "buffers",
+                "materials", "textures", "images"):
+        if key in g and g[key] is not None and not isinstance(g[key], list):
+            raise doc.fail(f"'{key}' must be a list, not {_brief(g[key])}")
     nodes = g.get("nodes") or []
     scenes = g.get("scenes") or []
     scene_idx = g.get("scene")
     if scene_idx is not None:
-        roots = doc.item("scenes", scene_idx, "scene").get("nodes") or []
+        roots = _index_list(doc, doc.item("scenes", scene_idx, "scene").get("nodes"),
+                            f"scene {scene_idx} 'nodes'")
     elif scenes:
-        roots = doc.item("scenes", 0, "scene").get("nodes") or []
+        roots = _index_list(doc, doc.item("scenes", 0, "scene").get("nodes"),
+                            "scene 0 'nodes'")
         if len(scenes) > 1:
             doc.warnings.append(f"no default scene set; showing scene 0 of {len(scenes)}")
     else:
-        children = {c for n in nodes if isinstance(n, dict) for c in n.get("children", [])}
+        children = {c for i, n in enumerate(nodes) if isinstance(n, dict)
+                    for c in _index_list(doc, n.get("children"), f"node {i} 'children'")}
         roots = [i for i in range(len(nodes)) if i not in children]
 
     # ---------------- walk the node graph (iterative, cycle-safe)
     draws: list[tuple[int, int, np.ndarray]] = []  # (node, mesh, world matrix)
     stack = [(r, np.eye(4), ()) for r in reversed(roots)]
+    max_visits = _MAX_VISITS_PER_NODE * max(len(nodes), 1)
+    visits = 0
     while stack:
         ni, parent, chain = stack.pop()
         node = doc.item("nodes", ni, "node")
         if ni in chain or len(chain) > _MAX_NODE_DEPTH:
             raise doc.fail(f"node {ni} is part of a cycle in the node hierarchy")
+        visits += 1
+        if visits > max_visits:
+            raise doc.fail(f"the node hierarchy is not a tree: its {len(nodes)} nodes are "
+                           f"reached more than {max_visits:,} times (nodes listed as a "
+                           "child several times)")
         world = parent @ _node_matrix(doc, node, ni)
         if "mesh" in node:
             draws.append((ni, node["mesh"], world))
-        for c in reversed(node.get("children", [])):
+        for c in reversed(_index_list(doc, node.get("children"), f"node {ni} 'children'")):
             stack.append((c, world, chain + (ni,)))
 
     # ---------------- gather geometry
@@ -428,19 +508,33 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
             progress(0.05 + 0.85 * k / max(len(draws), 1), "reading glTF meshes")
         mesh = doc.item("meshes", mi, "mesh")
         prims = mesh.get("primitives") or []
+        if not isinstance(prims, list):
+            raise doc.fail(f"mesh {mi}: 'primitives' must be a list, not {_brief(prims)}")
         for pi, prim in enumerate(prims):
             where = f"mesh {mi} primitive {pi}"
+            if not isinstance(prim, dict):
+                raise doc.fail(f"{where} is not a JSON object ({_brief(prim)})")
             mode = prim.get("mode", 4)
+            if not _is_index(mode):
+                raise doc.fail(f"{where} has an invalid mode {_brief(mode)}")
             if mode not in (4, 5, 6):
                 skipped_modes[mode] = skipped_modes.get(mode, 0) + 1
                 continue
             attrs = prim.get("attributes") or {}
+            if not isinstance(attrs, dict):
+                raise doc.fail(f"{where}: 'attributes' must be an object, not "
+                               f"{_brief(attrs)}")
             if "POSITION" not in attrs:
                 doc.warnings.append(f"{where} has no POSITION attribute; skipped")
                 continue
+            for name in ("POSITION", "NORMAL", "TEXCOORD_0", "COLOR_0"):
+                if name in attrs and not _is_index(attrs[name]):
+                    raise doc.fail(f"{where}: {name} accessor index {_brief(attrs[name])} "
+                                   "is not an integer")
             if prim.get("targets"):
                 doc.warnings.append(f"{where}: morph targets ignored")
-            if "KHR_draco_mesh_compression" in (prim.get("extensions") or {}):
+            extensions = prim.get("extensions")
+            if isinstance(extensions, dict) and "KHR_draco_mesh_compression" in extensions:
                 raise doc.fail(f"{where} is Draco-compressed, which is not supported",
                                "re-export the glTF without Draco compression")
             key = (attrs.get("POSITION"), attrs.get("NORMAL"), attrs.get("TEXCOORD_0"),
@@ -462,8 +556,11 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
                                             "ignored")
                         nrm = None
                     else:
-                        nm = np.linalg.inv(world[:3, :3]).T if np.linalg.det(
-                            world[:3, :3]) != 0 else world[:3, :3]
+                        try:
+                            nm = np.linalg.inv(world[:3, :3]).T if np.linalg.det(
+                                world[:3, :3]) != 0 else world[:3, :3]
+                        except np.linalg.LinAlgError:  # singular after all
+                            nm = world[:3, :3]
                         nrm = nrm @ nm.T
                         ln = np.linalg.norm(nrm, axis=1, keepdims=True)
                         nrm = np.divide(nrm, ln, out=np.zeros_like(nrm), where=ln > 0)
@@ -578,10 +675,11 @@ def _to_rgba8(c: np.ndarray) -> np.ndarray:
 
 
 def _georeference_note(doc: _Doc, g: dict, positions: np.ndarray, meta: dict) -> None:
-    exts = set(g.get("extensionsUsed") or [])
-    if "CESIUM_RTC" in exts:
-        center = ((g.get("extensions") or {}).get("CESIUM_RTC") or {}).get("center")
-        meta["rtc_center"] = center
+    used = g.get("extensionsUsed")
+    if isinstance(used, list) and "CESIUM_RTC" in used:
+        ext = g.get("extensions")
+        rtc = ext.get("CESIUM_RTC") if isinstance(ext, dict) else None
+        meta["rtc_center"] = rtc.get("center") if isinstance(rtc, dict) else None
         return
     if not len(positions):
         return

@@ -45,7 +45,7 @@ def _parse_header(path: Path, raw: bytes):
         body_offset = len(raw)
     else:
         body_offset = nl + 1
-    text = raw[:body_offset].decode("ascii", "replace")
+    text = raw[:body_offset].decode("latin-1")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out, warnings, elements, fmt = [], [], [], None
     for line in lines:
@@ -84,7 +84,7 @@ def _parse_header(path: Path, raw: bytes):
         out.append(line.rstrip())
     if fmt is None:
         raise LoadError(path, "corrupt PLY header: no format line", HINT)
-    fixed = ("\n".join(out) + "\n").encode("ascii")
+    fixed = ("\n".join(out) + "\n").encode("latin-1")
     return fixed, body_offset, fmt, elements, warnings
 
 
@@ -182,7 +182,8 @@ def _build(path: Path, ply, fmt: str, warnings: list[str], report):
     xs = [_column(vertex, c) for c in "xyz"]
     if any(c is None for c in xs):
         raise LoadError(path, "PLY vertices have no x, y, z properties", HINT)
-    xyz = np.stack([c.astype(np.float64) for c in xs], axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        xyz = np.stack([c.astype(np.float64) for c in xs], axis=1)
     if not np.isfinite(xyz).all():
         warnings.append("some vertex coordinates are not finite numbers")
     positions, origin = split_origin(xyz)

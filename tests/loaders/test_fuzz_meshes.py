@@ -27,13 +27,17 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from loaders import LoadError, Mesh
 from loaders.formats import gltf, obj, stl_off
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [
+    pytest.mark.timeout(90),
+    # NaN/inf from damaged binary data make numpy warn on casts; that is expected
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+]
 
 FUZZ = settings(
     max_examples=40,
@@ -105,8 +109,11 @@ def _read_ok(reader: Callable, path: Path) -> Mesh | None:
         except LoadError as err:
             assert err.reason, "LoadError without a reason"
             assert err.path
+            # --hypothesis-show-statistics shows which checks the examples reach
+            event("LoadError: " + re.sub(r"[\d,]+", "N", err.reason)[:50])
             return None
     _check_mesh(result)
+    event("Mesh" + (" with warnings" if result.warnings else ""))
     return result
 
 
@@ -133,12 +140,33 @@ _NUMBER_RE = re.compile(rb"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 class Source:
     """One real file, pre-scanned so that examples can target its numbers and lines."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, name: str = "") -> None:
         self.data = data
+        self.name = name
         self.numbers = np.array([m.span() for m in _NUMBER_RE.finditer(data)],
                                 dtype=np.int64).reshape(-1, 2)
         self.lines = np.concatenate([[0], np.flatnonzero(
             np.frombuffer(data, np.uint8) == ord("\n")) + 1]).astype(np.int64)
+
+
+    def __repr__(self) -> str:
+        return f"Source({self.name!r}, {len(self.data)} bytes)"
+
+
+class Mangled:
+    """A damaged file plus a short log of what was done (what Hypothesis prints)."""
+
+    def __init__(self, data, log: list[str]) -> None:
+        self.data = data
+        self.log = log
+
+    def __repr__(self) -> str:
+        return "Mangled(" + "; ".join(self.log) + ")"
+
+
+def _short(b) -> str:
+    r = repr(b)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 def _apply_edits(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
@@ -154,22 +182,28 @@ def _apply_edits(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
 
 
 @st.composite
-def byte_ops(draw, data: bytes, header: int = 128, max_ops: int = 3) -> bytes:
+def byte_ops(draw, data: bytes, header: int = 128, max_ops: int = 3,
+             log: list[str] | None = None) -> Mangled:
     """Truncate / overwrite (header region or anywhere) / insert / delete bytes."""
     buf = bytearray(data)
+    log = list(log or [])
     for _ in range(draw(st.integers(1, max_ops))):
         n = len(buf)
         op = draw(st.sampled_from(["truncate", "overwrite_head", "overwrite", "insert",
                                    "delete"]))
         if op == "truncate":
-            del buf[draw(st.integers(0, n)):]
+            cut = draw(st.integers(0, n))
+            del buf[cut:]
+            log.append(f"truncate at {cut}")
             continue
         if op == "overwrite_head":
             pos = draw(st.integers(0, max(min(header, n) - 1, 0)))
         else:
             pos = draw(st.integers(0, n))
         if op == "delete":
-            del buf[pos:pos + draw(st.integers(1, 64))]
+            k = draw(st.integers(1, 64))
+            del buf[pos:pos + k]
+            log.append(f"delete {k} at {pos}")
             continue
         blob = draw(st.one_of(
             st.binary(min_size=1, max_size=32),
@@ -180,11 +214,12 @@ def byte_ops(draw, data: bytes, header: int = 128, max_ops: int = 3) -> bytes:
             buf[pos:pos] = blob
         else:
             buf[pos:pos + len(blob)] = blob
-    return bytes(buf)
+        log.append(f"{op} {_short(blob)} at {pos}")
+    return Mangled(bytes(buf), log)
 
 
 @st.composite
-def text_ops(draw, src: Source, max_edits: int = 6) -> bytes:
+def text_ops(draw, src: Source, max_edits: int = 6) -> Mangled:
     """Replace numbers with bad tokens, delete or duplicate lines, insert garbage lines;
     sometimes followed by byte-level damage."""
     data = src.data
@@ -220,9 +255,10 @@ def text_ops(draw, src: Source, max_edits: int = 6) -> bytes:
             ))
             edits.append((a, a, line.encode("utf-8") + b"\n"))
     out = _apply_edits(data, edits)
+    log = [f"{a}:{b}->{_short(r)}" for a, b, r in edits]
     if draw(st.booleans()):
-        out = draw(byte_ops(out, max_ops=2))
-    return out
+        return draw(byte_ops(out, max_ops=2, log=log))
+    return Mangled(out, log)
 
 
 # glTF JSON: values that are wrong in every way the reader may meet
@@ -259,9 +295,10 @@ _SPARSE = {"count": 2, "indices": {"bufferView": 0, "componentType": 5125},
 
 
 @st.composite
-def json_ops(draw, doc_text: str, hot: dict[str, list[int]], max_ops: int = 3) -> dict:
+def json_ops(draw, doc_text: str, hot: dict[str, list[int]], max_ops: int = 3) -> Mangled:
     """Parse the real glTF JSON and set/remove values in it (indices biased to ``hot``)."""
     doc = json.loads(doc_text)
+    log: list[str] = []
 
     def pick(kind: str) -> int | None:
         items = doc.get(kind)
@@ -273,15 +310,18 @@ def json_ops(draw, doc_text: str, hot: dict[str, list[int]], max_ops: int = 3) -
             strat = st.one_of(st.sampled_from(choices), strat)
         return draw(strat)
 
-    def mutate(container: dict, key: str) -> None:
+    def mutate(container: dict, key: str, where: str) -> None:
         if not isinstance(container, dict):
             return
         if draw(st.integers(0, 4)) == 0:
             container.pop(key, None)
-        elif key == "sparse" and draw(st.booleans()):
+            log.append(f"del {where}.{key}")
+            return
+        if key == "sparse" and draw(st.booleans()):
             container[key] = dict(_SPARSE, count=draw(_JSON_VALUES))
         else:
             container[key] = draw(_JSON_VALUES)
+        log.append(f"{where}.{key} = {_short(container[key])}")
 
     for _ in range(draw(st.integers(1, max_ops))):
         where = draw(st.sampled_from(["accessors", "accessors", "accessors", "bufferViews",
@@ -289,7 +329,7 @@ def json_ops(draw, doc_text: str, hot: dict[str, list[int]], max_ops: int = 3) -
                                       "primitive", "primitive", "nodes", "nodes", "scenes",
                                       "materials", "baseColor", "root"]))
         if where == "root":
-            mutate(doc, draw(st.sampled_from(_ROOT_KEYS)))
+            mutate(doc, draw(st.sampled_from(_ROOT_KEYS)), "")
         elif where == "primitive":
             mi = pick("meshes")
             if mi is None or not isinstance(doc["meshes"][mi], dict):
@@ -297,26 +337,31 @@ def json_ops(draw, doc_text: str, hot: dict[str, list[int]], max_ops: int = 3) -
             prims = doc["meshes"][mi].get("primitives")
             if not isinstance(prims, list) or not prims or not isinstance(prims[0], dict):
                 continue
-            prim = prims[draw(st.integers(0, len(prims) - 1))]
+            pi = draw(st.integers(0, len(prims) - 1))
+            prim = prims[pi]
             key = draw(st.sampled_from(_PRIM_KEYS))
+            at = f"meshes[{mi}].primitives[{pi}]"
             if key.isupper():
-                mutate(prim.get("attributes"), key)
+                mutate(prim.get("attributes"), key, at + ".attributes")
             else:
-                mutate(prim, key)
+                mutate(prim, key, at)
         elif where == "baseColor":
             i = pick("materials")
             if i is not None and isinstance(doc["materials"][i], dict):
                 pbr = doc["materials"][i].setdefault("pbrMetallicRoughness", {})
+                if not isinstance(pbr, dict):
+                    continue
                 key = draw(st.sampled_from(["baseColorFactor", "baseColorTexture"]))
                 if key == "baseColorTexture" and draw(st.booleans()):
                     pbr[key] = {"index": draw(_JSON_VALUES)}
+                    log.append(f"materials[{i}]...{key} = {_short(pbr[key])}")
                 else:
-                    mutate(pbr, key)
+                    mutate(pbr, key, f"materials[{i}].pbrMetallicRoughness")
         else:
             i = pick(where)
             if i is not None:
-                mutate(doc[where][i], draw(st.sampled_from(_KEYS[where])))
-    return doc
+                mutate(doc[where][i], draw(st.sampled_from(_KEYS[where])), f"{where}[{i}]")
+    return Mangled(doc, log)
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -332,26 +377,26 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def delft(shared_data: Path) -> dict[str, Source]:
     d = shared_data / MESHES / "delft_3dfier_lod1"
-    return {"testarea.obj": Source((d / "testarea.obj").read_bytes()),
-            "3dfier.mtl": Source((d / "3dfier.mtl").read_bytes())}
+    return {n: Source((d / n).read_bytes(), n) for n in ("testarea.obj", "3dfier.mtl")}
 
 
 @pytest.fixture(scope="module")
 def fuze(shared_data: Path) -> dict[str, Source]:
     d = shared_data / MESHES / "fuze_textured_obj"
-    return {p.name: Source(p.read_bytes()) for p in sorted(d.iterdir())}
+    return {p.name: Source(p.read_bytes(), p.name) for p in sorted(d.iterdir())}
 
 
 @pytest.fixture(scope="module")
-def delfshaven(shared_data: Path) -> tuple[str, bytes]:
+def delfshaven(shared_data: Path) -> dict[str, Source]:
     d = shared_data / MESHES / "rotterdam_delfshaven_gltf"
-    return ((d / "3-20-DELFSHAVEN.gltf").read_text(),
-            (d / "3-20-DELFSHAVEN_bin.bin").read_bytes())
+    return {n: Source((d / n).read_bytes(), n)
+            for n in ("3-20-DELFSHAVEN.gltf", "3-20-DELFSHAVEN_bin.bin")}
 
 
 @pytest.fixture(scope="module")
-def glb(shared_data: Path) -> bytes:
-    return (shared_data / MESHES / "no_indices_3storybuilding.glb").read_bytes()
+def glb(shared_data: Path) -> Source:
+    name = "no_indices_3storybuilding.glb"
+    return Source((shared_data / MESHES / name).read_bytes(), name)
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +415,7 @@ def gargo_exports(shared_data: Path, work: Path) -> dict[str, Source]:
                              ("gargo.off", sub, "off")):
         p = work / ("src_" + name)
         mesh.export(p, file_type=kind)
-        out[name] = Source(p.read_bytes())
+        out[name] = Source(p.read_bytes(), name)
     return out
 
 
@@ -411,7 +456,7 @@ def _obj_case(draw, files: dict[str, Source], targets: list[str]) -> dict[str, b
         mangled = draw(byte_ops(src.data))
     else:
         mangled = draw(text_ops(src))
-    return {name: (mangled if name == target else s.data) for name, s in files.items()}
+    return {name: (mangled.data if name == target else s.data) for name, s in files.items()}
 
 
 @FUZZ
@@ -442,41 +487,42 @@ _DELFSHAVEN_HOT = {"accessors": [853, 0, 1], "bufferViews": [853, 0], "meshes": 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_delfshaven_gltf_json(work: Path, delfshaven, data) -> None:
-    text, binary = delfshaven
+def test_fuzz_delfshaven_gltf_json(work: Path, delfshaven: dict[str, Source], data) -> None:
+    src = delfshaven["3-20-DELFSHAVEN.gltf"]
     d = _fresh_dir(work, "delfshaven_json")
-    (d / "3-20-DELFSHAVEN_bin.bin").write_bytes(binary)
+    (d / "3-20-DELFSHAVEN_bin.bin").write_bytes(delfshaven["3-20-DELFSHAVEN_bin.bin"].data)
     if data.draw(st.integers(0, 3)) == 0:  # raw damage to the JSON text
-        blob = data.draw(byte_ops(text.encode(), header=64))
+        blob = data.draw(byte_ops(src.data, header=64)).data
     else:
-        blob = json.dumps(data.draw(json_ops(text, _DELFSHAVEN_HOT))).encode()
-    (d / "3-20-DELFSHAVEN.gltf").write_bytes(blob)
+        blob = json.dumps(data.draw(json_ops(src.data.decode(), _DELFSHAVEN_HOT)).data)
+    (d / "3-20-DELFSHAVEN.gltf").write_bytes(blob if isinstance(blob, bytes) else blob.encode())
     _read_ok(gltf.read, d / "3-20-DELFSHAVEN.gltf")
 
 
 @settings(FUZZ, max_examples=30)
 @given(data=st.data())
-def test_fuzz_delfshaven_gltf_bin(work: Path, delfshaven, data) -> None:
-    text, binary = delfshaven
+def test_fuzz_delfshaven_gltf_bin(work: Path, delfshaven: dict[str, Source], data) -> None:
     d = _fresh_dir(work, "delfshaven_bin")
-    (d / "3-20-DELFSHAVEN.gltf").write_text(text)
+    (d / "3-20-DELFSHAVEN.gltf").write_bytes(delfshaven["3-20-DELFSHAVEN.gltf"].data)
     # the first bufferViews are uint32 indices, the last one the float32 positions
-    (d / "3-20-DELFSHAVEN_bin.bin").write_bytes(data.draw(byte_ops(binary, header=4096)))
+    binary = delfshaven["3-20-DELFSHAVEN_bin.bin"].data
+    (d / "3-20-DELFSHAVEN_bin.bin").write_bytes(data.draw(byte_ops(binary, header=4096)).data)
     _read_ok(gltf.read, d / "3-20-DELFSHAVEN.gltf")
 
 
 @settings(FUZZ, max_examples=60)
 @given(data=st.data())
-def test_fuzz_glb(work: Path, glb: bytes, data) -> None:
+def test_fuzz_glb(work: Path, glb: Source, data) -> None:
     d = _fresh_dir(work, "glb")
     how = data.draw(st.sampled_from(["bytes", "json", "json", "bin"]))
-    json_text, bin_chunk = _unpack_glb(glb)
+    json_text, bin_chunk = _unpack_glb(glb.data)
     if how == "bytes":  # chunk headers live in the first 20 bytes, the JSON after them
-        blob = data.draw(byte_ops(glb, header=64))
+        blob = data.draw(byte_ops(glb.data, header=64)).data
     elif how == "json":
-        blob = _pack_glb(data.draw(json_ops(json_text, {})), bin_chunk)
+        blob = _pack_glb(data.draw(json_ops(json_text, {})).data, bin_chunk)
     else:
-        blob = _pack_glb(json.loads(json_text), data.draw(byte_ops(bin_chunk, header=256)))
+        blob = _pack_glb(json.loads(json_text),
+                         data.draw(byte_ops(bin_chunk, header=256)).data)
     (d / "building.glb").write_bytes(blob)
     _read_ok(gltf.read, d / "building.glb")
 
@@ -486,32 +532,153 @@ def test_fuzz_glb(work: Path, glb: bytes, data) -> None:
 
 @settings(FUZZ, max_examples=50)
 @given(data=st.data())
-def test_fuzz_binary_stl(work: Path, gargo_exports, data) -> None:
+def test_fuzz_binary_stl(work: Path, gargo_exports: dict[str, Source], data) -> None:
     src = gargo_exports["gargo.stl"]
     d = _fresh_dir(work, "stl")
-    (d / "gargo.stl").write_bytes(data.draw(byte_ops(src.data, header=100)))
+    (d / "gargo.stl").write_bytes(data.draw(byte_ops(src.data, header=100)).data)
     _read_ok(stl_off.read_stl, d / "gargo.stl")
 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_ascii_stl(work: Path, gargo_exports, data) -> None:
+def test_fuzz_ascii_stl(work: Path, gargo_exports: dict[str, Source], data) -> None:
     src = gargo_exports["gargo_ascii.stl"]
     d = _fresh_dir(work, "stl_ascii")
-    blob = data.draw(st.one_of(byte_ops(src.data), text_ops(src)))
+    blob = data.draw(st.one_of(byte_ops(src.data), text_ops(src))).data
     (d / "gargo.stl").write_bytes(blob)
     _read_ok(stl_off.read_stl, d / "gargo.stl")
 
 
 @settings(FUZZ, max_examples=50)
 @given(data=st.data())
-def test_fuzz_off(work: Path, gargo_exports, data) -> None:
+def test_fuzz_off(work: Path, gargo_exports: dict[str, Source], data) -> None:
     src = gargo_exports["gargo.off"]
     d = _fresh_dir(work, "off")
-    blob = data.draw(st.one_of(byte_ops(src.data, header=32), text_ops(src)))
+    blob = data.draw(st.one_of(byte_ops(src.data, header=32), text_ops(src))).data
     (d / "gargo.off").write_bytes(blob)
     _read_ok(stl_off.read_off, d / "gargo.off")
 
 
 # ---------------------------------------------------------------------------- regressions
 # Concrete cases found by the fuzzers above, kept as plain tests.
+
+
+def _expect_load_error(reader: Callable, path: Path, *fragments: str) -> LoadError:
+    with _memory_cap(), pytest.raises(LoadError) as info:
+        reader(path, None)
+    for frag in fragments:
+        assert frag.lower() in str(info.value).lower(), str(info.value)
+    return info.value
+
+
+def test_obj_overlong_mtllib_name_is_a_warning(work: Path, fuze: dict[str, Source]) -> None:
+    # was: OSError (ENAMETOOLONG) from Path.is_file() escaped the reader
+    d = _fresh_dir(work, "reg_mtllib")
+    (d / "fuze.obj").write_bytes(b"mtllib " + b"a" * 400 + b"\n" + fuze["fuze.obj"].data)
+    m = _read_ok(obj.read, d / "fuze.obj")
+    assert m is not None and any("a" * 50 in w for w in m.warnings)
+
+
+@pytest.mark.parametrize("corner", ["99999999999999999999", "1/99999999999999999999",
+                                    "-9223372036854775809//1"])
+def test_obj_face_index_beyond_int64(work: Path, corner: str) -> None:
+    # was: OverflowError from numpy/int64 conversion
+    d = _fresh_dir(work, "reg_obj_index")
+    (d / "t.obj").write_text(f"v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nf 1 2 {corner}\n")
+    _expect_load_error(obj.read, d / "t.obj", "line 5")
+
+
+def test_off_face_index_beyond_int64(work: Path) -> None:
+    # was: OverflowError from np.asarray(corners, dtype=np.int64)
+    d = _fresh_dir(work, "reg_off_index")
+    (d / "t.off").write_text("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 99999999999999999999\n")
+    _expect_load_error(stl_off.read_off, d / "t.off", "vertex 99999999999999999999")
+
+
+def _delfshaven_with(work: Path, delfshaven: dict[str, Source], edit: Callable) -> Path:
+    d = _fresh_dir(work, "reg_delfshaven")
+    (d / "3-20-DELFSHAVEN_bin.bin").write_bytes(delfshaven["3-20-DELFSHAVEN_bin.bin"].data)
+    doc = json.loads(delfshaven["3-20-DELFSHAVEN.gltf"].data)
+    edit(doc)
+    p = d / "3-20-DELFSHAVEN.gltf"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def test_gltf_huge_count_without_buffer_view_is_refused(work: Path, delfshaven) -> None:
+    # was: np.zeros((10**12, 3)) -> MemoryError ("not enough memory" at best); with a
+    # count of 10**9 the allocation even succeeded lazily and the machine started swapping
+    def edit(doc):
+        del doc["accessors"][853]["bufferView"]  # the shared POSITION accessor
+        doc["accessors"][853]["count"] = 10**12
+
+    p = _delfshaven_with(work, delfshaven, edit)
+    _expect_load_error(gltf.read, p, "accessor 853", "no bufferView", "1,000,000,000,000")
+
+
+_BAD_DOCS = {
+    "primitives not a list": lambda d: d["meshes"][0].__setitem__("primitives", 1),
+    "primitive not an object": lambda d: d["meshes"][0].__setitem__("primitives", [1]),
+    "scene nodes not a list": lambda d: d["scenes"][0].__setitem__("nodes", 1),
+    "node children not a list": lambda d: d["nodes"][0].__setitem__("children", 7),
+    "matrix of strings": lambda d: d["nodes"][0].__setitem__("matrix", ["x"] * 16),
+    "ragged translation": lambda d: d["nodes"][0].__setitem__("translation", [[1], 2, 3]),
+    "mode null": lambda d: d["meshes"][0]["primitives"][0].__setitem__("mode", None),
+    "mode list": lambda d: d["meshes"][0]["primitives"][0].__setitem__("mode", [4]),
+    "POSITION list": lambda d: d["meshes"][0]["primitives"][0]["attributes"].__setitem__(
+        "POSITION", [853]),
+    "attributes string": lambda d: d["meshes"][0]["primitives"][0].__setitem__(
+        "attributes", "POSITION"),
+    "material list": lambda d: d["meshes"][0]["primitives"][0].__setitem__("material", [0]),
+    "componentType list": lambda d: d["accessors"][0].__setitem__("componentType", [5125]),
+    "type dict": lambda d: d["accessors"][0].__setitem__("type", {}),
+    "byteStride string": lambda d: d["bufferViews"][853].__setitem__("byteStride", "12"),
+    "byteStride float": lambda d: d["bufferViews"][853].__setitem__("byteStride", 12.5),
+    "sparse count -1": lambda d: d["accessors"][0].__setitem__("sparse", dict(_SPARSE, count=-1)),
+    "sparse indices list": lambda d: d["accessors"][0].__setitem__(
+        "sparse", {"count": 1, "indices": [], "values": {}}),
+    "buffer uri with NUL": lambda d: d["buffers"][0].__setitem__("uri", "a\x00b.bin"),
+    "nodes an object": lambda d: d.__setitem__("nodes", {"0": {}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BAD_DOCS))
+def test_gltf_wrong_json_types_are_load_errors(work: Path, delfshaven, case: str) -> None:
+    # each of these raised TypeError/AttributeError/ValueError from inside the reader
+    _expect_load_error(gltf.read, _delfshaven_with(work, delfshaven, _BAD_DOCS[case]))
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["materials"][0].__setitem__("pbrMetallicRoughness", 1),
+    lambda d: d["materials"][0]["pbrMetallicRoughness"].__setitem__("baseColorTexture",
+                                                                    {"index": [0]}),
+    lambda d: d["materials"][0]["pbrMetallicRoughness"].__setitem__("baseColorFactor",
+                                                                    [float("nan")] * 4),
+    lambda d: d.__setitem__("extensionsUsed", [["CESIUM_RTC"]]),
+    lambda d: (d.__setitem__("extensionsUsed", ["CESIUM_RTC"]), d.__setitem__("extensions", 3)),
+], ids=["pbr int", "texture index list", "color NaN", "extensionsUsed nested",
+        "extensions int"])
+def test_gltf_bad_material_or_extension_is_a_warning(work: Path, delfshaven, edit) -> None:
+    m = _read_ok(gltf.read, _delfshaven_with(work, delfshaven, edit))
+    assert m is not None and m.triangle_count == 38_530
+    assert all(np.isfinite(p.material.color).all() for p in m.parts)
+
+
+@pytest.mark.timeout(20)
+def test_gltf_node_dag_does_not_explode(work: Path, glb: Source) -> None:
+    # 40 nodes, each listing the next one 10 times: 10**40 paths, no cycle
+    json_text, bin_chunk = _unpack_glb(glb.data)
+    doc = json.loads(json_text)
+    n = 40
+    doc["nodes"] = [{"children": [i + 1] * 10} for i in range(n)] + [{"mesh": 0}]
+    doc["scenes"] = [{"nodes": [0]}]
+    d = _fresh_dir(work, "reg_dag")
+    (d / "dag.glb").write_bytes(_pack_glb(doc, bin_chunk))
+    _expect_load_error(gltf.read, d / "dag.glb", "not a tree")
+
+
+def test_gltf_overlong_integer_literal(work: Path) -> None:
+    # json.loads raises a plain ValueError (int max str digits), not JSONDecodeError
+    d = _fresh_dir(work, "reg_bigint")
+    (d / "big.gltf").write_text('{"asset": {"version": "2.0"}, "scene": 1' + "0" * 5000 + "}")
+    _expect_load_error(gltf.read, d / "big.gltf", "invalid glTF JSON")
