@@ -66,6 +66,11 @@ class Layer:
     contrast: tuple[float, float] = (2.0, 98.0)  # percentile stretch for scalars
     hidden_classes: set[int] = field(default_factory=set)
     transform: np.ndarray = field(default_factory=lambda: np.eye(4))
+    #: level-of-detail source (loaders.lod.LodSource) for point clouds: an in-memory
+    #: octree over ``data`` or a streamed COPC; None draws ``data`` directly.
+    lod: Any = None
+    #: True while a progressive load is still filling this layer in.
+    loading: bool = False
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
