@@ -38,3 +38,549 @@ class LodSource:                    (abstract)
 """
 
 from __future__ import annotations
+
+import heapq
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .types import LoadError, PointCloud, ProgressFn
+
+Key = tuple[int, int, int, int]
+ROOT: Key = (0, 0, 0, 0)
+
+#: default largest number of points a node takes before the rest goes deeper
+DEFAULT_CAPACITY = 8192
+#: deepest octree level of the in-memory build (Morton codes of 3 x 16 bits)
+MAX_DEPTH = 16
+#: nodes whose bounding sphere projects to fewer pixels (radius) are not refined
+DEFAULT_MIN_PIXELS = 64.0
+
+
+@dataclass
+class LodNode:
+    """One octree node (see the module docstring)."""
+
+    key: Key
+    lo: np.ndarray
+    hi: np.ndarray
+    point_count: int
+    children: list[Key] = field(default_factory=list)
+
+
+@dataclass
+class NodeTable:
+    """All nodes of a source as flat arrays (optional fast path for :func:`select_nodes`).
+
+    ``children[i]`` lists row numbers; row 0 is the root.
+    """
+
+    keys: list[Key]
+    lo: np.ndarray  # (n, 3) float64
+    hi: np.ndarray  # (n, 3) float64
+    counts: np.ndarray  # (n,) int64
+    children: list[list[int]]
+
+
+class LodSource(ABC):
+    """Abstract level-of-detail point source (see the module docstring)."""
+
+    origin: np.ndarray
+    crs: Any = None
+    metadata: dict
+    total_points: int
+    attribute_names: list[str]
+    root: Key = ROOT
+
+    @abstractmethod
+    def node(self, key: Key) -> LodNode: ...
+
+    @abstractmethod
+    def children(self, key: Key) -> list[LodNode]: ...
+
+    @abstractmethod
+    def is_resident(self, key: Key) -> bool: ...
+
+    @abstractmethod
+    def get(self, key: Key) -> PointCloud: ...
+
+    @abstractmethod
+    def preview(self, max_points: int = 200_000) -> PointCloud: ...
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """Release files / connections (default: nothing to do)."""
+
+    # -- optional extras (defaults work for every source) ------------------------------
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Tight (lo, hi) local bounds of the points, float64; default the root cell."""
+        root = self.node(self.root)
+        return np.asarray(root.lo, np.float64), np.asarray(root.hi, np.float64)
+
+    def node_table(self) -> NodeTable | None:
+        """Every node as flat arrays when the whole hierarchy is known (else None)."""
+        return None
+
+
+# --------------------------------------------------------------------------------------
+# In-memory octree
+# --------------------------------------------------------------------------------------
+
+
+def _spread_table() -> np.ndarray:
+    """Table spreading the 16 bits of v so bit k moves to bit 3k (uint64)."""
+    v = np.arange(1 << 16, dtype=np.uint64)
+    out = np.zeros_like(v)
+    for bit in range(16):
+        out |= ((v >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit)
+    return out
+
+
+_SPREAD: np.ndarray | None = None
+_SPREAD_LOCK = threading.Lock()
+
+
+def _spread() -> np.ndarray:
+    global _SPREAD
+    with _SPREAD_LOCK:
+        if _SPREAD is None:
+            _SPREAD = _spread_table()
+        return _SPREAD
+
+
+def _compact(code: np.ndarray) -> np.ndarray:
+    """Inverse of the spread: every third bit of ``code`` (uint64) -> int64."""
+    code = code.astype(np.uint64)
+    out = np.zeros(code.shape, np.int64)
+    for bit in range(21):
+        out |= ((code >> np.uint64(3 * bit)) & np.uint64(1)).astype(np.int64) << bit
+    return out
+
+
+class OctreeSource(LodSource):
+    """An octree over an in-memory :class:`PointCloud` (built by :func:`build_octree`).
+
+    The cloud is reordered so that every node is a contiguous slice
+    ``cloud.positions[start:stop]`` (level by level, Morton order within a level);
+    :meth:`get` returns zero-copy views. ``cloud`` is the (reordered) cloud itself.
+    """
+
+    def __init__(self, cloud: PointCloud, cube_lo: np.ndarray, cube_size: float,
+                 keys: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                 bounds: tuple[np.ndarray, np.ndarray], capacity: int) -> None:
+        self.cloud = cloud
+        self.origin = np.asarray(cloud.origin, np.float64)
+        self.crs = cloud.crs
+        self.metadata = cloud.metadata
+        self.total_points = cloud.point_count
+        self.attribute_names = list(cloud.attributes)
+        self.capacity = int(capacity)
+        self.cube_lo = np.asarray(cube_lo, np.float64)
+        self.cube_size = float(cube_size)
+        self._bounds = (np.asarray(bounds[0], np.float64), np.asarray(bounds[1], np.float64))
+        n = len(keys)
+        self._keys: list[Key] = [tuple(int(v) for v in k) for k in keys]  # type: ignore[misc]
+        self._index = {k: i for i, k in enumerate(self._keys)}
+        self._starts = np.asarray(starts, np.int64)
+        self._counts = np.asarray(counts, np.int64)
+        depth = np.asarray(keys, np.int64).reshape(n, 4)
+        size = self.cube_size / (2.0 ** depth[:, 0])
+        self._lo = self.cube_lo + depth[:, 1:] * size[:, None]
+        self._hi = self._lo + size[:, None]
+        children: list[list[int]] = [[] for _ in range(n)]
+        for i, (d, x, y, z) in enumerate(self._keys):
+            if d:
+                parent = self._index.get((d - 1, x >> 1, y >> 1, z >> 1))
+                if parent is not None:
+                    children[parent].append(i)
+        self._children = children
+        self._table = NodeTable(self._keys, self._lo, self._hi, self._counts, children)
+
+    # -- LodSource ---------------------------------------------------------------------
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._bounds
+
+    @property
+    def keys(self) -> list[Key]:
+        """Every node key, level by level."""
+        return list(self._keys)
+
+    def node_table(self) -> NodeTable:
+        return self._table
+
+    def _row(self, key: Key) -> int:
+        try:
+            return self._index[tuple(key)]  # type: ignore[index]
+        except KeyError:
+            raise KeyError(f"no octree node {key!r}") from None
+
+    def node(self, key: Key) -> LodNode:
+        i = self._row(key)
+        return LodNode(self._keys[i], self._lo[i].copy(), self._hi[i].copy(),
+                       int(self._counts[i]), [self._keys[c] for c in self._children[i]])
+
+    def children(self, key: Key) -> list[LodNode]:
+        return [self.node(self._keys[c]) for c in self._children[self._row(key)]]
+
+    def is_resident(self, key: Key) -> bool:
+        return True
+
+    def node_slice(self, key: Key) -> tuple[int, int]:
+        """(start, stop) of the node's points in ``cloud``."""
+        i = self._row(key)
+        start = int(self._starts[i])
+        return start, start + int(self._counts[i])
+
+    def _slice(self, start: int, stop: int, step: int = 1) -> PointCloud:
+        c = self.cloud
+        sl = slice(start, stop, step)
+        return PointCloud(c.positions[sl], c.origin,
+                          {k: v[sl] for k, v in c.attributes.items()}, c.crs, c.metadata)
+
+    def get(self, key: Key) -> PointCloud:
+        return self._slice(*self.node_slice(key))
+
+    def preview(self, max_points: int = 200_000) -> PointCloud:
+        """Whole top levels (a zero-copy prefix of the reordered cloud) holding at most
+        ``max_points``; a strided subset of the root when the root alone is larger."""
+        depth = np.array([k[0] for k in self._keys], np.int64)
+        level_end = np.cumsum(np.bincount(depth, weights=self._counts)).astype(np.int64)
+        fits = level_end[level_end <= max(int(max_points), 1)]
+        stop = int(fits[-1]) if len(fits) else int(level_end[0])
+        step = max(1, -(-stop // max(int(max_points), 1)))
+        return self._slice(0, stop, step)
+
+    @property
+    def depth(self) -> int:
+        return max((k[0] for k in self._keys), default=0)
+
+    def __repr__(self) -> str:
+        return (f"OctreeSource({self.total_points} points, {len(self._keys)} nodes, "
+                f"depth {self.depth})")
+
+
+def _report(progress: ProgressFn | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(float(fraction), message)
+
+
+def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
+                 capacity: int = DEFAULT_CAPACITY) -> OctreeSource:
+    """Build an in-memory octree over ``cloud`` and reorder the cloud in place.
+
+    Morton codes (3 x 16 bits) of the quantised local positions are sorted once; then
+    every cell, level by level from the root, keeps up to ``capacity`` of its remaining
+    points, evenly spaced along the Morton curve (a spatially stratified sample); the
+    rest goes to the children. Finally ``cloud.positions`` and every attribute array are
+    replaced once by their reordered copies (level by level, Morton order within a
+    level) so that nodes are contiguous slices. The old arrays are released.
+
+    A cloud of at most ``capacity`` points is a single root node and is not reordered.
+    ``progress(fraction, message)`` may raise :class:`LoadCancelled`; the cloud is only
+    modified at the very end, so a cancelled build leaves it as it was.
+    """
+    capacity = max(int(capacity), 1)
+    pos = cloud.positions
+    n = int(len(pos))
+    _report(progress, 0.0, "building level of detail")
+    if n == 0:
+        z = np.zeros(3)
+        return OctreeSource(cloud, z, 1.0, np.array([ROOT]), np.array([0]), np.array([0]),
+                            (z, z), capacity)
+    # per column: much faster than pos.min(axis=0) on (n, 3) arrays
+    lo = np.array([float(pos[:, a].min()) for a in range(3)])
+    hi = np.array([float(pos[:, a].max()) for a in range(3)])
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise LoadError(cloud.metadata.get("source", "point cloud"),
+                        "non-finite point positions", "cannot build level of detail")
+    extent = float(np.max(hi - lo))
+    size = max(extent * (1.0 + 1e-6), 1e-6)
+    # centre the cube on the data so that the cell grid is symmetric
+    cube_lo = (lo + hi) / 2.0 - size / 2.0
+    if n <= capacity:
+        return OctreeSource(cloud, cube_lo, size, np.array([ROOT]), np.array([0]),
+                            np.array([n]), (lo, hi), capacity)
+
+    D = MAX_DEPTH
+    cells = 1 << D
+    scale = cells / size
+    spread = _spread()
+    code = np.zeros(n, np.uint64)
+    for axis in range(3):
+        q = pos[:, axis] - np.float32(cube_lo[axis])
+        np.multiply(q, np.float32(scale), out=q)
+        np.clip(q, 0, cells - 1, out=q)
+        part = spread[q.astype(np.uint16)]
+        del q
+        if axis:
+            np.left_shift(part, np.uint64(axis), out=part)
+        np.bitwise_or(code, part, out=code)
+        del part
+    _report(progress, 0.15, "building level of detail: sorting")
+    order = np.argsort(code)  # ties: same finest cell, any order
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    order = order.astype(itype)
+    code = code[order]
+    _report(progress, 0.55, "building level of detail: levels")
+
+    # top-down level assignment on the Morton-sorted sequence
+    rem_pos = np.arange(n, dtype=itype)  # positions (in sorted order) still unassigned
+    rem_code = code
+    del code
+    level_parts: list[np.ndarray] = []  # per level: sorted positions taken
+    node_keys: list[np.ndarray] = []
+    node_counts: list[np.ndarray] = []
+    for level in range(D + 1):
+        m = len(rem_pos)
+        if m == 0:
+            break
+        shift = np.uint64(3 * (D - level))
+        cell = rem_code >> shift
+        starts = np.flatnonzero(cell[1:] != cell[:-1]) + 1
+        starts = np.concatenate(([0], starts))
+        counts = np.diff(np.append(starts, m))
+        if level == D:
+            take_local = np.arange(m)
+            take_counts = counts
+        else:
+            take_counts = np.minimum(counts, capacity)
+            # evenly spaced ranks: floor(i * count / take) for i < take
+            run = np.repeat(np.arange(len(starts)), take_counts)
+            first = np.cumsum(take_counts) - take_counts
+            i = np.arange(int(take_counts.sum()), dtype=np.int64) - first[run]
+            take_local = starts[run] + (i * counts[run]) // take_counts[run]
+            del run, first, i
+        node_cells = cell[starts]
+        node_keys.append(np.column_stack([
+            np.full(len(starts), level, np.int64), _compact(node_cells),
+            _compact(node_cells >> np.uint64(1)), _compact(node_cells >> np.uint64(2))]))
+        node_counts.append(take_counts.astype(np.int64))
+        level_parts.append(rem_pos[take_local])
+        del cell
+        if level < D and len(take_local) < m:
+            keep = np.ones(m, bool)
+            keep[take_local] = False
+            rem_pos = rem_pos[keep]
+            rem_code = rem_code[keep]
+            del keep
+        else:
+            rem_pos = rem_pos[:0]
+        del take_local
+        _report(progress, 0.55 + 0.25 * (1.0 - len(rem_pos) / n),
+                "building level of detail: levels")
+    del rem_pos, rem_code
+    perm = np.concatenate(level_parts)
+    del level_parts
+    perm = order[perm]  # sorted positions -> original indices
+    del order
+    keys = np.concatenate(node_keys)
+    counts_all = np.concatenate(node_counts)
+    starts_all = np.cumsum(counts_all) - counts_all
+    _report(progress, 0.85, "building level of detail: reordering")
+    # replace each array once by its reordered copy (old one freed right away)
+    cloud.positions = np.ascontiguousarray(cloud.positions[perm])
+    for name in list(cloud.attributes):
+        cloud.attributes[name] = np.ascontiguousarray(cloud.attributes[name][perm])
+    del perm
+    _report(progress, 1.0, "level of detail ready")
+    return OctreeSource(cloud, cube_lo, size, keys, starts_all, counts_all, (lo, hi),
+                        capacity)
+
+
+# --------------------------------------------------------------------------------------
+# View-dependent selection
+# --------------------------------------------------------------------------------------
+
+
+def _eye_from_matrix(m: np.ndarray) -> np.ndarray | None:
+    """Camera position of a perspective view-projection matrix (None if parallel)."""
+    if np.linalg.norm(m[3, :3]) < 1e-12:
+        return None
+    a = m[[0, 1, 3], :3]
+    b = -m[[0, 1, 3], 3]
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return None
+
+
+@dataclass
+class _Prepared:
+    visible: np.ndarray  # bool per row
+    priority: np.ndarray  # float per row (projected radius in pixels; inf if inside)
+
+
+def _node_priorities(lo: np.ndarray, hi: np.ndarray, view_proj: np.ndarray,
+                     model: np.ndarray, eye: np.ndarray | None,
+                     viewport_height: float) -> _Prepared:
+    """Frustum visibility and screen-space priority of boxes [lo, hi] (source-local)."""
+    lo = np.asarray(lo, np.float64).reshape(-1, 3)
+    hi = np.asarray(hi, np.float64).reshape(-1, 3)
+    n = len(lo)
+    mvp = view_proj @ model
+    # eight corners, clip coordinates
+    corners = np.empty((n, 8, 4))
+    for c in range(8):
+        pick = [(c >> a) & 1 for a in range(3)]
+        pt = np.where(pick, hi, lo)
+        corners[:, c, :] = pt @ mvp[:, :3].T + mvp[:, 3]
+    x, y, w = corners[..., 0], corners[..., 1], corners[..., 3]
+    outside = (np.all(w <= 0, axis=1)  # behind the camera (perspective)
+               | np.all(w + x < 0, axis=1) | np.all(w - x < 0, axis=1)
+               | np.all(w + y < 0, axis=1) | np.all(w - y < 0, axis=1))
+    centre = (lo + hi) / 2.0
+    lin = model[:3, :3]
+    scale = float(np.max(np.linalg.svd(lin, compute_uv=False))) if n else 1.0
+    radius = np.linalg.norm(hi - lo, axis=1) / 2.0 * scale
+    centre_s = centre @ lin.T + model[:3, 3]
+    fy = float(np.linalg.norm(view_proj[1, :3]))
+    half_h = float(viewport_height) / 2.0
+    if eye is None:  # parallel projection: constant scale
+        prio = radius * fy * half_h
+    else:
+        dist = np.linalg.norm(centre_s - np.asarray(eye, np.float64), axis=1)
+        with np.errstate(divide="ignore"):
+            prio = radius * fy * half_h / np.maximum(dist, 1e-12)
+        prio[dist <= radius] = np.inf
+    return _Prepared(~outside, prio)
+
+
+@dataclass
+class Selection:
+    """Result of :func:`select_nodes_multi` for one source."""
+
+    keys: list[Key]
+    point_count: int
+    root_visible: bool
+
+
+def select_nodes_multi(
+    sources: Sequence[tuple[LodSource, np.ndarray]], view_proj: np.ndarray,
+    viewport_height: float, budget: int, *, eye: Any = None,
+    min_pixels: float = DEFAULT_MIN_PIXELS,
+) -> list[Selection]:
+    """Potree-style selection over several sources sharing one point budget.
+
+    ``sources``: ``(source, model)`` pairs where ``model`` (4x4) maps the source's local
+    coordinates to the coordinates of ``view_proj`` (4x4, to OpenGL clip space, e.g.
+    VTK's composite projection matrix). ``eye``: camera position in those coordinates
+    (derived from ``view_proj`` when None; None for parallel projection).
+
+    Nodes are visited in order of projected bounding-sphere radius (pixels), largest
+    first; nodes outside the frustum (side planes) are skipped, nodes smaller than
+    ``min_pixels`` (except roots) are not refined; a node is taken only after its
+    parent; selection stops at the first node that would exceed ``budget``.
+    """
+    view_proj = np.asarray(view_proj, np.float64)
+    if eye is None:
+        eye = _eye_from_matrix(view_proj)
+    elif np.linalg.norm(view_proj[3, :3]) < 1e-12:
+        eye = None  # parallel projection
+    results = [Selection([], 0, False) for _ in sources]
+    heap: list[tuple[float, int, int, Any]] = []
+    tie = 0
+    # per source: a function giving (visible, priority) for a list of child handles
+    tables: list[tuple[NodeTable, _Prepared] | None] = []
+    for s, (source, model) in enumerate(sources):
+        model = np.eye(4) if model is None else np.asarray(model, np.float64)
+        table = source.node_table()
+        if table is not None and len(table.keys):
+            prep = _node_priorities(table.lo, table.hi, view_proj, model, eye,
+                                    viewport_height)
+            tables.append((table, prep))
+            if prep.visible[0]:
+                results[s].root_visible = True
+                heapq.heappush(heap, (-float(prep.priority[0]), tie, s, 0))
+                tie += 1
+        else:
+            tables.append(None)
+            root = source.node(source.root)
+            prep = _node_priorities(root.lo, root.hi, view_proj, model, eye,
+                                    viewport_height)
+            if prep.visible[0]:
+                results[s].root_visible = True
+                heapq.heappush(heap, (-float(prep.priority[0]), tie, s, root))
+                tie += 1
+    models = [np.eye(4) if m is None else np.asarray(m, np.float64) for _, m in sources]
+    total = 0
+    budget = int(budget)
+    while heap:
+        _, _, s, handle = heapq.heappop(heap)
+        entry = tables[s]
+        if entry is not None:
+            table, prep = entry
+            count = int(table.counts[handle])
+            if total + count > budget:
+                break
+            total += count
+            results[s].keys.append(table.keys[handle])
+            results[s].point_count += count
+            for child in table.children[handle]:
+                if prep.visible[child] and prep.priority[child] >= min_pixels:
+                    heapq.heappush(heap, (-float(prep.priority[child]), tie, s, child))
+                    tie += 1
+        else:
+            node: LodNode = handle
+            if total + node.point_count > budget:
+                break
+            total += node.point_count
+            results[s].keys.append(node.key)
+            results[s].point_count += node.point_count
+            kids = sources[s][0].children(node.key)
+            if not kids:
+                continue
+            prep = _node_priorities(np.array([k.lo for k in kids]),
+                                    np.array([k.hi for k in kids]), view_proj, models[s],
+                                    eye, viewport_height)
+            for k, kid in enumerate(kids):
+                if prep.visible[k] and prep.priority[k] >= min_pixels:
+                    heapq.heappush(heap, (-float(prep.priority[k]), tie, s, kid))
+                    tie += 1
+    return results
+
+
+def select_nodes(source: LodSource, view_proj: np.ndarray, viewport_height: float,
+                 budget: int, *, model: Any = None, eye: Any = None,
+                 min_pixels: float = DEFAULT_MIN_PIXELS) -> list[Key]:
+    """Keys of the nodes of ``source`` to draw for a view, at most ``budget`` points.
+
+    ``view_proj`` maps the source's local coordinates (or, with ``model``, the
+    coordinates ``model`` maps them to) to OpenGL clip space. See
+    :func:`select_nodes_multi`.
+    """
+    return select_nodes_multi([(source, model)], view_proj, viewport_height, budget,
+                              eye=eye, min_pixels=min_pixels)[0].keys
+
+
+def look_at_view_proj(eye: Iterable[float], target: Iterable[float],
+                      up: Iterable[float] = (0.0, 0.0, 1.0), fov_y_deg: float = 30.0,
+                      aspect: float = 1.0, near: float = 0.1,
+                      far: float = 1e6) -> np.ndarray:
+    """An OpenGL perspective view-projection matrix (for tests and scripts)."""
+    eye = np.asarray(list(eye), np.float64)
+    f = np.asarray(list(target), np.float64) - eye
+    f /= np.linalg.norm(f)
+    s = np.cross(f, np.asarray(list(up), np.float64))
+    s /= np.linalg.norm(s)
+    u = np.cross(s, f)
+    view = np.eye(4)
+    view[0, :3], view[1, :3], view[2, :3] = s, u, -f
+    view[:3, 3] = -view[:3, :3] @ eye
+    t = 1.0 / np.tan(np.radians(fov_y_deg) / 2.0)
+    proj = np.zeros((4, 4))
+    proj[0, 0], proj[1, 1] = t / aspect, t
+    proj[2, 2] = (far + near) / (near - far)
+    proj[2, 3] = 2 * far * near / (near - far)
+    proj[3, 2] = -1.0
+    return proj @ view
+
+
+__all__ = [
+    "DEFAULT_CAPACITY", "DEFAULT_MIN_PIXELS", "Key", "LodNode", "LodSource", "NodeTable",
+    "OctreeSource", "ROOT", "Selection", "build_octree", "look_at_view_proj",
+    "select_nodes", "select_nodes_multi",
+]

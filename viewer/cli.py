@@ -3,8 +3,10 @@
     realscene info PATH [--json]
     realscene render PATHS... -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso] [--background COLOR] [--point-size N]
-    realscene open PATHS... [--snapshot OUT.png]
+                     [--budget N|auto]
+    realscene open PATHS... [--snapshot OUT.png] [--budget N|auto]
     realscene open-sample
+    realscene index PATH [-o OUT.copc.laz]
 
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
@@ -58,16 +60,27 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--view", default="iso", choices=("top", "front", "side", "iso"))
     p.add_argument("--background", metavar="COLOR", help="name, #rrggbb or r,g,b (0-1)")
     p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
+    p.add_argument("--budget", default="auto", metavar="N|auto",
+                   help="most points drawn (level of detail); auto: 1.5M for images")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("open", help="open files in the desktop viewer")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--snapshot", metavar="OUT.png",
                    help="save a screenshot once loaded and quit")
+    p.add_argument("--budget", default=None, metavar="N|auto",
+                   help="point budget (default: the saved setting, else auto)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("open-sample", help="open the bundled sample site")
     p.add_argument("--snapshot", metavar="OUT.png")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("index", help="write a COPC copy of a LAS/LAZ file so it opens "
+                       "(and streams) fast")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("-o", "--output", metavar="OUT.copc.laz",
+                   help="default: NAME.copc.laz next to PATH, or the cache folder")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
@@ -81,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _build_parser().print_help()
             return 0
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
-                   "open-sample": cmd_open_sample}[args.command]
+                   "open-sample": cmd_open_sample, "index": cmd_index}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -361,8 +374,26 @@ def _apply_color_by(layers: list[Any], spec: str) -> None:
         raise UsageError(reasons[0])
 
 
+def parse_budget(text: str | None) -> int | str | None:
+    """``--budget``: a positive number of points (``2M``, ``500k`` allowed) or auto."""
+    if text is None:
+        return None
+    value = str(text).strip().lower().replace("_", "").replace(",", "")
+    if value == "auto":
+        return "auto"
+    scale = {"k": 1_000, "m": 1_000_000}.get(value[-1:], 1)
+    try:
+        number = float(value[:-1] if scale > 1 else value) * scale
+    except ValueError:
+        number = -1
+    if not (1 <= number <= 1e10) or number != int(number):
+        raise UsageError(f"bad --budget {text!r}: expected a number of points or auto")
+    return int(number)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
+    budget = parse_budget(args.budget)
     background = parse_color(args.background) if args.background else None
     if args.point_size is not None and not (0 < args.point_size <= 100):
         raise UsageError(f"bad --point-size {args.point_size}: expected 0 < N <= 100")
@@ -392,13 +423,35 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     plotter = pv.Plotter(off_screen=True, window_size=size)
     try:
-        renderer = SceneRenderer(plotter, scene)
+        renderer = SceneRenderer(plotter, scene, point_budget=budget)
         renderer.view_preset(args.view)
         renderer.screenshot(out, size=size)
         renderer.close()
     finally:
         plotter.close()
     print(out)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# index (COPC)
+# --------------------------------------------------------------------------------------
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    import time
+
+    from loaders.copc_writer import write_copc
+
+    if not Path(args.path).exists():
+        raise UsageError(f"{args.path}: file not found")
+    started = time.perf_counter()
+    last = [""]
+    out = write_copc(args.path, args.output, progress=lambda f, m: last.__setitem__(0, m))
+    print(out)
+    summary = last[0] if last[0].startswith("Wrote") else "indexed"
+    print(f"{summary.split(' in ')[0]} in {time.perf_counter() - started:.2f} s",
+          file=sys.stderr)
     return 0
 
 
@@ -411,9 +464,10 @@ def cmd_open(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not Path(p).exists():
             raise UsageError(f"{p}: file not found")
+    budget = parse_budget(args.budget)
     from viewer.qt.app import run_app
 
-    return int(run_app(list(args.paths), snapshot=args.snapshot) or 0)
+    return int(run_app(list(args.paths), snapshot=args.snapshot, budget=budget) or 0)
 
 
 def cmd_open_sample(args: argparse.Namespace) -> int:

@@ -275,8 +275,8 @@ def _stretch(values: np.ndarray, contrast: tuple[float, float]) -> tuple[float, 
     return float(vmin), float(vmax)
 
 
-def _scalar_values(layer: Any, mode: str) -> tuple[str, np.ndarray]:
-    data = layer.data
+def _scalar_values(layer: Any, mode: str, data: Any = None) -> tuple[str, np.ndarray]:
+    data = layer.data if data is None else data
     if mode == "elevation":
         pos = data.positions if isinstance(data, PointCloud) else data.vertices
         return "elevation", pos[:, 2]
@@ -321,15 +321,24 @@ def _rgb_attribute(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-def layer_colors(layer: Any, indices: np.ndarray | None = None) -> LayerColors:
+def layer_colors(layer: Any, indices: np.ndarray | None = None, data: Any = None,
+                 scalar: ScalarInfo | None = None) -> LayerColors:
     """Colours of ``layer``.
 
     For point clouds, one colour per point of ``indices`` (default: all points). For
     meshes ``indices`` is ignored: per-vertex colours, or per-face colours
     (``association == "cell"``) in ``material`` mode.
+
+    ``data``: a :class:`PointCloud` to colour with the layer's settings instead of
+    ``layer.data`` (e.g. one level-of-detail node); scalar ranges still come from the
+    whole layer. ``scalar``: a precomputed :func:`scalar_info` (saves recomputing the
+    percentiles for every node / frame).
     """
-    data = layer.data
     mode = effective_mode(layer)
+    if data is None:
+        data = layer.data
+    elif mode in ("rgb", "intensity", "classification") and mode not in data.attributes:
+        mode = "solid"
     if isinstance(data, PointCloud):
         n = data.point_count if indices is None else len(indices)
         if mode == "rgb":
@@ -340,8 +349,10 @@ def layer_colors(layer: Any, indices: np.ndarray | None = None) -> LayerColors:
             codes = np.clip(codes, 0, len(_CLASS_TABLE) - 1)
             return LayerColors(_CLASS_TABLE[codes], "point", mode)
         if mode in SCALAR_MODES:
-            info = scalar_info(layer)
-            _, values = _scalar_values(layer, mode)
+            info = scalar if scalar is not None else scalar_info(layer)
+            if mode == "attribute" and layer.attribute not in data.attributes:
+                return LayerColors(_solid(layer, n), "point", "solid")
+            _, values = _scalar_values(layer, mode, data)
             values = _take(values, indices).astype(np.float64)
             lo, hi = info.vmin, info.vmax
             if mode == "elevation":
@@ -399,11 +410,13 @@ def layer_rgb(layer: Any, indices: np.ndarray | None = None) -> np.ndarray:
     return layer_colors(layer, indices).rgb
 
 
-def visible_mask(layer: Any, indices: np.ndarray | None = None) -> np.ndarray | None:
+def visible_mask(layer: Any, indices: np.ndarray | None = None,
+                 data: Any = None) -> np.ndarray | None:
     """Boolean mask over ``indices`` (default all points) of points that are drawn, or
     None when nothing is hidden. Points of ``layer.hidden_classes`` are hidden (in every
-    colour mode, not only in classification mode)."""
-    data = layer.data
+    colour mode, not only in classification mode). ``data``: a cloud to test instead of
+    ``layer.data`` (e.g. a level-of-detail node)."""
+    data = layer.data if data is None else data
     if not layer.hidden_classes or not isinstance(data, PointCloud):
         return None
     codes = data.attributes.get("classification")

@@ -28,22 +28,55 @@ Extra public API
     actors(layer) -> list of the layer's VTK actors
     refresh(layer=None)                      rebuild actors (e.g. after data edits)
 
-Level of detail: a point cloud larger than ``point_budget`` draws a deterministic,
-spatially uniform subsample: the prefix of a fixed random permutation of its points
-(seeded, computed once per layer and cached). :meth:`drawn_indices` is the single place
-that decides which points are drawn; an octree LOD replaces it later. Picking maps the
-drawn subsample back to indices into the full layer data.
+Level of detail
+---------------
+Every point layer draws through a :class:`loaders.lod.LodSource`: ``layer.lod`` when set
+(the GUI's loading thread builds it; a COPC stream), else an in-memory octree built on
+the first draw (:func:`loaders.lod.build_octree`, which reorders ``layer.data`` so that
+nodes are slices; indices then refer to the reordered cloud). Before every render the
+nodes to draw are chosen for the current camera (:func:`loaders.lod.select_nodes_multi`:
+nearer / larger on screen first, nothing outside the frustum, one budget shared by all
+point layers) and drawn as ONE actor per layer.
+
+    point_budget            int, or "auto" (default): budgets from measured frame times
+    target_interactive_seconds (0.12) / target_rest_seconds (0.4): frame-time targets
+    still_budget            budget of screenshots and off-screen renders in "auto" mode
+    seconds_per_point       moving estimate from timed renders
+    budgets() -> (interactive, rest)    current_budget() -> int
+    interacting             True between StartInteractionEvent and EndInteractionEvent
+    update_lod(force=False, budget=None, wait=None) -> bool   re-select, redraw actors
+    needs_update            True when a refinement step or fetched nodes wait to be shown
+    process_updates() -> bool    GUI thread, from a QTimer: one refinement step / redraw
+    on_update               callable or None, called from ANY thread when needs_update
+                            became True (e.g. emit a Qt signal); or poll needs_update
+    drawn_points, total_points   points drawn in the last selection / in all point layers
+
+While the camera moves (interactor StartInteractionEvent .. EndInteractionEvent) frames
+use the interactive budget; when it stops, :meth:`process_updates` refines in steps
+(each one selection and one render) up to the rest budget. Nodes that are not resident
+(COPC over HTTP) are fetched in a thread pool and drawn when they arrive.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyvista as pv
 
 from loaders import Mesh, PointCloud
+from loaders.lod import (
+    DEFAULT_MIN_PIXELS,
+    LodSource,
+    OctreeSource,
+    build_octree,
+    select_nodes_multi,
+)
 
 from . import colors
 from .scene import Camera, Layer, Pick, Scene, pick_info
@@ -54,7 +87,13 @@ _SCALAR_BAR_NAME = "realscene-scalar-bar"
 PICK_TOLERANCE_PX = 12.0
 #: fields of a layer whose change only needs an actor property update
 _PROPERTY_FIELDS = ("visible", "opacity", "point_size")
-_SEED = 20240611
+AUTO = "auto"
+#: timed renders with fewer points do not update the per-point cost estimate
+_MIN_TIMED_POINTS = 20_000
+#: refinement: each step multiplies the budget by this factor up to the rest budget
+_REFINE_FACTOR = 2.5
+#: node clouds kept per streamed layer beyond those drawn (points)
+_NODE_CACHE_POINTS = 4_000_000
 
 
 class _Entry:
@@ -66,17 +105,46 @@ class _Entry:
         self.names: list[str] = []
         self.indices: np.ndarray | None = None  # drawn point indices into the full data
         self.points: np.ndarray | None = None  # drawn positions, scene-local float32
-        self.permutation: np.ndarray | None = None  # cached LOD order
         self.mesh_actor_ids: set[int] = set()
+        # level of detail (point layers)
+        self.source: LodSource | None = None
+        self.selection: tuple = ()  # (keys, partial root count) last selected
+        self.drawn_sig: Any = None  # what the actor shows (None: must redraw)
+        self.node_refs: tuple[np.ndarray, list] | None = None  # streamed: for picking
+        self.cache: OrderedDict = OrderedDict()  # streamed node clouds by key
+        self.pending: dict[Any, Future] = {}
+        self.bounds: tuple[Any, np.ndarray, np.ndarray] | None = None  # cached local box
+        self.scalar: tuple[Any, Any] | None = None  # cached (signature, ScalarInfo)
+        self.mapper: Any = None
 
 
 class SceneRenderer:
     """Keeps a pyvista plotter in sync with a :class:`viewer.scene.Scene`."""
 
-    def __init__(self, plotter: Any, scene: Scene, point_budget: int = 1_500_000) -> None:
+    def __init__(self, plotter: Any, scene: Scene, point_budget: int | str = AUTO) -> None:
         self.plotter = plotter
         self.scene = scene
-        self.point_budget = int(point_budget)
+        self.point_budget: int | str = AUTO
+        self.set_point_budget(point_budget)
+        self.target_interactive_seconds = 0.12
+        self.target_rest_seconds = 0.4
+        self.still_budget = 1_500_000
+        self.min_budget = 20_000
+        self.max_budget = 20_000_000
+        self.seconds_per_point = 2.5e-6  # llvmpipe-like until measured
+        self.min_pixels = DEFAULT_MIN_PIXELS
+        self.interacting = False
+        self.drawn_points = 0
+        self.last_frame_seconds: float | None = None
+        self.on_update: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+        self._needs_update = False
+        self._refine: int | None = None  # current budget of a running refinement
+        self._budget_override: int | None = None
+        self._lod_sig: Any = None
+        self._in_update = False
+        self._render_t0: float | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._entries: dict[int, _Entry] = {}
         self._scalar_bar: Any = None
         self._edl_on = False
@@ -96,6 +164,8 @@ class SceneRenderer:
             self._build(layer)
         self._set_edl(scene.edl)
         self._update_overlays()
+        self._observers: list[tuple[Any, int]] = []
+        self._add_observers()
         if scene.layers:
             self.fit()
 
@@ -104,6 +174,15 @@ class SceneRenderer:
         """Disconnect from the scene and remove every actor this renderer added."""
         for name, handler in self._handlers.items():
             self.scene.disconnect(name, handler)
+        for obj, tag in self._observers:
+            try:
+                obj.RemoveObserver(tag)
+            except Exception:  # noqa: BLE001 - a window already gone
+                pass
+        self._observers = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         for entry in list(self._entries.values()):
             self._remove_actors(entry)
         self._entries.clear()
@@ -119,7 +198,10 @@ class SceneRenderer:
         for lay in [layer] if layer is not None else list(self.scene.layers):
             entry = self._entries.get(lay.id)
             if entry is not None:
-                entry.permutation = None
+                entry.source = None
+                entry.bounds = None
+                entry.scalar = None
+                entry.cache.clear()
             self._build(lay)
         self._update_overlays()
         self.render()
@@ -142,43 +224,429 @@ class SceneRenderer:
         """Scene-local coordinates -> true coordinates (float64)."""
         return np.asarray(xyz, dtype=np.float64) + self.origin
 
-    def _local_positions(self, layer: Layer, local: np.ndarray) -> np.ndarray:
-        """Layer-local float32 positions -> scene-local float32 (offset + transform)."""
-        offset = self.scene.local_offset(layer)  # float64
+    def _model(self, layer: Layer, origin: Any = None) -> np.ndarray:
+        """4x4 affine: positions relative to ``origin`` (default the layer data's) ->
+        scene-local coordinates (offset + layer transform)."""
+        origin = np.asarray(layer.data.origin if origin is None else origin, np.float64)
         transform = np.asarray(layer.transform, dtype=np.float64)
+        model = np.eye(4)
         if np.allclose(transform, np.eye(4)):
-            return (local + offset.astype(np.float32)).astype(np.float32, copy=False)
-        # transform acts on true coordinates: T(o_layer + l) - o_scene
-        rot = transform[:3, :3]
-        shift = rot @ np.asarray(layer.data.origin, np.float64) + transform[:3, 3] - self.origin
-        return (local.astype(np.float64) @ rot.T + shift).astype(np.float32)
+            model[:3, 3] = origin - self.origin
+        else:  # transform acts on true coordinates: T(o + l) - o_scene
+            rot = transform[:3, :3]
+            model[:3, :3] = rot
+            model[:3, 3] = rot @ origin + transform[:3, 3] - self.origin
+        return model
+
+    def _local_positions(self, layer: Layer, local: np.ndarray,
+                         origin: Any = None) -> np.ndarray:
+        """Float32 positions relative to ``origin`` (default the layer data's origin) ->
+        scene-local float32 (offset + transform)."""
+        model = self._model(layer, origin)
+        if np.allclose(model[:3, :3], np.eye(3)):
+            offset = model[:3, 3].astype(np.float32)
+            return (local + offset).astype(np.float32, copy=False)
+        return (local.astype(np.float64) @ model[:3, :3].T + model[:3, 3]).astype(np.float32)
 
     # -- level of detail -------------------------------------------------------------------
-    def drawn_indices(self, layer: Layer) -> np.ndarray | None:
-        """Indices (into the full point data) of the points drawn for ``layer``.
+    def set_point_budget(self, budget: int | str) -> None:
+        """``"auto"`` or a number of points (drawn at rest; less while moving)."""
+        if isinstance(budget, str) and budget.strip().lower() == AUTO:
+            self.point_budget = AUTO
+        else:
+            value = int(budget)
+            if value < 1:
+                raise ValueError(f"point budget must be positive, not {budget!r}")
+            self.point_budget = value
+        self._lod_sig = None
 
-        The one place that decides what is drawn: the points of visible classes, at most
-        ``point_budget`` of them, as the prefix of a fixed random permutation (a
-        deterministic, spatially uniform subsample). None for meshes.
-        """
+    def budgets(self) -> tuple[int, int]:
+        """(interactive, rest) budgets: from the measured cost per point in auto mode."""
+        spp = max(float(self.seconds_per_point), 1e-12)
+        inter = int(np.clip(self.target_interactive_seconds / spp, self.min_budget,
+                            self.max_budget))
+        rest = int(np.clip(self.target_rest_seconds / spp, self.min_budget,
+                           self.max_budget))
+        if self.point_budget != AUTO:
+            rest = int(self.point_budget)
+            inter = min(inter, rest)
+        return inter, rest
+
+    def current_budget(self) -> int:
+        """The budget the next frame uses."""
+        if self._budget_override is not None:
+            return self._budget_override
+        inter, rest = self.budgets()
+        if self._off_screen():
+            return max(rest, self.still_budget) if self.point_budget == AUTO else rest
+        if self.interacting:
+            return inter
+        if self._refine is not None:
+            return min(self._refine, rest)
+        return rest
+
+    @property
+    def total_points(self) -> int:
+        total = 0
+        for entry in self._entries.values():
+            if isinstance(entry.layer.data, PointCloud):
+                src = entry.source
+                total += src.total_points if src is not None else entry.layer.data.point_count
+        return total
+
+    @property
+    def needs_update(self) -> bool:
+        return self._needs_update
+
+    def _off_screen(self) -> bool:
+        return bool(getattr(self.plotter, "off_screen", False))
+
+    def _request_update(self) -> None:
+        """Any thread: something new is ready to be drawn."""
+        self._needs_update = True
+        callback = self.on_update
+        if callback is not None:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a hook must not break the renderer
+                pass
+
+    def process_updates(self) -> bool:
+        """GUI thread (poll from a QTimer): if fetched nodes arrived or a refinement step
+        is due, re-select and render once. Returns True when it rendered."""
+        if not self._needs_update or self.interacting:
+            return False
+        self._needs_update = False
+        rest = self.budgets()[1]
+        rendered = False
+        while True:
+            if self._refine is not None:
+                self._refine = int(self._refine * _REFINE_FACTOR)
+                if self._refine >= rest:
+                    self._refine = None
+            changed = self.update_lod()
+            if changed:
+                self._in_update = True  # selection is current: do not redo in StartEvent
+                try:
+                    self.plotter.render()
+                finally:
+                    self._in_update = False
+                rendered = True
+            if self._refine is None or changed:
+                break
+        if self._refine is not None:
+            self._needs_update = True  # the next step on the next poll
+        return rendered
+
+    def _ensure_source(self, entry: _Entry) -> LodSource | None:
+        """The layer's LodSource (building an in-memory octree on first use); None while
+        a progressive load without LOD is still filling the layer in."""
+        layer = entry.layer
         data = layer.data
-        if not isinstance(data, PointCloud):
+        src = layer.lod
+        if src is not None and not (isinstance(src, OctreeSource) and (
+                src.cloud is not data or src.total_points != data.point_count)):
+            entry.source = src
+            return src
+        if layer.loading:
+            entry.source = None
             return None
-        n = data.point_count
-        mask = colors.visible_mask(layer)
-        if n <= self.point_budget:
-            idx = np.arange(n, dtype=np.int64)
-            return idx if mask is None else idx[mask]
+        src = entry.source
+        if (isinstance(src, OctreeSource) and src.cloud is data
+                and src.total_points == data.point_count):
+            return src
+        src = build_octree(data)
+        layer.lod = src
+        entry.source = src
+        entry.bounds = None
+        return src
+
+    def _camera_sig(self) -> tuple:
+        cam = self.plotter.renderer.GetActiveCamera()
+        return (cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp(), cam.GetViewAngle(),
+                cam.GetParallelProjection(), cam.GetParallelScale(),
+                tuple(self.plotter.renderer.GetSize()))
+
+    def _view_proj(self) -> tuple[np.ndarray, np.ndarray | None, float]:
+        renderer = self.plotter.renderer
+        _, _, w, h = self._viewport()
+        cam = renderer.GetActiveCamera()
+        mat = cam.GetCompositeProjectionTransformMatrix(w / h, -1.0, 1.0)
+        m = np.array([[mat.GetElement(i, j) for j in range(4)] for i in range(4)])
+        eye = None if cam.GetParallelProjection() else np.array(cam.GetPosition())
+        return m, eye, h
+
+    def update_lod(self, force: bool = False, budget: int | None = None,
+                   wait: bool | None = None) -> bool:
+        """Select the nodes to draw for the current camera and budget and update the
+        point actors. Returns True when what is drawn changed. ``wait``: fetch
+        non-resident nodes before drawing (default: off-screen plotters wait)."""
+        entries = [e for e in self._entries.values() if isinstance(e.layer.data, PointCloud)]
+        if not entries:
+            return False
+        budget = self.current_budget() if budget is None else int(budget)
+        if wait is None:
+            wait = self._off_screen()
+        sig = (self._camera_sig(), budget, tuple(e.layer.visible for e in entries))
+        if not force and sig == self._lod_sig and all(e.drawn_sig is not None for e in entries):
+            return False
+        self._lod_sig = sig
+        view_proj, eye, height = self._view_proj()
+        lod_entries, pairs, plain = [], [], []
+        for entry in entries:
+            if not entry.layer.visible:
+                continue
+            src = self._ensure_source(entry)
+            if src is None:
+                plain.append(entry)
+            else:
+                lod_entries.append(entry)
+                pairs.append((src, self._model(entry.layer, src.origin)))
+        selections = select_nodes_multi(pairs, view_proj, height, budget, eye=eye,
+                                        min_pixels=self.min_pixels) if pairs else []
+        used = sum(sel.point_count for sel in selections)
+        changed = False
+        for entry, sel in zip(lod_entries, selections, strict=True):
+            partial = 0
+            keys = tuple(sel.keys)
+            if not keys and sel.root_visible:  # the root alone exceeds the budget
+                keys = (entry.source.root,)
+                partial = max(1, (budget - used) // max(1, len(lod_entries)))
+            changed |= self._draw_selection(entry, keys, partial, wait)
+        for entry in plain:
+            changed |= self._draw_plain(entry, budget)
+        self.drawn_points = sum(len(e.points) for e in entries
+                                if e.points is not None and e.layer.visible)
+        return changed
+
+    def drawn_indices(self, layer: Layer) -> np.ndarray | None:
+        """Indices (into ``layer.data``) of the points drawn for ``layer`` for the current
+        camera and budget (hidden classes excluded). None for meshes and for streamed
+        sources whose points are not part of ``layer.data``."""
+        if not isinstance(layer.data, PointCloud):
+            return None
+        self.update_lod()
         entry = self._entries.get(layer.id)
-        order = entry.permutation if entry is not None else None
-        if order is None or len(order) != n:
-            rng = np.random.default_rng(_SEED)
-            order = rng.permutation(n).astype(np.int32 if n < 2**31 else np.int64)
-            if entry is not None:
-                entry.permutation = order
+        return None if entry is None else entry.indices
+
+    def _scalar_info(self, entry: _Entry) -> Any:
+        layer = entry.layer
+        mode = colors.effective_mode(layer)
+        if mode not in colors.SCALAR_MODES:
+            return None
+        key = (mode, layer.attribute, layer.colormap, tuple(layer.contrast), id(layer.data),
+               layer.data.point_count)
+        if entry.scalar is None or entry.scalar[0] != key:
+            entry.scalar = (key, colors.scalar_info(layer))
+        return entry.scalar[1]
+
+    def _draw_selection(self, entry: _Entry, keys: tuple, partial: int, wait: bool) -> bool:
+        layer = entry.layer
+        src = entry.source
+        sig = (keys, partial)
+        if isinstance(src, OctreeSource) and src.cloud is layer.data:
+            if sig == entry.drawn_sig:
+                return False
+            parts = []
+            for key in keys:
+                start, stop = src.node_slice(key)
+                step = 1 if not partial else max(1, -(-(stop - start) // partial))
+                parts.append(np.arange(start, stop, step, dtype=np.int64))
+            idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            mask = colors.visible_mask(layer, idx)
+            if mask is not None:
+                idx = idx[mask]
+            data: PointCloud = layer.data
+            entry.indices = idx
+            entry.node_refs = None
+            pts = self._local_positions(layer, data.positions[idx])
+            rgb = (colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
+                   if len(idx) else np.zeros((0, 3), np.uint8))
+            entry.drawn_sig = sig
+            self._set_points(entry, pts, rgb)
+            return True
+        # generic source: node clouds, fetched in the background when not resident
+        clouds = self._node_clouds(entry, keys, wait)
+        sig = (keys, partial, tuple(k for k, _ in clouds))
+        if sig == entry.drawn_sig:
+            return False
+        info = self._scalar_info(entry)
+        pts_list, rgb_list, refs, offsets = [], [], [], [0]
+        for key, cloud in clouds:
+            local = np.arange(cloud.point_count)
+            if partial:
+                local = local[:: max(1, -(-cloud.point_count // partial))]
+            mask = colors.visible_mask(layer, local, data=cloud)
+            if mask is not None:
+                local = local[mask]
+            pts_list.append(self._local_positions(layer, cloud.positions[local], cloud.origin))
+            rgb_list.append(colors.layer_colors(layer, local, data=cloud, scalar=info).rgb)
+            refs.append((key, cloud, local))
+            offsets.append(offsets[-1] + len(local))
+        pts = np.concatenate(pts_list) if pts_list else np.zeros((0, 3), np.float32)
+        rgb = np.concatenate(rgb_list) if rgb_list else np.zeros((0, 3), np.uint8)
+        entry.indices = None
+        entry.node_refs = (np.asarray(offsets), refs)
+        entry.drawn_sig = sig
+        self._set_points(entry, pts, rgb)
+        return True
+
+    def _node_clouds(self, entry: _Entry, keys: tuple, wait: bool) -> list:
+        """(key, PointCloud) of the selected nodes available now; requests the others."""
+        src = entry.source
+        out = []
+        waiting: list[tuple[Any, Future]] = []
+        for key in keys:
+            with self._lock:
+                cloud = entry.cache.get(key)
+                if cloud is not None:
+                    entry.cache.move_to_end(key)
+            if cloud is None and src.is_resident(key):
+                try:
+                    cloud = src.get(key)
+                except Exception:  # noqa: BLE001 - a failed node is just not drawn
+                    cloud = None
+                if cloud is not None:
+                    with self._lock:
+                        entry.cache[key] = cloud
+            if cloud is None:
+                fut = self._fetch(entry, key)
+                if wait and fut is not None:
+                    waiting.append((key, fut))
+                continue
+            out.append((key, cloud))
+        for key, fut in waiting:
+            try:
+                fut.result(timeout=120)
+            except Exception:  # noqa: BLE001
+                continue
+            with self._lock:
+                cloud = entry.cache.get(key)
+            if cloud is not None:
+                out.append((key, cloud))
+        # keep the cache bounded: drop least recently used nodes not drawn now
+        with self._lock:
+            keep = set(keys)
+            total = sum(c.point_count for c in entry.cache.values())
+            for key in list(entry.cache):
+                if total <= _NODE_CACHE_POINTS:
+                    break
+                if key not in keep:
+                    total -= entry.cache.pop(key).point_count
+        return out
+
+    def _fetch(self, entry: _Entry, key: Any) -> Future | None:
+        with self._lock:
+            fut = entry.pending.get(key)
+            if fut is not None:
+                return fut
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lod-fetch")
+            src = entry.source
+
+            def job() -> None:
+                try:
+                    cloud = src.get(key)
+                except Exception:  # noqa: BLE001 - not drawn; retried on the next selection
+                    cloud = None
+                with self._lock:
+                    entry.pending.pop(key, None)
+                    if cloud is not None and entry.source is src:
+                        entry.cache[key] = cloud
+                if cloud is not None:
+                    self._request_update()
+
+            fut = self._pool.submit(job)
+            entry.pending[key] = fut
+            return fut
+
+    def _draw_plain(self, entry: _Entry, budget: int) -> bool:
+        """No LOD source (a layer still loading): a strided subsample within budget."""
+        layer = entry.layer
+        data: PointCloud = layer.data
+        n = data.point_count
+        sig = ("plain", n, budget)
+        if sig == entry.drawn_sig:
+            return False
+        idx = np.arange(0, n, max(1, -(-n // max(budget, 1))), dtype=np.int64)
+        mask = colors.visible_mask(layer, idx)
         if mask is not None:
-            order = order[mask[order]]
-        return np.sort(order[: self.point_budget]).astype(np.int64)
+            idx = idx[mask]
+        entry.indices = idx
+        entry.node_refs = None
+        pts = self._local_positions(layer, data.positions[idx])
+        rgb = colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
+        entry.drawn_sig = sig
+        self._set_points(entry, pts, rgb)
+        return True
+
+    def _set_points(self, entry: _Entry, pts: np.ndarray, rgb: np.ndarray) -> None:
+        entry.points = pts
+        if entry.mapper is None:
+            return
+        poly = pv.PolyData(pts) if len(pts) else pv.PolyData()
+        if len(pts):
+            poly.point_data.set_array(np.ascontiguousarray(rgb, dtype=np.uint8), "rgb")
+            poly.point_data.active_scalars_name = "rgb"
+        entry.mapper.SetInputData(poly)
+        entry.mapper.Modified()
+
+    # -- timing and interaction ----------------------------------------------------------------
+    def _add_observers(self) -> None:
+        ren_win = getattr(self.plotter, "render_window", None) or getattr(
+            self.plotter, "ren_win", None)
+        if ren_win is not None:
+            self._observers.append((ren_win, ren_win.AddObserver(
+                "StartEvent", self._on_render_start)))
+            self._observers.append((ren_win, ren_win.AddObserver(
+                "EndEvent", self._on_render_end)))
+        iren = getattr(self.plotter, "iren", None)
+        vtk_iren = getattr(iren, "interactor", None)
+        if vtk_iren is not None:
+            targets = [vtk_iren]
+            style = vtk_iren.GetInteractorStyle()
+            if style is not None:
+                targets.append(style)
+            for obj in targets:
+                self._observers.append((obj, obj.AddObserver(
+                    "StartInteractionEvent", self._on_interaction_start)))
+                self._observers.append((obj, obj.AddObserver(
+                    "EndInteractionEvent", self._on_interaction_end)))
+
+    def _on_render_start(self, *_: Any) -> None:
+        if not self._in_update:
+            self._in_update = True
+            try:
+                self.update_lod()
+            except Exception:  # noqa: BLE001 - never break a render
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                self._in_update = False
+        self._render_t0 = time.perf_counter()
+
+    def _on_render_end(self, *_: Any) -> None:
+        if self._render_t0 is None:
+            return
+        dt = time.perf_counter() - self._render_t0
+        self._render_t0 = None
+        self.last_frame_seconds = dt
+        n = self.drawn_points
+        if n >= _MIN_TIMED_POINTS and not self._off_screen():
+            spp = dt / n
+            self.seconds_per_point = 0.7 * self.seconds_per_point + 0.3 * spp
+
+    def _on_interaction_start(self, *_: Any) -> None:
+        self.interacting = True
+        self._refine = None
+
+    def _on_interaction_end(self, *_: Any) -> None:
+        if not self.interacting:
+            return
+        self.interacting = False
+        self._refine = self.budgets()[0]
+        self._request_update()
 
     # -- actors ------------------------------------------------------------------------------
     def _remove_actors(self, entry: _Entry) -> None:
@@ -186,6 +654,8 @@ class SceneRenderer:
             self.plotter.remove_actor(name, reset_camera=False, render=False)
         entry.actors, entry.names = [], []
         entry.mesh_actor_ids = set()
+        entry.mapper = None
+        entry.drawn_sig = None
 
     def _build(self, layer: Layer) -> None:
         entry = self._entries.get(layer.id)
@@ -207,20 +677,31 @@ class SceneRenderer:
         return actor
 
     def _build_points(self, entry: _Entry) -> None:
+        """One actor per point layer; its data is replaced by :meth:`update_lod`."""
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
         layer = entry.layer
-        data: PointCloud = layer.data
-        idx = self.drawn_indices(layer)
-        entry.indices = idx
-        if idx is None or len(idx) == 0:
-            entry.points = np.zeros((0, 3), np.float32)
-            return
-        pts = self._local_positions(layer, data.positions[idx])
-        entry.points = pts
-        poly = pv.PolyData(pts)  # one vertex cell per point
-        poly.point_data["rgb"] = colors.layer_rgb(layer, idx)
-        self._add(entry, poly, scalars="rgb", rgb=True, style="points",
-                  point_size=float(layer.point_size), lighting=False,
-                  render_points_as_spheres=False)
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(pv.PolyData())
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("rgb")
+        mapper.SetColorModeToDirectScalars()
+        mapper.ScalarVisibilityOn()
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetRepresentationToPoints()
+        prop.SetPointSize(float(layer.point_size))
+        prop.LightingOff()
+        prop.SetRenderPointsAsSpheres(False)
+        name = f"{_ACTOR_PREFIX}{layer.id}"
+        self.plotter.add_actor(actor, name=name, reset_camera=False, render=False)
+        entry.actors.append(actor)
+        entry.names.append(name)
+        entry.mapper = mapper
+        entry.drawn_sig = None
+        entry.points = np.zeros((0, 3), np.float32)
+        self.update_lod(force=True)
 
     def _build_mesh(self, entry: _Entry) -> None:
         layer = entry.layer
@@ -407,7 +888,14 @@ class SceneRenderer:
         boxes = []
         for layer in layers:
             entry = self._entries.get(layer.id)
-            if entry is None or entry.points is None or len(entry.points) == 0:
+            if entry is None:
+                continue
+            if isinstance(layer.data, PointCloud):
+                box = self._point_layer_box(entry)  # all points, not only those drawn
+                if box is not None:
+                    boxes.append(box)
+                continue
+            if entry.points is None or len(entry.points) == 0:
                 continue
             boxes.append((entry.points.min(axis=0), entry.points.max(axis=0)))
         if not boxes:
@@ -415,6 +903,33 @@ class SceneRenderer:
         lo = np.min([b[0] for b in boxes], axis=0).astype(np.float64)
         hi = np.max([b[1] for b in boxes], axis=0).astype(np.float64)
         return lo, hi
+
+    def _point_layer_box(self, entry: _Entry) -> tuple[np.ndarray, np.ndarray] | None:
+        """Scene-local bounds of all points of a point layer (cached)."""
+        layer = entry.layer
+        src = entry.source if entry.source is not None else layer.lod
+        if src is not None:
+            lo, hi = src.bounds
+            origin = src.origin
+            key: Any = ("src", id(src))
+        else:
+            data: PointCloud = layer.data
+            if data.point_count == 0:
+                return None
+            key = ("data", id(data), data.point_count)
+            if entry.bounds is not None and entry.bounds[0] == key:
+                lo, hi = entry.bounds[1], entry.bounds[2]
+            else:
+                pos = data.positions
+                lo = np.array([float(pos[:, a].min()) for a in range(3)])
+                hi = np.array([float(pos[:, a].max()) for a in range(3)])
+                entry.bounds = (key, lo, hi)
+            origin = data.origin
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])], np.float64)
+        model = self._model(layer, origin)
+        moved = corners @ model[:3, :3].T + model[:3, 3]
+        return moved.min(axis=0), moved.max(axis=0)
 
     def fit(self, layers: list[Layer] | None = None) -> None:
         """Frame ``layers`` (default: all visible) keeping the view direction."""

@@ -71,6 +71,8 @@ class LasInfo:
     extra_bytes_vlrs: list[bytes] = field(default_factory=list)
     start_of_evlrs: int = 0
     n_evlrs: int = 0
+    # (user id, record id, offset of the record data, length) of each EVLR
+    evlrs: list[tuple[str, int, int, int]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -82,121 +84,129 @@ def parse_header(path: Path) -> LasInfo:
     """Parse and sanity-check the LAS public header, VLRs and EVLRs. Raises LoadError."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        head = fh.read(375)
-        if len(head) < 4 or head[:4] != b"LASF":
-            raise LoadError(path, "not a LAS/LAZ file (it does not start with 'LASF')",
-                            "check the file type; it may be misnamed")
-        if len(head) < 227:
-            raise LoadError(path, f"file is truncated: only {size} bytes, shorter than a "
-                            "LAS header (227 bytes)", CORRUPT_HINT)
-        major, minor = head[24], head[25]
-        if major != 1 or minor > 4:
-            raise LoadError(path, f"unsupported LAS version {major}.{minor}",
-                            "RealScene reads LAS 1.0 to 1.4")
-        encoding = struct.unpack_from("<H", head, 6)[0]
-        sysid, software = _text(head[26:58]), _text(head[58:90])
-        header_size, offset_pts, n_vlrs = struct.unpack_from("<HII", head, 94)
-        pf_byte, rec_len, legacy_count = struct.unpack_from("<BHI", head, 104)
-        scale = struct.unpack_from("<3d", head, 131)
-        offset = struct.unpack_from("<3d", head, 155)
-        need = MIN_HEADER_SIZE[minor]
-        if header_size < need:
-            raise LoadError(path, f"corrupt header: header size {header_size} is smaller than "
-                            f"the {need} bytes LAS 1.{minor} requires", CORRUPT_HINT)
-        if header_size > size or len(head) < min(need, 375):
-            raise LoadError(path, f"file is truncated: the header needs {header_size} bytes "
-                            f"but the file has {size}", CORRUPT_HINT)
-        start_evlr, n_evlrs = 0, 0
-        count = legacy_count
-        if minor >= 4:
-            start_evlr, n_evlrs, count64 = struct.unpack_from("<QIQ", head, 235)
-            count = count64 if count64 or not legacy_count else legacy_count
-        pf = pf_byte & 0x3F
-        compressed_bit = bool(pf_byte & 0x80)
-        if pf not in POINT_SIZES:
-            raise LoadError(path, f"corrupt header: unknown point format {pf}",
-                            "LAS point formats are 0 to 10")
-        if rec_len < POINT_SIZES[pf]:
-            raise LoadError(path, f"corrupt header: point record length {rec_len} is shorter "
-                            f"than point format {pf} needs ({POINT_SIZES[pf]} bytes)",
+        return parse_header_stream(fh, size, path)
+
+
+def parse_header_stream(fh, size: int, path: Path | str) -> LasInfo:
+    """:func:`parse_header` on any seekable binary file object of ``size`` bytes (a local
+    file or an HTTP range reader); ``path`` names it in errors."""
+    head = fh.read(375)
+    if len(head) < 4 or head[:4] != b"LASF":
+        raise LoadError(path, "not a LAS/LAZ file (it does not start with 'LASF')",
+                        "check the file type; it may be misnamed")
+    if len(head) < 227:
+        raise LoadError(path, f"file is truncated: only {size} bytes, shorter than a "
+                        "LAS header (227 bytes)", CORRUPT_HINT)
+    major, minor = head[24], head[25]
+    if major != 1 or minor > 4:
+        raise LoadError(path, f"unsupported LAS version {major}.{minor}",
+                        "RealScene reads LAS 1.0 to 1.4")
+    encoding = struct.unpack_from("<H", head, 6)[0]
+    sysid, software = _text(head[26:58]), _text(head[58:90])
+    header_size, offset_pts, n_vlrs = struct.unpack_from("<HII", head, 94)
+    pf_byte, rec_len, legacy_count = struct.unpack_from("<BHI", head, 104)
+    scale = struct.unpack_from("<3d", head, 131)
+    offset = struct.unpack_from("<3d", head, 155)
+    need = MIN_HEADER_SIZE[minor]
+    if header_size < need:
+        raise LoadError(path, f"corrupt header: header size {header_size} is smaller than "
+                        f"the {need} bytes LAS 1.{minor} requires", CORRUPT_HINT)
+    if header_size > size or len(head) < min(need, 375):
+        raise LoadError(path, f"file is truncated: the header needs {header_size} bytes "
+                        f"but the file has {size}", CORRUPT_HINT)
+    start_evlr, n_evlrs = 0, 0
+    count = legacy_count
+    if minor >= 4:
+        start_evlr, n_evlrs, count64 = struct.unpack_from("<QIQ", head, 235)
+        count = count64 if count64 or not legacy_count else legacy_count
+    pf = pf_byte & 0x3F
+    compressed_bit = bool(pf_byte & 0x80)
+    if pf not in POINT_SIZES:
+        raise LoadError(path, f"corrupt header: unknown point format {pf}",
+                        "LAS point formats are 0 to 10")
+    if rec_len < POINT_SIZES[pf]:
+        raise LoadError(path, f"corrupt header: point record length {rec_len} is shorter "
+                        f"than point format {pf} needs ({POINT_SIZES[pf]} bytes)",
+                        CORRUPT_HINT)
+    if offset_pts > size:
+        raise LoadError(path, f"file is truncated: point data should start at byte "
+                        f"{offset_pts:,} but the file has only {size:,} bytes", CORRUPT_HINT)
+    if offset_pts < header_size:
+        raise LoadError(path, f"corrupt header: point data offset {offset_pts} lies inside "
+                        f"the {header_size}-byte header", CORRUPT_HINT)
+    if n_vlrs * VLR_HEADER > offset_pts - header_size:
+        raise LoadError(path, f"corrupt header: it claims {n_vlrs:,} variable-length "
+                        f"records, which cannot fit in the {offset_pts - header_size:,} "
+                        "bytes before the point data", CORRUPT_HINT)
+    for axis, s in zip("XYZ", scale, strict=True):
+        if not np.isfinite(s) or s == 0:
+            raise LoadError(path, f"corrupt header: invalid {axis} scale factor {s!r}",
                             CORRUPT_HINT)
-        if offset_pts > size:
-            raise LoadError(path, f"file is truncated: point data should start at byte "
-                            f"{offset_pts:,} but the file has only {size:,} bytes", CORRUPT_HINT)
-        if offset_pts < header_size:
-            raise LoadError(path, f"corrupt header: point data offset {offset_pts} lies inside "
-                            f"the {header_size}-byte header", CORRUPT_HINT)
-        if n_vlrs * VLR_HEADER > offset_pts - header_size:
-            raise LoadError(path, f"corrupt header: it claims {n_vlrs:,} variable-length "
-                            f"records, which cannot fit in the {offset_pts - header_size:,} "
-                            "bytes before the point data", CORRUPT_HINT)
-        for axis, s in zip("XYZ", scale, strict=True):
-            if not np.isfinite(s) or s == 0:
-                raise LoadError(path, f"corrupt header: invalid {axis} scale factor {s!r}",
-                                CORRUPT_HINT)
-        for axis, o in zip("XYZ", offset, strict=True):
-            if not np.isfinite(o):
-                raise LoadError(path, f"corrupt header: invalid {axis} offset {o!r}",
-                                CORRUPT_HINT)
-        info = LasInfo(size, (major, minor), header_size, offset_pts, n_vlrs, pf, rec_len,
-                       int(count), scale, offset, sysid, software, encoding,
-                       start_of_evlrs=int(start_evlr), n_evlrs=int(n_evlrs))
+    for axis, o in zip("XYZ", offset, strict=True):
+        if not np.isfinite(o):
+            raise LoadError(path, f"corrupt header: invalid {axis} offset {o!r}",
+                            CORRUPT_HINT)
+    info = LasInfo(size, (major, minor), header_size, offset_pts, n_vlrs, pf, rec_len,
+                   int(count), scale, offset, sysid, software, encoding,
+                   start_of_evlrs=int(start_evlr), n_evlrs=int(n_evlrs))
 
-        # walk the VLR chain
-        pos = header_size
-        fh.seek(pos)
-        vlr_block = fh.read(offset_pts - header_size)
-        rel = 0
-        for i in range(n_vlrs):
-            if rel + VLR_HEADER > len(vlr_block):
-                raise LoadError(path, f"corrupt header: variable-length record {i + 1} of "
-                                f"{n_vlrs} runs past the start of the point data",
-                                CORRUPT_HINT)
-            user = _text(vlr_block[rel + 2: rel + 18])
-            rid, length = struct.unpack_from("<HH", vlr_block, rel + 18)
-            data = vlr_block[rel + VLR_HEADER: rel + VLR_HEADER + length]
-            if len(data) < length:
-                raise LoadError(path, f"corrupt header: variable-length record {i + 1} "
-                                f"('{user}' {rid}) runs past the start of the point data",
-                                CORRUPT_HINT)
-            if user == "laszip encoded" and rid == 22204:
-                info.laszip = _parse_laszip(path, data)
-            elif user == "copc" and rid == 1:
-                info.copc = True
-            elif user == "LASF_Spec" and rid == 4:
-                info.extra_bytes_vlrs.append(data)
-            rel += VLR_HEADER + length
+    # walk the VLR chain
+    pos = header_size
+    fh.seek(pos)
+    vlr_block = fh.read(offset_pts - header_size)
+    rel = 0
+    for i in range(n_vlrs):
+        if rel + VLR_HEADER > len(vlr_block):
+            raise LoadError(path, f"corrupt header: variable-length record {i + 1} of "
+                            f"{n_vlrs} runs past the start of the point data",
+                            CORRUPT_HINT)
+        user = _text(vlr_block[rel + 2: rel + 18])
+        rid, length = struct.unpack_from("<HH", vlr_block, rel + 18)
+        data = vlr_block[rel + VLR_HEADER: rel + VLR_HEADER + length]
+        if len(data) < length:
+            raise LoadError(path, f"corrupt header: variable-length record {i + 1} "
+                            f"('{user}' {rid}) runs past the start of the point data",
+                            CORRUPT_HINT)
+        if user == "laszip encoded" and rid == 22204:
+            info.laszip = _parse_laszip(path, data)
+        elif user == "copc" and rid == 1:
+            info.copc = True
+        elif user == "LASF_Spec" and rid == 4:
+            info.extra_bytes_vlrs.append(data)
+        rel += VLR_HEADER + length
 
-        # EVLRs (LAS 1.4)
-        if minor >= 4 and n_evlrs:
-            if not offset_pts <= start_evlr <= size:
-                raise LoadError(path, f"corrupt header: extended records start at byte "
-                                f"{start_evlr:,}, outside the point data and file "
-                                f"({size:,} bytes)", CORRUPT_HINT)
-            if n_evlrs * EVLR_HEADER > size - start_evlr:
-                raise LoadError(path, f"corrupt header: it claims {n_evlrs:,} extended records, "
-                                "more than fit in the rest of the file", CORRUPT_HINT)
-            epos = start_evlr
-            for i in range(n_evlrs):
-                fh.seek(epos)
-                eh = fh.read(EVLR_HEADER)
-                if len(eh) < EVLR_HEADER:
-                    raise LoadError(path, f"file is truncated: extended record {i + 1} of "
-                                    f"{n_evlrs} is missing", CORRUPT_HINT)
-                (elen,) = struct.unpack_from("<Q", eh, 20)
-                if epos + EVLR_HEADER + elen > size:
-                    raise LoadError(path, f"file is truncated: extended record {i + 1} needs "
-                                    f"{elen:,} bytes beyond the end of the file", CORRUPT_HINT)
-                epos += EVLR_HEADER + elen
+    # EVLRs (LAS 1.4)
+    if minor >= 4 and n_evlrs:
+        if not offset_pts <= start_evlr <= size:
+            raise LoadError(path, f"corrupt header: extended records start at byte "
+                            f"{start_evlr:,}, outside the point data and file "
+                            f"({size:,} bytes)", CORRUPT_HINT)
+        if n_evlrs * EVLR_HEADER > size - start_evlr:
+            raise LoadError(path, f"corrupt header: it claims {n_evlrs:,} extended records, "
+                            "more than fit in the rest of the file", CORRUPT_HINT)
+        epos = start_evlr
+        for i in range(n_evlrs):
+            fh.seek(epos)
+            eh = fh.read(EVLR_HEADER)
+            if len(eh) < EVLR_HEADER:
+                raise LoadError(path, f"file is truncated: extended record {i + 1} of "
+                                f"{n_evlrs} is missing", CORRUPT_HINT)
+            (elen,) = struct.unpack_from("<Q", eh, 20)
+            if epos + EVLR_HEADER + elen > size:
+                raise LoadError(path, f"file is truncated: extended record {i + 1} needs "
+                                f"{elen:,} bytes beyond the end of the file", CORRUPT_HINT)
+            info.evlrs.append((_text(eh[2:18]), struct.unpack_from("<H", eh, 18)[0],
+                               epos + EVLR_HEADER, elen))
+            epos += EVLR_HEADER + elen
 
-        info.compressed = compressed_bit or info.laszip is not None
-        if info.compressed:
-            if info.laszip is None:
-                raise LoadError(path, "compressed LAZ file without its laszip record",
-                                CORRUPT_HINT)
-            _check_laz_data(path, fh, info)
-        else:
-            _check_las_data(path, info)
+    info.compressed = compressed_bit or info.laszip is not None
+    if info.compressed:
+        if info.laszip is None:
+            raise LoadError(path, "compressed LAZ file without its laszip record",
+                            CORRUPT_HINT)
+        _check_laz_data(path, fh, info)
+    else:
+        _check_las_data(path, info)
     return info
 
 
@@ -327,7 +337,75 @@ def _second_extra_bytes_vlr(data: bytes, nbytes: int):
     return fields if used == nbytes and fields else None
 
 
-def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> PointCloud:
+def point_layout(dims: set[str], point_format: int):
+    """Which laspy dimensions become which attributes (shared with the COPC streamer).
+
+    Returns ``(std, scan_field, scan_factor, optional)``: ``std`` lists (name, dtype) of
+    the attributes always kept, ``scan_field``/``scan_factor`` give the scan angle in
+    degrees, ``optional`` the flag dimensions kept only when some point sets them.
+    """
+    std = [("intensity", np.uint16), ("classification", np.uint8),
+           ("return_number", np.uint8), ("number_of_returns", np.uint8),
+           ("user_data", np.uint8), ("point_source_id", np.uint16)]
+    if "gps_time" in dims:
+        std.append(("gps_time", np.float64))
+    if "nir" in dims:
+        std.append(("nir", np.uint16))
+    scan_field = "scan_angle" if point_format >= 6 else "scan_angle_rank"
+    scan_factor = 0.006 if point_format >= 6 else 1.0
+    optional = [n for n in ("synthetic", "key_point", "withheld", "overlap",
+                            "scanner_channel", "scan_direction_flag",
+                            "edge_of_flight_line") if n in dims]
+    return std, scan_field, scan_factor, optional
+
+
+def name_extra_dimensions(extra_values: list[tuple[str, np.ndarray]],
+                          extra_bytes_vlrs: list[bytes],
+                          taken: set[str]) -> dict[str, np.ndarray]:
+    """Attribute names and values of laspy's extra dimensions ``(laspy name, values)``.
+
+    Names are sanitised and kept clear of the well-known attributes; laspy's catch-all
+    ``ExtraBytes`` is split by the further Extra Bytes VLRs laspy ignores, when they
+    describe it exactly. ``taken`` (the names already used) is updated.
+    """
+    out: dict[str, np.ndarray] = {}
+    for i, (name, values) in enumerate(extra_values):
+        n = len(values)
+        if name == "ExtraBytes" and len(extra_bytes_vlrs) > 1:
+            # laspy reads only the first Extra Bytes VLR; further ones describe the rest
+            width = values.dtype.itemsize * int(np.prod(values.shape[1:]))
+            described = _second_extra_bytes_vlr(b"".join(extra_bytes_vlrs[1:]), width)
+            if described:
+                raw = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+                for j, (fname, fdt, start, fscale, foff) in enumerate(described):
+                    col = raw[:, start:start + fdt.itemsize].copy().view(fdt)
+                    col = col.reshape(n, *fdt.shape) if fdt.shape else col.reshape(n)
+                    if fscale is not None or foff is not None:
+                        col = col * (fscale if fscale is not None else 1.0) + (foff or 0.0)
+                    key = sanitise_name(fname, i + j, taken)
+                    out[key] = col
+                    taken.add(key)
+                continue
+        key = sanitise_name("" if name == "ExtraBytes" else name, i, taken)
+        out[key] = values
+        taken.add(key)
+    return out
+
+
+def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
+                 batch: int = CHUNK_POINTS, stride: int = 1, source=None,
+                 expected: int | None = None,
+                 origin: np.ndarray | None = None) -> PointCloud:
+    """Read the points of a LAS/LAZ file into a :class:`PointCloud`.
+
+    The keyword arguments serve progressive loading (:mod:`loaders.progressive`):
+    ``batch`` points are decoded per step (lazrs holds the GIL while it decodes, so
+    smaller steps keep a GUI responsive); ``stride`` keeps every k-th point (the memory
+    guard); ``source(reader)`` replaces the reader's point records by any iterable of
+    laspy point records (a preview decoded from a spread of chunks) and ``expected`` is
+    then how many points it yields; ``origin`` fixes the origin instead of deriving it
+    from the points read.
+    """
     import laspy
 
     report = progress or (lambda f, m: None)
@@ -349,74 +427,77 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
         if count < header_count:
             header.point_count = count  # truncated file: laspy must not read a partial record
         extra_names = list(fmt.extra_dimension_names)
+        stride = max(1, int(stride))
+        target = -(-count // stride) if expected is None else int(expected)
 
         # LAZ: do not trust the header count for allocation; grow as points arrive
-        cap = count if not info.compressed else min(count, max(
-            CHUNK_POINTS, (info.file_size - info.offset_to_points) * 2))
+        cap = target if not info.compressed else min(target, max(
+            CHUNK_POINTS, (info.file_size - info.offset_to_points) * 2 // stride))
         has_rgb = "red" in dims
         rgb16 = False
-        std = [("intensity", np.uint16), ("classification", np.uint8),
-               ("return_number", np.uint8), ("number_of_returns", np.uint8),
-               ("user_data", np.uint8), ("point_source_id", np.uint16)]
-        if "gps_time" in dims:
-            std.append(("gps_time", np.float64))
-        if "nir" in dims:
-            std.append(("nir", np.uint16))
+        std, scan_field, scan_factor, optional = point_layout(dims, info.point_format)
         store: dict[str, np.ndarray] = {"xyz": np.empty((cap, 3), np.int32),
                                         "scan_angle": np.empty(cap, np.float32)}
         if has_rgb:
             store["rgb"] = np.empty((cap, 3), np.uint8)
         for name, dt in std:
             store[name] = np.empty(cap, dt)
-        scan_field = "scan_angle" if info.point_format >= 6 else "scan_angle_rank"
-        scan_factor = 0.006 if info.point_format >= 6 else 1.0
-        optional = [n for n in ("synthetic", "key_point", "withheld", "overlap",
-                                "scanner_channel", "scan_direction_flag",
-                                "edge_of_flight_line") if n in dims]
         extra_keys: dict[str, str] = {}
 
         done = 0
+        seen = 0  # points decoded (before the stride)
         try:
-            for chunk in reader.chunk_iterator(CHUNK_POINTS):
-                n = min(len(chunk), count - done)
+            chunks = reader.chunk_iterator(batch) if source is None else source(reader)
+            for chunk in chunks:
+                m = len(chunk)
+                if stride > 1:
+                    sel = slice((-seen) % stride, None, stride)
+                    n = min(len(range(*sel.indices(m))), target - done)
+                else:
+                    sel = slice(None)
+                    n = min(m, target - done)
+                seen += m
                 if n <= 0:
-                    break
+                    if done >= target:
+                        break
+                    continue
                 if done + n > cap:
-                    cap = min(count, max(cap * 2, done + n))
+                    cap = min(target, max(cap * 2, done + n))
                     for key, arr in store.items():
                         grown = np.zeros((cap,) + arr.shape[1:], arr.dtype)
                         grown[:done] = arr[:done]
                         store[key] = grown
                 sl = slice(done, done + n)
                 xyz = store["xyz"]
-                xyz[sl, 0] = chunk.X[:n]
-                xyz[sl, 1] = chunk.Y[:n]
-                xyz[sl, 2] = chunk.Z[:n]
+                xyz[sl, 0] = np.asarray(chunk.X)[sel][:n]
+                xyz[sl, 1] = np.asarray(chunk.Y)[sel][:n]
+                xyz[sl, 2] = np.asarray(chunk.Z)[sel][:n]
                 for name, _ in std:
-                    store[name][sl] = np.asarray(chunk[name])[:n]
-                store["scan_angle"][sl] = np.asarray(chunk[scan_field])[:n] * scan_factor
+                    store[name][sl] = np.asarray(chunk[name])[sel][:n]
+                store["scan_angle"][sl] = np.asarray(chunk[scan_field])[sel][:n] * scan_factor
                 if has_rgb:
-                    block = np.stack([np.asarray(chunk.red)[:n], np.asarray(chunk.green)[:n],
-                                      np.asarray(chunk.blue)[:n]], axis=1)
+                    block = np.stack([np.asarray(chunk.red)[sel][:n],
+                                      np.asarray(chunk.green)[sel][:n],
+                                      np.asarray(chunk.blue)[sel][:n]], axis=1)
                     if not rgb16 and block.size and block.max() > 255:
                         rgb16 = True  # every earlier value was <= 255, so >> 8 gives 0
                         store["rgb"][:done] = 0
                     store["rgb"][sl] = (block >> 8) if rgb16 else block
                 for name in optional:
-                    values = np.asarray(chunk[name])[:n]
+                    values = np.asarray(chunk[name])[sel][:n]
                     if name not in store:
                         if not values.any():
                             continue
                         store[name] = np.zeros(cap, np.uint8)
                     store[name][sl] = values
                 for name in extra_names:
-                    values = np.asarray(chunk[name])[:n]
+                    values = np.asarray(chunk[name])[sel][:n]
                     key = extra_keys.setdefault(name, f"extra:{name}")
                     if key not in store:
                         store[key] = np.empty((cap,) + values.shape[1:], values.dtype)
                     store[key][sl] = values
                 done += n
-                report(0.95 * done / max(count, 1), f"Read {done:,} of {count:,} points")
+                report(0.95 * done / max(target, 1), f"Read {done:,} of {target:,} points")
         except (LoadError, LoadCancelled):
             raise
         except BaseException as exc:
@@ -424,11 +505,11 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
             raise _as_load_error(path, info, exc, "points") from None
 
     warnings = list(info.warnings)
-    if done == 0 and count > 0:
+    if done == 0 and target > 0:
         raise LoadError(path, f"file is truncated: header says {count:,} points but none "
                         "could be read", CORRUPT_HINT)
-    if done < count:
-        warnings.append(f"header says {count:,} points but only {done:,} could be read")
+    if done < target and source is None:
+        warnings.append(f"header says {count:,} points but only {seen:,} could be read")
 
     def fit(a: np.ndarray) -> np.ndarray:
         return a if len(a) == done else a[:done].copy()
@@ -437,13 +518,18 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
     scale = np.asarray(header.scales, np.float64)
     offset = np.asarray(header.offsets, np.float64)
     if done:
-        imin = ixyz.min(axis=0).astype(np.float64) * scale + offset
-        imax = ixyz.max(axis=0).astype(np.float64) * scale + offset
+        # per column: far faster than ixyz.min(axis=0) on an (n, 3) array
+        imin = np.array([ixyz[:, k].min() for k in range(3)], np.float64) * scale + offset
+        imax = np.array([ixyz[:, k].max() for k in range(3)], np.float64) * scale + offset
         lo, hi = np.minimum(imin, imax), np.maximum(imin, imax)
-        origin = np.round((lo + hi) / 2.0)
-        origin[~np.isfinite(origin)] = 0.0
+        if origin is None:
+            origin = np.round((lo + hi) / 2.0)
+            origin[~np.isfinite(origin)] = 0.0
     else:
-        lo = hi = origin = np.zeros(3)
+        lo = hi = np.zeros(3)
+        if origin is None:
+            origin = np.zeros(3)
+    origin = np.asarray(origin, np.float64)
     positions = ixyz.view(np.float32)  # same memory, converted in place block by block
     for a in range(0, done, CONVERT_BLOCK):
         b = min(a + CONVERT_BLOCK, done)
@@ -458,30 +544,10 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None) -> Poin
     for name in optional:
         if name in store:
             attributes[name] = fit(store.pop(name))
-    taken = set(attributes)
-    for i, name in enumerate(extra_names):
-        key = extra_keys.get(name)
-        if key is None or key not in store:
-            continue
-        values = fit(store.pop(key))
-        if name == "ExtraBytes" and len(info.extra_bytes_vlrs) > 1:
-            # laspy reads only the first Extra Bytes VLR; further ones describe the rest
-            width = values.dtype.itemsize * int(np.prod(values.shape[1:]))
-            described = _second_extra_bytes_vlr(b"".join(info.extra_bytes_vlrs[1:]), width)
-            if described:
-                raw = np.ascontiguousarray(values).view(np.uint8).reshape(done, width)
-                for j, (fname, fdt, start, fscale, foff) in enumerate(described):
-                    col = raw[:, start:start + fdt.itemsize].copy().view(fdt)
-                    col = col.reshape(done, *fdt.shape) if fdt.shape else col.reshape(done)
-                    if fscale is not None or foff is not None:
-                        col = col * (fscale if fscale is not None else 1.0) + (foff or 0.0)
-                    key = sanitise_name(fname, i + j, taken)
-                    attributes[key] = col
-                    taken.add(key)
-                continue
-        key = sanitise_name("" if name == "ExtraBytes" else name, i, taken)
-        attributes[key] = values
-        taken.add(key)
+    extra_values = [(name, fit(store.pop(extra_keys[name]))) for name in extra_names
+                    if extra_keys.get(name) in store]
+    attributes.update(name_extra_dimensions(extra_values, info.extra_bytes_vlrs,
+                                            set(attributes)))
 
     from ..crs import crs_from_las_header
 

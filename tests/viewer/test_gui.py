@@ -120,8 +120,13 @@ def test_pick_point_shows_full_precision_coordinates(qtbot, window, shared_data)
     qtbot.waitUntil(lambda: window.scene.last_pick is not None, timeout=10_000)
     pick = window.scene.last_pick
     data = loaders.read(path)
-    true = data.xyz()[pick.index]
+    # the LOD octree reorders the layer's points: the index is into the layer's data
+    layer = window.scene.layers[0]
+    true = layer.data.xyz()[pick.index]
     np.testing.assert_allclose(pick.xyz, true, atol=1e-6)
+    # ... and the point is a point of the file, to the micrometre
+    assert np.min(np.abs(data.xyz() - true).max(axis=1)) < 1e-6
+    assert pick.attributes["intensity"] == layer.data.attributes["intensity"][pick.index]
     text = window.pick_label.text()
     assert f"X {true[0]:.4f}" in text and f"Y {true[1]:.4f}" in text
     assert "classification=" in text and "intensity=" in text

@@ -117,7 +117,8 @@ def test_pick_real_points_full_index_with_budget(autzen, plotter):
     layer = scene.add(autzen, name="autzen")
     renderer.view_preset("top")
     idx = renderer.drawn_indices(layer)
-    assert len(idx) == 30_000 and len(np.unique(idx)) == 30_000
+    # octree LOD: whole nodes up to the budget
+    assert 15_000 <= len(idx) <= 30_000 and len(np.unique(idx)) == len(idx)
     assert np.array_equal(idx, renderer.drawn_indices(layer))  # deterministic
     picked = []
     xyz = autzen.xyz()

@@ -27,7 +27,7 @@ def make_app() -> QtWidgets.QApplication:
 
 
 def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
-            size: tuple[int, int] | None = None) -> int:
+            size: tuple[int, int] | None = None, budget: int | str | None = None) -> int:
     """Open the main window on ``paths`` (and/or the sample site).
 
     With ``snapshot``, wait until every file has loaded (or failed) and the view has
@@ -50,6 +50,8 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
         settings = QtCore.QSettings(str(Path(snapshot).with_suffix(".ini")),
                                     QtCore.QSettings.IniFormat)
     window = MainWindow(settings=settings)
+    if budget is not None:  # this session only (the saved setting is not changed)
+        window.renderer.set_point_budget(budget)
     if size:
         window.resize(*size)
     window.show()

@@ -23,6 +23,12 @@ SAMPLE_FILES = [
 ]
 
 
+#: (label, value) of the point budget choices; values are what QSettings stores
+POINT_BUDGETS = [("Auto", "auto"), ("100k", "100000"), ("250k", "250000"),
+                 ("500k", "500000"), ("1M", "1000000"), ("2M", "2000000"),
+                 ("5M", "5000000")]
+
+
 def file_filter() -> str:
     exts = " ".join(f"*.{e}" for e in supported_extensions())
     return f"3D data ({exts});;All files (*)"
@@ -71,6 +77,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_loads)
         self.statusBar().addWidget(self.pick_label, 1)
+        self.drawn_label = QtWidgets.QLabel("", objectName="drawnLabel")
+        self.drawn_label.setToolTip("Points drawn / points in the visible point layers")
+        self.statusBar().addPermanentWidget(self.drawn_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
@@ -84,6 +93,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.connect("*", self._schedule_render)
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._render_timer.timeout.connect(self._do_render)
+        # level of detail: refinement steps and streamed nodes are drawn from this poll
+        self._lod_timer = QtCore.QTimer(self, interval=60)
+        self._lod_timer.timeout.connect(self._poll_lod)
+        self._lod_timer.start()
 
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
@@ -175,6 +188,19 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addSeparator()
         tb.addAction(self.edl_action)
         tb.addAction(self.screenshot_action)
+        tb.addSeparator()
+        tb.addWidget(QtWidgets.QLabel(" Point budget "))
+        self.budget_box = QtWidgets.QComboBox(objectName="pointBudget")
+        self.budget_box.setToolTip("Most points drawn at a time (Auto adapts to the "
+                                   "measured frame time)")
+        for label, value in POINT_BUDGETS:
+            self.budget_box.addItem(label, value)
+        saved = str(self.settings.value("point_budget", "auto"))
+        index = self.budget_box.findData(saved)
+        self.budget_box.setCurrentIndex(max(index, 0))
+        self.renderer.set_point_budget(self.budget_box.currentData())
+        self.budget_box.currentIndexChanged.connect(self._on_budget_changed)
+        tb.addWidget(self.budget_box)
 
     # -- opening files --------------------------------------------------------------
     def open_paths(self, paths) -> list[LoadJob]:
@@ -183,6 +209,8 @@ class MainWindow(QtWidgets.QMainWindow):
             path = str(Path(path).expanduser().resolve())
             job = LoadJob(path, self)
             job.progress.connect(self._on_progress)
+            job.preview.connect(self._on_preview)
+            job.wait_preview = True  # _on_preview calls job.preview_shown()
             job.finished.connect(self._on_loaded)
             job.failed.connect(self._on_failed)
             job.cancelled.connect(self._on_cancelled)
@@ -238,15 +266,45 @@ class MainWindow(QtWidgets.QMainWindow):
         fractions = [getattr(j, "last_fraction", 0.0) for j in self.jobs]
         return min(fractions) if fractions else 1.0
 
+    def _on_preview(self, job: LoadJob, data) -> None:
+        """A coarse preview of a big point cloud: show it now, fill it in later."""
+        try:
+            if job.is_cancelled or getattr(job, "layer", None) is not None:
+                return
+            job.layer = self.scene.add(data, path=job.path, loading=True)
+            self.statusBar().showMessage(
+                f"{Path(job.path).name}: showing a preview of {data.point_count:,} points "
+                "while the rest loads", 4000)
+        finally:
+            job.preview_shown()  # the worker waits for the first frame, then reads on
+
+    def _drop_preview(self, job: LoadJob) -> None:
+        layer = getattr(job, "layer", None)
+        job.layer = None
+        if layer is not None and layer in self.scene.layers:
+            self.scene.remove(layer)
+
     def _on_loaded(self, job: LoadJob, data) -> None:
-        if not job.is_cancelled:
-            self.scene.add(data, path=job.path)
+        if job.is_cancelled:
+            self._drop_preview(job)
+        else:
+            layer = getattr(job, "layer", None)
+            lod = getattr(job, "lod", None)
+            if layer is not None and layer in self.scene.layers:
+                # one 'data' event for the whole swap (each event costs the renderer a
+                # rebuild and a frame): lod and loading change with it, consistently
+                layer.lod = lod
+                layer.loading = False
+                self.scene.update(layer, data=data)
+            else:
+                self.scene.add(data, path=job.path, lod=lod)
             for warning in data.metadata.get("warnings", []):
                 self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
         self._finish_job(job)
 
     def _on_failed(self, job: LoadJob, message: str) -> None:
         self.errors.append(message)
+        self._drop_preview(job)
         self._finish_job(job)
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Cannot open file",
                                     message, QtWidgets.QMessageBox.Ok, self)
@@ -256,6 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
         box.show()
 
     def _on_cancelled(self, job: LoadJob) -> None:
+        self._drop_preview(job)
         self.statusBar().showMessage(f"Cancelled loading {Path(job.path).name}", 5000)
         self._finish_job(job)
 
@@ -293,6 +352,33 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _do_render(self) -> None:
         self.renderer.render()
+        self._update_drawn_label()
+
+    def _poll_lod(self) -> None:
+        if self.renderer.process_updates():
+            self._update_drawn_label()
+
+    def _update_drawn_label(self) -> None:
+        total = self.renderer.total_points
+        text = f"{self.renderer.drawn_points:,} / {total:,} points" if total else ""
+        if self.drawn_label.text() != text:
+            self.drawn_label.setText(text)
+
+    def set_point_budget(self, value) -> None:
+        """``"auto"`` or a number of points; remembered in the settings."""
+        self.renderer.set_point_budget(value)
+        self.settings.setValue("point_budget", str(self.renderer.point_budget))
+        index = self.budget_box.findData(str(self.renderer.point_budget))
+        if index >= 0 and index != self.budget_box.currentIndex():
+            self.budget_box.blockSignals(True)
+            self.budget_box.setCurrentIndex(index)
+            self.budget_box.blockSignals(False)
+        self.renderer.update_lod(force=True)
+        self.renderer.render()
+        self._update_drawn_label()
+
+    def _on_budget_changed(self, index: int) -> None:
+        self.set_point_budget(self.budget_box.itemData(index))
 
     def view_preset(self, name: str) -> None:
         self.renderer.view_preset(name)
@@ -397,6 +483,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_layout()
+        self._lod_timer.stop()
         self.cancel_loads()
         for job in list(self.jobs):
             job.wait(5)

@@ -66,7 +66,8 @@ class LayerPanel(QtWidgets.QWidget):
 
     # -- scene -> widget -------------------------------------------------------------
     def _on_scene(self, event: str, **kw) -> None:
-        if event == "layer_changed" and kw.get("field") not in ("visible", "name"):
+        if event == "layer_changed" and kw.get("field") not in ("visible", "name", "data",
+                                                                "loading"):
             return
         self.refresh()
 
@@ -78,6 +79,8 @@ class LayerPanel(QtWidgets.QWidget):
                 data = layer.data
                 if isinstance(data, PointCloud):
                     kind, count = "points", f"{data.point_count:,}"
+                    if layer.loading:
+                        count += " (loading…)"
                 else:
                     kind, count = "mesh", f"{data.triangle_count:,} ▲"
                 item = QtWidgets.QTreeWidgetItem([layer.name, kind, count])

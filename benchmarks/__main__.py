@@ -1,0 +1,116 @@
+"""``python -m benchmarks`` (``./run bench``): big-file benchmarks -> benchmarks/RESULTS.md.
+
+    python -m benchmarks                      # 1M, 10M, 30M; 3 repetitions
+    python -m benchmarks --sizes 1M,10M --reps 5
+    python -m benchmarks --quick              # 1M only, 1 repetition (a smoke run)
+    python -m benchmarks --only ttff,ingest   # a subset of: ttff ingest memory frame stall
+
+Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
+Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
+starts Xvfb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import harness, synthetic
+
+HERE = Path(__file__).resolve().parent
+ALL = ("ttff", "ingest", "memory", "frame", "stall")
+
+
+def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
+        command: str = "python -m benchmarks") -> dict:
+    results: dict = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                     "command": command, "reps": reps,
+                     "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
+    results["machine"] = harness.machine()
+    files = {}
+    for n in sizes:
+        for compressed in (True, False):
+            files[(n, compressed)] = synthetic.ensure(n, compressed, data_dir, log=log)
+    small, big = min(sizes), max(sizes)
+
+    def step(name, fn, *args):
+        log(f"[{name}] {', '.join(str(getattr(a, 'name', a)) for a in args)}")
+        t = time.perf_counter()
+        out = fn(*args)
+        log(f"  {time.perf_counter() - t:.1f} s: "
+            + json.dumps({k: v for k, v in out.items() if k in ("ratio", "max_gap_ms")}))
+        return out
+
+    if "ttff" in only:
+        results["ttff"] = {}
+        for n in sizes:
+            for compressed in (True, False):
+                p = files[(n, compressed)]
+                results["ttff"][p.name] = step("ttff", harness.measure_ttff, p, reps)
+    if "ingest" in only:
+        results["ingest"] = {}
+        for n in sizes:
+            for compressed in (True, False):
+                p = files[(n, compressed)]
+                results["ingest"][p.name] = step("ingest", harness.measure_ingest, p, reps)
+    if "memory" in only:
+        p = files[(big, True)]
+        results["memory"] = step("memory", harness.measure_memory, p)
+        results["memory"]["file"] = p.name
+    if "frame" in only:
+        ps, pb = files[(small, True)], files[(big, True)]
+        results["frame"] = step("frame", harness.measure_frame, ps, pb, reps)
+        results["frame"]["small"], results["frame"]["big"] = ps.name, pb.name
+    if "stall" in only:
+        p = files[(big, True)]
+        results["stall"] = step("stall", harness.measure_stall, p)
+        results["stall"]["file"] = p.name
+    if big < 30_000_000:
+        results["notes"].append(
+            f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
+            "stall (5) targets are defined for 30M — rerun `./run bench` for them.")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1M,10M,30M",
+                    help="comma-separated point counts (k/M suffixes), default 1M,10M,30M")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions per figure (default 3)")
+    ap.add_argument("--quick", action="store_true", help="1M only, 1 repetition")
+    ap.add_argument("--only", default=",".join(ALL), help="subset of " + ",".join(ALL))
+    ap.add_argument("--data-dir", type=Path, default=synthetic.DATA_DIR)
+    ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--json", type=Path, default=None, help="also write the raw numbers")
+    args = ap.parse_args(argv)
+    sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    reps = args.reps
+    if args.quick:
+        sizes, reps = [1_000_000], 1
+    only = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    bad = [s for s in only if s not in ALL]
+    if bad:
+        print(f"unknown measurement {bad[0]!r} (choose from {', '.join(ALL)})", file=sys.stderr)
+        return 2
+    if "stall" in only and not os.environ.get("DISPLAY"):
+        print("the UI-stall benchmark needs a display: run it with ./run bench (Xvfb)",
+              file=sys.stderr)
+        return 2
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    results = run(sizes, reps, args.data_dir, only, command=command.strip())
+    text = harness.report(results, args.out)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    print(text)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

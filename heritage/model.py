@@ -1,0 +1,240 @@
+"""Heritage records: annotations, measurements, views and tours (plain data, no Qt).
+
+Coordinates are true coordinates (float64) in the project's CRS, never the renderer's
+local float32 ones. Every record round-trips through ``to_dict``/``from_dict`` without
+loss; the project document stores those dicts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+ANNOTATION_KINDS = ("point", "polyline", "polygon", "box")
+
+#: The default heritage vocabulary: id -> (label, RGB 0..255). Teams extend it per project.
+DEFAULT_CATEGORIES: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "crack": ("Crack", (220, 40, 40)),
+    "erosion": ("Erosion", (230, 140, 30)),
+    "biological_growth": ("Biological growth", (60, 170, 60)),
+    "material_loss": ("Material loss", (150, 80, 40)),
+    "deformation": ("Deformation", (170, 60, 200)),
+    "graffiti": ("Graffiti", (240, 80, 200)),
+    "past_intervention": ("Past intervention", (40, 120, 230)),
+    "inscription": ("Inscription", (240, 210, 40)),
+    "decoration": ("Decoration", (40, 200, 200)),
+    "other": ("Other", (200, 200, 200)),
+}
+
+#: Condition grades, best first, with display colours.
+DEFAULT_CONDITIONS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "good": ("Good", (60, 180, 75)),
+    "fair": ("Fair", (255, 200, 40)),
+    "poor": ("Poor", (245, 130, 48)),
+    "critical": ("Critical", (220, 30, 30)),
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _points(value: Any) -> list[list[float]]:
+    pts = [[float(c) for c in p] for p in (value or [])]
+    for p in pts:
+        if len(p) != 3:
+            raise ValueError(f"a point needs 3 coordinates, got {len(p)}")
+    return pts
+
+
+@dataclass
+class Vocabulary:
+    """Categories and condition grades a project uses; extensible by the team."""
+
+    categories: dict[str, tuple[str, tuple[int, int, int]]] = field(
+        default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    conditions: dict[str, tuple[str, tuple[int, int, int]]] = field(
+        default_factory=lambda: dict(DEFAULT_CONDITIONS))
+
+    def add_category(self, key: str, label: str, color: tuple[int, int, int]) -> None:
+        key = key.strip().lower().replace(" ", "_")
+        if not key:
+            raise ValueError("a category needs a name")
+        self.categories[key] = (label, tuple(int(c) for c in color))
+
+    def category_color(self, key: str) -> tuple[int, int, int]:
+        return self.categories.get(key, DEFAULT_CATEGORIES["other"])[1]
+
+    def category_label(self, key: str) -> str:
+        return self.categories.get(key, (key.replace("_", " ").capitalize(), None))[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "categories": {k: {"label": v[0], "color": list(v[1])}
+                           for k, v in self.categories.items()},
+            "conditions": {k: {"label": v[0], "color": list(v[1])}
+                           for k, v in self.conditions.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Vocabulary:
+        if not d:
+            return cls()
+        conv = lambda m: {k: (v["label"], tuple(v["color"])) for k, v in m.items()}  # noqa: E731
+        return cls(categories=conv(d.get("categories", {})) or dict(DEFAULT_CATEGORIES),
+                   conditions=conv(d.get("conditions", {})) or dict(DEFAULT_CONDITIONS))
+
+
+@dataclass
+class Annotation:
+    """One observation on the site: a pin, a polyline, a polygon (area) or a box region.
+
+    ``points`` are true coordinates in the project CRS; a box has two points, its
+    minimum and maximum corners.
+    """
+
+    kind: str
+    points: list[list[float]]
+    title: str = ""
+    description: str = ""
+    category: str = "other"
+    condition: str | None = None
+    observed: str | None = None  # ISO date of the observation
+    author: str = ""
+    tags: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)  # paths relative to the project
+    link: dict[str, str] | None = None  # {"layer": name, "feature_id": id}
+    view: dict[str, Any] | None = None  # camera it was made from (true coordinates)
+    color: tuple[int, int, int] | None = None  # style override; None = category colour
+    visible: bool = True
+    id: str = field(default_factory=new_id)
+    created: str = field(default_factory=now_iso)
+    modified: str = field(default_factory=now_iso)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ANNOTATION_KINDS:
+            raise ValueError(f"unknown annotation kind {self.kind!r}")
+        self.points = _points(self.points)
+        minimum = {"point": 1, "polyline": 2, "polygon": 3, "box": 2}[self.kind]
+        if len(self.points) < minimum:
+            raise ValueError(f"a {self.kind} annotation needs at least {minimum} points")
+        if self.kind == "box":
+            lo = [min(p[i] for p in self.points) for i in range(3)]
+            hi = [max(p[i] for p in self.points) for i in range(3)]
+            self.points = [lo, hi]
+        if self.observed:
+            date.fromisoformat(str(self.observed)[:10])  # validates
+
+    @property
+    def anchor(self) -> list[float]:
+        """Where the label goes: the pin, or the centroid of the vertices."""
+        n = len(self.points)
+        return [sum(p[i] for p in self.points) / n for i in range(3)]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "id": self.id, "kind": self.kind, "points": self.points, "title": self.title,
+            "description": self.description, "category": self.category,
+            "condition": self.condition, "observed": self.observed, "author": self.author,
+            "tags": list(self.tags), "media": list(self.media), "link": self.link,
+            "view": self.view, "color": list(self.color) if self.color else None,
+            "visible": self.visible, "created": self.created, "modified": self.modified,
+        }
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Annotation:
+        d = dict(d)
+        if d.get("color") is not None:
+            d["color"] = tuple(int(c) for c in d["color"])
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+MEASUREMENT_KINDS = ("distance", "horizontal_distance", "vertical_distance",
+                     "height_difference", "polyline_length", "area", "projected_area",
+                     "angle")
+
+
+@dataclass
+class Measurement:
+    """A measurement between picked points; ``value`` is computed, never typed in."""
+
+    kind: str
+    points: list[list[float]]
+    label: str = ""
+    id: str = field(default_factory=new_id)
+    created: str = field(default_factory=now_iso)
+
+    def __post_init__(self) -> None:
+        if self.kind not in MEASUREMENT_KINDS:
+            raise ValueError(f"unknown measurement kind {self.kind!r}")
+        self.points = _points(self.points)
+        from .measure import minimum_points
+
+        if len(self.points) < minimum_points(self.kind):
+            raise ValueError(f"{self.kind} needs at least {minimum_points(self.kind)} points")
+
+    @property
+    def value(self) -> float:
+        from .measure import measure
+
+        return measure(self.kind, self.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "points": self.points, "label": self.label,
+                "created": self.created, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Measurement:
+        return cls(kind=d["kind"], points=d["points"], label=d.get("label", ""),
+                   id=d.get("id") or new_id(), created=d.get("created") or now_iso())
+
+
+@dataclass
+class View:
+    """A saved camera (bookmark) in true coordinates."""
+
+    name: str
+    camera: dict[str, Any]
+    id: str = field(default_factory=new_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "camera": self.camera}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> View:
+        return cls(name=d["name"], camera=d["camera"], id=d.get("id") or new_id())
+
+
+@dataclass
+class TourStop:
+    view_id: str | None = None  # a saved view, or
+    annotation_id: str | None = None  # focus on an annotation (its saved view / anchor)
+    duration: float = 2.0  # seconds of camera transition to this stop
+    pause: float = 2.0  # seconds to stay
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"view_id": self.view_id, "annotation_id": self.annotation_id,
+                "duration": self.duration, "pause": self.pause}
+
+
+@dataclass
+class Tour:
+    name: str
+    stops: list[TourStop] = field(default_factory=list)
+    id: str = field(default_factory=new_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "stops": [s.to_dict() for s in self.stops]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Tour:
+        return cls(name=d["name"], stops=[TourStop(**s) for s in d.get("stops", [])],
+                   id=d.get("id") or new_id())
