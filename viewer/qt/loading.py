@@ -9,6 +9,12 @@ LAS/LAZ files go through :func:`loaders.progressive.read_progressive`: a coarse 
 cloud is emitted first (``preview`` signal) so the window can show the whole extent
 early, then the full cloud (memory-guarded). Every point cloud then gets its in-memory
 octree (:func:`loaders.lod.build_octree`), kept on ``job.lod`` for the layer.
+
+COPC files, http(s) URLs of COPC files, and LAS/LAZ files that have an up-to-date COPC
+index (``realscene index`` / File > Index to COPC) are *streamed* instead: the job opens
+the COPC hierarchy (:func:`loaders.copc.open_copc`), delivers its top levels as the
+layer's data and the :class:`~loaders.copc.CopcSource` as ``job.lod``; the renderer then
+fetches only the nodes the view needs.
 """
 
 from __future__ import annotations
@@ -54,6 +60,10 @@ class LoadJob(QtCore.QObject):
         #: does not compete for the GIL with the decoder (lazrs holds it while decoding)
         self.wait_preview = False
         self._preview_shown = threading.Event()
+        #: True when the layer streams from a COPC (local, URL, or an index of the file)
+        self.streamed = False
+        #: the COPC index streamed instead of the file itself, if any
+        self.streamed_from: str | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"load:{self.path}", daemon=True)
@@ -96,8 +106,29 @@ class LoadJob(QtCore.QObject):
         if self._cancel.is_set():
             raise LoadCancelled(self.path)
 
+    def _stream_target(self) -> str | None:
+        """The COPC to stream for this job, or None to read the file into memory."""
+        from loaders import copc, copc_writer
+
+        if copc.is_url(self.path):
+            return self.path
+        index = copc_writer.find_copc_index(self.path)
+        if index is not None:
+            if str(index) != str(self.path):
+                self.streamed_from = str(index)
+            return str(index)
+        return None
+
     def _read(self):
         read_progress = self._scaled(0.0, READ_SHARE)
+        target = self._stream_target()
+        if target is not None:
+            from loaders.copc import open_copc
+
+            source = open_copc(target, progress=self._scaled(0.0, 0.9))
+            self.streamed = True
+            self.lod = source
+            return source.preview()
         if progressive.is_progressive(self.path):
             return progressive.read_progressive(self.path, on_preview=self._on_preview,
                                                 progress=read_progress)
@@ -129,7 +160,8 @@ class LoadJob(QtCore.QObject):
             data = self._read()
             if self._cancel.is_set():
                 raise LoadCancelled(self.path)
-            self.lod = self._build_lod(data)
+            if not self.streamed:
+                self.lod = self._build_lod(data)
             if self._cancel.is_set():
                 raise LoadCancelled(self.path)
         except LoadCancelled:
@@ -147,3 +179,35 @@ class LoadJob(QtCore.QObject):
         else:
             self.done = True
             self.finished.emit(self, data)
+
+
+class IndexJob(LoadJob):
+    """Writes a COPC index of a LAS/LAZ file in a worker thread (File > Index to COPC).
+
+    ``finished(job, out_path)`` carries the path of the written COPC.
+    """
+
+    def __init__(self, path: str, out: str | None = None,
+                 parent: QtCore.QObject | None = None) -> None:
+        super().__init__(path, parent)
+        self.out = out
+
+    def _run(self) -> None:
+        from loaders.copc_writer import write_copc
+
+        try:
+            self._report(0.0, "indexing")
+            out = write_copc(self.path, self.out, progress=self._report)
+        except LoadCancelled:
+            self.done = True
+            self.cancelled.emit(self)
+        except LoadError as exc:
+            self.done = True
+            self.failed.emit(self, exc.message)
+        except Exception as exc:  # noqa: BLE001 - never let a worker die silently
+            traceback.print_exc()
+            self.done = True
+            self.failed.emit(self, f"{self.path}: cannot index: {type(exc).__name__}: {exc}")
+        else:
+            self.done = True
+            self.finished.emit(self, str(out))

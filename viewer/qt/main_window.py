@@ -38,6 +38,7 @@ class MainWindow(QtWidgets.QMainWindow):
     """Composes the scene model, the renderer adapter and the Qt panels."""
 
     all_loads_finished = QtCore.Signal()
+    indexed = QtCore.Signal(str)  # path of a COPC index written by index_file()
 
     def __init__(self, settings: QtCore.QSettings | None = None) -> None:
         super().__init__()
@@ -132,6 +133,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
         self.sample_action = self._action("Open &sample site", self.open_sample)
+        self.open_url_action = self._action("Open &URL…", self.open_url_dialog, "Ctrl+U",
+                                            tip="Stream a COPC point cloud over HTTP(S)")
+        self.index_action = self._action(
+            "&Index to COPC…", lambda: self.index_file(), "Ctrl+I",
+            tip="Write a COPC copy of a LAS/LAZ so that it opens instantly next time")
         self.screenshot_action = self._action("Save &screenshot…", self.screenshot_dialog,
                                               "Ctrl+Shift+S")
         self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.Quit)
@@ -155,9 +161,11 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_url_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addAction(self.sample_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.index_action)
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -205,8 +213,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- opening files --------------------------------------------------------------
     def open_paths(self, paths) -> list[LoadJob]:
         started = []
+        from loaders.copc import is_url
+
         for path in paths:
-            path = str(Path(path).expanduser().resolve())
+            path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
             job = LoadJob(path, self)
             job.progress.connect(self._on_progress)
             job.preview.connect(self._on_preview)
@@ -228,6 +238,48 @@ class MainWindow(QtWidgets.QMainWindow):
         if paths:
             self.settings.setValue("last_dir", str(Path(paths[0]).parent))
             self.open_paths(paths)
+
+    def open_url_dialog(self) -> None:
+        url, ok = QtWidgets.QInputDialog.getText(
+            self, "Open URL", "URL of a COPC point cloud (http:// or https://):",
+            text=str(self.settings.value("last_url", "https://")))
+        url = url.strip()
+        if ok and url:
+            self.settings.setValue("last_url", url)
+            self.open_paths([url])
+
+    def index_file(self, path: str | None = None):
+        """Write a COPC index of a LAS/LAZ (default: the selected layer's file) in the
+        background, so that later opens stream it instead of reading it all."""
+        from .loading import IndexJob
+
+        if path is None:
+            layer = self.scene.selected
+            if layer is not None and layer.path and Path(layer.path).suffix.lower() in (
+                    ".las", ".laz"):
+                path = layer.path
+            else:
+                path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                    self, "Index a point cloud to COPC",
+                    str(self.settings.value("last_dir", str(Path.home()))),
+                    "LAS/LAZ point clouds (*.las *.laz)")
+                if not path:
+                    return None
+        job = IndexJob(str(path), parent=self)
+        job.progress.connect(self._on_progress)
+        job.finished.connect(self._on_indexed)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        self.jobs.append(job)
+        job.start()
+        self._update_progress()
+        return job
+
+    def _on_indexed(self, job, out: str) -> None:
+        self.indexed.emit(out)
+        self.statusBar().showMessage(
+            f"Indexed {Path(job.path).name} → {out}: it now opens by streaming", 10000)
+        self._finish_job(job)
 
     def open_sample(self) -> None:
         self.open_paths([str(p) for p in SAMPLE_FILES])
@@ -298,6 +350,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.scene.update(layer, data=data)
             else:
                 self.scene.add(data, path=job.path, lod=lod)
+            if job.streamed:
+                via = f" from its COPC index {Path(job.streamed_from).name}" \
+                    if job.streamed_from else ""
+                self.statusBar().showMessage(
+                    f"Streaming {Path(job.path).name}{via}: "
+                    f"{lod.total_points:,} points, only the nodes in view are loaded", 8000)
             for warning in data.metadata.get("warnings", []):
                 self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
         self._finish_job(job)

@@ -78,7 +78,10 @@ class LayerPanel(QtWidgets.QWidget):
             for layer in self.scene.layers:
                 data = layer.data
                 if isinstance(data, PointCloud):
-                    kind, count = "points", f"{data.point_count:,}"
+                    total = getattr(layer.lod, "total_points", None) or data.point_count
+                    kind, count = "points", f"{total:,}"
+                    if getattr(layer.lod, "metadata", {}).get("format") == "COPC":
+                        kind = "points (COPC)"
                     if layer.loading:
                         count += " (loading…)"
                 else:
