@@ -360,7 +360,12 @@ def describe_data(layer: Layer) -> str:
     version = md.get("version")
     lines = [f"{fmt}{' ' + str(version) if version else ''}"]
     if isinstance(data, PointCloud):
-        lines.append(f"{data.point_count:,} points")
+        total = getattr(layer.lod, "total_points", None)
+        if total and total != data.point_count:
+            lines.append(f"{total:,} points (streamed; class counts and ranges below "
+                         f"from the {data.point_count:,} of the top levels)")
+        else:
+            lines.append(f"{data.point_count:,} points")
         if md.get("point_format") is not None:
             lines[0] += f", point format {md['point_format']}"
         attrs = ", ".join(k for k in data.attributes)

@@ -1,0 +1,238 @@
+"""A project session: the scene plus its heritage project document and undo history.
+
+No Qt. Every edit (annotations, measurements, views, layer display changes) goes
+through :class:`heritage.undo.UndoStack`, so the GUI, scripts and tests share undo/redo.
+The session emits on the scene: ``annotations_changed``, ``measurements_changed``,
+``views_changed``, ``project_changed`` (saved / dirty state).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heritage.model import Annotation, Measurement, View, now_iso
+from heritage.project import LayerRecord, Project
+from heritage.undo import Command, UndoStack
+
+from .scene import Camera, Layer, SavedView, Scene
+
+#: layer properties saved in the project and restored on open
+DISPLAY_FIELDS = ("visible", "opacity", "color_mode", "attribute", "colormap", "solid_color",
+                  "point_size", "contrast")
+
+
+def crs_text(crs: Any) -> str | None:
+    if crs is None:
+        return None
+    try:
+        epsg = crs.to_epsg()
+    except Exception:  # noqa: BLE001
+        epsg = None
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+
+
+class ProjectSession:
+    def __init__(self, scene: Scene, project: Project | None = None) -> None:
+        self.scene = scene
+        self.project = project or Project()
+        self.undo = UndoStack()
+        self.undo.listeners.append(lambda: self.scene.emit("project_changed"))
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return not self.undo.is_clean()
+
+    def _emit(self, what: str) -> None:
+        self.scene.emit(what)
+
+    # -- annotations -----------------------------------------------------------------
+    def add_annotation(self, annotation: Annotation, camera: Camera | None = None) -> Annotation:
+        if annotation.view is None and camera is not None:
+            annotation.view = camera.to_dict()
+
+        def do() -> None:
+            self.project.annotations.append(annotation)
+            self._emit("annotations_changed")
+
+        def undo() -> None:
+            self.project.annotations.remove(annotation)
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Add {annotation.kind} “{annotation.title}”", do, undo))
+        return annotation
+
+    def update_annotation(self, ann_id: str, **changes: Any) -> Annotation:
+        annotation = self.project.annotation(ann_id)
+        before = copy.deepcopy(annotation.to_dict())
+        trial = Annotation.from_dict({**before, **changes})  # validates the change
+        after = trial.to_dict()
+        after["modified"] = now_iso()
+
+        def apply(state: dict[str, Any]) -> None:
+            fresh = Annotation.from_dict(state)
+            for key in fresh.__dataclass_fields__:
+                setattr(annotation, key, getattr(fresh, key))
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Edit “{annotation.title}”", lambda: apply(after),
+                               lambda: apply(before)))
+        return annotation
+
+    def move_vertex(self, ann_id: str, index: int, xyz) -> Annotation:
+        annotation = self.project.annotation(ann_id)
+        points = [list(p) for p in annotation.points]
+        points[index] = [float(c) for c in xyz]
+        return self.update_annotation(ann_id, points=points)
+
+    def delete_annotation(self, ann_id: str) -> None:
+        annotation = self.project.annotation(ann_id)
+        index = self.project.annotations.index(annotation)
+
+        def do() -> None:
+            self.project.annotations.remove(annotation)
+            self._emit("annotations_changed")
+
+        def undo() -> None:
+            self.project.annotations.insert(index, annotation)
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Delete “{annotation.title}”", do, undo))
+
+    # -- measurements ---------------------------------------------------------------------
+    def add_measurement(self, measurement: Measurement) -> Measurement:
+        def do() -> None:
+            self.project.measurements.append(measurement)
+            self._emit("measurements_changed")
+
+        def undo() -> None:
+            self.project.measurements.remove(measurement)
+            self._emit("measurements_changed")
+
+        self.undo.push(Command(f"Measure {measurement.kind.replace('_', ' ')}", do, undo))
+        return measurement
+
+    def delete_measurement(self, measurement_id: str) -> None:
+        m = next(m for m in self.project.measurements if m.id == measurement_id)
+        index = self.project.measurements.index(m)
+
+        def do() -> None:
+            self.project.measurements.remove(m)
+            self._emit("measurements_changed")
+
+        def undo() -> None:
+            self.project.measurements.insert(index, m)
+            self._emit("measurements_changed")
+
+        self.undo.push(Command(f"Delete measurement {m.kind}", do, undo))
+
+    # -- views ------------------------------------------------------------------------------
+    def save_view(self, name: str, camera: Camera) -> View:
+        view = View(name, camera.to_dict())
+        saved = SavedView(name, Camera(**vars(camera)))
+
+        def do() -> None:
+            self.project.views.append(view)
+            self.scene.views.append(saved)
+            self._emit("views_changed")
+
+        def undo() -> None:
+            self.project.views.remove(view)
+            self.scene.views.remove(saved)
+            self._emit("views_changed")
+
+        self.undo.push(Command(f"Save view “{name}”", do, undo))
+        return view
+
+    # -- layers -----------------------------------------------------------------------------
+    def update_layer(self, layer: Layer, **changes: Any) -> None:
+        """Undoable change of layer display properties."""
+        before = {k: copy.deepcopy(getattr(layer, k)) for k in changes}
+        self.undo.push(Command(f"Change {', '.join(changes)} of {layer.name}",
+                               lambda: self.scene.update(layer, **changes),
+                               lambda: self.scene.update(layer, **before)))
+
+    def record_layer(self, layer: Layer) -> LayerRecord:
+        display = {}
+        for key in DISPLAY_FIELDS:
+            value = getattr(layer, key)
+            display[key] = list(value) if isinstance(value, tuple) else value
+        display["hidden_classes"] = sorted(int(c) for c in layer.hidden_classes)
+        transform = None if np.allclose(layer.transform, np.eye(4)) else \
+            np.asarray(layer.transform, dtype=float).tolist()
+        return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",
+                           name=layer.name, transform=transform, display=display)
+
+    @staticmethod
+    def apply_record(layer: Layer, record: LayerRecord) -> dict[str, Any]:
+        """Display settings of ``record`` as keyword arguments for ``scene.update``."""
+        changes: dict[str, Any] = {}
+        for key in DISPLAY_FIELDS:
+            if key in record.display:
+                value = record.display[key]
+                changes[key] = tuple(value) if isinstance(value, list) else value
+        if "hidden_classes" in record.display:
+            changes["hidden_classes"] = set(record.display["hidden_classes"])
+        if record.transform is not None:
+            changes["transform"] = np.asarray(record.transform, dtype=float)
+        if record.name:
+            changes["name"] = record.name
+        return changes
+
+    # -- document -------------------------------------------------------------------------------
+    def sync_to_project(self) -> Project:
+        """Copy the scene's layers, CRS and views into the project document."""
+        known = {r.path: r for r in self.project.layers}
+        records = []
+        for layer in self.scene.layers:
+            if not layer.path:
+                continue
+            rec = self.record_layer(layer)
+            old = known.get(rec.path)
+            if old is not None and old.sha256:
+                rec.sha256 = old.sha256
+            records.append(rec)
+        # layers that could not be opened (missing files) stay in the project
+        present = {r.path for r in records}
+        records += [r for r in self.project.missing_layers() if r.path not in present]
+        self.project.layers = records
+        if self.project.crs is None:
+            self.project.crs = next((crs_text(l.data.crs) for l in self.scene.layers
+                                     if l.data.crs is not None), None)
+        return self.project
+
+    def save(self, path: str | Path | None = None) -> Path:
+        self.sync_to_project()
+        if path is not None and self.project.path is None:
+            self.project.path = Path(path).resolve()
+            for rec, layer in zip(self.project.layers, self.scene.layers):
+                if layer.path:
+                    rec.path = self.project.relative(layer.path)
+        for rec in self.project.layers:
+            absolute = self.project.absolute(rec.path)
+            if rec.sha256 is None and absolute.is_file():
+                from heritage.project import file_sha256
+
+                rec.sha256 = file_sha256(absolute)
+        out = self.project.save(path)
+        self.undo.set_clean()
+        return out
+
+    def autosave(self) -> Path | None:
+        if not self.dirty or self.project.path is None:
+            return None
+        self.sync_to_project()
+        return self.project.autosave()
+
+    def load_views(self) -> None:
+        """Put the project's saved views into the scene."""
+        self.scene.views = [SavedView(v.name, Camera(**{
+            "position": tuple(v.camera["position"]),
+            "focal_point": tuple(v.camera["focal_point"]),
+            "view_up": tuple(v.camera["view_up"]),
+            "parallel": bool(v.camera.get("parallel", False))})) for v in self.project.views]
+        self._emit("views_changed")
