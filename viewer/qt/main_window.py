@@ -57,6 +57,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plotter.interactor.setMinimumSize(320, 240)
         self.setCentralWidget(self.plotter.interactor)
         self.renderer = SceneRenderer(self.plotter, self.scene)
+        # heritage: the project document, undo history, annotation overlay and tools
+        from ..overlay import AnnotationOverlay
+        from ..session import ProjectSession
+        from .annotations import AnnotationsPanel, AnnotationTool
+
+        self.session = ProjectSession(self.scene)
+        self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
+        self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
+        self.annotations_panel.fly_to_requested.connect(self.fly_to)
+        self.tool = AnnotationTool(self.session, self.overlay, self)
 
         # panels
         self.layer_panel = LayerPanel(self.scene)
@@ -65,6 +75,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                      QtCore.Qt.LeftDockWidgetArea)
         self.properties_dock = self._dock("Properties", "propertiesDock",
                                           self.properties_panel, QtCore.Qt.LeftDockWidgetArea)
+        self.annotations_dock = self._dock("Annotations", "annotationsDock",
+                                           self.annotations_panel,
+                                           QtCore.Qt.RightDockWidgetArea)
 
         # status bar: picked point, progress, cancel
         self.pick_label = QtWidgets.QLabel("Click a point to see its coordinates",
@@ -98,6 +111,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._lod_timer = QtCore.QTimer(self, interval=60)
         self._lod_timer.timeout.connect(self._poll_lod)
         self._lod_timer.start()
+        # autosave to the recovery file (only when there are unsaved changes)
+        self._autosave_timer = QtCore.QTimer(self, interval=60_000)
+        self._autosave_timer.timeout.connect(self._autosave)
+        self._autosave_timer.start()
 
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
@@ -156,11 +173,49 @@ class MainWindow(QtWidgets.QMainWindow):
                                              tip="Bookmark the current camera")
         self.background_action = self._action("&Background colour…", self.choose_background)
         self.about_action = self._action("&About RealScene", self.about)
+        self.undo_action = self._action("&Undo", lambda: self.session.undo.undo(),
+                                        QtGui.QKeySequence.Undo)
+        self.redo_action = self._action("&Redo", lambda: self.session.undo.redo(),
+                                        QtGui.QKeySequence.Redo)
+        self.open_project_action = self._action("Open &project…", self.open_project_dialog,
+                                                "Ctrl+Shift+O")
+        self.save_project_action = self._action("Save project", self.save_project,
+                                                QtGui.QKeySequence.Save)
+        self.save_project_as_action = self._action("Save project &as…", self.save_project_as,
+                                                   "Ctrl+Alt+S")
+        self.tool_actions = {}
+        group = QtGui.QActionGroup(self)
+        labels = {"pin": "&Pin", "polyline": "Poly&line", "polygon": "Poly&gon (area)",
+                  "box": "&Box region", "distance": "&Distance",
+                  "horizontal_distance": "&Horizontal distance",
+                  "vertical_distance": "&Vertical distance",
+                  "height_difference": "Height &difference",
+                  "polyline_length": "Polyline &length", "area": "&Area (in plane)",
+                  "projected_area": "&Projected area", "angle": "An&gle"}
+        for key, label in labels.items():
+            action = self._action(label, lambda checked, k=key: self.tool.start(
+                k if checked else None), checkable=True)
+            action.setObjectName(f"tool_{key}")
+            group.addAction(action)
+            self.tool_actions[key] = action
+        group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.finish_action = self._action("&Finish shape", lambda: self.tool.finish(),
+                                          "Return")
+        self.cancel_tool_action = self._action("&Cancel tool", self._cancel_tool, "Escape")
+        for action in (self.finish_action, self.cancel_tool_action):
+            # only while the 3D view has focus: Return in a text field must not finish
+            action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
+            self.plotter.interactor.addAction(action)
+        self.session.undo.listeners.append(self._update_undo_actions)
+        self._update_undo_actions()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_project_action)
+        file_menu.addAction(self.save_project_action)
+        file_menu.addAction(self.save_project_as_action)
         file_menu.addAction(self.open_url_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addAction(self.sample_action)
@@ -183,6 +238,20 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.layer_dock.toggleViewAction())
         view_menu.addAction(self.properties_dock.toggleViewAction())
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        annotate_menu = bar.addMenu("&Annotate")
+        for key in ("pin", "polyline", "polygon", "box"):
+            annotate_menu.addAction(self.tool_actions[key])
+        measure_menu = annotate_menu.addMenu("&Measure")
+        for key, action in self.tool_actions.items():
+            if key not in ("pin", "polyline", "polygon", "box"):
+                measure_menu.addAction(action)
+        annotate_menu.addSeparator()
+        annotate_menu.addAction(self.finish_action)
+        annotate_menu.addAction(self.cancel_tool_action)
+        view_menu.addAction(self.annotations_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -349,7 +418,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 layer.loading = False
                 self.scene.update(layer, data=data)
             else:
-                self.scene.add(data, path=job.path, lod=lod)
+                layer = self.scene.add(data, path=job.path, lod=lod)
+            record = getattr(job, "record", None)
+            if record is not None:  # opened from a project: restore its display settings
+                from ..session import ProjectSession
+
+                self.scene.update(layer, **ProjectSession.apply_record(layer, record))
             if job.streamed:
                 via = f" from its COPC index {Path(job.streamed_from).name}" \
                     if job.streamed_from else ""
@@ -539,12 +613,131 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
 
+    # -- heritage: undo, tools, projects ----------------------------------------------------
+    def _update_undo_actions(self) -> None:
+        undo = self.session.undo
+        self.undo_action.setEnabled(undo.can_undo())
+        self.undo_action.setText(f"&Undo {undo.undo_text()}".strip())
+        self.redo_action.setEnabled(undo.can_redo())
+        self.redo_action.setText(f"&Redo {undo.redo_text()}".strip())
+        name = self.session.project.path.name if self.session.project.path else "untitled"
+        self.setWindowTitle(f"RealScene — {name}{' *' if self.session.dirty else ''}")
+
+    def _cancel_tool(self) -> None:
+        self.tool.cancel()
+        for action in self.tool_actions.values():
+            action.setChecked(False)
+
+    def fly_to(self, ann_id: str) -> None:
+        """Move the camera to the view an annotation was made from (or centre on it)."""
+        from ..scene import Camera
+
+        a = self.session.project.annotation(ann_id)
+        if a.view:
+            camera = Camera(position=tuple(a.view["position"]),
+                            focal_point=tuple(a.view["focal_point"]),
+                            view_up=tuple(a.view["view_up"]),
+                            parallel=bool(a.view.get("parallel", False)))
+        else:
+            self.renderer.camera_to_scene(emit=False)
+            old = self.scene.camera
+            import numpy as np
+
+            offset = np.subtract(old.position, old.focal_point)
+            camera = Camera(position=tuple(np.add(a.anchor, offset)),
+                            focal_point=tuple(a.anchor), view_up=old.view_up,
+                            parallel=old.parallel)
+        self.scene.set_camera(camera)
+        self.renderer.scene_to_camera()
+        self.renderer.render()
+
+    def open_project(self, path: str) -> list:
+        """Open a project: its layers load in the background with their display
+        settings; annotations, measurements and views appear at once. Returns the layer
+        records whose files are missing (the user is offered to relink them)."""
+        from heritage.project import Project
+
+        project = Project.load(path)
+        for layer in list(self.scene.layers):
+            self.scene.remove(layer)
+        self.session.project = project
+        self.session.undo.clear()
+        self.session.undo.set_clean()
+        self.session.load_views()
+        missing = project.missing_layers()
+        for record in project.layers:
+            if record in missing:
+                continue
+            for job in self.open_paths([str(project.absolute(record.path))]):
+                job.record = record
+        self.scene.emit("annotations_changed")
+        self.scene.emit("measurements_changed")
+        self._update_undo_actions()
+        return missing
+
+    def open_project_dialog(self) -> None:
+        from heritage.project import ProjectError, recovery_candidate
+
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open project", str(self.settings.value("last_dir", str(Path.home()))),
+            "RealScene projects (*.json);;All files (*)")
+        if not path:
+            return
+        rec = recovery_candidate(path)
+        try:
+            if rec is not None and QtWidgets.QMessageBox.question(
+                    self, "Recover unsaved work?",
+                    f"{Path(path).name} has unsaved changes from a session that ended "
+                    "unexpectedly. Recover them?") == QtWidgets.QMessageBox.Yes:
+                missing = self.open_project(str(rec))
+                self.session.project.path = Path(path).resolve()
+                self.session.undo.clear()  # recovered work is unsaved
+                self.session.undo._clean_index = None
+                self._update_undo_actions()
+            else:
+                missing = self.open_project(path)
+        except ProjectError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open project", str(exc))
+            return
+        for record in missing:
+            new, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, f"Find the missing layer {record.path}", str(Path(path).parent))
+            if new:
+                self.session.project.relink(record, new)
+                for job in self.open_paths([new]):
+                    job.record = record
+
+    def save_project(self) -> bool:
+        if self.session.project.path is None:
+            return self.save_project_as()
+        self.session.save()
+        self._update_undo_actions()
+        self.statusBar().showMessage(f"Saved {self.session.project.path}", 4000)
+        return True
+
+    def save_project_as(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save project", "site.realscene.json", "RealScene projects (*.json)")
+        if not path:
+            return False
+        self.session.save(path)
+        self._update_undo_actions()
+        return True
+
+    def _autosave(self) -> None:
+        try:
+            self.session.autosave()
+        except OSError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_layout()
         self._lod_timer.stop()
+        self._autosave_timer.stop()
         self.cancel_loads()
         for job in list(self.jobs):
             job.wait(5)
+        self.overlay.close()
         self.renderer.close()
         self.plotter.close()
         super().closeEvent(event)

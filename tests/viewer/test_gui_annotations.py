@@ -1,0 +1,91 @@
+"""Annotating and measuring by clicking in the real window; undo; project save/reopen."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+if not os.environ.get("DISPLAY"):
+    pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
+
+from PySide6 import QtCore  # noqa: E402
+
+from tests.viewer.test_gui import open_and_wait, view_image, window  # noqa: E402,F401
+
+
+def click(qtbot, win, fx, fy):
+    view = win.plotter.interactor
+    pos = QtCore.QPoint(int(view.width() * fx), int(view.height() * fy))
+    before = win.scene.last_pick
+    qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: win.scene.last_pick is not before, timeout=10_000)
+    return win.scene.last_pick
+
+
+def test_annotate_measure_undo_save_reopen(qtbot, window, shared_data, tmp_path):  # noqa: F811
+    path = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    open_and_wait(qtbot, window, path)
+    window.view_preset("top")
+    # a pin: one click on the cloud
+    window.tool_actions["pin"].trigger()
+    pick = click(qtbot, window, 0.5, 0.5)
+    anns = window.session.project.annotations
+    assert len(anns) == 1 and anns[0].kind == "point"
+    np.testing.assert_allclose(anns[0].points[0], pick.xyz, atol=1e-9)  # snapped, float64
+    assert anns[0].view is not None  # the camera it was made from
+    assert window.annotations_panel.list.count() == 1
+    # a polygon: three clicks, then Finish
+    window.tool_actions["polygon"].trigger()
+    picks = [click(qtbot, window, fx, fy) for fx, fy in ((0.45, 0.4), (0.55, 0.4), (0.5, 0.6))]
+    window.finish_action.trigger()
+    assert [a.kind for a in anns] == ["point", "polygon"]
+    np.testing.assert_allclose(anns[1].points, [p.xyz for p in picks], atol=1e-9)
+    # a distance: two clicks finish it
+    window.tool_actions["distance"].trigger()
+    a, b = click(qtbot, window, 0.4, 0.5), click(qtbot, window, 0.6, 0.5)
+    m = window.session.project.measurements
+    assert len(m) == 1
+    assert m[0].value == pytest.approx(float(np.linalg.norm(b.xyz - a.xyz)), abs=1e-9)
+    window._cancel_tool()
+    # markers are drawn: white-ish selection / category colours appear over the cloud
+    assert len(window.overlay._actors) >= 2
+    # edit through the form, then undo the edit and the measurement
+    panel = window.annotations_panel
+    panel.select(anns[0].id)
+    panel.title.setText("Crack at the gate")
+    panel.category.setCurrentIndex(panel.category.findData("crack"))
+    panel.condition.setCurrentIndex(panel.condition.findData("poor"))
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.LeftButton)
+    assert anns[0].title == "Crack at the gate" and anns[0].condition == "poor"
+    assert "Crack at the gate" in panel.list.item(0).text()
+    window.undo_action.trigger()
+    assert anns[0].title == "Annotation 1"
+    window.redo_action.trigger()
+    assert anns[0].title == "Crack at the gate"
+    # filters: search and category
+    panel.search.setText("gate")
+    assert panel.list.count() == 1
+    panel.search.setText("")
+    panel.category_filter.setCurrentIndex(panel.category_filter.findData("erosion"))
+    assert panel.list.count() == 0 and window.overlay.visible_annotations() == []
+    panel.category_filter.setCurrentIndex(0)
+    # fly to the annotation's saved view
+    window.view_preset("side")
+    window.fly_to(anns[0].id)
+    np.testing.assert_allclose(window.renderer.camera_to_scene(emit=False).position,
+                               anns[0].view["position"], atol=1e-3)
+    # save, then reopen in the same window
+    out = tmp_path / "site.json"
+    window.session.save(out)
+    assert not window.session.dirty and "*" not in window.windowTitle()
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        missing = window.open_project(str(out))
+    assert missing == []
+    assert [a.title for a in window.session.project.annotations][0] == "Crack at the gate"
+    assert len(window.session.project.measurements) == 1
+    assert [l.name for l in window.scene.layers] == ["ahn3_cropped_2.laz"]
+    assert panel.list.count() == 2
