@@ -40,8 +40,10 @@ class LodSource:                    (abstract)
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -54,8 +56,9 @@ ROOT: Key = (0, 0, 0, 0)
 
 #: default largest number of points a node takes before the rest goes deeper
 DEFAULT_CAPACITY = 8192
-#: deepest octree level of the in-memory build (Morton codes of 3 x 16 bits)
-MAX_DEPTH = 16
+#: deepest octree level of the in-memory build (Morton codes of 3 x 10 bits, uint32);
+#: a node at this level takes all its points, even more than the capacity
+MAX_DEPTH = 10
 #: nodes whose bounding sphere projects to fewer pixels (radius) are not refined
 DEFAULT_MIN_PIXELS = 64.0
 
@@ -131,11 +134,11 @@ class LodSource(ABC):
 
 
 def _spread_table() -> np.ndarray:
-    """Table spreading the 16 bits of v so bit k moves to bit 3k (uint64)."""
-    v = np.arange(1 << 16, dtype=np.uint64)
+    """Table spreading the MAX_DEPTH bits of v so bit k moves to bit 3k (uint32)."""
+    v = np.arange(1 << MAX_DEPTH, dtype=np.uint32)
     out = np.zeros_like(v)
-    for bit in range(16):
-        out |= ((v >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit)
+    for bit in range(MAX_DEPTH):
+        out |= ((v >> np.uint32(bit)) & np.uint32(1)) << np.uint32(3 * bit)
     return out
 
 
@@ -268,16 +271,74 @@ def _report(progress: ProgressFn | None, fraction: float, message: str) -> None:
         progress(float(fraction), message)
 
 
+def _morton_codes(pos: np.ndarray, cube_lo: np.ndarray, size: float) -> np.ndarray:
+    """Morton codes (3 x MAX_DEPTH bits, uint32) of the cells of ``pos`` in the cube."""
+    n = len(pos)
+    cells = 1 << MAX_DEPTH
+    scale = np.float32(cells / size)
+    spread = _spread()
+    code = np.zeros(0, np.uint32)
+    q = np.empty(n, np.float32)
+    qi = np.empty(n, np.intp)
+    for axis in range(3):
+        np.subtract(pos[:, axis], np.float32(cube_lo[axis]), out=q)
+        np.multiply(q, scale, out=q)
+        np.clip(q, np.float32(0), np.float32(cells - 1), out=q)
+        np.copyto(qi, q, casting="unsafe")
+        part = spread[qi]  # 3 table lookups + ORs (faster than np.take(out=...))
+        if axis:
+            np.left_shift(part, axis, out=part)
+            np.bitwise_or(code, part, out=code)
+        else:
+            code = part
+        del part
+    return code
+
+
+def _sorted_keys(code: np.ndarray) -> np.ndarray:
+    """``(code << 32) | index`` (uint64) sorted, i.e. the points in Morton order with
+    ties in input order. Sorts the two halves on two threads, then merges them."""
+    n = len(code)
+    keys = np.empty(n, np.uint64)
+    words = keys.view(np.uint32).reshape(n, 2)
+    lo_word, hi_word = (0, 1) if sys.byteorder == "little" else (1, 0)
+    words[:, hi_word] = code
+    words[:, lo_word] = np.arange(n, dtype=np.uint32)
+    if n < 1 << 20:
+        keys.sort()
+        return keys
+    half = n // 2
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(np.ndarray.sort, (keys[:half], keys[half:])))
+    keys.sort(kind="stable")  # two sorted runs: a single merge
+    return keys
+
+
+def _reorder(arrays: dict[str, np.ndarray], perm: np.ndarray) -> dict[str, np.ndarray]:
+    """``{name: array[perm]}`` (new contiguous arrays), two arrays at a time."""
+    def one(name: str) -> tuple[str, np.ndarray]:
+        return name, np.take(arrays[name], perm, axis=0)
+
+    names = sorted(arrays, key=lambda k: -arrays[k].nbytes)
+    with ThreadPoolExecutor(2) as pool:
+        return dict(pool.map(one, names))
+
+
 def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
                  capacity: int = DEFAULT_CAPACITY) -> OctreeSource:
     """Build an in-memory octree over ``cloud`` and reorder the cloud in place.
 
-    Morton codes (3 x 16 bits) of the quantised local positions are sorted once; then
-    every cell, level by level from the root, keeps up to ``capacity`` of its remaining
-    points, evenly spaced along the Morton curve (a spatially stratified sample); the
-    rest goes to the children. Finally ``cloud.positions`` and every attribute array are
-    replaced once by their reordered copies (level by level, Morton order within a
-    level) so that nodes are contiguous slices. The old arrays are released.
+    The points are sorted once by the Morton code (3 x ``MAX_DEPTH`` bits) of their
+    finest cell (ties in input order); then every cell, level by level from the root,
+    keeps up to ``capacity`` of its remaining points, evenly spaced along that order (a
+    spatially stratified sample); the rest goes to the children. Finally
+    ``cloud.positions`` and every attribute array are replaced once by their reordered
+    copies (level by level, Morton order within a level) so that nodes are contiguous
+    slices. The old arrays are released.
+
+    A cell at the deepest level (``MAX_DEPTH``) takes all its remaining points, so in
+    extremely dense spots (more than ``capacity`` points in a cube of 1/1024 of the
+    extent) a deepest node may hold more than ``capacity`` points.
 
     A cloud of at most ``capacity`` points is a single root node and is not reordered.
     ``progress(fraction, message)`` may raise :class:`LoadCancelled`; the cloud is only
@@ -304,90 +365,115 @@ def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
     if n <= capacity:
         return OctreeSource(cloud, cube_lo, size, np.array([ROOT]), np.array([0]),
                             np.array([n]), (lo, hi), capacity)
+    if n >= 1 << 32:
+        raise LoadError(cloud.metadata.get("source", "point cloud"),
+                        "too many points", "cannot build level of detail")
 
     D = MAX_DEPTH
-    cells = 1 << D
-    scale = cells / size
-    spread = _spread()
-    code = np.zeros(n, np.uint64)
-    for axis in range(3):
-        q = pos[:, axis] - np.float32(cube_lo[axis])
-        np.multiply(q, np.float32(scale), out=q)
-        np.clip(q, 0, cells - 1, out=q)
-        part = spread[q.astype(np.uint16)]
-        del q
-        if axis:
-            np.left_shift(part, np.uint64(axis), out=part)
-        np.bitwise_or(code, part, out=code)
-        del part
+    code = _morton_codes(pos, cube_lo, size)
     _report(progress, 0.15, "building level of detail: sorting")
-    order = np.argsort(code)  # ties: same finest cell, any order
-    itype = np.int32 if n < 2**31 - 1 else np.int64
-    order = order.astype(itype)
-    code = code[order]
-    _report(progress, 0.55, "building level of detail: levels")
-
-    # top-down level assignment on the Morton-sorted sequence
-    rem_pos = np.arange(n, dtype=itype)  # positions (in sorted order) still unassigned
-    rem_code = code
+    keys = _sorted_keys(code)
     del code
-    level_parts: list[np.ndarray] = []  # per level: sorted positions taken
-    node_keys: list[np.ndarray] = []
-    node_counts: list[np.ndarray] = []
+    words = keys.view(np.uint32).reshape(n, 2)
+    lo_word, hi_word = (0, 1) if sys.byteorder == "little" else (1, 0)
+    scode = words[:, hi_word]  # sorted codes (strided view)
+    order = words[:, lo_word]  # sorted position -> input index (strided view)
+    _report(progress, 0.45, "building level of detail: levels")
+
+    # runs of equal finest cells in the sorted sequence
+    run_start = np.flatnonzero(scode[1:] != scode[:-1]) + 1
+    run_start = np.concatenate(([0], run_start)).astype(np.int64)
+    run_code = scode[run_start]
+    run_stop = np.append(run_start[1:], n)
+    del scode
+
+    # top-down, level by level, on cells (groups of runs). ``taken`` holds the sorted
+    # positions taken by coarser levels; the j-th remaining (untaken) position of the
+    # whole sequence is j + #{i: taken[i] - i <= j}.
+    taken = np.zeros(0, np.int64)
+    active = np.arange(len(run_start))  # runs inside cells that still split
+    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for level in range(D + 1):
-        m = len(rem_pos)
-        if m == 0:
+        if not len(active):
             break
-        shift = np.uint64(3 * (D - level))
-        cell = rem_code >> shift
-        starts = np.flatnonzero(cell[1:] != cell[:-1]) + 1
-        starts = np.concatenate(([0], starts))
-        counts = np.diff(np.append(starts, m))
-        if level == D:
-            take_local = np.arange(m)
-            take_counts = counts
+        cell = run_code[active] >> np.uint32(3 * (D - level))
+        first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+        last = np.append(first[1:], len(active)) - 1
+        node_cells = cell[first]
+        s = run_start[active[first]]
+        e = run_stop[active[last]]
+        ts = np.searchsorted(taken, s)
+        rem = (e - s) - (np.searchsorted(taken, e) - ts)
+        split = rem > capacity if level < D else np.zeros(len(rem), bool)
+        take = np.where(split, capacity, rem)
+        # evenly spaced remaining ranks in the splitting cells
+        k = int(np.count_nonzero(split))
+        if k:
+            r0 = (s - ts)[split]
+            rs = rem[split]
+            i = np.tile(np.arange(capacity, dtype=np.int64), k)
+            cellno = np.repeat(np.arange(k), capacity)
+            ranks = r0[cellno] + (i * rs[cellno]) // capacity
+            del i, cellno
+            gaps = taken - np.arange(len(taken))
+            picks = ranks + np.searchsorted(gaps, ranks, side="right")
+            del ranks, gaps
+            taken = np.concatenate((taken, picks))
+            taken.sort(kind="stable")  # two sorted runs: a merge
         else:
-            take_counts = np.minimum(counts, capacity)
-            # evenly spaced ranks: floor(i * count / take) for i < take
-            run = np.repeat(np.arange(len(starts)), take_counts)
-            first = np.cumsum(take_counts) - take_counts
-            i = np.arange(int(take_counts.sum()), dtype=np.int64) - first[run]
-            take_local = starts[run] + (i * counts[run]) // take_counts[run]
-            del run, first, i
-        node_cells = cell[starts]
-        node_keys.append(np.column_stack([
-            np.full(len(starts), level, np.int64), _compact(node_cells),
-            _compact(node_cells >> np.uint64(1)), _compact(node_cells >> np.uint64(2))]))
-        node_counts.append(take_counts.astype(np.int64))
-        level_parts.append(rem_pos[take_local])
-        del cell
-        if level < D and len(take_local) < m:
-            keep = np.ones(m, bool)
-            keep[take_local] = False
-            rem_pos = rem_pos[keep]
-            rem_code = rem_code[keep]
-            del keep
-        else:
-            rem_pos = rem_pos[:0]
-        del take_local
-        _report(progress, 0.55 + 0.25 * (1.0 - len(rem_pos) / n),
+            picks = np.zeros(0, np.int64)
+        exists = rem > 0
+        levels.append((node_cells[exists], take[exists], split[exists], s[exists],
+                       picks))
+        active = active[np.repeat(split, last - first + 1)]
+        _report(progress, 0.45 + 0.3 * (level + 1) / (D + 1),
                 "building level of detail: levels")
-    del rem_pos, rem_code
-    perm = np.concatenate(level_parts)
-    del level_parts
-    perm = order[perm]  # sorted positions -> original indices
-    del order
-    keys = np.concatenate(node_keys)
+    del active, run_start, run_stop, run_code
+
+    # the final permutation: level by level, nodes in Morton order; a splitting node's
+    # points are its picks, a leaf's points are the untaken positions of its range.
+    _report(progress, 0.75, "building level of detail: reordering")
+    untaken = np.ones(n, bool)
+    untaken[taken] = False
+    leaf_order = order[untaken]
+    del untaken
+    perm = np.empty(n, np.intp)
+    node_keys = []
+    node_counts = []
+    at = 0
+    for level, (cells_l, take, split, s, picks) in enumerate(levels):
+        node_keys.append(np.column_stack([
+            np.full(len(cells_l), level, np.int64), _compact(cells_l),
+            _compact(cells_l >> np.uint32(1)), _compact(cells_l >> np.uint32(2))]))
+        node_counts.append(take.astype(np.int64))
+        picked = order[picks]
+        leaf_at = s - np.searchsorted(taken, s)
+        pick_at = 0
+        for j in range(len(cells_l)):
+            t = int(take[j])
+            if split[j]:
+                perm[at:at + t] = picked[pick_at:pick_at + t]
+                pick_at += t
+            else:
+                b = int(leaf_at[j])
+                perm[at:at + t] = leaf_order[b:b + t]
+            at += t
+    del leaf_order, levels, keys, order, words
+    assert at == n
+    keys_all = np.concatenate(node_keys)
     counts_all = np.concatenate(node_counts)
     starts_all = np.cumsum(counts_all) - counts_all
-    _report(progress, 0.85, "building level of detail: reordering")
-    # replace each array once by its reordered copy (old one freed right away)
-    cloud.positions = np.ascontiguousarray(cloud.positions[perm])
+    _report(progress, 0.8, "building level of detail: reordering")
+    # replace the arrays by their reordered copies
+    arrays = dict(cloud.attributes)
+    arrays[" positions"] = cloud.positions
+    new = _reorder(arrays, perm)
+    del perm, arrays
+    cloud.positions = new.pop(" positions")
     for name in list(cloud.attributes):
-        cloud.attributes[name] = np.ascontiguousarray(cloud.attributes[name][perm])
-    del perm
+        cloud.attributes[name] = new.pop(name)
     _report(progress, 1.0, "level of detail ready")
-    return OctreeSource(cloud, cube_lo, size, keys, starts_all, counts_all, (lo, hi),
+    return OctreeSource(cloud, cube_lo, size, keys_all, starts_all, counts_all, (lo, hi),
                         capacity)
 
 

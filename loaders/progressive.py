@@ -56,6 +56,12 @@ MIN_RUN = 512
 BATCH_POINTS = 100_000
 #: points decoded per lazrs call in the preview
 PREVIEW_BATCH = 100_000
+#: LAZ chunks per lazrs call in the full read (0: one per core). lazrs holds the GIL for
+#: the whole call and decodes the chunks of one call in parallel, one per core. Measured
+#: on 2 cores (50k-point chunks, format 3): one chunk per call ~35 ms, two chunks ~36 ms
+#: when both cores are free (they decode in parallel) but up to ~70-140 ms when the GUI
+#: renders at the same time; one chunk per call halves the decode throughput on 2 cores
+DECODE_CHUNKS_PER_CALL = 0
 #: share of the progress bar given to the preview
 PREVIEW_SHARE = 0.1
 #: fraction of the available RAM a load may use by default
@@ -371,9 +377,11 @@ def is_progressive(path: str | Path) -> bool:
 
 
 def read_full(path: str | Path, progress: ProgressFn | None = None, *,
-              info: las.LasInfo | None = None, budget: int | None = None) -> PointCloud:
+              info: las.LasInfo | None = None, budget: int | None = None,
+              chunks_per_call: int | None = None) -> PointCloud:
     """The whole file as :func:`loaders.read` gives it, decoded in GUI-friendly batches
-    and thinned by the memory guard when it would not fit the budget."""
+    and thinned by the memory guard when it would not fit the budget. LAZ:
+    ``chunks_per_call`` chunks per lazrs call (default :data:`DECODE_CHUNKS_PER_CALL`)."""
     path = Path(path)
     info = las.parse_header(path) if info is None else info
     stride, warning = memory_plan(info, budget)
@@ -385,7 +393,9 @@ def read_full(path: str | Path, progress: ProgressFn | None = None, *,
             chunks = []
         if chunks and sum(c[1] for c in chunks) == info.point_count:
             plan = [(i, c[1]) for i, c in enumerate(chunks) if c[1]]
-            batch = max(BATCH_POINTS, (os.cpu_count() or 1) * max(c[1] for c in chunks))
+            per_call = (DECODE_CHUNKS_PER_CALL if chunks_per_call is None
+                        else chunks_per_call) or (os.cpu_count() or 1)
+            batch = max(1, int(per_call)) * max(c[1] for c in chunks)
 
             def source(reader):
                 return _laz_preview_source(path, info, reader.header, plan, chunks,

@@ -7,6 +7,8 @@
     realscene open PATHS... [--snapshot OUT.png] [--budget N|auto]
     realscene open-sample
     realscene index PATH [-o OUT.copc.laz]
+    realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT
+    realscene annotations PROJECT --import FILE -o NEW_PROJECT
 
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
@@ -82,6 +84,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.copc.laz",
                    help="default: NAME.copc.laz next to PATH, or the cache folder")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("annotations", help="export a project's annotations (Web Annotation "
+                       "JSON-LD, GeoJSON, CSV, condition report) or import them")
+    p.add_argument("project", metavar="PROJECT")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--export", choices=("webanno", "geojson", "csv", "report"),
+                   help="format to write (report: HTML, or PDF when OUT ends in .pdf)")
+    g.add_argument("--import", dest="import_file", metavar="FILE",
+                   help="annotation file (format found by content); writes a new project")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="exported file, or the new project file for --import")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
@@ -94,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _build_parser().print_help()
             return 0
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
-                   "open-sample": cmd_open_sample, "index": cmd_index}[args.command]
+                   "open-sample": cmd_open_sample, "index": cmd_index,
+                   "annotations": cmd_annotations}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -452,6 +467,37 @@ def cmd_index(args: argparse.Namespace) -> int:
     summary = last[0] if last[0].startswith("Wrote") else "indexed"
     print(f"{summary.split(' in ')[0]} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# annotations (heritage exchange)
+# --------------------------------------------------------------------------------------
+
+
+def cmd_annotations(args: argparse.Namespace) -> int:
+    from heritage.exchange import ExchangeError, export, merge_into, read_file
+    from heritage.project import Project, ProjectError
+
+    try:
+        project = Project.load(args.project)
+        if args.export:
+            print(export(project, args.export, args.output))
+            return 0
+        result = read_file(args.import_file)
+        added, replaced = merge_into(project, result, args.import_file)
+        out = project.save(args.output)
+    except (ProjectError, ExchangeError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or args.output}: cannot write: "
+                         f"{exc.strerror or exc}") from None
+    print(out)
+    if result.crs is None and project.crs:
+        print(f"{PROG}: warning: {args.import_file} states no CRS; assumed to be the "
+              f"project's ({project.crs})", file=sys.stderr)
+    print(f"{len(result.annotations)} annotations read ({result.format}): {added} added, "
+          f"{replaced} replaced", file=sys.stderr)
     return 0
 
 

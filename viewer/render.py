@@ -39,7 +39,13 @@ nearer / larger on screen first, nothing outside the frustum, one budget shared 
 point layers) and drawn as ONE actor per layer.
 
     point_budget            int, or "auto" (default): budgets from measured frame times
-    target_interactive_seconds (0.12) / target_rest_seconds (0.4): frame-time targets
+    target_interactive_seconds (0.06) / target_rest_seconds (0.08): frame-time targets
+                            (every GUI-thread frame is an event-loop stall: the rest
+                            target is kept near 0.1 s so that no frame blocks the UI longer)
+    first_budget            budget of on-screen frames before any frame was timed (40k)
+    multi_samples           MSAA samples set on on-screen render windows (0: off; None:
+                            leave the plotter's). llvmpipe pays ~60 ms per frame and
+                            several times the per-point cost for 4x MSAA at 1280x800
     still_budget            budget of screenshots and off-screen renders in "auto" mode
     seconds_per_point       moving estimate from timed renders
     budgets() -> (interactive, rest)    current_budget() -> int
@@ -55,6 +61,14 @@ While the camera moves (interactor StartInteractionEvent .. EndInteractionEvent)
 use the interactive budget; when it stops, :meth:`process_updates` refines in steps
 (each one selection and one render) up to the rest budget. Nodes that are not resident
 (COPC over HTTP) are fetched in a thread pool and drawn when they arrive.
+
+Loading: while any layer is loading (``layer.loading``) and for ``settle_seconds`` after
+a layer was added or its data swapped (:meth:`loading_active`), on-screen frames use the
+interactive budget too; the refinement to the rest budget starts once that is over, in
+steps whose budgets come from the measured cost per point. On-screen plotters are not
+rendered synchronously on scene events: :meth:`_auto_render` marks a frame as pending
+(the GUI's own render timer, or :meth:`process_updates`, draws it once), so several
+events in one event-loop turn cost one frame.
 """
 
 from __future__ import annotations
@@ -94,6 +108,12 @@ _MIN_TIMED_POINTS = 20_000
 _REFINE_FACTOR = 2.5
 #: node clouds kept per streamed layer beyond those drawn (points)
 _NODE_CACHE_POINTS = 4_000_000
+#: budget of on-screen frames before any frame has been timed (points)
+_FIRST_BUDGET = 40_000
+#: seconds after a layer was added / its data swapped during which frames stay interactive
+_SETTLE_SECONDS = 0.5
+#: a budget-limited frame is redrawn when the measured cost allows this much more
+_GROW_FACTOR = 1.25
 
 
 class _Entry:
@@ -126,8 +146,11 @@ class SceneRenderer:
         self.scene = scene
         self.point_budget: int | str = AUTO
         self.set_point_budget(point_budget)
-        self.target_interactive_seconds = 0.12
-        self.target_rest_seconds = 0.4
+        self.target_interactive_seconds = 0.06
+        self.target_rest_seconds = 0.08
+        self.first_budget = _FIRST_BUDGET
+        self.settle_seconds = _SETTLE_SECONDS
+        self.multi_samples: int | None = 0
         self.still_budget = 1_500_000
         self.min_budget = 20_000
         self.max_budget = 20_000_000
@@ -144,6 +167,11 @@ class SceneRenderer:
         self._lod_sig: Any = None
         self._in_update = False
         self._render_t0: float | None = None
+        self._timed = False  # an on-screen frame has been timed (seconds_per_point)
+        self._settle_until = 0.0  # monotonic time until which frames stay interactive
+        self._refine_when_settled = False  # refine to the rest budget once loads settled
+        self._render_pending = False  # a scene event asked for a frame not drawn yet
+        self._frame_budget: int | None = None  # budget of the last selection
         self._pool: ThreadPoolExecutor | None = None
         self._entries: dict[int, _Entry] = {}
         self._scalar_bar: Any = None
@@ -160,6 +188,7 @@ class SceneRenderer:
         for name, handler in self._handlers.items():
             scene.connect(name, handler)
         self.plotter.set_background(self.scene.background)
+        self._apply_multi_samples()
         for layer in scene.layers:
             self._build(layer)
         self._set_edl(scene.edl)
@@ -279,7 +308,10 @@ class SceneRenderer:
         inter, rest = self.budgets()
         if self._off_screen():
             return max(rest, self.still_budget) if self.point_budget == AUTO else rest
-        if self.interacting:
+        if not self._timed:  # nothing measured yet: a frame that surely fits
+            first = int(self.first_budget)
+            return first if self.point_budget == AUTO else min(first, rest)
+        if self.interacting or self.loading_active():
             return inter
         if self._refine is not None:
             return min(self._refine, rest)
@@ -301,6 +333,33 @@ class SceneRenderer:
     def _off_screen(self) -> bool:
         return bool(getattr(self.plotter, "off_screen", False))
 
+    def _apply_multi_samples(self) -> None:
+        if self._off_screen() or self.multi_samples is None:
+            return
+        ren_win = getattr(self.plotter, "ren_win", None)
+        if ren_win is not None:
+            try:
+                ren_win.SetMultiSamples(int(self.multi_samples))
+            except Exception:  # noqa: BLE001 - a window without MSAA control
+                pass
+
+    def loading_active(self) -> bool:
+        """True while a layer is loading or a layer was added / swapped moments ago:
+        frames then use the interactive budget (the rest refinement waits)."""
+        if time.monotonic() < self._settle_until:
+            return True
+        return any(getattr(e.layer, "loading", False) for e in self._entries.values())
+
+    def _mark_settling(self) -> None:
+        """A layer was added or its data swapped: stay interactive for a moment, then
+        refine (from :meth:`process_updates`)."""
+        if self._off_screen():
+            return
+        self._settle_until = time.monotonic() + float(self.settle_seconds)
+        self._refine_when_settled = True
+        self._refine = None
+        self._needs_update = True
+
     def _request_update(self) -> None:
         """Any thread: something new is ready to be drawn."""
         self._needs_update = True
@@ -312,30 +371,37 @@ class SceneRenderer:
                 pass
 
     def process_updates(self) -> bool:
-        """GUI thread (poll from a QTimer): if fetched nodes arrived or a refinement step
-        is due, re-select and render once. Returns True when it rendered."""
+        """GUI thread (poll from a QTimer): if fetched nodes arrived, a refinement step is
+        due or a scene event asked for a frame, re-select and render once. Returns True
+        when it rendered. While :meth:`loading_active`, refinement waits (frames use the
+        interactive budget) and the poll keeps ``needs_update`` set."""
         if not self._needs_update or self.interacting:
             return False
+        waiting = self.loading_active()
+        if self._refine_when_settled and not waiting:
+            self._refine_when_settled = False
+            self._refine = self.budgets()[0]
         self._needs_update = False
         rest = self.budgets()[1]
         rendered = False
         while True:
-            if self._refine is not None:
+            if self._refine is not None and not waiting:
                 self._refine = int(self._refine * _REFINE_FACTOR)
                 if self._refine >= rest:
                     self._refine = None
             changed = self.update_lod()
-            if changed:
+            if changed or self._render_pending:
                 self._in_update = True  # selection is current: do not redo in StartEvent
                 try:
                     self.plotter.render()
                 finally:
                     self._in_update = False
+                    self._render_pending = False
                 rendered = True
-            if self._refine is None or changed:
+            if self._refine is None or changed or waiting:
                 break
-        if self._refine is not None:
-            self._needs_update = True  # the next step on the next poll
+        if self._refine is not None or self._refine_when_settled:
+            self._needs_update = True  # the next step on a later poll
         return rendered
 
     def _ensure_source(self, entry: _Entry) -> LodSource | None:
@@ -384,7 +450,17 @@ class SceneRenderer:
         entries = [e for e in self._entries.values() if isinstance(e.layer.data, PointCloud)]
         if not entries:
             return False
-        budget = self.current_budget() if budget is None else int(budget)
+        if budget is None:
+            budget = self.current_budget()
+            last = self._frame_budget
+            # the measured cost moves a little with every frame: keep the last budget
+            # unless it moved clearly (else every timed frame would cause another one)
+            if last and not self._off_screen() and last / _GROW_FACTOR <= budget <= (
+                    last * _GROW_FACTOR):
+                budget = last
+        else:
+            budget = int(budget)
+        self._frame_budget = budget
         if wait is None:
             wait = self._off_screen()
         sig = (self._camera_sig(), budget, tuple(e.layer.visible for e in entries))
@@ -632,10 +708,21 @@ class SceneRenderer:
         dt = time.perf_counter() - self._render_t0
         self._render_t0 = None
         self.last_frame_seconds = dt
+        self._render_pending = False
         n = self.drawn_points
         if n >= _MIN_TIMED_POINTS and not self._off_screen():
             spp = dt / n
-            self.seconds_per_point = 0.7 * self.seconds_per_point + 0.3 * spp
+            # the first measurement replaces the prior; then a moving estimate
+            self.seconds_per_point = (spp if not self._timed
+                                      else 0.7 * self.seconds_per_point + 0.3 * spp)
+            self._timed = True
+            used = self._frame_budget
+            # the frame was cut by its budget and the measured cost allows clearly more:
+            # draw more on a later poll (each such frame still fits its target)
+            if (used and not self.interacting and n >= 0.5 * used
+                    and n < self.total_points
+                    and self.current_budget() > _GROW_FACTOR * used):
+                self._request_update()
 
     def _on_interaction_start(self, *_: Any) -> None:
         self.interacting = True
@@ -758,6 +845,8 @@ class SceneRenderer:
     # -- scene events ------------------------------------------------------------------------
     def _on_layer_added(self, layer: Layer, **_: Any) -> None:
         first = len(self._entries) == 0
+        if isinstance(layer.data, PointCloud):
+            self._mark_settling()
         self._build(layer)
         self._update_overlays()
         if first:
@@ -778,6 +867,8 @@ class SceneRenderer:
         if field in _PROPERTY_FIELDS:
             self._apply_properties(entry)
         else:  # colours, hidden classes, transform, data: rebuild (cheap: no LOD recompute)
+            if field in ("data", "loading", "lod") and isinstance(layer.data, PointCloud):
+                self._mark_settling()  # e.g. the full cloud replaces a preview
             self._build(layer)
         self._update_overlays()
         self._auto_render()
@@ -798,12 +889,13 @@ class SceneRenderer:
         self._auto_render()
 
     def _auto_render(self) -> None:
-        # Off-screen plotters render on screenshot; interactive ones redraw now.
-        if not getattr(self.plotter, "off_screen", False):
-            try:
-                self.plotter.render()
-            except Exception:  # a closed / not yet shown window
-                pass
+        # Off-screen plotters render on screenshot. Interactive ones do not render now:
+        # the frame is marked pending and drawn once by the GUI's render timer (which
+        # renders after every scene event) or by process_updates, so that several scene
+        # events in one event-loop turn cost one frame, not one each.
+        if not self._off_screen():
+            self._render_pending = True
+            self._request_update()
 
     def _set_edl(self, enabled: bool) -> None:
         enabled = bool(enabled)

@@ -133,3 +133,88 @@ def test_millimetre_grid_at_national_grid_coordinates(plotter, tmp_path, east, n
         assert np.all(np.abs(pick.xyz - grid[g]) < 1e-6), pick.xyz - grid[g]
         assert np.array_equal(pick.xyz, data_xyz[pick.index])
     renderer.close()
+
+
+def _on_screen(renderer, monkeypatch):
+    """Make an off-screen renderer behave as an on-screen (GUI) one; count its frames."""
+    monkeypatch.setattr(renderer, "_off_screen", lambda: False)
+    frames = []
+    real = renderer.plotter.render
+    monkeypatch.setattr(renderer.plotter, "render",
+                        lambda *a, **kw: (frames.append(renderer.drawn_points), real())[1])
+    return frames
+
+
+def _cloud(n=200_000, seed=3):
+    rng = np.random.default_rng(seed)
+    xyz = np.c_[rng.uniform(0, 500, n), rng.uniform(0, 500, n), rng.uniform(0, 20, n)]
+    local, origin = split_origin(xyz)
+    return PointCloud(local, origin,
+                      {"rgb": rng.integers(0, 255, (n, 3), dtype=np.uint8)})
+
+
+def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeypatch):
+    scene = Scene()
+    renderer = SceneRenderer(plotter, scene)
+    frames = _on_screen(renderer, monkeypatch)
+    renderer.settle_seconds = 0.0
+    # nothing timed yet: a conservative first budget, not the rest budget
+    assert renderer.current_budget() == renderer.first_budget <= 50_000
+    layer = scene.add(_cloud(), name="preview", loading=True)
+    assert frames == []  # scene events do not render synchronously...
+    assert renderer.needs_update and renderer.process_updates()
+    assert len(frames) == 1  # ...the pending frame is drawn once
+    assert frames[0] <= renderer.first_budget
+    renderer._timed = True  # as if timed (pyvista skips frames before its first show)
+
+    renderer.seconds_per_point = 1e-6
+    inter, rest = renderer.budgets()
+    assert inter < rest
+    assert renderer.current_budget() == inter  # loading: interactive budget
+    # several events in one turn: one frame
+    scene.update(layer, point_size=3.0)
+    scene.update(layer, opacity=0.5)
+    scene.set_background((0.2, 0.2, 0.2))
+    del frames[:]
+    renderer.process_updates()
+    assert len(frames) == 1
+    # while loading, the refinement does not start
+    for _ in range(5):
+        renderer.process_updates()
+    assert renderer.drawn_points <= inter and renderer.needs_update
+
+    # the full cloud replaces the preview: refined in steps up to the rest budget
+    layer.loading = False
+    scene.update(layer, data=_cloud(400_000, seed=4))
+    after_swap = renderer.drawn_points
+    assert renderer._frame_budget == inter  # the swap itself is drawn interactively
+    steps = []
+    for _ in range(20):
+        renderer.seconds_per_point = 1e-6  # keep the budgets fixed for the test
+        if not renderer.needs_update:
+            break
+        if renderer.process_updates():
+            steps.append(renderer.drawn_points)
+    assert not renderer.needs_update
+    assert steps and steps == sorted(steps)
+    assert after_swap <= steps[-1] and renderer._frame_budget == rest
+    assert renderer.current_budget() == rest
+    renderer.close()
+
+
+def test_budget_grows_after_the_first_timed_frame(plotter, monkeypatch):
+    scene = Scene()
+    renderer = SceneRenderer(plotter, scene)
+    frames = _on_screen(renderer, monkeypatch)
+    renderer.settle_seconds = 0.0
+    scene.add(_cloud(), name="a", loading=True)
+    renderer.process_updates()
+    assert frames == [renderer.first_budget]
+    # the measured cost allows far more: the next poll draws more (still interactive)
+    renderer.seconds_per_point = 1e-7
+    renderer._on_render_start()
+    renderer._on_render_end()
+    assert renderer.needs_update
+    renderer.process_updates()
+    assert frames[-1] > renderer.first_budget
+    renderer.close()

@@ -1,0 +1,465 @@
+"""Condition report: a self-contained HTML file (and optionally a PDF) of the annotations.
+
+    write_report(project, "report.html", render_view=fn, pdf=True)
+
+Per annotation: a rendered view (``render_view(annotation) -> PNG bytes | None``, supplied
+by the viewer; without it the report says that no view was rendered), the metadata table,
+the description and the linked photos. Photos are resolved relative to the project and
+embedded as base64 data URIs (downscaled to at most ``MAX_IMAGE_PX`` on the long side with
+Pillow), so the HTML file can be mailed or archived on its own.
+
+The PDF is drawn with fpdf2 (pure Python; needs Pillow and fontTools) from the same
+content, with a Unicode TrueType font (DejaVu Sans from the system or from matplotlib's
+data) when one is found; otherwise text falls back to Latin-1 core fonts.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .measure import polygon_area_3d, polyline_length
+from .model import Annotation
+from .project import Project, atomic_write_text
+
+MAX_IMAGE_PX = 1600
+RenderView = Callable[[Annotation], "bytes | None"]
+
+_WEB_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+             ".gif": "image/gif", ".webp": "image/webp"}
+_IMAGE_EXT = set(_WEB_MIME) | {".tif", ".tiff", ".bmp"}
+
+
+@dataclass
+class _Picture:
+    label: str
+    data: bytes | None = None  # browser/PDF-ready image bytes
+    mime: str = ""
+    size: tuple[int, int] | None = None
+    note: str = ""
+
+
+@dataclass
+class _Entry:
+    ann: Annotation
+    rows: list[tuple[str, str]]
+    view: _Picture
+    photos: list[_Picture] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # media that are not images
+
+
+# ---------------------------------------------------------------------------------------
+# content shared by HTML and PDF
+# ---------------------------------------------------------------------------------------
+
+
+def _prepare_image(data: bytes, label: str, fallback_mime: str = "") -> _Picture:
+    """Downscale to MAX_IMAGE_PX and re-encode as JPEG/PNG; raw bytes if Pillow fails."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            alpha = im.mode in ("RGBA", "LA", "P") and (
+                im.mode != "P" or "transparency" in im.info)
+            im = im.convert("RGBA" if alpha else "RGB")
+            if max(im.size) > MAX_IMAGE_PX:
+                im.thumbnail((MAX_IMAGE_PX, MAX_IMAGE_PX))
+            out = io.BytesIO()
+            if alpha or fallback_mime == "image/png":
+                im.save(out, "PNG", optimize=True)
+                mime = "image/png"
+            else:
+                im.save(out, "JPEG", quality=85)
+                mime = "image/jpeg"
+            return _Picture(label, out.getvalue(), mime, im.size)
+    except Exception as exc:  # not an image Pillow can read
+        if fallback_mime:
+            return _Picture(label, data, fallback_mime, None,
+                            f"embedded as is ({type(exc).__name__})")
+        return _Picture(label, None, "", None, f"not a readable image: {exc}")
+
+
+def _view_picture(ann: Annotation, render_view: RenderView | None) -> _Picture:
+    if render_view is None:
+        return _Picture("view", note="No rendered view: this report was made without a "
+                        "renderer.")
+    try:
+        png = render_view(ann)
+    except Exception as exc:
+        return _Picture("view", note=f"The view could not be rendered "
+                        f"({type(exc).__name__}: {exc}).")
+    if not png:
+        return _Picture("view", note="No rendered view for this annotation.")
+    return _prepare_image(bytes(png), "view", "image/png")
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.3f}".replace(",", "\u2009")
+
+
+def _geometry_rows(ann: Annotation, unit: str) -> list[tuple[str, str]]:
+    a = ann.anchor
+    rows = [("Location", f"{a[0]:.3f}, {a[1]:.3f}, {a[2]:.3f}")]
+    if ann.kind == "polyline":
+        rows.append(("Length", f"{_fmt(polyline_length(ann.points))} {unit}"))
+    elif ann.kind == "polygon":
+        rows.append(("Area", f"{_fmt(polygon_area_3d(ann.points))} {unit}²"))
+    elif ann.kind == "box":
+        lo, hi = ann.points
+        rows.append(("Size", " × ".join(f"{hi[i] - lo[i]:.3f}" for i in range(3))
+                     + f" {unit} (x × y × z)"))
+    if ann.kind != "point":
+        rows.append(("Vertices", str(len(ann.points))))
+    return rows
+
+
+def _entries(project: Project, render_view: RenderView | None) -> list[_Entry]:
+    from .exchange import crs_units
+
+    unit = crs_units(project.crs) or "units"
+    vocab = project.vocabulary
+    out = []
+    for ann in project.annotations:
+        cond = (vocab.conditions.get(ann.condition, (ann.condition,))[0]
+                if ann.condition else "not assessed")
+        rows = [("Category", vocab.category_label(ann.category)),
+                ("Condition", cond),
+                ("Observed", ann.observed or "—"),
+                ("Author", ann.author or "—"),
+                ("Kind", ann.kind)]
+        rows += _geometry_rows(ann, unit)
+        rows.append(("Tags", ", ".join(ann.tags) if ann.tags else "—"))
+        if ann.link:
+            rows.append(("Linked object", " / ".join(
+                f"{v}" for v in (ann.link.get("layer"), ann.link.get("feature_id")) if v)
+                or str(ann.link)))
+        rows += [("Created", ann.created), ("Modified", ann.modified), ("ID", ann.id)]
+        entry = _Entry(ann, rows, _view_picture(ann, render_view))
+        for m in ann.media:
+            path = project.absolute(m)
+            ext = path.suffix.lower()
+            if ext not in _IMAGE_EXT:
+                entry.files.append(m)
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                entry.photos.append(_Picture(m, note=f"missing photo ({exc.strerror or exc})"))
+                continue
+            entry.photos.append(_prepare_image(data, m, _WEB_MIME.get(ext, "")))
+        out.append(entry)
+    return out
+
+
+def _summary(project: Project) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """Columns (condition labels + not assessed + total) and rows (category, counts)."""
+    vocab = project.vocabulary
+    conds = list(vocab.conditions)
+    for a in project.annotations:
+        if a.condition and a.condition not in conds:
+            conds.append(a.condition)
+    cats = [k for k in vocab.categories if any(a.category == k for a in project.annotations)]
+    cats += sorted({a.category for a in project.annotations} - set(cats))
+    cols = [vocab.conditions.get(c, (c,))[0] for c in conds] + ["Not assessed", "Total"]
+    rows = []
+    for cat in cats + [None]:
+        anns = [a for a in project.annotations if cat is None or a.category == cat]
+        counts = [sum(a.condition == c for a in anns) for c in conds]
+        counts += [sum(not a.condition for a in anns), len(anns)]
+        rows.append((vocab.category_label(cat) if cat else "All", counts))
+    return cols, rows
+
+
+def _header(project: Project, generated: str | None) -> list[tuple[str, str]]:
+    name = project.title or (project.path.stem if project.path else "Untitled project")
+    return [("Project", name),
+            ("File", str(project.path) if project.path else "—"),
+            ("CRS", project.crs or "not set"),
+            ("Annotations", str(len(project.annotations))),
+            ("Date", generated or datetime.now(timezone.utc).date().isoformat())]
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:2em;color:#222;
+max-width:60em}
+h1{margin-bottom:.2em} h2{border-bottom:2px solid #888;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#eee} td.n{text-align:right}
+table.meta th{width:11em}
+.annotation{page-break-inside:avoid;break-inside:avoid}
+.swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #555;
+margin-right:.4em;vertical-align:-.1em}
+.description{white-space:pre-wrap;background:#f7f7f7;padding:.5em;border-left:3px solid #aaa}
+figure{display:inline-block;margin:.4em;vertical-align:top}
+figure img{max-width:28em;max-height:22em;border:1px solid #aaa}
+figure.view img{max-width:100%;max-height:none}
+figcaption{font-size:.85em;color:#555}
+.note{color:#866;font-style:italic}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _img(pic: _Picture, cls: str = "") -> str:
+    cap = f"<figcaption>{_e(pic.label)}</figcaption>" if cls != "view" else ""
+    if pic.data is None:
+        return f'<p class="note">{_e(pic.label)}: {_e(pic.note)}</p>' if cls != "view" \
+            else f'<p class="note">{_e(pic.note)}</p>'
+    uri = f"data:{pic.mime};base64,{base64.b64encode(pic.data).decode('ascii')}"
+    return (f'<figure class="{cls}"><img src="{uri}" alt="{_e(pic.label)}">{cap}'
+            "</figure>")
+
+
+def _swatch(rgb: Any) -> str:
+    if not rgb:
+        return ""
+    return f'<span class="swatch" style="background:rgb({",".join(str(int(c)) for c in rgb)})">' \
+           "</span>"
+
+
+def render_html(project: Project, entries: list[_Entry], generated: str | None = None) -> str:
+    vocab = project.vocabulary
+    head = _header(project, generated)
+    title = f"Condition report — {head[0][1]}"
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{_e(title)}</title>",
+             '<meta name="generator" content="RealScene">', f"<style>{_CSS}</style>",
+             "</head><body>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
+    parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head]
+    parts.append("</table>")
+
+    cols, rows = _summary(project)
+    parts.append("<h2>Summary by category and condition</h2>")
+    parts.append('<table class="summary"><tr><th>Category</th>'
+                 + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
+    for label, counts in rows:
+        cells = "".join(f'<td class="n">{n}</td>' for n in counts)
+        tag = "th" if label == "All" else "td"
+        parts.append(f"<tr><{tag}>{_e(label)}</{tag}>{cells}</tr>")
+    parts.append("</table>")
+
+    for i, en in enumerate(entries, start=1):
+        a = en.ann
+        parts.append(f'<section class="annotation" id="a-{_e(a.id)}">')
+        parts.append(f"<h2>{i}. {_swatch(a.color or vocab.category_color(a.category))}"
+                     f"{_e(a.title or '(untitled)')}</h2>")
+        parts.append(_img(en.view, "view"))
+        parts.append('<table class="meta">')
+        for k, v in en.rows:
+            sw = ""
+            if k == "Condition" and a.condition in vocab.conditions:
+                sw = _swatch(vocab.conditions[a.condition][1])
+            parts.append(f"<tr><th>{_e(k)}</th><td>{sw}{_e(v)}</td></tr>")
+        parts.append("</table>")
+        if a.description:
+            parts.append(f'<div class="description">{_e(a.description)}</div>')
+        if en.photos:
+            parts.append("<h3>Photos</h3><div class=\"photos\">")
+            parts += [_img(p, "photo") for p in en.photos]
+            parts.append("</div>")
+        if en.files:
+            parts.append("<h3>Other linked files</h3><ul>"
+                         + "".join(f"<li>{_e(f)}</li>" for f in en.files) + "</ul>")
+        parts.append("</section>")
+    if not entries:
+        parts.append('<p class="note">This project has no annotations.</p>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(project: Project, out_html: str | Path, *,
+                 render_view: RenderView | None = None, pdf: bool = False,
+                 generated: str | None = None) -> Path:
+    """Write the HTML condition report (atomically); with ``pdf=True`` also the PDF next
+    to it (same name, ``.pdf``). Returns the HTML path."""
+    out = Path(out_html)
+    entries = _entries(project, render_view)
+    atomic_write_text(out, render_html(project, entries, generated))
+    if pdf:
+        _atomic_write_bytes(out.with_suffix(".pdf"), render_pdf(project, entries, generated))
+    return out
+
+
+def write_pdf_report(project: Project, out_pdf: str | Path, *,
+                     render_view: RenderView | None = None,
+                     generated: str | None = None) -> Path:
+    """Write only the PDF condition report (atomically)."""
+    out = Path(out_pdf)
+    entries = _entries(project, render_view)
+    _atomic_write_bytes(out, render_pdf(project, entries, generated))
+    return out
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------------------------------
+# PDF (fpdf2)
+# ---------------------------------------------------------------------------------------
+
+
+def _font_files() -> tuple[Path, Path | None] | None:
+    """DejaVu Sans (regular, bold) from the system or from matplotlib's data folder."""
+    folders = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/TTF"),
+               Path("/usr/share/fonts/dejavu"), Path("/Library/Fonts"),
+               Path(os.environ.get("WINDIR", "C:/Windows")) / "Fonts"]
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("matplotlib")
+        if spec and spec.origin:
+            folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    except (ImportError, ValueError):
+        pass
+    for folder in folders:
+        regular = folder / "DejaVuSans.ttf"
+        if regular.is_file():
+            bold = folder / "DejaVuSans-Bold.ttf"
+            return regular, bold if bold.is_file() else None
+    return None
+
+
+def render_pdf(project: Project, entries: list[_Entry], generated: str | None = None) -> bytes:
+    try:
+        from fpdf import FPDF
+        from fpdf.enums import XPos, YPos
+    except ImportError:
+        raise RuntimeError("PDF reports need the fpdf2 package (pip install fpdf2)") from None
+
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_margins(15, 15, 15)
+    fonts = _font_files()
+    if fonts:
+        pdf.add_font("DejaVu", "", str(fonts[0]))
+        pdf.add_font("DejaVu", "B", str(fonts[1] or fonts[0]))
+        family = "DejaVu"
+
+        def t(s: Any) -> str:
+            return str(s)
+    else:  # core fonts: Latin-1 only
+        family = "helvetica"
+
+        def t(s: Any) -> str:
+            return str(s).replace("—", "-").replace("×", "x").replace("²", "2") \
+                .replace("\u2009", " ").encode("latin-1", "replace").decode("latin-1")
+    vocab = project.vocabulary
+    head = _header(project, generated)
+    title = f"Condition report — {head[0][1]}"
+    pdf.set_title(t(title))
+    pdf.set_creator("RealScene")
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def line(text: str, size: float = 10, style: str = "", h: float = 5.5) -> None:
+        pdf.set_font(family, style, size)
+        pdf.multi_cell(width, h, t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def kv_table(rows: list[tuple[str, str]]) -> None:
+        pdf.set_font(family, "", 9)
+        with pdf.table(col_widths=(35, width - 35), first_row_as_headings=False,
+                       line_height=5, text_align="LEFT") as table:
+            for k, v in rows:
+                r = table.row()
+                pdf.set_font(family, "B", 9)
+                r.cell(t(k))
+                pdf.set_font(family, "", 9)
+                r.cell(t(v))
+        pdf.ln(2)
+
+    def picture(pic: _Picture, max_w: float, max_h: float) -> None:
+        if pic.data is None or not pic.size:
+            line(f"{pic.label}: {pic.note}" if pic.label != "view" else pic.note, 9, "", 5)
+            return
+        w_px, h_px = pic.size
+        scale = min(max_w / w_px, max_h / h_px)
+        w, h = w_px * scale, h_px * scale
+        if pdf.get_y() + h > pdf.page_break_trigger:
+            pdf.add_page()
+        try:
+            pdf.image(io.BytesIO(pic.data), x=pdf.l_margin, y=pdf.get_y(), w=w, h=h)
+        except Exception as exc:
+            line(f"{pic.label}: cannot be placed in the PDF ({exc})", 9)
+            return
+        pdf.set_y(pdf.get_y() + h + 1)
+        if pic.label != "view":
+            line(pic.label, 8, "", 4)
+        pdf.ln(1)
+
+    pdf.add_page()
+    line(title, 18, "B", 9)
+    pdf.ln(2)
+    kv_table(head)
+    line("Summary by category and condition", 13, "B", 7)
+    cols, rows = _summary(project)
+    pdf.set_font(family, "", 8)
+    first = 40
+    rest = (width - first) / max(1, len(cols))
+    with pdf.table(col_widths=(first,) + (rest,) * len(cols), line_height=5,
+                   text_align=("LEFT",) + ("RIGHT",) * len(cols)) as table:
+        r = table.row()
+        for c in ["Category"] + cols:
+            r.cell(t(c))
+        for label, counts in rows:
+            r = table.row()
+            r.cell(t(label))
+            for n in counts:
+                r.cell(str(n))
+
+    for i, en in enumerate(entries, start=1):
+        a = en.ann
+        pdf.add_page()
+        rgb = a.color or vocab.category_color(a.category)
+        pdf.set_fill_color(*[int(c) for c in rgb])
+        pdf.rect(pdf.l_margin, pdf.get_y() + 1.2, 4, 4, style="F")
+        pdf.set_fill_color(255, 255, 255)  # tables fill their cells with the fill colour
+        pdf.set_x(pdf.l_margin + 6)
+        pdf.set_font(family, "B", 14)
+        pdf.multi_cell(width - 6, 7, t(f"{i}. {a.title or '(untitled)'}"),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+        picture(en.view, width, 95)
+        kv_table(en.rows)
+        if a.description:
+            line("Description", 11, "B", 6)
+            line(a.description, 10, "", 5)
+            pdf.ln(2)
+        if en.photos:
+            line("Photos", 11, "B", 6)
+            for p in en.photos:
+                picture(p, width * 0.75, 80)
+        if en.files:
+            line("Other linked files", 11, "B", 6)
+            for f in en.files:
+                line(f"• {f}" if fonts else f"- {f}", 9, "", 5)
+    if not entries:
+        line("This project has no annotations.", 10)
+    return bytes(pdf.output())
