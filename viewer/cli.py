@@ -271,7 +271,8 @@ def describe(data: Any, path: str) -> dict[str, Any]:
     info["crs"] = crs_info(data.crs)
     info["attributes"] = attributes
     info["warnings"] = [str(w) for w in meta.get("warnings", [])]
-    info["metadata"] = _jsonable({k: v for k, v in meta.items() if k != "warnings"})
+    info["metadata"] = _jsonable({k: v for k, v in meta.items()
+                                  if k != "warnings" and not k.startswith("_")})
     return _jsonable(info)
 
 

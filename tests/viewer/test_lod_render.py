@@ -185,9 +185,13 @@ def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeyp
 
     # the full cloud replaces the preview: refined in steps up to the rest budget
     layer.loading = False
+    renderer.settle_seconds = 60.0
     scene.update(layer, data=_cloud(400_000, seed=4))
     after_swap = renderer.drawn_points
     assert renderer._frame_budget == inter  # the swap itself is drawn interactively
+    renderer.process_updates()
+    assert renderer._frame_budget == inter and renderer.needs_update  # still settling
+    renderer._settle_until = 0.0  # the settling time is over
     steps = []
     for _ in range(20):
         renderer.seconds_per_point = 1e-6  # keep the budgets fixed for the test
