@@ -89,3 +89,26 @@ def test_annotate_measure_undo_save_reopen(qtbot, window, shared_data, tmp_path)
     assert len(window.session.project.measurements) == 1
     assert [l.name for l in window.scene.layers] == ["ahn3_cropped_2.laz"]
     assert panel.list.count() == 2
+
+
+def test_sample_site_opens_as_a_project(qtbot, window):  # noqa: F811
+    with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
+        window.open_sample()
+    project = window.session.project
+    assert project.title.startswith("Delft sample site")
+    assert sorted(l.name for l in window.scene.layers) == ["delft_ahn3.laz", "testarea.obj"]
+    kinds = {a.kind for a in project.annotations}
+    assert kinds == {"point", "polyline", "polygon", "box"}
+    assert len(project.measurements) == 3 and project.tours and len(project.views) == 2
+    assert [v.name for v in window.scene.views] == ["Overview", "Roof close-up"]
+    laz = window.scene.layer_by_name("delft_ahn3.laz")
+    assert laz.color_mode == "classification"  # display settings restored
+    assert window.annotations_panel.list.count() == 5
+    # every annotation sits on the scan: within a metre of a real point
+    xyz = laz.data.xyz()
+    for a in project.annotations:
+        if a.kind == "box":
+            continue
+        for p in a.points:
+            assert np.min(np.linalg.norm(xyz - p, axis=1)) < 1.0
+    assert not window.session.dirty

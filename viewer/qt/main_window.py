@@ -21,6 +21,7 @@ SAMPLE_FILES = [
     SAMPLE_DIR / "delft_city_lod1" / "testarea.obj",
     SAMPLE_DIR / "delft_ahn3.laz",
 ]
+SAMPLE_PROJECT = SAMPLE_DIR / "delft.realscene.json"
 
 
 #: (label, value) of the point budget choices; values are what QSettings stores
@@ -351,7 +352,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._finish_job(job)
 
     def open_sample(self) -> None:
-        self.open_paths([str(p) for p in SAMPLE_FILES])
+        """The bundled Delft sample project: scan, city mesh, annotations, measurements,
+        views and a tour (falls back to the bare files if the project is unreadable)."""
+        from heritage.project import ProjectError
+
+        try:
+            self.open_project(str(SAMPLE_PROJECT))
+        except ProjectError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            self.open_paths([str(p) for p in SAMPLE_FILES])
 
     @property
     def loading(self) -> bool:
