@@ -276,3 +276,26 @@ def test_saved_view_restores_camera(qtbot, window, shared_data):
     view = window.scene.views[0]
     assert abs(view.camera.focal_point[0] - window.scene.origin[0]) < 1e4
     assert abs(view.camera.focal_point[0]) > 1e5
+
+
+def test_saved_view_is_undoable_and_in_the_project(qtbot, window, shared_data):
+    open_and_wait(qtbot, window, shared_data / "pointclouds" / "autzen-bmx-2010.las")
+    window.save_view("North")
+    assert [v.name for v in window.session.project.views] == ["North"]
+    window.undo_action.trigger()
+    assert window.scene.views == [] and window.session.project.views == []
+    assert not window.views_menu.isEnabled()
+
+
+def test_layer_property_changes_undo(qtbot, window, shared_data):
+    open_and_wait(qtbot, window, shared_data / "pointclouds" / "autzen_trim.laz")
+    layer = window.scene.layers[0]
+    combo = window.properties_panel.color_mode
+    combo.setCurrentIndex(combo.findData("classification"))
+    window.properties_panel.point_size.setValue(6)
+    assert layer.color_mode == "classification" and layer.point_size == 6
+    window.undo_action.trigger()
+    assert layer.point_size == 2
+    window.undo_action.trigger()
+    assert layer.color_mode == "rgb"
+    assert combo.currentData() == "rgb"  # the panel follows the undo

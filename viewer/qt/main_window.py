@@ -71,7 +71,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         # panels
         self.layer_panel = LayerPanel(self.scene)
-        self.properties_panel = PropertiesPanel(self.scene)
+        self.properties_panel = PropertiesPanel(self.scene, session=self.session)
         self.layer_dock = self._dock("Layers", "layersDock", self.layer_panel,
                                      QtCore.Qt.LeftDockWidgetArea)
         self.properties_dock = self._dock("Properties", "propertiesDock",
@@ -531,8 +531,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.renderer.render()
 
     def save_view(self, name: str):
-        self.renderer.camera_to_scene(emit=False)
-        return self.scene.save_view(name)
+        """Bookmark the current camera (undoable; saved in the project)."""
+        camera = self.renderer.camera_to_scene(emit=False)
+        self.session.save_view(name, camera)
+        return self.scene.views[-1]
 
     def save_view_dialog(self) -> None:
         name, ok = QtWidgets.QInputDialog.getText(self, "Save view", "Name of the view:",

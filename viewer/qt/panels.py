@@ -148,9 +148,12 @@ class LayerPanel(QtWidgets.QWidget):
 class PropertiesPanel(QtWidgets.QWidget):
     """Display properties of the selected layer, its CRS and its class legend."""
 
-    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None,
+                 session=None) -> None:
         super().__init__(parent)
         self.scene = scene
+        #: a ProjectSession: when given, every change goes through its undo stack
+        self.session = session
         self.layer: Layer | None = None
         self._updating = False
 
@@ -291,11 +294,17 @@ class PropertiesPanel(QtWidgets.QWidget):
             return
         self._updating = True
         try:
-            self.scene.update(self.layer, **changes)
+            self._update(self.layer, **changes)
         finally:
             self._updating = False
         if "color_mode" in changes:
             self.set_layer(self.layer)
+
+    def _update(self, layer: Layer, **changes) -> None:
+        if self.session is not None:
+            self.session.update_layer(layer, **changes)
+        else:
+            self.scene.update(layer, **changes)
 
     def _color_mode_changed(self, index: int) -> None:
         mode = self.color_mode.itemData(index)
@@ -329,7 +338,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             hidden.add(code)
         self._updating = True
         try:
-            self.scene.update(self.layer, hidden_classes=hidden)
+            self._update(self.layer, hidden_classes=hidden)
         finally:
             self._updating = False
 
