@@ -209,7 +209,7 @@ class ProjectSession:
         self.sync_to_project()
         if path is not None and self.project.path is None:
             self.project.path = Path(path).resolve()
-            for rec, layer in zip(self.project.layers, self.scene.layers):
+            for rec, layer in zip(self.project.layers, self.scene.layers, strict=False):
                 if layer.path:
                     rec.path = self.project.relative(layer.path)
         for rec in self.project.layers:

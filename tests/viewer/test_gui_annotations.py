@@ -112,3 +112,30 @@ def test_sample_site_opens_as_a_project(qtbot, window):  # noqa: F811
         for p in a.points:
             assert np.min(np.linalg.norm(xyz - p, axis=1)) < 1.0
     assert not window.session.dirty
+
+
+def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path):  # noqa: F811
+    from heritage.model import Annotation
+    from heritage.project import recovery_candidate
+    from viewer.qt.main_window import MainWindow
+
+    open_and_wait(qtbot, window, shared_data / "pointclouds" / "autzen-bmx-2010.las")
+    project_path = tmp_path / "site.json"
+    window.session.save(project_path)
+    window.settings.setValue("last_project", str(project_path))
+    assert window.offer_recovery() is False  # nothing to recover after a clean save
+    window.session.add_annotation(Annotation("point", [[194480.0, 259230.0, 425.0]],
+                                             title="Unsaved crack"))
+    window._autosave()  # the autosave timer's work; then the app "crashes"
+    assert recovery_candidate(project_path) is not None
+    second = MainWindow(settings=window.settings)
+    qtbot.addWidget(second)
+    with qtbot.waitSignal(second.all_loads_finished, timeout=60_000):
+        second.recover_project(str(project_path))
+    assert [a.title for a in second.session.project.annotations] == ["Unsaved crack"]
+    assert second.session.project.path == project_path.resolve()
+    assert second.session.dirty  # recovered work still needs saving
+    assert [l.name for l in second.scene.layers] == ["autzen-bmx-2010.las"]
+    second.session.save()
+    assert recovery_candidate(project_path) is None
+    second.close()

@@ -110,7 +110,6 @@ class AnnotationsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.overlay = overlay
-        vocab = session.project.vocabulary
         self.search = QtWidgets.QLineEdit(placeholderText="Search annotations…",
                                           objectName="annotationSearch")
         self.category_filter = QtWidgets.QComboBox(objectName="categoryFilter")

@@ -55,6 +55,8 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
     if size:
         window.resize(*size)
     window.show()
+    if not snapshot and window.offer_recovery():  # after a crash, offer unsaved work back
+        sample = False
     if sample:
         window.open_sample()
     if paths:

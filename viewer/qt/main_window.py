@@ -669,6 +669,8 @@ class MainWindow(QtWidgets.QMainWindow):
         from heritage.project import Project
 
         project = Project.load(path)
+        if not Path(path).name.startswith("."):  # not a recovery file
+            self.settings.setValue("last_project", str(Path(path).resolve()))
         for layer in list(self.scene.layers):
             self.scene.remove(layer)
         self.session.project = project
@@ -700,11 +702,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     self, "Recover unsaved work?",
                     f"{Path(path).name} has unsaved changes from a session that ended "
                     "unexpectedly. Recover them?") == QtWidgets.QMessageBox.Yes:
-                missing = self.open_project(str(rec))
-                self.session.project.path = Path(path).resolve()
-                self.session.undo.clear()  # recovered work is unsaved
-                self.session.undo._clean_index = None
-                self._update_undo_actions()
+                missing = self.recover_project(path)
             else:
                 missing = self.open_project(path)
         except ProjectError as exc:
@@ -718,10 +716,42 @@ class MainWindow(QtWidgets.QMainWindow):
                 for job in self.open_paths([new]):
                     job.record = record
 
+    def offer_recovery(self) -> bool:
+        """At start: if the last project has a recovery file newer than the project (the
+        previous session ended without saving), offer to recover it."""
+        from heritage.project import recovery_candidate
+
+        last = self.settings.value("last_project")
+        if not last or recovery_candidate(str(last)) is None:
+            return False
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Question, "Recover unsaved work?",
+            f"RealScene did not close normally. {Path(str(last)).name} has unsaved "
+            "changes in its recovery file. Recover them?",
+            QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, self)
+        box.setObjectName("recoveryDialog")
+        if box.exec() != QtWidgets.QMessageBox.Yes:
+            return False
+        self.recover_project(str(last))
+        return True
+
+    def recover_project(self, path: str) -> list:
+        """Open the recovery file of ``path``; the result is unsaved work on ``path``."""
+        from heritage.project import recovery_path
+
+        missing = self.open_project(str(recovery_path(path)))
+        self.session.project.path = Path(path).resolve()
+        self.session.undo.clear()
+        self.session.undo._clean_index = None  # recovered work is not saved yet
+        self.settings.setValue("last_project", str(Path(path).resolve()))
+        self._update_undo_actions()
+        return missing
+
     def save_project(self) -> bool:
         if self.session.project.path is None:
             return self.save_project_as()
         self.session.save()
+        self.settings.setValue("last_project", str(self.session.project.path))
         self._update_undo_actions()
         self.statusBar().showMessage(f"Saved {self.session.project.path}", 4000)
         return True
@@ -732,6 +762,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not path:
             return False
         self.session.save(path)
+        self.settings.setValue("last_project", str(self.session.project.path))
         self._update_undo_actions()
         return True
 
