@@ -139,3 +139,34 @@ def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path): 
     second.session.save()
     assert recovery_candidate(project_path) is None
     second.close()
+
+
+@pytest.mark.parametrize("fmt, suffix", [("webanno", ".jsonld"), ("geojson", ".geojson"),
+                                         ("csv", ".csv")])
+def test_export_import_round_trip_in_the_window(qtbot, window, shared_data, tmp_path,  # noqa: F811
+                                                fmt, suffix):
+    with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
+        window.open_sample()
+    original = [a.to_dict() for a in window.session.project.annotations]
+    out = window.export_annotations(fmt, str(tmp_path / f"anno{suffix}"))
+    # delete everything, then import the export back: nothing is lost
+    for a in list(window.session.project.annotations):
+        window.session.delete_annotation(a.id)
+    assert window.annotations_panel.list.count() == 0
+    added, replaced = window.import_annotations(str(out))
+    assert (added, replaced) == (5, 0)
+    assert [a.to_dict() for a in window.session.project.annotations] == original
+    assert window.annotations_panel.list.count() == 5
+    window.undo_action.trigger()  # the import is one undoable step
+    assert window.session.project.annotations == []
+
+
+def test_condition_report_has_rendered_views(qtbot, window, tmp_path):  # noqa: F811
+    with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
+        window.open_sample()
+    out = window.export_annotations("report", str(tmp_path / "report.html"))
+    html = out.read_text(encoding="utf-8")
+    for a in window.session.project.annotations:
+        assert a.title.replace("(", "") .split()[0] in html
+    # the two annotations made from a saved view get a rendered PNG view
+    assert html.count("data:image/png;base64") >= 2

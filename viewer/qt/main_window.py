@@ -217,6 +217,8 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.open_project_action)
         file_menu.addAction(self.save_project_action)
         file_menu.addAction(self.save_project_as_action)
+        file_menu.addAction("&Import annotations…", self.import_annotations_dialog)
+        file_menu.addAction("&Export annotations / report…", self.export_annotations_dialog)
         file_menu.addAction(self.open_url_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addAction(self.sample_action)
@@ -715,6 +717,90 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.session.project.relink(record, new)
                 for job in self.open_paths([new]):
                     job.record = record
+
+    EXPORT_FORMATS = {"webanno": "W3C Web Annotation (*.jsonld)", "geojson": "GeoJSON (*.geojson)",
+                      "csv": "CSV table (*.csv)",
+                      "report": "Condition report (*.html *.pdf)"}
+
+    def render_annotation_view(self, annotation, size=(640, 400)) -> bytes | None:
+        """A PNG of the view an annotation was made from (for condition reports)."""
+        import tempfile
+
+        from ..scene import Camera
+
+        if not annotation.view:
+            return None
+        saved = self.renderer.camera_to_scene(emit=False)
+        v = annotation.view
+        self.scene.camera = Camera(position=tuple(v["position"]),
+                                   focal_point=tuple(v["focal_point"]),
+                                   view_up=tuple(v["view_up"]),
+                                   parallel=bool(v.get("parallel", False)))
+        self.renderer.scene_to_camera()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = self.renderer.screenshot(Path(tmp) / "view.png", size=size)
+            data = Path(out).read_bytes()
+        self.scene.camera = saved
+        self.renderer.scene_to_camera()
+        return data
+
+    def export_annotations(self, fmt: str, path: str) -> Path:
+        from heritage.exchange import export
+
+        self.session.sync_to_project()
+        render = self.render_annotation_view if fmt == "report" else None
+        out = export(self.session.project, fmt, path, render_view=render)
+        self.statusBar().showMessage(f"Exported {len(self.session.project.annotations)} "
+                                     f"annotations to {out}", 6000)
+        return out
+
+    def export_annotations_dialog(self) -> None:
+        filters = ";;".join(self.EXPORT_FORMATS.values())
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export annotations", "annotations.jsonld", filters)
+        if not path:
+            return
+        fmt = next(k for k, v in self.EXPORT_FORMATS.items() if v == chosen)
+        try:
+            self.export_annotations(fmt, path)
+        except (OSError, ValueError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot export", str(exc))
+
+    def import_annotations(self, path: str) -> tuple[int, int]:
+        """Merge annotations from Web Annotation / GeoJSON / CSV (undoable)."""
+        import copy
+
+        from heritage.exchange import merge_into, read_file
+        from heritage.undo import Command
+
+        result = read_file(path)
+        project = self.session.project
+        before = (copy.deepcopy(project.annotations), project.crs,
+                  copy.deepcopy(project.vocabulary))
+        trial = copy.deepcopy(project)
+        counts = merge_into(trial, result, path)  # raises before anything changes
+        after = (trial.annotations, trial.crs, trial.vocabulary)
+
+        def apply(state) -> None:
+            project.annotations, project.crs, project.vocabulary = copy.deepcopy(state)
+            self.scene.emit("annotations_changed")
+
+        self.session.undo.push(Command(f"Import annotations from {Path(path).name}",
+                                       lambda: apply(after), lambda: apply(before)))
+        return counts
+
+    def import_annotations_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import annotations", "", "Annotations (*.jsonld *.json *.geojson *.csv)")
+        if not path:
+            return
+        try:
+            added, replaced = self.import_annotations(path)
+        except (OSError, ValueError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot import", str(exc))
+            return
+        self.statusBar().showMessage(f"Imported {added} new, {replaced} updated annotations",
+                                     6000)
 
     def offer_recovery(self) -> bool:
         """At start: if the last project has a recovery file newer than the project (the
