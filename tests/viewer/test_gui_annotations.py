@@ -170,3 +170,27 @@ def test_condition_report_has_rendered_views(qtbot, window, tmp_path):  # noqa: 
         assert a.title.replace("(", "") .split()[0] in html
     # the two annotations made from a saved view get a rendered PNG view
     assert html.count("data:image/png;base64") >= 2
+
+
+def test_tour_plays_smoothly_through_its_stops(qtbot, window):  # noqa: F811
+    with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
+        window.open_sample()
+    tour = window.session.project.tours[0]
+    for stop in tour.stops:
+        stop.duration, stop.pause = 0.3, 0.05
+    reached, positions = [], []
+    window.tour_player.stop_reached.connect(reached.append)
+    window.plotter.iren.add_observer(
+        "RenderEvent", lambda *a: positions.append(window.plotter.camera.position))
+    with qtbot.waitSignal(window.tour_player.finished, timeout=60_000):
+        window.tour_player.play(tour)
+    assert reached == list(range(len(tour.stops)))
+    # ends on the last stop's annotation view, through intermediate frames
+    last = window.session.project.annotation(tour.stops[-1].annotation_id)
+    end = last.view["position"] if last.view else None
+    camera = window.renderer.camera_to_scene(emit=False)
+    if end is not None:
+        np.testing.assert_allclose(camera.position, end, atol=1e-3)
+    else:  # an annotation without a saved view: the tour centres on it
+        np.testing.assert_allclose(camera.focal_point, last.anchor, atol=1e-3)
+    assert len({tuple(np.round(p, 3)) for p in positions}) > len(tour.stops) + 2

@@ -68,6 +68,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
         self.tool = AnnotationTool(self.session, self.overlay, self)
+        from .tours import TourPlayer
+
+        self.tour_player = TourPlayer(self)
 
         # panels
         self.layer_panel = LayerPanel(self.scene)
@@ -254,6 +257,9 @@ class MainWindow(QtWidgets.QMainWindow):
         annotate_menu.addSeparator()
         annotate_menu.addAction(self.finish_action)
         annotate_menu.addAction(self.cancel_tool_action)
+        self.tours_menu = view_menu.addMenu("&Tours")
+        self.tours_menu.aboutToShow.connect(self._refresh_tours)
+        self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -635,6 +641,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.redo_action.setText(f"&Redo {undo.redo_text()}".strip())
         name = self.session.project.path.name if self.session.project.path else "untitled"
         self.setWindowTitle(f"RealScene — {name}{' *' if self.session.dirty else ''}")
+
+    def _refresh_tours(self) -> None:
+        self.tours_menu.clear()
+        for tour in self.session.project.tours:
+            action = self.tours_menu.addAction(f"Play “{tour.name}”")
+            action.triggered.connect(lambda _=False, t=tour: self.tour_player.play(t))
+        self.tours_menu.addAction("Stop tour", self.tour_player.stop)
+        self.tours_menu.setEnabled(True)
 
     def _cancel_tool(self) -> None:
         self.tool.cancel()
