@@ -19,7 +19,6 @@ import base64
 import html
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any, Callable
 
 from .measure import polygon_area_3d, polyline_length
 from .model import Annotation
-from .project import Project, atomic_write_text
+from .project import Project, atomic_write_bytes, atomic_write_text
 
 MAX_IMAGE_PX = 1600
 RenderView = Callable[[Annotation], "bytes | None"]
@@ -291,7 +290,7 @@ def write_report(project: Project, out_html: str | Path, *,
     entries = _entries(project, render_view)
     atomic_write_text(out, render_html(project, entries, generated))
     if pdf:
-        _atomic_write_bytes(out.with_suffix(".pdf"), render_pdf(project, entries, generated))
+        atomic_write_bytes(out.with_suffix(".pdf"), render_pdf(project, entries, generated))
     return out
 
 
@@ -301,25 +300,8 @@ def write_pdf_report(project: Project, out_pdf: str | Path, *,
     """Write only the PDF condition report (atomically)."""
     out = Path(out_pdf)
     entries = _entries(project, render_view)
-    _atomic_write_bytes(out, render_pdf(project, entries, generated))
+    atomic_write_bytes(out, render_pdf(project, entries, generated))
     return out
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------------------------------
