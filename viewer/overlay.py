@@ -138,7 +138,7 @@ class AnnotationOverlay:
                 name="annotation-labels", reset_camera=False, render=False))
         for actor in self._actors:
             _on_top(actor)
-        self.renderer.render()
+        self.renderer.request_render()  # coalesced with other events' frames
 
     def _unit(self) -> str:
         crs = next((l.data.crs for l in self.session.scene.layers if l.data.crs is not None),

@@ -888,6 +888,10 @@ class SceneRenderer:
         self._update_overlays()
         self._auto_render()
 
+    def request_render(self) -> None:
+        """Ask for a frame without drawing it now (coalesced; see _auto_render)."""
+        self._auto_render()
+
     def _auto_render(self) -> None:
         # Off-screen plotters render on screenshot. Interactive ones do not render now:
         # the frame is marked pending and drawn once by the GUI's render timer (which

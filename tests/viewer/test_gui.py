@@ -6,11 +6,9 @@ Each test opens real files from ../shared/data through the window's own code pat
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,44 +21,13 @@ if not os.environ.get("DISPLAY"):
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 import loaders  # noqa: E402
-
-LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from viewer.qt.main_window import MainWindow
-
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
-    win = MainWindow(settings=settings)
-    win.resize(900, 640)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    del win
-    gc.collect()
-
-
-def open_and_wait(qtbot, win, *paths):
-    with qtbot.waitSignal(win.all_loads_finished, timeout=LOAD_TIMEOUT_MS):
-        win.open_paths([str(p) for p in paths])
-    win.renderer.render()
-    QtWidgets.QApplication.processEvents()
-
-
-def view_image(win) -> np.ndarray:
-    win.renderer.render()
-    return np.asarray(win.plotter.screenshot(None, return_img=True))[..., :3]
-
-
-def background_u8(win) -> np.ndarray:
-    return np.round(np.array(win.scene.background) * 255).astype(int)
-
-
-def non_background_fraction(img, bg) -> float:
-    return float((np.abs(img.astype(int) - bg).sum(axis=2) > 30).mean())
+from tests.viewer.gui_support import (  # noqa: E402
+    LOAD_TIMEOUT_MS,
+    background_u8,
+    non_background_fraction,
+    open_and_wait,
+    view_image,
+)
 
 
 def test_open_laz_shows_layer_points_and_crs(qtbot, window, shared_data):

@@ -14,7 +14,7 @@ if not os.environ.get("DISPLAY"):
 
 from PySide6 import QtCore  # noqa: E402
 
-from tests.viewer.test_gui import open_and_wait, view_image, window  # noqa: E402,F401
+from tests.viewer.gui_support import open_and_wait  # noqa: E402
 
 
 def click(qtbot, win, fx, fy):
@@ -26,7 +26,7 @@ def click(qtbot, win, fx, fy):
     return win.scene.last_pick
 
 
-def test_annotate_measure_undo_save_reopen(qtbot, window, shared_data, tmp_path):  # noqa: F811
+def test_annotate_measure_undo_save_reopen(qtbot, window, shared_data, tmp_path):
     path = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
     open_and_wait(qtbot, window, path)
     window.view_preset("top")
@@ -91,7 +91,7 @@ def test_annotate_measure_undo_save_reopen(qtbot, window, shared_data, tmp_path)
     assert panel.list.count() == 2
 
 
-def test_sample_site_opens_as_a_project(qtbot, window):  # noqa: F811
+def test_sample_site_opens_as_a_project(qtbot, window):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
     project = window.session.project
@@ -114,7 +114,7 @@ def test_sample_site_opens_as_a_project(qtbot, window):  # noqa: F811
     assert not window.session.dirty
 
 
-def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path):  # noqa: F811
+def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path):
     from heritage.model import Annotation
     from heritage.project import recovery_candidate
     from viewer.qt.main_window import MainWindow
@@ -143,7 +143,7 @@ def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path): 
 
 @pytest.mark.parametrize("fmt, suffix", [("webanno", ".jsonld"), ("geojson", ".geojson"),
                                          ("csv", ".csv")])
-def test_export_import_round_trip_in_the_window(qtbot, window, shared_data, tmp_path,  # noqa: F811
+def test_export_import_round_trip_in_the_window(qtbot, window, shared_data, tmp_path,
                                                 fmt, suffix):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
@@ -161,7 +161,7 @@ def test_export_import_round_trip_in_the_window(qtbot, window, shared_data, tmp_
     assert window.session.project.annotations == []
 
 
-def test_condition_report_has_rendered_views(qtbot, window, tmp_path):  # noqa: F811
+def test_condition_report_has_rendered_views(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
     out = window.export_annotations("report", str(tmp_path / "report.html"))
@@ -172,7 +172,7 @@ def test_condition_report_has_rendered_views(qtbot, window, tmp_path):  # noqa: 
     assert html.count("data:image/png;base64") >= 2
 
 
-def test_tour_plays_smoothly_through_its_stops(qtbot, window):  # noqa: F811
+def test_tour_plays_smoothly_through_its_stops(qtbot, window):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
     tour = window.session.project.tours[0]

@@ -18,13 +18,12 @@ pytestmark = pytest.mark.gui
 if not os.environ.get("DISPLAY"):
     pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
 
-from tests.viewer.test_gui import (  # noqa: E402
+from tests.viewer.gui_support import (  # noqa: E402
     LOAD_TIMEOUT_MS,
     background_u8,
     non_background_fraction,
     open_and_wait,
     view_image,
-    window,  # noqa: F401 - fixture
 )
 
 
@@ -75,7 +74,7 @@ def http_dir(tmp_path):
     server.server_close()
 
 
-def test_local_copc_streams_through_its_hierarchy(qtbot, window, shared_data):  # noqa: F811
+def test_local_copc_streams_through_its_hierarchy(qtbot, window, shared_data):
     path = shared_data / "pointclouds" / "lion_takanawa.copc.laz"
     open_and_wait(qtbot, window, path)
     layer = window.scene.layers[0]
@@ -86,7 +85,7 @@ def test_local_copc_streams_through_its_hierarchy(qtbot, window, shared_data):  
     assert non_background_fraction(view_image(window), background_u8(window)) > 0.02
 
 
-def test_copc_streams_over_http_in_the_window(qtbot, window, shared_data, http_dir):  # noqa: F811
+def test_copc_streams_over_http_in_the_window(qtbot, window, shared_data, http_dir):
     folder, base = http_dir
     src = shared_data / "pointclouds" / "lion_takanawa.copc.laz"
     shutil.copy(src, folder / "lion.copc.laz")
@@ -104,7 +103,7 @@ def test_copc_streams_over_http_in_the_window(qtbot, window, shared_data, http_d
     assert window.renderer.drawn_points <= 60_000 + 50_000  # whole nodes
 
 
-def test_index_to_copc_then_open_streams(qtbot, window, shared_data, tmp_path):  # noqa: F811
+def test_index_to_copc_then_open_streams(qtbot, window, shared_data, tmp_path):
     laz = tmp_path / "ahn3.laz"
     shutil.copy(shared_data / "pointclouds" / "ahn3_cropped_2.laz", laz)
     with qtbot.waitSignal(window.indexed, timeout=LOAD_TIMEOUT_MS) as blocker:

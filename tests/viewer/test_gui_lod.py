@@ -13,10 +13,10 @@ if not os.environ.get("DISPLAY"):
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
-from .test_gui import open_and_wait, window  # noqa: E402,F401
+from tests.viewer.gui_support import open_and_wait  # noqa: E402
 
 
-def test_point_budget_combo_label_and_refinement(qtbot, window, shared_data):  # noqa: F811
+def test_point_budget_combo_label_and_refinement(qtbot, window, shared_data):
     win = window
     box = win.findChild(QtWidgets.QComboBox, "pointBudget")
     label = win.findChild(QtWidgets.QLabel, "drawnLabel")

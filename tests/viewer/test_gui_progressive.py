@@ -7,7 +7,6 @@ an event in the worker thread) so that the in-between state is observed determin
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 
@@ -21,25 +20,9 @@ if not os.environ.get("DISPLAY"):
 from PySide6 import QtCore  # noqa: E402
 
 from benchmarks import synthetic  # noqa: E402
-from tests.viewer.test_gui import LOAD_TIMEOUT_MS, open_and_wait  # noqa: E402
+from tests.viewer.gui_support import LOAD_TIMEOUT_MS, open_and_wait  # noqa: E402
 
 N = 600_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from viewer.qt.main_window import MainWindow
-
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
-    win = MainWindow(settings=settings)
-    win.resize(900, 640)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    del win
-    gc.collect()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,29 @@
+"""Helpers shared by the GUI tests (the ``window`` fixture lives in conftest.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LOAD_TIMEOUT_MS = 60_000
+
+
+def open_and_wait(qtbot, win, *paths):
+    from PySide6 import QtWidgets
+
+    with qtbot.waitSignal(win.all_loads_finished, timeout=LOAD_TIMEOUT_MS):
+        win.open_paths([str(p) for p in paths])
+    win.renderer.render()
+    QtWidgets.QApplication.processEvents()
+
+
+def view_image(win) -> np.ndarray:
+    win.renderer.render()
+    return np.asarray(win.plotter.screenshot(None, return_img=True))[..., :3]
+
+
+def background_u8(win) -> np.ndarray:
+    return np.round(np.array(win.scene.background) * 255).astype(int)
+
+
+def non_background_fraction(img, bg) -> float:
+    return float((np.abs(img.astype(int) - bg).sum(axis=2) > 30).mean())
