@@ -12,6 +12,8 @@ from pathlib import Path
 from .registry import REGISTRY, LoaderRegistry, ReaderSpec, normalised_extension
 from .types import (
     Dataset,
+    Feature,
+    FeatureMesh,
     LoadCancelled,
     LoadError,
     Material,
@@ -59,7 +61,8 @@ def supported_extensions() -> list[str]:
 
 
 __all__ = [
-    "Dataset", "LoadCancelled", "LoadError", "LoaderRegistry", "Material", "Mesh",
+    "Dataset", "Feature", "FeatureMesh", "LoadCancelled", "LoadError", "LoaderRegistry",
+    "Material", "Mesh",
     "MeshPart", "PointCloud", "ProgressFn", "REGISTRY", "ReaderSpec", "read",
     "normalised_extension", "split_origin", "supported_extensions",
 ]

@@ -188,4 +188,93 @@ class Mesh:
         return self.metadata.setdefault("warnings", [])
 
 
+@dataclass
+class Feature:
+    """One object of a city model or building model: a CityJSON city object or an IFC
+    element / spatial structure element.
+
+    id : CityJSON object id or IFC GlobalId (unique within the model)
+    type : "Building", "BuildingPart", "IfcWall", "IfcBuildingStorey"...
+    name : human name where the format has one (IFC Name), else ""
+    attributes : flat JSON-able ``{name: value}`` of the object's own attributes
+        (CityJSON ``attributes``; IFC direct attributes such as Name, Description,
+        ObjectType, Tag)
+    properties : grouped JSON-able values ``{group: {name: value}}`` (IFC property sets
+        and quantity sets; CityJSON: empty)
+    parent : id of the parent object (CityJSON ``parents[0]``; IFC spatial container or
+        aggregate), or None
+    children : ids of child objects
+    lods : LODs this object has geometry in (e.g. ["1.2", "2.2"]); empty if none
+    storey : IFC building storey name the element is contained in, or ""
+    """
+
+    id: str
+    type: str
+    name: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)
+    lods: list[str] = field(default_factory=list)
+    storey: str = ""
+
+
+@dataclass
+class FeatureMesh(Mesh):
+    """A triangle mesh made of identifiable objects: a city model or a building model.
+
+    It is drawn like any :class:`Mesh`; in addition every triangle knows which object,
+    semantic surface and LOD it belongs to, so objects can be picked, highlighted,
+    filtered, coloured by attribute and shown per LOD.
+
+    Attributes (in addition to :class:`Mesh`)
+    ----------
+    features : list of Feature, including objects without geometry (e.g. an IFC storey
+        or a CityJSON parent building whose geometry lives in its parts)
+    face_feature : (M,) int32 index into ``features`` of each triangle
+    face_semantic : (M,) int16 index into ``semantic_names`` of each triangle, -1 = none
+    semantic_names : e.g. ["RoofSurface", "WallSurface", "GroundSurface"]
+    face_lod : (M,) int16 index into ``lod_names``, -1 = unknown / single LOD
+    lod_names : e.g. ["1.2", "2.2"]
+    model_format : "CityJSON" or "IFC"
+    """
+
+    features: list[Feature] = field(default_factory=list)
+    face_feature: np.ndarray | None = None
+    face_semantic: np.ndarray | None = None
+    semantic_names: list[str] = field(default_factory=list)
+    face_lod: np.ndarray | None = None
+    lod_names: list[str] = field(default_factory=list)
+    model_format: str = ""
+
+    def __post_init__(self) -> None:
+        m = len(self.faces)
+        if self.face_feature is None:
+            self.face_feature = np.full(m, -1, np.int32)
+        if self.face_semantic is None:
+            self.face_semantic = np.full(m, -1, np.int16)
+        if self.face_lod is None:
+            self.face_lod = np.full(m, -1, np.int16)
+        self._index: dict[str, int] | None = None
+
+    def feature_index(self, feature_id: str) -> int:
+        """Index of the feature with ``feature_id``; raises KeyError."""
+        if self._index is None or len(self._index) != len(self.features):
+            self._index = {f.id: i for i, f in enumerate(self.features)}
+        return self._index[feature_id]
+
+    def feature(self, feature_id: str) -> Feature:
+        return self.features[self.feature_index(feature_id)]
+
+    def feature_at_face(self, face: int) -> Feature | None:
+        i = int(self.face_feature[face]) if 0 <= face < len(self.face_feature) else -1
+        return self.features[i] if i >= 0 else None
+
+    def counts_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in self.features:
+            counts[f.type] = counts.get(f.type, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 Dataset = PointCloud | Mesh

@@ -95,6 +95,11 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="annotation file (format found by content); writes a new project")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="exported file, or the new project file for --import")
+    p.add_argument("--no-views", action="store_true",
+                   help="report: leave out the view rendered from each annotation's camera "
+                   "(faster; no layers are loaded)")
+    p.add_argument("--size", default="640x400",
+                   help="report: size of each rendered view, WxH (default 640x400)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
@@ -483,7 +488,12 @@ def cmd_annotations(args: argparse.Namespace) -> int:
     try:
         project = Project.load(args.project)
         if args.export:
-            print(export(project, args.export, args.output))
+            if args.export == "report" and not args.no_views:
+                with _OffscreenViews(project, parse_size(args.size)) as views:
+                    print(export(project, args.export, args.output,
+                                 render_view=views.render))
+            else:
+                print(export(project, args.export, args.output))
             return 0
         result = read_file(args.import_file)
         added, replaced = merge_into(project, result, args.import_file)
@@ -500,6 +510,70 @@ def cmd_annotations(args: argparse.Namespace) -> int:
     print(f"{len(result.annotations)} annotations read ({result.format}): {added} added, "
           f"{replaced} replaced", file=sys.stderr)
     return 0
+
+
+class _OffscreenViews:
+    """Renders each annotation's view of a project's layers off screen (for reports).
+
+    Layers that cannot be opened are reported on stderr and left out of the views."""
+
+    def __init__(self, project, size: tuple[int, int]) -> None:
+        self.project, self.size = project, size
+        self.plotter = self.renderer = None
+
+    def __enter__(self) -> "_OffscreenViews":
+        import loaders
+        from viewer.scene import Scene
+        from viewer.session import ProjectSession
+
+        scene = Scene()
+        for record in self.project.layers:
+            path = self.project.absolute(record.path)
+            try:
+                data = loaders.read(path)
+            except loaders.LoadError as exc:
+                print(f"{PROG}: warning: {exc.message}; left out of the report's views",
+                      file=sys.stderr)
+                continue
+            layer = scene.add(data, path=str(path))
+            scene.update(layer, **ProjectSession.apply_record(layer, record))
+        if not scene.layers:
+            return self
+        import pyvista as pv
+
+        from viewer.render import SceneRenderer
+
+        self.plotter = pv.Plotter(off_screen=True, window_size=self.size)
+        self.renderer = SceneRenderer(self.plotter, scene, point_budget="auto")
+        self.scene = scene
+        from viewer.overlay import AnnotationOverlay
+
+        # the annotations are drawn too, the one the view is for highlighted
+        self.overlay = AnnotationOverlay(self.plotter, ProjectSession(scene, self.project),
+                                         self.renderer)
+        return self
+
+    def render(self, annotation) -> bytes | None:
+        if self.renderer is None:
+            return None
+        import tempfile
+
+        from viewer.scene import Camera
+
+        self.scene.camera = Camera.for_annotation(annotation)
+        self.renderer.scene_to_camera()
+        self.overlay.selected_id = annotation.id
+        self.overlay.refresh()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = self.renderer.screenshot(Path(tmp) / "view.png", size=self.size)
+            return Path(out).read_bytes()
+
+    def __exit__(self, *exc) -> None:
+        if self.renderer is not None:
+            self.overlay.close()
+            self.renderer.close()
+        if self.plotter is not None:
+            self.plotter.close()
 
 
 # --------------------------------------------------------------------------------------

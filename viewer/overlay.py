@@ -24,8 +24,11 @@ class AnnotationOverlay:
         self.plotter = plotter
         self.session = session
         self.renderer = renderer  # SceneRenderer: to_local for the scene origin
+        # hidden by the user (View > Annotation visibility) and by the panel's filters
         self.hidden_categories: set[str] = set()
         self.hidden_conditions: set[str] = set()
+        self.filtered_categories: set[str] = set()
+        self.filtered_conditions: set[str] = set()
         self.selected_id: str | None = None
         self.draft: list[list[float]] = []  # vertices of an annotation being drawn
         self._actors: list[Any] = []
@@ -46,12 +49,25 @@ class AnnotationOverlay:
         self._actors = []
 
     def visible_annotations(self) -> list:
+        hidden_cat = self.hidden_categories | self.filtered_categories
+        hidden_cond = self.hidden_conditions | self.filtered_conditions
         return [a for a in self.session.project.annotations
-                if a.visible and a.category not in self.hidden_categories
-                and (a.condition or "") not in self.hidden_conditions]
+                if a.visible and a.category not in hidden_cat
+                and (a.condition or "") not in hidden_cond]
 
     def set_filters(self, categories: set[str] | None = None,
                     conditions: set[str] | None = None) -> None:
+        """What the annotations panel's filters leave out (the view shows what the list
+        shows)."""
+        if categories is not None:
+            self.filtered_categories = set(categories)
+        if conditions is not None:
+            self.filtered_conditions = set(conditions)
+        self.refresh()
+
+    def set_hidden(self, categories: set[str] | None = None,
+                   conditions: set[str] | None = None) -> None:
+        """Hide annotations by category or condition grade ("" = no grade)."""
         if categories is not None:
             self.hidden_categories = set(categories)
         if conditions is not None:

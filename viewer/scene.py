@@ -120,6 +120,26 @@ class Camera:
         return {"position": list(self.position), "focal_point": list(self.focal_point),
                 "view_up": list(self.view_up), "parallel": self.parallel}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Camera:
+        return cls(position=tuple(d["position"]), focal_point=tuple(d["focal_point"]),
+                   view_up=tuple(d["view_up"]), parallel=bool(d.get("parallel", False)))
+
+    @classmethod
+    def for_annotation(cls, annotation: Any, minimum_distance: float = 15.0) -> Camera:
+        """The view an annotation was made from, or, if it has none, an oblique view
+        (from the south-east, 35° down) framing its vertices."""
+        if annotation.view:
+            return cls.from_dict(annotation.view)
+        pts = np.asarray(annotation.points, dtype=np.float64)
+        centre = (pts.min(axis=0) + pts.max(axis=0)) / 2.0
+        size = float(np.linalg.norm(pts.max(axis=0) - pts.min(axis=0)))
+        distance = max(minimum_distance, 2.5 * size)
+        direction = np.array([0.5, -0.65, 0.57])
+        direction /= np.linalg.norm(direction)
+        return cls(position=tuple(centre + distance * direction), focal_point=tuple(centre),
+                   view_up=(0.0, 0.0, 1.0))
+
 
 @dataclass
 class SavedView:
@@ -135,6 +155,7 @@ class Pick:
     index: int
     xyz: np.ndarray  # float64 (3,)
     attributes: dict[str, Any]
+    feature_id: str | None = None  # the object picked in a city / building model
 
 
 class Scene(EventEmitter):
@@ -218,7 +239,7 @@ class Scene(EventEmitter):
         layers = [l for l in self.layers if l.visible] if layers is None else layers
         if not layers:
             return None
-        los, his = zip(*(layer_bounds(l) for l in layers))
+        los, his = zip(*(layer_bounds(l) for l in layers), strict=True)
         return np.min(los, axis=0), np.max(his, axis=0)
 
     def local_offset(self, layer: Layer) -> np.ndarray:

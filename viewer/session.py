@@ -103,6 +103,27 @@ class ProjectSession:
 
         self.undo.push(Command(f"Delete “{annotation.title}”", do, undo))
 
+    def add_category(self, label: str, color: tuple[int, int, int]) -> str:
+        """Extend the project's vocabulary with a category (undoable); returns its key."""
+        vocab = self.project.vocabulary
+        key = label.strip().lower().replace(" ", "_")
+        if not key:
+            raise ValueError("a category needs a name")
+        if key in vocab.categories:
+            raise ValueError(f"there is already a category “{vocab.categories[key][0]}”")
+        before = dict(vocab.categories)
+
+        def do() -> None:
+            vocab.add_category(key, label.strip(), color)
+            self._emit("vocabulary_changed")
+
+        def undo() -> None:
+            vocab.categories = dict(before)
+            self._emit("vocabulary_changed")
+
+        self.undo.push(Command(f"Add category “{label.strip()}”", do, undo))
+        return key
+
     # -- measurements ---------------------------------------------------------------------
     def add_measurement(self, measurement: Measurement) -> Measurement:
         def do() -> None:
@@ -212,6 +233,10 @@ class ProjectSession:
             for rec, layer in zip(self.project.layers, self.scene.layers, strict=False):
                 if layer.path:
                     rec.path = self.project.relative(layer.path)
+            # media linked before the project had a file are kept relative to it from now
+            for a in self.project.annotations:
+                a.media = [self.project.relative(m) if Path(m).is_absolute() else m
+                           for m in a.media]
         for rec in self.project.layers:
             absolute = self.project.absolute(rec.path)
             if rec.sha256 is None and absolute.is_file():

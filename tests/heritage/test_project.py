@@ -176,3 +176,29 @@ def test_sigkill_during_saves_never_leaves_a_torn_project(tmp_path):
     leftovers = [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
     # temp files of killed saves may remain; they never replace the project
     assert all(f.name.startswith(".site.rsproj.json.") for f in leftovers)
+
+
+def test_older_version_is_migrated_on_open_and_saved_as_current(tmp_path, monkeypatch):
+    """The migration chain runs on open (here a pretend schema 2 that renamed a
+    field); the file on disk is untouched until the user saves."""
+    import heritage.project as hp
+
+    p = make_project(tmp_path)
+    p.save()
+    d = json.loads(p.path.read_text())
+    d["annotations"][0]["headline"] = d["annotations"][0].pop("title")  # "version 1"
+    p.path.write_text(json.dumps(d))
+    before = p.path.read_bytes()
+
+    def v1_to_v2(doc):
+        for a in doc.get("annotations", []):
+            a["title"] = a.pop("headline", a.get("title", ""))
+        return doc
+
+    monkeypatch.setattr(hp, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(hp.MIGRATIONS, 1, v1_to_v2)
+    q = Project.load(p.path)
+    assert q.annotations[0].title == p.annotations[0].title
+    assert p.path.read_bytes() == before
+    q.save()
+    assert json.loads(p.path.read_text())["schema_version"] == 2

@@ -194,3 +194,95 @@ def test_tour_plays_smoothly_through_its_stops(qtbot, window):
     else:  # an annotation without a saved view: the tour centres on it
         np.testing.assert_allclose(camera.focal_point, last.anchor, atol=1e-3)
     assert len({tuple(np.round(p, 3)) for p in positions}) > len(tour.stops) + 2
+
+
+def test_edit_vertices_restyle_media_link_and_hide(qtbot, window, shared_data, tmp_path,
+                                                   monkeypatch):
+    """Editing after placing: move a vertex by clicking, restyle, link photos and an
+    object, extend the vocabulary, and hide by category/condition from the View menu."""
+    from PySide6 import QtGui, QtWidgets
+
+    from tests.viewer.gui_support import view_image
+
+    path = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    open_and_wait(qtbot, window, path)
+    window.view_preset("top")
+    window.tool_actions["polyline"].trigger()
+    picks = [click(qtbot, window, fx, 0.5) for fx in (0.4, 0.5)]
+    window.finish_action.trigger()
+    window._cancel_tool()
+    ann = window.session.project.annotations[0]
+    panel = window.annotations_panel
+    panel.select(ann.id)
+    # move the second vertex: click near it, then click its new place
+    window.move_vertex_action.trigger()
+    assert window.tool.mode == "move_vertex"
+    click(qtbot, window, 0.51, 0.5)
+    assert window.tool.vertex_index == 1
+    target = click(qtbot, window, 0.6, 0.35)
+    np.testing.assert_allclose(ann.points[1], target.xyz, atol=1e-9)
+    np.testing.assert_allclose(ann.points[0], picks[0].xyz, atol=1e-9)
+    window.undo_action.trigger()
+    np.testing.assert_allclose(ann.points[1], picks[1].xyz, atol=1e-9)
+    window.cancel_tool_action.trigger()
+    assert window.tool.mode is None
+
+    # restyle: a colour override drawn in the view, then back to the category colour
+    window.view_preset("top")
+    panel._set_color((255, 0, 255))
+    panel.visible_check.setChecked(True)
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.LeftButton)
+    assert tuple(ann.color) == (255, 0, 255)
+    panel.list.setCurrentRow(-1)  # unselected: drawn in its own colour, not white
+    window.overlay.selected_id = None
+    window.overlay.refresh()
+    window.renderer.render()
+    img = view_image(window)
+    magenta = (img[..., 0] > 200) & (img[..., 1] < 60) & (img[..., 2] > 200)
+    assert magenta.sum() > 20
+    panel.select(ann.id)
+
+    # linked media relative to the project, and an object link
+    project_path = tmp_path / "site.realscene.json"
+    window.session.save(project_path)
+    photo = tmp_path / "photos" / "crack.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    panel.add_media([str(photo)])
+    panel.link_layer.setCurrentText(window.scene.layers[0].name)
+    panel.link_feature.setText("NL.IMBAG.Pand.0503100000019695")
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.LeftButton)
+    assert ann.media == ["photos/crack.jpg"]
+    assert ann.link == {"layer": window.scene.layers[0].name,
+                        "feature_id": "NL.IMBAG.Pand.0503100000019695"}
+    window.session.save()
+    from heritage.project import Project
+
+    again = Project.load(project_path)
+    assert again.annotations[0].media == ["photos/crack.jpg"]
+    assert again.annotations[0].link["feature_id"] == "NL.IMBAG.Pand.0503100000019695"
+
+    # extend the vocabulary from the form; undo removes the category again
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText",
+                        staticmethod(lambda *a, **k: ("Salt efflorescence", True)))
+    monkeypatch.setattr(QtWidgets.QColorDialog, "getColor",
+                        staticmethod(lambda *a, **k: QtGui.QColor(250, 250, 250)))
+    qtbot.mouseClick(panel.add_category_button, QtCore.Qt.LeftButton)
+    assert "salt_efflorescence" in window.session.project.vocabulary.categories
+    assert panel.category.currentData() == "salt_efflorescence"
+    assert panel.category_filter.findData("salt_efflorescence") > 0
+    window.undo_action.trigger()
+    assert "salt_efflorescence" not in window.session.project.vocabulary.categories
+    assert panel.category.findData("salt_efflorescence") == -1
+
+    # hide by category and by condition from View > Annotation visibility
+    window._refresh_visibility_menu()
+    window.visibility_actions[("category", ann.category)].setChecked(False)
+    assert window.overlay.visible_annotations() == []
+    assert panel.list.count() == 1  # the list still shows it: only the view hides it
+    window.visibility_actions[("category", ann.category)].setChecked(True)
+    assert window.overlay.visible_annotations() == [ann]
+    window.visibility_actions[("condition", "")].setChecked(False)  # no grade yet
+    assert window.overlay.visible_annotations() == []
+    window.overlay.set_hidden(set(), set())
+    assert window.overlay.visible_annotations() == [ann]

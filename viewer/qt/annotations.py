@@ -38,11 +38,15 @@ class AnnotationTool(QtCore.QObject):
         self.window = window
         self.mode: str | None = None
         self.points: list[list[float]] = []
+        self.editing_id: str | None = None
+        self.vertex_index: int | None = None
+        self._last_pick = None  # a pin placed on an object of a city/BIM model links to it
         session.scene.connect("picked", self._on_picked)
 
     def start(self, mode: str | None) -> None:
         self.mode = mode
         self.points = []
+        self.editing_id = self.vertex_index = self._last_pick = None
         self._sync()
         if mode:
             n = AUTO_FINISH.get(mode)
@@ -62,7 +66,60 @@ class AnnotationTool(QtCore.QObject):
     def _on_picked(self, pick=None, **_) -> None:
         if self.mode is None or pick is None:
             return
+        if self.mode == "move_vertex":
+            self.move_vertex_click([float(c) for c in pick.xyz])
+            return
+        self._last_pick = pick
         self.add_point([float(c) for c in pick.xyz])
+
+    # -- editing vertices ------------------------------------------------------------------
+    def start_move_vertex(self, ann_id: str | None = None) -> bool:
+        """Move vertices of an annotation: click a vertex, then click where it goes
+        (snapping to the picked point). Each move is one undoable step."""
+        ann_id = ann_id or self.window.annotations_panel.current_id()
+        if ann_id is None:
+            self.window.statusBar().showMessage("Select an annotation to edit first", 5000)
+            return False
+        self.start(None)
+        self.mode = "move_vertex"
+        self.editing_id = ann_id
+        self.vertex_index: int | None = None
+        self.window.statusBar().showMessage(
+            "Move vertex: click the vertex to move, then click where it goes; Esc ends",
+            10000)
+        self.changed.emit()
+        return True
+
+    def move_vertex_click(self, xyz) -> None:
+        import numpy as np
+
+        try:
+            a = self.session.project.annotation(self.editing_id)
+        except KeyError:
+            self.cancel()
+            return
+        if self.vertex_index is None:
+            pts = np.asarray(a.points if a.kind != "box" else _box_corners(a.points), float)
+            self.vertex_index = int(np.argmin(np.linalg.norm(pts - np.asarray(xyz), axis=1)))
+            self.overlay.draft = [list(pts[self.vertex_index])]
+            self.overlay.refresh()
+            self.window.statusBar().showMessage(
+                f"Vertex {self.vertex_index + 1} of “{a.title}”: now click its new place", 10000)
+        else:
+            if a.kind == "box":  # a corner moves: the box is re-formed from the corners
+                corners = _box_corners(a.points)
+                corners[self.vertex_index] = list(xyz)
+                i = self.vertex_index
+                opposite = corners[(i + 2) % 4 + 4 if i < 4 else (i - 2) % 4]
+                self.session.update_annotation(a.id, points=[list(xyz), opposite])
+            else:
+                self.session.move_vertex(a.id, self.vertex_index, xyz)
+            self.vertex_index = None
+            self.overlay.draft = []
+            self.overlay.refresh()
+            self.window.statusBar().showMessage(
+                "Vertex moved (Ctrl+Z undoes); click another vertex, or Esc", 8000)
+        self.changed.emit()
 
     def add_point(self, xyz) -> None:
         self.points.append([float(c) for c in xyz])
@@ -91,14 +148,24 @@ class AnnotationTool(QtCore.QObject):
                 f"{mode.replace('_', ' ')}: {format_value(mode, measure(mode, points))}", 10000)
         else:
             n = sum(1 for a in self.session.project.annotations) + 1
-            record = self.session.add_annotation(
-                Annotation(ANNOTATION_TOOLS[mode], points, title=f"Annotation {n}",
-                           observed=date.today().isoformat(),
-                           author=str(self.window.settings.value("author", ""))),
-                camera=camera)
+            annotation = Annotation(ANNOTATION_TOOLS[mode], points, title=f"Annotation {n}",
+                                    observed=date.today().isoformat(),
+                                    author=str(self.window.settings.value("author", "")))
+            feature = getattr(self._last_pick, "feature_id", None)
+            if mode == "pin" and feature:
+                annotation.link = {"layer": self._last_pick.layer.name,
+                                   "feature_id": str(feature)}
+            record = self.session.add_annotation(annotation, camera=camera)
             self.window.annotations_panel.select(record.id)
         self.changed.emit()
         return record
+
+
+def _box_corners(points) -> list[list[float]]:
+    """The 8 corners of a box annotation, bottom ring then top ring (as drawn)."""
+    lo, hi = points[0], points[1]
+    return [[x, y, z] for z in (lo[2], hi[2]) for x, y in
+            ((lo[0], lo[1]), (hi[0], lo[1]), (hi[0], hi[1]), (lo[0], hi[1]))]
 
 
 class AnnotationsPanel(QtWidgets.QWidget):
@@ -121,13 +188,35 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.list = QtWidgets.QListWidget(objectName="annotationList")
         self.title = QtWidgets.QLineEdit(objectName="annTitle")
         self.description = QtWidgets.QPlainTextEdit(objectName="annDescription")
-        self.description.setMaximumHeight(70)
+        self.description.setMaximumHeight(54)
         self.category = QtWidgets.QComboBox(objectName="annCategory")
         self.condition = QtWidgets.QComboBox(objectName="annCondition")
         self.observed = QtWidgets.QLineEdit(objectName="annObserved",
                                             placeholderText="YYYY-MM-DD")
         self.author = QtWidgets.QLineEdit(objectName="annAuthor")
         self.tags = QtWidgets.QLineEdit(objectName="annTags", placeholderText="tag; tag")
+        self.add_category_button = QtWidgets.QToolButton(objectName="annAddCategory",
+                                                         text="+")
+        self.add_category_button.setToolTip("Add a category to this project's vocabulary")
+        # style: colour override (None = the category's colour) and visibility
+        self.color_button = QtWidgets.QPushButton("Category colour", objectName="annColor")
+        self.color_button.setToolTip("Colour of this annotation in the view (click to "
+                                     "change)")
+        self.color_reset = QtWidgets.QToolButton(objectName="annColorReset", text="↺")
+        self.color_reset.setToolTip("Back to the category's colour")
+        self.visible_check = QtWidgets.QCheckBox("shown", objectName="annVisible")
+        self._color: tuple[int, int, int] | None = None
+        # linked media (paths relative to the project) and a linked object
+        self.media = QtWidgets.QListWidget(objectName="annMedia")
+        self.media.setMaximumHeight(60)
+        self.media_add = QtWidgets.QToolButton(objectName="annMediaAdd", text="Add…")
+        self.media_remove = QtWidgets.QToolButton(objectName="annMediaRemove", text="Remove")
+        self.media_open = QtWidgets.QToolButton(objectName="annMediaOpen", text="Open")
+        self.link_layer = QtWidgets.QComboBox(objectName="annLinkLayer", editable=True)
+        self.link_layer.setToolTip("Layer of the linked object")
+        self.link_feature = QtWidgets.QLineEdit(objectName="annLinkFeature",
+                                                placeholderText="object id (IFC GlobalId, "
+                                                "CityJSON id)")
         self.apply_button = QtWidgets.QPushButton("Apply", objectName="annApply")
         self.delete_button = QtWidgets.QPushButton("Delete", objectName="annDelete")
         self.fly_button = QtWidgets.QPushButton("Fly to", objectName="annFlyTo")
@@ -142,11 +231,40 @@ class AnnotationsPanel(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout()
         form.addRow("Title", self.title)
         form.addRow("Description", self.description)
-        form.addRow("Category", self.category)
+        category_row = QtWidgets.QHBoxLayout()
+        category_row.addWidget(self.category, 1)
+        category_row.addWidget(self.add_category_button)
+        form.addRow("Category", category_row)
         form.addRow("Condition", self.condition)
         form.addRow("Observed", self.observed)
         form.addRow("Author", self.author)
         form.addRow("Tags", self.tags)
+        style_row = QtWidgets.QHBoxLayout()
+        style_row.addWidget(self.color_button, 1)
+        style_row.addWidget(self.color_reset)
+        style_row.addWidget(self.visible_check)
+        extra = QtWidgets.QFormLayout()
+        extra.addRow("Style", style_row)
+        media_box = QtWidgets.QVBoxLayout()
+        media_box.addWidget(self.media)
+        media_buttons = QtWidgets.QHBoxLayout()
+        for b in (self.media_add, self.media_remove, self.media_open):
+            media_buttons.addWidget(b)
+        media_buttons.addStretch(1)
+        media_box.addLayout(media_buttons)
+        extra.addRow("Media", media_box)
+        extra.addRow("Object layer", self.link_layer)
+        extra.addRow("Object id", self.link_feature)
+        # the record on one tab, style / media / object link on another: the list keeps
+        # its room in a small dock
+        self.form_tabs = QtWidgets.QTabWidget(objectName="annFormTabs")
+        record_page, extra_page = QtWidgets.QWidget(), QtWidgets.QWidget()
+        record_page.setLayout(form)
+        extra_page.setLayout(extra)
+        self.form_tabs.addTab(record_page, "Record")
+        self.form_tabs.addTab(extra_page, "Style, media, object")
+        form.setContentsMargins(2, 2, 2, 2)
+        extra.setContentsMargins(2, 2, 2, 2)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.apply_button, self.fly_button, self.delete_button):
             buttons.addWidget(b)
@@ -154,7 +272,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
         layout.addWidget(self.list, 1)
-        layout.addLayout(form)
+        layout.addWidget(self.form_tabs)
         layout.addLayout(buttons)
 
         for w in (self.search, self.author_filter, self.since_filter):
@@ -165,10 +283,30 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.list.itemDoubleClicked.connect(lambda item: self.fly_to_requested.emit(
             item.data(QtCore.Qt.UserRole)))
         self.apply_button.clicked.connect(self.apply_edits)
+        self.add_category_button.clicked.connect(self.add_category_dialog)
+        self.color_button.clicked.connect(self.choose_color)
+        self.color_reset.clicked.connect(lambda: self._set_color(None))
+        self.media_add.clicked.connect(self.add_media_dialog)
+        self.media_remove.clicked.connect(
+            lambda: self.media.currentRow() >= 0 and self.media.takeItem(self.media.currentRow()))
+        self.media_open.clicked.connect(self.open_media)
+        self.media.itemDoubleClicked.connect(lambda _item: self.open_media())
         self.delete_button.clicked.connect(self.delete_current)
         self.fly_button.clicked.connect(lambda: self.current_id() and
                                         self.fly_to_requested.emit(self.current_id()))
         session.scene.connect("annotations_changed", lambda **kw: self.refresh())
+        session.scene.connect("vocabulary_changed", lambda **kw: self._vocabulary_changed())
+        self.refresh()
+
+    def _vocabulary_changed(self) -> None:
+        cat, cond = self.category_filter.currentData(), self.condition_filter.currentData()
+        for w in (self.category_filter, self.condition_filter, self.category, self.condition):
+            w.blockSignals(True)
+        self._fill_vocabulary()
+        self.category_filter.setCurrentIndex(max(self.category_filter.findData(cat), 0))
+        self.condition_filter.setCurrentIndex(max(self.condition_filter.findData(cond), 0))
+        for w in (self.category_filter, self.condition_filter, self.category, self.condition):
+            w.blockSignals(False)
         self.refresh()
 
     def _fill_vocabulary(self) -> None:
@@ -260,7 +398,9 @@ class AnnotationsPanel(QtWidgets.QWidget):
         enabled = ann_id is not None
         for w in (self.title, self.description, self.category, self.condition,
                   self.observed, self.author, self.tags, self.apply_button,
-                  self.delete_button, self.fly_button):
+                  self.delete_button, self.fly_button, self.color_button, self.color_reset,
+                  self.visible_check, self.media, self.media_add, self.media_remove,
+                  self.media_open, self.link_layer, self.link_feature):
             w.setEnabled(enabled)
         if not enabled:
             return
@@ -272,6 +412,23 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.observed.setText(a.observed or "")
         self.author.setText(a.author)
         self.tags.setText("; ".join(a.tags))
+        self._set_color(tuple(a.color) if a.color else None)
+        self.visible_check.setChecked(a.visible)
+        self.media.clear()
+        for rel in a.media:
+            item = QtWidgets.QListWidgetItem(rel)
+            item.setData(QtCore.Qt.UserRole, rel)
+            if not self._media_path(rel).is_file():
+                item.setForeground(QtGui.QColor(200, 60, 60))
+                item.setToolTip("file not found")
+            self.media.addItem(item)
+        self.link_layer.clear()
+        self.link_layer.addItem("")
+        for layer in self.session.scene.layers:
+            self.link_layer.addItem(layer.name)
+        link = a.link or {}
+        self.link_layer.setCurrentText(link.get("layer", ""))
+        self.link_feature.setText(link.get("feature_id", ""))
 
     def apply_edits(self) -> None:
         ann_id = self.current_id()
@@ -282,9 +439,100 @@ class AnnotationsPanel(QtWidgets.QWidget):
                 ann_id, title=self.title.text(), description=self.description.toPlainText(),
                 category=self.category.currentData(), condition=self.condition.currentData(),
                 observed=self.observed.text().strip() or None, author=self.author.text(),
-                tags=[t.strip() for t in self.tags.text().split(";") if t.strip()])
+                tags=[t.strip() for t in self.tags.text().split(";") if t.strip()],
+                color=list(self._color) if self._color else None,
+                visible=self.visible_check.isChecked(),
+                media=[self.media.item(i).data(QtCore.Qt.UserRole)
+                       for i in range(self.media.count())],
+                link=self._form_link())
         except ValueError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot apply", str(exc))
+
+    def _form_link(self) -> dict[str, str] | None:
+        feature = self.link_feature.text().strip()
+        layer = self.link_layer.currentText().strip()
+        if not feature:
+            return None
+        return {"layer": layer, "feature_id": feature}
+
+    # -- style ----------------------------------------------------------------------------
+    def _set_color(self, rgb) -> None:
+        self._color = tuple(int(c) for c in rgb) if rgb else None
+        if self._color:
+            r, g, b = self._color
+            self.color_button.setText(f"#{r:02x}{g:02x}{b:02x}")
+            self.color_button.setStyleSheet(
+                f"background-color: rgb({r},{g},{b}); color: "
+                f"{'black' if r * 0.3 + g * 0.59 + b * 0.11 > 128 else 'white'}")
+        else:
+            self.color_button.setText("Category colour")
+            self.color_button.setStyleSheet("")
+
+    def choose_color(self) -> None:
+        ann_id = self.current_id()
+        if ann_id is None:
+            return
+        a = self.session.project.annotation(ann_id)
+        start = self._color or a.color or self.session.project.vocabulary.category_color(
+            a.category)
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(*start), self,
+                                                "Annotation colour")
+        if color.isValid():
+            self._set_color((color.red(), color.green(), color.blue()))
+
+    # -- vocabulary -------------------------------------------------------------------------
+    def add_category_dialog(self) -> None:
+        label, ok = QtWidgets.QInputDialog.getText(
+            self, "Add category", "Name of the new category (e.g. Salt efflorescence):")
+        if not ok or not label.strip():
+            return
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(200, 200, 200), self,
+                                                f"Colour for {label.strip()}")
+        rgb = (color.red(), color.green(), color.blue()) if color.isValid() else \
+            (200, 200, 200)
+        try:
+            key = self.session.add_category(label.strip(), rgb)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot add category", str(exc))
+            return
+        self.category.setCurrentIndex(max(self.category.findData(key), 0))
+
+    # -- media ---------------------------------------------------------------------------------
+    def _media_path(self, rel: str):
+        from pathlib import Path
+
+        project = self.session.project
+        return project.absolute(rel) if project.path else Path(rel)
+
+    def add_media_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Link photos or documents", str(self.session.project.path.parent)
+            if self.session.project.path else "",
+            "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)")
+        self.add_media(paths)
+
+    def add_media(self, paths) -> None:
+        """Add files to the form's media list (applied with Apply), relative to the
+        project where possible."""
+        from pathlib import Path
+
+        project = self.session.project
+        for p in paths:
+            rel = project.relative(p) if project.path else str(Path(p).resolve())
+            item = QtWidgets.QListWidgetItem(rel)
+            item.setData(QtCore.Qt.UserRole, rel)
+            self.media.addItem(item)
+
+    def open_media(self) -> None:
+        item = self.media.currentItem()
+        if item is None:
+            return
+        path = self._media_path(item.data(QtCore.Qt.UserRole))
+        if not path.is_file():
+            QtWidgets.QMessageBox.warning(self, "Media not found",
+                                          f"{path}: file not found. Relink it with Add….")
+            return
+        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(path)))
 
     def delete_current(self) -> None:
         ann_id = self.current_id()

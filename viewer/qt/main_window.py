@@ -203,6 +203,9 @@ class MainWindow(QtWidgets.QMainWindow):
             group.addAction(action)
             self.tool_actions[key] = action
         group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.move_vertex_action = self._action(
+            "&Move vertices", lambda: self.tool.start_move_vertex(), "M",
+            tip="Move a vertex of the selected annotation: click it, then click its new place")
         self.finish_action = self._action("&Finish shape", lambda: self.tool.finish(),
                                           "Return")
         self.cancel_tool_action = self._action("&Cancel tool", self._cancel_tool, "Escape")
@@ -255,12 +258,17 @@ class MainWindow(QtWidgets.QMainWindow):
             if key not in ("pin", "polyline", "polygon", "box"):
                 measure_menu.addAction(action)
         annotate_menu.addSeparator()
+        annotate_menu.addAction(self.move_vertex_action)
         annotate_menu.addAction(self.finish_action)
         annotate_menu.addAction(self.cancel_tool_action)
         self.tours_menu = view_menu.addMenu("&Tours")
         self.tours_menu.aboutToShow.connect(self._refresh_tours)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
+        self.visibility_menu = view_menu.addMenu("Annotation &visibility")
+        self.visibility_menu.setObjectName("annotationVisibilityMenu")
+        self.visibility_menu.aboutToShow.connect(self._refresh_visibility_menu)
+        self._refresh_visibility_menu()
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -650,6 +658,42 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tours_menu.addAction("Stop tour", self.tour_player.stop)
         self.tours_menu.setEnabled(True)
 
+    def _refresh_visibility_menu(self) -> None:
+        """Checkable categories and condition grades: unchecked ones are hidden in 3D."""
+        menu, overlay = self.visibility_menu, self.overlay
+        menu.clear()
+        vocab = self.session.project.vocabulary
+        self.visibility_actions = {}
+
+        def add(kind, key, label):
+            hidden = overlay.hidden_categories if kind == "category" else \
+                overlay.hidden_conditions
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(key not in hidden)
+            action.toggled.connect(lambda on, k=key, kd=kind: self.set_annotation_visible(
+                kd, k, on))
+            self.visibility_actions[(kind, key)] = action
+
+        menu.addSection("Categories")
+        for key, (label, _rgb) in vocab.categories.items():
+            add("category", key, label)
+        menu.addSection("Condition")
+        for key, (label, _rgb) in vocab.conditions.items():
+            add("condition", key, label)
+        add("condition", "", "No grade")
+        menu.addSeparator()
+        menu.addAction("Show all", lambda: self.overlay.set_hidden(set(), set()))
+
+    def set_annotation_visible(self, kind: str, key: str, visible: bool) -> None:
+        hidden = set(self.overlay.hidden_categories if kind == "category"
+                     else self.overlay.hidden_conditions)
+        (hidden.discard if visible else hidden.add)(key)
+        if kind == "category":
+            self.overlay.set_hidden(categories=hidden)
+        else:
+            self.overlay.set_hidden(conditions=hidden)
+
     def _cancel_tool(self) -> None:
         self.tool.cancel()
         for action in self.tool_actions.values():
@@ -660,20 +704,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from ..scene import Camera
 
         a = self.session.project.annotation(ann_id)
-        if a.view:
-            camera = Camera(position=tuple(a.view["position"]),
-                            focal_point=tuple(a.view["focal_point"]),
-                            view_up=tuple(a.view["view_up"]),
-                            parallel=bool(a.view.get("parallel", False)))
-        else:
-            self.renderer.camera_to_scene(emit=False)
-            old = self.scene.camera
-            import numpy as np
-
-            offset = np.subtract(old.position, old.focal_point)
-            camera = Camera(position=tuple(np.add(a.anchor, offset)),
-                            focal_point=tuple(a.anchor), view_up=old.view_up,
-                            parallel=old.parallel)
+        camera = Camera.for_annotation(a)
         self.scene.set_camera(camera)
         self.renderer.scene_to_camera()
         self.renderer.render()
@@ -737,19 +768,14 @@ class MainWindow(QtWidgets.QMainWindow):
                       "report": "Condition report (*.html *.pdf)"}
 
     def render_annotation_view(self, annotation, size=(640, 400)) -> bytes | None:
-        """A PNG of the view an annotation was made from (for condition reports)."""
+        """A PNG of the view an annotation was made from, or of an oblique view framing
+        it if it has none (for condition reports)."""
         import tempfile
 
         from ..scene import Camera
 
-        if not annotation.view:
-            return None
         saved = self.renderer.camera_to_scene(emit=False)
-        v = annotation.view
-        self.scene.camera = Camera(position=tuple(v["position"]),
-                                   focal_point=tuple(v["focal_point"]),
-                                   view_up=tuple(v["view_up"]),
-                                   parallel=bool(v.get("parallel", False)))
+        self.scene.camera = Camera.for_annotation(annotation)
         self.renderer.scene_to_camera()
         with tempfile.TemporaryDirectory() as tmp:
             out = self.renderer.screenshot(Path(tmp) / "view.png", size=size)
