@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,25 @@ def test_bad_arguments_and_subprocess_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "viewer.cli", "info",
                            str(tmp_path / "missing.obj")], capture_output=True, text=True)
     _assert_one_line_error(proc.returncode, proc.stderr, mention="missing.obj")
+
+
+def test_annotations_report_renders_each_annotations_view(tmp_path):
+    """The condition report from the CLI has a rendered view per annotation (from its
+    saved camera, or framing it), unless --no-views."""
+    import re
+
+    from viewer.cli import main
+
+    project = Path(__file__).resolve().parents[1] / "assets" / "sample_site" / \
+        "delft.realscene.json"
+    out = tmp_path / "report.html"
+    assert main(["annotations", str(project), "--export", "report", "-o", str(out),
+                 "--size", "320x200"]) == 0
+    html = out.read_text(encoding="utf-8")
+    images = re.findall(r'<img src="data:image/png;base64,', html)
+    assert len(images) == html.count('class="annotation"') == 5
+    assert "No rendered view" not in html
+    quick = tmp_path / "quick.html"
+    assert main(["annotations", str(project), "--export", "report", "-o", str(quick),
+                 "--no-views"]) == 0
+    assert quick.read_text(encoding="utf-8").count("No rendered view") == 5

@@ -1,0 +1,497 @@
+"""Georeferencing: reprojection between CRSs and similarity transforms (no Qt, no VTK).
+
+Two tools bring layers that do not line up into one frame:
+
+- :func:`reproject` moves a dataset's true coordinates from its CRS into another one
+  (pyproj, horizontal and, where both CRSs have one, vertical axis), for data whose CRS
+  is known;
+- :func:`fit_similarity` computes the 4x4 similarity (rotation, uniform scale,
+  translation) that best maps control points picked on one layer onto matching points
+  on another (Umeyama / Horn least squares), for data whose CRS is unknown or local
+  (a heritage scan in scanner coordinates). The matrix is meant for
+  :attr:`viewer.scene.Layer.transform`, which acts on true coordinates.
+  :func:`similarity_from_values` / :func:`values_from_matrix` turn such a matrix into
+  editable numbers (translation, rotation angles, scale) and back.
+
+Every computation is done in float64 on true coordinates (``origin + local``); the
+matrices hold coordinates in the millions of metres (RD New, Swiss LV95), so the fits
+work on centred coordinates to keep sub-millimetre precision.
+
+pyproj is imported lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .crs import same_crs as _crs_equal
+from .types import Mesh, PointCloud, ProgressFn, split_origin
+
+#: Points transformed per pyproj call: bounds the float64 temporaries (~100 MB).
+CHUNK = 1_000_000
+
+__all__ = [
+    "CHUNK", "apply_matrix", "fit_similarity", "horizontal_only_match",
+    "needs_reprojection", "reproject", "same_crs", "similarity_from_values",
+    "values_from_matrix",
+]
+
+# --------------------------------------------------------------------------------------
+# CRS comparison
+# --------------------------------------------------------------------------------------
+
+
+def _as_crs(crs: Any) -> Any:
+    from pyproj import CRS
+
+    if crs is None:
+        return None
+    if isinstance(crs, CRS):
+        return crs
+    try:
+        return CRS.from_user_input(crs)
+    except Exception as exc:
+        raise ValueError(f"not a coordinate reference system: {crs!r} ({exc})") from None
+
+
+def _horizontal(crs: Any) -> Any:
+    """The horizontal part of a CRS (compound: first non-vertical sub-CRS; 3D
+    geographic / projected: its 2D version); None for a purely vertical CRS."""
+    if crs is None:
+        return None
+    if crs.is_compound:  # (pyproj's is_vertical is also True for compound CRSs)
+        return next((s for s in crs.sub_crs_list if not s.is_vertical), None)
+    if crs.is_vertical:
+        return None
+    if len(crs.axis_info) == 3:
+        try:
+            return crs.to_2d()
+        except Exception:
+            return crs
+    return crs
+
+
+def _has_vertical(crs: Any) -> bool:
+    """True when the CRS defines heights (compound with a vertical part, vertical, or
+    3D geographic / projected with ellipsoidal heights)."""
+    if crs is None:
+        return False
+    if crs.is_compound:
+        return any(s.is_vertical for s in crs.sub_crs_list)
+    if crs.is_vertical:
+        return True
+    return len(crs.axis_info) == 3
+
+
+def horizontal_only_match(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` differ but share the horizontal CRS and only one of
+    them defines heights (e.g. EPSG:7415 RD New + NAP height vs EPSG:28992 RD New).
+
+    :func:`same_crs` treats such a pair as the same system (positions need no change);
+    this function tells the caller so that it can say the vertical CRS is assumed.
+    """
+    a, b = _as_crs(a), _as_crs(b)
+    if a is None or b is None or _crs_equal(a, b):
+        return False
+    if _has_vertical(a) == _has_vertical(b):
+        return False
+    ha, hb = _horizontal(a), _horizontal(b)
+    return ha is not None and hb is not None and _crs_equal(ha, hb)
+
+
+def same_crs(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` describe the same system, or the same horizontal system
+    where only one of them has a vertical CRS (see :func:`horizontal_only_match`).
+
+    Accepts pyproj CRSs or anything ``pyproj.CRS.from_user_input`` takes ("EPSG:28992").
+    Two missing CRSs are the same; a missing and a known one are not.
+    """
+    a, b = _as_crs(a), _as_crs(b)
+    if a is None or b is None:
+        return a is b
+    return bool(_crs_equal(a, b) or horizontal_only_match(a, b))
+
+
+def needs_reprojection(src: Any, dst: Any) -> bool:
+    """True when data in ``src`` must be transformed to be shown in ``dst``.
+
+    False when either CRS is unknown (nothing can be done: the data is taken as is) or
+    when :func:`same_crs` holds.
+    """
+    src, dst = _as_crs(src), _as_crs(dst)
+    if src is None or dst is None:
+        return False
+    return not same_crs(src, dst)
+
+
+def _crs_label(crs: Any) -> str:
+    from .crs import _label
+
+    try:
+        return _label(crs)
+    except Exception:
+        return str(getattr(crs, "name", crs))
+
+
+def _crs_ref(crs: Any) -> str:
+    """Short JSON-able reference of a CRS for metadata: "EPSG:n" or its WKT."""
+    from .crs import _quick_epsg
+
+    code = _quick_epsg(crs)
+    if code is None:
+        try:
+            code = crs.to_epsg(min_confidence=90)
+        except Exception:
+            code = None
+    if code is not None:
+        return f"EPSG:{code}"
+    auth = None
+    try:
+        auth = crs.to_authority(min_confidence=90)
+    except Exception:
+        pass
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
+# --------------------------------------------------------------------------------------
+# Reprojection
+# --------------------------------------------------------------------------------------
+
+
+def _transformer(src: Any, dst: Any) -> tuple[Any, list[str]]:
+    """pyproj Transformer src -> dst (x/y order), plus warnings about missing grids."""
+    from pyproj import Transformer
+    from pyproj.transformer import TransformerGroup
+
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            transformer = Transformer.from_crs(src, dst, always_xy=True)
+    except Exception as exc:
+        raise ValueError(f"no coordinate transformation from {_crs_label(src)} to "
+                         f"{_crs_label(dst)}: {exc}") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            group = TransformerGroup(src, dst, always_xy=True)
+        if not group.best_available:
+            grids = sorted({g.short_name for op in group.unavailable_operations[:5]
+                            for g in getattr(op, "grids", []) if not g.available})
+            notes.append(
+                "the most accurate transformation from "
+                f"{_crs_label(src)} to {_crs_label(dst)} needs grid files that are not "
+                f"installed ({', '.join(grids) or 'unknown grids'}); a less accurate one "
+                "was used" + (" (heights may be unchanged)" if _has_vertical(src)
+                              and _has_vertical(dst) else ""))
+    except Exception:  # the check is advisory only
+        pass
+    return transformer, notes
+
+
+def _transform_chunk(transformer: Any, xyz: np.ndarray) -> np.ndarray:
+    x, y, z = transformer.transform(xyz[:, 0], xyz[:, 1], xyz[:, 2], errcheck=False)
+    out = np.empty_like(xyz)
+    out[:, 0], out[:, 1], out[:, 2] = x, y, z
+    return out
+
+
+def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted per-vertex normals (float32, unit length where defined)."""
+    v = vertices.astype(np.float64)
+    normals = np.zeros_like(v)
+    if len(faces):
+        f = faces.astype(np.int64)
+        face_n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+        for k in range(3):
+            np.add.at(normals, f[:, k], face_n)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    np.divide(normals, length, out=normals, where=length > 0)
+    return normals.astype(np.float32)
+
+
+def reproject(data: PointCloud | Mesh, dst_crs: Any,
+              progress: ProgressFn | None = None) -> PointCloud | Mesh:
+    """Transform ``data`` (a PointCloud, Mesh or FeatureMesh) from ``data.crs`` into
+    ``dst_crs`` **in place** and return it.
+
+    True coordinates (``origin + local``) are transformed in float64 by pyproj
+    (``always_xy=True``), in chunks of :data:`CHUNK` points so that a 30M point cloud
+    only needs float64 temporaries for one chunk; heights are transformed too where both
+    CRSs define a vertical axis (compound or 3D CRSs), otherwise they are kept. The
+    result is split again into float32 local positions and a float64 origin (for data
+    larger than one chunk the origin is the rounded centre of the transformed bounding
+    box estimated from a sample and refined after the pass), ``data.crs`` becomes
+    ``dst_crs`` and ``data.metadata["reprojected_from"]`` records the source CRS.
+    Mesh vertex normals, if any, are recomputed from the faces.
+
+    ``progress(fraction, message)`` is called after every chunk; it may raise (e.g.
+    :class:`~loaders.types.LoadCancelled`) to abort, leaving ``data`` unchanged.
+
+    When the CRSs are the same (:func:`same_crs`) no coordinate changes: only the CRS
+    label is replaced (and recorded) if it differs.
+
+    Raises ``ValueError`` when ``data`` has no CRS, when pyproj has no transformation
+    between the two CRSs, or when the result is not finite (points outside the area
+    where the transformation is defined).
+    """
+    if not isinstance(data, (PointCloud, Mesh)):
+        raise ValueError(f"cannot reproject a {type(data).__name__}")
+    dst = _as_crs(dst_crs)
+    if dst is None:
+        raise ValueError("no target coordinate system given")
+    src = _as_crs(data.crs)
+    if src is None:
+        raise ValueError("the data has no coordinate system; assign one before "
+                         "reprojecting (or align it with control points)")
+    if same_crs(src, dst):
+        if not _crs_equal(src, dst):
+            data.metadata["reprojected_from"] = _crs_ref(src)
+            data.metadata["reprojection"] = (
+                "horizontal CRS identical; vertical CRS "
+                + ("assigned" if _has_vertical(dst) else "dropped")
+                + ", coordinates unchanged")
+            data.crs = dst
+        if progress is not None:
+            progress(1.0, "reprojected")
+        return data
+
+    transformer, notes = _transformer(src, dst)
+    is_cloud = isinstance(data, PointCloud)
+    local = data.positions if is_cloud else data.vertices
+    n = len(local)
+    origin = np.asarray(data.origin, dtype=np.float64)
+    label = f"reprojecting to {_crs_label(dst)}"
+
+    def check(out: np.ndarray, start: int) -> None:
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            first = start + int(np.flatnonzero(bad)[0])
+            p = local[first].astype(np.float64) + origin
+            raise ValueError(
+                f"transforming from {_crs_label(src)} to {_crs_label(dst)} gave invalid "
+                f"coordinates for {int(bad.sum())} of the points (e.g. point {first} at "
+                f"{p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}); are they inside the area where "
+                "the coordinate systems are defined, and is the source CRS right?")
+
+    if n <= CHUNK:
+        out = _transform_chunk(transformer, local.astype(np.float64) + origin)
+        check(out, 0)
+        new_local, new_origin = split_origin(out)
+        if progress is not None:
+            progress(1.0, label)
+    else:
+        # estimate the target origin from a sample (including each axis' extremes) so
+        # the full-size output can be float32 from the start
+        step = max(1, n // 100_000)
+        idx = np.unique(np.concatenate([np.arange(0, n, step), local.argmin(axis=0),
+                                        local.argmax(axis=0)]))
+        sample = _transform_chunk(transformer, local[idx].astype(np.float64) + origin)
+        sample = sample[np.isfinite(sample).all(axis=1)]
+        _, est_origin = split_origin(sample)
+        new_local = np.empty((n, 3), np.float32)
+        lo = np.full(3, np.inf)
+        hi = np.full(3, -np.inf)
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            out = _transform_chunk(transformer, local[start:stop].astype(np.float64) + origin)
+            check(out, start)
+            lo = np.minimum(lo, out.min(axis=0))
+            hi = np.maximum(hi, out.max(axis=0))
+            new_local[start:stop] = out - est_origin
+            if progress is not None:
+                progress(stop / n, label)
+        new_origin = np.round((lo + hi) / 2.0)
+        shift = new_origin - est_origin
+        if np.any(shift != 0):  # keep the origin at the box centre, like split_origin
+            for start in range(0, n, CHUNK):
+                block = new_local[start:start + CHUNK]
+                block[:] = block.astype(np.float64) - shift
+
+    if is_cloud:
+        data.positions = new_local
+    else:
+        data.vertices = new_local
+        if data.normals is not None and len(data.normals) == n:
+            data.normals = _vertex_normals(new_local, np.asarray(data.faces))
+    data.origin = new_origin
+    data.metadata["reprojected_from"] = _crs_ref(src)
+    data.metadata["reprojection"] = transformer.description or "pyproj"
+    for note in notes:
+        data.warnings.append(note)
+    data.crs = dst
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# Similarity transforms
+# --------------------------------------------------------------------------------------
+
+
+def _rotation(rotate_deg: Any) -> np.ndarray:
+    """R = Rz @ Ry @ Rx: rotate about x first, then y, then z (fixed axes), degrees."""
+    rx, ry, rz = (math.radians(float(a)) for a in rotate_deg)
+    cx, sx, cy, sy, cz, sz = (math.cos(rx), math.sin(rx), math.cos(ry), math.sin(ry),
+                              math.cos(rz), math.sin(rz))
+    r_x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]], np.float64)
+    r_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]], np.float64)
+    r_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]], np.float64)
+    return r_z @ r_y @ r_x
+
+
+def _vec3(value: Any, what: str) -> np.ndarray:
+    v = np.asarray(value, dtype=np.float64).reshape(-1)
+    if v.shape != (3,) or not np.isfinite(v).all():
+        raise ValueError(f"{what} must be three finite numbers, got {value!r}")
+    return v
+
+
+def similarity_from_values(translate: Any = (0.0, 0.0, 0.0),
+                           rotate_deg: Any = (0.0, 0.0, 0.0), scale: float = 1.0,
+                           pivot: Any = (0.0, 0.0, 0.0)) -> np.ndarray:
+    """4x4 float64 similarity: rotate (degrees about the x, then y, then z axis) and
+    scale about ``pivot``, then translate by ``translate``.
+
+    ``p' = scale * R @ (p - pivot) + pivot + translate``.
+    """
+    t = _vec3(translate, "translate")
+    r = _vec3(rotate_deg, "rotate_deg")
+    c = _vec3(pivot, "pivot")
+    s = float(scale)
+    if not math.isfinite(s) or s <= 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    a = s * _rotation(r)
+    m = np.eye(4)
+    m[:3, :3] = a
+    m[:3, 3] = c - a @ c + t
+    return m
+
+
+def values_from_matrix(m: Any, pivot: Any = (0.0, 0.0, 0.0),
+                       tol: float = 1e-6) -> dict[str, Any]:
+    """Decompose a similarity matrix into the arguments of
+    :func:`similarity_from_values` (for the same ``pivot``):
+    ``{"translate": (x, y, z), "rotate_deg": (rx, ry, rz), "scale": s, "pivot": ...}``.
+
+    Raises ``ValueError`` when ``m`` is not a similarity (shear, non-uniform scale,
+    mirroring or a projective last row), within relative tolerance ``tol``.
+    """
+    m = np.asarray(m, dtype=np.float64)
+    if m.shape != (4, 4) or not np.isfinite(m).all():
+        raise ValueError("expected a finite 4x4 matrix")
+    if not np.allclose(m[3], [0, 0, 0, 1], atol=tol):
+        raise ValueError("the matrix is projective (last row is not 0 0 0 1)")
+    a = m[:3, :3]
+    det = float(np.linalg.det(a))
+    if det <= 0:
+        raise ValueError("the matrix mirrors or collapses space; it is not a similarity")
+    s = det ** (1.0 / 3.0)
+    r = a / s
+    if not np.allclose(r.T @ r, np.eye(3), atol=tol * 10):
+        raise ValueError("the matrix shears or scales the axes differently; "
+                         "it is not a similarity")
+    # R = Rz Ry Rx  ->  R[2,0] = -sin(ry)
+    sy = -float(np.clip(r[2, 0], -1.0, 1.0))
+    ry = math.asin(sy)
+    if abs(r[2, 0]) < 1.0 - 1e-12:
+        rx = math.atan2(r[2, 1], r[2, 2])
+        rz = math.atan2(r[1, 0], r[0, 0])
+    else:  # gimbal lock: only rx - rz (or rx + rz) is defined; put it all in rx
+        rz = 0.0
+        rx = math.atan2(-r[1, 2], r[1, 1])
+    c = _vec3(pivot, "pivot")
+    t = m[:3, 3] - (c - a @ c)
+    return {
+        "translate": tuple(float(v) for v in t),
+        "rotate_deg": tuple(math.degrees(v) for v in (rx, ry, rz)),
+        "scale": float(s),
+        "pivot": tuple(float(v) for v in c),
+    }
+
+
+def apply_matrix(m: Any, points: Any) -> np.ndarray:
+    """Apply a 4x4 affine matrix to (N, 3) points (float64)."""
+    m = np.asarray(m, dtype=np.float64)
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    return p @ m[:3, :3].T + m[:3, 3]
+
+
+def _points(value: Any, what: str) -> np.ndarray:
+    p = np.asarray(value, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 3:
+        raise ValueError(f"{what} must be an (N, 3) array of points, got shape "
+                         f"{p.shape}")
+    if not np.isfinite(p).all():
+        raise ValueError(f"{what} contains non-finite coordinates")
+    return p
+
+
+def _check_spread(centred: np.ndarray, what: str) -> None:
+    sv = np.linalg.svd(centred, compute_uv=False)
+    scale = max(float(sv[0]), 1e-300)
+    if sv[0] <= 1e-9 * max(1.0, float(np.abs(centred).max(initial=0.0))) or \
+            sv[1] <= 1e-9 * scale:
+        raise ValueError(f"the {what} points are collinear or coincide; pick at least "
+                         "three points that are not on one line")
+
+
+def fit_similarity(src_pts: Any, dst_pts: Any, allow_scale: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Least-squares similarity mapping ``src_pts`` onto ``dst_pts`` (Umeyama 1991).
+
+    Parameters
+    ----------
+    src_pts, dst_pts : (N, 3) matching points, N >= 3, not collinear
+    allow_scale : False for a rigid fit (rotation + translation only)
+
+    Returns ``(matrix, residuals, rms)``: the 4x4 float64 matrix with
+    ``dst ~= matrix @ src``, the (N,) distance of every transformed source point from
+    its destination, and the root mean square of those distances.
+
+    Both sets are centred on their own centroid before solving and the residuals are
+    computed in centred coordinates, so coordinates in the millions of metres keep
+    their precision. Mirroring is never returned (proper rotations only).
+
+    Raises ``ValueError`` for fewer than three pairs, mismatched shapes, non-finite
+    values, or collinear / coincident points.
+    """
+    src = _points(src_pts, "source")
+    dst = _points(dst_pts, "target")
+    if len(src) != len(dst):
+        raise ValueError(f"need the same number of source and target points "
+                         f"({len(src)} vs {len(dst)})")
+    if len(src) < 3:
+        raise ValueError(f"need at least 3 point pairs to fit a transformation, got "
+                         f"{len(src)}")
+    # centroids: subtract a first point, then average (exact for large coordinates)
+    cs = src[0] + (src - src[0]).mean(axis=0)
+    cd = dst[0] + (dst - dst[0]).mean(axis=0)
+    x = src - cs
+    y = dst - cd
+    _check_spread(x, "source")
+    _check_spread(y, "target")
+    n = len(src)
+    cov = y.T @ x / n
+    u, d, vt = np.linalg.svd(cov)
+    sign = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[2] = -1.0
+    r = u @ np.diag(sign) @ vt
+    if allow_scale:
+        var_x = float((x * x).sum()) / n
+        s = float((d * sign).sum()) / var_x
+        if not math.isfinite(s) or s <= 0:
+            raise ValueError("the point pairs do not define a valid scale")
+    else:
+        s = 1.0
+    a = s * r
+    m = np.eye(4)
+    m[:3, :3] = a
+    m[:3, 3] = cd - a @ cs
+    residuals = np.linalg.norm(x @ a.T - y, axis=1)
+    rms = float(np.sqrt(np.mean(residuals ** 2)))
+    return m, residuals, rms
