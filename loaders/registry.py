@@ -129,7 +129,7 @@ def _describe(exc: BaseException) -> str:
 
 def normalised_extension(path: str | Path) -> str:
     name = Path(path).name.lower()
-    for compound in ("city.json", "copc.laz"):
+    for compound in ("city.json", "city.jsonl", "copc.laz"):
         if name.endswith("." + compound):
             return compound
     suffix = Path(name).suffix

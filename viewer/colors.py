@@ -225,6 +225,11 @@ def effective_mode(layer: Any) -> str:
             return mode
         return "solid"
     if isinstance(data, Mesh):
+        if getattr(data, "features", None) is not None and hasattr(data, "face_feature"):
+            if mode in ("type", "attribute"):
+                return mode
+            if mode == "semantic":
+                return mode if (np.asarray(data.face_semantic) >= 0).any() else "type"
         if mode == "material":
             return mode if (data.parts or data.face_colors is not None) else "solid"
         if mode == "vertex":
@@ -373,6 +378,11 @@ def layer_colors(layer: Any, indices: np.ndarray | None = None, data: Any = None
                            "point", mode, info)
     if mode == "material":
         return LayerColors(mesh_face_rgb(layer), "cell", mode)
+    if mode in ("semantic", "type", "attribute"):  # city / building models
+        from .features import layer_feature_colors
+
+        rgb, _legend = layer_feature_colors(layer, mode)
+        return LayerColors(rgb, "cell", mode)
     return LayerColors(_solid(layer, nv), "point", "solid")
 
 

@@ -779,3 +779,62 @@ def search_features(model: FeatureMesh, text: str, limit: int | None = None) -> 
     scored.sort()
     result = [i for _, i in scored]
     return result if limit is None else result[:limit]
+
+
+# --------------------------------------------------------------------------------------
+# What a layer shows: LOD choice, hidden objects, attribute filter
+# --------------------------------------------------------------------------------------
+
+
+def lod_face_mask(model: FeatureMesh, lod: str | None = None) -> np.ndarray:
+    """(M,) bool: triangles of the chosen LOD; ``None`` = each object's highest LOD.
+    Triangles without a LOD are always shown."""
+    face_lod = np.asarray(model.face_lod, dtype=np.int64)
+    m = len(face_lod)
+    if m == 0 or not model.lod_names or (face_lod < 0).all():
+        return np.ones(m, bool)
+    if lod is not None:
+        if lod not in model.lod_names:
+            return np.ones(m, bool)
+        return (face_lod == model.lod_names.index(lod)) | (face_lod < 0)
+    ff = np.asarray(model.face_feature, dtype=np.int64)
+    best = np.full(max(len(model.features), 1) + 1, -1, np.int64)
+    slot = np.where(ff >= 0, ff, len(best) - 1)  # faces without a feature share a slot
+    np.maximum.at(best, slot, face_lod)
+    return (face_lod == best[slot]) | (face_lod < 0)
+
+
+def visible_faces(layer: Any) -> np.ndarray | None:
+    """(M,) bool: the triangles a city / building model layer draws (its LOD choice,
+    hidden objects and attribute filter), or None when everything is drawn. A filter
+    that does not compile hides nothing (the panel reports the error)."""
+    model = layer.data
+    if not isinstance(model, FeatureMesh):
+        return None
+    keep = lod_face_mask(model, getattr(layer, "city_lod", None))
+    hidden = getattr(layer, "hidden_features", None)
+    if hidden:
+        fmask = np.fromiter((f.id in hidden for f in model.features), bool,
+                            count=len(model.features))
+        keep &= ~face_mask(model, fmask)
+    expr = getattr(layer, "feature_filter", None)
+    if expr:
+        try:
+            keep &= face_mask(model, filter_mask(model, expr))
+        except ValueError:
+            pass
+    return None if keep.all() else keep
+
+
+def layer_feature_colors(layer: Any, mode: str) -> tuple[np.ndarray, dict]:
+    """(M, 3) uint8 per-face colours of a city / building model in ``mode`` (semantic,
+    type, attribute) and the legend to show with them."""
+    model = layer.data
+    if mode == "semantic":
+        rgba, legend = color_by_semantics(model)
+    elif mode == "type":
+        rgba, legend = color_by_attribute(model, "type")
+    else:
+        rgba, legend = color_by_attribute(model, layer.attribute or "type",
+                                          colormap=layer.colormap)
+    return np.ascontiguousarray(np.asarray(rgba)[:, :3], dtype=np.uint8), legend

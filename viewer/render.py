@@ -83,7 +83,7 @@ from typing import Any, Callable
 import numpy as np
 import pyvista as pv
 
-from loaders import Mesh, PointCloud
+from loaders import FeatureMesh, Mesh, PointCloud
 from loaders.lod import (
     DEFAULT_MIN_PIXELS,
     LodSource,
@@ -92,11 +92,12 @@ from loaders.lod import (
     select_nodes_multi,
 )
 
-from . import colors
-from .scene import Camera, Layer, Pick, Scene, pick_info
+from . import colors, features
+from .scene import Camera, Layer, Pick, Scene, feature_pick, pick_info
 
 PRESETS = ("top", "front", "side", "iso", "fit")
 _ACTOR_PREFIX = "realscene-layer-"
+HIGHLIGHT_COLOR = (1.0, 0.85, 0.1)  # the selected object of a city / building model
 _SCALAR_BAR_NAME = "realscene-scalar-bar"
 PICK_TOLERANCE_PX = 12.0
 #: fields of a layer whose change only needs an actor property update
@@ -175,6 +176,7 @@ class SceneRenderer:
         self._pool: ThreadPoolExecutor | None = None
         self._entries: dict[int, _Entry] = {}
         self._scalar_bar: Any = None
+        self._highlight: str | None = None  # actor name of the selected object
         self._edl_on = False
         self._handlers = {
             "layer_added": self._on_layer_added,
@@ -184,6 +186,7 @@ class SceneRenderer:
             "background_changed": self._on_background_changed,
             "edl_changed": self._on_edl_changed,
             "selection_changed": self._on_selection_changed,
+            "feature_selected": self._on_feature_selected,
         }
         for name, handler in self._handlers.items():
             scene.connect(name, handler)
@@ -754,6 +757,9 @@ class SceneRenderer:
         else:
             self._build_mesh(entry)
         self._apply_properties(entry)
+        sel = self.scene.selected_feature
+        if sel is not None and sel[0] is layer:
+            self._update_highlight()
 
     def _add(self, entry: _Entry, poly: pv.PolyData, suffix: str = "", **kwargs: Any) -> Any:
         name = f"{_ACTOR_PREFIX}{entry.layer.id}{suffix}"
@@ -801,7 +807,9 @@ class SceneRenderer:
         entry.points = pts
         faces = np.asarray(data.faces, dtype=np.int64)
         lc = colors.layer_colors(layer)
-        face_keep = np.ones(len(faces), bool)
+        # city / building models: only the chosen LOD, shown objects, filter matches
+        shown = features.visible_faces(layer)
+        face_keep = np.ones(len(faces), bool) if shown is None else shown.copy()
         textured: list[tuple[np.ndarray, np.ndarray]] = []  # (texture image, face ids)
         if lc.mode == "material" and data.uvs is not None and len(data.uvs) == len(pts):
             groups: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
@@ -810,6 +818,8 @@ class SceneRenderer:
                 if tex is None or not np.size(tex) or part.stop <= part.start:
                     continue
                 ids = np.arange(max(0, part.start), min(len(faces), part.stop))
+                if shown is not None:
+                    ids = ids[shown[ids]]
                 groups.setdefault(id(tex), (np.asarray(tex), []))[1].append(ids)
                 face_keep[ids] = False
             textured = [(img, np.concatenate(ids)) for img, ids in groups.values()]
@@ -817,6 +827,7 @@ class SceneRenderer:
         if face_keep.any():
             keep = np.flatnonzero(face_keep)
             poly = pv.PolyData.from_regular_faces(pts, faces[keep])
+            poly.cell_data["face_id"] = keep.astype(np.int32)  # picking -> object
             if lc.association == "cell":
                 poly.cell_data["rgb"] = lc.rgb[keep]
             else:
@@ -825,6 +836,7 @@ class SceneRenderer:
             entry.mesh_actor_ids.add(id(actor))
         for k, (img, ids) in enumerate(textured):
             poly = pv.PolyData.from_regular_faces(pts, faces[ids])
+            poly.cell_data["face_id"] = ids.astype(np.int32)
             poly.active_texture_coordinates = np.asarray(data.uvs, dtype=np.float32)
             img = np.ascontiguousarray(img)
             if img.dtype != np.uint8:
@@ -857,6 +869,9 @@ class SceneRenderer:
         entry = self._entries.pop(layer.id, None)
         if entry is not None:
             self._remove_actors(entry)
+        if self._highlight and self._highlight.startswith(f"{_ACTOR_PREFIX}{layer.id}-"):
+            self.plotter.remove_actor(self._highlight, reset_camera=False, render=False)
+            self._highlight = None
         self._update_overlays()
         self._auto_render()
 
@@ -886,6 +901,68 @@ class SceneRenderer:
 
     def _on_selection_changed(self, **_: Any) -> None:
         self._update_overlays()
+        self._auto_render()
+
+    def _on_feature_selected(self, **_: Any) -> None:
+        self._update_highlight()
+        self._auto_render()
+
+    def _update_highlight(self) -> None:
+        """Draw the selected object of a city / building model (with its parts) in a
+        highlight colour over the layer."""
+        if self._highlight is not None:
+            self.plotter.remove_actor(self._highlight, reset_camera=False, render=False)
+            self._highlight = None
+        sel = self.scene.selected_feature
+        if sel is None:
+            return
+        layer, feature_id = sel
+        entry = self._entries.get(layer.id)
+        model = layer.data
+        if entry is None or not isinstance(model, FeatureMesh) or entry.points is None \
+                or not layer.visible:
+            return
+        try:
+            fmask = np.zeros(len(model.features), bool)
+            fmask[model.feature_index(feature_id)] = True
+        except KeyError:
+            return
+        faces = features.face_mask(model, fmask)
+        shown = features.visible_faces(layer)
+        if shown is not None:
+            faces &= shown
+        if not faces.any():
+            return
+        poly = pv.PolyData.from_regular_faces(entry.points,
+                                              np.asarray(model.faces, np.int64)[faces])
+        name = f"{_ACTOR_PREFIX}{layer.id}-highlight"
+        actor = self.plotter.add_mesh(poly, name=name, color=HIGHLIGHT_COLOR,
+                                      reset_camera=False, render=False, pickable=False,
+                                      show_edges=True, edge_color=(0.35, 0.25, 0.0),
+                                      line_width=1, opacity=0.85)
+        mapper = actor.GetMapper()
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-2, -20)
+        self._highlight = name
+
+    def fit_feature(self, layer: Layer, feature_id: str) -> None:
+        """Point the camera at one object of a city / building model (and its parts)."""
+        model = layer.data
+        entry = self._entries.get(layer.id)
+        if not isinstance(model, FeatureMesh) or entry is None or entry.points is None:
+            return
+        fmask = np.zeros(len(model.features), bool)
+        fmask[model.feature_index(feature_id)] = True
+        faces = features.face_mask(model, fmask)
+        if not faces.any():
+            return
+        pts = entry.points[np.unique(np.asarray(model.faces)[faces])]
+        lo, hi = pts.min(axis=0).astype(float), pts.max(axis=0).astype(float)
+        pad = max(float(np.linalg.norm(hi - lo)) * 0.6, 5.0)
+        self.plotter.reset_camera(bounds=(lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad,
+                                          lo[2] - pad, hi[2] + pad), render=False)
+        self._mark_camera_set()
+        self.camera_to_scene()
         self._auto_render()
 
     def request_render(self) -> None:
@@ -927,6 +1004,24 @@ class SceneRenderer:
         if layer is None or layer not in self.scene.layers or not layer.visible:
             return
         mode = colors.effective_mode(layer)
+        if isinstance(layer.data, FeatureMesh) and mode in ("semantic", "type", "attribute"):
+            _rgb, legend = features.layer_feature_colors(layer, mode)
+            if legend.get("kind") == "numeric":
+                info = colors.ScalarInfo(str(legend.get("name", "")), float(legend["min"]),
+                                         float(legend["max"]),
+                                         str(legend.get("colormap", "viridis")))
+                self._scalar_bar = self._make_scalar_bar(info)
+                self.plotter.add_actor(self._scalar_bar, reset_camera=False,
+                                       name=_SCALAR_BAR_NAME, pickable=False, render=False)
+                return
+            items = [[str(label), [c / 255.0 for c in rgb[:3]]]
+                     for label, rgb in legend.get("entries", [])][:14]
+            if items:
+                self.plotter.add_legend(items, bcolor=(0.1, 0.1, 0.1), border=False,
+                                        size=(0.26, min(0.05 * len(items) + 0.02, 0.65)),
+                                        loc="upper right", face="rectangle",
+                                        background_opacity=0.6)
+            return
         if mode == "classification":
             hidden = {int(c) for c in layer.hidden_classes}
             items = [[f"{code} {name}", [c / 255.0 for c in rgb]]
@@ -1187,12 +1282,21 @@ class SceneRenderer:
                 best = (float(depth[k]), layer, int(entry.indices[k]))
         mesh_hit = self._pick_mesh(x, y)
         if mesh_hit is not None and (best is None or mesh_hit[0] < best[0]):
-            best = mesh_hit
-        pick = None if best is None else pick_info(best[1], best[2])
+            depth, layer, vid, face, pos = mesh_hit
+            pick = feature_pick(layer, vid, face, self.to_true(pos))
+        else:
+            pick = None if best is None else pick_info(best[1], best[2])
+        if pick is not None and pick.feature_id is not None:
+            self.scene.select_feature(pick.layer, pick.feature_id)
+        elif pick is not None and self.scene.selected_feature is not None:
+            self.scene.select_feature(None, None)  # clicked off the model: deselect
         self.scene.set_pick(pick)
         return pick
 
-    def _pick_mesh(self, x: float, y: float) -> tuple[float, Layer, int] | None:
+    def _pick_mesh(self, x: float, y: float
+                   ) -> tuple[float, Layer, int, int, np.ndarray] | None:
+        """(depth, layer, nearest vertex, face index in the layer's data, picked
+        position scene-local) of the mesh surface under display (x, y)."""
         mesh_entries = [e for e in self._entries.values()
                         if isinstance(e.layer.data, Mesh) and e.layer.visible and e.actors]
         if not mesh_entries:
@@ -1222,7 +1326,9 @@ class SceneRenderer:
         verts = entry.points[ids].astype(np.float64)
         vid = ids[int(np.argmin(np.sum((verts - pos) ** 2, axis=1)))]
         depth = float(self._project_local(pos[None])[1][0])
-        return depth, entry.layer, int(vid)
+        face_ids = ds.GetCellData().GetArray("face_id")
+        face = int(face_ids.GetValue(picker.GetCellId())) if face_ids is not None else -1
+        return depth, entry.layer, int(vid), face, pos
 
     # -- screenshots --------------------------------------------------------------------------
     def screenshot(self, path: str | Path, size: tuple[int, int] | None = None) -> Path:

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from loaders import Dataset, Mesh, PointCloud
+from loaders import Dataset, FeatureMesh, Mesh, PointCloud
 
 from .events import EventEmitter
 
 COLOR_MODES_POINTS = ("rgb", "intensity", "classification", "elevation", "solid")
 COLOR_MODES_MESH = ("material", "vertex", "elevation", "solid")
+#: extra colour modes of city / building models (FeatureMesh)
+COLOR_MODES_FEATURES = ("semantic", "type")
 
 _ids = itertools.count(1)
 
@@ -40,6 +42,12 @@ def default_color_mode(data: Dataset) -> str:
         if "intensity" in data.attributes:
             return "intensity"
         return "elevation"
+    if isinstance(data, FeatureMesh):
+        if data.face_colors is not None or data.parts:
+            return "material"
+        if (np.asarray(data.face_semantic) >= 0).any():
+            return "semantic"
+        return "type"
     if data.vertex_colors is not None and not data.parts:
         return "vertex"
     if data.parts or data.face_colors is not None:
@@ -71,6 +79,12 @@ class Layer:
     lod: Any = None
     #: True while a progressive load is still filling this layer in.
     loading: bool = False
+    #: city / building models (FeatureMesh): objects hidden by id (tree show/hide), an
+    #: attribute filter expression (only matching objects are drawn) and the LOD shown
+    #: (None: each object's highest LOD)
+    hidden_features: set[str] = field(default_factory=set)
+    feature_filter: str | None = None
+    city_lod: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -97,14 +111,27 @@ class Layer:
             modes.append("material")
         if self.data.vertex_colors is not None:
             modes.append("vertex")
+        if isinstance(self.data, FeatureMesh):
+            if (np.asarray(self.data.face_semantic) >= 0).any():
+                modes.append("semantic")
+            modes += ["type", "attribute"]
         modes += ["elevation", "solid"]
         return modes
 
     def scalar_attributes(self) -> list[str]:
-        """Names of per-point attributes that can colour the points."""
+        """Names of attributes that can colour the layer: per-point attributes of a
+        point cloud, object attributes of a city / building model."""
+        if isinstance(self.data, FeatureMesh):
+            from .features import attribute_names
+
+            return attribute_names(self.data)
         if not isinstance(self.data, PointCloud):
             return []
         return [k for k, v in self.data.attributes.items() if v.ndim == 1]
+
+    @property
+    def is_feature_model(self) -> bool:
+        return isinstance(self.data, FeatureMesh)
 
 
 @dataclass
@@ -175,6 +202,10 @@ class Scene(EventEmitter):
         self.background: tuple[float, float, float] = (0.12, 0.13, 0.16)
         self.edl: bool = False
         self.last_pick: Pick | None = None
+        #: the selected object of a city / building model: (layer, feature id)
+        self.selected_feature: tuple[Layer, str] | None = None
+        #: the scene's CRS (pyproj.CRS): the first georeferenced layer's unless set
+        self.crs: Any = None
 
     # -- layers ---------------------------------------------------------------------
     def add(self, data: Dataset, name: str | None = None, path: str | None = None,
@@ -187,6 +218,9 @@ class Scene(EventEmitter):
             setattr(layer, key, value)
         if self.origin is None:
             self.origin = np.array(data.origin, dtype=np.float64)
+        if self.crs is None and data.crs is not None:
+            self.crs = data.crs
+            self.emit("crs_changed", crs=self.crs)
         self.layers.append(layer)
         self.emit("layer_added", layer=layer, index=len(self.layers) - 1)
         if self.selected is None:
@@ -200,6 +234,8 @@ class Scene(EventEmitter):
         if self.selected is layer:
             self.selected = None
             self.emit("selection_changed", layer=None)
+        if self.selected_feature and self.selected_feature[0] is layer:
+            self.select_feature(None, None)
         if not self.layers:
             self.origin = None
         self.emit("layer_removed", layer=layer)
@@ -215,8 +251,8 @@ class Scene(EventEmitter):
         for key, value in changes.items():
             if not hasattr(layer, key):
                 raise AttributeError(f"layer has no property {key!r}")
-            if key == "color_mode" and value not in (*COLOR_MODES_POINTS,
-                                                     *COLOR_MODES_MESH, "attribute"):
+            if key == "color_mode" and value not in (*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
+                                                     *COLOR_MODES_FEATURES, "attribute"):
                 raise ValueError(f"unknown colour mode {value!r}")
             setattr(layer, key, value)
             self.emit("layer_changed", layer=layer, field=key)
@@ -226,6 +262,22 @@ class Scene(EventEmitter):
             return
         self.selected = layer
         self.emit("selection_changed", layer=layer)
+
+    def select_feature(self, layer: Layer | None, feature_id: str | None) -> None:
+        """Select an object of a city / building model (None clears the selection)."""
+        new = (layer, str(feature_id)) if layer is not None and feature_id else None
+        if new == self.selected_feature or (new and self.selected_feature and
+                                            new[0] is self.selected_feature[0] and
+                                            new[1] == self.selected_feature[1]):
+            return
+        self.selected_feature = new
+        self.emit("feature_selected", layer=layer if new else None,
+                  feature_id=new[1] if new else None)
+
+    def set_crs(self, crs: Any) -> None:
+        """Set the scene CRS (the caller reprojects layers; see viewer.georeference)."""
+        self.crs = crs
+        self.emit("crs_changed", crs=crs)
 
     def layer_by_name(self, name: str) -> Layer:
         for layer in self.layers:
@@ -295,3 +347,19 @@ def pick_info(layer: Layer, index: int) -> Pick:
         xyz = data.vertices[index].astype(np.float64) + data.origin
         attrs = {}
     return Pick(layer=layer, index=int(index), xyz=xyz, attributes=attrs)
+
+
+def feature_pick(layer: Layer, vertex: int, face: int, xyz_true: np.ndarray) -> Pick:
+    """A pick on a mesh surface: the exact surface point, the nearest vertex, and for a
+    city / building model the object the face belongs to."""
+    pick = pick_info(layer, vertex)
+    pick.xyz = np.asarray(xyz_true, dtype=np.float64)
+    data = layer.data
+    if isinstance(data, FeatureMesh):
+        feature = data.feature_at_face(int(face))
+        if feature is not None:
+            pick.feature_id = feature.id
+            pick.attributes = {"id": feature.id, "type": feature.type}
+            if feature.name:
+                pick.attributes["name"] = feature.name
+    return pick

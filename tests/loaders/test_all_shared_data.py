@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from loaders import LoadError, Mesh, PointCloud
+from loaders import FeatureMesh, LoadError, Mesh, PointCloud
 
 # relative path -> expected outcome
 READ_POINTS = {
@@ -25,6 +25,13 @@ READ_MESH = {
     "meshes/gargo.ply", "meshes/delft_3dfier_lod1/testarea.obj",
     "meshes/fuze_textured_obj/fuze.obj", "meshes/no_indices_3storybuilding.glb",
     "meshes/rotterdam_delfshaven_gltf/3-20-DELFSHAVEN.gltf",
+}
+# city models and building models: meshes made of identifiable objects (FeatureMesh)
+READ_FEATURES = {
+    "citymodels/DH_01_subs.city.json", "citymodels/delft.city.json",
+    "citymodels/zurich_subset_lod2.city.json",
+    "citymodels/rotterdam_textured/rotterdam_one.city.json",
+    "bim/AC20-FZK-Haus.ifc", "bim/duplex.ifc",
 }
 # read as part of another file (materials, buffers, textures)
 COMPANIONS = {
@@ -43,23 +50,16 @@ CORRUPT = {
     "corrupt/garbage_nVariableLength.las", "corrupt/truncated_1.2-no-points.las",
     "corrupt/broken_compressor.laz", "corrupt/broken_type.laz", "corrupt/broken_coder.laz",
     "corrupt/simple-laszip-compressor-version-1.2r0.laz", "corrupt/bad-crc.e57",
-}
-# formats of the city-model / BIM / 3D Tiles issue (#5): not readable yet, so they must
-# be refused with a clear message rather than misread.
-NOT_YET = {
-    "citymodels/DH_01_subs.city.json", "citymodels/delft.city.json",
-    "citymodels/zurich_subset_lod2.city.json",
-    "citymodels/rotterdam_textured/rotterdam_one.city.json",
-    "corrupt/invalid_out_of_range_vertex_index.city.json",
-    "bim/AC20-FZK-Haus.ifc", "bim/duplex.ifc", "corrupt/fail_no_header.ifc",
+    "corrupt/invalid_out_of_range_vertex_index.city.json", "corrupt/fail_no_header.ifc",
     "corrupt/fail_duplicate_id.ifc", "corrupt/KIT-Simple-Road-Test-Web-IFC4x3_RC2.ifc",
-    "tiles/TilesetWithRequestVolume/tileset.json",
 }
+# 3D Tiles: recognised, not readable yet: refused with a clear message, not misread
+NOT_YET = {"tiles/TilesetWithRequestVolume/tileset.json"}
 # readers disagree on this one (plyfile rejects, trimesh reads 8 points): either a clear
 # error or the 8 points is right
 EITHER = {"corrupt/cube-ply-1.0_binary-comment_renamed_to_remark-invalid.ply"}
 
-ALL = READ_POINTS | READ_MESH | COMPANIONS | CORRUPT | NOT_YET | EITHER
+ALL = READ_POINTS | READ_MESH | READ_FEATURES | COMPANIONS | CORRUPT | NOT_YET | EITHER
 
 
 def test_every_shared_file_is_classified(shared_data: Path) -> None:
@@ -70,11 +70,15 @@ def test_every_shared_file_is_classified(shared_data: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("rel", sorted(READ_POINTS | READ_MESH))
+@pytest.mark.parametrize("rel", sorted(READ_POINTS | READ_MESH | READ_FEATURES))
 def test_real_file_reads(shared_data: Path, rel: str) -> None:
     data = loaders.read(shared_data / rel)
-    expected = PointCloud if rel in READ_POINTS else Mesh
+    expected = PointCloud if rel in READ_POINTS else \
+        FeatureMesh if rel in READ_FEATURES else Mesh
     assert isinstance(data, expected)
+    if rel in READ_FEATURES:
+        assert len(data.features) > 0
+        assert (data.face_feature >= 0).all() and data.face_feature.max() < len(data.features)
     if isinstance(data, PointCloud):
         assert data.point_count > 0
     else:

@@ -218,5 +218,8 @@ def test_mesh_material_render_and_pick(shared_data, plotter, tmp_path):
     h, w = fg.shape
     pick = renderer.pick(w / 2, h / 2)
     assert pick is not None and pick.layer is layer
-    assert np.array_equal(pick.xyz, mesh.xyz()[pick.index])
+    # the picked point lies on the surface (a flat LOD1 roof here); index is the
+    # nearest vertex of the hit triangle
+    assert pick.xyz[2] == pytest.approx(mesh.xyz()[pick.index][2], abs=0.01)
+    assert np.linalg.norm(pick.xyz - mesh.xyz()[pick.index]) < 30.0
     renderer.close()

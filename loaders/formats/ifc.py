@@ -1,0 +1,991 @@
+"""IFC building models (IFC2X3, IFC4, IFC4X3 STEP ``.ifc``) through ifcopenshell.
+
+The result is a :class:`~loaders.types.FeatureMesh`:
+
+* Geometry: ifcopenshell's geometry iterator, multi-threaded (one thread per CPU), world
+  coordinates in metres, triangulated. Shapes are put in STEP-id order so that a file
+  always gives the same mesh whatever order the worker threads finish in. Every triangle
+  knows its element (``face_feature``) and has the colour of its IFC surface style
+  (``face_colors`` RGBA, transparency -> alpha; ifcopenshell's per-class default colours
+  for unstyled elements).
+* ``IfcOpeningElement`` (voids) and ``IfcSpace`` geometry are not loaded: space volumes
+  would hide the building. Spaces are still features of the tree
+  (``metadata["excluded_geometry"]``); ``read(path, include_spaces=True)`` loads them.
+* Features: one per product with geometry, per spatial element (project, site, building,
+  storey, space...) and per aggregate parent on the way up (e.g. an ``IfcRoof`` made of
+  slabs), in tree order (depth first, children by STEP id). ``attributes`` are the
+  element's direct JSON-able attributes, ``properties`` its property and quantity sets
+  (type sets first, then the occurrence's own, which win), ``parent`` the aggregate or
+  spatial container, ``storey`` the name of the building storey above it.
+* Coordinates are kept in float64 until :func:`~loaders.types.split_origin`. They are
+  georeferenced, in this order of preference:
+
+  1. ``IfcMapConversion`` + ``IfcProjectedCRS`` (IFC4 and later): the Helmert transform
+     (rotation from XAxisAbscissa/XAxisOrdinate, Scale, Eastings/Northings/
+     OrthogonalHeight) into the map CRS; ``crs`` from the CRS name (e.g. "EPSG:25832").
+  2. ``ePSet_MapConversion`` + ``ePSet_ProjectedCRS`` property sets on ``IfcProject`` or
+     ``IfcSite`` (the buildingSMART convention for IFC2X3), same transform.
+  3. ``IfcSite`` RefLatitude/RefLongitude/RefElevation: the site's placement origin is put
+     at that point in the WGS 84 / UTM zone containing it, z = RefElevation + model z, and
+     the model is turned so that the context's TrueNorth points to true north (including
+     the UTM grid convergence). Approximate: the UTM scale factor is not applied and the
+     reference point is rarely surveyed (``metadata["georef"]`` says so).
+  4. Nothing: model coordinates, ``crs`` None, a warning.
+
+  Map units: the transform's output is in the map CRS's units. When ``Scale`` is omitted
+  although the project's length unit and the CRS's MapUnit differ (a common export
+  mistake), the unit ratio is used as Scale and a warning says so.
+
+Errors: no STEP header, an unsupported schema, a file ifcopenshell cannot parse, or a
+file without any ``IfcProduct`` (nothing to show) give a :class:`~loaders.types.LoadError`.
+ifcopenshell's parser is lenient: a file that defines an instance name twice opens
+silently with one of the two entities lost (``corrupt/fail_duplicate_id.ifc`` loses its
+IfcProject and has no product): the error then names the duplicated ``#ids``; when such a
+file still has products it is loaded with a warning. An element whose geometry fails is
+skipped and listed in ``metadata["skipped"]`` (plus ifcopenshell's error messages in
+``metadata["warnings"]``); a model whose elements all fail is returned as the feature tree
+without triangles, with a warning. Duplicate GlobalIds get ``#<step id>`` appended.
+
+Metadata: ``schema``, ``elements`` (IfcProduct count per class), ``storeys``, ``georef``
+(how) and ``georef_detail`` (numbers), ``skipped``, ``warnings``, ``excluded_geometry``,
+``length_unit_m``, ``shapes``, ``features``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..registry import ReaderSpec
+from ..types import Feature, FeatureMesh, LoadCancelled, LoadError, ProgressFn, split_origin
+
+#: Element classes whose geometry is never loaded (voids) / not loaded by default.
+EXCLUDED_ALWAYS = ("IfcOpeningElement",)
+EXCLUDED_BY_DEFAULT = ("IfcOpeningElement", "IfcSpace")
+
+_DEFAULT_RGBA = (204, 204, 204, 255)
+_HEADER_BYTES = 65536
+_MAX_WARNINGS = 50
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    """A STEP physical file (ISO-10303-21) that mentions an IFC schema."""
+    return head.lstrip().startswith(b"ISO-10303-21") and (b"IFC" in head[:4096].upper())
+
+
+def thread_count() -> int:
+    """Threads given to ifcopenshell's geometry iterator."""
+    try:
+        return max(1, multiprocessing.cpu_count())
+    except NotImplementedError:  # pragma: no cover - platform without cpu_count
+        return 1
+
+
+def geometry_settings(geom: Any) -> Any:
+    """The ifcopenshell geometry settings used by :func:`read` (``geom`` is
+    ``ifcopenshell.geom``). Shared with the benchmark so that it measures the same work."""
+    settings = geom.settings()
+    settings.set("use-world-coords", True)  # shapes in world coordinates (metres)
+    settings.set("weld-vertices", True)  # shared vertices within a shape (default)
+    settings.set("apply-default-materials", True)  # per-class colours when unstyled
+    return settings
+
+
+# ------------------------------------------------------------------------- header
+
+
+def _check_header(path: Path) -> str:
+    """Schema name from the STEP header; LoadError when there is no usable header."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEADER_BYTES)
+    except OSError as exc:
+        raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
+                        "check that it exists and is readable") from None
+    text = head.decode("latin-1")
+    header = re.search(r"\bHEADER\s*;(.*?)\bENDSEC\s*;", text, re.S | re.I)
+    schema = re.search(r"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", header.group(1), re.I) \
+        if header else None
+    if not text.lstrip().startswith("ISO-10303-21") or header is None or schema is None:
+        missing = ("the STEP HEADER section is missing" if header is None
+                   else "the header has no FILE_SCHEMA")
+        raise LoadError(path, f"cannot parse the IFC header ({missing})",
+                        "the file is not a valid IFC STEP file; re-export it")
+    return schema.group(1).strip().upper()
+
+
+def _supported_schemas() -> list[str]:
+    try:
+        from ifcopenshell import ifcopenshell_wrapper
+
+        return [s for s in ifcopenshell_wrapper.schema_names() if s.upper().startswith("IFC")]
+    except Exception:
+        return ["IFC2X3", "IFC4"]
+
+
+def _unsupported(path: Path, schema: str) -> LoadError:
+    names = ", ".join(_supported_schemas())
+    return LoadError(path, f"unsupported IFC schema {schema}",
+                     f"RealScene reads {names} (via ifcopenshell); re-export the model "
+                     "as IFC4 or IFC2X3 from the authoring tool")
+
+
+def _duplicate_instance_names(path: Path, limit: int = 5) -> list[str]:
+    """Instance names (#n) defined more than once; only used to explain a broken file."""
+    seen: set[bytes] = set()
+    dups: list[str] = []
+    pattern = re.compile(rb"^\s*#(\d+)\s*=", re.M)
+    with open(path, "rb") as fh:
+        for m in pattern.finditer(fh.read()):
+            key = m.group(1)
+            if key in seen:
+                dups.append("#" + key.decode())
+                if len(dups) >= limit:
+                    break
+            seen.add(key)
+    return dups
+
+
+# ------------------------------------------------------------------------- values
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-able version of an IFC value (wrapped measures unwrapped, tuples -> lists)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    wrapped = getattr(value, "wrappedValue", _MISSING)
+    if wrapped is not _MISSING:
+        return _jsonable(wrapped)
+    try:  # an entity reference: name it
+        name = getattr(value, "Name", None)
+        kind = value.is_a()
+        return f"{kind} {name}" if name else kind
+    except Exception:
+        return str(value)
+
+
+_MISSING = object()
+
+_SKIP_ATTRIBUTES = {"GlobalId", "OwnerHistory"}
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, (str, bool, int, float)):
+        return True
+    return (isinstance(value, tuple) and len(value) > 0
+            and all(isinstance(v, (str, bool, int, float)) for v in value))
+
+
+def _attributes(entity: Any) -> dict[str, Any]:
+    """Direct attributes that are JSON-able scalars (or tuples of them), no references."""
+    out: dict[str, Any] = {}
+    try:
+        info = entity.get_info(include_identifier=False, recursive=False)
+    except Exception:
+        return out
+    for key, value in info.items():
+        if key == "type" or key in _SKIP_ATTRIBUTES or value is None:
+            continue
+        if _is_scalar(value):
+            out[key] = _jsonable(value)
+    return out
+
+
+def _property_value(prop: Any) -> Any:
+    kind = prop.is_a()
+    if kind == "IfcPropertySingleValue":
+        return _jsonable(prop.NominalValue)
+    if kind == "IfcPropertyEnumeratedValue":
+        values = [_jsonable(v) for v in (prop.EnumerationValues or ())]
+        return values[0] if len(values) == 1 else values
+    if kind == "IfcPropertyListValue":
+        return [_jsonable(v) for v in (prop.ListValues or ())]
+    if kind == "IfcPropertyBoundedValue":
+        out = {"lower": _jsonable(prop.LowerBoundValue),
+               "upper": _jsonable(prop.UpperBoundValue)}
+        set_point = getattr(prop, "SetPointValue", None)  # IFC4
+        if set_point is not None:
+            out["set_point"] = _jsonable(set_point)
+        return out
+    if kind == "IfcPropertyTableValue":
+        return {"defining": [_jsonable(v) for v in (prop.DefiningValues or ())],
+                "defined": [_jsonable(v) for v in (prop.DefinedValues or ())]}
+    if kind == "IfcPropertyReferenceValue":
+        return _jsonable(prop.PropertyReference)
+    if kind == "IfcComplexProperty":
+        return {p.Name: _property_value(p) for p in (prop.HasProperties or ())}
+    return None
+
+
+def _quantity_value(quantity: Any) -> Any:
+    if quantity.is_a("IfcPhysicalComplexQuantity"):
+        return {q.Name: _quantity_value(q) for q in (quantity.HasQuantities or ())}
+    try:
+        return _jsonable(quantity[3])  # LengthValue / AreaValue / VolumeValue / ...
+    except Exception:
+        return None
+
+
+def _property_set(definition: Any) -> tuple[str, dict[str, Any]] | None:
+    kind = definition.is_a()
+    name = getattr(definition, "Name", None) or kind
+    if kind == "IfcPropertySet":
+        return name, {p.Name: _property_value(p) for p in (definition.HasProperties or ())}
+    if kind == "IfcElementQuantity":
+        return name, {q.Name: _quantity_value(q) for q in (definition.Quantities or ())}
+    if definition.is_a("IfcPropertySetDefinition"):  # pre-defined sets (door lining...)
+        values = _attributes(definition)
+        for key in ("Name", "Description"):
+            values.pop(key, None)
+        return name, values
+    return None
+
+
+# ------------------------------------------------------------------------- tree
+
+
+def _model_tree(f: Any) -> dict[int, int]:
+    """Parent STEP id of each object.
+
+    Aggregation (``IfcRelAggregates``) wins over spatial containment; nesting
+    (``IfcRelNests``) only fills in objects that have neither.
+    """
+    parent: dict[int, int] = {}
+    for rel in f.by_type("IfcRelNests"):
+        pid = rel.RelatingObject.id()
+        for obj in rel.RelatedObjects or ():
+            parent[obj.id()] = pid
+    for rel in f.by_type("IfcRelContainedInSpatialStructure"):
+        pid = rel.RelatingStructure.id()
+        for obj in rel.RelatedElements or ():
+            parent[obj.id()] = pid
+    for rel in f.by_type("IfcRelAggregates"):
+        pid = rel.RelatingObject.id()
+        for obj in rel.RelatedObjects or ():
+            parent[obj.id()] = pid
+    return parent
+
+
+def _spatial_elements(f: Any) -> list[Any]:
+    for name in ("IfcSpatialElement", "IfcSpatialStructureElement"):
+        try:
+            return list(f.by_type(name))
+        except RuntimeError:  # not in this schema (IfcSpatialElement is IFC4+)
+            continue
+    return []
+
+
+def _properties_of(f: Any, wanted: set[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Property and quantity sets of the objects in ``wanted``, in one pass over the
+    relationships (type sets first; the occurrence's own sets override them)."""
+    cache: dict[int, tuple[str, dict[str, Any]] | None] = {}
+
+    def convert(definition: Any) -> tuple[str, dict[str, Any]] | None:
+        key = definition.id()
+        if key not in cache:
+            try:
+                cache[key] = _property_set(definition)
+            except Exception:  # one broken set must not lose the others
+                cache[key] = None
+        return cache[key]
+
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+
+    def assign(objects: Any, definitions: Any) -> None:
+        ids = [o.id() for o in objects or ()]
+        ids = [i for i in ids if i in wanted]
+        if not ids:
+            return
+        if not isinstance(definitions, (tuple, list)):
+            definitions = (definitions,)
+        for definition in definitions:
+            if definition is None:
+                continue
+            pset = convert(definition)
+            if pset is None:
+                continue
+            name, values = pset
+            for i in ids:
+                groups = out.setdefault(i, {})
+                if name in groups:
+                    groups[name] = {**groups[name], **values}
+                else:
+                    groups[name] = dict(values)
+
+    for rel in f.by_type("IfcRelDefinesByType"):
+        assign(rel.RelatedObjects, rel.RelatingType.HasPropertySets or ())
+    for rel in f.by_type("IfcRelDefinesByProperties"):
+        assign(rel.RelatedObjects, rel.RelatingPropertyDefinition)
+    return out
+
+
+# ------------------------------------------------------------------------- geometry
+
+
+def _style_rgba(style: Any) -> tuple[int, int, int, int]:
+    try:
+        r, g, b = style.diffuse.components
+        transparency = float(style.transparency)
+        if not math.isfinite(transparency):
+            transparency = 0.0
+    except Exception:
+        return _DEFAULT_RGBA
+    alpha = 1.0 - min(max(transparency, 0.0), 1.0)
+    return tuple(int(round(min(max(c, 0.0), 1.0) * 255)) for c in (r, g, b, alpha))
+
+
+class _Shapes:
+    """Raw per-shape buffers as ifcopenshell returns them (converted once at the end)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.verts: list[bytes] = []
+        self.faces: list[bytes] = []
+        self.material_ids: list[bytes] = []
+        self.styles: list[tuple] = []
+
+
+def _iterate_geometry(f: Any, exclude: tuple[str, ...], report: ProgressFn,
+                      warnings: list[str], meanwhile: Callable[[], Any]
+                      ) -> tuple[_Shapes, Any]:
+    """Mesh every element; ``meanwhile()`` runs while the worker threads start meshing.
+    Returns the shapes and what ``meanwhile`` returned."""
+    import ifcopenshell.geom
+
+    shapes = _Shapes()
+    settings = geometry_settings(ifcopenshell.geom)
+    try:
+        it = ifcopenshell.geom.iterator(settings, f, thread_count(), exclude=list(exclude))
+        has_shapes = it.initialize()
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        warnings.append(f"ifcopenshell could not generate any geometry: {text}")
+        return shapes, meanwhile()
+    ids, verts, faces, mids, styles = (shapes.ids, shapes.verts, shapes.faces,
+                                       shapes.material_ids, shapes.styles)
+    last = -1
+    count = 0
+    try:
+        result = meanwhile()  # the model tree and property sets, overlapping the meshing
+        while has_shapes:
+            shape = it.get()
+            geometry = shape.geometry
+            ids.append(shape.id)
+            verts.append(geometry.verts_buffer)
+            faces.append(geometry.faces_buffer)
+            mids.append(geometry.material_ids_buffer)
+            styles.append(tuple(_style_rgba(s) for s in geometry.materials))
+            count += 1
+            if count % 8 == 0:
+                done = it.progress()
+                if done != last:
+                    last = done
+                    report(0.05 + 0.8 * done / 100.0, "generating IFC geometry")
+            has_shapes = it.next()
+    finally:
+        del it
+    return shapes, result
+
+
+def _log_errors() -> list[str]:
+    """Distinct error entries of ifcopenshell's log (reading it clears it), one line each:
+    ``[GEO089] Non-positive extrusion height encountered for: #79=IfcExtrudedAreaSolid(...)``.
+    """
+    import ifcopenshell
+
+    try:
+        log = ifcopenshell.get_log()
+    except Exception:
+        return []
+    entries: list[list[str]] = []
+    for line in log.splitlines():
+        if line.startswith("["):
+            entries.append([line])
+        elif entries and line.strip():
+            entries[-1].append(line.strip())
+    out: list[str] = []
+    for entry in entries:
+        if not entry[0].startswith("[error]"):
+            continue
+        head = _LOG_PREFIX.sub(r"[\1] ", entry[0])
+        text = " ".join([head, *entry[1:]])[:300]
+        if text not in out:
+            out.append(text)
+    return out
+
+
+_LOG_PREFIX = re.compile(r"^\[error\]\s*\[(\w+)\]\s*(?:\[[^\]]*\]\s*)?")
+
+
+def _expects_geometry(product: Any) -> bool:
+    """Does the product have a 3D body representation the iterator should have meshed?"""
+    shape = getattr(product, "Representation", None)
+    if shape is None:
+        return False
+    for rep in shape.Representations or ():
+        ident = (rep.RepresentationIdentifier or "").lower()
+        kind = (rep.RepresentationType or "").lower()
+        context = rep.ContextOfItems
+        ctype = (getattr(context, "ContextType", None) or "")
+        if not ctype and context.is_a("IfcGeometricRepresentationSubContext"):
+            ctype = context.ParentContext.ContextType or ""
+        if ctype.lower() not in ("model", "") or "2d" in kind or kind in ("curve", "point"):
+            continue
+        if ident in ("body", "facetation", "") or ident.startswith("body"):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------- georef
+
+
+_UNIT_NAMES_M = {
+    "METRE": 1.0, "METER": 1.0, "M": 1.0, "MILLIMETRE": 1e-3, "MILLIMETER": 1e-3,
+    "MM": 1e-3, "CENTIMETRE": 1e-2, "CENTIMETER": 1e-2, "KILOMETRE": 1e3, "KILOMETER": 1e3,
+    "FOOT": 0.3048, "FEET": 0.3048, "FT": 0.3048, "INCH": 0.0254,
+    "US SURVEY FOOT": 1200.0 / 3937.0, "USSURVEYFOOT": 1200.0 / 3937.0,
+}
+
+
+def _unit_metres(unit: Any) -> float | None:
+    """Metres per unit of an IfcNamedUnit (or a unit name such as 'METRE')."""
+    if unit is None:
+        return None
+    if isinstance(unit, str):
+        return _UNIT_NAMES_M.get(unit.strip().upper().replace("_", " ").replace(".", ""))
+    try:
+        import ifcopenshell.util.unit
+
+        return float(ifcopenshell.util.unit.get_unit_scale(unit))
+    except Exception:
+        return None
+
+
+def _crs_from_name(name: Any, warnings: list[str]) -> Any:
+    if not name:
+        warnings.append("the IFC projected CRS has no name; coordinates are in it but the "
+                        "CRS is unknown")
+        return None
+    from pyproj import CRS
+
+    text = str(name).strip()
+    candidates = [text]
+    m = re.search(r"(?:EPSG)?\D*(\d{4,6})\s*$", text, re.I)
+    if m:
+        candidates.append(f"EPSG:{m.group(1)}")
+    for candidate in candidates:
+        try:
+            return CRS.from_user_input(candidate)
+        except Exception:
+            continue
+    warnings.append(f"unknown CRS name {text!r} in the IFC file; coordinates are projected "
+                    "but the CRS is not set")
+    return None
+
+
+def _helmert(eastings: float, northings: float, height: float, abscissa: float,
+             ordinate: float, scale: float) -> np.ndarray:
+    """4x4 map conversion: model units -> map units."""
+    norm = math.hypot(abscissa, ordinate)
+    a, b = (abscissa / norm, ordinate / norm) if norm > 0 else (1.0, 0.0)
+    m = np.eye(4)
+    m[:3, :3] = scale * np.array([[a, -b, 0.0], [b, a, 0.0], [0.0, 0.0, 1.0]])
+    m[:3, 3] = (eastings, northings, height)
+    return m
+
+
+def _num(value: Any, default: float) -> float:
+    value = _jsonable(value)
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return default
+    return out if math.isfinite(out) else default
+
+
+def _wcs_inverse(context: Any, unit_m: float) -> np.ndarray | None:
+    """Inverse of the context's WorldCoordinateSystem in metres, None when identity."""
+    try:
+        import ifcopenshell.util.placement
+
+        wcs = np.array(ifcopenshell.util.placement.get_axis2placement(
+            context.WorldCoordinateSystem), dtype=np.float64)
+    except Exception:
+        return None
+    wcs[:3, 3] *= unit_m
+    if np.allclose(wcs, np.eye(4)):
+        return None
+    return np.linalg.inv(wcs)
+
+
+def _model_context(f: Any) -> Any:
+    contexts = [c for c in f.by_type("IfcGeometricRepresentationContext")
+                if c.is_a() == "IfcGeometricRepresentationContext"]
+    for c in contexts:
+        if (c.ContextType or "").lower() == "model":
+            return c
+    return contexts[0] if contexts else None
+
+
+def _map_conversion_ifc4(f: Any) -> tuple[Any, Any] | None:
+    try:
+        operations = f.by_type("IfcMapConversion")
+    except RuntimeError:  # IFC2X3
+        return None
+    if not operations:
+        return None
+    # prefer the conversion of the 3D model context
+    model = _model_context(f)
+    for op in operations:
+        if model is not None and op.SourceCRS == model:
+            return op, model
+    return operations[0], model
+
+
+def _georef_map_conversion(f: Any, unit_m: float, warnings: list[str], info: dict
+                           ) -> tuple[np.ndarray, Any, str] | None:
+    found = _map_conversion_ifc4(f)
+    if found is None:
+        return None
+    op, context = found
+    target = op.TargetCRS
+    crs = _crs_from_name(getattr(target, "Name", None), warnings)
+    map_unit_m = _unit_metres(getattr(target, "MapUnit", None)) or unit_m
+    scale = getattr(op, "Scale", None)
+    params = dict(eastings=_num(op.Eastings, 0.0), northings=_num(op.Northings, 0.0),
+                  height=_num(op.OrthogonalHeight, 0.0),
+                  abscissa=_num(op.XAxisAbscissa, 1.0), ordinate=_num(op.XAxisOrdinate, 0.0))
+    matrix = _conversion_matrix(params, scale, unit_m, map_unit_m, warnings)
+    if op.is_a("IfcMapConversionScaled"):  # IFC4X3: extra per-axis factors
+        matrix = matrix @ np.diag([_num(op.FactorX, 1.0), _num(op.FactorY, 1.0),
+                                   _num(op.FactorZ, 1.0), 1.0])
+    wcs_inv = _wcs_inverse(context, unit_m) if context is not None else None
+    if wcs_inv is not None:
+        matrix = matrix @ wcs_inv
+    info.update(params, crs_name=getattr(target, "Name", None), scale=matrix_scale(matrix))
+    return matrix, crs, "IfcMapConversion"
+
+
+def matrix_scale(matrix: np.ndarray) -> float:
+    return float(np.linalg.norm(matrix[:3, 0]))
+
+
+def _conversion_matrix(params: dict, scale: Any, unit_m: float, map_unit_m: float,
+                       warnings: list[str]) -> np.ndarray:
+    """Map conversion applied to model coordinates in metres (ifcopenshell's output)."""
+    if scale is None or _num(scale, 0.0) == 0.0:
+        s = unit_m / map_unit_m
+        if not math.isclose(s, 1.0):
+            warnings.append(f"the map conversion has no Scale although the project unit "
+                            f"({unit_m:g} m) and the map unit ({map_unit_m:g} m) differ; "
+                            f"using {s:g}")
+    else:
+        s = _num(scale, 1.0)
+    # model metres -> model units -> map units
+    m = _helmert(params["eastings"], params["northings"], params["height"],
+                 params["abscissa"], params["ordinate"], s)
+    return m @ np.diag([1.0 / unit_m, 1.0 / unit_m, 1.0 / unit_m, 1.0])
+
+
+def _georef_psets(f: Any, props: dict[int, dict[str, dict[str, Any]]], unit_m: float,
+                  warnings: list[str], info: dict) -> tuple[np.ndarray, Any, str] | None:
+    """IFC2X3 convention: ePSet_MapConversion / ePSet_ProjectedCRS on IfcProject/IfcSite."""
+    holders = list(f.by_type("IfcProject")) + list(f.by_type("IfcSite"))
+    conversion = crs_set = None
+    for entity in holders:
+        groups = props.get(entity.id(), {})
+        conversion = conversion or groups.get("ePSet_MapConversion")
+        crs_set = crs_set or groups.get("ePSet_ProjectedCRS")
+    if not conversion:
+        return None
+    crs_set = crs_set or {}
+    crs = _crs_from_name(crs_set.get("Name"), warnings)
+    map_unit_m = _unit_metres(crs_set.get("MapUnit")) or unit_m
+    params = dict(eastings=_num(conversion.get("Eastings"), 0.0),
+                  northings=_num(conversion.get("Northings"), 0.0),
+                  height=_num(conversion.get("OrthogonalHeight"), 0.0),
+                  abscissa=_num(conversion.get("XAxisAbscissa"), 1.0),
+                  ordinate=_num(conversion.get("XAxisOrdinate"), 0.0))
+    matrix = _conversion_matrix(params, conversion.get("Scale"), unit_m, map_unit_m, warnings)
+    info.update(params, crs_name=crs_set.get("Name"), scale=matrix_scale(matrix))
+    return matrix, crs, "ePSet_MapConversion"
+
+
+def compound_angle(value: Any) -> float | None:
+    """IfcCompoundPlaneAngleMeasure (degrees, minutes, seconds[, millionths]) -> degrees."""
+    if value is None:
+        return None
+    parts = [float(v) for v in value][:4]
+    if not parts:
+        return None
+    parts += [0.0] * (4 - len(parts))
+    d, m, s, us = parts
+    return d + m / 60.0 + s / 3600.0 + us / 3600e6
+
+
+def utm_epsg(lat: float, lon: float) -> int:
+    """EPSG code of the WGS 84 / UTM zone containing (lat, lon)."""
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
+        zone = 32  # Norway
+    elif 72.0 <= lat < 84.0 and lon >= 0.0:  # Svalbard
+        zone = 31 if lon < 9 else 33 if lon < 21 else 35 if lon < 33 else 37
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def _georef_site(f: Any, unit_m: float, warnings: list[str], info: dict
+                 ) -> tuple[np.ndarray, Any, str] | None:
+    site = None
+    for candidate in f.by_type("IfcSite"):
+        if candidate.RefLatitude is not None and candidate.RefLongitude is not None:
+            site = candidate
+            break
+    if site is None:
+        return None
+    lat = compound_angle(site.RefLatitude)
+    lon = compound_angle(site.RefLongitude)
+    if lat is None or lon is None or not (-80.0 <= lat <= 84.0) or not (-180 <= lon <= 360):
+        warnings.append(f"IfcSite reference point ({lat}, {lon}) is outside the UTM zones; "
+                        "not georeferenced")
+        return None
+    from pyproj import CRS, Transformer
+
+    epsg = utm_epsg(lat, lon)
+    crs = CRS.from_epsg(epsg)
+    to_utm = Transformer.from_crs(4326, epsg, always_xy=True)
+    e0, n0 = to_utm.transform(lon, lat)
+    e1, n1 = to_utm.transform(lon, lat + 1e-4)  # a step to true north, in grid terms
+    grid_north = math.atan2(n1 - n0, e1 - e0)  # ~pi/2 minus the meridian convergence
+    context = _model_context(f)
+    true_north = math.pi / 2
+    if context is not None and getattr(context, "TrueNorth", None) is not None:
+        ratios = context.TrueNorth.DirectionRatios
+        if len(ratios) >= 2 and (ratios[0] or ratios[1]):
+            true_north = math.atan2(ratios[1], ratios[0])
+    alpha = grid_north - true_north
+    elevation = _num(site.RefElevation, 0.0) * unit_m + 0.0  # no "-0.0"
+    # the reference point is the site's placement origin (model coordinates, metres)
+    origin = np.zeros(3)
+    try:
+        import ifcopenshell.util.placement
+
+        if site.ObjectPlacement is not None:
+            origin = np.array(ifcopenshell.util.placement.get_local_placement(
+                site.ObjectPlacement)[:3, 3], dtype=np.float64) * unit_m
+    except Exception:
+        pass
+    c, s = math.cos(alpha), math.sin(alpha)
+    m = np.eye(4)
+    m[:3, :3] = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]
+    m[:3, 3] = np.array([e0, n0, elevation]) - m[:3, :3] @ origin
+    info.update(latitude=lat, longitude=lon, epsg=epsg, easting=e0, northing=n0,
+                elevation=elevation, rotation_deg=math.degrees(alpha),
+                reference_point_model=origin.tolist())
+    return m, crs, "site reference point (approximate)"
+
+
+def _georeference(f: Any, props: dict, unit_m: float, warnings: list[str]
+                  ) -> tuple[np.ndarray | None, Any, str, dict]:
+    info: dict[str, Any] = {}
+    for attempt in (lambda: _georef_map_conversion(f, unit_m, warnings, info),
+                    lambda: _georef_psets(f, props, unit_m, warnings, info),
+                    lambda: _georef_site(f, unit_m, warnings, info)):
+        try:
+            found = attempt()
+        except Exception as exc:  # bad georeferencing data must not lose the model
+            warnings.append(f"cannot use the georeferencing in the file: {exc}")
+            info.clear()
+            continue
+        if found is not None:
+            matrix, crs, how = found
+            return matrix, crs, how, info
+    warnings.append("the IFC file has no georeferencing (no IfcMapConversion, no "
+                    "ePSet_MapConversion, no IfcSite reference point): model coordinates, "
+                    "no CRS")
+    return None, None, "none", info
+
+
+# ------------------------------------------------------------------------- read
+
+
+def read(path: Path, progress: ProgressFn | None = None, *,
+         include_spaces: bool = False) -> FeatureMesh:
+    """Read an IFC STEP file into a :class:`FeatureMesh` (see the module docstring).
+
+    ``include_spaces``: also mesh ``IfcSpace`` volumes (off by default: they hide the
+    building). Raises :class:`LoadError` (or :class:`LoadCancelled` from ``progress``).
+    """
+    path = Path(path)
+    try:
+        return _read(path, progress, include_spaces)
+    except (LoadError, LoadCancelled, MemoryError):
+        raise
+    except Exception as exc:  # ifcopenshell on a malformed model: name the step
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise LoadError(path, f"cannot read the IFC model: {type(exc).__name__}"
+                        + (f": {text[:200]}" if text else ""),
+                        "the file may be invalid IFC; check it with an IFC validator or "
+                        "re-export it") from None
+
+
+def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> FeatureMesh:
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(min(max(fraction, 0.0), 1.0), message)
+
+    report(0.0, "reading IFC header")
+    header_schema = _check_header(path)
+    try:
+        import ifcopenshell
+        import ifcopenshell.geom  # noqa: F401  (needs the compiled wrapper)
+        import ifcopenshell.util.unit
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise LoadError(path, f"cannot read IFC: ifcopenshell is not available ({exc})",
+                        "install it: pip install ifcopenshell") from None
+
+    report(0.01, "parsing IFC")
+    ifcopenshell.get_log()  # drop messages of earlier reads
+    try:
+        f = ifcopenshell.open(str(path))
+    except ifcopenshell.SchemaError:
+        raise _unsupported(path, header_schema) from None
+    except ifcopenshell.Error as exc:
+        text = str(exc)
+        if "header" in text.lower():
+            raise LoadError(path, f"cannot parse the IFC header ({text})",
+                            "the file is not a valid IFC STEP file; re-export it") from None
+        raise LoadError(path, f"cannot parse the IFC file: {text}",
+                        "the file may be truncated or corrupt; re-export it") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise LoadError(path, f"cannot parse the IFC file: {exc}",
+                        "the file may be truncated or corrupt; re-export it") from None
+    schema = str(f.schema_identifier or f.schema)
+    warnings: list[str] = []
+
+    projects = f.by_type("IfcProject")
+    products = f.by_type("IfcProduct")
+    if not products:
+        dups = _duplicate_instance_names(path)
+        why = (f"; instance names are defined twice ({', '.join(dups)}), so the parser "
+               "dropped entities" if dups else "")
+        raise LoadError(path, f"no building elements (IfcProduct) in the IFC file{why}",
+                        "the file is empty or invalid; re-export it from the authoring tool")
+    consistent = all(f.by_id(p.id()).is_a() == p.is_a() for p in projects)
+    if not projects or not consistent:
+        dups = _duplicate_instance_names(path)
+        problem = ("has no IfcProject" if not projects
+                   else "has an IfcProject that another entity overwrites")
+        warnings.append(f"the file {problem} (invalid IFC"
+                        + (f"; instance names defined twice: {', '.join(dups)}" if dups else "")
+                        + "); the model tree may be incomplete")
+        projects = [p for p in projects if f.by_id(p.id()).is_a() == p.is_a()]
+
+    exclude = EXCLUDED_ALWAYS if include_spaces else EXCLUDED_BY_DEFAULT
+    # every object that may become a feature: its properties are gathered while the
+    # geometry worker threads run
+    candidates = {p.id() for p in products if not any(p.is_a(t) for t in EXCLUDED_ALWAYS)}
+    candidates.update(p.id() for p in projects)
+
+    def tree_and_properties() -> tuple[dict[int, int], dict[int, dict[str, dict[str, Any]]]]:
+        return _model_tree(f), _properties_of(f, candidates)
+
+    report(0.05, "generating IFC geometry")
+    shapes, (parent_of, props) = _iterate_geometry(f, exclude, report, warnings,
+                                                   tree_and_properties)
+    errors = _log_errors()
+
+    report(0.86, "building the IFC model tree")
+    meshed = set(shapes.ids)
+    # features: products with geometry, spatial elements, projects and their ancestors
+    wanted: set[int] = set(meshed)
+    wanted.update(e.id() for e in _spatial_elements(f))
+    wanted.update(p.id() for p in projects)
+    for start in list(wanted):
+        node = parent_of.get(start)
+        while node is not None and node not in wanted:
+            wanted.add(node)
+            node = parent_of.get(node)
+    entities = {i: f.by_id(i) for i in wanted}
+    children: dict[int, list[int]] = {}
+    roots: list[int] = []
+    for i in sorted(wanted):
+        p = parent_of.get(i)
+        if p is not None and p in wanted:
+            children.setdefault(p, []).append(i)
+        else:
+            roots.append(i)
+    roots.sort(key=lambda i: (entities[i].is_a() != "IfcProject", i))
+    order: list[int] = []
+    stack = list(reversed(roots))
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        stack.extend(reversed(children.get(i, ())))
+
+    storey_of: dict[int, str] = {}
+
+    def storey(i: int) -> str:
+        chain = []
+        node: int | None = i
+        name = ""
+        while node is not None and node in wanted:
+            if node in storey_of:
+                name = storey_of[node]
+                break
+            chain.append(node)
+            entity = entities[node]
+            if entity.is_a("IfcBuildingStorey"):
+                name = entity.Name or ""
+                break
+            node = parent_of.get(node)
+        for n in chain:
+            storey_of[n] = name
+        return name
+
+    features: list[Feature] = []
+    index_of: dict[int, int] = {}
+    seen_ids: set[str] = set()
+    duplicated: list[str] = []
+    for i in order:
+        e = entities[i]
+        gid = str(getattr(e, "GlobalId", None) or f"#{i}")
+        if gid in seen_ids:  # invalid but common: keep feature ids unique
+            duplicated.append(gid)
+            gid = f"{gid}#{i}"
+        seen_ids.add(gid)
+        p = parent_of.get(i)
+        index_of[i] = len(features)
+        feature = Feature(id=str(gid), type=e.is_a(), name=str(getattr(e, "Name", None) or ""),
+                          attributes=_attributes(e), properties=props.get(i, {}),
+                          storey=storey(i))
+        if p is not None and p in index_of:  # parents come before children in `order`
+            parent = features[index_of[p]]
+            feature.parent = parent.id
+            parent.children.append(feature.id)
+        features.append(feature)
+
+    if duplicated:
+        warnings.append(f"{len(duplicated)} GlobalId(s) used more than once (e.g. "
+                        f"{duplicated[0]}); the repeats got '#<step id>' appended")
+    # elements whose geometry failed
+    skipped: list[str] = []
+    excluded_types = tuple(exclude)
+    for product in products:
+        pid = product.id()
+        if pid in meshed or any(product.is_a(t) for t in excluded_types):
+            continue
+        if _expects_geometry(product):
+            skipped.append(f"{product.is_a()} {product.Name or ''!s} "
+                           f"(#{pid}, {product.GlobalId}): no geometry could be generated"
+                           .replace("  ", " "))
+    if skipped:
+        warnings.append(f"{len(skipped)} element(s) without geometry (skipped; see "
+                        "metadata['skipped'])")
+    if errors:
+        warnings.extend(f"ifcopenshell: {line}" for line in errors[:10])
+        if len(errors) > 10:
+            warnings.append(f"ifcopenshell: ... {len(errors) - 10} more errors")
+
+    report(0.92, "assembling the IFC mesh")
+    unit_m = 1.0
+    try:
+        unit_m = float(ifcopenshell.util.unit.calculate_unit_scale(f)) or 1.0
+    except Exception:
+        warnings.append("cannot determine the project length unit; assuming metres")
+    xyz, faces, face_feature, face_colors = _assemble(shapes, index_of)
+    if len(faces) == 0:
+        warnings.append("the IFC file has no element geometry; only the model tree is "
+                        "loaded")
+
+    matrix, crs, how, georef_info = _georeference(f, props, unit_m, warnings)
+    if matrix is not None and len(xyz):
+        xyz = xyz @ matrix[:3, :3].T + matrix[:3, 3]
+    vertices, origin = split_origin(xyz)
+    if matrix is not None and len(xyz) == 0:
+        origin = np.array(matrix[:3, 3], dtype=np.float64)
+
+    counts: dict[str, int] = {}
+    for product in products:
+        kind = product.is_a()
+        counts[kind] = counts.get(kind, 0) + 1
+    storeys = [features[index_of[i]].name for i in order
+               if entities[i].is_a("IfcBuildingStorey")]
+    metadata: dict[str, Any] = {
+        "format": "IFC",
+        "schema": schema,
+        "elements": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "storeys": storeys,
+        "georef": how,
+        "georef_detail": _plain(georef_info),
+        "length_unit_m": unit_m,
+        "excluded_geometry": list(exclude),
+        "shapes": len(shapes.ids),
+        "features": len(features),
+        "skipped": skipped,
+        "warnings": warnings[:_MAX_WARNINGS],
+    }
+    if not include_spaces:
+        metadata["notes"] = ["IfcSpace geometry is not loaded (the space volumes would hide "
+                             "the building); spaces are listed as features"]
+    report(1.0, "done")
+    return FeatureMesh(vertices=vertices, origin=origin, faces=faces,
+                       face_colors=face_colors, crs=crs, metadata=metadata,
+                       features=features, face_feature=face_feature, model_format="IFC")
+
+
+def _plain(info: dict) -> dict:
+    return {k: _jsonable(v) for k, v in info.items()}
+
+
+def _assemble(shapes: _Shapes, index_of: dict[int, int]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate the per-shape buffers once (STEP-id order), vectorised."""
+    n = len(shapes.ids)
+    if n == 0:
+        return (np.zeros((0, 3)), np.zeros((0, 3), np.int32), np.zeros(0, np.int32),
+                np.zeros((0, 4), np.uint8))
+    order = np.argsort(np.asarray(shapes.ids, dtype=np.int64), kind="stable")
+    vbufs = [shapes.verts[i] for i in order]
+    fbufs = [shapes.faces[i] for i in order]
+    vcount = np.fromiter((len(b) // 24 for b in vbufs), np.int64, n)
+    tcount = np.fromiter((len(b) // 12 for b in fbufs), np.int64, n)
+    xyz = np.frombuffer(b"".join(vbufs), dtype=np.float64).reshape(-1, 3)
+    faces = np.frombuffer(b"".join(fbufs), dtype=np.int32).reshape(-1, 3)
+    voffset = np.concatenate([[0], np.cumsum(vcount)[:-1]])
+    if len(xyz) >= 2**31:
+        raise MemoryError("more than 2**31 vertices")
+    faces = faces + np.repeat(voffset, tcount).astype(np.int32)[:, None]
+    face_feature = np.repeat(
+        np.fromiter((index_of.get(shapes.ids[i], -1) for i in order), np.int32, n), tcount)
+
+    # colours: one table (default first), per-shape style indices shifted into it
+    table = [_DEFAULT_RGBA]
+    style_offset = np.empty(n, np.int64)
+    mbufs = []
+    for k, i in enumerate(order):
+        style_offset[k] = len(table)
+        table.extend(shapes.styles[i])
+        m = shapes.material_ids[i]
+        if len(m) != int(tcount[k]) * 4:
+            m = np.full(int(tcount[k]), -1, np.int32).tobytes()
+        mbufs.append(m)
+    mids = np.frombuffer(b"".join(mbufs), dtype=np.int32).astype(np.int64)
+    gid = mids + np.repeat(style_offset, tcount)
+    gid[mids < 0] = 0
+    face_colors = np.asarray(table, dtype=np.uint8)[gid]
+    return xyz, faces, face_feature, face_colors
+
+
+READERS = [
+    ReaderSpec(name="IFC", extensions=("ifc",), read=read, sniff=sniff, score=10),
+]
