@@ -48,6 +48,8 @@ class LoadJob(QtCore.QObject):
     def __init__(self, path: str, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.path = path
+        #: callable giving the scene CRS to transform the data into (None: keep it)
+        self.target_crs = None
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self.done = False
@@ -154,6 +156,22 @@ class LoadJob(QtCore.QObject):
             data.warnings.append("level of detail could not be built; drawing a subsample")
             return None
 
+    def _reproject(self, data) -> None:
+        """Transform the data into the scene CRS (``target_crs()``) before its level of
+        detail is built; a failure keeps the data as it is, with a warning."""
+        target = self.target_crs() if self.target_crs is not None else None
+        if target is None or data.crs is None:
+            return
+        from loaders import georef
+
+        if not georef.needs_reprojection(data.crs, target):
+            return
+        try:
+            georef.reproject(data, target, progress=self._scaled(READ_SHARE * 0.9,
+                                                                 READ_SHARE))
+        except ValueError as exc:
+            data.warnings.append(f"not transformed into the scene CRS: {exc}")
+
     def _run(self) -> None:
         try:
             self._report(0.0, "opening")
@@ -161,6 +179,7 @@ class LoadJob(QtCore.QObject):
             if self._cancel.is_set():
                 raise LoadCancelled(self.path)
             if not self.streamed:
+                self._reproject(data)
                 self.lod = self._build_lod(data)
             if self._cancel.is_set():
                 raise LoadCancelled(self.path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
-from loaders import supported_extensions
+from loaders import PointCloud, supported_extensions
 
 from ..render import SceneRenderer
 from ..scene import Scene
@@ -82,6 +82,25 @@ class MainWindow(QtWidgets.QMainWindow):
         self.annotations_dock = self._dock("Annotations", "annotationsDock",
                                            self.annotations_panel,
                                            QtCore.Qt.RightDockWidgetArea)
+        # city models and BIM: objects tree/search/filter; alignment of models
+        from .alignment import AlignmentPanel
+        from .objects import ObjectsPanel
+
+        self.objects_panel = ObjectsPanel(self.scene, self.renderer, self.session)
+        self.objects_dock = self._dock("Objects", "objectsDock", self.objects_panel,
+                                       QtCore.Qt.RightDockWidgetArea)
+        self.alignment_panel = AlignmentPanel(
+            self.scene, self.session,
+            status=lambda text: self.statusBar().showMessage(text, 8000))
+        self.alignment_dock = self._dock("Align", "alignmentDock", self.alignment_panel,
+                                         QtCore.Qt.RightDockWidgetArea)
+        # picking point pairs and drawing annotations both take clicks: one at a time
+        self.alignment_panel.pick_button.toggled.connect(
+            lambda on: on and self.tool.cancel())
+        self.tool.changed.connect(self._tool_changed_for_alignment)
+        self.tabifyDockWidget(self.annotations_dock, self.objects_dock)
+        self.tabifyDockWidget(self.annotations_dock, self.alignment_dock)
+        self.annotations_dock.raise_()
 
         # status bar: picked point, progress, cancel
         self.pick_label = QtWidgets.QLabel("Click a point to see its coordinates",
@@ -265,6 +284,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tours_menu.aboutToShow.connect(self._refresh_tours)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
+        view_menu.addAction(self.objects_dock.toggleViewAction())
+        view_menu.addAction(self.alignment_dock.toggleViewAction())
         self.visibility_menu = view_menu.addMenu("Annotation &visibility")
         self.visibility_menu.setObjectName("annotationVisibilityMenu")
         self.visibility_menu.aboutToShow.connect(self._refresh_visibility_menu)
@@ -304,6 +325,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
             job = LoadJob(path, self)
+            job.target_crs = lambda: self.scene.crs
             job.progress.connect(self._on_progress)
             job.preview.connect(self._on_preview)
             job.wait_preview = True  # _on_preview calls job.preview_shown()
@@ -443,6 +465,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 layer.loading = False
                 self.scene.update(layer, data=data)
             else:
+                self._to_scene_crs(data)
                 layer = self.scene.add(data, path=job.path, lod=lod)
             record = getattr(job, "record", None)
             if record is not None:  # opened from a project: restore its display settings
@@ -458,6 +481,23 @@ class MainWindow(QtWidgets.QMainWindow):
             for warning in data.metadata.get("warnings", []):
                 self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
         self._finish_job(job)
+
+    def _to_scene_crs(self, data) -> None:
+        """A layer that finished loading while the scene CRS was still unknown to its
+        worker (two files opened together): transform meshes now; point clouds (whose
+        level of detail is built already) keep their CRS with a warning."""
+        from loaders import georef
+
+        if self.scene.crs is None or data.crs is None or \
+                not georef.needs_reprojection(data.crs, self.scene.crs):
+            return
+        if isinstance(data, PointCloud):
+            data.warnings.append("in another CRS than the scene; reopen it to transform it")
+            return
+        try:
+            georef.reproject(data, self.scene.crs)
+        except ValueError as exc:
+            data.warnings.append(f"not transformed into the scene CRS: {exc}")
 
     def _on_failed(self, job: LoadJob, message: str) -> None:
         self.errors.append(message)
@@ -611,6 +651,10 @@ class MainWindow(QtWidgets.QMainWindow):
                                                abs(pos[1] - self._press_pos[1])) <= 3:
             self.renderer.pick(*pos)
         self._press_pos = None
+
+    def _tool_changed_for_alignment(self) -> None:
+        if self.tool.mode is not None and self.alignment_panel.pick_button.isChecked():
+            self.alignment_panel.pick_button.setChecked(False)
 
     def _on_picked(self, pick, **kw) -> None:
         self.pick_label.setText(format_pick(pick))
