@@ -4,6 +4,7 @@
     python -m benchmarks --sizes 1M,10M --reps 5
     python -m benchmarks --quick              # 1M only, 1 repetition (a smoke run)
     python -m benchmarks --only ttff,ingest   # a subset of: ttff ingest memory frame stall
+                                              #   city ifc cityframe (city models, BIM)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -20,10 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import harness, synthetic
+from . import citymodels, harness, synthetic
 
 HERE = Path(__file__).resolve().parent
-ALL = ("ttff", "ingest", "memory", "frame", "stall")
+POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
+CITY = ("city", "ifc", "cityframe")
+ALL = POINT_CLOUDS + CITY
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
@@ -33,7 +36,7 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
                      "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
     results["machine"] = harness.machine()
     files = {}
-    for n in sizes:
+    for n in sizes if set(only) & set(POINT_CLOUDS) else []:
         for compressed in (True, False):
             files[(n, compressed)] = synthetic.ensure(n, compressed, data_dir, log=log)
     small, big = min(sizes), max(sizes)
@@ -70,7 +73,9 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         p = files[(big, True)]
         results["stall"] = step("stall", harness.measure_stall, p)
         results["stall"]["file"] = p.name
-    if big < 30_000_000:
+    if set(only) & set(CITY):
+        results["citymodels"] = citymodels.run(reps, data_dir, only, log=log)
+    if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
             "stall (5) targets are defined for 30M — rerun `./run bench` for them.")
@@ -104,12 +109,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     results = run(sizes, reps, args.data_dir, only, command=command.strip())
-    text = harness.report(results, args.out)
+    text = write_report(results, only, args.out)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     print(text)
     print(f"written to {args.out}")
     return 0
+
+
+def write_report(results: dict, only, out: Path) -> str:
+    """Write RESULTS.md: the parts this run measured replace the old ones; a part not
+    run (e.g. the point clouds in ``--only city,ifc``) is kept as it was."""
+    pc = harness.report(results) if set(only) & set(POINT_CLOUDS) else None
+    city = None
+    if set(only) & set(CITY):
+        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
+        city = citymodels.section(
+            results["citymodels"],
+            f"Run {results['date']} with `{results['command']}`; {results['reps']} "
+            f"repetitions per figure, interleaved with the baseline in the same process. "
+            f"Machine: {machine}.")
+    existing = out.read_text() if out.exists() else ""
+    text = citymodels.merge(existing, pc, city)
+    out.write_text(text)
+    return text
 
 
 if __name__ == "__main__":

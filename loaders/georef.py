@@ -37,7 +37,7 @@ CHUNK = 1_000_000
 __all__ = [
     "CHUNK", "apply_matrix", "fit_similarity", "horizontal_only_match",
     "needs_reprojection", "reproject", "same_crs", "similarity_from_values",
-    "values_from_matrix",
+    "transform_points", "values_from_matrix",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -191,6 +191,21 @@ def _transformer(src: Any, dst: Any) -> tuple[Any, list[str]]:
     except Exception:  # the check is advisory only
         pass
     return transformer, notes
+
+
+def transform_points(xyz: Any, src_crs: Any, dst_crs: Any) -> np.ndarray:
+    """A few true (float64) points from ``src_crs`` into ``dst_crs``: (N, 3) float64 in
+    x/y order (longitude, latitude for geographic CRSs); heights are transformed where
+    both CRSs define them. Raises ``ValueError`` when either CRS is unknown or there is
+    no transformation; points outside the CRSs' area come back as ``inf``."""
+    src, dst = _as_crs(src_crs), _as_crs(dst_crs)
+    if src is None or dst is None:
+        raise ValueError("both coordinate systems must be known")
+    pts = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
+    if same_crs(src, dst):
+        return pts.copy()
+    transformer, _ = _transformer(src, dst)
+    return _transform_chunk(transformer, pts)
 
 
 def _transform_chunk(transformer: Any, xyz: np.ndarray) -> np.ndarray:

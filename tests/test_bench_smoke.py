@@ -44,3 +44,37 @@ def test_generator_is_deterministic(tmp_path):
     layout = synthetic.Layout(300_000)
     cols = synthetic.block(layout, 0, 300_000)
     assert set(cols["classification"].tolist()) >= {2, 5, 6}
+
+
+@pytest.mark.gui
+def test_city_and_bim_benchmarks_smoke(qapp, tmp_path, shared_data):
+    """The city/BIM part of ./run bench on one small real file of each kind and a small
+    synthetic city; a run of that part keeps the point-cloud part of RESULTS.md."""
+    import shutil
+
+    from benchmarks import citymodels
+
+    shared = tmp_path / "shared"
+    (shared / "citymodels").mkdir(parents=True)
+    (shared / "bim").mkdir()
+    shutil.copy(shared_data / "citymodels" / "DH_01_subs.city.json", shared / "citymodels")
+    shutil.copy(shared_data / "bim" / "AC20-FZK-Haus.ifc", shared / "bim")
+    results = citymodels.run(1, tmp_path / "data", ("city", "ifc", "cityframe"),
+                             log=lambda *a: None, shared=shared, buildings=60)
+    assert [r["file"] for r in results["city"]] == ["DH_01_subs.city.json",
+                                                    "synthetic_city_60.city.json"]
+    assert results["city"][1]["objects"] >= 60 and results["ifc"][0]["elements"] > 50
+    frame = results["cityframe"]
+    assert frame["actors"] >= 1 and frame["pick_hit"] and frame["ours_s"]["min"] > 0
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# point clouds\n\nhand-written notes\n")
+    results = {"machine": {"cpu": "test"}, "date": "today", "command": "smoke", "reps": 1,
+               "citymodels": results}
+    text = bench.write_report(results, ("city", "ifc", "cityframe"), out)
+    assert text.startswith("# point clouds\n\nhand-written notes\n")
+    for heading in ("# City models and BIM", "## Summary (targets)", "## 6. CityJSON",
+                    "## 7. IFC", "## 8. A city of"):
+        assert heading in text
+    # running the city part again replaces it, once
+    text = bench.write_report(results, ("city",), out)
+    assert text.count(citymodels.MARKER) == 1 and "hand-written notes" in text

@@ -41,6 +41,31 @@ def test_info_json_obj(shared_data, capsys):
     assert info["bounds"]["max"] == [float(v) for v in hi]
 
 
+def test_info_city_model_and_ifc(shared_data, capsys):
+    code, out, err = _run(capsys, "info", shared_data / "citymodels" / "delft.city.json",
+                          "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    # SOURCES.md: 570 objects, 160 Building, 143 Road, 126 PlantCover, ...; EPSG:7415
+    assert info["model_format"] == "CityJSON" and info["object_count"] == 570
+    assert info["objects_by_type"]["Building"] == 160
+    assert info["objects_by_type"]["Road"] == 143 and info["objects_by_type"]["Bridge"] == 3
+    assert info["lods"] == ["1"] and info["crs"]["epsg"] == 7415
+    code, out, err = _run(capsys, "info", shared_data / "citymodels"
+                          / "zurich_subset_lod2.city.json")
+    assert code == 0, err
+    assert "BuildingPart                     161" in out and "LODs:       2" in out
+    assert "RoofSurface" in out and "EPSG:2056" in out
+    code, out, err = _run(capsys, "info", shared_data / "bim" / "duplex.ifc", "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["model_format"] == "IFC"
+    assert info["objects_by_type"]["IfcWallStandardCase"] == 56
+    assert info["objects_by_type"]["IfcBuildingStorey"] == 4
+    assert info["georeference"]["method"].startswith("site reference point")
+    assert info["crs"]["epsg"] == 32616
+
+
 @pytest.mark.parametrize("name, count", [("autzen_trim.laz", 110000),
                                          ("autzen-bmx-2010.las", 829)])
 def test_info_json_las(shared_data, capsys, name, count):

@@ -271,6 +271,19 @@ def describe(data: Any, path: str) -> dict[str, Any]:
         info["materials"] = sorted({p.material.name for p in data.parts if p.material.name})
         info["textured"] = any(p.material.texture is not None or p.material.texture_path
                                for p in data.parts)
+    features = getattr(data, "features", None)
+    if features is not None:  # a city model or building model
+        info["model_format"] = data.model_format
+        info["object_count"] = len(features)
+        info["objects_by_type"] = data.counts_by_type()
+        info["lods"] = list(data.lod_names)
+        sem = data.face_semantic[data.face_semantic >= 0]
+        counts = np.bincount(sem, minlength=len(data.semantic_names)) if len(sem) else []
+        info["semantic_surfaces"] = {name: int(n) for name, n in
+                                     zip(data.semantic_names, counts, strict=False) if n}
+        if meta.get("georef"):
+            info["georeference"] = {"method": meta["georef"],
+                                    "detail": meta.get("georef_detail")}
     info["bounds"] = {"min": [float(v) for v in lo], "max": [float(v) for v in hi]}
     info["origin"] = [float(v) for v in data.origin]
     info["crs"] = crs_info(data.crs)
@@ -292,6 +305,16 @@ def _format_info(info: dict[str, Any]) -> str:
         lines.append(f"  vertices:   {info['vertex_count']:,}")
         lines.append(f"  triangles:  {info['triangle_count']:,}")
         lines.append(f"  parts:      {info.get('part_count', 0)}")
+    if "object_count" in info:
+        lines.append(f"  objects:    {info['object_count']:,} ({info['model_format']})")
+        for kind, n in info["objects_by_type"].items():
+            lines.append(f"    {kind:<28} {n:>7,}")
+        lines.append("  LODs:       " + (", ".join(info["lods"]) or "one (not stated)"))
+        if info["semantic_surfaces"]:
+            lines.append("  surfaces:   " + ", ".join(
+                f"{k} {v:,}" for k, v in info["semantic_surfaces"].items()) + " triangles")
+        if info.get("georeference"):
+            lines.append(f"  georef:     {info['georeference']['method']}")
     lo, hi = info["bounds"]["min"], info["bounds"]["max"]
     lines.append("  bounds min: " + "  ".join(repr(v) for v in lo))
     lines.append("  bounds max: " + "  ".join(repr(v) for v in hi))

@@ -239,6 +239,8 @@ class Scene(EventEmitter):
         if not self.layers:
             self.origin = None
         self.emit("layer_removed", layer=layer)
+        if not self.layers and self.crs is not None:  # the next file opened sets it
+            self.set_crs(None)
 
     def move(self, layer: Layer, new_index: int) -> None:
         self.layers.remove(layer)

@@ -18,6 +18,7 @@ from loaders.georef import (
     reproject,
     same_crs,
     similarity_from_values,
+    transform_points,
     values_from_matrix,
 )
 
@@ -90,6 +91,21 @@ def test_reproject_pointcloud_4326_to_utm_matches_pyproj():
     # the origin is re-split like split_origin: centre of the box, whole metres
     lo, hi = expected.min(axis=0), expected.max(axis=0)
     assert np.array_equal(cloud.origin, np.round((lo + hi) / 2))
+
+
+def test_transform_points_matches_pyproj_and_checks_its_input():
+    rd = np.array([[85_036.0, 447_527.0, 3.5], [85_000.0, 447_413.0, -0.6]])
+    got = transform_points(rd, "EPSG:28992", "EPSG:4326")
+    t = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
+    lon, lat, h = t.transform(rd[:, 0], rd[:, 1], rd[:, 2])
+    assert np.allclose(got, np.column_stack([lon, lat, h]))
+    assert 4.3 < got[0, 0] < 4.4 and 51.9 < got[0, 1] < 52.1  # Delft, lon/lat order
+    one = transform_points(rd[0], "EPSG:28992", "EPSG:28992")
+    assert one.shape == (1, 3) and np.array_equal(one[0], rd[0])
+    with pytest.raises(ValueError, match="must be known"):
+        transform_points(rd, None, "EPSG:4326")
+    with pytest.raises(ValueError, match="not a coordinate reference system"):
+        transform_points(rd, "EPSG:28992", "no such crs")
 
 
 def test_reproject_in_chunks_reports_progress(monkeypatch):

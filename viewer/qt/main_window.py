@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
@@ -87,12 +88,14 @@ class MainWindow(QtWidgets.QMainWindow):
         from .objects import ObjectsPanel
 
         self.objects_panel = ObjectsPanel(self.scene, self.renderer, self.session)
-        self.objects_dock = self._dock("Objects", "objectsDock", self.objects_panel,
+        self.objects_dock = self._dock("Objects", "objectsDock",
+                                       scrolled(self.objects_panel),
                                        QtCore.Qt.RightDockWidgetArea)
         self.alignment_panel = AlignmentPanel(
             self.scene, self.session,
             status=lambda text: self.statusBar().showMessage(text, 8000))
-        self.alignment_dock = self._dock("Align", "alignmentDock", self.alignment_panel,
+        self.alignment_dock = self._dock("Align", "alignmentDock",
+                                         scrolled(self.alignment_panel),
                                          QtCore.Qt.RightDockWidgetArea)
         # picking point pairs and drawing annotations both take clicks: one at a time
         self.alignment_panel.pick_button.toggled.connect(
@@ -117,6 +120,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.drawn_label = QtWidgets.QLabel("", objectName="drawnLabel")
         self.drawn_label.setToolTip("Points drawn / points in the visible point layers")
         self.statusBar().addPermanentWidget(self.drawn_label)
+        self.crs_button = QtWidgets.QToolButton(objectName="crsButton", autoRaise=True)
+        self.crs_button.setToolTip("The scene's coordinate system; click to change it or "
+                                   "to show coordinates in a second one")
+        self.crs_button.clicked.connect(self.crs_dialog)
+        self.statusBar().addPermanentWidget(self.crs_button)
+        #: a second CRS in which picked coordinates are also shown (None: none)
+        self.secondary_crs = None
+        self._secondary_transformer = None
+        saved_crs = self.settings.value("secondary_crs")
+        if saved_crs:
+            from .crs import parse_crs
+
+            try:
+                self.secondary_crs = parse_crs(str(saved_crs))
+            except ValueError:
+                self.secondary_crs = None
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
@@ -127,6 +146,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.connect("picked", self._on_picked)
         self.scene.connect("views_changed", lambda **kw: self._refresh_views())
         self.scene.connect("layer_added", self._on_layer_added)
+        self.scene.connect("crs_changed", lambda **kw: self._refresh_crs_button())
+        self._refit_after_reload = False
+        self._refresh_crs_button()
         self.scene.connect("*", self._schedule_render)
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._render_timer.timeout.connect(self._do_render)
@@ -263,6 +285,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.edl_action)
         view_menu.addAction(self.background_action)
+        self.crs_action = view_menu.addAction("&Coordinate systems…", self.crs_dialog)
+        self.crs_action.setObjectName("crsAction")
         view_menu.addSeparator()
         view_menu.addAction(self.layer_dock.toggleViewAction())
         view_menu.addAction(self.properties_dock.toggleViewAction())
@@ -324,20 +348,28 @@ class MainWindow(QtWidgets.QMainWindow):
 
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
-            job = LoadJob(path, self)
-            job.target_crs = lambda: self.scene.crs
-            job.progress.connect(self._on_progress)
-            job.preview.connect(self._on_preview)
-            job.wait_preview = True  # _on_preview calls job.preview_shown()
-            job.finished.connect(self._on_loaded)
-            job.failed.connect(self._on_failed)
-            job.cancelled.connect(self._on_cancelled)
-            self.jobs.append(job)
-            started.append(job)
+            started.append(self._start_job(path))
             self._add_recent(path)
-            job.start()
         self._update_progress()
         return started
+
+    def _start_job(self, path: str, reload_layer=None) -> LoadJob:
+        """Read ``path`` in the background; with ``reload_layer``, the result replaces
+        that layer's data (a failure or cancel keeps the layer as it was)."""
+        job = LoadJob(path, self)
+        job.target_crs = lambda: self.scene.crs
+        job.progress.connect(self._on_progress)
+        job.preview.connect(self._on_preview)
+        job.wait_preview = True  # _on_preview calls job.preview_shown()
+        job.finished.connect(self._on_loaded)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        if reload_layer is not None:
+            job.layer = reload_layer
+            job.reload = True
+        self.jobs.append(job)
+        job.start()
+        return job
 
     def open_dialog(self) -> None:
         start = str(self.settings.value("last_dir", str(Path.home())))
@@ -413,6 +445,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.jobs.remove(job)
         self._update_progress()
         if not self.jobs:
+            if self._refit_after_reload:
+                self._refit_after_reload = False
+                self.renderer.fit()
             self.all_loads_finished.emit()
 
     def _on_progress(self, job: LoadJob, fraction: float, message: str) -> None:
@@ -449,6 +484,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _drop_preview(self, job: LoadJob) -> None:
         layer = getattr(job, "layer", None)
         job.layer = None
+        if getattr(job, "reload", False):  # re-reading an open layer: keep it as it was
+            if layer is not None and layer in self.scene.layers and layer.loading:
+                self.scene.update(layer, loading=False)
+            return
         if layer is not None and layer in self.scene.layers:
             self.scene.remove(layer)
 
@@ -652,12 +691,111 @@ class MainWindow(QtWidgets.QMainWindow):
             self.renderer.pick(*pos)
         self._press_pos = None
 
+    # -- coordinate systems ------------------------------------------------------------
+    def _refresh_crs_button(self) -> None:
+        from .crs import crs_code
+
+        code = crs_code(self.scene.crs) if self.scene.crs is not None else "none"
+        text = f"Scene CRS: {code}"
+        if self.secondary_crs is not None:
+            text += f"  (+ {crs_code(self.secondary_crs)})"
+        self.crs_button.setText(text)
+
+    def crs_dialog(self) -> None:
+        from .crs import CrsDialog
+
+        layer_crss = [l.data.crs for l in self.scene.layers if l.data.crs is not None]
+        dialog = CrsDialog(self.scene.crs, self.secondary_crs, layer_crss, self)
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return
+        scene_crs, second = dialog.values()
+        self.set_secondary_crs(second)
+        if scene_crs is not None:
+            ok, message = self.set_scene_crs(scene_crs)
+            if not ok:
+                QtWidgets.QMessageBox.warning(self, "Scene CRS not changed", message)
+
+    def set_secondary_crs(self, crs) -> None:
+        """Show picked coordinates also in ``crs`` (None: only in the scene CRS)."""
+        from .crs import crs_code
+
+        self.secondary_crs = crs
+        self._secondary_transformer = None
+        self.settings.setValue("secondary_crs", crs_code(crs) if crs is not None else "")
+        self._refresh_crs_button()
+        if self.scene.last_pick is not None:
+            self._on_picked(self.scene.last_pick)
+
+    def secondary_coordinates(self, xyz) -> str:
+        """``xyz`` (true coordinates in the scene CRS) in the second CRS, as text; ""
+        when there is no second CRS or the scene CRS is unknown."""
+        if self.secondary_crs is None or self.scene.crs is None:
+            return ""
+        from loaders.georef import transform_points
+
+        from .crs import crs_code, format_coordinates
+
+        try:
+            out = transform_points(xyz, self.scene.crs, self.secondary_crs)[0]
+        except ValueError as exc:
+            return f"{crs_code(self.secondary_crs)}: {exc}"
+        return f"{crs_code(self.secondary_crs)}: {format_coordinates(out, self.secondary_crs)}"
+
+    def set_scene_crs(self, crs) -> tuple[bool, str]:
+        """Make ``crs`` the scene CRS: layers that know their CRS are re-read in the
+        background and transformed into it. Refused (with the reason) while the project
+        holds annotations or measurements, whose coordinates are in the current CRS."""
+        from loaders import georef
+
+        from ..session import crs_text
+
+        old = self.scene.crs
+        if old is not None and georef.same_crs(old, crs):
+            self.scene.set_crs(crs)
+            self.session.project.crs = crs_text(crs)
+            return True, "same coordinate system"
+        project = self.session.project
+        if old is not None and (project.annotations or project.measurements):
+            return False, ("This project's annotations and measurements are recorded in "
+                           f"{crs_text(old)}; changing the scene CRS would move them. "
+                           "Start a new project to work in another CRS.")
+        if self.jobs:
+            return False, "Wait until the files being opened have loaded."
+        reload = [l for l in self.scene.layers if l.data.crs is not None and l.path
+                  and georef.needs_reprojection(l.data.crs, crs)]
+        if self.scene.origin is not None and old is not None:
+            try:
+                moved = georef.transform_points(self.scene.origin, old, crs)[0]
+                if np.isfinite(moved).all():
+                    self.scene.origin = np.round(moved)
+            except ValueError:
+                pass
+        self.scene.set_crs(crs)
+        project.crs = crs_text(crs)
+        for layer in self.scene.layers:
+            if layer in reload:
+                self.scene.update(layer, loading=True)
+                self._start_job(layer.path, reload_layer=layer)
+            else:  # redrawn about the new origin
+                self.scene.update(layer, data=layer.data)
+        self._refit_after_reload = bool(reload)
+        self._update_progress()
+        if not reload:
+            self.renderer.fit()
+        return True, f"{len(reload)} layer(s) transformed"
+
     def _tool_changed_for_alignment(self) -> None:
         if self.tool.mode is not None and self.alignment_panel.pick_button.isChecked():
             self.alignment_panel.pick_button.setChecked(False)
 
     def _on_picked(self, pick, **kw) -> None:
-        self.pick_label.setText(format_pick(pick))
+        text = format_pick(pick)
+        if pick is not None:
+            second = self.secondary_coordinates(pick.xyz)
+            if second:
+                text = text.replace("  |  ", f"  ({second})  |  ", 1) if "  |  " in text \
+                    else f"{text}  ({second})"
+        self.pick_label.setText(text)
 
     # -- drag and drop --------------------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
@@ -765,6 +903,13 @@ class MainWindow(QtWidgets.QMainWindow):
         for layer in list(self.scene.layers):
             self.scene.remove(layer)
         self.session.project = project
+        if project.crs:
+            from .crs import parse_crs
+
+            try:
+                self.scene.set_crs(parse_crs(project.crs))
+            except ValueError as exc:
+                self.statusBar().showMessage(f"Project CRS not understood: {exc}", 8000)
         self.session.undo.clear()
         self.session.undo.set_clean()
         self.session.load_views()
@@ -953,6 +1098,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.close()
         self.plotter.close()
         super().closeEvent(event)
+
+
+def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a scroll area, so that a dense panel never forces the window wider
+    or taller than the screen."""
+    area = QtWidgets.QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def format_pick(pick) -> str:

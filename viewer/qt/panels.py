@@ -20,6 +20,8 @@ COLOR_MODE_LABELS = {
     "solid": "Single colour",
     "material": "Materials / textures",
     "vertex": "Vertex colours",
+    "semantic": "Semantic surfaces",
+    "type": "Object type",
 }
 COLORMAPS = ("viridis", "turbo", "gray", "terrain")
 
@@ -84,13 +86,25 @@ class LayerPanel(QtWidgets.QWidget):
                         kind = "points (COPC)"
                     if layer.loading:
                         count += " (loading…)"
+                elif layer.is_feature_model:
+                    kind = "IFC model" if data.model_format == "IFC" else "city model"
+                    count = f"{len(data.features):,} obj"
                 else:
                     kind, count = "mesh", f"{data.triangle_count:,} ▲"
-                item = QtWidgets.QTreeWidgetItem([layer.name, kind, count])
+                name = layer.name
+                tip = [layer.path or layer.name]
+                if data.crs is None:
+                    name = "⚠ " + name
+                    tip.append("No coordinate reference system: assumed to be in the scene "
+                               "CRS. Use the Align panel if it is not in place.")
+                elif data.metadata.get("reprojected_from"):
+                    tip.append(f"Transformed from {data.metadata['reprojected_from']} "
+                               "into the scene CRS")
+                item = QtWidgets.QTreeWidgetItem([name, kind, count])
                 item.setData(0, QtCore.Qt.UserRole, layer.id)
                 item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
                 item.setCheckState(0, QtCore.Qt.Checked if layer.visible else QtCore.Qt.Unchecked)
-                item.setToolTip(0, layer.path or layer.name)
+                item.setToolTip(0, "\n".join(tip))
                 self.tree.addTopLevelItem(item)
                 if layer is self.scene.selected:
                     item.setSelected(True)
