@@ -43,7 +43,10 @@ def main() -> Path:
                       title="Delft sample site — condition survey 2026", crs="EPSG:28992")
     for rel, name, display in (
             ("delft_city_lod1/testarea.obj", "testarea.obj", {"opacity": 0.6}),
-            ("delft_ahn3.laz", "delft_ahn3.laz", {"color_mode": "classification"})):
+            ("delft_ahn3.laz", "delft_ahn3.laz", {"color_mode": "classification"}),
+            # the same 3dfier city as a CityJSON model (objects with BGT/BAG attributes);
+            # hidden at first: it covers the OBJ mesh
+            ("delft.city.json", "delft.city.json", {"visible": False, "color_mode": "type"})):
         project.layers.append(LayerRecord(path=rel, name=name, display=display))
     project.update_hashes()
     lo, hi = cloud.bounds

@@ -989,12 +989,33 @@ class SceneRenderer:
         self._edl_on = enabled
 
     # -- legend and colour bar ----------------------------------------------------------------
+    def _add_legend(self, items: list) -> None:
+        """A legend in the upper right corner, sized by :meth:`_legend_size` (placed by
+        hand: pyvista's "upper right" keeps a fixed position whatever the size, so a
+        wide legend ran off the view)."""
+        w, h = self._legend_size(items)
+        legend = self.plotter.add_legend(items, bcolor=(0.1, 0.1, 0.1), border=False,
+                                         size=(w, h), face="rectangle",
+                                         background_opacity=0.6)
+        legend.SetPosition(max(0.0, 0.99 - w), max(0.0, 0.99 - h))
+
+    def _legend_size(self, items: list) -> tuple[float, float]:
+        """Legend size as view fractions: about 20 px per entry and wide enough for the
+        longest label, so the text stays readable (and the box small) at any window size."""
+        w, h = (max(int(v), 1) for v in self.plotter.renderer.GetSize())
+        longest = max((len(str(label)) for label, _rgb in items), default=8)
+        return (min((11 * longest + 40) / w, 0.45), min((20 * len(items) + 8) / h, 0.7))
+
     def _remove_overlays(self) -> None:
         if self._scalar_bar is not None:
             self.plotter.remove_actor(self._scalar_bar, reset_camera=False, render=False)
             self._scalar_bar = None
         if self.plotter.legend is not None:
             self.plotter.remove_legend(render=False)
+
+    def refresh_overlays(self) -> None:
+        """Rebuild the legend / colour bar (e.g. after the view was resized)."""
+        self._update_overlays()
 
     def _update_overlays(self) -> None:
         """Colour bar (scalar modes) or class legend (classification) of the selected
@@ -1017,10 +1038,7 @@ class SceneRenderer:
             items = [[str(label), [c / 255.0 for c in rgb[:3]]]
                      for label, rgb in legend.get("entries", [])][:14]
             if items:
-                self.plotter.add_legend(items, bcolor=(0.1, 0.1, 0.1), border=False,
-                                        size=(0.26, min(0.05 * len(items) + 0.02, 0.65)),
-                                        loc="upper right", face="rectangle",
-                                        background_opacity=0.6)
+                self._add_legend(items)
             return
         if mode == "classification":
             hidden = {int(c) for c in layer.hidden_classes}
@@ -1028,10 +1046,7 @@ class SceneRenderer:
                      for code, name, rgb, _count in colors.class_legend(layer)
                      if code not in hidden][:20]
             if items:
-                self.plotter.add_legend(items, bcolor=(0.1, 0.1, 0.1), border=False,
-                                        size=(0.24, min(0.05 * len(items) + 0.02, 0.6)),
-                                        loc="upper right", face="rectangle",
-                                        background_opacity=0.6)
+                self._add_legend(items)
             return
         info = colors.scalar_info(layer)
         if info is None:

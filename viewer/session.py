@@ -23,6 +23,8 @@ from .scene import Camera, Layer, SavedView, Scene
 #: layer properties saved in the project and restored on open
 DISPLAY_FIELDS = ("visible", "opacity", "color_mode", "attribute", "colormap", "solid_color",
                   "point_size", "contrast")
+#: city / building models only: the LOD shown and the object filter expression
+FEATURE_FIELDS = ("city_lod", "feature_filter")
 
 
 def crs_text(crs: Any) -> str | None:
@@ -183,6 +185,10 @@ class ProjectSession:
             value = getattr(layer, key)
             display[key] = list(value) if isinstance(value, tuple) else value
         display["hidden_classes"] = sorted(int(c) for c in layer.hidden_classes)
+        if layer.is_feature_model:
+            for key in FEATURE_FIELDS:
+                display[key] = getattr(layer, key)
+            display["hidden_features"] = sorted(layer.hidden_features)
         transform = None if np.allclose(layer.transform, np.eye(4)) else \
             np.asarray(layer.transform, dtype=float).tolist()
         return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",
@@ -198,6 +204,12 @@ class ProjectSession:
                 changes[key] = tuple(value) if isinstance(value, list) else value
         if "hidden_classes" in record.display:
             changes["hidden_classes"] = set(record.display["hidden_classes"])
+        if layer.is_feature_model:
+            for key in FEATURE_FIELDS:
+                if key in record.display:
+                    changes[key] = record.display[key]
+            if "hidden_features" in record.display:
+                changes["hidden_features"] = {str(f) for f in record.display["hidden_features"]}
         if record.transform is not None:
             changes["transform"] = np.asarray(record.transform, dtype=float)
         if record.name:

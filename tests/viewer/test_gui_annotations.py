@@ -96,7 +96,10 @@ def test_sample_site_opens_as_a_project(qtbot, window):
         window.open_sample()
     project = window.session.project
     assert project.title.startswith("Delft sample site")
-    assert sorted(l.name for l in window.scene.layers) == ["delft_ahn3.laz", "testarea.obj"]
+    assert sorted(l.name for l in window.scene.layers) == ["delft.city.json", "delft_ahn3.laz",
+                                                             "testarea.obj"]
+    city = window.scene.layer_by_name("delft.city.json")
+    assert not city.visible and city.color_mode == "type"  # hidden at first
     kinds = {a.kind for a in project.annotations}
     assert kinds == {"point", "polyline", "polygon", "box"}
     assert len(project.measurements) == 3 and project.tours and len(project.views) == 2

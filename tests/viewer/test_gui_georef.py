@@ -98,8 +98,20 @@ def test_city_model_beside_scan_pick_query_colour(qtbot, window, shared_data):
     assert rows["id"].text(1) == target and rows["type"].text(1) == "Building"
     attrs = {rows["Attributes"].child(i).text(0) for i in range(rows["Attributes"].childCount())}
     assert set(data.feature(target).attributes) <= attrs and attrs
-    # the status bar shows the picked point in the scene CRS
+    # the status bar shows the picked point in the scene CRS, the dock the object's centre
     assert "X 85" in window.pick_label.text() and "Y 447" in window.pick_label.text()
+    cx, cy, _ = (float(v) for v in rows["centre"].text(1).split()[1::2])
+    assert abs(cx - centres[target][0]) < 30 and abs(cy - centres[target][1]) < 30
+    # ... and, on request, in a second CRS too
+    from pyproj import CRS
+
+    window.set_secondary_crs(CRS.from_epsg(4326))
+    assert "lat 52.0" in window.pick_label.text()
+    rows = {panel.properties.topLevelItem(i).text(0): panel.properties.topLevelItem(i)
+            for i in range(panel.properties.topLevelItemCount())}
+    assert rows["centre (EPSG:4326)"].text(1).startswith("lat 52.0")
+    window.set_secondary_crs(None)
+    assert "EPSG:4326" not in window.pick_label.text()
 
     # colour by an attribute from the dock: pixels change, a legend is drawn
     window.scene.select_feature(None, None)

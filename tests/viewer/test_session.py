@@ -73,3 +73,25 @@ def test_save_records_layers_with_display_and_is_clean(session, tmp_path):
     changes = ProjectSession.apply_record(layer, rec)
     assert changes["hidden_classes"] == {2} and changes["color_mode"] == "elevation"
     assert np.allclose(layer.transform, np.eye(4))
+
+
+def test_city_model_display_is_saved_with_the_project(shared_data, tmp_path):
+    scene = Scene()
+    path = shared_data / "citymodels" / "zurich_subset_lod2.city.json"
+    layer = scene.add(loaders.read(path), path=str(path))
+    session = ProjectSession(scene, Project(path=tmp_path / "p.json"))
+    hidden = {f.id for f in layer.data.features[:3]}
+    session.update_layer(layer, hidden_features=hidden, feature_filter='type == "Building"',
+                         city_lod="2", color_mode="semantic")
+    rec = Project.load(session.save()).layers[0]
+    assert rec.display["hidden_features"] == sorted(hidden)
+    assert rec.display["feature_filter"] == 'type == "Building"'
+    assert rec.display["city_lod"] == "2" and rec.display["color_mode"] == "semantic"
+    fresh = Scene().add(loaders.read(path), path=str(path))
+    changes = ProjectSession.apply_record(fresh, rec)
+    assert changes["hidden_features"] == hidden and changes["city_lod"] == "2"
+    assert changes["feature_filter"] == 'type == "Building"'
+    # a point cloud's record has no city-model fields
+    cloud_path = shared_data / "pointclouds" / "autzen-bmx-2010.las"
+    cloud = scene.add(loaders.read(cloud_path), path=str(cloud_path))
+    assert "hidden_features" not in session.record_layer(cloud).display

@@ -88,6 +88,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from .objects import ObjectsPanel
 
         self.objects_panel = ObjectsPanel(self.scene, self.renderer, self.session)
+        self.objects_panel.second_coordinates = self.secondary_coordinates
         self.objects_dock = self._dock("Objects", "objectsDock",
                                        scrolled(self.objects_panel),
                                        QtCore.Qt.RightDockWidgetArea)
@@ -161,6 +162,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.timeout.connect(self._autosave)
         self._autosave_timer.start()
 
+        # legends are sized in pixels of the view: redo them when the view is resized
+        self._legend_timer = QtCore.QTimer(self, singleShot=True, interval=150)
+        self._legend_timer.timeout.connect(self._refresh_overlays)
+        self.plotter.interactor.installEventFilter(self)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
         self.plotter.iren.add_observer("EndInteractionEvent",
@@ -691,6 +696,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.renderer.pick(*pos)
         self._press_pos = None
 
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Resize and watched is self.plotter.interactor:
+            self._legend_timer.start()
+        return super().eventFilter(watched, event)
+
+    def _refresh_overlays(self) -> None:
+        self.renderer.refresh_overlays()
+        self._schedule_render("overlays")
+
     # -- coordinate systems ------------------------------------------------------------
     def _refresh_crs_button(self) -> None:
         from .crs import crs_code
@@ -725,6 +739,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_crs_button()
         if self.scene.last_pick is not None:
             self._on_picked(self.scene.last_pick)
+        self.objects_panel.refresh_properties()
 
     def secondary_coordinates(self, xyz) -> str:
         """``xyz`` (true coordinates in the scene CRS) in the second CRS, as text; ""

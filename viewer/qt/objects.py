@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from loaders import FeatureMesh
@@ -48,6 +49,8 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.renderer = renderer
         self.session = session
         self.layer: Layer | None = None
+        #: callable(true xyz) -> "EPSG:n: coordinates" in a second CRS, or "" (optional)
+        self.second_coordinates = None
         self._updating = False
         self._items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self._type_items: dict[str, QtWidgets.QTreeWidgetItem] = {}
@@ -122,7 +125,9 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.tree.setHeaderLabels(["Object", "Type"])
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
-        self.tree.header().setStretchLastSection(True)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
+        self.tree.header().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeToContents)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemExpanded.connect(self._fill)
         self.tree.itemSelectionChanged.connect(self._tree_selection)
@@ -433,6 +438,28 @@ class ObjectsPanel(QtWidgets.QWidget):
             self._updating = False
         self._fill_properties(fid)
 
+    def refresh_properties(self) -> None:
+        """Fill the properties again (e.g. after the second CRS changed)."""
+        sel = self.scene.selected_feature
+        if sel is not None and sel[0] is self.layer:
+            self._fill_properties(sel[1])
+
+    def _feature_centre(self, fid: str):
+        """Centre of the bounding box of the object and its parts, in the scene's true
+        coordinates (the layer's alignment applied); None without geometry."""
+        model = self.model
+        if model is None or self.layer is None:
+            return None
+        ids = [model.feature_index(fid), *self._descendants(model.feature_index(fid))]
+        faces = model.faces[np.isin(model.face_feature, ids)]
+        if not len(faces):
+            return None
+        xyz = model.vertices[np.unique(faces)].astype(np.float64) + model.origin
+        centre = (xyz.min(axis=0) + xyz.max(axis=0)) / 2
+        from loaders.georef import apply_matrix
+
+        return apply_matrix(self.layer.transform, centre)[0]
+
     def _fill_properties(self, fid: str) -> None:
         self.properties.clear()
         try:
@@ -443,7 +470,15 @@ class ObjectsPanel(QtWidgets.QWidget):
                 ("parent", f.parent or "")]
         if f.lods:
             rows.append(("LODs", ", ".join(f.lods)))
-        items = [QtWidgets.QTreeWidgetItem([k, _text(v)]) for k, v in rows]
+        centre = self._feature_centre(fid)
+        if centre is not None:
+            rows.append(("centre", "X {:.3f}  Y {:.3f}  Z {:.3f}".format(*centre)))
+            second = self.second_coordinates(centre) if self.second_coordinates else ""
+            if second:
+                name, _, text = second.partition(": ")
+                rows.append((f"centre ({name})", text))
+        items = [QtWidgets.QTreeWidgetItem([k, _text(v)]) for k, v in rows
+                 if k in ("id", "type") or _text(v)]
         groups = [("Attributes", f.attributes or {})]
         groups += [(name, values) for name, values in (f.properties or {}).items()]
         for name, values in groups:
