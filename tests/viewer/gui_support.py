@@ -27,3 +27,15 @@ def background_u8(win) -> np.ndarray:
 
 def non_background_fraction(img, bg) -> float:
     return float((np.abs(img.astype(int) - bg).sum(axis=2) > 30).mean())
+
+
+def click(qtbot, win, fx, fy):
+    """Click the 3D view at fractions (fx, fy) of its size; wait for and return the pick."""
+    from PySide6 import QtCore
+
+    view = win.plotter.interactor
+    pos = QtCore.QPoint(int(view.width() * fx), int(view.height() * fy))
+    before = win.scene.last_pick
+    qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: win.scene.last_pick is not before, timeout=10_000)
+    return win.scene.last_pick

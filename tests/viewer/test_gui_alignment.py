@@ -15,16 +15,7 @@ if not os.environ.get("DISPLAY"):
 
 from PySide6 import QtCore  # noqa: E402
 
-from tests.viewer.gui_support import open_and_wait  # noqa: E402
-
-
-def click(qtbot, win, fx, fy):
-    view = win.plotter.interactor
-    pos = QtCore.QPoint(int(view.width() * fx), int(view.height() * fy))
-    before = win.scene.last_pick
-    qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: win.scene.last_pick is not before, timeout=10_000)
-    return win.scene.last_pick
+from tests.viewer.gui_support import click, open_and_wait  # noqa: E402
 
 
 @pytest.fixture
