@@ -61,33 +61,30 @@ class LoaderRegistry:
 
     def choose(self, path: str | Path) -> ReaderSpec:
         path = Path(path)
-        if not path.exists():
-            raise LoadError(path, "file not found", "check the path")
-        if path.is_dir():
-            raise LoadError(path, "is a folder, not a file", "open a file inside it")
         try:
             with open(path, "rb") as fh:
                 head = fh.read(SNIFF_BYTES)
+        except FileNotFoundError:
+            raise LoadError(path, "file not found", "check the path") from None
+        except IsADirectoryError:
+            raise LoadError(path, "is a folder, not a file", "open a file inside it") from None
         except OSError as exc:
+            if os.path.isdir(path):
+                raise LoadError(path, "is a folder, not a file",
+                                "open a file inside it") from None
             raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                             "check that it exists and is readable") from None
         if not head:
             raise LoadError(path, "file is empty", "re-export or re-download it")
-        by_ext = self.by_extension(path)
-        sniffed = []
-        for r in self._readers:
-            if r.sniff is None:
-                continue
-            try:
-                if r.sniff(head, path):
-                    sniffed.append(r)
-            except Exception:  # a sniffer must never break reading
-                continue
         # content wins: prefer a reader that both matches the extension and sniffs ok,
-        # then any reader that sniffs ok, then the extension's reader (it will explain).
+        # then any reader that sniffs ok (highest score), then the extension's reader
+        # (it will explain). The extension's readers are sniffed first, so the usual
+        # case (a correctly named file) asks one sniffer.
+        by_ext = self.by_extension(path)
         for r in by_ext:
-            if r in sniffed:
+            if _sniffs(r, head, path):
                 return r
+        sniffed = [r for r in self._readers if r not in by_ext and _sniffs(r, head, path)]
         if sniffed:
             return max(sniffed, key=lambda r: r.score)
         if by_ext:
@@ -121,6 +118,15 @@ class LoaderRegistry:
         return data
 
 
+def _sniffs(spec: ReaderSpec, head: bytes, path: Path) -> bool:
+    if spec.sniff is None:
+        return False
+    try:
+        return bool(spec.sniff(head, path))
+    except Exception:  # a sniffer must never break reading
+        return False
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = type(exc).__name__
@@ -128,11 +134,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def normalised_extension(path: str | Path) -> str:
-    name = Path(path).name.lower()
+    name = os.path.basename(os.fspath(path)).lower()
     for compound in ("city.json", "city.jsonl", "copc.laz"):
         if name.endswith("." + compound):
             return compound
-    suffix = Path(name).suffix
+    suffix = os.path.splitext(name)[1]
     return suffix[1:] if suffix else ""
 
 

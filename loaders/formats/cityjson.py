@@ -40,6 +40,7 @@ own ``metadata``), textures ({count, missing, applied}), material_theme.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from itertools import chain, repeat
@@ -1155,6 +1156,9 @@ def _looks_like_seq(raw: bytes) -> bool:
     return isinstance(obj, dict) and obj.get("type") == "CityJSON"
 
 
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
 def _texture_info(doc: dict, path: Path) -> dict | None:
     app = doc.get("appearance")
     if not isinstance(app, dict):
@@ -1163,17 +1167,16 @@ def _texture_info(doc: dict, path: Path) -> dict | None:
     if not isinstance(textures, list) or not textures:
         return None
     missing = []
-    base = path.parent
+    base = os.path.dirname(os.fspath(path))
     for t in textures:
         name = t.get("image") if isinstance(t, dict) else None
         if not isinstance(name, str) or not name:
             missing.append(str(name))
             continue
-        if re.match(r"^[a-z][a-z0-9+.-]*://", name, re.I):
+        if _URL.match(name):
             continue  # a URL: not checked
-        try:
-            p = Path(name.replace("\\", "/"))
-            ok = (p if p.is_absolute() else base / p).is_file()
+        try:  # os.path rather than pathlib: this runs for every texture of every file
+            ok = os.path.isfile(os.path.join(base, name.replace("\\", "/")))
         except (OSError, ValueError):
             ok = False
         if not ok:
