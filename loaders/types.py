@@ -13,6 +13,7 @@ positions plus a float64 ``origin``; the true coordinate of point ``i`` is
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -58,10 +59,14 @@ def split_origin(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xyz = np.asarray(xyz, dtype=np.float64)
     if len(xyz) == 0:
         return np.zeros((0, 3), np.float32), np.zeros(3)
-    lo = np.nanmin(xyz, axis=0)
-    hi = np.nanmax(xyz, axis=0)
-    origin = np.round((lo + hi) / 2.0)
-    origin[~np.isfinite(origin)] = 0.0
+    lo = xyz.min(axis=0)
+    hi = xyz.max(axis=0)
+    origin = np.rint((lo + hi) / 2.0)
+    if not np.isfinite(origin).all():  # NaN rows (min/max propagate them), or inf
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            origin = np.rint((np.nanmin(xyz, axis=0) + np.nanmax(xyz, axis=0)) / 2.0)
+        origin[~np.isfinite(origin)] = 0.0
     return (xyz - origin).astype(np.float32), origin
 
 
