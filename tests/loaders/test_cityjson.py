@@ -54,6 +54,17 @@ def cube(base: int = 0) -> list:
 CUBE_VERTS = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0],
               [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]]
 
+ALWAYS, NEVER = 10**12, -1  # values of cityjson._SMALL_MODEL
+
+
+@pytest.fixture(autouse=True, params=["python", "numpy"])
+def triangulation(request, monkeypatch) -> str:
+    """Every test here runs twice: with small models triangulated polygon by polygon in
+    Python, and with everything triangulated by the vectorised numpy path."""
+    monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS if request.param == "python"
+                        else NEVER)
+    return request.param
+
 
 # ---------------------------------------------------------------------------- real files
 
@@ -483,3 +494,77 @@ def test_synthetic_city_areas_and_closed_solids(tmp_path: Path) -> None:
     key = m.face_feature.astype(np.int64) * 3 + m.face_lod
     per_solid = np.bincount(key, weights=vol)[np.unique(key)]
     assert len(per_solid) == 40 * 3 and (per_solid > 1.0).all()
+
+
+def _same_mesh(a: FeatureMesh, b: FeatureMesh) -> None:
+    for name in ("vertices", "origin", "faces", "face_feature", "face_semantic",
+                 "face_lod"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    assert (a.face_colors is None) == (b.face_colors is None)
+    if a.face_colors is not None:
+        assert np.array_equal(a.face_colors, b.face_colors)
+    assert [(f.id, f.lods) for f in a.features] == [(f.id, f.lods) for f in b.features]
+    skip = {"source"}
+    assert {k: v for k, v in a.metadata.items() if k not in skip} == \
+        {k: v for k, v in b.metadata.items() if k not in skip}
+
+
+@pytest.mark.parametrize("triangulation", ["both"], indirect=False)
+def test_python_and_numpy_triangulation_agree(shared_data: Path, tmp_path: Path,
+                                              monkeypatch) -> None:
+    """The two triangulation paths give identical meshes (triangles, their order, ids,
+    counts, messages) on the real files, on a synthetic city with concave roofs and
+    courtyards (earcut) and on a partly broken file."""
+    from benchmarks.cityjson_bench import make_synthetic_city
+
+    files = sorted((shared_data / "citymodels").rglob("*.city.json"))
+    files.append(make_synthetic_city(60, tmp_path / "synthetic.city.json", seed=7))
+    doc = city({"ok": {"type": "Building", "geometry": [
+        {"type": "MultiSurface", "lod": "2", "boundaries": [[[0, 1, 2, 2, 0]], [[0, 1, 9]],
+                                                            [[0, 0, 0]], [[3, 4, 5]]]}]},
+        "bad": {"type": "Building", "geometry": [
+            {"type": "MultiSurface", "lod": "2", "boundaries": [[[0, 1, 77]]]}]},
+        "flat": {"type": "Building", "geometry": [
+            {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2, 6, 2]]]}]}},
+        [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [2, 2, 0]])
+    files.append(write(tmp_path / "partly.city.json", doc))
+    assert len(files) >= 6
+    for path in files:
+        monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS)
+        a = loaders.read(path)
+        monkeypatch.setattr(cityjson, "_SMALL_MODEL", NEVER)
+        b = loaders.read(path)
+        assert a.triangle_count > 0, path.name
+        _same_mesh(a, b)
+
+
+def test_json_the_standard_library_reads_but_orjson_does_not(tmp_path: Path) -> None:
+    """NaN literals and a UTF-8 byte-order mark: orjson refuses them, json reads them."""
+    text = json.dumps(city({"a": {"type": "Building", "attributes": {"h": float("nan")},
+                                  "geometry": [{"type": "MultiSurface", "lod": "1",
+                                                "boundaries": [[[0, 1, 2]]]}]}},
+                           [[0, 0, 0], [1, 0, 0], [0, 1, 0]]))
+    assert "NaN" in text
+    p = tmp_path / "nan.city.json"
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    m = loaders.read(p)
+    assert m.triangle_count == 1 and np.isnan(m.features[0].attributes["h"])
+
+
+def test_garbage_collector_is_paused_only_while_reading(tmp_path: Path) -> None:
+    import gc
+
+    p = write(tmp_path / "one.city.json", city({}, []))
+    assert gc.isenabled()
+    loaders.read(p)
+    assert gc.isenabled()
+    with pytest.raises(LoadError):
+        loaders.read(write(tmp_path / "bad.city.json", {"type": "CityJSON"}))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        loaders.read(p)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
