@@ -38,6 +38,7 @@ class ReaderSpec:
 class LoaderRegistry:
     def __init__(self) -> None:
         self._readers: list[ReaderSpec] = []
+        self._by_ext: dict[str, list[ReaderSpec]] = {}
 
     def register(self, spec: ReaderSpec, *, override: bool = False) -> None:
         for existing in self._readers:
@@ -45,6 +46,7 @@ class LoaderRegistry:
             if clash and existing.name == spec.name and not override:
                 raise ValueError(f"reader {spec.name} already registered for {clash}")
         self._readers.append(spec)
+        self._by_ext.clear()
 
     @property
     def readers(self) -> list[ReaderSpec]:
@@ -55,15 +57,24 @@ class LoaderRegistry:
 
     def by_extension(self, path: str | Path) -> list[ReaderSpec]:
         ext = normalised_extension(path)
-        found = [r for r in self._readers if ext in r.extensions]
-        # "foo.city.json" should also match "json" readers' fallbacks, longest first
-        return sorted(found, key=lambda r: -r.score)
+        found = self._by_ext.get(ext)
+        if found is None:
+            found = self._by_ext[ext] = sorted(
+                (r for r in self._readers if ext in r.extensions), key=lambda r: -r.score)
+        return list(found)
 
     def choose(self, path: str | Path) -> ReaderSpec:
-        path = Path(path)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(SNIFF_BYTES)
+        return self._choose(path if isinstance(path, Path) else Path(path))[0]
+
+    def _choose(self, path: Path) -> tuple[ReaderSpec, int]:
+        """The reader for ``path``, and the file's size in bytes."""
+        try:  # (os-level calls: no file object, as this runs for every file opened)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                head = os.read(fd, SNIFF_BYTES)
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             raise LoadError(path, "file not found", "check the path") from None
         except IsADirectoryError:
@@ -83,20 +94,21 @@ class LoaderRegistry:
         by_ext = self.by_extension(path)
         for r in by_ext:
             if _sniffs(r, head, path):
-                return r
+                return r, size
         sniffed = [r for r in self._readers if r not in by_ext and _sniffs(r, head, path)]
         if sniffed:
-            return max(sniffed, key=lambda r: r.score)
+            return max(sniffed, key=lambda r: r.score), size
         if by_ext:
-            return by_ext[0]
+            return by_ext[0], size
         known = ", ".join(self.extensions())
         raise LoadError(path, f"unrecognised file type '.{normalised_extension(path)}'",
                         f"RealScene reads: {known}")
 
     def read(self, path: str | Path, progress: ProgressFn | None = None) -> Dataset:
         """Read ``path`` with the best reader; always raises LoadError on failure."""
-        path = Path(path)
-        spec = self.choose(path)
+        if not isinstance(path, Path):
+            path = Path(path)
+        spec, size = self._choose(path)
         try:
             data = spec.read(path, progress)
         except (LoadError, LoadCancelled):
@@ -114,7 +126,7 @@ class LoaderRegistry:
                             "the file may be truncated or corrupt; re-export it") from None
         data.metadata.setdefault("source", str(path))
         data.metadata.setdefault("format", spec.name)
-        data.metadata.setdefault("file_size", os.path.getsize(path))
+        data.metadata.setdefault("file_size", size)
         return data
 
 

@@ -13,6 +13,7 @@ positions plus a float64 ``origin``; the true coordinate of point ``i`` is
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +60,10 @@ def split_origin(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xyz = np.asarray(xyz, dtype=np.float64)
     if len(xyz) == 0:
         return np.zeros((0, 3), np.float32), np.zeros(3)
-    lo = xyz.min(axis=0)
-    hi = xyz.max(axis=0)
+    lo = np.minimum.reduce(xyz, axis=0)  # (ufuncs: ndarray.min's wrapper costs more
+    hi = np.maximum.reduce(xyz, axis=0)  # than the work for small models)
     origin = np.rint((lo + hi) / 2.0)
-    if not np.isfinite(origin).all():  # NaN rows (min/max propagate them), or inf
+    if not all(map(math.isfinite, origin.tolist())):  # NaN rows (min/max propagate them), or inf
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
             origin = np.rint((np.nanmin(xyz, axis=0) + np.nanmax(xyz, axis=0)) / 2.0)

@@ -114,7 +114,7 @@ def normalise_lod(value: Any) -> str:
         return ""
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float) and np.isfinite(value):
+    if isinstance(value, float) and math.isfinite(value):
         return str(int(value)) if value.is_integer() else format(value, "g")
     return ""
 
@@ -263,6 +263,7 @@ class _Builder:
         self.theme: str | None = None
         # name tables
         self.lod_ids: dict[str, int] = {}
+        self._lod_raw: dict[str, int] = {}  # lod as written in the file -> lod id
         self.sem_ids: dict[str, int] = {}
         self.missing_lod = 0
         self.bad_semantics = 0
@@ -420,17 +421,10 @@ class _Builder:
                     flat = None
             surfs = sem.get("surfaces")
             if flat is not None and isinstance(surfs, list):
-                lut = []
-                ids = self.sem_ids
-                for s in surfs:
-                    name = s.get("type") if isinstance(s, dict) else None
-                    if not isinstance(name, str):
-                        lut.append(-1)
-                        continue
-                    i = ids.get(name)
-                    if i is None:
-                        i = ids[name] = len(ids)
-                    lut.append(i)
+                ids = self.sem_ids  # new names get the next id
+                names = [s.get("type") if type(s) is dict else None for s in surfs]
+                lut = [ids.setdefault(nm, len(ids)) if type(nm) is str else -1
+                       for nm in names]
             else:
                 flat = None
                 if not self.bad_semantics:
@@ -471,7 +465,12 @@ class _Builder:
 
     def _record(self, fi, gi, gtype, lod_value, n, voff, vcount) -> None:
         self.g_feat.append(fi)
-        self.g_lod.append(self._lod_id(normalise_lod(lod_value)))
+        i = self._lod_raw.get(lod_value) if type(lod_value) is str else None
+        if i is None:
+            i = self._lod_id(normalise_lod(lod_value))
+            if i >= 0 and type(lod_value) is str:
+                self._lod_raw[lod_value] = i
+        self.g_lod.append(i)
         self.g_nsurf.append(n)
         self.g_voff.append(voff)
         self.g_vcount.append(vcount)
@@ -943,9 +942,44 @@ class _Builder:
                         n_degenerate += 1
                     si += 1
                     continue
+                pts = [Vl[v] for v in outer]
+                if not holes and m == 4:  # a quad: the general case below, unrolled
+                    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2), (x3, y3, z3) = pts
+                    ax, ay, az = x1 - x0, y1 - y0, z1 - z0
+                    bx, by, bz = x2 - x0, y2 - y0, z2 - z0
+                    dx, dy, dz = x3 - x0, y3 - y0, z3 - z0
+                    cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+                    fx, fy, fz = by * dz - bz * dy, bz * dx - bx * dz, bx * dy - by * dx
+                    nx, ny, nz = cx + fx, cy + fy, cz + fz
+                    nn = nx * nx + ny * ny + nz * nz
+                    if sqrt(nn) <= 1e-12 * (sqrt(cx * cx + cy * cy + cz * cz)
+                                            + sqrt(fx * fx + fy * fy + fz * fz)):
+                        n_degenerate += 1
+                        si += 1
+                        continue
+                    p1 = cx * nx + cy * ny + cz * nz
+                    p2 = fx * nx + fy * ny + fz * nz
+                    if p1 >= -1e-9 * nn and p2 >= -1e-9 * nn:  # the fan is valid
+                        lim = 1e-12 * nn
+                        if p1 > lim:
+                            tris += outer[:3]
+                            tri_surf.append(si)
+                        if p2 > lim:
+                            tris += (outer[0], outer[2], outer[3])
+                            tri_surf.append(si)
+                        si += 1
+                        continue
+                    t = self._earcut_one(Vl, [outer], pts, (nx, ny, nz), nn, earcut)
+                    if t is None:
+                        n_degenerate += 1
+                    else:
+                        tris += t
+                        tri_surf.extend([si] * (len(t) // 3))
+                    si += 1
+                    continue
                 # cross products of consecutive vertices relative to the first: their
                 # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
-                pts = [Vl[v] for v in outer]
+
                 x0, y0, z0 = pts[0]
                 ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
                 es = []
@@ -1088,15 +1122,12 @@ class _Builder:
 
         # feature LODs (from their valid geometries, drawn or not), in name order
         if G and lod_names:
-            valid_g = g_lod_sorted >= 0
-            if g_ok is not None:
-                valid_g &= g_ok
-            L = len(lod_names)
-            pairs = np.flatnonzero(np.bincount(g_feat[valid_g] * L + g_lod_sorted[valid_g],
-                                               minlength=len(self.features) * L))
+            order = lod_map.tolist()
+            ok_l = g_ok.tolist() if g_ok is not None else [True] * G
             all_features = self.features
-            for p in pairs.tolist():
-                fi, li = divmod(p, L)
+            for fi, li in sorted({(fi, order[li]) for fi, li, ok in
+                                  zip(self.g_feat, self.g_lod, ok_l, strict=True)
+                                  if ok and li >= 0}):
                 all_features[fi].lods.append(lod_names[li])
 
         if len(faces) == 0 and n_bad_geoms and g_ok is not None and \
@@ -1180,29 +1211,32 @@ class _Builder:
         if not isinstance(materials, list) or not materials:
             return None, None
         n = len(materials)
-        rgb = np.full((n, 3), np.nan)
-        alpha = np.full(n, np.nan)
-        for i, m in enumerate(materials):
-            if not isinstance(m, dict):
-                continue
-            c = m.get("diffuseColor")
+        nan = math.nan
+        rgba = []  # r, g, b, alpha in 0..1, NaN = default
+        for m in materials:
+            c = m.get("diffuseColor") if isinstance(m, dict) else None
+            t = m.get("transparency") if isinstance(m, dict) else None
+            row = [nan, nan, nan, nan]
             if isinstance(c, list) and len(c) >= 3:
                 try:
-                    rgb[i] = c[:3]  # None -> NaN: not used
-                except (TypeError, ValueError):
+                    row[:3] = map(float, c[:3])
+                except (TypeError, ValueError, OverflowError):
                     pass
-            t = m.get("transparency")
             if t is not None:
                 try:
-                    alpha[i] = t
-                except (TypeError, ValueError):
+                    row[3] = 1.0 - float(t)
+                except (TypeError, ValueError, OverflowError):
                     pass
+            rgba.append(row)
+        x = np.array(rgba)
+        ok = ~np.isnan(x)
+        rgb_ok = np.logical_and.reduce(ok[:, :3], axis=1)
+        a_ok = ok[:, 3]
+        x = np.rint(np.minimum(np.maximum(x, 0.0), 1.0) * 255)  # NaN stays NaN
         table = np.empty((n + 1, 4), np.uint8)
         table[:] = _DEFAULT_COLOR  # also row -1: surfaces without a material
-        good = ~np.isnan(rgb).any(axis=1)
-        table[:n, :3][good] = np.round(np.clip(rgb[good], 0.0, 1.0) * 255)
-        good = ~np.isnan(alpha)
-        table[:n, 3][good] = np.round((1.0 - np.clip(alpha[good], 0.0, 1.0)) * 255)
+        table[:n, :3][rgb_ok] = x[rgb_ok, :3]
+        table[:n, 3][a_ok] = x[a_ok, 3]
         return table, n
 
 
@@ -1305,6 +1339,22 @@ def _read_transform(doc: dict, path: Path, warnings: list[str]):
     return scale, translate
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The whole file (like Path.read_bytes, with fewer calls for small files)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size)
+        if len(data) < size:  # over 2 GB (one read's limit), or the file shrank
+            parts = [data]
+            while chunk := os.read(fd, 1 << 26):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
+
+
 def _json_error(path: Path, exc: json.JSONDecodeError, line_offset: int = 0) -> LoadError:
     return LoadError(path, f"invalid JSON at line {exc.lineno + line_offset}, column "
                            f"{exc.colno}: {exc.msg}",
@@ -1404,13 +1454,15 @@ def _texture_info(doc: dict, path: Path) -> dict | None:
         if not isinstance(name, str) or not name:
             missing.append(str(name))
             continue
-        if _URL.match(name):
+        if "://" in name and _URL.match(name):
             continue  # a URL: not checked
-        folder, file = os.path.split(os.path.join(base, name.replace("\\", "/")))
+        folder, _, file = name.replace("\\", "/").rpartition("/")
+        if not folder and name[:1] in "/\\":
+            folder = "/"
         files = listed.get(folder)
         if files is None:  # one listing per folder instead of a stat per texture
             try:
-                with os.scandir(folder or ".") as it:
+                with os.scandir(os.path.join(base, folder) or ".") as it:
                     files = listed[folder] = {e.name for e in it if e.is_file()}
             except (OSError, ValueError):
                 files = listed[folder] = set()
@@ -1452,14 +1504,14 @@ def _gc_paused():
 def read(path: Path, progress: ProgressFn | None = None) -> FeatureMesh:
     """Read a CityJSON or CityJSONSeq file into a :class:`FeatureMesh` (all LODs)."""
     with _gc_paused():
-        return _read(Path(path), progress)
+        return _read(path if isinstance(path, Path) else Path(path), progress)
 
 
 def _read(path: Path, progress: ProgressFn | None) -> FeatureMesh:
     report = progress or (lambda f, m: None)
     report(0.0, "reading CityJSON")
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(path)
     except OSError as exc:
         raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                         "check that it exists and is readable") from None
