@@ -916,7 +916,9 @@ class _Builder:
             for surf in surfaces[si:si + n]:
                 # vertex ids without repeated consecutive ones (incl. a closing repeat)
                 if len(surf) == 1:
-                    outer = _ring_ids(surf[0], voff)
+                    outer = surf[0]
+                    if voff or len(set(outer)) != len(outer):
+                        outer = _ring_ids(outer, voff)
                     holes = None
                 elif surf:
                     outer = _ring_ids(surf[0], voff)
@@ -929,7 +931,7 @@ class _Builder:
                     si += 1
                     continue
                 if not holes and m == 3:  # one fan triangle: kept unless of zero area
-                    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = [Vl[v] for v in outer]
+                    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = map(Vl.__getitem__, outer)
                     ax, ay, az = x1 - x0, y1 - y0, z1 - z0
                     bx, by, bz = x2 - x0, y2 - y0, z2 - z0
                     cx = ay * bz - az * by
@@ -942,7 +944,7 @@ class _Builder:
                         n_degenerate += 1
                     si += 1
                     continue
-                pts = [Vl[v] for v in outer]
+                pts = list(map(Vl.__getitem__, outer))
                 if not holes and m == 4:  # a quad: the general case below, unrolled
                     (x0, y0, z0), (x1, y1, z1), (x2, y2, z2), (x3, y3, z3) = pts
                     ax, ay, az = x1 - x0, y1 - y0, z1 - z0
@@ -1207,37 +1209,37 @@ class _Builder:
         return mesh
 
     def _material_table(self, materials) -> tuple[np.ndarray | None, int | None]:
-        """RGBA per material (diffuseColor, transparency), and a last row for "none"."""
+        """RGBA per material of the file (diffuseColor, transparency; only those that
+        surfaces use are read), and a last row for "none"."""
         if not isinstance(materials, list) or not materials:
             return None, None
         n = len(materials)
-        nan = math.nan
-        rgba = []  # r, g, b, alpha in 0..1, NaN = default
-        for m in materials:
-            c = m.get("diffuseColor") if isinstance(m, dict) else None
-            t = m.get("transparency") if isinstance(m, dict) else None
-            row = [nan, nan, nan, nan]
-            if isinstance(c, list) and len(c) >= 3:
-                try:
-                    row[:3] = map(float, c[:3])
-                except (TypeError, ValueError, OverflowError):
-                    pass
-            if t is not None:
-                try:
-                    row[3] = 1.0 - float(t)
-                except (TypeError, ValueError, OverflowError):
-                    pass
-            rgba.append(row)
-        x = np.array(rgba)
-        ok = ~np.isnan(x)
-        rgb_ok = np.logical_and.reduce(ok[:, :3], axis=1)
-        a_ok = ok[:, 3]
-        x = np.rint(np.minimum(np.maximum(x, 0.0), 1.0) * 255)  # NaN stays NaN
         table = np.empty((n + 1, 4), np.uint8)
         table[:] = _DEFAULT_COLOR  # also row -1: surfaces without a material
-        table[:n, :3][rgb_ok] = x[rgb_ok, :3]
-        table[:n, 3][a_ok] = x[a_ok, 3]
+        for i in set(self.mat_vals):
+            if 0 <= i < n:
+                table[i] = _material_rgba(materials[i])
         return table, n
+
+
+def _material_rgba(m: Any) -> list[int]:
+    """A CityJSON material's colour as RGBA bytes (the default where it is unusable)."""
+    rgba = list(_DEFAULT_COLOR)
+    if not isinstance(m, dict):
+        return rgba
+    c = m.get("diffuseColor")
+    if isinstance(c, list) and len(c) >= 3:
+        try:  # (NaN fails in round)
+            rgba[:3] = [round(min(max(float(x), 0.0), 1.0) * 255) for x in c[:3]]
+        except (TypeError, ValueError, OverflowError):
+            pass
+    t = m.get("transparency")
+    if t is not None:
+        try:
+            rgba[3] = round((1.0 - min(max(float(t), 0.0), 1.0)) * 255)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return rgba
 
 
 def _ring_ids(ring: list[int], voff: int) -> list[int]:
