@@ -69,7 +69,7 @@ _SURFACE_DEPTH = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSo
 _NOT_DRAWN = ("MultiPoint", "MultiLineString")
 
 _MAX_SKIPPED_LINES = 50
-_SMALL_MODEL = 2000  # surfaces; see _Builder.finish
+_SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
 
@@ -1222,6 +1222,12 @@ class _Builder:
         return table, n
 
 
+def _unit_byte(x: Any) -> int:
+    """A number in 0..1 (clamped) as 0..255; TypeError/ValueError when not a number."""
+    x = float(x)
+    return round((0.0 if x < 0.0 else 1.0 if x > 1.0 else x) * 255)  # NaN: ValueError
+
+
 def _material_rgba(m: Any) -> list[int]:
     """A CityJSON material's colour as RGBA bytes (the default where it is unusable)."""
     rgba = list(_DEFAULT_COLOR)
@@ -1229,14 +1235,15 @@ def _material_rgba(m: Any) -> list[int]:
         return rgba
     c = m.get("diffuseColor")
     if isinstance(c, list) and len(c) >= 3:
-        try:  # (NaN fails in round)
-            rgba[:3] = [round(min(max(float(x), 0.0), 1.0) * 255) for x in c[:3]]
+        try:
+            rgba[:3] = _unit_byte(c[0]), _unit_byte(c[1]), _unit_byte(c[2])
         except (TypeError, ValueError, OverflowError):
             pass
     t = m.get("transparency")
     if t is not None:
         try:
-            rgba[3] = round((1.0 - min(max(float(t), 0.0), 1.0)) * 255)
+            t = float(t)
+            rgba[3] = round((1.0 - (0.0 if t < 0.0 else 1.0 if t > 1.0 else t)) * 255)
         except (TypeError, ValueError, OverflowError):
             pass
     return rgba
