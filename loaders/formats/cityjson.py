@@ -69,6 +69,7 @@ _SURFACE_DEPTH = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSo
 _NOT_DRAWN = ("MultiPoint", "MultiLineString")
 
 _MAX_SKIPPED_LINES = 50
+_RING_ENDS: dict[tuple[int, ...], np.ndarray] = {}  # ring lengths -> earcut's ring ends
 _SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
@@ -158,6 +159,10 @@ def crs_from_reference_system(value: Any) -> tuple[Any, list[str]]:
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
         return None, [f"referenceSystem {value[:120]!r} could not be turned into a CRS"
                       + (f" ({reason})" if reason else "")]
+
+
+def _all_ints(values: list) -> bool:
+    return set(map(type, values)) == {int}
 
 
 def _flatten_values(values: Any, depth: int, n: int) -> list | None:
@@ -422,9 +427,9 @@ class _Builder:
             surfs = sem.get("surfaces")
             if flat is not None and isinstance(surfs, list):
                 ids = self.sem_ids  # new names get the next id
-                names = [s.get("type") if type(s) is dict else None for s in surfs]
-                lut = [ids.setdefault(nm, len(ids)) if type(nm) is str else -1
-                       for nm in names]
+                lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
+                                                           is dict else None) is str else -1
+                       for s in surfs]
             else:
                 flat = None
                 if not self.bad_semantics:
@@ -454,13 +459,20 @@ class _Builder:
             self.sem_vals.extend(repeat(-1, n))
         else:
             k = len(lut)
-            self.sem_vals += [lut[v] if type(v) is int and 0 <= v < k else -1 for v in flat]
+            if flat and _all_ints(flat) and 0 <= min(flat) and max(flat) < k:
+                self.sem_vals += map(lut.__getitem__, flat)  # (the usual case, at C speed)
+            else:
+                self.sem_vals += [lut[v] if type(v) is int and 0 <= v < k else -1
+                                  for v in flat]
         self._record(fi, gi, gtype, lod_value, n, voff, vcount)
         if mflat is None:
             self.mat_vals.extend(repeat(-1, n))
         else:
             self.has_materials = True
-            self.mat_vals += [v if type(v) is int and v >= 0 else -1 for v in mflat]
+            if mflat and _all_ints(mflat) and min(mflat) >= 0:
+                self.mat_vals += mflat
+            else:
+                self.mat_vals += [v if type(v) is int and v >= 0 else -1 for v in mflat]
         self.surfaces.extend(surfaces)
 
     def _record(self, fi, gi, gtype, lod_value, n, voff, vcount) -> None:
@@ -1033,7 +1045,11 @@ class _Builder:
         the plane of the outer ring's Newell ``normal``: its triangles' vertex ids, flat
         (a, b, c, a, b, c, ...); None when it cannot be triangulated."""
         x0, y0, z0 = pts[0]
-        ext = max((x - x0) ** 2 + (y - y0) ** 2 + (z - z0) ** 2 for x, y, z in pts)
+        ext = 0.0  # the outer ring's extent: max squared distance from its first vertex
+        for x, y, z in pts:
+            d = (x - x0) * (x - x0) + (y - y0) * (y - y0) + (z - z0) * (z - z0)
+            if d > ext:
+                ext = d
         nlen = math.sqrt(nn)
         if not nlen > 1e-12 * max(ext, 1e-300):
             return None
@@ -1047,14 +1063,19 @@ class _Builder:
         ul = max(math.sqrt(ux * ux + uy * uy + uz * uz), 1e-300)
         ux, uy, uz = ux / ul, uy / ul, uz / ul
         vx, vy, vz = hy * uz - hz * uy, hz * ux - hx * uz, hx * uy - hy * ux
-        xy = []
+        xy = []  # x, y, x, y, ...
         for v in flat:
             x, y, z = Vl[v]
             x, y, z = x - x0, y - y0, z - z0
-            xy.append((x * ux + y * uy + z * uz, x * vx + y * vy + z * vz))
-        ends = list(accumulate(map(len, rings)))
+            xy += (x * ux + y * uy + z * uz, x * vx + y * vy + z * vz)
+        key = tuple(map(len, rings))
+        ends = _RING_ENDS.get(key)
+        if ends is None:
+            if len(_RING_ENDS) > 4096:
+                _RING_ENDS.clear()
+            ends = _RING_ENDS[key] = np.array(list(accumulate(key)), np.uint32)
         try:
-            t = earcut(np.array(xy, np.float64), np.array(ends, np.uint32)).tolist()
+            t = earcut(np.array(xy).reshape(-1, 2), ends).tolist()
         except Exception:
             return None
         if not t:
@@ -1062,7 +1083,8 @@ class _Builder:
         out = []
         for i in range(0, len(t) - 2, 3):
             a, b, c = t[i], t[i + 1], t[i + 2]
-            (pa, qa), (pb, qb), (pc, qc) = xy[a], xy[b], xy[c]
+            pa, qa, pb, qb = xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1]
+            pc, qc = xy[2 * c], xy[2 * c + 1]
             e1x, e1y, e2x, e2y = pb - pa, qb - qa, pc - pa, qc - qa
             area2 = e1x * e2y - e1y * e2x
             if area2 > 0:
@@ -1300,8 +1322,11 @@ def _decode_vertices(verts: Any, transform: Any, path: Path, where: str,
         raise LoadError(path, f"{where}'vertices' is not a list", "re-export the file")
     if not verts:
         return np.zeros((0, 3))
-    try:
-        arr = np.array(verts, dtype=np.float64)
+    try:  # fromiter: twice as fast as np.array on nested lists; rows checked first
+        if set(map(len, verts)) != {3}:
+            raise ValueError
+        arr = np.fromiter(chain.from_iterable(verts), np.float64,
+                          count=3 * len(verts)).reshape(-1, 3)
     except (TypeError, ValueError, OverflowError):
         arr = None
     if arr is None or arr.ndim != 2 or arr.shape[1] != 3:
