@@ -966,8 +966,10 @@ class _Builder:
                     fx, fy, fz = by * dz - bz * dy, bz * dx - bx * dz, bx * dy - by * dx
                     nx, ny, nz = cx + fx, cy + fy, cz + fz
                     nn = nx * nx + ny * ny + nz * nz
-                    if sqrt(nn) <= 1e-12 * (sqrt(cx * cx + cy * cy + cz * cz)
-                                            + sqrt(fx * fx + fy * fy + fz * fz)):
+                    cc, ff = cx * cx + cy * cy + cz * cz, fx * fx + fy * fy + fz * fz
+                    # zero area: |N| <= 1e-12 (|c| + |f|); only possible when
+                    # nn <= 2e-24 (cc + ff), as (|c| + |f|)^2 <= 2 (cc + ff)
+                    if nn <= 2e-24 * (cc + ff) and sqrt(nn) <= 1e-12 * (sqrt(cc) + sqrt(ff)):
                         n_degenerate += 1
                         si += 1
                         continue
@@ -1238,9 +1240,9 @@ class _Builder:
         n = len(materials)
         table = np.empty((n + 1, 4), np.uint8)
         table[:] = _DEFAULT_COLOR  # also row -1: surfaces without a material
-        for i in set(self.mat_vals):
-            if 0 <= i < n:
-                table[i] = _material_rgba(materials[i])
+        used = [i for i in set(self.mat_vals) if 0 <= i < n]
+        if used:
+            table[used] = [_material_rgba(materials[i]) for i in used]
         return table, n
 
 
