@@ -1241,8 +1241,20 @@ class _Builder:
         table = np.empty((n + 1, 4), np.uint8)
         table[:] = _DEFAULT_COLOR  # also row -1: surfaces without a material
         used = [i for i in set(self.mat_vals) if 0 <= i < n]
-        if used:
-            table[used] = [_material_rgba(materials[i]) for i in used]
+        if not used:
+            return table, n
+        mats = [materials[i] for i in used]
+        if set(map(type, mats)) == {dict}:
+            cols = [m.get("diffuseColor") for m in mats]
+            if set(map(type, cols)) == {list} and set(map(len, cols)) == {3} and \
+                    set(map(type, chain.from_iterable(cols))) <= {int, float} and \
+                    all(map(math.isfinite, chain.from_iterable(cols))) and \
+                    not any(m.get("transparency") is not None for m in mats):
+                # the usual case, all at once: opaque colours of 3 finite numbers each
+                rgb = np.minimum(np.maximum(np.array(cols, np.float64), 0.0), 1.0)
+                table[used, :3] = np.rint(rgb * 255)
+                return table, n
+        table[used] = [_material_rgba(m) for m in mats]
         return table, n
 
 

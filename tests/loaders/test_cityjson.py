@@ -496,6 +496,26 @@ def test_synthetic_city_areas_and_closed_solids(tmp_path: Path) -> None:
     assert len(per_solid) == 40 * 3 and (per_solid > 1.0).all()
 
 
+@pytest.mark.parametrize("materials, expected", [
+    # plain opaque colours (read all at once), clamped to 0..1, rounded half to even
+    ([{"diffuseColor": [0.5, 0, 1.2]}, {"diffuseColor": [-1, 0.2, 0.3]}],
+     [(128, 0, 255, 255), (0, 51, 76, 255)]),
+    # transparency, unusable colours and non-objects (one material at a time)
+    ([{"diffuseColor": [1, 1, 1], "transparency": 0.25},
+      {"diffuseColor": [1, "x", 1], "transparency": "y"}],
+     [(255, 255, 255, 191), (204, 204, 204, 255)]),
+    ([{"diffuseColor": [0.1, 0.2]}, 7], [(204, 204, 204, 255)] * 2),
+])
+def test_material_colours(tmp_path: Path, materials, expected) -> None:
+    geometry = [{"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2]], [[0, 2, 3]]],
+                 "material": {"theme": {"values": [0, 1]}}}]
+    doc = city({"a": {"type": "Building", "geometry": geometry}},
+               [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]],
+               appearance={"materials": materials})
+    m = loaders.read(write(tmp_path / "mat.city.json", doc))
+    assert [tuple(c) for c in m.face_colors.tolist()] == expected
+
+
 def _same_mesh(a: FeatureMesh, b: FeatureMesh) -> None:
     for name in ("vertices", "origin", "faces", "face_feature", "face_semantic",
                  "face_lod"):
