@@ -48,6 +48,7 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,9 @@ def crs_from_reference_system(value: Any) -> tuple[Any, list[str]]:
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
         return None, [f"referenceSystem {value[:120]!r} could not be turned into a CRS"
                       + (f" ({reason})" if reason else "")]
+
+
+_TYPE_OF = itemgetter("type")
 
 
 def _all_ints(values: list) -> bool:
@@ -427,9 +431,17 @@ class _Builder:
             surfs = sem.get("surfaces")
             if flat is not None and isinstance(surfs, list):
                 ids = self.sem_ids  # new names get the next id
-                lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
-                                                           is dict else None) is str else -1
-                       for s in surfs]
+                try:  # the usual case, at C speed: every surface has a string "type"
+                    names = list(map(_TYPE_OF, surfs))
+                    if set(map(type, names)) != {str}:
+                        raise TypeError
+                    for nm in set(names).difference(ids):
+                        ids[nm] = len(ids)
+                    lut = list(map(ids.__getitem__, names))
+                except (TypeError, KeyError, IndexError):
+                    lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
+                                                               is dict else None) is str else -1
+                           for s in surfs]
             else:
                 flat = None
                 if not self.bad_semantics:
