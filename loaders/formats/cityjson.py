@@ -532,6 +532,19 @@ class _Builder:
 
     # ------------------------------------------------------------------ geometry
 
+    def _rings(self) -> list | None:
+        """Every ring of every surface, in order, when all surfaces are lists of lists of
+        integers (the usual case, checked at C speed; np.fromiter would also take 1.5 or
+        "3" as an index); None when some geometry is malformed."""
+        surfaces = self.surfaces
+        if surfaces and set(map(type, surfaces)) != {list}:
+            return None
+        rings = list(chain.from_iterable(surfaces))
+        if rings and (set(map(type, rings)) != {list}
+                      or not set(map(type, chain.from_iterable(rings))) <= {int}):
+            return None
+        return rings
+
     def _check_geometries(self) -> np.ndarray:
         """Per-geometry structural check (used only when the fast path found a problem).
 
@@ -595,13 +608,9 @@ class _Builder:
 
         # ---- flatten boundaries (fast path; a structural problem -> per-geometry check)
         try:
-            if S and set(map(type, surfaces)) != {list}:
+            rings = self._rings()
+            if rings is None:
                 raise TypeError
-            rings = list(chain.from_iterable(surfaces))
-            if rings and set(map(type, rings)) != {list}:
-                raise TypeError
-            if rings and not set(map(type, chain.from_iterable(rings))) <= {int}:
-                raise TypeError  # np.fromiter would take 1.5 or "3" as an index
             rps = np.fromiter(map(len, surfaces), np.int64, count=S)
             rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
             idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
@@ -890,17 +899,8 @@ class _Builder:
         Vl = V.tolist()
 
         # well-formed lists of lists of ints (the same check and messages)
-        try:
-            if surfaces and set(map(type, surfaces)) != {list}:
-                raise TypeError
-            rings = list(chain.from_iterable(surfaces))
-            if rings and set(map(type, rings)) != {list}:
-                raise TypeError
-            if rings and not set(map(type, chain.from_iterable(rings))) <= {int}:
-                raise TypeError
-            g_ok = [True] * G
-        except TypeError:
-            g_ok = self._check_geometries().tolist()
+        g_ok = [True] * G if self._rings() is not None else \
+            self._check_geometries().tolist()
         # vertex indices in range and of finite vertices: the first bad one per geometry
         s = 0
         for gi in range(G):
@@ -997,51 +997,44 @@ class _Builder:
                             tri_surf.append(si)
                         si += 1
                         continue
-                    t = self._earcut_one(Vl, [outer], pts, (nx, ny, nz), nn, earcut)
-                    if t is None:
-                        n_degenerate += 1
-                    else:
-                        tris += t
-                        tri_surf.extend([si] * (len(t) // 3))
-                    si += 1
-                    continue
-                # cross products of consecutive vertices relative to the first: their
-                # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
-
-                x0, y0, z0 = pts[0]
-                ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
-                es = []
-                nx = ny = nz = total = 0.0
-                for x, y, z in pts[2:]:
-                    bx, by, bz = x - x0, y - y0, z - z0
-                    cx = ay * bz - az * by
-                    cy = az * bx - ax * bz
-                    cz = ax * by - ay * bx
-                    es.append((cx, cy, cz))
-                    nx += cx
-                    ny += cy
-                    nz += cz
-                    total += sqrt(cx * cx + cy * cy + cz * cz)
-                    ax, ay, az = bx, by, bz
-                nn = nx * nx + ny * ny + nz * nz
-                if not holes:
-                    if sqrt(nn) <= 1e-12 * total:  # zero area
-                        n_degenerate += 1
-                        si += 1
-                        continue
-                    projs = [cx * nx + cy * ny + cz * nz for cx, cy, cz in es]
-                    if min(projs) >= -1e-9 * nn:  # the fan is valid
-                        a = outer[0]
-                        lim = 1e-12 * nn
-                        for i, pr in enumerate(projs, 1):
-                            if pr > lim:
-                                tris += (a, outer[i], outer[i + 1])
-                                tri_surf.append(si)
-                        si += 1
-                        continue
-                    holes = ()
-                rings_all = [outer, *holes]
-                t = self._earcut_one(Vl, rings_all, pts, (nx, ny, nz), nn, earcut)
+                    holes = ()  # concave: earcut below
+                else:
+                    # cross products of consecutive vertices relative to the first: their
+                    # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
+                    x0, y0, z0 = pts[0]
+                    ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
+                    es = []
+                    nx = ny = nz = total = 0.0
+                    for x, y, z in pts[2:]:
+                        bx, by, bz = x - x0, y - y0, z - z0
+                        cx = ay * bz - az * by
+                        cy = az * bx - ax * bz
+                        cz = ax * by - ay * bx
+                        es.append((cx, cy, cz))
+                        nx += cx
+                        ny += cy
+                        nz += cz
+                        total += sqrt(cx * cx + cy * cy + cz * cz)
+                        ax, ay, az = bx, by, bz
+                    nn = nx * nx + ny * ny + nz * nz
+                    if not holes:
+                        if sqrt(nn) <= 1e-12 * total:  # zero area
+                            n_degenerate += 1
+                            si += 1
+                            continue
+                        projs = [cx * nx + cy * ny + cz * nz for cx, cy, cz in es]
+                        if min(projs) >= -1e-9 * nn:  # the fan is valid
+                            a = outer[0]
+                            lim = 1e-12 * nn
+                            for i, pr in enumerate(projs, 1):
+                                if pr > lim:
+                                    tris += (a, outer[i], outer[i + 1])
+                                    tri_surf.append(si)
+                            si += 1
+                            continue
+                        holes = ()
+                # polygons with holes, and concave ones
+                t = self._earcut_one(Vl, [outer, *holes], pts, (nx, ny, nz), nn, earcut)
                 if t is None:
                     n_degenerate += 1
                 else:
