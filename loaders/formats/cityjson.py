@@ -71,6 +71,7 @@ _NOT_DRAWN = ("MultiPoint", "MultiLineString")
 
 _MAX_SKIPPED_LINES = 50
 _RING_ENDS: dict[tuple[int, ...], np.ndarray] = {}  # ring lengths -> earcut's ring ends
+_MAX_INDEX = 2**62  # a vertex index beyond this is malformed
 _SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
@@ -564,7 +565,7 @@ class _Builder:
                         if type(ring) is not list:
                             raise TypeError("a ring is not a list of vertex indices")
                         for v in ring:
-                            if type(v) is not int or not -2**62 < v < 2**62:
+                            if type(v) is not int or not -_MAX_INDEX < v < _MAX_INDEX:
                                 raise TypeError(f"vertex index {str(v)[:20]!r} is not an "
                                                 "integer")
             except TypeError as exc:
@@ -614,6 +615,8 @@ class _Builder:
             rps = np.fromiter(map(len, surfaces), np.int64, count=S)
             rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
             idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
+            if idx.size and not (-_MAX_INDEX < idx.min() and idx.max() < _MAX_INDEX):
+                raise OverflowError  # as _check_geometries sees it
             g_ok = None  # all well-formed
         except (TypeError, ValueError, OverflowError):
             g_ok = self._check_geometries()
@@ -899,8 +902,12 @@ class _Builder:
         Vl = V.tolist()
 
         # well-formed lists of lists of ints (the same check and messages)
-        g_ok = [True] * G if self._rings() is not None else \
-            self._check_geometries().tolist()
+        rings = self._rings()
+        if rings:
+            ids = list(chain.from_iterable(rings))
+            if ids and not (-_MAX_INDEX < min(ids) and max(ids) < _MAX_INDEX):
+                rings = None  # as _check_geometries sees it
+        g_ok = [True] * G if rings is not None else self._check_geometries().tolist()
         # vertex indices in range and of finite vertices: the first bad one per geometry
         s = 0
         for gi in range(G):

@@ -540,15 +540,25 @@ def test_python_and_numpy_triangulation_agree(shared_data: Path, tmp_path: Path,
 
     files = sorted((shared_data / "citymodels").rglob("*.city.json"))
     files.append(make_synthetic_city(60, tmp_path / "synthetic.city.json", seed=7))
-    doc = city({"ok": {"type": "Building", "geometry": [
+    # (the NaN makes orjson refuse the file, so json reads 2**70 as an integer)
+    doc = city({"ok": {"type": "Building", "attributes": {"h": float("nan")}, "geometry": [
         {"type": "MultiSurface", "lod": "2", "boundaries": [[[0, 1, 2, 2, 0]], [[0, 1, 9]],
                                                             [[0, 0, 0]], [[3, 4, 5]]]}]},
         "bad": {"type": "Building", "geometry": [
             {"type": "MultiSurface", "lod": "2", "boundaries": [[[0, 1, 77]]]}]},
         "flat": {"type": "Building", "geometry": [
-            {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2, 6, 2]]]}]}},
+            {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2, 6, 2]]]}]},
+        "float": {"type": "Building", "geometry": [
+            {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1.5, 2]]]}]}},
         [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [2, 2, 0]])
     files.append(write(tmp_path / "partly.city.json", doc))
+    # an index too large for any array, and nothing else wrong
+    doc = city({"ok": {"type": "Building", "attributes": {"h": float("nan")}, "geometry": [
+        {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2]]]}]},
+        "huge": {"type": "Building", "geometry": [
+        {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2**70]]]}]}},
+        doc["vertices"])
+    files.append(write(tmp_path / "huge.city.json", doc))
     assert len(files) >= 6
     for path in files:
         monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS)
@@ -557,6 +567,11 @@ def test_python_and_numpy_triangulation_agree(shared_data: Path, tmp_path: Path,
         b = loaders.read(path)
         assert a.triangle_count > 0, path.name
         _same_mesh(a, b)
+        skipped = " ".join(a.metadata["skipped"])
+        if path.name == "partly.city.json":
+            assert "vertex 77" in skipped and "'1.5' is not an integer" in skipped
+        if path.name == "huge.city.json":
+            assert f"'{2**70}'"[:21] in skipped and "is not an integer" in skipped
 
 
 def test_json_the_standard_library_reads_but_orjson_does_not(tmp_path: Path) -> None:
