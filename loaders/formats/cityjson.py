@@ -615,7 +615,8 @@ class _Builder:
             rps = np.fromiter(map(len, surfaces), np.int64, count=S)
             rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
             idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
-            if idx.size and not (-_MAX_INDEX < idx.min() and idx.max() < _MAX_INDEX):
+            lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
+            if not (-_MAX_INDEX < lo and hi < _MAX_INDEX):
                 raise OverflowError  # as _check_geometries sees it
             g_ok = None  # all well-formed
         except (TypeError, ValueError, OverflowError):
@@ -628,6 +629,7 @@ class _Builder:
                                        count=len(keep_surfaces))
             rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
             idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
+            lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
         del rings
         R = len(rlen)
         n_idx = len(idx)
@@ -642,11 +644,11 @@ class _Builder:
         if G and (any(g_voff) or g_vcount.count(g_vcount[0]) != G):
             idx_geom = np.repeat(surf_geom[ring_surf], rlen)
             limit = np.asarray(g_vcount, np.int64)[idx_geom]
-            if n_idx and (idx.min() < 0 or (idx >= limit).any()):
+            if n_idx and (lo < 0 or (idx >= limit).any()):
                 bad = (idx < 0) | (idx >= limit)
             idx += np.asarray(g_voff, np.int64)[idx_geom]
             del idx_geom, limit
-        elif n_idx and (idx.min() < 0 or idx.max() >= (g_vcount[0] if G else 0)):
+        elif n_idx and (lo < 0 or hi >= (g_vcount[0] if G else 0)):
             bad = (idx < 0) | (idx >= (g_vcount[0] if G else 0))
         finite = None  # per vertex, only when some are not
         if not np.isfinite(V).all():
