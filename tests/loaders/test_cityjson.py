@@ -592,7 +592,9 @@ def test_garbage_collector_is_paused_only_while_reading(tmp_path: Path) -> None:
 
     p = write(tmp_path / "one.city.json", city({}, []))
     assert gc.isenabled()
-    loaders.read(p)
+    during: list[bool] = []
+    loaders.read(p, lambda fraction, message: during.append(gc.isenabled()))
+    assert during and not any(during)  # paused while reading
     assert gc.isenabled()
     with pytest.raises(LoadError):
         loaders.read(write(tmp_path / "bad.city.json", {"type": "CityJSON"}))
