@@ -73,6 +73,7 @@ _MAX_SKIPPED_LINES = 50
 _RING_ENDS: dict[tuple[int, ...], np.ndarray] = {}  # ring lengths -> earcut's ring ends
 _MAX_INDEX = 2**62  # a vertex index beyond this is malformed
 _SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
+_FEW_MATERIALS = 64  # materials in use; see _Builder._material_table
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
 
@@ -905,14 +906,21 @@ class _Builder:
 
         # well-formed lists of lists of ints (the same check and messages)
         rings = self._rings()
-        if rings:
+        all_in_range = False
+        if rings is not None:
             ids = list(chain.from_iterable(rings))
-            if ids and not (-_MAX_INDEX < min(ids) and max(ids) < _MAX_INDEX):
-                rings = None  # as _check_geometries sees it
+            if ids:
+                lo, hi = min(ids), max(ids)
+                if not (-_MAX_INDEX < lo and hi < _MAX_INDEX):
+                    rings = None  # as _check_geometries sees it
+                else:  # every index of every geometry within its vertices (the usual case)
+                    all_in_range = finite_l is None and lo >= 0 and hi < min(g_vcount)
+            else:
+                all_in_range = True
         g_ok = [True] * G if rings is not None else self._check_geometries().tolist()
         # vertex indices in range and of finite vertices: the first bad one per geometry
         s = 0
-        for gi in range(G):
+        for gi in range(G if not all_in_range else 0):
             n = g_nsurf[gi]
             if g_ok[gi] and n:
                 vcount = g_vcount[gi]
@@ -947,10 +955,63 @@ class _Builder:
                 continue
             voff = g_voff[gi]
             for surf in surfaces[si:si + n]:
-                # vertex ids without repeated consecutive ones (incl. a closing repeat)
                 if len(surf) == 1:
                     outer = surf[0]
-                    if voff or len(set(outer)) != len(outer):
+                    m = len(outer)
+                    if m == 4 and not voff:
+                        a, b, c, d = outer
+                        if a != b != c != d != a:
+                            # a quad without repeated vertices (the most common surface):
+                            # the general case below, unrolled. c, f: its fan triangles'
+                            # cross products; their sum: its Newell vector
+                            x0, y0, z0 = Vl[a]
+                            x, y, z = Vl[b]
+                            ax, ay, az = x - x0, y - y0, z - z0
+                            x, y, z = Vl[c]
+                            bx, by, bz = x - x0, y - y0, z - z0
+                            x, y, z = Vl[d]
+                            dx, dy, dz = x - x0, y - y0, z - z0
+                            cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+                            fx, fy, fz = by * dz - bz * dy, bz * dx - bx * dz, bx * dy - by * dx
+                            nx, ny, nz = cx + fx, cy + fy, cz + fz
+                            nn = nx * nx + ny * ny + nz * nz
+                            cc, ff = cx * cx + cy * cy + cz * cz, fx * fx + fy * fy + fz * fz
+                            # zero area: |N| <= 1e-12 (|c| + |f|); only possible when
+                            # nn <= 2e-24 (cc + ff), as (|c| + |f|)^2 <= 2 (cc + ff)
+                            if nn <= 2e-24 * (cc + ff) and \
+                                    sqrt(nn) <= 1e-12 * (sqrt(cc) + sqrt(ff)):
+                                n_degenerate += 1
+                                si += 1
+                                continue
+                            p1 = cx * nx + cy * ny + cz * nz
+                            p2 = fx * nx + fy * ny + fz * nz
+                            lim = -1e-9 * nn
+                            if p1 >= lim and p2 >= lim:  # the fan is valid
+                                lim = 1e-12 * nn
+                                if p1 > lim:
+                                    if p2 > lim:
+                                        tris += (a, b, c, a, c, d)
+                                        tri_surf += (si, si)
+                                    else:
+                                        tris += (a, b, c)
+                                        tri_surf.append(si)
+                                elif p2 > lim:
+                                    tris += (a, c, d)
+                                    tri_surf.append(si)
+                                si += 1
+                                continue
+                            # concave: earcut
+                            t = self._earcut_one(Vl, [outer], [Vl[a], Vl[b], Vl[c], Vl[d]],
+                                                 (nx, ny, nz), nn, earcut)
+                            if t is None:
+                                n_degenerate += 1
+                            else:
+                                tris += t
+                                tri_surf.extend([si] * (len(t) // 3))
+                            si += 1
+                            continue
+                    # vertex ids without repeated consecutive ones (incl. a closing repeat)
+                    if voff or len(set(outer)) != m:
                         outer = _ring_ids(outer, voff)
                     holes = None
                 elif surf:
@@ -977,71 +1038,41 @@ class _Builder:
                         n_degenerate += 1
                     si += 1
                     continue
+                # cross products of consecutive vertices relative to the first: their
+                # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
                 pts = list(map(Vl.__getitem__, outer))
-                if not holes and m == 4:  # a quad: the general case below, unrolled
-                    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2), (x3, y3, z3) = pts
-                    ax, ay, az = x1 - x0, y1 - y0, z1 - z0
-                    bx, by, bz = x2 - x0, y2 - y0, z2 - z0
-                    dx, dy, dz = x3 - x0, y3 - y0, z3 - z0
-                    cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
-                    fx, fy, fz = by * dz - bz * dy, bz * dx - bx * dz, bx * dy - by * dx
-                    nx, ny, nz = cx + fx, cy + fy, cz + fz
-                    nn = nx * nx + ny * ny + nz * nz
-                    cc, ff = cx * cx + cy * cy + cz * cz, fx * fx + fy * fy + fz * fz
-                    # zero area: |N| <= 1e-12 (|c| + |f|); only possible when
-                    # nn <= 2e-24 (cc + ff), as (|c| + |f|)^2 <= 2 (cc + ff)
-                    if nn <= 2e-24 * (cc + ff) and sqrt(nn) <= 1e-12 * (sqrt(cc) + sqrt(ff)):
+                x0, y0, z0 = pts[0]
+                ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
+                es = []
+                nx = ny = nz = total = 0.0
+                for x, y, z in pts[2:]:
+                    bx, by, bz = x - x0, y - y0, z - z0
+                    cx = ay * bz - az * by
+                    cy = az * bx - ax * bz
+                    cz = ax * by - ay * bx
+                    es.append((cx, cy, cz))
+                    nx += cx
+                    ny += cy
+                    nz += cz
+                    total += sqrt(cx * cx + cy * cy + cz * cz)
+                    ax, ay, az = bx, by, bz
+                nn = nx * nx + ny * ny + nz * nz
+                if not holes:
+                    if sqrt(nn) <= 1e-12 * total:  # zero area
                         n_degenerate += 1
                         si += 1
                         continue
-                    p1 = cx * nx + cy * ny + cz * nz
-                    p2 = fx * nx + fy * ny + fz * nz
-                    if p1 >= -1e-9 * nn and p2 >= -1e-9 * nn:  # the fan is valid
+                    projs = [cx * nx + cy * ny + cz * nz for cx, cy, cz in es]
+                    if min(projs) >= -1e-9 * nn:  # the fan is valid
+                        a = outer[0]
                         lim = 1e-12 * nn
-                        if p1 > lim:
-                            tris += outer[:3]
-                            tri_surf.append(si)
-                        if p2 > lim:
-                            tris += (outer[0], outer[2], outer[3])
-                            tri_surf.append(si)
+                        for i, pr in enumerate(projs, 1):
+                            if pr > lim:
+                                tris += (a, outer[i], outer[i + 1])
+                                tri_surf.append(si)
                         si += 1
                         continue
-                    holes = ()  # concave: earcut below
-                else:
-                    # cross products of consecutive vertices relative to the first: their
-                    # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
-                    x0, y0, z0 = pts[0]
-                    ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
-                    es = []
-                    nx = ny = nz = total = 0.0
-                    for x, y, z in pts[2:]:
-                        bx, by, bz = x - x0, y - y0, z - z0
-                        cx = ay * bz - az * by
-                        cy = az * bx - ax * bz
-                        cz = ax * by - ay * bx
-                        es.append((cx, cy, cz))
-                        nx += cx
-                        ny += cy
-                        nz += cz
-                        total += sqrt(cx * cx + cy * cy + cz * cz)
-                        ax, ay, az = bx, by, bz
-                    nn = nx * nx + ny * ny + nz * nz
-                    if not holes:
-                        if sqrt(nn) <= 1e-12 * total:  # zero area
-                            n_degenerate += 1
-                            si += 1
-                            continue
-                        projs = [cx * nx + cy * ny + cz * nz for cx, cy, cz in es]
-                        if min(projs) >= -1e-9 * nn:  # the fan is valid
-                            a = outer[0]
-                            lim = 1e-12 * nn
-                            for i, pr in enumerate(projs, 1):
-                                if pr > lim:
-                                    tris += (a, outer[i], outer[i + 1])
-                                    tri_surf.append(si)
-                            si += 1
-                            continue
-                        holes = ()
+                    holes = ()
                 # polygons with holes, and concave ones
                 t = self._earcut_one(Vl, [outer, *holes], pts, (nx, ny, nz), nn, earcut)
                 if t is None:
@@ -1252,11 +1283,14 @@ class _Builder:
         if not isinstance(materials, list) or not materials:
             return None, None
         n = len(materials)
-        table = np.empty((n + 1, 4), np.uint8)
-        table[:] = _DEFAULT_COLOR  # also row -1: surfaces without a material
         used = [i for i in set(self.mat_vals) if 0 <= i < n]
-        if not used:
-            return table, n
+        if len(used) <= _FEW_MATERIALS:  # one at a time (numpy's cost per call would dominate)
+            rows = [_DEFAULT_COLOR] * (n + 1)  # also row -1: surfaces without a material
+            for i in used:
+                rows[i] = _material_rgba(materials[i])
+            return np.array(rows, np.uint8), n
+        table = np.empty((n + 1, 4), np.uint8)
+        table[:] = _DEFAULT_COLOR
         mats = [materials[i] for i in used]
         if set(map(type, mats)) == {dict}:
             cols = [m.get("diffuseColor") for m in mats]

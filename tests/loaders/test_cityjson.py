@@ -497,7 +497,7 @@ def test_synthetic_city_areas_and_closed_solids(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("materials, expected", [
-    # plain opaque colours (read all at once), clamped to 0..1, rounded half to even
+    # plain opaque colours (all at once when there are many), clamped to 0..1, rounded half to even
     ([{"diffuseColor": [0.5, 0, 1.2]}, {"diffuseColor": [-1, 0.2, 0.3]}],
      [(128, 0, 255, 255), (0, 51, 76, 255)]),
     # transparency, unusable colours and non-objects (one material at a time)
@@ -506,7 +506,9 @@ def test_synthetic_city_areas_and_closed_solids(tmp_path: Path) -> None:
      [(255, 255, 255, 191), (204, 204, 204, 255)]),
     ([{"diffuseColor": [0.1, 0.2]}, 7], [(204, 204, 204, 255)] * 2),
 ])
-def test_material_colours(tmp_path: Path, materials, expected) -> None:
+@pytest.mark.parametrize("few", [64, 0], ids=["one-at-a-time", "all-at-once"])
+def test_material_colours(tmp_path: Path, monkeypatch, materials, expected, few) -> None:
+    monkeypatch.setattr(cityjson, "_FEW_MATERIALS", few)
     geometry = [{"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2]], [[0, 2, 3]]],
                  "material": {"theme": {"values": [0, 1]}}}]
     doc = city({"a": {"type": "Building", "geometry": geometry}},
@@ -559,7 +561,17 @@ def test_python_and_numpy_triangulation_agree(shared_data: Path, tmp_path: Path,
         {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2**70]]]}]}},
         doc["vertices"])
     files.append(write(tmp_path / "huge.city.json", doc))
-    assert len(files) >= 6
+    # quads (their own fast path): convex, repeated vertices, concave from either end,
+    # zero area, half of zero area
+    quads = [[0, 1, 2, 3], [0, 1, 1, 2], [0, 1, 2, 0], [0, 1, 0, 2], [4, 5, 6, 7],
+             [5, 6, 7, 4], [8, 9, 10, 11], [8, 9, 10, 12]]
+    doc = city({"q": {"type": "Building", "geometry": [
+        {"type": "MultiSurface", "lod": "1", "boundaries": [[q] for q in quads]}]}},
+        [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0],
+         [0, 0, 0], [2, 1, 0], [0, 2, 0], [0.5, 1, 0],
+         [0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0], [1, 1, 0]])
+    files.append(write(tmp_path / "quads.city.json", doc))
+    assert len(files) >= 7
     for path in files:
         monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS)
         a = loaders.read(path)
@@ -572,6 +584,11 @@ def test_python_and_numpy_triangulation_agree(shared_data: Path, tmp_path: Path,
             assert "vertex 77" in skipped and "'1.5' is not an integer" in skipped
         if path.name == "huge.city.json":
             assert f"'{2**70}'"[:21] in skipped and "is not an integer" in skipped
+        if path.name == "quads.city.json":
+            assert a.faces.tolist() == [[0, 1, 2], [0, 2, 3], [0, 1, 2], [1, 2, 0],
+                                        [7, 4, 5], [7, 5, 6], [5, 6, 7], [5, 7, 4],
+                                        [8, 10, 12]]
+            assert a.metadata["degenerate_surfaces"] == 2
 
 
 def test_json_the_standard_library_reads_but_orjson_does_not(tmp_path: Path) -> None:
