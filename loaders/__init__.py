@@ -31,6 +31,8 @@ _register_lock = threading.Lock()
 def _register_builtin() -> None:
     """Register the built-in readers once (thread-safe: loads run in worker threads)."""
     global _registered
+    if _registered:
+        return
     with _register_lock:
         if _registered:
             return

@@ -15,6 +15,7 @@ from typing import Callable
 from .types import Dataset, LoadCancelled, LoadError, ProgressFn
 
 SNIFF_BYTES = 4096
+WHOLE_FILE_BYTES = 1 << 20  # files up to this size are read at once when sniffed
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class ReaderSpec:
     read: ``read(path, progress) -> PointCloud | Mesh``; raises LoadError.
     sniff: ``sniff(head_bytes, path) -> bool``: True when the content is this format.
     score: breaks ties when several readers claim a file (higher wins).
+    read_bytes: optional ``read_bytes(path, data, progress)`` for readers that need the
+    whole file in memory anyway: a small file (up to ``WHOLE_FILE_BYTES``) is then opened
+    once, for sniffing and reading.
     """
 
     name: str
@@ -33,6 +37,7 @@ class ReaderSpec:
     read: Callable[[Path, ProgressFn | None], Dataset]
     sniff: Callable[[bytes, Path], bool] | None = None
     score: int = 0
+    read_bytes: Callable[[Path, bytes, ProgressFn | None], Dataset] | None = None
 
 
 class LoaderRegistry:
@@ -66,13 +71,14 @@ class LoaderRegistry:
     def choose(self, path: str | Path) -> ReaderSpec:
         return self._choose(path if isinstance(path, Path) else Path(path))[0]
 
-    def _choose(self, path: Path) -> tuple[ReaderSpec, int]:
-        """The reader for ``path``, and the file's size in bytes."""
+    def _choose(self, path: Path) -> tuple[ReaderSpec, int, bytes]:
+        """The reader for ``path``, the file's size in bytes and its first bytes (all of
+        them for a file of up to ``WHOLE_FILE_BYTES``)."""
         try:  # (os-level calls: no file object, as this runs for every file opened)
             fd = os.open(path, os.O_RDONLY)
             try:
-                head = os.read(fd, SNIFF_BYTES)
                 size = os.fstat(fd).st_size
+                data = os.read(fd, size if 0 < size <= WHOLE_FILE_BYTES else SNIFF_BYTES)
             finally:
                 os.close(fd)
         except FileNotFoundError:
@@ -85,8 +91,9 @@ class LoaderRegistry:
                                 "open a file inside it") from None
             raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                             "check that it exists and is readable") from None
-        if not head:
+        if not data:
             raise LoadError(path, "file is empty", "re-export or re-download it")
+        head = data[:SNIFF_BYTES]
         # content wins: prefer a reader that both matches the extension and sniffs ok,
         # then any reader that sniffs ok (highest score), then the extension's reader
         # (it will explain). The extension's readers are sniffed first, so the usual
@@ -94,12 +101,12 @@ class LoaderRegistry:
         by_ext = self.by_extension(path)
         for r in by_ext:
             if _sniffs(r, head, path):
-                return r, size
+                return r, size, data
         sniffed = [r for r in self._readers if r not in by_ext and _sniffs(r, head, path)]
         if sniffed:
-            return max(sniffed, key=lambda r: r.score), size
+            return max(sniffed, key=lambda r: r.score), size, data
         if by_ext:
-            return by_ext[0], size
+            return by_ext[0], size, data
         known = ", ".join(self.extensions())
         raise LoadError(path, f"unrecognised file type '.{normalised_extension(path)}'",
                         f"RealScene reads: {known}")
@@ -108,9 +115,12 @@ class LoaderRegistry:
         """Read ``path`` with the best reader; always raises LoadError on failure."""
         if not isinstance(path, Path):
             path = Path(path)
-        spec, size = self._choose(path)
+        spec, size, head = self._choose(path)
         try:
-            data = spec.read(path, progress)
+            if spec.read_bytes is not None and len(head) == size:
+                data = spec.read_bytes(path, head, progress)  # (the whole file)
+            else:
+                data = spec.read(path, progress)
         except (LoadError, LoadCancelled):
             raise
         except MemoryError:

@@ -588,7 +588,9 @@ class _Builder:
         (:meth:`_triangulate`). Both give the same triangles; below a few thousand
         surfaces numpy's fixed cost per call outweighs the work itself."""
         self.report(0.5, "triangulating")
-        V = np.concatenate(self.blocks) if self.blocks else np.zeros((0, 3))
+        blocks = self.blocks
+        V = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks
+             else np.zeros((0, 3)))
         triangulate = (self._triangulate_small if len(self.surfaces) <= _SMALL_MODEL
                        else self._triangulate)
         faces, face_surf, g_ok, finite, n_degenerate = triangulate(V, earcut)
@@ -1600,17 +1602,24 @@ def _gc_paused():
 def read(path: Path, progress: ProgressFn | None = None) -> FeatureMesh:
     """Read a CityJSON or CityJSONSeq file into a :class:`FeatureMesh` (all LODs)."""
     with _gc_paused():
-        return _read(path if isinstance(path, Path) else Path(path), progress)
+        return _read(path if isinstance(path, Path) else Path(path), None, progress)
 
 
-def _read(path: Path, progress: ProgressFn | None) -> FeatureMesh:
+def read_bytes(path: Path, data: bytes, progress: ProgressFn | None = None) -> FeatureMesh:
+    """:func:`read` of the file's content ``data``, already in memory."""
+    with _gc_paused():
+        return _read(path if isinstance(path, Path) else Path(path), data, progress)
+
+
+def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> FeatureMesh:
     report = progress or (lambda f, m: None)
     report(0.0, "reading CityJSON")
-    try:
-        raw = _read_bytes(path)
-    except OSError as exc:
-        raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
-                        "check that it exists and is readable") from None
+    if raw is None:
+        try:
+            raw = _read_bytes(path)
+        except OSError as exc:
+            raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
+                            "check that it exists and is readable") from None
     warnings: list[str] = []
     skipped: list[str] = []
     seq = path.name.lower().endswith(".jsonl")
@@ -1736,5 +1745,5 @@ def _read(path: Path, progress: ProgressFn | None) -> FeatureMesh:
 
 READERS = [
     ReaderSpec("CityJSON", ("city.json", "cityjson", "city.jsonl", "jsonl"), read,
-               sniff=sniff, score=10),
+               sniff=sniff, score=10, read_bytes=read_bytes),
 ]

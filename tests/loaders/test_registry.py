@@ -71,3 +71,35 @@ def test_text_table_with_unknown_extension_is_sniffed(tmp_path):
     path.write_text("1 2 3\n4 5 6\n")
     cloud = loaders.read(path)
     assert cloud.point_count == 2 and cloud.metadata["format"] == "XYZ"
+
+
+def test_small_files_are_opened_once_for_readers_that_take_bytes(tmp_path, monkeypatch):
+    """A CityJSON file up to WHOLE_FILE_BYTES is read whole while it is sniffed and handed
+    to the reader; a larger one is sniffed from its head and read by the reader itself."""
+    import json
+    import os
+
+    from loaders import registry
+    from loaders.formats import cityjson
+
+    doc = {"type": "CityJSON", "version": "2.0", "transform": {
+        "scale": [1, 1, 1], "translate": [0, 0, 0]}, "vertices": [[0, 0, 0], [1, 0, 0],
+                                                                   [0, 1, 0]],
+        "CityObjects": {"a": {"type": "Building", "attributes": {"note": "x" * 5000},
+                              "geometry": [{"type": "MultiSurface", "lod": "1",
+                                            "boundaries": [[[0, 1, 2]]]}]}}}
+    path = tmp_path / "one.city.json"
+    path.write_text(json.dumps(doc))
+    assert path.stat().st_size > registry.SNIFF_BYTES
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a,
+                                                                                    **k))
+    m = loaders.read(path)
+    assert m.triangle_count == 1 and m.metadata["file_size"] == path.stat().st_size
+    assert opened == [path]
+    opened.clear()
+    monkeypatch.setattr(registry, "WHOLE_FILE_BYTES", registry.SNIFF_BYTES)
+    m = loaders.read(path)
+    assert m.triangle_count == 1 and opened == [path, path]
+    assert cityjson.READERS[0].read_bytes is cityjson.read_bytes
