@@ -1130,12 +1130,11 @@ class _Builder:
         if not t:
             return None
         out = []
-        for i in range(0, len(t) - 2, 3):
-            a, b, c = t[i], t[i + 1], t[i + 2]
-            pa, qa, pb, qb = xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1]
-            pc, qc = xy[2 * c], xy[2 * c + 1]
-            e1x, e1y, e2x, e2y = pb - pa, qb - qa, pc - pa, qc - qa
-            area2 = e1x * e2y - e1y * e2x
+        X, Y = xy[0::2], xy[1::2]
+        it = iter(t)
+        for a, b, c in zip(it, it, it, strict=False):
+            xa, ya = X[a], Y[a]
+            area2 = (X[b] - xa) * (Y[c] - ya) - (Y[b] - ya) * (X[c] - xa)
             if area2 > 0:
                 out += (flat[a], flat[b], flat[c])
             elif area2 < 0:  # the outer ring's winding for every triangle
