@@ -1005,11 +1005,7 @@ class _Builder:
                             # concave: earcut
                             t = self._earcut_one(Vl, [outer], [Vl[a], Vl[b], Vl[c], Vl[d]],
                                                  (nx, ny, nz), nn, earcut)
-                            if t is None:
-                                n_degenerate += 1
-                            else:
-                                tris += t
-                                tri_surf.extend([si] * (len(t) // 3))
+                            n_degenerate += _add_triangles(tris, tri_surf, si, t)
                             si += 1
                             continue
                     # vertex ids without repeated consecutive ones (incl. a closing repeat)
@@ -1077,11 +1073,7 @@ class _Builder:
                     holes = ()
                 # polygons with holes, and concave ones
                 t = self._earcut_one(Vl, [outer, *holes], pts, (nx, ny, nz), nn, earcut)
-                if t is None:
-                    n_degenerate += 1
-                else:
-                    tris += t
-                    tri_surf.extend([si] * (len(t) // 3))
+                n_degenerate += _add_triangles(tris, tri_surf, si, t)
                 si += 1
         faces = np.array(tris, np.int32).reshape(-1, 3)
         return (faces, np.array(tri_surf, np.int64),
@@ -1332,6 +1324,16 @@ def _material_rgba(m: Any) -> list[int]:
         except (TypeError, ValueError, OverflowError):
             pass
     return rgba
+
+
+def _add_triangles(tris: list[int], tri_surf: list[int], si: int, t: list[int] | None) -> int:
+    """Append surface ``si``'s triangles ``t`` (flat vertex ids, or None when it could not
+    be triangulated); returns the number of degenerate surfaces (0 or 1)."""
+    if t is None:
+        return 1
+    tris += t
+    tri_surf.extend([si] * (len(t) // 3))
+    return 0
 
 
 def _ring_ids(ring: list[int], voff: int) -> list[int]:
