@@ -73,12 +73,16 @@ class LoaderRegistry:
 
     def _choose(self, path: Path) -> tuple[ReaderSpec, int, bytes]:
         """The reader for ``path``, the file's size in bytes and its first bytes (all of
-        them for a file of up to ``WHOLE_FILE_BYTES``)."""
+        them for a file of up to ``WHOLE_FILE_BYTES`` named like the files of a reader
+        that takes bytes)."""
+        by_ext = self.by_extension(path)
+        whole = any(r.read_bytes is not None for r in by_ext)  # a reader takes the bytes
         try:  # (os-level calls: no file object, as this runs for every file opened)
             fd = os.open(path, os.O_RDONLY)
             try:
                 size = os.fstat(fd).st_size
-                data = os.read(fd, size if 0 < size <= WHOLE_FILE_BYTES else SNIFF_BYTES)
+                data = os.read(fd, size if whole and 0 < size <= WHOLE_FILE_BYTES
+                               else SNIFF_BYTES)
             finally:
                 os.close(fd)
         except FileNotFoundError:
@@ -98,7 +102,6 @@ class LoaderRegistry:
         # then any reader that sniffs ok (highest score), then the extension's reader
         # (it will explain). The extension's readers are sniffed first, so the usual
         # case (a correctly named file) asks one sniffer.
-        by_ext = self.by_extension(path)
         for r in by_ext:
             if _sniffs(r, head, path):
                 return r, size, data

@@ -75,7 +75,8 @@ def test_text_table_with_unknown_extension_is_sniffed(tmp_path):
 
 def test_small_files_are_opened_once_for_readers_that_take_bytes(tmp_path, monkeypatch):
     """A CityJSON file up to WHOLE_FILE_BYTES is read whole while it is sniffed and handed
-    to the reader; a larger one is sniffed from its head and read by the reader itself."""
+    to the reader; a larger one, or a small file of a reader that opens it itself, is
+    sniffed from its head."""
     import json
     import os
 
@@ -103,3 +104,13 @@ def test_small_files_are_opened_once_for_readers_that_take_bytes(tmp_path, monke
     m = loaders.read(path)
     assert m.triangle_count == 1 and opened == [path, path]
     assert cityjson.READERS[0].read_bytes is cityjson.read_bytes
+    # a format whose reader opens the file itself is only sniffed from its head
+    monkeypatch.setattr(registry, "WHOLE_FILE_BYTES", 1 << 20)
+    xyz = tmp_path / "points.xyz"
+    xyz.write_text("".join(f"{i} {i} {i}\n" for i in range(1000)))
+    assert xyz.stat().st_size > registry.SNIFF_BYTES
+    sizes = []
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: sizes.append(n) or real_read(fd, n))
+    assert loaders.read(xyz).point_count == 1000
+    assert sizes[0] == registry.SNIFF_BYTES
