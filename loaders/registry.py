@@ -8,10 +8,12 @@ wins over the extension, so a mis-named file is still read (or rejected with a r
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .safety import describe_non_regular
 from .types import Dataset, LoadCancelled, LoadError, ProgressFn
 
 SNIFF_BYTES = 4096
@@ -78,9 +80,18 @@ class LoaderRegistry:
         by_ext = self.by_extension(path)
         whole = any(r.read_bytes is not None for r in by_ext)  # a reader takes the bytes
         try:  # (os-level calls: no file object, as this runs for every file opened)
-            fd = os.open(path, os.O_RDONLY)
+            # non-blocking open: a FIFO with no writer must not hang the caller
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             try:
-                size = os.fstat(fd).st_size
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    if stat.S_ISDIR(st.st_mode):
+                        raise IsADirectoryError(str(path))
+                    raise LoadError(path, f"is {describe_non_regular(st.st_mode)}, not a "
+                                    "regular file", "open a regular file") from None
+                if hasattr(os, "set_blocking"):
+                    os.set_blocking(fd, True)
+                size = st.st_size
                 data = os.read(fd, size if whole and 0 < size <= WHOLE_FILE_BYTES
                                else SNIFF_BYTES)
             finally:

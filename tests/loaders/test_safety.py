@@ -1,0 +1,92 @@
+"""Files from strangers: only regular files are opened, named paths stay in their folder."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import LoadError
+from loaders.safety import UnsafePath, open_regular, read_regular, resolve_inside
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("name", ["scan.las", "model.obj", "site.city.json", "x.xyz"])
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, name: str) -> None:
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    with pytest.raises(LoadError) as info:  # (no writer: a blocking open would hang)
+        loaders.read(fifo)
+    assert "named pipe" in info.value.message and name in info.value.message
+
+
+@pytest.mark.timeout(10)
+def test_a_device_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "zero.ply"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(LoadError) as info:
+        loaders.read(link)
+    assert "device" in info.value.message
+
+
+def test_open_regular_refuses_fifo_and_large_files(tmp_path: Path) -> None:
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsafePath, match="named pipe"):
+        open_regular(fifo)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 100)
+    with pytest.raises(UnsafePath, match="more than"):
+        open_regular(big, max_bytes=10)
+    assert read_regular(big, max_bytes=100) == b"x" * 100
+    with pytest.raises(UnsafePath, match="device"):
+        open_regular("/dev/null")
+
+
+def test_resolve_inside_keeps_paths_in_their_folder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "media").mkdir(parents=True)
+    (site / "media" / "crack 1.jpg").write_bytes(b"jpg")
+    (tmp_path / "secret.txt").write_text("secret")
+    (site / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (site / "inner.jpg").symlink_to(site / "media" / "crack 1.jpg")
+    os.mkfifo(site / "pipe.jpg")
+    ok = resolve_inside(site, "media/crack 1.jpg")
+    assert ok == (site / "media" / "crack 1.jpg").resolve()
+    assert resolve_inside(site, "media/crack%201.jpg".replace("%20", " ")) == ok
+    assert resolve_inside(site, "inner.jpg") == ok  # a link that stays inside is fine
+    for bad, why in [("../secret.txt", "outside"), ("media/../../secret.txt", "outside"),
+                     ("link.txt", "outside"), (str(tmp_path / "secret.txt"), "absolute"),
+                     ("/etc/passwd", "absolute"), ("C:\\Windows\\win.ini", "absolute"),
+                     ("file:///etc/passwd", "absolute"), ("http://example.org/x.jpg", "URL"),
+                     ("media/x\x00.jpg", "NUL"), ("pipe.jpg", "named pipe"),
+                     ("missing.jpg", "does not exist"), ("media", "folder"), ("", "not a file")]:
+        with pytest.raises(UnsafePath, match=why):
+            resolve_inside(site, bad)
+
+
+@pytest.mark.timeout(10)
+def test_fifo_with_a_writer_still_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "stream.laz"
+    os.mkfifo(fifo)
+
+    def writer() -> None:  # a writer that would feed the reader forever
+        try:
+            fd = os.open(fifo, os.O_WRONLY)
+            os.close(fd)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    with pytest.raises(LoadError):
+        loaders.read(fifo)
+    # unblock the writer if it is still waiting
+    try:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+    t.join(2)
