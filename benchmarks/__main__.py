@@ -4,7 +4,7 @@
     python -m benchmarks --sizes 1M,10M --reps 5
     python -m benchmarks --quick              # 1M only, 1 repetition (a smoke run)
     python -m benchmarks --only ttff,ingest   # a subset of: ttff ingest memory frame stall
-                                              #   city ifc cityframe (city models, BIM)
+                                              #   city ifc cityframe (city models, BIM) memscale
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -21,12 +21,13 @@ import sys
 import time
 from pathlib import Path
 
-from . import citymodels, harness, synthetic
+from . import citymodels, harness, memscale, synthetic
 
 HERE = Path(__file__).resolve().parent
 POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
 CITY = ("city", "ifc", "cityframe")
-ALL = POINT_CLOUDS + CITY
+MEMSCALE = ("memscale",)
+ALL = POINT_CLOUDS + CITY + MEMSCALE
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
@@ -75,6 +76,8 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         results["stall"]["file"] = p.name
     if set(only) & set(CITY):
         results["citymodels"] = citymodels.run(reps, data_dir, only, log=log)
+    if "memscale" in only:
+        results["memscale"] = memscale.run(data_dir, log=log)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -130,7 +133,17 @@ def write_report(results: dict, only, out: Path) -> str:
             f"repetitions per figure, interleaved with the baseline in the same process. "
             f"Machine: {machine}.")
     existing = out.read_text() if out.exists() else ""
-    text = citymodels.merge(existing, pc, city)
+    rest, marker, old_mem = existing.partition(memscale.MARKER)
+    text = citymodels.merge(rest, pc, city)
+    if "memscale" in only:
+        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
+        mem = memscale.section(results["memscale"],
+                               f"Run {results['date']} with `{results['command']}`. "
+                               f"Machine: {machine}.")
+    else:
+        mem = marker + old_mem
+    if mem:
+        text = memscale.merge(text, mem)
     out.write_text(text)
     return text
 

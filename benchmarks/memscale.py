@@ -1,0 +1,193 @@
+"""How memory scales with the input, for the inputs strangers send (issue 13).
+
+Each case runs in a fresh child process: the child imports what it needs, does a small
+warm-up run, notes its resident memory (``VmRSS``), resets the kernel's peak (``VmHWM``),
+does the work once and reports the peak. The difference is the work's peak, given per
+byte of input so that a reader whose memory grows faster than its input shows at once.
+Cases:
+
+- ASCII XYZ with one point a line, and the same numbers on one single line (a 200 MB
+  one-line file took 7.5 GB before issue 13);
+- CityJSON: the synthetic city of the city benchmark at two sizes (~40x the file before);
+- a project with many annotations: load (schema-checked) and export CSV and GeoJSON.
+
+``python -m benchmarks --only memscale``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "<!-- memory scaling: written by `./run bench --only memscale` -->"
+
+_CHILD = r"""
+import gc, json, sys, time
+sys.path.insert(0, {root!r})
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+
+{imports}
+{warm}
+gc.collect()
+base = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to now
+    fh.write("5")
+t = time.perf_counter()
+{work}
+wall = time.perf_counter() - t
+peak = status("VmHWM")
+print(json.dumps({{"base": base, "peak": peak, "wall_s": wall, "out": out}}))
+"""
+
+
+def _child(imports: str, work: str, warm: str = "", timeout: float = 1800) -> dict[str, Any]:
+    """Run ``work`` (which sets ``out``) in a fresh process after ``imports`` and ``warm``
+    (a small run of the same work, so that lazy imports and caches are not counted)."""
+    code = _CHILD.format(root=str(ROOT), imports=textwrap.dedent(imports).strip(),
+                         warm=textwrap.dedent(warm).strip(),
+                         work=textwrap.dedent(work).strip())
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail[:300]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def write_xyz(path: Path, n_points: int, one_line: bool) -> Path:
+    """``n_points`` x y z rows (projected-looking numbers with 3 decimals)."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(13)
+    sep = " " if one_line else "\n"
+    with open(path, "w") as fh:
+        for start in range(0, n_points, 500_000):
+            k = min(500_000, n_points - start)
+            xyz = rng.uniform((85_000, 447_000, -5), (86_000, 448_000, 60), (k, 3))
+            rows = [f"{x:.3f} {y:.3f} {z:.3f}" for x, y, z in xyz.tolist()]
+            fh.write(sep.join(rows))
+            fh.write(sep if start + k < n_points else "\n")
+    return path
+
+
+def measure_read(path: Path, warm: Path) -> dict[str, Any]:
+    r = _child("import loaders", warm=f"loaders.read({str(warm)!r})", work=
+               f"d = loaders.read({str(path)!r})\n"
+               "out = {'points': int(getattr(d, 'point_count', 0) or 0),"
+               " 'vertices': int(getattr(d, 'vertex_count', 0) or 0)}")
+    r["file_bytes"] = path.stat().st_size
+    return r
+
+
+def write_project(path: Path, n: int) -> Path:
+    """A project with ``n`` point annotations (titles, descriptions, tags, dates)."""
+    if path.exists():
+        return path
+    from heritage.model import Annotation
+    from heritage.project import Project
+
+    project = Project(path=path)
+    rng = np.random.default_rng(7)
+    pts = rng.uniform((85_000, 447_000, 0), (86_000, 448_000, 40), (n, 3))
+    for i, p in enumerate(pts.tolist()):
+        project.annotations.append(Annotation(
+            kind="point", points=[p], title=f"Crack {i}",
+            description="Hairline crack in the brick facade, about 40 cm long.",
+            category="crack", condition="fair", tags=["facade", "brick"],
+            author="survey team"))
+    project.save(path)
+    return path
+
+
+def measure_project(path: Path, tmp: Path, warm: Path) -> dict[str, Any]:
+    r = _child("from heritage.project import Project\nfrom heritage.exchange import export",
+               warm=f"export(Project.load({str(warm)!r}), 'csv', {str(tmp / 'w.csv')!r})",
+               work=f"p = Project.load({str(path)!r})\n"
+               f"export(p, 'csv', {str(tmp / 'out.csv')!r})\n"
+               f"export(p, 'geojson', {str(tmp / 'out.geojson')!r})\n"
+               "out = {'annotations': len(p.annotations)}")
+    r["file_bytes"] = path.stat().st_size
+    return r
+
+
+def run(data_dir: Path, log=print, xyz_points=(1_000_000, 8_000_000),
+        city_buildings=(1_000, 10_000), annotations=(10_000, 50_000, 200_000)) -> dict:
+    from .cityjson_bench import make_synthetic_city
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+
+    def record(kind: str, label: str, r: dict[str, Any]) -> None:
+        r.update(kind=kind, label=label)
+        rows.append(r)
+        if "error" in r:
+            log(f"  {kind} {label}: {r['error']}")
+        else:
+            log(f"  {kind} {label}: {(r['peak'] - r['base']) / 2**20:.0f} MiB over "
+                f"{r['file_bytes'] / 2**20:.1f} MiB input, {r['wall_s']:.1f} s")
+
+    warm_xyz = write_xyz(data_dir / "memscale_warm.xyz", 1000, False)
+    for n in xyz_points:
+        for one_line in (False, True):
+            name = f"memscale_{n}{'_oneline' if one_line else ''}.xyz"
+            log(f"[memscale] {name}")
+            p = write_xyz(data_dir / name, n, one_line)
+            record("XYZ, one line" if one_line else "XYZ, a point a line",
+                   f"{n:,} points", measure_read(p, warm_xyz))
+    warm_city = data_dir / "synthetic_city_10.city.json"
+    if not warm_city.exists():
+        make_synthetic_city(10, warm_city)
+    for n in city_buildings:
+        p = data_dir / f"synthetic_city_{n}.city.json"
+        if not p.exists():
+            log(f"writing {p.name}")
+            make_synthetic_city(n, p)
+        log(f"[memscale] {p.name}")
+        record("CityJSON", f"{n:,} buildings", measure_read(p, warm_city))
+    tmp = data_dir / "memscale_out"
+    tmp.mkdir(exist_ok=True)
+    warm_project = write_project(data_dir / "memscale_warm.realscene.json", 20)
+    for n in annotations:
+        p = write_project(data_dir / f"memscale_{n}.realscene.json", n)
+        log(f"[memscale] {p.name}")
+        record("project load + CSV/GeoJSON export", f"{n:,} annotations",
+               measure_project(p, tmp, warm_project))
+    return {"rows": rows}
+
+
+def section(results: dict[str, Any], header: str) -> str:
+    lines = [MARKER, "", "# Memory scaling with the input (files from others)", "", header, "",
+             "Peak resident memory of the work alone (child-process peak minus its peak "
+             "after imports), per byte of input. A reader whose memory is proportional to "
+             "its input keeps the last column flat as the input grows.", "",
+             "| input | size | input MiB | peak MiB | peak / input | wall s | result |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['kind']} | {r['label']} | "
+                         f"{r.get('file_bytes', 0) / 2**20:.1f} | – | – | – | {r['error']} |")
+            continue
+        work = max(r["peak"] - r["base"], 0)
+        lines.append(f"| {r['kind']} | {r['label']} | {r['file_bytes'] / 2**20:.1f} | "
+                     f"{work / 2**20:.0f} | {work / r['file_bytes']:.1f}× | "
+                     f"{r['wall_s']:.1f} | {json.dumps(r['out'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def merge(existing: str, part: str) -> str:
+    """Replace (or append) the memory-scaling part of RESULTS.md, keeping the rest."""
+    before, _, _ = existing.partition(MARKER)
+    return before.rstrip() + "\n\n" + part.strip() + "\n"
