@@ -19,6 +19,7 @@ Parsed with numpy rather than trimesh so that the result is exactly what the fil
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -26,7 +27,10 @@ from urllib.parse import unquote
 import numpy as np
 
 from ..registry import ReaderSpec
+from ..safety import check_regular_file, read_regular
 from ..types import LoadError, Material, Mesh, MeshPart, ProgressFn, split_origin
+
+MAX_MTL_BYTES = 64 << 20  # a material library is text; more than this is not one
 
 _KEYWORDS = {
     "v", "vt", "vn", "vp", "f", "l", "p", "o", "g", "s", "mtllib", "usemtl", "usemap",
@@ -112,28 +116,42 @@ def _split_map_args(rest: str) -> str:
         return rest[m.start(1):].strip()
 
 
-def _find_file(base: Path, name: str) -> Path | None:
-    """Resolve a file referenced from an OBJ/MTL, tolerating common export quirks."""
+def _find_file(base: Path, name: str, root: Path | None = None) -> Path | None:
+    """Resolve a file referenced from an OBJ/MTL, tolerating common export quirks.
+
+    The file must be a regular file inside ``root`` (the OBJ's folder; links are followed
+    and must stay inside): an absolute path or a ``..`` escape is only looked for by its bare
+    name next to the referencing file, never opened where it points.
+    """
     name = name.strip().strip('"').replace("\\", "/")
-    if not name:
+    if not name or "\x00" in name:
         return None
-    candidates = [name, unquote(name)]
-    for cand in candidates:
-        p = Path(cand)
-        if not p.is_absolute():
-            p = base / p
-        if _is_file(p):
+    root = Path(os.path.realpath(root if root is not None else base))
+    for cand in (name, unquote(name)):
+        p = Path(os.path.realpath(base / cand)) if not os.path.isabs(cand) else None
+        if p is not None and _inside(root, p) and _is_file(p):
             return p
     # case-insensitive match, then the bare file name next to the OBJ/MTL
-    bare = Path(name).name
+    bare = name.rsplit("/", 1)[-1]
+    if bare in ("", ".", ".."):
+        return None
     try:
         entries = list(base.iterdir())
     except OSError:
         return None
     for entry in entries:
-        if entry.name.lower() == bare.lower() and _is_file(entry):
-            return entry
+        if entry.name.lower() == bare.lower():
+            real = Path(os.path.realpath(entry))
+            if _inside(root, real) and _is_file(real):
+                return real
     return None
+
+
+def _inside(root: Path, p: Path) -> bool:
+    try:
+        return os.path.commonpath([root, p]) == str(root)
+    except ValueError:
+        return False
 
 
 def _is_file(p: Path) -> bool:
@@ -143,8 +161,9 @@ def _is_file(p: Path) -> bool:
     or contains a NUL byte; that is a missing file, not a crash.
     """
     try:
-        return p.is_file()
-    except (OSError, ValueError):
+        check_regular_file(p)  # (a FIFO or a device named as a texture is no file)
+        return True
+    except (OSError, ValueError):  # (UnsafePath is a ValueError)
         return False
 
 
@@ -161,9 +180,10 @@ def load_image(path: Path) -> np.ndarray:
 
 
 def _parse_mtl(mtl_path: Path, warnings: list[str],
-               image_cache: dict[Path, np.ndarray | None]) -> dict[str, Material]:
+               image_cache: dict[Path, np.ndarray | None],
+               root: Path | None = None) -> dict[str, Material]:
     materials: dict[str, Material] = {}
-    text = mtl_path.read_text(encoding="utf-8", errors="replace")
+    text = read_regular(mtl_path, MAX_MTL_BYTES).decode("utf-8", errors="replace")
     current: Material | None = None
     alpha: dict[str, float] = {}
     for raw in text.splitlines():
@@ -198,11 +218,12 @@ def _parse_mtl(mtl_path: Path, warnings: list[str],
             alpha[current.name] = min(max(a, 0.0), 1.0)
         elif low == "map_kd":
             fname = _split_map_args(rest)
-            found = _find_file(mtl_path.parent, fname)
+            found = _find_file(mtl_path.parent, fname, root)
             current.texture_path = str(found) if found else fname
             if found is None:
                 warnings.append(f"texture '{fname}' of material '{current.name}' not found "
-                                f"next to {mtl_path.name}; the material is drawn without it")
+                                f"inside the folder of the OBJ; the material is drawn "
+                                f"without it")
                 continue
             if found not in image_cache:
                 try:
@@ -416,12 +437,12 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
         for name in names:
             found = _find_file(path.parent, name)
             if found is None:
-                warnings.append(f"material library '{name}' not found next to "
-                                f"{path.name}; default colours are used")
+                warnings.append(f"material library '{name}' not found inside the folder "
+                                f"of {path.name}; default colours are used")
                 continue
             try:
-                materials.update(_parse_mtl(found, warnings, image_cache))
-            except OSError as exc:
+                materials.update(_parse_mtl(found, warnings, image_cache, path.parent))
+            except (OSError, ValueError) as exc:
                 warnings.append(f"material library '{name}' could not be read: {exc}")
 
     fm = np.asarray(face_mat, dtype=np.int64)[tri_face] if len(tri_face) else \

@@ -90,3 +90,57 @@ def test_fifo_with_a_writer_still_refused(tmp_path: Path) -> None:
     except OSError:
         pass
     t.join(2)
+
+
+_OBJ = "mtllib {mtl}\nv 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\nusemtl m\nf 1/1 2/2 3/3\n"
+
+
+def _png(path: Path, color=(200, 10, 10)) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), color).save(path)
+    return path
+
+
+@pytest.mark.parametrize("where", ["../outside", "absolute", "link", "fifo", "device"])
+def test_obj_companions_stay_inside_the_obj_folder(tmp_path: Path, where: str) -> None:
+    """An OBJ's material library and textures are read only from inside its folder."""
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    site.mkdir()
+    outside.mkdir()
+    _png(outside / "secret.png", (1, 2, 3))
+    (outside / "evil.mtl").write_text("newmtl m\nKd 0 1 0\nmap_Kd ../outside/secret.png\n")
+    ref = {"../outside": "../outside/secret.png",
+           "absolute": str(outside / "secret.png"),
+           "link": "linked.png", "fifo": "pipe.png", "device": "zero.png"}[where]
+    if where == "link":
+        (site / "linked.png").symlink_to(outside / "secret.png")
+    if where == "fifo":
+        os.mkfifo(site / "pipe.png")
+    if where == "device":
+        (site / "zero.png").symlink_to("/dev/zero")
+    (site / "m.mtl").write_text(f"newmtl m\nKd 0 1 0\nmap_Kd {ref}\n")
+    (site / "model.obj").write_text(_OBJ.format(mtl="m.mtl"))
+    mesh = loaders.read(site / "model.obj")
+    textures = [p.material.texture for p in mesh.parts if p.material is not None]
+    assert all(t is None for t in textures), "a texture outside the folder was read"
+    assert any("not found inside the folder" in w for w in mesh.warnings)
+    # and a material library outside the folder is not read either
+    (site / "model2.obj").write_text(_OBJ.format(mtl="../outside/evil.mtl"))
+    mesh2 = loaders.read(site / "model2.obj")
+    assert any("material library" in w for w in mesh2.warnings)
+
+
+def test_obj_texture_inside_the_folder_is_read(tmp_path: Path) -> None:
+    (tmp_path / "tex").mkdir()
+    _png(tmp_path / "tex" / "wall.png")
+    (tmp_path / "m.mtl").write_text("newmtl m\nKd 1 1 1\nmap_Kd tex/wall.png\n")
+    (tmp_path / "model.obj").write_text(_OBJ.format(mtl="m.mtl"))
+    mesh = loaders.read(tmp_path / "model.obj")
+    textures = [p.material.texture for p in mesh.parts if p.material is not None]
+    assert textures and textures[0] is not None and textures[0].shape == (4, 4, 3)
+    # an exporter's absolute path is found by its bare name next to the OBJ
+    (tmp_path / "wall.png").write_bytes((tmp_path / "tex" / "wall.png").read_bytes())
+    (tmp_path / "m.mtl").write_text("newmtl m\nmap_Kd C:\\Users\\me\\proj\\wall.png\n")
+    mesh = loaders.read(tmp_path / "model.obj")
+    assert [p.material.texture for p in mesh.parts if p.material][0] is not None
