@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .safety import UnsafePath, open_regular
 from .types import LoadCancelled, LoadError, ProgressFn
 
 GRID = 128  # cells per node side (spacing of a level = node size / GRID)
@@ -311,7 +312,11 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
         raise LoadError(src, "file not found", "check the path")
     if src.is_dir():
         raise LoadError(src, "is a folder, not a LAS/LAZ file")
-    with open(src, "rb") as fh:
+    try:
+        fh = open_regular(src)
+    except UnsafePath as exc:
+        raise LoadError(src, exc.reason, "index a regular LAS/LAZ file") from None
+    with fh:
         if fh.read(4) != b"LASF":
             raise LoadError(src, "not a LAS/LAZ file (it does not start with 'LASF'); only "
                             "LAS and LAZ point clouds can be indexed to COPC",

@@ -144,3 +144,13 @@ def test_obj_texture_inside_the_folder_is_read(tmp_path: Path) -> None:
     (tmp_path / "m.mtl").write_text("newmtl m\nmap_Kd C:\\Users\\me\\proj\\wall.png\n")
     mesh = loaders.read(tmp_path / "model.obj")
     assert [p.material.texture for p in mesh.parts if p.material][0] is not None
+
+
+@pytest.mark.timeout(10)
+def test_indexing_a_fifo_is_refused(tmp_path: Path) -> None:
+    from loaders.copc_writer import write_copc
+
+    fifo = tmp_path / "scan.laz"
+    os.mkfifo(fifo)
+    with pytest.raises(LoadError, match="named pipe"):
+        write_copc(fifo, tmp_path / "out.copc.laz")
