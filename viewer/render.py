@@ -73,6 +73,7 @@ events in one event-loop turn cost one frame.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -94,6 +95,21 @@ from loaders.lod import (
 
 from . import colors, features
 from .scene import Camera, Layer, Pick, Scene, feature_pick, pick_info
+
+
+def use_egl_without_display() -> bool:
+    """Without an X or Wayland display, make VTK create EGL render windows directly
+    (``VTK_DEFAULT_OPENGL_WINDOW``), instead of trying X first and printing
+    "bad X server connection" on every off-screen render. Must run before VTK creates a
+    render window; runs on import (importing pyvista creates no window). True when EGL
+    was chosen."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return False
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    return os.environ["VTK_DEFAULT_OPENGL_WINDOW"] == "vtkEGLRenderWindow"
+
+
+use_egl_without_display()
 
 PRESETS = ("top", "front", "side", "iso", "fit")
 _ACTOR_PREFIX = "realscene-layer-"
