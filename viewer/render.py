@@ -876,6 +876,7 @@ class SceneRenderer:
         if isinstance(layer.data, PointCloud):
             self._mark_settling()
         self._build(layer)
+        self._restack()  # a layer put back by undo is drawn at its place again
         self._update_overlays()
         if first:
             self.fit()
@@ -901,11 +902,46 @@ class SceneRenderer:
             if field in ("data", "loading", "lod") and isinstance(layer.data, PointCloud):
                 self._mark_settling()  # e.g. the full cloud replaces a preview
             self._build(layer)
+            self._restack()  # rebuilt actors keep the layer's place in the draw order
         self._update_overlays()
         self._auto_render()
 
     def _on_layers_reordered(self, **_: Any) -> None:
+        self._restack()
         self._auto_render()
+
+    def draw_order(self) -> list[int]:
+        """Layer ids in the order their actors are drawn (VTK draws the renderer's props
+        in list order; it matters for translucent layers)."""
+        owner = {id(a): lid for lid, e in self._entries.items() for a in e.actors}
+        props = self.plotter.renderer.GetViewProps()
+        order: list[int] = []
+        for i in range(props.GetNumberOfItems()):
+            lid = owner.get(id(props.GetItemAsObject(i)))
+            if lid is not None and lid not in order:
+                order.append(lid)
+        return order
+
+    def _restack(self) -> None:
+        """Move the layers' actors into the scene's layer order, in the slots they
+        hold among the renderer's props (other props keep their places)."""
+        ren = self.plotter.renderer
+        props = ren.GetViewProps()
+        current = [props.GetItemAsObject(i) for i in range(props.GetNumberOfItems())]
+        ours = {id(a) for e in self._entries.values() for a in e.actors}
+        wanted = [a for lay in self.scene.layers
+                  for a in (self._entries[lay.id].actors if lay.id in self._entries else ())]
+        slots = [i for i, p in enumerate(current) if id(p) in ours]
+        if len(slots) != len(wanted) or \
+                [id(current[i]) for i in slots] == [id(a) for a in wanted]:
+            return
+        new = list(current)
+        for i, actor in zip(slots, wanted, strict=True):
+            new[i] = actor
+        for p in new[slots[0]:]:
+            ren.RemoveViewProp(p)
+        for p in new[slots[0]:]:
+            ren.AddViewProp(p)
 
     def _on_background_changed(self, color: Any = None, **_: Any) -> None:
         self.plotter.set_background(self.scene.background if color is None else color)

@@ -227,6 +227,23 @@ class Scene(EventEmitter):
             self.select(layer)
         return layer
 
+    def insert(self, layer: Layer, index: int) -> Layer:
+        """Put an existing layer (e.g. one removed earlier) back at ``index``, with its
+        data and display state as they are; emits ``layer_added``."""
+        if layer in self.layers:
+            return layer
+        index = max(0, min(int(index), len(self.layers)))
+        if self.origin is None:
+            self.origin = np.array(layer.data.origin, dtype=np.float64)
+        if self.crs is None and layer.data.crs is not None:
+            self.crs = layer.data.crs
+            self.emit("crs_changed", crs=self.crs)
+        self.layers.insert(index, layer)
+        self.emit("layer_added", layer=layer, index=index)
+        if self.selected is None:
+            self.select(layer)
+        return layer
+
     def remove(self, layer: Layer) -> None:
         if layer not in self.layers:
             return

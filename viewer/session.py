@@ -4,18 +4,25 @@ No Qt. Every edit (annotations, measurements, views, layer display changes) goes
 through :class:`heritage.undo.UndoStack`, so the GUI, scripts and tests share undo/redo.
 The session emits on the scene: ``annotations_changed``, ``measurements_changed``,
 ``views_changed``, ``project_changed`` (saved / dirty state).
+
+Removing and reordering layers are commands on the same stack, so undo after a removal
+brings the layer back (its data and display state kept in memory) instead of undoing an
+older edit. Unsaved work is autosaved to a recovery file: beside the project, or, for an
+untitled session, to ``untitled_recovery`` (default: :func:`default_recovery_dir`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from heritage.model import Annotation, Measurement, View, now_iso
-from heritage.project import LayerRecord, Project
+from heritage.project import LayerRecord, Project, atomic_write_text
 from heritage.undo import Command, UndoStack
 
 from .scene import Camera, Layer, SavedView, Scene
@@ -25,6 +32,20 @@ DISPLAY_FIELDS = ("visible", "opacity", "color_mode", "attribute", "colormap", "
                   "point_size", "contrast")
 #: city / building models only: the LOD shown and the object filter expression
 FEATURE_FIELDS = ("city_lod", "feature_filter")
+#: file name of the recovery file of an untitled session
+UNTITLED_RECOVERY_NAME = "untitled-recovery.realscene.json"
+
+
+def default_recovery_dir() -> Path:
+    """Where an untitled session's recovery file lives: ``$REALSCENE_STATE_DIR`` if set,
+    else the user's state folder (``$XDG_STATE_HOME/realscene``, by default
+    ``~/.local/state/realscene``, on Linux; the platform's equivalent elsewhere)."""
+    env = os.environ.get("REALSCENE_STATE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("realscene", appauthor=False))
 
 
 def crs_text(crs: Any) -> str | None:
@@ -38,11 +59,20 @@ def crs_text(crs: Any) -> str | None:
 
 
 class ProjectSession:
-    def __init__(self, scene: Scene, project: Project | None = None) -> None:
+    def __init__(self, scene: Scene, project: Project | None = None,
+                 untitled_recovery: str | Path | None = None) -> None:
         self.scene = scene
         self.project = project or Project()
         self.undo = UndoStack()
         self.undo.listeners.append(lambda: self.scene.emit("project_changed"))
+        #: where unsaved work of an untitled session is autosaved
+        self.untitled_recovery = Path(untitled_recovery) if untitled_recovery else \
+            default_recovery_dir() / UNTITLED_RECOVERY_NAME
+        #: the recovery file this session wrote (or recovered from): removed once the
+        #: work is saved or deliberately discarded
+        self.recovery_file: Path | None = None
+        #: position of each project layer record, by layer id (see place_layer)
+        self._record_rank: dict[int, int] = {}
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -179,6 +209,54 @@ class ProjectSession:
                                lambda: self.scene.update(layer, **changes),
                                lambda: self.scene.update(layer, **before)))
 
+    def remove_layer(self, layer: Layer) -> None:
+        """Undoable removal: undo puts the same layer (data, display state, selection)
+        back at its position, without reading its file again."""
+        scene = self.scene
+        if layer not in scene.layers:
+            return
+        index = scene.layers.index(layer)
+        was_selected = scene.selected is layer
+
+        def undo() -> None:
+            scene.insert(layer, index)
+            if was_selected:
+                scene.select(layer)
+
+        self.undo.push(Command(f"Remove layer {layer.name}", lambda: scene.remove(layer),
+                               undo))
+
+    def move_layer(self, layer: Layer, new_index: int) -> None:
+        """Undoable change of a layer's place in the layer order (= draw order)."""
+        scene = self.scene
+        if layer not in scene.layers:
+            return
+        old = scene.layers.index(layer)
+        new = max(0, min(int(new_index), len(scene.layers) - 1))
+        if new == old:
+            return
+        self.undo.push(Command(f"Move layer {layer.name}", lambda: scene.move(layer, new),
+                               lambda: scene.move(layer, old)))
+
+    def place_layer(self, layer: Layer, record: LayerRecord) -> None:
+        """Put a layer opened from a project record at its saved place in the layer order
+        (files load in parallel and finish in any order). Not an edit: not undoable."""
+        try:
+            rank = next(i for i, r in enumerate(self.project.layers) if r is record)
+        except StopIteration:
+            return
+        self._record_rank[layer.id] = rank
+        layers = self.scene.layers
+        if layer not in layers:
+            return
+        others = [l for l in layers if l is not layer]
+        # before the first layer that comes later in the project (or was not in it)
+        index = next((i for i, l in enumerate(others)
+                      if self._record_rank.get(l.id, len(self.project.layers)) > rank),
+                     len(others))
+        if layers.index(layer) != index:
+            self.scene.move(layer, index)
+
     def record_layer(self, layer: Layer) -> LayerRecord:
         display = {}
         for key in DISPLAY_FIELDS:
@@ -257,13 +335,67 @@ class ProjectSession:
                 rec.sha256 = file_sha256(absolute)
         out = self.project.save(path)
         self.undo.set_clean()
+        self.discard_recovery()  # the work is in the project file now
         return out
 
     def autosave(self) -> Path | None:
-        if not self.dirty or self.project.path is None:
+        """Write unsaved work to the recovery file (beside the project, or the untitled
+        recovery file); returns it, or None when there is nothing unsaved."""
+        if not self.dirty:
             return None
         self.sync_to_project()
-        return self.project.autosave()
+        if self.project.path is not None:
+            target = self.project.autosave()
+        else:
+            # an untitled project's relative paths are relative to the working folder:
+            # the recovery file (elsewhere) stores them absolute
+            doc = copy.copy(self.project)
+            doc.layers = [dataclasses.replace(r, path=str(self.project.absolute(r.path)))
+                          for r in self.project.layers]
+            target = self.untitled_recovery
+            atomic_write_text(target, doc.to_json())
+        if self.recovery_file is not None and self.recovery_file != target:
+            self.discard_recovery()  # e.g. the untitled one after "Save as"
+        self.recovery_file = target
+        return target
+
+    def discard_recovery(self) -> None:
+        """Remove the recovery file this session wrote or recovered from (the work was
+        saved, or the user chose to discard it). Others' recovery files are left."""
+        if self.recovery_file is None:
+            return
+        try:
+            self.recovery_file.unlink()
+        except FileNotFoundError:
+            pass
+        self.recovery_file = None
+
+    def untitled_recovery_candidate(self) -> Path | None:
+        """The untitled recovery file left by a session that did not close normally."""
+        path = self.untitled_recovery
+        return path if path.is_file() else None
+
+    def use_project(self, project: Project) -> None:
+        """Make ``project`` the session's document with an empty, clean undo history.
+        A recovery file of the previous document stays only if it holds unsaved work."""
+        if not self.dirty:
+            self.discard_recovery()
+        self.recovery_file = None
+        self.project = project
+        self._record_rank = {}
+        self.undo.clear()
+        self.undo.set_clean()
+
+    def adopt_recovered(self, recovery_file: str | Path, project_path: str | Path | None
+                        ) -> None:
+        """The project loaded from ``recovery_file`` is unsaved work on ``project_path``
+        (None: untitled work, which stays untitled): not clean, nothing to undo; the
+        recovery file is kept until the work is saved or discarded."""
+        self.project.path = Path(project_path).resolve() if project_path else None
+        self.undo.clear()
+        self.undo._clean_index = None  # recovered work is not saved yet
+        self.undo._changed()
+        self.recovery_file = Path(recovery_file)
 
     def load_views(self) -> None:
         """Put the project's saved views into the scene."""

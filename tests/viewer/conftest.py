@@ -20,6 +20,6 @@ def window(qtbot, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.close()
+    win.close_without_asking()  # tests leave unsaved changes: no Save/Discard question
     del win
     gc.collect()

@@ -26,6 +26,11 @@ AUTO_FINISH = {"pin": 1, "box": 2, "distance": 2, "horizontal_distance": 2,
                "vertical_distance": 2, "height_difference": 2, "angle": 3}
 
 
+def open_with_system(path) -> bool:
+    """Hand a vetted local file to the desktop's opener (the GUI's only call of it)."""
+    return QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(path)))
+
+
 class AnnotationTool(QtCore.QObject):
     """The active click tool: collects picked points, then creates the record."""
 
@@ -523,16 +528,32 @@ class AnnotationsPanel(QtWidgets.QWidget):
             item.setData(QtCore.Qt.UserRole, rel)
             self.media.addItem(item)
 
-    def open_media(self) -> None:
+    def open_media(self) -> bool:
+        """Open the selected media file with the desktop's application, only if it is
+        an image or document inside the project folder (media references come from
+        projects and imports, i.e. from others); otherwise the status bar says why."""
+        from heritage.media import openable, refusal_reason
+
         item = self.media.currentItem()
         if item is None:
-            return
-        path = self._media_path(item.data(QtCore.Qt.UserRole))
-        if not path.is_file():
-            QtWidgets.QMessageBox.warning(self, "Media not found",
-                                          f"{path}: file not found. Relink it with Add….")
-            return
-        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(path)))
+            return False
+        reference = item.data(QtCore.Qt.UserRole)
+        folder = self.session.project.folder
+        path = openable(folder, reference)
+        if path is None:
+            reason = refusal_reason(folder, reference) or "is not allowed"
+            hint = " Relink it with Add…." if reason == "does not exist" else ""
+            self._status(f"Not opened: {reference} {reason}.{hint}")
+            return False
+        open_with_system(path)
+        return True
+
+    def _status(self, text: str) -> None:
+        window = self.parentWidget()  # (a floating dock is still the window's child)
+        while window is not None and not isinstance(window, QtWidgets.QMainWindow):
+            window = window.parentWidget()
+        if window is not None:
+            window.statusBar().showMessage(text, 10000)
 
     def delete_current(self) -> None:
         ann_id = self.current_id()

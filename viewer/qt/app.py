@@ -74,7 +74,7 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
             for message in window.errors:
                 print(f"realscene: error: {message}", file=sys.stderr)
             exit_code = 2 if window.errors else 0
-            window.close()
+            window.close_without_asking()  # a snapshot never waits on a question
             app.quit()
 
         def when_loaded() -> None:

@@ -64,7 +64,10 @@ class MainWindow(QtWidgets.QMainWindow):
         from ..session import ProjectSession
         from .annotations import AnnotationsPanel, AnnotationTool
 
-        self.session = ProjectSession(self.scene)
+        self.session = ProjectSession(self.scene,
+                                      untitled_recovery=self._untitled_recovery_path())
+        #: False after close_without_asking() or once the window has closed
+        self._ask_on_close = True
         self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
@@ -74,7 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tour_player = TourPlayer(self)
 
         # panels
-        self.layer_panel = LayerPanel(self.scene)
+        self.layer_panel = LayerPanel(self.scene, session=self.session)
         self.properties_panel = PropertiesPanel(self.scene, session=self.session)
         self.layer_dock = self._dock("Layers", "layersDock", self.layer_panel,
                                      QtCore.Qt.LeftDockWidgetArea)
@@ -181,6 +184,19 @@ class MainWindow(QtWidgets.QMainWindow):
                 pass
 
     # -- construction -----------------------------------------------------------------
+    def _untitled_recovery_path(self) -> Path:
+        """Where unsaved untitled work is autosaved: the ``recovery_dir`` setting, else
+        beside an INI settings file (a separate profile: snapshots, tests), else the
+        user's state folder (viewer.session.default_recovery_dir)."""
+        from ..session import UNTITLED_RECOVERY_NAME, default_recovery_dir
+
+        folder = self.settings.value("recovery_dir")
+        if folder:
+            return Path(str(folder)) / UNTITLED_RECOVERY_NAME
+        if self.settings.format() == QtCore.QSettings.IniFormat:
+            return Path(self.settings.fileName()).resolve().parent / UNTITLED_RECOVERY_NAME
+        return default_recovery_dir() / UNTITLED_RECOVERY_NAME
+
     def _dock(self, title, name, widget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self, objectName=name)
         dock.setWidget(widget)
@@ -480,6 +496,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if job.is_cancelled or getattr(job, "layer", None) is not None:
                 return
             job.layer = self.scene.add(data, path=job.path, loading=True)
+            if getattr(job, "record", None) is not None:
+                self.session.place_layer(job.layer, job.record)
             self.statusBar().showMessage(
                 f"{Path(job.path).name}: showing a preview of {data.point_count:,} points "
                 "while the rest loads", 4000)
@@ -508,6 +526,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 layer.lod = lod
                 layer.loading = False
                 self.scene.update(layer, data=data)
+            elif layer is not None:  # removed while loading: undo brings it back whole
+                layer.lod, layer.loading, layer.data = lod, False, data
+                self._finish_job(job)
+                return
             else:
                 self._to_scene_crs(data)
                 layer = self.scene.add(data, path=job.path, lod=lod)
@@ -516,6 +538,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 from ..session import ProjectSession
 
                 self.scene.update(layer, **ProjectSession.apply_record(layer, record))
+                self.session.place_layer(layer, record)
             if job.streamed:
                 via = f" from its COPC index {Path(job.streamed_from).name}" \
                     if job.streamed_from else ""
@@ -906,18 +929,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.scene_to_camera()
         self.renderer.render()
 
-    def open_project(self, path: str) -> list:
+    def open_project(self, path: str, remember: bool = True) -> list:
         """Open a project: its layers load in the background with their display
-        settings; annotations, measurements and views appear at once. Returns the layer
-        records whose files are missing (the user is offered to relink them)."""
+        settings, in their saved order; annotations, measurements and views appear at
+        once. Returns the layer records whose files are missing (the user is offered to
+        relink them). Unsaved changes are replaced: ask first (maybe_save)."""
         from heritage.project import Project
 
         project = Project.load(path)
-        if not Path(path).name.startswith("."):  # not a recovery file
+        if remember and not Path(path).name.startswith("."):  # not a recovery file
             self.settings.setValue("last_project", str(Path(path).resolve()))
         for layer in list(self.scene.layers):
             self.scene.remove(layer)
-        self.session.project = project
+        self.session.use_project(project)
         if project.crs:
             from .crs import parse_crs
 
@@ -925,8 +949,6 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.scene.set_crs(parse_crs(project.crs))
             except ValueError as exc:
                 self.statusBar().showMessage(f"Project CRS not understood: {exc}", 8000)
-        self.session.undo.clear()
-        self.session.undo.set_clean()
         self.session.load_views()
         missing = project.missing_layers()
         for record in project.layers:
@@ -942,6 +964,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_project_dialog(self) -> None:
         from heritage.project import ProjectError, recovery_candidate
 
+        if not self.maybe_save("opening another project"):
+            return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, "Open project", str(self.settings.value("last_dir", str(Path.home()))),
             "RealScene projects (*.json);;All files (*)")
@@ -1047,54 +1071,113 @@ class MainWindow(QtWidgets.QMainWindow):
                                      6000)
 
     def offer_recovery(self) -> bool:
-        """At start: if the last project has a recovery file newer than the project (the
-        previous session ended without saving), offer to recover it."""
-        from heritage.project import recovery_candidate
+        """At start: if the last project has a recovery file newer than the project, or
+        an untitled session left its recovery file (the previous session ended without
+        saving), offer to recover it. Declined untitled work is removed."""
+        from heritage.project import ProjectError, recovery_candidate
 
         last = self.settings.value("last_project")
-        if not last or recovery_candidate(str(last)) is None:
+        if last and recovery_candidate(str(last)) is not None:
+            box = QtWidgets.QMessageBox(
+                QtWidgets.QMessageBox.Question, "Recover unsaved work?",
+                f"RealScene did not close normally. {Path(str(last)).name} has unsaved "
+                "changes in its recovery file. Recover them?",
+                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, self)
+            box.setObjectName("recoveryDialog")
+            if box.exec() == QtWidgets.QMessageBox.Yes:
+                self.recover_project(str(last))
+                return True
+        untitled = self.session.untitled_recovery_candidate()
+        if untitled is None:
             return False
         box = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Question, "Recover unsaved work?",
-            f"RealScene did not close normally. {Path(str(last)).name} has unsaved "
-            "changes in its recovery file. Recover them?",
+            "RealScene did not close normally. Unsaved work of an untitled project was "
+            "kept in a recovery file. Recover it?",
             QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, self)
-        box.setObjectName("recoveryDialog")
+        box.setObjectName("untitledRecoveryDialog")
         if box.exec() != QtWidgets.QMessageBox.Yes:
+            untitled.unlink(missing_ok=True)
             return False
-        self.recover_project(str(last))
+        try:
+            self.recover_untitled()
+        except ProjectError as exc:
+            self.statusBar().showMessage(f"Could not recover the untitled work: {exc}", 10000)
+            return False
         return True
 
     def recover_project(self, path: str) -> list:
         """Open the recovery file of ``path``; the result is unsaved work on ``path``."""
         from heritage.project import recovery_path
 
-        missing = self.open_project(str(recovery_path(path)))
-        self.session.project.path = Path(path).resolve()
-        self.session.undo.clear()
-        self.session.undo._clean_index = None  # recovered work is not saved yet
+        recovery = recovery_path(path)
+        missing = self.open_project(str(recovery))
+        self.session.adopt_recovered(recovery, path)
         self.settings.setValue("last_project", str(Path(path).resolve()))
+        self._update_undo_actions()
+        return missing
+
+    def recover_untitled(self) -> list:
+        """Open the untitled recovery file: the result is untitled, unsaved work."""
+        recovery = self.session.untitled_recovery
+        missing = self.open_project(str(recovery), remember=False)
+        self.session.adopt_recovered(recovery, None)
         self._update_undo_actions()
         return missing
 
     def save_project(self) -> bool:
         if self.session.project.path is None:
             return self.save_project_as()
-        self.session.save()
-        self.settings.setValue("last_project", str(self.session.project.path))
-        self._update_undo_actions()
-        self.statusBar().showMessage(f"Saved {self.session.project.path}", 4000)
-        return True
+        return self._save_to(None)
 
     def save_project_as(self) -> bool:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
             self, "Save project", "site.realscene.json", "RealScene projects (*.json)")
         if not path:
             return False
-        self.session.save(path)
+        return self._save_to(path)
+
+    def _save_to(self, path: str | None) -> bool:
+        from heritage.project import ProjectError
+
+        try:
+            self.session.save(path)
+        except (OSError, ProjectError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot save project", str(exc))
+            return False
         self.settings.setValue("last_project", str(self.session.project.path))
         self._update_undo_actions()
+        self.statusBar().showMessage(f"Saved {self.session.project.path}", 4000)
         return True
+
+    def maybe_save(self, before: str = "closing") -> bool:
+        """With unsaved changes, ask: Save (asking for a file name when untitled),
+        Discard or Cancel. True when it is fine to go on."""
+        if not self.session.dirty:
+            return True
+        name = self.session.project.path.name if self.session.project.path else \
+            "The untitled project"
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Warning, "Unsaved changes",
+            f"{name} has unsaved changes. Save them before {before}?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard
+            | QtWidgets.QMessageBox.Cancel, self)
+        box.setObjectName("unsavedChangesDialog")
+        box.setDefaultButton(QtWidgets.QMessageBox.Save)
+        box.setEscapeButton(QtWidgets.QMessageBox.Cancel)
+        answer = box.exec()
+        if answer == QtWidgets.QMessageBox.Save:
+            return self.save_project()
+        if answer == QtWidgets.QMessageBox.Discard:
+            self.session.discard_recovery()
+            return True
+        return False
+
+    def close_without_asking(self) -> bool:
+        """Close even with unsaved changes (snapshots, scripts, tests); a recovery file
+        already written is kept, as after a crash."""
+        self._ask_on_close = False
+        return self.close()
 
     def _autosave(self) -> None:
         try:
@@ -1103,6 +1186,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if self._ask_on_close and not self.maybe_save():
+            event.ignore()
+            return
+        self._ask_on_close = False  # closed: a later close() (e.g. at teardown) won't ask
+        if not self.session.dirty:
+            self.session.discard_recovery()
         self.save_layout()
         self._lod_timer.stop()
         self._autosave_timer.stop()

@@ -27,11 +27,15 @@ COLORMAPS = ("viridis", "turbo", "gray", "terrain")
 
 
 class LayerPanel(QtWidgets.QWidget):
-    """The layer tree: check to show/hide, select, reorder, remove."""
+    """The layer tree: check to show/hide, select, reorder, remove. With a session,
+    removing and reordering are commands on its undo stack."""
 
-    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None,
+                 session=None) -> None:
         super().__init__(parent)
         self.scene = scene
+        #: a ProjectSession: when given, removal and reordering can be undone
+        self.session = session
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setObjectName("layerTree")
         self.tree.setHeaderLabels(["Layer", "Type", "Count"])
@@ -140,11 +144,20 @@ class LayerPanel(QtWidgets.QWidget):
         layer = self.scene.selected
         if layer is None:
             return
-        self.scene.move(layer, self.scene.layers.index(layer) + step)
+        index = self.scene.layers.index(layer) + step
+        if self.session is not None:
+            self.session.move_layer(layer, index)
+        else:
+            self.scene.move(layer, index)
 
     def remove_selected(self) -> None:
-        if self.scene.selected is not None:
-            self.scene.remove(self.scene.selected)
+        layer = self.scene.selected
+        if layer is None:
+            return
+        if self.session is not None:
+            self.session.remove_layer(layer)
+        else:
+            self.scene.remove(layer)
 
     def _context_menu(self, pos: QtCore.QPoint) -> None:
         layer = self._layer_for(self.tree.itemAt(pos))
