@@ -17,6 +17,10 @@ from typing import Any
 
 WKT_BIT = 1 << 4
 
+#: the warning of a reader whose data is in geographic degrees (dropped once the data is
+#: drawn in a metric CRS, see :func:`loaders.georef.prepare_for_scene`)
+GEOGRAPHIC_WARNING = "coordinates are geographic degrees (longitude/latitude), not metres"
+
 # GeoTIFF key ids
 _GEOGRAPHIC_TYPE = 2048
 _PROJECTED_TYPE = 3072

@@ -35,10 +35,14 @@ from .types import Mesh, PointCloud, ProgressFn, split_origin
 CHUNK = 1_000_000
 
 __all__ = [
-    "CHUNK", "apply_matrix", "fit_similarity", "horizontal_only_match",
-    "needs_reprojection", "reproject", "same_crs", "similarity_from_values",
-    "transform_points", "values_from_matrix",
+    "CHUNK", "apply_matrix", "coordinate_decimals", "display_bounds", "fit_similarity",
+    "horizontal_only_match", "metric_crs_for", "needs_reprojection", "prepare_for_scene",
+    "reproject", "same_crs", "similarity_from_values", "transform_points",
+    "values_from_matrix",
 ]
+
+#: UTM is defined between these latitudes; nearer the poles a local transverse Mercator
+UTM_SOUTH, UTM_NORTH = -80.0, 84.0
 
 # --------------------------------------------------------------------------------------
 # CRS comparison
@@ -340,6 +344,207 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
         data.warnings.append(note)
     data.crs = dst
     return data
+
+
+# --------------------------------------------------------------------------------------
+# Geographic data: a metric CRS to draw it in
+# --------------------------------------------------------------------------------------
+
+
+def is_geographic(crs: Any) -> bool:
+    """True when the horizontal part of ``crs`` is geographic (degrees)."""
+    h = _horizontal(_as_crs(crs))
+    return bool(h is not None and h.is_geographic)
+
+
+def metric_crs_for(crs: Any, lo: Any, hi: Any) -> Any:
+    """A metric CRS in which to draw data whose CRS is geographic (longitude/latitude
+    degrees), chosen from the data's bounds ``lo``/``hi`` (x = longitude, y = latitude):
+
+    - the UTM zone of the centre of the bounds, on the data's own datum: the EPSG
+      definition when ``pyproj.database.query_utm_crs_info`` knows one for that datum
+      (e.g. WGS 84 / UTM zone 15N, NAD83 / UTM zone 15N), else a UTM conversion built on
+      the data's geodetic CRS (no datum change);
+    - beyond UTM's latitudes (north of 84°N, south of 80°S) a transverse Mercator
+      centred on the data.
+
+    A vertical CRS of a compound source is kept (the result is compound too). Returns
+    None when ``crs`` is not geographic or the bounds are not finite degrees.
+    """
+    from pyproj import CRS
+    from pyproj.crs import CompoundCRS, ProjectedCRS
+    from pyproj.crs.coordinate_operation import (
+        TransverseMercatorConversion,
+        UTMConversion,
+    )
+
+    src = _as_crs(crs)
+    h = _horizontal(src)
+    if h is None or not h.is_geographic:
+        return None
+    lo = np.asarray(lo, dtype=np.float64).ravel()
+    hi = np.asarray(hi, dtype=np.float64).ravel()
+    lon, lat = (lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0
+    if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90.0 or abs(lon) > 540:
+        return None
+    lon = (lon + 180.0) % 360.0 - 180.0
+    geodetic = h.geodetic_crs or h
+    metric = None
+    if UTM_SOUTH <= lat <= UTM_NORTH:
+        zone = min(60, int((lon + 180.0) // 6.0) + 1)
+        north = lat >= 0
+        metric = _utm_from_database(geodetic, lon, lat, zone, north)
+        if metric is None:
+            metric = ProjectedCRS(
+                name=f"{geodetic.name} / UTM zone {zone}{'N' if north else 'S'}",
+                conversion=UTMConversion(zone, "N" if north else "S"),
+                geodetic_crs=geodetic)
+    else:
+        metric = ProjectedCRS(
+            name=f"{geodetic.name} / local transverse Mercator "
+                 f"{lat:.4f}°, {lon:.4f}°",
+            conversion=TransverseMercatorConversion(
+                latitude_natural_origin=round(lat, 6),
+                longitude_natural_origin=round(lon, 6), scale_factor_natural_origin=1.0),
+            geodetic_crs=geodetic)
+    if src.is_compound:
+        vertical = next((s for s in src.sub_crs_list if s.is_vertical), None)
+        if vertical is not None:
+            metric = CompoundCRS(f"{metric.name} + {vertical.name}", [metric, vertical])
+    return CRS.from_user_input(metric)
+
+
+def _utm_from_database(geodetic: Any, lon: float, lat: float, zone: int,
+                       north: bool) -> Any:
+    """The EPSG UTM CRS of ``zone`` on ``geodetic``'s datum, or None."""
+    from pyproj import CRS
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    suffix = f"UTM zone {zone}{'N' if north else 'S'}"
+    try:
+        infos = query_utm_crs_info(datum_name=geodetic.name,
+                                   area_of_interest=AreaOfInterest(lon, lat, lon, lat))
+    except Exception:  # an unusual datum name: build the conversion instead
+        return None
+    for info in infos:
+        if info.name.endswith(suffix) and not info.deprecated:
+            try:
+                candidate = CRS.from_authority(info.auth_name, info.code)
+            except Exception:
+                continue
+            base = candidate.geodetic_crs
+            if base is not None and base.datum == geodetic.datum:
+                return candidate
+    return None
+
+
+def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
+                      progress: ProgressFn | None = None) -> Any:
+    """Bring freshly read ``data`` into the scene's coordinate system, in place.
+
+    The one pipeline step shared by the window and the command line: with a scene CRS,
+    data in another known CRS is reprojected into it; without one (the first
+    georeferenced layer sets it), data in geographic degrees is reprojected into a
+    metric CRS chosen by :func:`metric_crs_for` (the UTM zone of its centre), so that it
+    is not drawn as degrees taken for metres. Returns the CRS the data is now in (None
+    when it has none). A failed transformation leaves the data as it was, with a
+    warning.
+    """
+    src = data.crs
+    if src is None:
+        return None
+    target = _as_crs(scene_crs) if scene_crs is not None else None
+    if target is None:
+        if not is_geographic(src):
+            return src
+        try:
+            lo, hi = data.bounds
+            target = metric_crs_for(src, lo, hi)
+        except Exception as exc:  # noqa: BLE001 - drawing in degrees beats failing
+            data.warnings.append(f"no metric coordinate system could be chosen: {exc}")
+            return src
+        if target is None:
+            return src
+        note = (f"drawn in {_crs_label(target)}, chosen automatically for its geographic "
+                f"coordinates ({_crs_label(src)}, degrees)")
+    else:
+        if not needs_reprojection(src, target):
+            return src
+        note = None
+    try:
+        reproject(data, target, progress=progress)
+    except ValueError as exc:
+        data.warnings.append(f"not transformed into the scene CRS: {exc}")
+        return data.crs
+    if note is not None:
+        from .crs import GEOGRAPHIC_WARNING
+
+        data.metadata["auto_crs"] = note
+        data.metadata["warnings"] = [w for w in data.warnings if w != GEOGRAPHIC_WARNING]
+        data.warnings.append(note)
+    return data.crs
+
+
+# --------------------------------------------------------------------------------------
+# Coordinates shown to the user
+# --------------------------------------------------------------------------------------
+
+
+def coordinate_decimals(data: Any) -> int:
+    """How many decimals of a coordinate of ``data`` are meaningful.
+
+    From the file when it says so and the coordinates are the file's own (not
+    reprojected): a LAS/LAZ/COPC scale factor (0.01 -> 2), a text table's decimals
+    (``metadata["decimals"]``). Otherwise from the precision of the float32 local
+    positions (their spacing at the largest local coordinate), at most 9.
+    """
+    meta = getattr(data, "metadata", {}) or {}
+    if "reprojected_from" not in meta:
+        scale = meta.get("scale")
+        if scale:
+            try:
+                finest = min(abs(float(v)) for v in scale)
+                if 0 < finest < float("inf"):
+                    return max(0, min(9, math.ceil(-math.log10(finest) - 1e-9)))
+            except (TypeError, ValueError):
+                pass
+        dec = meta.get("decimals")
+        if isinstance(dec, int) and 0 <= dec <= 12:
+            return dec
+    local = getattr(data, "positions", None)
+    if local is None:
+        local = getattr(data, "vertices", None)
+    if local is None or not len(local):
+        return 3
+    try:
+        biggest = float(np.abs(np.asarray(local)).max())
+    except (TypeError, ValueError):
+        return 3
+    if not math.isfinite(biggest):
+        return 3
+    spacing = float(np.spacing(np.float32(max(biggest, 1e-30))))
+    return max(0, min(9, math.floor(-math.log10(spacing))))
+
+
+def display_bounds(data: Any) -> tuple[list[float], list[float]]:
+    """The (min, max) true coordinates of ``data`` to show the user: the file's own
+    float64 bounds (header or reader, ``metadata["bounds_min"/"bounds_max"]``) while
+    the coordinates are the file's, else the float64 bounds of the data; rounded to
+    :func:`coordinate_decimals` (no float32 noise such as 636001.7600097656)."""
+    meta = getattr(data, "metadata", {}) or {}
+    lo = hi = None
+    if "reprojected_from" not in meta and meta.get("bounds_min") is not None \
+            and meta.get("bounds_max") is not None and data.kind == "pointcloud" \
+            and data.point_count:
+        lo = np.asarray(meta["bounds_min"], np.float64)
+        hi = np.asarray(meta["bounds_max"], np.float64)
+        if lo.shape != (3,) or hi.shape != (3,):
+            lo = hi = None
+    if lo is None:
+        lo, hi = (np.asarray(b, np.float64) for b in data.bounds)
+    d = coordinate_decimals(data)
+    return ([round(float(v), d) for v in lo], [round(float(v), d) for v in hi])
 
 
 # --------------------------------------------------------------------------------------

@@ -13,13 +13,24 @@
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
 Heavy modules (VTK, Qt) are imported only by the commands that need them.
+
+``info``, ``render`` and ``open`` also take http(s) URLs of COPC files, streamed with
+range requests (:mod:`loaders.copc`).
+
+stdout belongs to RealScene: while a command runs, file descriptor 1 points at stderr,
+so whatever a library prints (ifcopenshell's geometry code, VTK, any native code, or a
+Python ``print``) goes to stderr; RealScene's own output is written to a duplicate of
+the original stdout (:func:`own_stdout`). ``info --json`` prints exactly one JSON
+document.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,9 +45,88 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line, exit code 2."""
 
 
+#: RealScene's own standard output while a command runs (see :func:`own_stdout`)
+_OUT: Any = None
+
+
+def say(*values: Any, **kwargs: Any) -> None:
+    """Print RealScene's own output: to the real stdout, never to what libraries see."""
+    print(*values, file=_OUT if _OUT is not None else sys.stdout, flush=True, **kwargs)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C stdio buffers (a native ``printf`` to a pipe is buffered until then)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except Exception:  # noqa: BLE001 - no libc (or no fflush): nothing to flush
+        pass
+
+
+@contextlib.contextmanager
+def own_stdout():
+    """For the duration: fd 1 -> fd 2 and ``sys.stdout`` -> ``sys.stderr``, so that
+    anything a library prints goes to stderr; :func:`say` writes to a duplicate of the
+    original stdout (or to ``sys.stdout`` as it was, when that is not fd 1, e.g. a test's
+    capture). Restored afterwards, C stdio buffers flushed first, so it also works when
+    :func:`main` is called in-process."""
+    global _OUT
+    stream = sys.stdout
+    previous_out = _OUT
+    try:
+        stream.flush()
+    except Exception:  # noqa: BLE001 - a closed stdout: nothing to flush
+        pass
+    _flush_c_stdio()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 at all: nothing to protect
+        yield
+        return
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    own = None
+    if fd == 1:
+        own = open(os.dup(saved), "w", encoding=getattr(stream, "encoding", None) or "utf-8",
+                   errors=getattr(stream, "errors", None) or "strict", closefd=True)
+        _OUT = own
+    else:
+        _OUT = stream
+    redirected = False
+    try:
+        os.dup2(2, 1)
+        redirected = True
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        for s in (own, sys.stderr):
+            try:
+                if s is not None:
+                    s.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        _flush_c_stdio()
+        sys.stdout = stream
+        if redirected:
+            os.dup2(saved, 1)
+        os.close(saved)
+        if own is not None:
+            own.close()
+        _OUT = previous_out
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
         raise UsageError(message)
+
+    def print_help(self, file: Any = None) -> None:  # help is RealScene's own output
+        super().print_help(file if file is not None else (_OUT or sys.stdout))
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -47,12 +137,14 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("info", help="describe a file (format, counts, bounds, CRS...)")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH|URL")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _url_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("render", help="render files to a PNG without a window")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH|URL")
+    _url_options(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
     p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
     p.add_argument("--color-by", dest="color_by", metavar="MODE",
@@ -67,7 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("open", help="open files in the desktop viewer")
-    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH|URL")
     p.add_argument("--snapshot", metavar="OUT.png",
                    help="save a screenshot once loaded and quit")
     p.add_argument("--budget", default=None, metavar="N|auto",
@@ -104,8 +196,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _url_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-redirects", dest="allow_redirects", action="store_true",
+                   help="follow HTTP redirects of a COPC URL to other hosts")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    with own_stdout():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     debug = "--debug" in argv
     try:
         args = _build_parser().parse_args(argv)
@@ -163,6 +265,31 @@ def _load(path: str) -> Any:
     except Exception as exc:  # a reader bug must still name the file
         raise LoadError(path, f"cannot read file: {type(exc).__name__}: "
                         f"{_one_line(exc)}") from None
+
+
+def _load_source(path: str, allow_redirects: bool = False) -> tuple[Any, Any]:
+    """``(data, lod)``: a local file read whole (``lod`` None), or an http(s) URL of a
+    COPC opened for streaming, as the window does (File > Open URL): ``data`` is its top
+    levels, ``lod`` the :class:`~loaders.copc.CopcSource` (close it when done)."""
+    from loaders import LoadCancelled, LoadError
+    from loaders.copc import is_url, open_copc
+
+    if not is_url(path):
+        return _load(path), None
+    kwargs = {"allow_cross_host_redirects": True} if allow_redirects else {}
+    try:
+        source = open_copc(path, **kwargs)
+    except (LoadError, LoadCancelled):
+        raise
+    except Exception as exc:
+        raise LoadError(path, f"cannot open URL: {type(exc).__name__}: "
+                        f"{_one_line(exc)}") from None
+    try:
+        data = source.preview()
+    except BaseException:
+        source.close()
+        raise
+    return data, source
 
 
 # --------------------------------------------------------------------------------------
@@ -245,10 +372,13 @@ def _intify(value: Any) -> Any:
     return int(value)
 
 
-def describe(data: Any, path: str) -> dict[str, Any]:
-    """The facts ``realscene info`` prints, as a JSON-able dict."""
+def describe(data: Any, path: str, lod: Any = None) -> dict[str, Any]:
+    """The facts ``realscene info`` prints, as a JSON-able dict. ``lod``: the streaming
+    source ``data`` is the preview of (a COPC URL): counts come from its header."""
+    from loaders.georef import coordinate_decimals, display_bounds
+
     meta = dict(data.metadata)
-    lo, hi = data.bounds
+    lo, hi = display_bounds(data)
     info: dict[str, Any] = {
         "path": str(path),
         "kind": data.kind,
@@ -257,6 +387,10 @@ def describe(data: Any, path: str) -> dict[str, Any]:
     }
     if data.kind == "pointcloud":
         info["point_count"] = data.point_count
+        if lod is not None:  # streamed: the whole file's count; ranges of the top levels
+            info["point_count"] = int(getattr(lod, "total_points", data.point_count))
+            info["streamed"] = True
+            info["preview_point_count"] = data.point_count
         attributes = _attribute_ranges(data.attributes)
     else:
         info["vertex_count"] = data.vertex_count
@@ -285,10 +419,22 @@ def describe(data: Any, path: str) -> dict[str, Any]:
             info["georeference"] = {"method": meta["georef"],
                                     "detail": meta.get("georef_detail")}
     info["bounds"] = {"min": [float(v) for v in lo], "max": [float(v) for v in hi]}
+    info["coordinate_decimals"] = coordinate_decimals(data)
     info["origin"] = [float(v) for v in data.origin]
     info["crs"] = crs_info(data.crs)
-    info["attributes"] = attributes
+    if data.crs is not None and data.kind == "pointcloud" and data.point_count:
+        from loaders.georef import is_geographic, metric_crs_for
+
+        if is_geographic(data.crs):  # what the window and `render` draw it in
+            try:
+                metric = metric_crs_for(data.crs, *data.bounds)
+            except Exception:  # noqa: BLE001 - advisory only
+                metric = None
+            if metric is not None:
+                info["drawn_in"] = crs_info(metric)
     info["warnings"] = [str(w) for w in meta.get("warnings", [])]
+    if data.kind == "pointcloud" and not info.get("point_count"):
+        info["warnings"].append("the file holds no points")
     info["metadata"] = _jsonable({k: v for k, v in meta.items()
                                   if k != "warnings" and not k.startswith("_")})
     return _jsonable(info)
@@ -300,7 +446,9 @@ def _format_info(info: dict[str, Any]) -> str:
              + (f" {info['version']}" if info.get("version") else ""),
              f"  kind:       {info['kind']}"]
     if info["kind"] == "pointcloud":
-        lines.append(f"  points:     {info['point_count']:,}")
+        lines.append(f"  points:     {info['point_count']:,}"
+                     + (f" (streamed; top levels read: {info['preview_point_count']:,})"
+                        if info.get("streamed") else ""))
     else:
         lines.append(f"  vertices:   {info['vertex_count']:,}")
         lines.append(f"  triangles:  {info['triangle_count']:,}")
@@ -316,8 +464,9 @@ def _format_info(info: dict[str, Any]) -> str:
         if info.get("georeference"):
             lines.append(f"  georef:     {info['georeference']['method']}")
     lo, hi = info["bounds"]["min"], info["bounds"]["max"]
-    lines.append("  bounds min: " + "  ".join(repr(v) for v in lo))
-    lines.append("  bounds max: " + "  ".join(repr(v) for v in hi))
+    d = int(info.get("coordinate_decimals", 3))
+    lines.append("  bounds min: " + "  ".join(f"{v:.{d}f}" for v in lo))
+    lines.append("  bounds max: " + "  ".join(f"{v:.{d}f}" for v in hi))
     crs = info.get("crs")
     if crs:
         parts = [str(crs.get("name"))]
@@ -329,6 +478,11 @@ def _format_info(info: dict[str, Any]) -> str:
         lines.append("  crs:        " + ", ".join(parts))
     else:
         lines.append("  crs:        none")
+    if info.get("drawn_in"):
+        drawn = info["drawn_in"]
+        lines.append(f"  drawn in:   {drawn.get('name')}"
+                     + (f", EPSG:{drawn['epsg']}" if drawn.get("epsg") else "")
+                     + " (a metric projection chosen for its geographic coordinates)")
     if info["attributes"]:
         lines.append("  attributes:")
         for name, a in info["attributes"].items():
@@ -340,12 +494,16 @@ def _format_info(info: dict[str, Any]) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    data = _load(args.path)
-    info = describe(data, args.path)
+    data, lod = _load_source(args.path, getattr(args, "allow_redirects", False))
+    try:
+        info = describe(data, args.path, lod)
+    finally:
+        if lod is not None:
+            lod.close()
     if args.json:
-        print(json.dumps(info, indent=2))
+        say(json.dumps(info, indent=2))
     else:
-        print(_format_info(info))
+        say(_format_info(info))
     return 0
 
 
@@ -446,12 +604,32 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: output must be a .png file")
     if out.parent and not out.parent.exists():
         raise UsageError(f"{out}: folder {out.parent} does not exist")
-    datasets = [(p, _load(p)) for p in args.paths]
+    allow = getattr(args, "allow_redirects", False)
+    sources = []
+    try:
+        datasets = []
+        for p in args.paths:
+            data, lod = _load_source(p, allow)
+            sources.append(lod)
+            datasets.append((p, data, lod))
+        return _render(args, out, size, budget, background, datasets)
+    finally:
+        for lod in sources:
+            if lod is not None:
+                lod.close()
 
+
+def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: Any,
+            background: Any, datasets: list[tuple[str, Any, Any]]) -> int:
+    from loaders.georef import prepare_for_scene
     from viewer.scene import Scene
 
     scene = Scene()
-    layers = [scene.add(data, path=p) for p, data in datasets]
+    layers = []
+    for p, data, lod in datasets:
+        if lod is None:  # the window's pipeline: into the scene CRS (metric for degrees)
+            prepare_for_scene(data, scene.crs)
+        layers.append(scene.add(data, path=p, lod=lod))
     if args.color_by:
         _apply_color_by(layers, args.color_by)
     if args.point_size is not None:
@@ -473,7 +651,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         renderer.close()
     finally:
         plotter.close()
-    print(out)
+    say(out)
     return 0
 
 
@@ -492,7 +670,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     last = [""]
     out = write_copc(args.path, args.output, progress=lambda f, m: last.__setitem__(0, m))
-    print(out)
+    say(out)
     summary = last[0] if last[0].startswith("Wrote") else "indexed"
     print(f"{summary.split(' in ')[0]} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
@@ -513,10 +691,10 @@ def cmd_annotations(args: argparse.Namespace) -> int:
         if args.export:
             if args.export == "report" and not args.no_views:
                 with _OffscreenViews(project, parse_size(args.size)) as views:
-                    print(export(project, args.export, args.output,
-                                 render_view=views.render))
+                    say(export(project, args.export, args.output,
+                               render_view=views.render))
             else:
-                print(export(project, args.export, args.output))
+                say(export(project, args.export, args.output))
             return 0
         result = read_file(args.import_file)
         added, replaced = merge_into(project, result, args.import_file)
@@ -526,7 +704,7 @@ def cmd_annotations(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"{exc.filename or args.output}: cannot write: "
                          f"{exc.strerror or exc}") from None
-    print(out)
+    say(out)
     if result.crs is None and project.crs:
         print(f"{PROG}: warning: {args.import_file} states no CRS; assumed to be the "
               f"project's ({project.crs})", file=sys.stderr)
@@ -546,10 +724,18 @@ class _OffscreenViews:
 
     def __enter__(self) -> "_OffscreenViews":
         import loaders
+        from loaders.georef import prepare_for_scene
         from viewer.scene import Scene
         from viewer.session import ProjectSession
 
         scene = Scene()
+        if getattr(self.project, "crs", None):
+            try:
+                from pyproj import CRS
+
+                scene.crs = CRS.from_user_input(self.project.crs)
+            except Exception:  # noqa: BLE001 - the first georeferenced layer sets it
+                scene.crs = None
         for record in self.project.layers:
             path = self.project.absolute(record.path)
             try:
@@ -558,6 +744,7 @@ class _OffscreenViews:
                 print(f"{PROG}: warning: {exc.message}; left out of the report's views",
                       file=sys.stderr)
                 continue
+            prepare_for_scene(data, scene.crs)
             layer = scene.add(data, path=str(path))
             scene.update(layer, **ProjectSession.apply_record(layer, record))
         if not scene.layers:
@@ -605,8 +792,10 @@ class _OffscreenViews:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    from loaders.copc import is_url
+
     for p in args.paths:
-        if not Path(p).exists():
+        if not is_url(p) and not Path(p).exists():
             raise UsageError(f"{p}: file not found")
     budget = parse_budget(args.budget)
     from viewer.qt.app import run_app

@@ -549,12 +549,12 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     attributes.update(name_extra_dimensions(extra_values, info.extra_bytes_vlrs,
                                             set(attributes)))
 
-    from ..crs import crs_from_las_header
+    from ..crs import GEOGRAPHIC_WARNING, crs_from_las_header
 
     crs, crs_source, crs_warnings = crs_from_las_header(header)
     warnings.extend(crs_warnings)
     if crs is not None and crs.is_geographic:
-        warnings.append("coordinates are geographic degrees (longitude/latitude), not metres")
+        warnings.append(GEOGRAPHIC_WARNING)
     if info.copc:
         fmt_name = "COPC"
     elif info.compressed:
