@@ -432,6 +432,7 @@ def describe(data: Any, path: str, lod: Any = None) -> dict[str, Any]:
                 metric = None
             if metric is not None:
                 info["drawn_in"] = crs_info(metric)
+    info["attributes"] = attributes
     info["warnings"] = [str(w) for w in meta.get("warnings", [])]
     if data.kind == "pointcloud" and not info.get("point_count"):
         info["warnings"].append("the file holds no points")
