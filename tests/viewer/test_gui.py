@@ -95,7 +95,9 @@ def test_pick_point_shows_full_precision_coordinates(qtbot, window, shared_data)
     assert np.min(np.abs(data.xyz() - true).max(axis=1)) < 1e-6
     assert pick.attributes["intensity"] == layer.data.attributes["intensity"][pick.index]
     text = window.pick_label.text()
-    assert f"X {true[0]:.4f}" in text and f"Y {true[1]:.4f}" in text
+    # shown to the file's precision: its LAS scale factor is 0.001, so three decimals
+    assert data.metadata["scale"][0] == 0.001
+    assert f"X {true[0]:.3f}  Y {true[1]:.3f}  Z {true[2]:.3f}" in text
     assert "classification=" in text and "intensity=" in text
     # the picked point is near the view centre: within 5 % of the data extent
     lo, hi = data.bounds

@@ -38,8 +38,10 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
     if problem:
         print(f"realscene: error: {problem}", file=sys.stderr)
         return 2
+    from loaders.copc import is_url
+
     for p in paths:
-        if not Path(p).exists():
+        if not is_url(p) and not Path(p).exists():  # URLs: COPC streamed over HTTP(S)
             print(f"realscene: error: {p}: file not found", file=sys.stderr)
             return 2
     app = make_app()

@@ -158,19 +158,16 @@ class LoadJob(QtCore.QObject):
 
     def _reproject(self, data) -> None:
         """Transform the data into the scene CRS (``target_crs()``) before its level of
-        detail is built; a failure keeps the data as it is, with a warning."""
+        detail is built, or, while the scene has none, data in geographic degrees into
+        a metric CRS chosen for it (:func:`loaders.georef.prepare_for_scene`, shared
+        with the CLI); a failure keeps the data as it is, with a warning."""
         target = self.target_crs() if self.target_crs is not None else None
-        if target is None or data.crs is None:
+        if data.crs is None:
             return
         from loaders import georef
 
-        if not georef.needs_reprojection(data.crs, target):
-            return
-        try:
-            georef.reproject(data, target, progress=self._scaled(READ_SHARE * 0.9,
-                                                                 READ_SHARE))
-        except ValueError as exc:
-            data.warnings.append(f"not transformed into the scene CRS: {exc}")
+        georef.prepare_for_scene(data, target,
+                                 progress=self._scaled(READ_SHARE * 0.9, READ_SHARE))
 
     def _run(self) -> None:
         try:

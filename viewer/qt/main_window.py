@@ -151,6 +151,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scene.connect("views_changed", lambda **kw: self._refresh_views())
         self.scene.connect("layer_added", self._on_layer_added)
         self.scene.connect("crs_changed", lambda **kw: self._refresh_crs_button())
+        # (a layer in degrees drawn in a metric CRS chosen for it: said on the button)
+        self.scene.connect("layer_added", lambda **kw: self._refresh_crs_button())
         self._refit_after_reload = False
         self._refresh_crs_button()
         self.scene.connect("*", self._schedule_render)
@@ -734,9 +736,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
         code = crs_code(self.scene.crs) if self.scene.crs is not None else "none"
         text = f"Scene CRS: {code}"
+        auto = self._auto_crs_note()
+        if auto:
+            text += f" ({self.scene.crs.name}, chosen for longitude/latitude data)"
+        self.crs_button.setProperty("autoCrs", auto)
         if self.secondary_crs is not None:
             text += f"  (+ {crs_code(self.secondary_crs)})"
         self.crs_button.setText(text)
+
+    def _auto_crs_note(self) -> str:
+        """The note of a layer whose geographic coordinates are drawn in the scene CRS
+        chosen for them (:func:`loaders.georef.prepare_for_scene`), else ""."""
+        if self.scene.crs is None:
+            return ""
+        from loaders import georef
+
+        for layer in self.scene.layers:
+            note = layer.data.metadata.get("auto_crs")
+            if note and georef.same_crs(layer.data.crs, self.scene.crs):
+                return str(note)
+        return ""
 
     def crs_dialog(self) -> None:
         from .crs import CrsDialog
@@ -1218,6 +1237,12 @@ def format_pick(pick) -> str:
     if pick is None:
         return "No point under the cursor"
     x, y, z = (float(v) for v in pick.xyz)
+    from loaders.georef import coordinate_decimals
+
+    try:  # the file's precision (LAS scale...), not float32 noise
+        d = coordinate_decimals(pick.layer.data)
+    except Exception:  # noqa: BLE001 - the status line must never fail
+        d = 4
     crs = pick.layer.data.crs
     unit = ""
     if crs is not None:
@@ -1227,7 +1252,7 @@ def format_pick(pick) -> str:
             unit = crs_summary(crs).get("horizontal_units") or ""
         except Exception:  # noqa: BLE001 - the status line must never fail
             unit = ""
-    text = f"{pick.layer.name}  #{pick.index}:  X {x:.4f}  Y {y:.4f}  Z {z:.4f}"
+    text = f"{pick.layer.name}  #{pick.index}:  X {x:.{d}f}  Y {y:.{d}f}  Z {z:.{d}f}"
     if unit:
         text += f"  [{unit}]"
     attrs = []

@@ -290,7 +290,10 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.colormap.setEnabled(scalar)
             self.contrast_lo.setEnabled(scalar)
             self.contrast_hi.setEnabled(scalar)
-            self.crs.setText(describe_crs(layer.data.crs))
+            crs_text = describe_crs(layer.data.crs)
+            if layer.data.metadata.get("auto_crs"):  # degrees drawn in a metric CRS
+                crs_text += f"; {layer.data.metadata['auto_crs']}"
+            self.crs.setText(crs_text)
             self.info.setText(describe_data(layer))
             self._fill_classes(layer)
         finally:
