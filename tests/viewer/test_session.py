@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -95,3 +99,105 @@ def test_city_model_display_is_saved_with_the_project(shared_data, tmp_path):
     cloud_path = shared_data / "pointclouds" / "autzen-bmx-2010.las"
     cloud = scene.add(loaders.read(cloud_path), path=str(cloud_path))
     assert "hidden_features" not in session.record_layer(cloud).display
+
+
+def two_layer_session(shared_data, tmp_path, project_path=None):
+    scene = Scene()
+    for name in ("autzen-bmx-2010.las", "permutations_1.2_2.las"):
+        path = shared_data / "pointclouds" / name
+        scene.add(loaders.read(path), path=str(path))
+    return ProjectSession(scene, Project(path=project_path),
+                          untitled_recovery=tmp_path / "state" / "untitled.json")
+
+
+def test_layer_removal_and_order_are_commands_on_the_undo_stack(shared_data, tmp_path):
+    session = two_layer_session(shared_data, tmp_path)
+    scene = session.scene
+    first, second = scene.layers
+    m = session.add_measurement(Measurement("distance", [[0, 0, 0], [1, 1, 1]]))
+    session.update_layer(first, point_size=6.0)
+    scene.select(first)
+    session.remove_layer(first)
+    assert scene.layers == [second] and session.project.measurements == [m]
+    assert session.undo.undo_text() == "Remove layer autzen-bmx-2010.las"
+    session.undo.undo()  # the removal, not the older point size nor the measurement
+    assert scene.layers == [first, second] and scene.selected is first
+    assert first.point_size == 6.0 and session.project.measurements == [m]
+    session.undo.redo()
+    assert scene.layers == [second]
+    session.undo.undo()
+    session.move_layer(second, 0)
+    assert scene.layers == [second, first]
+    session.move_layer(second, -5)  # already first: nothing recorded
+    assert session.undo.undo_text().startswith("Move layer")
+    session.undo.undo()
+    assert scene.layers == [first, second]
+    session.undo.undo()  # the point size
+    assert first.point_size == 2.0 and session.project.measurements == [m]
+    session.undo.undo()
+    assert session.project.measurements == []
+    # the only layer removed and put back: the scene origin and CRS come back with it
+    session.remove_layer(second)
+    session.remove_layer(first)
+    assert scene.origin is None and scene.crs is None
+    session.undo.undo()
+    assert scene.layers == [first] and scene.origin is not None
+    assert scene.crs is not None
+
+
+def test_layer_order_is_saved_and_restored_in_any_loading_order(shared_data, tmp_path):
+    session = two_layer_session(shared_data, tmp_path, tmp_path / "p.json")
+    first, second = session.scene.layers
+    session.move_layer(second, 0)
+    saved = Project.load(session.save())
+    assert [r.name for r in saved.layers] == ["permutations_1.2_2.las", "autzen-bmx-2010.las"]
+    # reopened: files finish loading in any order; each goes to its saved place
+    scene = Scene()
+    reopened = ProjectSession(scene, saved)
+    by_name = {r.name: r for r in saved.layers}
+    for name in ("autzen-bmx-2010.las", "permutations_1.2_2.las"):
+        record = by_name[name]
+        layer = scene.add(loaders.read(saved.absolute(record.path)), path=None)
+        reopened.place_layer(layer, record)
+    assert [l.name for l in scene.layers] == ["permutations_1.2_2.las", "autzen-bmx-2010.las"]
+
+
+def test_untitled_work_is_autosaved_to_its_recovery_file(shared_data, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an untitled project's relative paths use the cwd
+    session = two_layer_session(shared_data, tmp_path)
+    assert session.autosave() is None  # nothing unsaved yet
+    session.add_annotation(Annotation("point", [[0.0, 0.0, 0.0]], title="Untitled crack"))
+    recovery = session.autosave()
+    assert recovery == tmp_path / "state" / "untitled.json"
+    assert session.untitled_recovery_candidate() == recovery
+    back = Project.load(recovery)
+    assert [a.title for a in back.annotations] == ["Untitled crack"]
+    assert not back.missing_layers()  # layer paths stored so they resolve from there
+    assert [Path(r.path).name for r in back.layers] == ["autzen-bmx-2010.las",
+                                                       "permutations_1.2_2.las"]
+    # recovered: untitled, unsaved, nothing to undo; saving removes the recovery file
+    other = ProjectSession(Scene(), back, untitled_recovery=recovery)
+    other.adopt_recovered(recovery, None)
+    assert other.project.path is None and other.dirty and not other.undo.can_undo()
+    other.save(tmp_path / "site.json")
+    assert not recovery.exists() and not other.dirty
+    # discarding removes only the file this session wrote
+    session.autosave()
+    session.discard_recovery()
+    assert not recovery.exists()
+    recovery.write_text("{}")  # another session's
+    session.discard_recovery()
+    assert recovery.exists()
+
+
+def test_default_recovery_folder_follows_the_environment(monkeypatch, tmp_path):
+    from viewer.session import UNTITLED_RECOVERY_NAME, default_recovery_dir
+
+    monkeypatch.setenv("REALSCENE_STATE_DIR", str(tmp_path / "rs"))
+    assert default_recovery_dir() == tmp_path / "rs"
+    assert ProjectSession(Scene()).untitled_recovery == tmp_path / "rs" / UNTITLED_RECOVERY_NAME
+    monkeypatch.delenv("REALSCENE_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    if os.name == "posix" and sys.platform != "darwin":
+        assert default_recovery_dir() == tmp_path / "xdg" / "realscene"
