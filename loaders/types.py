@@ -155,6 +155,10 @@ class Mesh:
     vertex_colors : (N, 4) uint8 or None
     face_colors : (M, 4) uint8 or None
     parts : list of MeshPart, covering the faces in order (may be empty)
+    points : (K,) int32 indices of vertices drawn as points, or None (glTF POINTS
+        primitives beside triangles: a photogrammetry mesh with its sparse cloud)
+    lines : (L, 2) int32 vertex index pairs drawn as line segments, or None (glTF
+        LINES / LINE_STRIP / LINE_LOOP primitives)
     """
 
     vertices: np.ndarray
@@ -167,6 +171,8 @@ class Mesh:
     parts: list[MeshPart] = field(default_factory=list)
     crs: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    points: np.ndarray | None = None
+    lines: np.ndarray | None = None
 
     kind = "mesh"
 

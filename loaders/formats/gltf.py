@@ -4,31 +4,49 @@ Own accessor reading with numpy (no pygltflib), so that every failure can be rep
 precisely and shared accessors are handled without blowing up memory:
 
 * The scene graph is walked (node ``matrix`` or TRS, float64) from ``scene``, else
-  scene 0, else every root node. Coordinates are world coordinates *as stored*: no
-  Y-up -> Z-up conversion and no unit guessing (``metadata["up_axis"]`` says "Y" as the
-  spec defines, so a viewer can rotate if it wants).
+  scene 0, else every root node.
+* glTF is Y-up by specification; RealScene's scene is Z-up. Positions and normals are
+  rotated +90 degrees about X at load (glTF +Y -> scene +Z, glTF +Z -> scene -Y) and
+  ``metadata["up_axis"]`` records "Y". :func:`set_up_axis` re-orients a dataset for a
+  file stored against the spec (Z up); the rotation is a signed permutation of the axes,
+  so switching back and forth is exact. No unit guessing.
 * Vertex blocks are cached by (attribute accessors, world transform): primitives that
   share a POSITION accessor under the same transform (3-20-DELFSHAVEN.gltf: 853 meshes,
   one 22,246-vertex accessor) reuse one block and only their indices are appended.
-* Triangles only: strips and fans are converted, points and lines are skipped with a
-  warning. Non-indexed primitives get indices 0..n-1.
-* One :class:`MeshPart` per drawn primitive with its material's baseColorFactor and
-  baseColorTexture (data URI, external file or bufferView image).
+* Triangles, strips and fans become faces; POINTS become ``Mesh.points`` and LINES /
+  LINE_LOOP / LINE_STRIP become ``Mesh.lines`` (vertex indices into the same vertices).
+  A file made only of POINTS is returned as a :class:`PointCloud` (COLOR_0 as ``rgb``),
+  so it gets level of detail, colouring and picking like any point cloud.
+  Non-indexed primitives get indices 0..n-1.
+* ``KHR_draco_mesh_compression`` (DracoPy) and ``EXT_meshopt_compression`` /
+  ``KHR_meshopt_compression`` (meshoptimizer) are decoded, ``KHR_mesh_quantization``
+  is honoured (normalized integer attributes). Any other extension listed in
+  ``extensionsRequired`` is refused with "uses extension X, which RealScene does not read".
+* Buffers and images named by URI are read only from regular files inside the glTF's
+  own folder (``loaders.safety.resolve_inside``) or from ``data:`` URIs; a buffer file's
+  size is checked against ``byteLength`` before it is read, and every accessor,
+  bufferView and decoded size is checked against the bytes that back it before numpy
+  allocates or reads anything.
+* One :class:`MeshPart` per drawn triangle primitive with its material's
+  baseColorFactor and baseColorTexture (data URI, external file or bufferView image).
 * UVs are flipped to the OBJ convention (``v' = 1 - v``, origin bottom-left).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import os
 import struct
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
 from ..registry import ReaderSpec
-from ..types import LoadError, Material, Mesh, MeshPart, ProgressFn, split_origin
+from ..safety import UnsafePath, open_regular, read_regular, resolve_inside
+from ..types import LoadError, Material, Mesh, MeshPart, PointCloud, ProgressFn, split_origin
 
 _GLB_MAGIC = b"glTF"
 _CHUNK_JSON = 0x4E4F534A
@@ -44,6 +62,35 @@ _MAX_ZERO_ACCESSOR_COMPONENTS = 2**25
 #: stops a DAG like "node 0 lists node 1 ten times, node 1 lists node 2 ten times..."
 #: from expanding exponentially)
 _MAX_VISITS_PER_NODE = 64
+#: a texture image file larger than this is not read (bytes)
+_MAX_IMAGE_BYTES = 256 * 2**20
+#: a .gltf / .glb file larger than this is refused before it is read (bytes)
+_MAX_FILE_BYTES = 4 * 2**30
+#: meshopt output may be at most this many times its compressed input (plus a little):
+#: the codec cannot do better, so a larger declared size is a lie that would only
+#: make the reader allocate memory the file cannot fill
+_MESHOPT_MAX_RATIO = 256
+#: extensions RealScene reads; any other in ``extensionsRequired`` is refused
+SUPPORTED_REQUIRED_EXTENSIONS = frozenset({
+    "KHR_draco_mesh_compression", "EXT_meshopt_compression", "KHR_meshopt_compression",
+    "KHR_mesh_quantization",
+    # the geometry and base colour are read; only the shading differs (drawn lit)
+    "KHR_materials_unlit",
+    # Pillow decodes WebP textures
+    "EXT_texture_webp",
+})
+_MESHOPT_EXTENSIONS = ("EXT_meshopt_compression", "KHR_meshopt_compression")
+_DRACO = "KHR_draco_mesh_compression"
+#: glTF (Y up) -> scene (Z up): +90 degrees about X; (x, y, z) -> (x, -z, y)
+_Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+#: exporters known to write Z-up coordinates against the spec: (text in
+#: ``asset.generator``, note shown to the user); the user can still choose Y
+_Z_UP_GENERATORS = (
+    ("CityJSON2glTF", "Z up: CityJSON2glTF copies the CityJSON (Z-up) coordinates into "
+                      "the glTF without rotating them"),
+)
+#: line primitive modes -> label
+_LINE_MODES = {1: "lines", 2: "line loops", 3: "line strips"}
 
 
 def _is_index(value) -> bool:
@@ -103,7 +150,8 @@ class _Doc:
         self.path = path
         self.gltf = gltf
         self.glb_bin = glb_bin
-        self._buffers: dict[int, bytes] = {}
+        self._buffers: dict[int, memoryview] = {}
+        self._decoded_views: dict[int, tuple[memoryview, int, int, int | None]] = {}
         self.warnings: list[str] = []
 
     def fail(self, reason: str, hint: str = "the file is corrupt or incomplete; "
@@ -119,55 +167,187 @@ class _Doc:
                             f"(the file has {n} {kind})")
         return items[index]
 
-    def uri_bytes(self, uri: str, what: str) -> bytes:
+    def resolve(self, uri: str, what: str) -> Path:
+        """The regular file inside the glTF's folder that ``uri`` names, or a LoadError
+        naming the URI (absolute paths, ``file:`` URLs, ``..`` and links out of the folder,
+        devices and FIFOs are refused)."""
+        shown = uri if len(uri) <= 80 else uri[:77] + "..."
+        try:
+            scheme = urlsplit(uri).scheme
+        except ValueError:  # e.g. "http://[" (a broken IPv6 host)
+            scheme = "invalid"
+        if scheme.lower() in ("http", "https", "ftp"):
+            raise self.fail(f"{what} refers to a remote URL ({shown})",
+                            "download the file next to the glTF")
+        if len(scheme) > 1:  # file:, and anything else that is not a relative path
+            raise self.fail(f"{what} URI '{shown}' is a {scheme}: URL, not a file beside "
+                            "the glTF; refused", "a glTF may only use files inside its own "
+                            "folder (or data: URIs); copy the file there")
+        try:
+            return resolve_inside(self.path.parent, unquote(uri))
+        except UnsafePath as exc:
+            if exc.reason == "does not exist":
+                raise self.fail(f"{what} file '{unquote(shown)}' not found next to the glTF",
+                                "copy the .bin/.png files that belong to it into the same "
+                                "folder") from None
+            raise self.fail(f"{what} URI '{shown}' {exc.reason}; refused",
+                            "a glTF may only use files inside its own folder (or data: "
+                            "URIs); copy the file there") from None
+
+    def uri_bytes(self, uri: str, what: str, length: int | None = None,
+                  max_bytes: int = _MAX_IMAGE_BYTES) -> tuple[bytes, Path | None]:
+        """The bytes named by ``uri`` (a ``data:`` URI or a file inside the glTF's
+        folder) and the file's path (None for data URIs). With ``length`` (a buffer's
+        byteLength) exactly that many bytes are read, after checking the file holds them;
+        otherwise at most ``max_bytes``."""
+        if not isinstance(uri, str):
+            raise self.fail(f"{what} has a uri that is not text ({_brief(uri)})")
         if uri.startswith("data:"):
             head, _, payload = uri.partition(",")
             try:
                 if head.endswith(";base64"):
-                    return base64.b64decode(payload, validate=False)
-                return unquote(payload).encode("latin-1")
+                    return base64.b64decode(payload, validate=False), None
+                return unquote(payload).encode("latin-1"), None
             except (ValueError, UnicodeEncodeError) as exc:
                 raise self.fail(f"{what}: invalid data URI ({exc})") from None
-        if "://" in uri:
-            raise self.fail(f"{what} refers to a remote URL ({uri[:80]})",
-                            "download the file next to the glTF")
+        target = self.resolve(uri, what)
+        name = unquote(uri if len(uri) <= 80 else uri[:77] + "...")
         try:
-            return (self.path.parent / unquote(uri)).read_bytes()
-        except (OSError, ValueError):  # ValueError: NUL byte in the name
-            raise self.fail(f"{what} file '{unquote(uri)}' not found next to the glTF",
-                            "copy the .bin/.png files that belong to it into the same "
-                            "folder") from None
+            with open_regular(target) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if length is not None:
+                    if size < length:
+                        raise self.fail(f"{what} file '{name}' holds {size:,} bytes but "
+                                        f"byteLength says {length:,}",
+                                        "the .bin file is truncated; re-export or "
+                                        "re-download it")
+                    data = fh.read(length)
+                else:
+                    if size > max_bytes:
+                        raise self.fail(f"{what} file '{name}' is {size:,} bytes, more "
+                                        f"than the {max_bytes:,} RealScene reads",
+                                        "use a smaller file")
+                    data = fh.read(max_bytes)
+        except UnsafePath as exc:  # swapped for a FIFO/device between check and open
+            raise self.fail(f"{what} URI '{name}' {exc.reason}; refused") from None
+        except OSError as exc:
+            raise self.fail(f"{what} file '{name}' cannot be read: "
+                            f"{exc.strerror or exc}", "check that it is readable") from None
+        if length is not None and len(data) < length:  # shrank while reading
+            raise self.fail(f"{what} file '{name}' holds {len(data):,} bytes but "
+                            f"byteLength says {length:,}", "the .bin file is truncated; "
+                            "re-export or re-download it")
+        return data, target
 
-    def buffer(self, index: int) -> bytes:
-        if index in self._buffers:
+    def buffer(self, index: int) -> memoryview:
+        if _is_index(index) and index in self._buffers:
             return self._buffers[index]
         buf = self.item("buffers", index, "buffer")
+        length = buf.get("byteLength")
+        if not _is_index(length) or length < 0:
+            raise self.fail(f"buffer {index} has no valid byteLength ({_brief(length)})")
         uri = buf.get("uri")
         if uri is None:
             if index != 0 or self.glb_bin is None:
+                ext = buf.get("extensions")
+                if isinstance(ext, dict) and any(
+                        isinstance(ext.get(n), dict) and ext[n].get("fallback")
+                        for n in _MESHOPT_EXTENSIONS):
+                    raise self.fail(f"buffer {index} is a meshopt fallback buffer with no "
+                                    "data, but a bufferView reads it directly")
                 raise self.fail(f"buffer {index} has no uri and there is no GLB binary chunk")
             data = self.glb_bin
         else:
-            data = self.uri_bytes(str(uri), f"buffer {index}")
-        length = buf.get("byteLength", len(data))
-        if not isinstance(length, int) or len(data) < length:
-            raise self.fail(f"buffer {index} holds {len(data)} bytes but byteLength says "
-                            f"{length}", "the .bin file is truncated; re-export or "
+            data, _ = self.uri_bytes(uri, f"buffer {index}", length=length)
+        if len(data) < length:
+            raise self.fail(f"buffer {index} holds {len(data):,} bytes but byteLength says "
+                            f"{length:,}", "the file is truncated; re-export or "
                             "re-download it")
-        self._buffers[index] = data
-        return data
+        view = memoryview(data)[:length]
+        self._buffers[index] = view
+        return view
 
-    def buffer_view(self, index: int) -> tuple[bytes, int, int, int | None]:
-        """-> (buffer bytes, start, length, byteStride)."""
+    def buffer_view(self, index: int) -> tuple[memoryview, int, int, int | None]:
+        """-> (buffer bytes, start, length, byteStride); meshopt-compressed views are
+        decoded (once) and returned as their own buffer."""
+        if _is_index(index) and index in self._decoded_views:
+            return self._decoded_views[index]
         bv = self.item("bufferViews", index, "bufferView")
+        ext = bv.get("extensions")
+        if isinstance(ext, dict):
+            for name in _MESHOPT_EXTENSIONS:
+                if name in ext:
+                    view = self._meshopt_view(index, bv, ext[name], name)
+                    self._decoded_views[index] = view
+                    return view
         data = self.buffer(bv.get("buffer", -1))
         start = bv.get("byteOffset", 0)
         length = bv.get("byteLength", -1)
-        if not isinstance(start, int) or not isinstance(length, int) or start < 0 \
+        if not _is_index(start) or not _is_index(length) or start < 0 \
                 or length < 0 or start + length > len(data):
-            raise self.fail(f"bufferView {index} (offset {start}, length {length}) lies "
-                            f"outside its buffer of {len(data)} bytes")
+            raise self.fail(f"bufferView {index} (offset {_brief(start)}, length "
+                            f"{_brief(length)}) lies outside its buffer of {len(data):,} "
+                            "bytes")
         return data, start, length, bv.get("byteStride")
+
+    def _meshopt_view(self, index: int, bv: dict, mo, name: str
+                      ) -> tuple[memoryview, int, int, int | None]:
+        """Decode an ``EXT_meshopt_compression`` bufferView with meshoptimizer."""
+        where = f"bufferView {index} ({name})"
+        if not isinstance(mo, dict):
+            raise self.fail(f"{where}: the extension is not a JSON object")
+        data = self.buffer(mo.get("buffer", -1))
+        off, clen = mo.get("byteOffset", 0), mo.get("byteLength")
+        stride, count = mo.get("byteStride"), mo.get("count")
+        mode, filt = mo.get("mode"), mo.get("filter", "NONE")
+        if not all(_is_index(v) and v >= 0 for v in (off, clen, stride, count)):
+            raise self.fail(f"{where}: byteOffset/byteLength/byteStride/count must be "
+                            f"non-negative integers ({_brief([off, clen, stride, count])})")
+        if off + clen > len(data):
+            raise self.fail(f"{where}: compressed data (offset {off:,}, length {clen:,}) "
+                            f"lies outside its buffer of {len(data):,} bytes")
+        size = count * stride
+        if size > _MESHOPT_MAX_RATIO * clen + 65536:
+            raise self.fail(f"{where} declares {size:,} bytes decoded from only {clen:,} "
+                            "compressed bytes, more than the codec can produce")
+        src = np.frombuffer(data, np.uint8, count=clen, offset=off)
+        try:
+            import meshoptimizer as mopt
+        except ImportError:  # pragma: no cover - a dependency in pyproject.toml
+            raise self.fail(f"{where}: meshopt decoding needs the 'meshoptimizer' package",
+                            "pip install meshoptimizer") from None
+        try:
+            if mode == "ATTRIBUTES":
+                if stride == 0 or stride % 4 or stride > 256:
+                    raise ValueError(f"byteStride {stride} is not a multiple of 4 up to 256")
+                out = mopt.decode_vertex_buffer(count, stride, src,
+                                                dtype=np.dtype((np.void, stride)))
+                out = out.view(np.uint8).reshape(-1)
+                filters = {"OCTAHEDRAL": mopt.decode_filter_oct,
+                           "QUATERNION": mopt.decode_filter_quat,
+                           "EXPONENTIAL": mopt.decode_filter_exp}
+                if filt in filters:
+                    out = filters[filt](out, count, stride)
+                elif filt not in ("NONE", None):
+                    raise ValueError(f"unknown filter {_brief(filt)}")
+                view_stride = bv.get("byteStride", stride)
+            elif mode in ("TRIANGLES", "INDICES"):
+                if stride not in (2, 4):
+                    raise ValueError(f"index byteStride {stride} is not 2 or 4")
+                if mode == "TRIANGLES" and count % 3:
+                    raise ValueError(f"{count} indices is not a multiple of 3")
+                decode = (mopt.decode_index_buffer if mode == "TRIANGLES"
+                          else mopt.decode_index_sequence)
+                # (the wrapper decodes into a uint32 array; 16-bit indices fill its
+                # first half)
+                out = decode(count, stride, src).view(np.uint8)[:size]
+                view_stride = None
+            else:
+                raise ValueError(f"unknown mode {_brief(mode)}")
+        except (ValueError, RuntimeError) as exc:
+            raise self.fail(f"{where}: the compressed data cannot be decoded ({exc})"
+                            ) from None
+        return memoryview(np.ascontiguousarray(out)), 0, size, view_stride
 
     def accessor(self, index: int, normalized_float: bool = False) -> np.ndarray:
         acc = self.item("accessors", index, "accessor")
@@ -217,7 +397,8 @@ class _Doc:
         sparse = acc.get("sparse")
         if sparse:
             arr = self._apply_sparse(index, arr.copy(), sparse, dtype, ncomp)
-        if normalized_float and dtype.kind in "iu":
+        # KHR_mesh_quantization: normalized integer attributes (positions, normals...)
+        if (normalized_float or acc.get("normalized") is True) and dtype.kind in "iu":
             out = arr.astype(np.float64) / np.iinfo(dtype).max
             return np.maximum(out, -1.0)
         return arr
@@ -255,7 +436,9 @@ class _Doc:
 
 def _load_document(path: Path) -> _Doc:
     try:
-        data = path.read_bytes()
+        data = read_regular(path, _MAX_FILE_BYTES)
+    except UnsafePath as exc:
+        raise LoadError(path, exc.reason, "open a regular glTF/GLB file") from None
     except OSError as exc:
         raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                         "check that it exists and is readable") from None
@@ -310,6 +493,18 @@ def _load_document(path: Path) -> _Doc:
     if not version.startswith("2"):
         raise LoadError(path, f"glTF version {version} is not supported",
                         "only glTF 2.0 is supported; convert the file")
+    required = gltf.get("extensionsRequired") or []
+    if not isinstance(required, list):
+        raise LoadError(path, f"'extensionsRequired' must be a list, not {_brief(required)}",
+                        "the file is corrupt; re-export it")
+    unknown = [e for e in required
+               if not (isinstance(e, str) and e in SUPPORTED_REQUIRED_EXTENSIONS)]
+    if unknown:
+        names = ", ".join(_brief(e) for e in unknown)
+        raise LoadError(path, f"uses extension{'s' if len(unknown) > 1 else ''} {names}, "
+                        "which RealScene does not read",
+                        "re-export the model without it (RealScene reads glTF 2.0 core, "
+                        "Draco and meshopt compression and mesh quantization)")
     return _Doc(path, gltf, glb_bin)
 
 
@@ -370,6 +565,23 @@ def _triangles(doc: _Doc, mode: int, idx: np.ndarray, where: str) -> np.ndarray 
     return None
 
 
+def _segments(doc: _Doc, mode: int, idx: np.ndarray, where: str) -> np.ndarray:
+    """(L, 2) vertex index pairs of a LINES (1), LINE_LOOP (2) or LINE_STRIP (3)
+    primitive."""
+    if mode == 1:
+        n = len(idx) - len(idx) % 2
+        if n != len(idx):
+            doc.warnings.append(f"{where}: {len(idx)} line indices is not a multiple of 2; "
+                                "the last incomplete segment is dropped")
+        return idx[:n].reshape(-1, 2)
+    if len(idx) < 2:
+        return np.zeros((0, 2), idx.dtype)
+    pairs = np.stack([idx[:-1], idx[1:]], axis=1)
+    if mode == 2 and len(idx) > 2:  # loop: close it
+        pairs = np.concatenate([pairs, [[idx[-1], idx[0]]]])
+    return pairs
+
+
 def _image_for_texture(doc: _Doc, tex_index, cache: dict) -> tuple[np.ndarray | None, str | None]:
     if not _is_index(tex_index):
         doc.warnings.append(f"texture index {_brief(tex_index)} is invalid; ignored")
@@ -389,9 +601,8 @@ def _image_for_texture(doc: _Doc, tex_index, cache: dict) -> tuple[np.ndarray | 
         img = doc.item("images", src, "image")
         label = str(img.get("uri") or img.get("name") or f"image {src}")[:80]
         if "uri" in img:
-            uri = str(img["uri"])
-            raw = doc.uri_bytes(uri, f"image {src}")
-            tpath = None if uri.startswith("data:") else str(doc.path.parent / unquote(uri))
+            raw, target = doc.uri_bytes(img["uri"], f"image {src}")
+            tpath = None if target is None else str(target)
         else:
             data, start, length, _ = doc.buffer_view(img.get("bufferView", -1))
             raw = data[start:start + length]
@@ -441,7 +652,7 @@ def _material(doc: _Doc, index, cache: dict, tex_cache: dict) -> Material:
     return out
 
 
-def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
+def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
     path = Path(path)
     doc = _load_document(path)
     g = doc.gltf
@@ -495,7 +706,11 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
     nrm_list: list[np.ndarray | None] = []
     uv_list: list[np.ndarray | None] = []
     col_list: list[np.ndarray | None] = []
+    tri_blocks: set[int] = set()  # first vertex of blocks that triangles use
     face_list: list[np.ndarray] = []
+    point_list: list[np.ndarray] = []
+    line_list: list[np.ndarray] = []
+    line_modes: dict[int, int] = {}
     parts: list[MeshPart] = []
     mat_cache: dict = {}
     tex_cache: dict = {}
@@ -503,6 +718,7 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
     n_faces = 0
     skipped_modes: dict[int, int] = {}
     shared_hits = 0
+    draco_used = 0
     for k, (ni, mi, world) in enumerate(draws):
         if progress and k % 200 == 0:
             progress(0.05 + 0.85 * k / max(len(draws), 1), "reading glTF meshes")
@@ -517,7 +733,7 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
             mode = prim.get("mode", 4)
             if not _is_index(mode):
                 raise doc.fail(f"{where} has an invalid mode {_brief(mode)}")
-            if mode not in (4, 5, 6):
+            if mode not in (0, 1, 2, 3, 4, 5, 6):
                 skipped_modes[mode] = skipped_modes.get(mode, 0) + 1
                 continue
             attrs = prim.get("attributes") or {}
@@ -534,23 +750,28 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
             if prim.get("targets"):
                 doc.warnings.append(f"{where}: morph targets ignored")
             extensions = prim.get("extensions")
-            if isinstance(extensions, dict) and "KHR_draco_mesh_compression" in extensions:
-                raise doc.fail(f"{where} is Draco-compressed, which is not supported",
-                               "re-export the glTF without Draco compression")
-            key = (attrs.get("POSITION"), attrs.get("NORMAL"), attrs.get("TEXCOORD_0"),
-                   attrs.get("COLOR_0"), world.tobytes())
+            draco = extensions.get(_DRACO) if isinstance(extensions, dict) else None
+            decoded: _Decoded | None = None
+            if draco is not None:
+                decoded = _decode_draco(doc, draco, attrs, where)
+                draco_used += 1
+                key = ("draco", draco.get("bufferView"), world.tobytes())
+            else:
+                key = (attrs.get("POSITION"), attrs.get("NORMAL"), attrs.get("TEXCOORD_0"),
+                       attrs.get("COLOR_0"), world.tobytes())
+
             if key in blocks:
                 base, count = blocks[key]
                 shared_hits += 1
             else:
-                pos = doc.accessor(attrs["POSITION"]).astype(np.float64)
-                if pos.shape[1] != 3:
+                pos = _attribute(doc, decoded, attrs, "POSITION").astype(np.float64)
+                if pos.ndim != 2 or pos.shape[1] != 3:
                     raise doc.fail(f"{where}: POSITION accessor is not VEC3")
                 count = len(pos)
                 pos = pos @ world[:3, :3].T + world[:3, 3]
                 nrm = uv = col = None
                 if "NORMAL" in attrs:
-                    nrm = doc.accessor(attrs["NORMAL"]).astype(np.float64)
+                    nrm = _attribute(doc, decoded, attrs, "NORMAL").astype(np.float64)
                     if nrm.shape != (count, 3):
                         doc.warnings.append(f"{where}: NORMAL does not match POSITION; "
                                             "ignored")
@@ -565,8 +786,7 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
                         ln = np.linalg.norm(nrm, axis=1, keepdims=True)
                         nrm = np.divide(nrm, ln, out=np.zeros_like(nrm), where=ln > 0)
                 if "TEXCOORD_0" in attrs:
-                    uv = doc.accessor(attrs["TEXCOORD_0"], normalized_float=True)
-                    uv = uv.astype(np.float64)
+                    uv = _attribute(doc, decoded, attrs, "TEXCOORD_0", True).astype(np.float64)
                     if uv.shape != (count, 2):
                         doc.warnings.append(f"{where}: TEXCOORD_0 does not match POSITION; "
                                             "ignored")
@@ -574,8 +794,8 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
                     else:
                         uv = np.column_stack([uv[:, 0], 1.0 - uv[:, 1]])
                 if "COLOR_0" in attrs:
-                    c = doc.accessor(attrs["COLOR_0"])
-                    if len(c) != count or c.shape[1] not in (3, 4):
+                    c = _attribute(doc, decoded, attrs, "COLOR_0")
+                    if c.ndim != 2 or len(c) != count or c.shape[1] not in (3, 4):
                         doc.warnings.append(f"{where}: COLOR_0 does not match POSITION; "
                                             "ignored")
                     else:
@@ -587,20 +807,33 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
                 uv_list.append(uv)
                 col_list.append(col)
                 n_vertices += count
-            if "indices" in prim:
+            if decoded is not None and decoded.indices is not None:
+                idx = decoded.indices
+            elif "indices" in prim and decoded is None:
                 idx = doc.accessor(prim["indices"]).reshape(-1)
                 if idx.dtype.kind not in "u":
                     raise doc.fail(f"{where}: indices accessor is not an unsigned integer "
                                    "type")
-                idx = idx.astype(np.int64)
-                if len(idx) and idx.max() >= count:
-                    raise doc.fail(f"{where}: index {int(idx.max())} is out of range "
-                                   f"(POSITION has {count} vertices)")
             else:
                 idx = np.arange(count, dtype=np.int64)
+            idx = idx.astype(np.int64, copy=False)
+            if len(idx) and idx.max() >= count:
+                raise doc.fail(f"{where}: index {int(idx.max())} is out of range "
+                               f"(POSITION has {count} vertices)")
+            if mode == 0:
+                if len(idx):
+                    point_list.append(idx + base)
+                continue
+            if mode in _LINE_MODES:
+                seg = _segments(doc, mode, idx, where)
+                if len(seg):
+                    line_list.append(seg + base)
+                    line_modes[mode] = line_modes.get(mode, 0) + 1
+                continue
             tris = _triangles(doc, mode, idx, where)
             if tris is None or len(tris) == 0:
                 continue
+            tri_blocks.add(base)
             face_list.append(tris + base)
             mat = _material(doc, prim.get("material"), mat_cache, tex_cache)
             name = mesh.get("name") or nodes[ni].get("name") or f"mesh_{mi}"
@@ -610,10 +843,7 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
             n_faces += len(tris)
 
     for mode, n in sorted(skipped_modes.items()):
-        label = {0: "points", 1: "lines", 2: "line loops", 3: "line strips"}.get(
-            mode, f"mode {mode}")
-        doc.warnings.append(f"{n} primitive(s) drawn as {label} skipped (only triangles "
-                            "are shown)")
+        doc.warnings.append(f"{n} primitive(s) with unknown mode {mode} skipped")
     if progress:
         progress(0.92, "building mesh")
     if n_vertices:
@@ -625,6 +855,15 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
         raise doc.fail("vertex positions contain NaN or infinity")
     if n_vertices >= 2**31:
         raise doc.fail("too many vertices for one mesh", "split the file")
+    # glTF is Y-up, the scene is Z-up (a signed permutation: exact); a few exporters
+    # are known to write Z-up coordinates against the spec
+    generator = str(g["asset"].get("generator", ""))
+    up_axis, up_note = "Y", "Y up (glTF standard)"
+    for marker, note in _Z_UP_GENERATORS:
+        if marker in generator:
+            up_axis, up_note = "Z", note
+    if up_axis == "Y":
+        positions = positions @ _Y_UP_TO_Z_UP.T
 
     def merge(chunks, width, fill, dtype):
         if not chunks or all(c is None for c in chunks):
@@ -634,34 +873,168 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
             out.append(c if c is not None else np.full((len(p), width), fill))
         return np.concatenate(out).astype(dtype)
 
-    normals = None
-    if nrm_list and all(n is not None for n in nrm_list):
-        normals = np.concatenate(nrm_list).astype(np.float32)
-    elif any(n is not None for n in nrm_list):
-        doc.warnings.append("only some primitives have normals; normals dropped")
-    uvs = merge(uv_list, 2, 0.0, np.float32)
     colors = merge(col_list, 4, 255, np.uint8)
-
-    local, origin = split_origin(positions)
+    points = np.concatenate(point_list) if point_list else None
     meta = {
         "format": "GLB" if doc.glb_bin is not None or path.suffix.lower() == ".glb"
         else "glTF",
         "version": str(g["asset"].get("version")),
         "generator": str(g["asset"].get("generator", "")),
         "warnings": doc.warnings,
-        "up_axis": "Y",
-        "uv_origin": "bottom-left",
+        "up_axis": up_axis,
+        "up_axis_note": up_note,
         "nodes_drawn": len(draws),
-        "primitives": len(parts),
         "shared_vertex_blocks_reused": shared_hits,
     }
+    if draco_used:
+        meta["draco_primitives"] = draco_used
     _georeference_note(doc, g, positions, meta)
-    if not len(faces):
+
+    if points is not None and not face_list and not line_list:
+        # only POINTS: a point cloud (LOD, colouring and picking like any cloud)
+        if progress:
+            progress(1.0, "done")
+        return _point_cloud(positions[points], None if colors is None else colors[points],
+                            meta)
+
+    # normals only matter where triangles are drawn: blocks used only by points/lines
+    # get zeros rather than dropping every normal
+    normals = None
+    bases = np.cumsum([0] + [len(p) for p in pos_list[:-1]]).tolist()
+    if nrm_list and all(n is not None or b not in tri_blocks
+                        for n, b in zip(nrm_list, bases, strict=True)) \
+            and any(n is not None for n in nrm_list):
+        normals = np.concatenate([n if n is not None else np.zeros((len(p), 3))
+                                  for n, p in zip(nrm_list, pos_list, strict=True)])
+        if up_axis == "Y":
+            normals = normals @ _Y_UP_TO_Z_UP.T
+        normals = normals.astype(np.float32)
+    elif any(n is not None for n in nrm_list):
+        doc.warnings.append("only some primitives have normals; normals dropped")
+    uvs = merge(uv_list, 2, 0.0, np.float32)
+    lines = np.concatenate(line_list) if line_list else None
+
+    local, origin = split_origin(positions)
+    meta.update({"uv_origin": "bottom-left", "primitives": len(parts)})
+    if points is not None:
+        meta["points"] = int(len(points))
+    if lines is not None:
+        meta["line_segments"] = int(len(lines))
+    if not len(faces) and lines is None:
         doc.warnings.append("the file contains no triangles")
     if progress:
         progress(1.0, "done")
     return Mesh(vertices=local, origin=origin, faces=faces.astype(np.int32),
-                normals=normals, uvs=uvs, vertex_colors=colors, parts=parts, metadata=meta)
+                normals=normals, uvs=uvs, vertex_colors=colors, parts=parts, metadata=meta,
+                points=None if points is None else points.astype(np.int32),
+                lines=None if lines is None else lines.astype(np.int32))
+
+
+#: the up axes a user can choose for a glTF layer
+UP_AXES = ("Y", "Z")
+
+
+def set_up_axis(data: Mesh | PointCloud, up_axis: str) -> Mesh | PointCloud:
+    """``data`` (read by this module: ``metadata["up_axis"]`` says which axis of the file
+    is the scene's +Z now) re-oriented so that the file's ``up_axis`` is the scene's +Z:
+    "Y" as the glTF specification says, "Z" for a file stored against it.
+
+    Returns a new dataset (new position/normal arrays; the input is left as it is), or
+    ``data`` itself when nothing changes. The rotation is a signed permutation of the
+    axes, so switching back and forth gives the same numbers.
+    """
+    if up_axis not in UP_AXES:
+        raise ValueError(f"up axis must be one of {', '.join(UP_AXES)}, not {up_axis!r}")
+    current = data.metadata.get("up_axis")
+    if current not in UP_AXES:
+        raise ValueError("this layer has no up axis to choose (not a glTF)")
+    if current == up_axis:
+        return data
+    # Y -> Z up: (x, y, z) -> (x, -z, y); back: (x, y, z) -> (x, z, -y)
+    perm = [0, 2, 1]
+    sign = np.array([1.0, -1.0, 1.0]) if up_axis == "Y" else np.array([1.0, 1.0, -1.0])
+
+    def turn(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return np.ascontiguousarray(a[:, perm] * sign.astype(a.dtype))
+
+    origin = np.asarray(data.origin, np.float64)[perm] * sign
+    metadata = dict(data.metadata, up_axis=up_axis,
+                    up_axis_note="Y up (glTF standard)" if up_axis == "Y" else
+                    "Z up (chosen for this layer: stored against the glTF standard)")
+    if isinstance(data, PointCloud):
+        return dataclasses.replace(data, positions=turn(data.positions), origin=origin,
+                                   metadata=metadata)
+    return dataclasses.replace(data, vertices=turn(data.vertices), origin=origin,
+                               normals=turn(data.normals), metadata=metadata)
+
+
+def _point_cloud(xyz: np.ndarray, rgba: np.ndarray | None, meta: dict) -> PointCloud:
+    local, origin = split_origin(xyz)
+    attributes = {}
+    if rgba is not None:
+        attributes["rgb"] = np.ascontiguousarray(rgba[:, :3])
+    meta = dict(meta, point_count=int(len(xyz)))
+    if not len(xyz):
+        meta["warnings"].append("the file contains no points")
+    return PointCloud(positions=local, origin=origin, attributes=attributes, metadata=meta)
+
+
+def _attribute(doc: _Doc, decoded: _Decoded | None, attrs: dict, name: str,
+               normalized: bool = False) -> np.ndarray:
+    """A primitive's attribute: Draco-decoded, else read from its accessor."""
+    if decoded is not None and name in decoded.attributes:
+        return decoded.attributes[name]
+    return doc.accessor(attrs[name], normalized_float=normalized)
+
+
+@dataclasses.dataclass
+class _Decoded:
+    """A Draco-decoded primitive: attributes by glTF name, indices (None: points)."""
+
+    attributes: dict[str, np.ndarray]
+    indices: np.ndarray | None
+
+
+def _decode_draco(doc: _Doc, ext, attrs: dict, where: str) -> _Decoded:
+    """Decode a ``KHR_draco_mesh_compression`` primitive with DracoPy."""
+    if not isinstance(ext, dict) or not _is_index(ext.get("bufferView")) \
+            or not isinstance(ext.get("attributes"), dict):
+        raise doc.fail(f"{where}: malformed {_DRACO} extension")
+    data, start, length, _ = doc.buffer_view(ext["bufferView"])
+    blob = bytes(data[start:start + length])
+    try:
+        import DracoPy
+    except ImportError:  # pragma: no cover - a dependency in pyproject.toml
+        raise doc.fail(f"{where}: Draco decoding needs the 'DracoPy' package",
+                       "pip install DracoPy") from None
+    try:
+        decoded = DracoPy.decode(blob)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt file
+        raise doc.fail(f"{where}: the Draco data cannot be decoded "
+                       f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    out: dict[str, np.ndarray] = {}
+    for name, uid in ext["attributes"].items():
+        if name not in attrs:
+            continue  # (the spec: only attributes the primitive lists are used)
+        try:
+            att = decoded.get_attribute_by_unique_id(int(uid)) if _is_index(uid) else None
+        except Exception:  # noqa: BLE001
+            att = None
+        if att is None or att.get("data") is None:
+            raise doc.fail(f"{where}: Draco data has no attribute {_brief(uid)} for {name}")
+        arr = np.asarray(att["data"])
+        if arr.ndim == 1:
+            arr = arr.reshape(len(arr), -1)
+        out[name] = arr
+    if "POSITION" not in out:
+        raise doc.fail(f"{where}: {_DRACO} does not map POSITION")
+    faces = getattr(decoded, "faces", None)
+    indices = None
+    if faces is not None and np.size(faces):
+        indices = np.asarray(faces, dtype=np.int64).reshape(-1)
+    return _Decoded(out, indices)
 
 
 def _to_rgba8(c: np.ndarray) -> np.ndarray:

@@ -202,6 +202,12 @@ def test_delfshaven_shared_accessor_not_expanded(delfshaven: Path) -> None:
         assert part.material.color == pytest.approx(tuple(factor))
     assert any("georeference" in w for w in m.warnings)
     assert m.metadata["format"] == "glTF"
+    # CityJSON2glTF copies CityJSON's Z-up coordinates into the glTF unrotated (against
+    # the spec): recognised by its generator, so the district lies on the ground (41 m
+    # of height over a 1,045 m x 650 m footprint), not on its side
+    assert g.asset.generator == "Generated using CityJSON2glTF python utility"
+    assert m.metadata["up_axis"] == "Z"
+    assert (hi - lo)[2] == pytest.approx(41_158) and (hi - lo)[1] == pytest.approx(649_506)
 
 
 def test_glb_non_indexed(glb: Path) -> None:
@@ -214,7 +220,13 @@ def test_glb_non_indexed(glb: Path) -> None:
     assert len(m.parts) == 3
     assert m.normals is not None
     scene = trimesh.load(glb)  # applies the root node rotation too
-    np.testing.assert_allclose(np.array(m.bounds), scene.bounds, atol=1e-4)
+    # trimesh keeps glTF's Y-up coordinates; RealScene turns them Z-up (glTF +Y -> +Z,
+    # glTF +Z -> -Y), so the 3-storey building stands 9 m tall on the ground
+    (x0, y0, z0), (x1, y1, z1) = scene.bounds
+    np.testing.assert_allclose(np.array(m.bounds), [[x0, -z1, y0], [x1, -z0, y1]],
+                               atol=1e-4)
+    assert m.bounds[1][2] - m.bounds[0][2] == pytest.approx(9.0)
+    assert m.metadata["up_axis"] == "Y"
     assert m.warnings == []
 
 
@@ -278,10 +290,15 @@ def test_gltf_strips_fans_lines_and_transforms(tmp_path: Path) -> None:
     p.write_text(json.dumps(doc))
     m = loaders.read(p)
     _check_mesh(m)
-    assert m.triangle_count == 4  # strip 2 + fan 2, lines skipped
-    assert m.vertex_count == 8  # same accessor, two transforms -> two blocks
+    assert m.triangle_count == 4  # strip 2 + fan 2
+    assert m.vertex_count == 12  # same accessor, three transforms -> three blocks
     assert m.bounds[1][0] == pytest.approx(11.0)
-    assert any("lines" in w for w in m.warnings)
+    # the LINES primitive (4 indices -> 2 segments) is kept, not dropped; its node is
+    # translated by 5 in glTF z, which is scene -y (glTF is Y-up)
+    assert m.lines is not None and m.lines.tolist() == [[8, 9], [10, 11]]
+    np.testing.assert_allclose(m.xyz()[8:12], [[0, -5, 0], [1, -5, 0], [0, -5, 1],
+                                               [1, -5, 1]], atol=1e-6)
+    assert not any("lines" in w for w in m.warnings)
 
 
 # ---------------------------------------------------------------------------- STL / OFF
