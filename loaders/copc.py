@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,11 @@ MIN_META_READ = 16 * 1024  # smallest read for header/VLR/EVLR/page metadata
 ENTRY_DTYPE = np.dtype([("d", "<i4"), ("x", "<i4"), ("y", "<i4"), ("z", "<i4"),
                         ("offset", "<u8"), ("byte_size", "<i4"), ("point_count", "<i4")])
 MAX_WKT_EVLR = 1 << 20
-HTTP_TIMEOUT = (10.0, 60.0)
+HTTP_CONNECT_TIMEOUT = 10.0  # seconds to connect
+HTTP_READ_TIMEOUT = 60.0  # seconds a single socket read may wait
+HTTP_DEADLINE = 120.0  # seconds for a whole request (redirects, connect, headers, body)
+MAX_REDIRECTS = 10
+BODY_CHUNK = 256 * 1024
 NOT_COPC_HINT = ("open it as a normal LAS/LAZ file, or index it once with "
                  "`realscene index FILE` to stream it")
 CORRUPT_HINT = "the file may be truncated or corrupt; re-export or re-download it"
@@ -121,32 +126,215 @@ class _LocalBytes(_Counted):
         self._fh.close()
 
 
+class RedirectRefused(LoadError):
+    """The URL redirects to another host (scheme, host or port differ) and redirects to
+    other hosts were not allowed. ``target`` is the URL it redirects to, ``host`` its
+    ``host[:port]``; open again with ``allow_cross_host_redirects=True`` to follow it."""
+
+    def __init__(self, url: str, target: str, host: str) -> None:
+        self.target = target
+        self.host = host
+        super().__init__(url, f"redirects to another host, {host} ({_short(target)}); "
+                         "redirects to other hosts are not followed unless allowed",
+                         "allow them with --allow-redirects (or answer Yes in the window), "
+                         "or open the URL it redirects to")
+
+
+def _short(text: str, n: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port filled in from the scheme."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _host_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    default = {"http": 80, "https": 443}.get(scheme)
+    host = f"[{host}]" if ":" in host else host
+    return host if port == default else f"{host}:{port}"
+
+
+class _Deadline:
+    """An overall deadline for one HTTP request (redirects, connect, headers and body).
+
+    A timer shuts down the socket of every connection the request uses when the deadline
+    passes, so that a server trickling its headers or body (each read returning a byte
+    in time for the per-read timeout) cannot keep the request alive; the body loop also
+    checks the time between chunks."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = float(seconds)
+        self.end = time.monotonic() + self.seconds
+        self.expired = False
+        self._done = False
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(self.seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _ACTIVE.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        _ACTIVE.deadline = None
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.end
+
+    def watch(self, conn) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._conns.append(conn)
+            expired = self.expired
+        if expired:
+            _abort(conn)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            conns = list(self._conns)
+        for conn in conns:
+            _abort(conn)
+
+
+_ACTIVE = threading.local()  # the deadline of the request this thread is making
+
+
+def _abort(conn) -> None:
+    """Shut the socket of a connection down (wakes a read blocked on it)."""
+    import socket
+
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    try:  # the plain socket method: an SSL socket's own shutdown would not wake a reader
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+_SESSION_CLASSES: dict[str, Any] = {}
+
+
+def _new_session():
+    """A requests.Session whose connections register with the thread's request deadline."""
+    if not _SESSION_CLASSES:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.connection import HTTPConnection, HTTPSConnection
+        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+        class Watched:
+            def connect(self):
+                _watch(self)
+                return super().connect()
+
+            def request(self, *args, **kwargs):
+                _watch(self)
+                return super().request(*args, **kwargs)
+
+        class WatchedHTTP(Watched, HTTPConnection):
+            pass
+
+        class WatchedHTTPS(Watched, HTTPSConnection):
+            pass
+
+        class HTTPPool(HTTPConnectionPool):
+            ConnectionCls = WatchedHTTP
+
+        class HTTPSPool(HTTPSConnectionPool):
+            ConnectionCls = WatchedHTTPS
+
+        pools = {"http": HTTPPool, "https": HTTPSPool}
+
+        class Adapter(HTTPAdapter):
+            def init_poolmanager(self, *args, **kwargs):
+                super().init_poolmanager(*args, **kwargs)
+                self.poolmanager.pool_classes_by_scheme = pools
+
+            def proxy_manager_for(self, proxy, **kwargs):
+                manager = super().proxy_manager_for(proxy, **kwargs)
+                classes = getattr(manager, "pool_classes_by_scheme", None)
+                if classes and classes.get("http") is HTTPConnectionPool:  # not SOCKS
+                    manager.pool_classes_by_scheme = pools
+                return manager
+
+        _SESSION_CLASSES.update(session=requests.Session, adapter=Adapter)
+    session = _SESSION_CLASSES["session"]()
+    adapter = _SESSION_CLASSES["adapter"]()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"Accept-Encoding": "identity",
+                            "User-Agent": "RealScene COPC reader"})
+    return session
+
+
+def _watch(conn) -> None:
+    deadline = getattr(_ACTIVE, "deadline", None)
+    if deadline is not None:
+        deadline.watch(conn)
+
+
 class _HttpBytes(_Counted):
     """An HTTP(S) resource read with ``Range`` requests, one requests.Session per thread.
 
     The first request (``bytes=0-65535``) checks that the server answers ranges with
-    ``206 Partial Content`` and learns the file size from ``Content-Range``.
+    ``206 Partial Content`` and learns the file size from ``Content-Range``; a resource
+    no larger than that first read may come whole with ``200``.
+
+    Limits (the server is not trusted): each request, redirects included, has an overall
+    ``deadline`` in seconds (connect, headers and body); a body is never read beyond the
+    requested length (a server that announces or sends more, or ignores ``Range``, is an
+    error); redirects are followed only to the same scheme, host and port (an upgrade from
+    http to https on the same host name too), to other hosts only with
+    ``allow_cross_host_redirects`` (else :class:`RedirectRefused`), never from https to
+    http. Redirects are followed again on every request (nothing is cached), so a
+    temporary redirect stays temporary.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, allow_cross_host_redirects: bool = False,
+                 deadline: float = HTTP_DEADLINE) -> None:
         super().__init__()
         import requests  # noqa: F401  (fail early with a clear message if missing)
 
         self.name = url
+        self.allow_cross_host_redirects = bool(allow_cross_host_redirects)
+        self.deadline = float(deadline)
         self._local = threading.local()
         self._sessions: list[Any] = []
         self._sessions_lock = threading.Lock()
+        self._whole: bytes | None = None
         self.size = 0
         self.head = self._fetch(0, HEAD_PREFETCH, first=True)
 
     def _session(self):
         session = getattr(self._local, "session", None)
         if session is None:
-            import requests
-
-            session = requests.Session()
-            session.headers.update({"Accept-Encoding": "identity",
-                                    "User-Agent": "RealScene COPC reader"})
+            session = _new_session()
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)
@@ -156,66 +344,169 @@ class _HttpBytes(_Counted):
         size = max(0, min(size, self.size - offset))
         if size == 0:
             return b""
+        if self._whole is not None:  # a small resource that came whole
+            return self._whole[offset: offset + size]
         return self._fetch(offset, size)
 
     def _fetch(self, offset: int, size: int, first: bool = False) -> bytes:
+        from http.client import HTTPException
+
         import requests
+        import urllib3
 
         end = offset + size - 1
         url = self.name
+        deadline = _Deadline(self.deadline)
+        resp = None
         try:
-            resp = self._session().get(url, headers={"Range": f"bytes={offset}-{end}"},
-                                       timeout=HTTP_TIMEOUT, stream=True)
+            with deadline:
+                resp = self._open(url, offset, end, deadline)
+                return self._take(resp, offset, size, first, deadline)
         except requests.exceptions.RequestException as exc:
-            text = " ".join(str(exc).split())[:200]
-            raise LoadError(url, f"network error: {type(exc).__name__}: {text}",
-                            "check the URL and your connection") from None
-        try:
-            status = resp.status_code
-            if status == 200:
-                total = resp.headers.get("Content-Length")
-                whole = first and total is not None and int(total) <= size
-                if not whole:
-                    raise LoadError(url, "the server does not support HTTP range requests "
-                                    "(it answered 200 with the whole file instead of 206 "
-                                    "Partial Content)", RANGE_HINT)
-                data = resp.content  # a file smaller than the first read: fine
-                self.size = len(data)
-                self._count(len(data))
-                return data
-            if status == 416:
-                raise LoadError(url, f"the server refused byte range {offset}-{end} (HTTP 416"
-                                f"): the file is shorter than its header says", CORRUPT_HINT)
-            if status != 206:
-                reason = resp.reason or ""
-                hint = ("check the URL" if status in (404, 410) else
-                        "check access rights to the URL" if status in (401, 403) else
-                        "the server failed; try again later")
-                raise LoadError(url, f"HTTP {status} {reason}".strip(), hint)
-            crange = resp.headers.get("Content-Range", "")
-            start, total = _parse_content_range(crange)
-            if start is None or start != offset:
-                raise LoadError(url, f"the server answered range {offset}-{end} with "
-                                f"Content-Range {crange!r}", RANGE_HINT)
-            data = resp.content
-        except requests.exceptions.RequestException as exc:
-            text = " ".join(str(exc).split())[:200]
+            if deadline.expired:
+                raise self._too_slow(offset, end) from None
+            text = _short(f"{type(exc).__name__}: {exc}")
+            if resp is None:
+                raise LoadError(url, f"network error: {text}",
+                                "check the URL and your connection") from None
             raise LoadError(url, f"network error while reading bytes {offset}-{end}: "
-                            f"{type(exc).__name__}: {text}", "try again") from None
+                            f"{text}", "try again") from None
+        except (OSError, HTTPException, urllib3.exceptions.HTTPError) as exc:
+            # raw body reads raise urllib3's and http.client's errors, not requests'
+            if deadline.expired:
+                raise self._too_slow(offset, end) from None
+            raise LoadError(url, f"network error while reading bytes {offset}-{end}: "
+                            f"{_short(exc)}", "try again") from None
         finally:
+            if resp is not None:
+                resp.close()
+
+    def _too_slow(self, offset: int, end: int) -> LoadError:
+        return LoadError(self.name, f"the server did not answer bytes {offset}-{end} within "
+                         f"the {self.deadline:g} s deadline of a request",
+                         "the server is too slow or stalled; try again later")
+
+    def _open(self, url: str, offset: int, end: int, deadline: _Deadline):
+        """GET with the range, following redirects by the rules in the class docstring."""
+        session = self._session()
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if deadline.passed():
+                raise self._too_slow(offset, end)
+            remaining = max(deadline.remaining(), 0.001)
+            resp = session.get(current, headers={"Range": f"bytes={offset}-{end}"},
+                               timeout=(min(HTTP_CONNECT_TIMEOUT, remaining),
+                                        min(HTTP_READ_TIMEOUT, remaining)),
+                               stream=True, allow_redirects=False)
+            target = session.get_redirect_target(resp)
+            if not target or not resp.is_redirect:
+                return resp
             resp.close()
-        self._count(len(data))
+            from urllib.parse import urljoin
+
+            target = urljoin(current, target)
+            src, dst = _origin(current), _origin(target)
+            if dst[0] not in ("http", "https"):
+                raise LoadError(url, f"redirects to {_short(target)}, which is not an "
+                                "http(s) URL", "open an http(s) URL")
+            if src[0] == "https" and dst[0] == "http":
+                raise LoadError(url, f"redirects from https to plain http "
+                                f"({_short(target)}); that downgrade is refused",
+                                "ask the server's owner to serve it over https")
+            same = src == dst or (src[:2] == dst[:2] and src[0] == "http"
+                                  and dst[0] == "https")
+            if not same and not self.allow_cross_host_redirects:
+                raise RedirectRefused(url, target, _host_text(target))
+            current = target
+        raise LoadError(url, f"more than {MAX_REDIRECTS} redirects", "check the URL")
+
+    def _take(self, resp, offset: int, size: int, first: bool, deadline: _Deadline) -> bytes:
+        """The body of a range answer, checked and read to at most ``size`` bytes."""
+        url = self.name
+        end = offset + size - 1
+        status = resp.status_code
+        if status == 200:
+            declared = _content_length(resp)
+            if not first or (declared is not None and declared > size):
+                raise LoadError(url, "the server does not support HTTP range requests "
+                                "(it answered 200 with the whole file instead of 206 "
+                                "Partial Content)", RANGE_HINT)
+            data = self._body(resp, size, deadline, offset, end, whole=True)
+            self._count(len(data))
+            self.size = len(data)  # a resource smaller than the first read: fine
+            self._whole = data
+            return data
+        if status == 416:
+            raise LoadError(url, f"the server refused byte range {offset}-{end} (HTTP 416): "
+                            "the file is shorter than its header says", CORRUPT_HINT)
+        if status != 206:
+            reason = resp.reason or ""
+            hint = ("check the URL" if status in (404, 410) else
+                    "check access rights to the URL" if status in (401, 403) else
+                    "the server failed; try again later")
+            raise LoadError(url, f"HTTP {status} {reason}".strip(), hint)
+        crange = resp.headers.get("Content-Range", "")
+        start, stop, total = _parse_content_range(crange)
+        want_stop = end if first else min(end, self.size - 1)
+        if start is None or start != offset or stop is None or stop > end \
+                or (not first and stop != want_stop):
+            raise LoadError(url, f"the server answered range {offset}-{end} with "
+                            f"Content-Range {crange!r}", RANGE_HINT)
         if first:
             if total is None:
                 raise LoadError(url, "the server does not say how large the file is "
                                 f"(Content-Range {crange!r})", RANGE_HINT)
+            if stop != min(end, total - 1):
+                raise LoadError(url, f"the server answered range {offset}-{end} with "
+                                f"Content-Range {crange!r}", RANGE_HINT)
+        elif total is not None and total != self.size:
+            raise LoadError(url, f"the file changed on the server ({self.size:,} bytes when "
+                            f"opened, now {total:,})", "open it again")
+        expected = stop - offset + 1
+        data = self._body(resp, expected, deadline, offset, end)
+        self._count(len(data))
+        if first:
             self.size = total
-        expected = min(end, self.size - 1) - offset + 1
         if len(data) != expected:
             raise LoadError(url, f"short read: asked for {expected:,} bytes at {offset:,}, "
                             f"got {len(data):,}", "the connection broke or the file changed "
                             "on the server; try again")
         return data
+
+    def _body(self, resp, limit: int, deadline: _Deadline, offset: int, end: int,
+              whole: bool = False) -> bytes:
+        """Read the body: at most ``limit`` bytes (one more to see whether the server sends
+        too much), within the deadline, never decoded (no decompression bombs)."""
+        url = self.name
+        encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise LoadError(url, f"the server compressed the answer (Content-Encoding "
+                            f"{_short(encoding, 40)}), which byte ranges cannot use",
+                            RANGE_HINT)
+        declared = _content_length(resp)
+        what = "the whole file" if whole else f"bytes {offset}-{end}"
+        if declared is not None and declared > limit:
+            raise LoadError(url, f"the server announced {declared:,} bytes for {what}, "
+                            f"more than the {limit:,} asked for; not read", RANGE_HINT)
+        raw = resp.raw
+        buf = bytearray()
+        while len(buf) <= limit:
+            if deadline.passed():
+                raise self._too_slow(offset, end)
+            chunk = raw.read1(min(BODY_CHUNK, limit + 1 - len(buf)), decode_content=False)
+            if not chunk:
+                break
+            buf += chunk
+        if deadline.expired:  # the socket was shut down under the read
+            raise self._too_slow(offset, end)
+        if len(buf) > limit:
+            if whole:
+                raise LoadError(url, "the server does not support HTTP range requests (it "
+                                "answered 200 with the whole file instead of 206 Partial "
+                                "Content)", RANGE_HINT)
+            raise LoadError(url, f"the server sent more than the {limit:,} bytes asked for "
+                            f"({what}); stopped reading", RANGE_HINT)
+        return bytes(buf)
 
     def close(self) -> None:
         with self._sessions_lock:
@@ -224,16 +515,28 @@ class _HttpBytes(_Counted):
             self._sessions.clear()
 
 
-def _parse_content_range(text: str) -> tuple[int | None, int | None]:
-    """``bytes 0-99/1234`` -> (0, 1234); total None when ``*``."""
+def _content_length(resp) -> int | None:
+    value = resp.headers.get("Content-Length")
+    if value is None:
+        return None
+    try:
+        n = int(value.split(",")[0].strip())
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+def _parse_content_range(text: str) -> tuple[int | None, int | None, int | None]:
+    """``bytes 0-99/1234`` -> (0, 99, 1234); total None when ``*``."""
     try:
         unit, rest = text.strip().split(" ", 1)
         span, total = rest.split("/", 1)
-        start = int(span.split("-", 1)[0])
-        return (start, None if total.strip() == "*" else int(total)) if unit == "bytes" \
-            else (None, None)
+        a, b = span.split("-", 1)
+        if unit != "bytes":
+            return None, None, None
+        return int(a), int(b), None if total.strip() == "*" else int(total)
     except (ValueError, AttributeError):
-        return None, None
+        return None, None, None
 
 
 class _MetaView:
@@ -755,23 +1058,31 @@ def _las():
 
 
 def open_copc(path_or_url: str | os.PathLike, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
-              progress: ProgressFn | None = None) -> CopcSource:
+              progress: ProgressFn | None = None, allow_cross_host_redirects: bool = False,
+              http_deadline: float = HTTP_DEADLINE) -> CopcSource:
     """Open a COPC file (local path or http(s) URL) for streaming.
 
     Reads the header, VLRs, root hierarchy page and the root node. Usable from a worker
     thread: ``progress(fraction, message)`` may raise :class:`LoadCancelled`.
 
+    Over HTTP(S) every request has an overall deadline of ``http_deadline`` seconds, never
+    reads more than the bytes it asked for, and follows redirects only within the same
+    host unless ``allow_cross_host_redirects`` (else :class:`RedirectRefused`, a
+    :class:`LoadError` naming the host); see :class:`_HttpBytes`.
+
     Raises
     ------
     LoadError
-        Missing file, HTTP error (404...), a server without range support, a LAS/LAZ that
-        is not COPC, or a truncated/invalid COPC.
+        Missing file, HTTP error (404...), a server without range support, one that is
+        too slow (deadline) or sends more than asked, a redirect to another host
+        (:class:`RedirectRefused`), a LAS/LAZ that is not COPC, or a truncated/invalid COPC.
     """
     text = str(path_or_url)
     report = progress or (lambda f, m: None)
     report(0.0, f"Opening {text}")
     if is_url(text):
-        src = _HttpBytes(text)
+        src = _HttpBytes(text, allow_cross_host_redirects=allow_cross_host_redirects,
+                         deadline=http_deadline)
     else:
         src = _LocalBytes(Path(text))
     try:
@@ -795,5 +1106,5 @@ def is_copc(path: str | os.PathLike) -> bool:
         return False
 
 
-__all__ = ["CopcSource", "concat_clouds", "is_copc", "is_url", "open_copc",
-           "DEFAULT_CACHE_BYTES"]
+__all__ = ["CopcSource", "RedirectRefused", "concat_clouds", "is_copc", "is_url",
+           "open_copc", "DEFAULT_CACHE_BYTES", "HTTP_DEADLINE"]
