@@ -506,8 +506,14 @@ def coordinate_decimals(data: Any) -> int:
             try:
                 finest = min(abs(float(v)) for v in scale)
                 if 0 < finest < float("inf"):
-                    return max(0, min(9, math.ceil(-math.log10(finest) - 1e-9)))
-            except (TypeError, ValueError):
+                    d = max(0, min(9, math.ceil(-math.log10(finest) - 1e-9)))
+                    # values are offset + n * scale: an offset with more decimals adds them
+                    for off in meta.get("offset") or ():
+                        off = float(off)
+                        while d < 9 and abs(off - round(off, d)) > finest * 1e-3:
+                            d += 1
+                    return d
+            except (TypeError, ValueError, OverflowError):
                 pass
         dec = meta.get("decimals")
         if isinstance(dec, int) and 0 <= dec <= 12:
