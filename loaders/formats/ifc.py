@@ -62,6 +62,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..registry import ReaderSpec
+from ..safety import UnsafePath, open_regular
 from ..types import Feature, FeatureMesh, LoadCancelled, LoadError, ProgressFn, split_origin
 
 #: Element classes whose geometry is never loaded (voids) / not loaded by default.
@@ -102,8 +103,11 @@ def geometry_settings(geom: Any) -> Any:
 def _check_header(path: Path) -> str:
     """Schema name from the STEP header; LoadError when there is no usable header."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(_HEADER_BYTES)
+    except UnsafePath as exc:
+        raise LoadError(path, f"cannot open file: it {exc.reason}",
+                        "open the IFC file itself") from None
     except OSError as exc:
         raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                         "check that it exists and is readable") from None
@@ -260,18 +264,18 @@ def _model_tree(f: Any) -> dict[int, int]:
     (``IfcRelNests``) only fills in objects that have neither.
     """
     parent: dict[int, int] = {}
-    for rel in f.by_type("IfcRelNests"):
-        pid = rel.RelatingObject.id()
-        for obj in rel.RelatedObjects or ():
-            parent[obj.id()] = pid
-    for rel in f.by_type("IfcRelContainedInSpatialStructure"):
-        pid = rel.RelatingStructure.id()
-        for obj in rel.RelatedElements or ():
-            parent[obj.id()] = pid
-    for rel in f.by_type("IfcRelAggregates"):
-        pid = rel.RelatingObject.id()
-        for obj in rel.RelatedObjects or ():
-            parent[obj.id()] = pid
+    for kind, whole, parts in (("IfcRelNests", "RelatingObject", "RelatedObjects"),
+                               ("IfcRelContainedInSpatialStructure", "RelatingStructure",
+                                "RelatedElements"),
+                               ("IfcRelAggregates", "RelatingObject", "RelatedObjects")):
+        for rel in f.by_type(kind):
+            relating = getattr(rel, whole, None)  # None: a reference the file lacks
+            if relating is None:
+                continue
+            pid = relating.id()
+            for obj in getattr(rel, parts, None) or ():
+                if obj is not None and obj.id() != pid:
+                    parent[obj.id()] = pid
     return parent
 
 
@@ -301,7 +305,7 @@ def _properties_of(f: Any, wanted: set[int]) -> dict[int, dict[str, dict[str, An
     out: dict[int, dict[str, dict[str, Any]]] = {}
 
     def assign(objects: Any, definitions: Any) -> None:
-        ids = [o.id() for o in objects or ()]
+        ids = [o.id() for o in objects or () if o is not None]
         ids = [i for i in ids if i in wanted]
         if not ids:
             return
@@ -322,7 +326,8 @@ def _properties_of(f: Any, wanted: set[int]) -> dict[int, dict[str, dict[str, An
                     groups[name] = dict(values)
 
     for rel in f.by_type("IfcRelDefinesByType"):
-        assign(rel.RelatedObjects, rel.RelatingType.HasPropertySets or ())
+        if rel.RelatingType is not None:
+            assign(rel.RelatedObjects, rel.RelatingType.HasPropertySets or ())
     for rel in f.by_type("IfcRelDefinesByProperties"):
         assign(rel.RelatedObjects, rel.RelatingPropertyDefinition)
     return out
@@ -396,10 +401,8 @@ def _iterate_geometry(f: Any, exclude: tuple[str, ...], report: ProgressFn,
     return shapes, result
 
 
-def _log_errors() -> list[str]:
-    """Distinct error entries of ifcopenshell's log (reading it clears it), one line each:
-    ``[GEO089] Non-positive extrusion height encountered for: #79=IfcExtrudedAreaSolid(...)``.
-    """
+def _log_entries() -> list[list[str]]:
+    """ifcopenshell's log (reading it clears it), as entries of one or more lines."""
     import ifcopenshell
 
     try:
@@ -412,11 +415,19 @@ def _log_errors() -> list[str]:
             entries.append([line])
         elif entries and line.strip():
             entries[-1].append(line.strip())
+    return entries
+
+
+def _log_errors(entries: list[list[str]]) -> list[str]:
+    """Distinct error entries of the log, one line each:
+    ``[GEO089] Non-positive extrusion height encountered for: #79=IfcExtrudedAreaSolid(...)``.
+    """
     out: list[str] = []
     for entry in entries:
         if not entry[0].startswith("[error]"):
             continue
-        head = _LOG_PREFIX.sub(r"[\1] ", entry[0])
+        head = _LOG_TIME.sub("", entry[0])
+        head = _LOG_PREFIX.sub(r"[\1] ", head)
         text = " ".join([head, *entry[1:]])[:300]
         if text not in out:
             out.append(text)
@@ -424,6 +435,47 @@ def _log_errors() -> list[str]:
 
 
 _LOG_PREFIX = re.compile(r"^\[error\]\s*\[(\w+)\]\s*(?:\[[^\]]*\]\s*)?")
+_LOG_TIME = re.compile(r"\s*\[\d{4}-\d\d-\d\d[ T][\d:.]+\]")
+_DANGLING = re.compile(r"Instance reference #(\d+) used by instance #(\d+) at attribute "
+                       r"index (\d+) not found")
+
+
+def _dangling_references(entries: list[list[str]]) -> dict[int, set[int]]:
+    """Instances whose attributes name entities the file does not have (a truncated or
+    damaged file): {instance id: {0-based attribute indices}}, from the parser's log."""
+    out: dict[int, set[int]] = {}
+    for entry in entries:
+        for line in entry:
+            m = _DANGLING.search(line)
+            if m:
+                out.setdefault(int(m.group(2)), set()).add(int(m.group(3)))
+    return out
+
+
+def _ends_properly(path: Path) -> bool:
+    """Does the STEP file end with ``END-ISO-10303-21;`` (a truncated one does not)?"""
+    try:
+        with open_regular(path) as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - 4096))
+            tail = fh.read()
+    except (OSError, ValueError):
+        return True
+    return re.search(rb"END-ISO-10303-21\s*;", tail, re.I) is not None
+
+
+def _lost_representation(product: Any, dangling: dict[int, set[int]]) -> bool:
+    """Did the product lose its shape to a reference the file does not have?"""
+    if not dangling:
+        return False
+    shape = getattr(product, "Representation", None)
+    if shape is None:
+        try:
+            index = product.get_argument_index("Representation")
+        except Exception:
+            return False
+        return index in dangling.get(product.id(), ())
+    return shape.id() in dangling
 
 
 def _expects_geometry(product: Any) -> bool:
@@ -432,17 +484,69 @@ def _expects_geometry(product: Any) -> bool:
     if shape is None:
         return False
     for rep in shape.Representations or ():
+        if rep is None:  # a reference the (damaged) file lacks
+            continue
         ident = (rep.RepresentationIdentifier or "").lower()
         kind = (rep.RepresentationType or "").lower()
         context = rep.ContextOfItems
         ctype = (getattr(context, "ContextType", None) or "")
-        if not ctype and context.is_a("IfcGeometricRepresentationSubContext"):
+        if (not ctype and context is not None
+                and context.is_a("IfcGeometricRepresentationSubContext")
+                and context.ParentContext is not None):
             ctype = context.ParentContext.ContextType or ""
         if ctype.lower() not in ("model", "") or "2d" in kind or kind in ("curve", "point"):
             continue
         if ident in ("body", "facetation", "") or ident.startswith("body"):
             return True
     return False
+
+
+def _check_placements(path: Path, f: Any) -> None:
+    """LoadError when object placements are placed relative to themselves (directly or
+    through others): ifcopenshell's geometry code recurses on such a file until it
+    crashes. One pass over the placements, each followed up its chain once."""
+    try:
+        placements = f.by_type("IfcObjectPlacement")
+    except RuntimeError:
+        return
+    done: set[int] = set()
+    for start in placements:
+        chain: list[int] = []
+        on_chain: set[int] = set()
+        node = start
+        while node is not None:
+            key = node.id()
+            if key in done:
+                break
+            if key in on_chain:
+                cycle = chain[chain.index(key):]
+                path_text = " -> ".join(f"#{i}" for i in [*cycle, key])
+                raise LoadError(path, "cyclic object placement: "
+                                f"{node.is_a()} #{key} is placed relative to itself "
+                                f"({path_text})",
+                                "the file is malformed; re-export it from the authoring "
+                                "tool")
+            chain.append(key)
+            on_chain.add(key)
+            node = _placement_parent(node)
+        done.update(chain)
+
+
+def _placement_parent(placement: Any) -> Any:
+    """The placement a placement is relative to (IfcLocalPlacement.PlacementRelTo, the
+    placement of the grid of an IfcGridPlacement), or None."""
+    try:
+        parent = getattr(placement, "PlacementRelTo", None)
+        if parent is not None or not placement.is_a("IfcGridPlacement"):
+            return parent
+        location = placement.PlacementLocation
+        for axis in (getattr(location, "IntersectingAxes", None) or ())[:1]:
+            for inverse in ("PartOfU", "PartOfV", "PartOfW"):
+                for grid in getattr(axis, inverse, None) or ():
+                    return grid.ObjectPlacement
+    except Exception:
+        return None
+    return None
 
 
 # ------------------------------------------------------------------------- georef
@@ -559,12 +663,12 @@ def _georef_map_conversion(f: Any, unit_m: float, warnings: list[str], info: dic
     op, context = found
     target = op.TargetCRS
     crs = _crs_from_name(getattr(target, "Name", None), warnings)
-    map_unit_m = _unit_metres(getattr(target, "MapUnit", None)) or unit_m
+    map_unit_m = _map_unit(getattr(target, "MapUnit", None), crs, unit_m, warnings)
     scale = getattr(op, "Scale", None)
     params = dict(eastings=_num(op.Eastings, 0.0), northings=_num(op.Northings, 0.0),
                   height=_num(op.OrthogonalHeight, 0.0),
                   abscissa=_num(op.XAxisAbscissa, 1.0), ordinate=_num(op.XAxisOrdinate, 0.0))
-    matrix = _conversion_matrix(params, scale, unit_m, map_unit_m, warnings)
+    matrix = _conversion_matrix(params, scale, unit_m, map_unit_m, warnings, info)
     if op.is_a("IfcMapConversionScaled"):  # IFC4X3: extra per-axis factors
         matrix = matrix @ np.diag([_num(op.FactorX, 1.0), _num(op.FactorY, 1.0),
                                    _num(op.FactorZ, 1.0), 1.0])
@@ -579,21 +683,105 @@ def matrix_scale(matrix: np.ndarray) -> float:
     return float(np.linalg.norm(matrix[:3, 0]))
 
 
+#: A projection (grid) scale factor, possibly combined with a height reduction, stays within
+#: a few parts per thousand of 1 anywhere a building is modelled; outside this range a
+#: Scale is not a projection factor.
+_PROJECTION_FACTOR = (0.99, 1.01)
+
+
+def _is_factor(value: float) -> bool:
+    return _PROJECTION_FACTOR[0] <= value <= _PROJECTION_FACTOR[1]
+
+
+def _unit_words(metres: float) -> str:
+    for name, m in (("millimetre", 1e-3), ("centimetre", 1e-2), ("metre", 1.0),
+                    ("kilometre", 1e3), ("foot", 0.3048), ("inch", 0.0254),
+                    ("US survey foot", 1200.0 / 3937.0)):
+        if math.isclose(metres, m, rel_tol=1e-9):
+            return name
+    return f"{metres:g} m unit"
+
+
+def resolve_scale(scale: Any, unit_m: float, map_unit_m: float
+                  ) -> tuple[float, str, str | None]:
+    """The factor from project units to map units that a map conversion's ``Scale`` means.
+
+    IFC4.3 defines ``Scale`` as the factor from project length units to map units (0.001
+    for a millimetre project and a metre CRS), optionally times a projection scale factor.
+    Exporters also write its inverse (1000), 1.0 for "nothing" whatever the units, a bare
+    projection factor (0.9996, the IFC4 ADD2 "scale of the map") or nothing at all. With
+    ``r = unit_m / map_unit_m``:
+
+    * absent / 0 / not a number: ``r``;
+    * ``Scale / r`` a projection factor (0.99..1.01): ``Scale`` (IFC4.3 meaning);
+    * ``Scale`` a projection factor although the units differ: ``r * Scale`` (1.0 or a
+      projection factor without the unit ratio);
+    * ``Scale * r`` a projection factor: ``1 / Scale`` (the inverse of the unit ratio);
+    * anything else is implausible: ``r`` (the file's declared units), with a warning.
+
+    Returns (factor, how it was read, warning or None).
+    """
+    r = unit_m / map_unit_m
+    units = (f"project unit {_unit_words(unit_m)}, map unit {_unit_words(map_unit_m)}")
+    value = _num(scale, 0.0) if scale is not None else 0.0
+    if value == 0.0:
+        warning = None
+        if not math.isclose(r, 1.0):
+            warning = (f"the map conversion has no Scale although the project unit "
+                       f"({unit_m:g} m) and the map unit ({map_unit_m:g} m) differ; "
+                       f"using {r:g}")
+        return r, "no Scale: the unit ratio", warning
+    if value > 0.0 and _is_factor(value / r):
+        how = ("Scale = unit ratio" if math.isclose(value, r, rel_tol=1e-9)
+               else f"Scale = unit ratio x projection factor {value / r:.6g}")
+        return value, how, None
+    if value > 0.0 and _is_factor(value):
+        if value == 1.0:
+            return r, "Scale 1 read as no scale: the unit ratio", (
+                f"the map conversion's Scale is 1 although the units differ ({units}); "
+                f"read as the unit ratio {r:g} (IFC4.3 wants Scale = {r:g})")
+        return r * value, f"Scale = projection factor {value:.6g}, times the unit ratio", None
+    if value > 0.0 and _is_factor(value * r):
+        return 1.0 / value, "Scale = inverse of the unit ratio", (
+            f"the map conversion's Scale {value:g} is the inverse of the unit ratio "
+            f"({units}); read as {1.0 / value:g} (IFC4.3 wants Scale = {r:g})")
+    return r, "implausible Scale ignored: the unit ratio", (
+        f"implausible map conversion Scale {value:g} for {units}: it would make a 4 m "
+        f"wall {4.0 * value / unit_m * map_unit_m:g} m tall; the Scale is ignored and the "
+        f"unit ratio {r:g} used (check the georeferencing in the authoring tool)")
+
+
 def _conversion_matrix(params: dict, scale: Any, unit_m: float, map_unit_m: float,
-                       warnings: list[str]) -> np.ndarray:
+                       warnings: list[str], info: dict | None = None) -> np.ndarray:
     """Map conversion applied to model coordinates in metres (ifcopenshell's output)."""
-    if scale is None or _num(scale, 0.0) == 0.0:
-        s = unit_m / map_unit_m
-        if not math.isclose(s, 1.0):
-            warnings.append(f"the map conversion has no Scale although the project unit "
-                            f"({unit_m:g} m) and the map unit ({map_unit_m:g} m) differ; "
-                            f"using {s:g}")
-    else:
-        s = _num(scale, 1.0)
+    s, how, warning = resolve_scale(scale, unit_m, map_unit_m)
+    if warning:
+        warnings.append(warning)
+    if info is not None:
+        info.update(scale_in_file=_num(scale, 0.0) if scale is not None else None,
+                    scale_read_as=how, map_unit_m=map_unit_m)
     # model metres -> model units -> map units
     m = _helmert(params["eastings"], params["northings"], params["height"],
                  params["abscissa"], params["ordinate"], s)
     return m @ np.diag([1.0 / unit_m, 1.0 / unit_m, 1.0 / unit_m, 1.0])
+
+
+def _map_unit(unit: Any, crs: Any, unit_m: float, warnings: list[str]) -> float:
+    """Metres per map unit: the CRS's MapUnit, else the unit of the named CRS's axes,
+    else the project unit. A MapUnit that contradicts the named CRS is warned about."""
+    declared = _unit_metres(unit)
+    axis_m = None
+    try:
+        if crs is not None and crs.axis_info:
+            axis_m = float(crs.axis_info[0].unit_conversion_factor)
+    except Exception:
+        axis_m = None
+    if declared is not None:
+        if axis_m is not None and not math.isclose(declared, axis_m, rel_tol=1e-6):
+            warnings.append(f"the IFC projected CRS's MapUnit ({declared:g} m) differs from "
+                            f"the unit of {crs.name} ({axis_m:g} m); using the MapUnit")
+        return declared
+    return axis_m if axis_m is not None else unit_m
 
 
 def _georef_psets(f: Any, props: dict[int, dict[str, dict[str, Any]]], unit_m: float,
@@ -609,13 +797,14 @@ def _georef_psets(f: Any, props: dict[int, dict[str, dict[str, Any]]], unit_m: f
         return None
     crs_set = crs_set or {}
     crs = _crs_from_name(crs_set.get("Name"), warnings)
-    map_unit_m = _unit_metres(crs_set.get("MapUnit")) or unit_m
+    map_unit_m = _map_unit(crs_set.get("MapUnit"), crs, unit_m, warnings)
     params = dict(eastings=_num(conversion.get("Eastings"), 0.0),
                   northings=_num(conversion.get("Northings"), 0.0),
                   height=_num(conversion.get("OrthogonalHeight"), 0.0),
                   abscissa=_num(conversion.get("XAxisAbscissa"), 1.0),
                   ordinate=_num(conversion.get("XAxisOrdinate"), 0.0))
-    matrix = _conversion_matrix(params, conversion.get("Scale"), unit_m, map_unit_m, warnings)
+    matrix = _conversion_matrix(params, conversion.get("Scale"), unit_m, map_unit_m,
+                                warnings, info)
     info.update(params, crs_name=crs_set.get("Name"), scale=matrix_scale(matrix))
     return matrix, crs, "ePSet_MapConversion"
 
@@ -722,20 +911,193 @@ def read(path: Path, progress: ProgressFn | None = None, *,
          include_spaces: bool = False) -> FeatureMesh:
     """Read an IFC STEP file into a :class:`FeatureMesh` (see the module docstring).
 
+    ifcopenshell runs in a child process (see :func:`read_isolated`), so that a file that
+    crashes its native code gives a LoadError instead of killing RealScene.
     ``include_spaces``: also mesh ``IfcSpace`` volumes (off by default: they hide the
     building). Raises :class:`LoadError` (or :class:`LoadCancelled` from ``progress``).
     """
+    return read_isolated(path, progress, include_spaces=include_spaces)
+
+
+def read_in_process(path: Path, progress: ProgressFn | None = None, *,
+                    include_spaces: bool = False) -> FeatureMesh:
+    """:func:`read` in this process: what the child process runs (and the benchmark's
+    measure of the process boundary's cost). A crash of ifcopenshell kills the caller."""
     path = Path(path)
     try:
         return _read(path, progress, include_spaces)
     except (LoadError, LoadCancelled, MemoryError):
         raise
+    except RecursionError:
+        raise LoadError(path, "cannot read the IFC model: its structure is nested too "
+                        "deeply (or cyclic)", "the file is malformed; re-export it") from None
     except Exception as exc:  # ifcopenshell on a malformed model: name the step
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise LoadError(path, f"cannot read the IFC model: {type(exc).__name__}"
                         + (f": {text[:200]}" if text else ""),
                         "the file may be invalid IFC; check it with an IFC validator or "
                         "re-export it") from None
+
+
+# ------------------------------------------------------------------------- child process
+
+#: Modules the fork server imports once, so that each read's child starts warm.
+_PRELOAD = ["loaders.formats.ifc", "ifcopenshell", "ifcopenshell.geom",
+            "ifcopenshell.util.unit", "ifcopenshell.util.placement", "pyproj"]
+
+#: Test hook, read in the child only: "abort" makes it os.abort() before the geometry,
+#: "stdout" makes it write a line on file descriptor 1 (as native code would).
+CHILD_TEST_HOOK = "REALSCENE_IFC_CHILD_TEST"
+
+_context_cache: list[Any] = []
+
+
+def _context() -> Any:
+    """The multiprocessing context of the IFC child: a fork server (started once, from a
+    fresh interpreter, so no Qt thread is ever forked) where there is one, else spawn."""
+    if not _context_cache:
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+        else:  # pragma: no cover - Windows
+            ctx = multiprocessing.get_context("spawn")
+        _context_cache.append(ctx)
+    return _context_cache[0]
+
+
+def _child_main(conn: Any, path: str, include_spaces: bool) -> None:
+    """The child: read the file, send progress, then the model (arrays out of band) or
+    the error. Its stdout goes to stderr: whatever native code prints never reaches the
+    parent's stdout (``info --json`` output stays one JSON document)."""
+    import os
+    import pickle
+    import sys
+
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:  # a crash is reported by the parent: no core file beside the user's data
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - platform
+        pass
+    hook = os.environ.get(CHILD_TEST_HOOK, "")
+
+    def progress(fraction: float, message: str) -> None:
+        if hook == "abort" and message == "generating IFC geometry":
+            os.abort()
+        conn.send(("progress", fraction, message))
+
+    try:
+        if hook == "stdout":
+            os.write(1, b"native debug line from the IFC engine\n")
+        model = read_in_process(Path(path), progress, include_spaces=include_spaces)
+        buffers: list[pickle.PickleBuffer] = []
+        data = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+        views = [b.raw() for b in buffers]
+        conn.send(("result", data, [v.nbytes for v in views]))
+        for view in views:
+            conn.send_bytes(view)
+    except LoadError as exc:
+        conn.send(("error", exc.reason, exc.hint))
+    except MemoryError:
+        conn.send(("memory",))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, one line
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        conn.send(("error", f"cannot read the IFC model: {type(exc).__name__}"
+                   + (f": {text[:200]}" if text else ""),
+                   "the file may be invalid IFC; check it with an IFC validator or "
+                   "re-export it"))
+    finally:
+        conn.close()
+
+
+def _crash_error(path: Path, exitcode: int | None) -> LoadError:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        why = " (killed, perhaps for lack of memory)" if name == "SIGKILL" else ""
+        return LoadError(path, f"IFC geometry engine crashed (signal {-exitcode}, {name})"
+                         f"{why} on this file",
+                         "the file is probably malformed; check it with an IFC validator or "
+                         "re-export it from the authoring tool")
+    return LoadError(path, f"IFC geometry engine stopped without an answer (exit code "
+                     f"{exitcode}) on this file",
+                     "the file is probably malformed; check it with an IFC validator or "
+                     "re-export it from the authoring tool")
+
+
+def read_isolated(path: Path, progress: ProgressFn | None = None, *,
+                  include_spaces: bool = False) -> FeatureMesh:
+    """Read in one child process (fork server): progress and errors come back over a
+    pipe, the model as a pickle whose numpy arrays follow as raw bytes (no copy through
+    pickle). A child that dies (a segfault in ifcopenshell, a kill) gives a LoadError; a
+    ``LoadCancelled`` from ``progress`` terminates the child."""
+    import pickle
+    from multiprocessing.connection import wait
+
+    path = Path(path)
+    if progress is not None:
+        progress(0.0, "reading IFC header")
+    _check_header(path)  # cheap errors without a process
+    if multiprocessing.current_process().daemon:  # a daemon cannot have children
+        return read_in_process(path, progress, include_spaces=include_spaces)
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_main, args=(sender, str(path), include_spaces),
+                       name="realscene-ifc", daemon=True)
+    try:
+        proc.start()
+    except Exception as exc:
+        receiver.close()
+        sender.close()
+        raise LoadError(path, f"cannot start the IFC reader process: {exc}",
+                        "check the system's process limits and free memory") from None
+    sender.close()  # the child holds the only writer: EOF when it dies
+    try:
+        while True:
+            wait([receiver, proc.sentinel])
+            try:
+                message = receiver.recv()
+            except (EOFError, OSError):
+                proc.join()
+                raise _crash_error(path, proc.exitcode) from None
+            kind = message[0]
+            if kind == "progress":
+                if progress is not None:
+                    progress(message[1], message[2])
+            elif kind == "result":
+                _, data, sizes = message
+                buffers = []
+                for size in sizes:
+                    buf = bytearray(size)
+                    if size:
+                        receiver.recv_bytes_into(buf)
+                    else:
+                        receiver.recv_bytes()
+                    buffers.append(buf)
+                return pickle.loads(data, buffers=buffers)
+            elif kind == "error":
+                raise LoadError(path, message[1], message[2])
+            elif kind == "memory":
+                raise MemoryError("not enough memory to read the IFC file")
+    except (EOFError, OSError):
+        proc.join()
+        raise _crash_error(path, proc.exitcode) from None
+    finally:
+        receiver.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        proc.close()
 
 
 def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> FeatureMesh:
@@ -799,10 +1161,13 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
     def tree_and_properties() -> tuple[dict[int, int], dict[int, dict[str, dict[str, Any]]]]:
         return _model_tree(f), _properties_of(f, candidates)
 
+    _check_placements(path, f)
     report(0.05, "generating IFC geometry")
     shapes, (parent_of, props) = _iterate_geometry(f, exclude, report, warnings,
                                                    tree_and_properties)
-    errors = _log_errors()
+    log = _log_entries()
+    errors = _log_errors(log)
+    dangling = _dangling_references(log)
 
     report(0.86, "building the IFC model tree")
     meshed = set(shapes.ids)
@@ -826,11 +1191,23 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
             roots.append(i)
     roots.sort(key=lambda i: (entities[i].is_a() != "IfcProject", i))
     order: list[int] = []
-    stack = list(reversed(roots))
-    while stack:
-        i = stack.pop()
-        order.append(i)
-        stack.extend(reversed(children.get(i, ())))
+    placed: set[int] = set()
+    while True:
+        stack = list(reversed(roots))
+        while stack:
+            i = stack.pop()
+            if i in placed:
+                continue
+            placed.add(i)
+            order.append(i)
+            stack.extend(reversed(children.get(i, ())))
+        if len(order) == len(wanted):
+            break
+        # objects on a cycle of the tree (invalid): the first of them becomes a root
+        cut = min(wanted - placed)
+        parent_of.pop(cut, None)
+        roots = [cut]
+        warnings.append(f"the IFC model tree has a cycle through #{cut}; it was cut there")
 
     storey_of: dict[int, str] = {}
 
@@ -838,7 +1215,7 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
         chain = []
         node: int | None = i
         name = ""
-        while node is not None and node in wanted:
+        while node is not None and node in wanted and node not in chain:
             if node in storey_of:
                 name = storey_of[node]
                 break
@@ -877,20 +1254,38 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
     if duplicated:
         warnings.append(f"{len(duplicated)} GlobalId(s) used more than once (e.g. "
                         f"{duplicated[0]}); the repeats got '#<step id>' appended")
-    # elements whose geometry failed
+    # elements whose geometry failed or was lost with the rest of a damaged file
     skipped: list[str] = []
+    lost: dict[str, int] = {}
+    with_geometry = 0
     excluded_types = tuple(exclude)
     for product in products:
         pid = product.id()
-        if pid in meshed or any(product.is_a(t) for t in excluded_types):
+        if any(product.is_a(t) for t in excluded_types):
             continue
-        if _expects_geometry(product):
-            skipped.append(f"{product.is_a()} {product.Name or ''!s} "
+        if pid in meshed:
+            with_geometry += 1
+            continue
+        if _expects_geometry(product) or _lost_representation(product, dangling):
+            with_geometry += 1
+            kind = product.is_a()
+            lost[kind] = lost.get(kind, 0) + 1
+            skipped.append(f"{kind} {product.Name or ''!s} "
                            f"(#{pid}, {product.GlobalId}): no geometry could be generated"
                            .replace("  ", " "))
+    truncated = not _ends_properly(path)
+    if truncated:
+        warnings.append("the file is truncated (it does not end with END-ISO-10303-21;): "
+                        "whatever followed the cut is missing from the model")
+    if dangling:
+        warnings.append(f"{len(dangling)} entities refer to entities missing from the file "
+                        "(a truncated or damaged file)")
     if skipped:
-        warnings.append(f"{len(skipped)} element(s) without geometry (skipped; see "
-                        "metadata['skipped'])")
+        kinds = ", ".join(f"{k} \u00d7{n}" for k, n in
+                          sorted(lost.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        more = ", ..." if len(lost) > 8 else ""
+        warnings.append(f"{len(skipped)} of {with_geometry} elements had no readable "
+                        f"geometry: {kinds}{more} (see metadata['skipped'])")
     if errors:
         warnings.extend(f"ifcopenshell: {line}" for line in errors[:10])
         if len(errors) > 10:
@@ -904,8 +1299,7 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
         warnings.append("cannot determine the project length unit; assuming metres")
     xyz, faces, face_feature, face_colors = _assemble(shapes, index_of)
     if len(faces) == 0:
-        warnings.append("the IFC file has no element geometry; only the model tree is "
-                        "loaded")
+        raise _no_geometry(path, products, skipped, errors, truncated, exclude)
 
     matrix, crs, how, georef_info = _georeference(f, props, unit_m, warnings)
     if matrix is not None and len(xyz):
@@ -941,6 +1335,30 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
     return FeatureMesh(vertices=vertices, origin=origin, faces=faces,
                        face_colors=face_colors, crs=crs, metadata=metadata,
                        features=features, face_feature=face_feature, model_format="IFC")
+
+
+def _no_geometry(path: Path, products: list, skipped: list[str], errors: list[str],
+                 truncated: bool, exclude: tuple[str, ...]) -> LoadError:
+    """The LoadError of a model without any triangle to show."""
+    hint = ("the file is incomplete or invalid; download or re-export it from the "
+            "authoring tool")
+    if truncated:
+        return LoadError(path, "the IFC file is truncated (it does not end with "
+                         "END-ISO-10303-21;) and none of its elements has readable geometry",
+                         hint)
+    if skipped:
+        first = f" (ifcopenshell: {errors[0][:160]})" if errors else ""
+        return LoadError(path, f"none of the {len(skipped)} elements of the IFC file has "
+                         f"readable geometry{first}", hint)
+    excluded = sorted({p.is_a() for p in products if p.is_a() in exclude
+                       and _expects_geometry(p)})
+    if excluded:
+        return LoadError(path, "the IFC file has no element geometry besides "
+                         f"{', '.join(excluded)} volumes, which are not drawn",
+                         "re-export the model with its building elements")
+    return LoadError(path, f"the IFC file has no 3D geometry: none of its {len(products)} "
+                     "products has a body representation",
+                     "export the model with its 3D geometry (body representations)")
 
 
 def _plain(info: dict) -> dict:
