@@ -45,7 +45,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from ..registry import ReaderSpec
-from ..safety import UnsafePath, open_regular, read_regular, resolve_inside
+from ..safety import UnsafePath, open_regular, resolve_inside
 from ..types import LoadError, Material, Mesh, MeshPart, PointCloud, ProgressFn, split_origin
 
 _GLB_MAGIC = b"glTF"
@@ -436,7 +436,8 @@ class _Doc:
 
 def _load_document(path: Path) -> _Doc:
     try:
-        data = read_regular(path, _MAX_FILE_BYTES)
+        with open_regular(path, _MAX_FILE_BYTES) as fh:  # (size checked on the open file)
+            data = fh.read()
     except UnsafePath as exc:
         raise LoadError(path, exc.reason, "open a regular glTF/GLB file") from None
     except OSError as exc:
