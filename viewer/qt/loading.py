@@ -66,6 +66,10 @@ class LoadJob(QtCore.QObject):
         self.streamed = False
         #: the COPC index streamed instead of the file itself, if any
         self.streamed_from: str | None = None
+        #: follow HTTP redirects to other hosts (asked of the user when refused)
+        self.allow_redirects = False
+        #: the LoadError of a failed load (``failed`` carries its message)
+        self.error: LoadError | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"load:{self.path}", daemon=True)
@@ -127,7 +131,8 @@ class LoadJob(QtCore.QObject):
         if target is not None:
             from loaders.copc import open_copc
 
-            source = open_copc(target, progress=self._scaled(0.0, 0.9))
+            source = open_copc(target, progress=self._scaled(0.0, 0.9),
+                               allow_cross_host_redirects=self.allow_redirects)
             self.streamed = True
             self.lod = source
             return source.preview()
@@ -185,6 +190,7 @@ class LoadJob(QtCore.QObject):
             self.cancelled.emit(self)
         except LoadError as exc:
             self.done = True
+            self.error = exc
             self.failed.emit(self, exc.message)
         except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):

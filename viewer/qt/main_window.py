@@ -376,10 +376,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_progress()
         return started
 
-    def _start_job(self, path: str, reload_layer=None) -> LoadJob:
+    def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False) -> LoadJob:
         """Read ``path`` in the background; with ``reload_layer``, the result replaces
-        that layer's data (a failure or cancel keeps the layer as it was)."""
+        that layer's data (a failure or cancel keeps the layer as it was);
+        ``allow_redirects``: a URL may redirect to another host (the user said yes)."""
         job = LoadJob(path, self)
+        job.allow_redirects = allow_redirects
         job.target_crs = lambda: self.scene.crs
         job.progress.connect(self._on_progress)
         job.preview.connect(self._on_preview)
@@ -572,12 +574,47 @@ class MainWindow(QtWidgets.QMainWindow):
         self.errors.append(message)
         self._drop_preview(job)
         self._finish_job(job)
+        if self._ask_redirect(job):
+            return
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Cannot open file",
                                     message, QtWidgets.QMessageBox.Ok, self)
         box.setObjectName("loadErrorDialog")
         box.setInformativeText("The other layers are not affected.")
         box.setModal(False)
         box.show()
+
+    def _ask_redirect(self, job: LoadJob) -> bool:
+        """A URL refused because it redirects to another host: ask the user whether to
+        follow it (the box ``redirectDialog``); Yes opens it again with permission.
+        False when the failure was something else."""
+        from loaders.copc import RedirectRefused
+
+        err = getattr(job, "error", None)
+        if not isinstance(err, RedirectRefused) or getattr(job, "allow_redirects", False):
+            return False
+        buttons = QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, "Redirect to another host",
+                                    f"{job.path} redirects to {err.host}. Allow?",
+                                    buttons, self)
+        box.setObjectName("redirectDialog")
+        box.setInformativeText(f"It points to {err.target}\nAllow it only if you trust "
+                               f"{err.host}.")
+        box.setDefaultButton(QtWidgets.QMessageBox.No)
+        reload_layer = job.layer if getattr(job, "reload", False) else None
+
+        def answered(_result: int) -> None:
+            if box.standardButton(box.clickedButton()) == QtWidgets.QMessageBox.Yes:
+                self._start_job(job.path, reload_layer, allow_redirects=True)
+                self._update_progress()
+            else:
+                self.statusBar().showMessage(f"Not opened: {job.path} redirects to "
+                                             f"{err.host}", 8000)
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        box.setModal(False)
+        box.show()
+        return True
 
     def _on_cancelled(self, job: LoadJob) -> None:
         self._drop_preview(job)
