@@ -7,6 +7,7 @@ loss; the project document stores those dicts.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -46,10 +47,15 @@ def now_iso() -> str:
 
 
 def _points(value: Any) -> list[list[float]]:
-    pts = [[float(c) for c in p] for p in (value or [])]
+    try:
+        pts = [[float(c) for c in p] for p in (value or [])]
+    except OverflowError:
+        raise ValueError("a coordinate is too large for a float") from None
     for p in pts:
         if len(p) != 3:
             raise ValueError(f"a point needs 3 coordinates, got {len(p)}")
+        if not (math.isfinite(p[0]) and math.isfinite(p[1]) and math.isfinite(p[2])):
+            raise ValueError(f"coordinates must be finite numbers, got {p!r}")
     return pts
 
 

@@ -4,9 +4,12 @@
 
 Per annotation: a rendered view (``render_view(annotation) -> PNG bytes | None``, supplied
 by the viewer; without it the report says that no view was rendered), the metadata table,
-the description and the linked photos. Photos are resolved relative to the project and
-embedded as base64 data URIs (downscaled to at most ``MAX_IMAGE_PX`` on the long side with
-Pillow), so the HTML file can be mailed or archived on its own.
+the description and the linked photos. Photos are resolved inside the project folder
+(links included; see :mod:`heritage.media`), decoded with Pillow and written afresh
+(downscaled to at most ``MAX_IMAGE_PX`` on the long side, no original bytes or metadata),
+then embedded as base64 data URIs, so the HTML file can be mailed or archived on its own.
+Media outside the project folder, non-images named like images, decompression bombs and
+the like are left out and named in the report's "Left out" section (and passed to ``on_warning``).
 
 The PDF is drawn with fpdf2 (pure Python; needs Pillow and fontTools) from the same
 content, with a Unicode TrueType font (DejaVu Sans from the system or from matplotlib's
@@ -25,15 +28,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .measure import polygon_area_3d, polyline_length
+from .media import MediaRefused, decode_image, embeddable_image, resolve_media
 from .model import Annotation
-from .project import Project, atomic_write_bytes, atomic_write_text
+from .project import Project, atomic_write_bytes, atomic_write_text, same_file
 
 MAX_IMAGE_PX = 1600
 RenderView = Callable[[Annotation], "bytes | None"]
+Warn = Callable[[str], None]
 
-_WEB_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-             ".gif": "image/gif", ".webp": "image/webp"}
-_IMAGE_EXT = set(_WEB_MIME) | {".tif", ".tiff", ".bmp"}
+_IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"}
 
 
 @dataclass
@@ -59,31 +62,13 @@ class _Entry:
 # ---------------------------------------------------------------------------------------
 
 
-def _prepare_image(data: bytes, label: str, fallback_mime: str = "") -> _Picture:
-    """Downscale to MAX_IMAGE_PX and re-encode as JPEG/PNG; raw bytes if Pillow fails."""
+def _prepare_image(data: bytes, label: str, prefer_png: bool = False) -> _Picture:
+    """Decode and write afresh as JPEG/PNG (at most MAX_IMAGE_PX); never the raw bytes."""
     try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            alpha = im.mode in ("RGBA", "LA", "P") and (
-                im.mode != "P" or "transparency" in im.info)
-            im = im.convert("RGBA" if alpha else "RGB")
-            if max(im.size) > MAX_IMAGE_PX:
-                im.thumbnail((MAX_IMAGE_PX, MAX_IMAGE_PX))
-            out = io.BytesIO()
-            if alpha or fallback_mime == "image/png":
-                im.save(out, "PNG", optimize=True)
-                mime = "image/png"
-            else:
-                im.save(out, "JPEG", quality=85)
-                mime = "image/jpeg"
-            return _Picture(label, out.getvalue(), mime, im.size)
-    except Exception as exc:  # not an image Pillow can read
-        if fallback_mime:
-            return _Picture(label, data, fallback_mime, None,
-                            f"embedded as is ({type(exc).__name__})")
-        return _Picture(label, None, "", None, f"not a readable image: {exc}")
+        img = decode_image(data, label, max_px=MAX_IMAGE_PX, prefer_png=prefer_png)
+    except MediaRefused as exc:
+        return _Picture(label, None, "", None, exc.reason)
+    return _Picture(label, img.data, img.mime, img.size)
 
 
 def _view_picture(ann: Annotation, render_view: RenderView | None) -> _Picture:
@@ -97,7 +82,7 @@ def _view_picture(ann: Annotation, render_view: RenderView | None) -> _Picture:
                         f"({type(exc).__name__}: {exc}).")
     if not png:
         return _Picture("view", note="No rendered view for this annotation.")
-    return _prepare_image(bytes(png), "view", "image/png")
+    return _prepare_image(bytes(png), "view", prefer_png=True)
 
 
 def _fmt(v: float) -> str:
@@ -120,8 +105,12 @@ def _geometry_rows(ann: Annotation, unit: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _entries(project: Project, render_view: RenderView | None) -> list[_Entry]:
+def _entries(project: Project, render_view: RenderView | None,
+             left_out: list[str] | None = None) -> list[_Entry]:
+    """The report's content; media that are not used are named in ``left_out``."""
     from .exchange import crs_units
+
+    left_out = [] if left_out is None else left_out
 
     unit = crs_units(project.crs) or "units"
     vocab = project.vocabulary
@@ -142,20 +131,34 @@ def _entries(project: Project, render_view: RenderView | None) -> list[_Entry]:
                 or str(ann.link)))
         rows += [("Created", ann.created), ("Modified", ann.modified), ("ID", ann.id)]
         entry = _Entry(ann, rows, _view_picture(ann, render_view))
+        where = f"annotation {ann.title or ann.id!r}"
         for m in ann.media:
-            path = project.absolute(m)
-            ext = path.suffix.lower()
-            if ext not in _IMAGE_EXT:
-                entry.files.append(m)
+            if Path(str(m).replace("\\", "/")).suffix.lower() not in _IMAGE_EXT:
+                try:  # only the name is listed; still say when it is not a project file
+                    resolve_media(project.folder, m)
+                    entry.files.append(m)
+                except MediaRefused as exc:
+                    if exc.reason == "does not exist":
+                        entry.files.append(f"{m} (missing)")
+                    else:
+                        entry.files.append(f"{_printable(m)} (left out: {exc.reason})")
+                        left_out.append(f"{where}: media {exc}")
                 continue
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                entry.photos.append(_Picture(m, note=f"missing photo ({exc.strerror or exc})"))
+                img = embeddable_image(project.folder, m, max_px=MAX_IMAGE_PX)
+            except MediaRefused as exc:
+                note = ("missing photo (does not exist)" if exc.reason == "does not exist"
+                        else f"left out: {exc.reason}")
+                entry.photos.append(_Picture(_printable(m), note=note))
+                left_out.append(f"{where}: media {exc}")
                 continue
-            entry.photos.append(_prepare_image(data, m, _WEB_MIME.get(ext, "")))
+            entry.photos.append(_Picture(m, img.data, img.mime, img.size))
         out.append(entry)
     return out
+
+
+def _printable(text: str) -> str:
+    return str(text).replace("\x00", "\\0")
 
 
 def _summary(project: Project) -> tuple[list[str], list[tuple[str, list[int]]]]:
@@ -231,7 +234,8 @@ def _swatch(rgb: Any) -> str:
            "</span>"
 
 
-def render_html(project: Project, entries: list[_Entry], generated: str | None = None) -> str:
+def render_html(project: Project, entries: list[_Entry], generated: str | None = None,
+                left_out: list[str] | tuple[str, ...] = ()) -> str:
     vocab = project.vocabulary
     head = _header(project, generated)
     title = f"Condition report — {head[0][1]}"
@@ -277,30 +281,53 @@ def render_html(project: Project, entries: list[_Entry], generated: str | None =
         parts.append("</section>")
     if not entries:
         parts.append('<p class="note">This project has no annotations.</p>')
+    if left_out:
+        parts.append('<h2 id="left-out">Left out</h2><p>These linked files were not '
+                     "included: media are read only from the project folder, and only "
+                     "images RealScene can decode are embedded.</p><ul>"
+                     + "".join(f"<li>{_e(_printable(w))}</li>" for w in left_out)
+                     + "</ul>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
+def _refuse_overwriting_project(project: Project, out: Path) -> None:
+    if project.path is not None and same_file(out, project.path):
+        raise ValueError(f"{out}: is the project file itself; choose another output name")
+
+
 def write_report(project: Project, out_html: str | Path, *,
                  render_view: RenderView | None = None, pdf: bool = False,
-                 generated: str | None = None) -> Path:
+                 generated: str | None = None, on_warning: Warn | None = None) -> Path:
     """Write the HTML condition report (atomically); with ``pdf=True`` also the PDF next
-    to it (same name, ``.pdf``). Returns the HTML path."""
+    to it (same name, ``.pdf``). Returns the HTML path. Each media file left out is
+    passed to ``on_warning`` (and listed in the report)."""
     out = Path(out_html)
-    entries = _entries(project, render_view)
-    atomic_write_text(out, render_html(project, entries, generated))
+    _refuse_overwriting_project(project, out)
     if pdf:
-        atomic_write_bytes(out.with_suffix(".pdf"), render_pdf(project, entries, generated))
+        _refuse_overwriting_project(project, out.with_suffix(".pdf"))
+    left_out: list[str] = []
+    entries = _entries(project, render_view, left_out)
+    atomic_write_text(out, render_html(project, entries, generated, left_out))
+    if pdf:
+        atomic_write_bytes(out.with_suffix(".pdf"),
+                           render_pdf(project, entries, generated, left_out))
+    for w in left_out if on_warning else ():
+        on_warning(w)
     return out
 
 
 def write_pdf_report(project: Project, out_pdf: str | Path, *,
                      render_view: RenderView | None = None,
-                     generated: str | None = None) -> Path:
-    """Write only the PDF condition report (atomically)."""
+                     generated: str | None = None, on_warning: Warn | None = None) -> Path:
+    """Write only the PDF condition report (atomically); see :func:`write_report`."""
     out = Path(out_pdf)
-    entries = _entries(project, render_view)
-    atomic_write_bytes(out, render_pdf(project, entries, generated))
+    _refuse_overwriting_project(project, out)
+    left_out: list[str] = []
+    entries = _entries(project, render_view, left_out)
+    atomic_write_bytes(out, render_pdf(project, entries, generated, left_out))
+    for w in left_out if on_warning else ():
+        on_warning(w)
     return out
 
 
@@ -330,7 +357,8 @@ def _font_files() -> tuple[Path, Path | None] | None:
     return None
 
 
-def render_pdf(project: Project, entries: list[_Entry], generated: str | None = None) -> bytes:
+def render_pdf(project: Project, entries: list[_Entry], generated: str | None = None,
+               left_out: list[str] | tuple[str, ...] = ()) -> bytes:
     try:
         from fpdf import FPDF
         from fpdf.enums import XPos, YPos
@@ -444,4 +472,11 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
                 line(f"• {f}" if fonts else f"- {f}", 9, "", 5)
     if not entries:
         line("This project has no annotations.", 10)
+    if left_out:
+        pdf.add_page()
+        line("Left out", 13, "B", 7)
+        line("These linked files were not included: media are read only from the project "
+             "folder, and only images RealScene can decode are embedded.", 10)
+        for w in left_out:
+            line(f"• {_printable(w)}" if fonts else f"- {_printable(w)}", 9, "", 5)
     return bytes(pdf.output())
