@@ -945,8 +945,9 @@ def read_in_process(path: Path, progress: ProgressFn | None = None, *,
 _PRELOAD = ["loaders.formats.ifc", "ifcopenshell", "ifcopenshell.geom",
             "ifcopenshell.util.unit", "ifcopenshell.util.placement", "pyproj"]
 
-#: Test hook, read in the child only: "abort" makes it os.abort() before the geometry,
-#: "stdout" makes it write a line on file descriptor 1 (as native code would).
+#: Test hook (environment variable, read by the parent at each read and handed to the
+#: child): "abort" makes the child os.abort() when the geometry starts, "stdout" makes it
+#: write a line on its file descriptor 1 first (as native code would).
 CHILD_TEST_HOOK = "REALSCENE_IFC_CHILD_TEST"
 
 _context_cache: list[Any] = []
@@ -965,7 +966,61 @@ def _context() -> Any:
     return _context_cache[0]
 
 
-def _child_main(conn: Any, path: str, include_spaces: bool) -> None:
+def _process_class(ctx: Any) -> Any:
+    """``ctx.Process``, or on the fork server :class:`_ForkServerProcess`."""
+    if ctx.get_start_method() == "forkserver" and _ForkServerProcess is not None:
+        return _ForkServerProcess
+    return ctx.Process
+
+
+def _fork_server_process() -> Any:
+    """A fork-server Process that does not re-import the caller's ``__main__`` in the
+    child (multiprocessing's default): the child needs only this module, a script calling
+    :func:`read` at top level must not run again in it, and the window's main module (Qt)
+    has no business in the IFC child. None where the private API it extends differs."""
+    try:
+        from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+        from multiprocessing.context import ForkServerProcess, set_spawning_popen
+    except ImportError:  # pragma: no cover - no fork server on this platform
+        return None
+    if not all(hasattr(forkserver, n) for n in ("connect_to_new_process", "read_signed")):
+        return None  # pragma: no cover - another Python's internals
+
+    class Popen(popen_forkserver.Popen):
+        def _launch(self, process_obj: Any) -> None:  # popen_forkserver's, minus __main__
+            import io
+            import os
+
+            prep_data = spawn.get_preparation_data(process_obj._name)
+            prep_data.pop("init_main_from_path", None)
+            prep_data.pop("init_main_from_name", None)
+            buf = io.BytesIO()
+            set_spawning_popen(self)
+            try:
+                reduction.dump(prep_data, buf)
+                reduction.dump(process_obj, buf)
+            finally:
+                set_spawning_popen(None)
+            self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+            _parent_w = os.dup(w)
+            self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+            with open(w, "wb", closefd=True) as f:
+                f.write(buf.getbuffer())
+            self.pid = forkserver.read_signed(self.sentinel)
+
+    class Process(ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+            return Popen(process_obj)
+
+    Process.__qualname__ = Process.__name__ = "_ForkServerProcess"
+    return Process
+
+
+_ForkServerProcess = _fork_server_process()
+
+
+def _child_main(conn: Any, path: str, include_spaces: bool, hook: str = "") -> None:
     """The child: read the file, send progress, then the model (arrays out of band) or
     the error. Its stdout goes to stderr: whatever native code prints never reaches the
     parent's stdout (``info --json`` output stays one JSON document)."""
@@ -985,7 +1040,6 @@ def _child_main(conn: Any, path: str, include_spaces: bool) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ImportError, ValueError, OSError):  # pragma: no cover - platform
         pass
-    hook = os.environ.get(CHILD_TEST_HOOK, "")
 
     def progress(fraction: float, message: str) -> None:
         if hook == "abort" and message == "generating IFC geometry":
@@ -1041,6 +1095,7 @@ def read_isolated(path: Path, progress: ProgressFn | None = None, *,
     pipe, the model as a pickle whose numpy arrays follow as raw bytes (no copy through
     pickle). A child that dies (a segfault in ifcopenshell, a kill) gives a LoadError; a
     ``LoadCancelled`` from ``progress`` terminates the child."""
+    import os
     import pickle
     from multiprocessing.connection import wait
 
@@ -1052,8 +1107,10 @@ def read_isolated(path: Path, progress: ProgressFn | None = None, *,
         return read_in_process(path, progress, include_spaces=include_spaces)
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(sender, str(path), include_spaces),
-                       name="realscene-ifc", daemon=True)
+    hook = os.environ.get(CHILD_TEST_HOOK, "")
+    proc = _process_class(ctx)(target=_child_main,
+                               args=(sender, str(path), include_spaces, hook),
+                               name="realscene-ifc", daemon=True)
     try:
         proc.start()
     except Exception as exc:
