@@ -160,6 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open files in the desktop viewer")
     p.add_argument("paths", nargs="*", metavar="PATH|URL")
+    _url_options(p)
     p.add_argument("--snapshot", metavar="OUT.png",
                    help="save a screenshot once loaded and quit")
     p.add_argument("--budget", default=None, metavar="N|auto",
@@ -801,7 +802,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     budget = parse_budget(args.budget)
     from viewer.qt.app import run_app
 
-    return int(run_app(list(args.paths), snapshot=args.snapshot, budget=budget) or 0)
+    return int(run_app(list(args.paths), snapshot=args.snapshot, budget=budget,
+                       allow_redirects=getattr(args, "allow_redirects", False)) or 0)
 
 
 def cmd_open_sample(args: argparse.Namespace) -> int:

@@ -416,3 +416,18 @@ def test_https_to_http_downgrade_refused(folder, servers, tmp_path, monkeypatch)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_cli_allow_redirects(folder, servers, capsys):
+    """``realscene info URL`` refuses a redirect to another host with one line naming it;
+    ``--allow-redirects`` follows it."""
+    from viewer.cli import main
+
+    real_url, _ = servers(Handler, folder)
+    url, _ = servers(_redirector(real_url), folder)
+    assert main(["info", f"{url}/go/{LION}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "redirects to another host" in err
+    assert real_url.split("//")[1] in err and "Traceback" not in err
+    assert main(["info", "--json", "--allow-redirects", f"{url}/go/{LION}"]) == 0
+    assert "341989" in capsys.readouterr().out.replace(",", "")

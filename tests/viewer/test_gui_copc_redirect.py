@@ -93,3 +93,15 @@ def test_redirect_to_another_host_asks_first(qtbot, window, two_hosts, answer):
     assert layer.lod is not None and layer.lod.total_points == 341_989
     assert RangeHandler.sent > 0 and hop.hits > 1
     assert window.findChild(QtWidgets.QMessageBox, "loadErrorDialog") is None
+
+
+def test_allowed_up_front_opens_without_asking(qtbot, window, two_hosts):
+    """``realscene open --allow-redirects URL``: the window follows it without a question."""
+    from PySide6 import QtWidgets
+
+    url, _, hop = two_hosts
+    window.open_paths([url], allow_redirects=True)
+    qtbot.waitUntil(lambda: len(window.scene.layers) == 1 and not window.jobs,
+                    timeout=LOAD_TIMEOUT_MS)
+    assert window.scene.layers[0].lod.total_points == 341_989 and hop.hits > 1
+    assert window.findChild(QtWidgets.QMessageBox, "redirectDialog") is None

@@ -27,8 +27,10 @@ def make_app() -> QtWidgets.QApplication:
 
 
 def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
-            size: tuple[int, int] | None = None, budget: int | str | None = None) -> int:
-    """Open the main window on ``paths`` (and/or the sample site).
+            size: tuple[int, int] | None = None, budget: int | str | None = None,
+            allow_redirects: bool = False) -> int:
+    """Open the main window on ``paths`` (and/or the sample site); ``allow_redirects``:
+    URLs may redirect to other hosts without asking (``open --allow-redirects``).
 
     With ``snapshot``, wait until every file has loaded (or failed) and the view has
     rendered, save the whole window as PNG and exit. Returns a process exit code:
@@ -62,7 +64,7 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
     if sample:
         window.open_sample()
     if paths:
-        window.open_paths(paths)
+        window.open_paths(paths, allow_redirects=allow_redirects)
 
     exit_code = 0
     if snapshot:

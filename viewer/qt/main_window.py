@@ -365,13 +365,15 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addWidget(self.budget_box)
 
     # -- opening files --------------------------------------------------------------
-    def open_paths(self, paths) -> list[LoadJob]:
+    def open_paths(self, paths, allow_redirects: bool = False) -> list[LoadJob]:
+        """Open files and URLs in the background; ``allow_redirects``: URLs may redirect
+        to other hosts (else the window asks when one does)."""
         started = []
         from loaders.copc import is_url
 
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
-            started.append(self._start_job(path))
+            started.append(self._start_job(path, allow_redirects=allow_redirects))
             self._add_recent(path)
         self._update_progress()
         return started
