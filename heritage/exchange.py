@@ -41,6 +41,16 @@ Formats
     and ``view`` are JSON; ``color`` is ``#rrggbb``. Measurements are not in the CSV
     (see :func:`measurements_to_csv` for a separate table).
 
+    Safe in spreadsheets (OWASP "CSV injection"): a text cell that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote ``'`` in front,
+    so no spreadsheet runs it as a formula; a cell that really starts with ``'`` gets one
+    more, so the import (which removes exactly one leading ``'`` from such cells) gives
+    back every value unchanged. Numeric columns (a measurement's value) stay numbers.
+    Fields longer than :data:`CSV_FIELD_LIMIT` characters are refused on import.
+
+Exports are written row by row (one feature or annotation a line inside the JSON
+envelope), so memory stays proportional to one record, not to the project.
+
 Importers accept what these exporters write, plus reasonable hand-made variants (a
 single Annotation, an AnnotationPage, a bare list; a GeoJSON file without ``crs``).
 Errors are :class:`ExchangeError` (a ``ValueError``) naming the file and the reason.
@@ -60,6 +70,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from loaders.safety import UnsafePath, open_regular
+
 from .measure import UNITS
 from .model import Annotation, Measurement, Vocabulary
 from .project import (
@@ -67,7 +79,9 @@ from .project import (
     SCHEMA_VERSION,
     Project,
     ProjectError,
-    atomic_write_text,
+    atomic_writer,
+    parse_json,
+    same_file,
     validate,
 )
 
@@ -101,6 +115,11 @@ CSV_COLUMNS = ("id", "kind", "title", "description", "category", "category_label
                "link", "wkt", "crs", "view", "color", "visible", "created", "modified")
 
 AREA_MEASUREMENTS = ("area", "projected_area")
+
+#: the longest CSV field read (characters); csv's own default is 131,072
+CSV_FIELD_LIMIT = 1 << 20
+#: annotation files larger than this are not read
+MAX_IMPORT_BYTES = 2 << 30
 
 
 class ExchangeError(ValueError):
@@ -522,21 +541,53 @@ def _annotation_to_webanno(ann: Annotation, project: Project) -> dict[str, Any]:
     return rec
 
 
-def to_webanno(project: Project) -> dict[str, Any]:
-    """The project's annotations as a W3C Web Annotation collection (JSON-LD)."""
-    items = [_annotation_to_webanno(a, project) for a in project.annotations]
-    coll: dict[str, Any] = {
+def _webanno_head(project: Project) -> dict[str, Any]:
+    return {
         "@context": CONTEXT,
         "id": _project_source(project) + ":annotations",
         "type": "AnnotationCollection",
         "label": project.title or (project.path.stem if project.path else "Annotations"),
-        "total": len(items),
+        "total": len(project.annotations),
         "rs:crs": project.crs,
         "rs:vocabulary": _vocab_terms(project.vocabulary),
         "rs:measurements": [m.to_dict() for m in project.measurements],
-        "first": {"type": "AnnotationPage", "startIndex": 0, "items": items},
     }
+
+
+def to_webanno(project: Project) -> dict[str, Any]:
+    """The project's annotations as a W3C Web Annotation collection (JSON-LD)."""
+    items = [_annotation_to_webanno(a, project) for a in project.annotations]
+    coll = _webanno_head(project)
+    coll["first"] = {"type": "AnnotationPage", "startIndex": 0, "items": items}
     return coll
+
+
+def _dump_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _write_envelope(fh: Any, head: dict[str, Any], opening: str, items: Any,
+                    indent: str, closing: str) -> None:
+    """``head`` pretty-printed, then ``opening``, one compact JSON item a line (indented
+    by ``indent``), then ``closing``: the same document as one json.dumps, written a
+    record at a time."""
+    text = json.dumps(head, indent=2, ensure_ascii=False, allow_nan=False)
+    fh.write(text[:-2] + "," + opening)  # (text ends with "\n}")
+    sep = "\n" + indent
+    for item in items:
+        fh.write(sep + _dump_line(item))
+        sep = ",\n" + indent
+    fh.write(closing)
+
+
+def write_webanno(project: Project, fh: Any) -> None:
+    """Write :func:`to_webanno` to the text file ``fh``, one annotation at a time."""
+    _write_envelope(
+        fh, _webanno_head(project),
+        '\n  "first": {\n    "type": "AnnotationPage",\n    "startIndex": 0,\n'
+        '    "items": [',
+        (_annotation_to_webanno(a, project) for a in project.annotations), "      ",
+        "\n    ]\n  }\n}\n")
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -801,32 +852,45 @@ def _unit_suffix(kind: str, unit: str | None) -> str | None:
     return f"{unit}2" if what == "area" else unit
 
 
-def to_geojson(project: Project) -> dict[str, Any]:
-    """The annotations (and measurements) as a 3D GeoJSON FeatureCollection."""
-    features: list[dict[str, Any]] = []
+def _geojson_features(project: Project) -> Any:
     for ann in project.annotations:
         props = _properties(ann, project.vocabulary)
         if ann.kind == "box":
             props["zmin"], props["zmax"] = ann.points[0][2], ann.points[1][2]
-        features.append({"type": "Feature", "id": ann.id, "geometry": _geometry(ann),
-                         "properties": props})
-    unit = crs_units(project.crs)
+        yield {"type": "Feature", "id": ann.id, "geometry": _geometry(ann),
+               "properties": props}
+    unit = crs_units(project.crs) if project.measurements else None
     for m in project.measurements:
         if m.kind in AREA_MEASUREMENTS:
             geom = {"type": "Polygon", "coordinates": [_ring(m.points)]}
         else:
             geom = {"type": "LineString", "coordinates": [list(p) for p in m.points]}
-        features.append({"type": "Feature", "id": m.id, "geometry": geom, "properties": {
+        yield {"type": "Feature", "id": m.id, "geometry": geom, "properties": {
             "id": m.id, "kind": "measurement", "measurement_kind": m.kind, "label": m.label,
-            "value": m.value, "units": _unit_suffix(m.kind, unit), "created": m.created}})
+            "value": m.value, "units": _unit_suffix(m.kind, unit), "created": m.created}}
+
+
+def _geojson_head(project: Project) -> dict[str, Any]:
     fc: dict[str, Any] = {"type": "FeatureCollection"}
     if project.crs:
         fc["crs"] = {"type": "name", "properties": {"name": crs_urn(project.crs)}}
     fc["name"] = project.title or (project.path.stem if project.path else "annotations")
     fc["realscene"] = {"format": "realscene-annotations", "version": 1,
                        "vocabulary": _vocab_terms(project.vocabulary)}
-    fc["features"] = features
     return fc
+
+
+def to_geojson(project: Project) -> dict[str, Any]:
+    """The annotations (and measurements) as a 3D GeoJSON FeatureCollection."""
+    fc = _geojson_head(project)
+    fc["features"] = list(_geojson_features(project))
+    return fc
+
+
+def write_geojson(project: Project, fh: Any) -> None:
+    """Write :func:`to_geojson` to the text file ``fh``, one feature at a time."""
+    _write_envelope(fh, _geojson_head(project), '\n  "features": [',
+                    _geojson_features(project), "    ", "\n  ]\n}\n")
 
 
 def _geom_points(geom: Any, where: str) -> tuple[str, list[list[float]]]:
@@ -965,14 +1029,41 @@ def _split(text: str) -> list[str]:
     return out
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_safe(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula (see the module docstring)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_unsafe(text: str) -> str:
+    """Undo :func:`csv_safe` exactly: one leading ``'`` goes when the next character is
+    one that :func:`csv_safe` protects."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r'":
+        return text[1:]
+    return text
+
+
+def write_csv(project: Project, fh: Any) -> None:
+    """Write the annotation table to the text file ``fh``, one row at a time."""
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    vocab = project.vocabulary
+    for row in _csv_rows(project, vocab):
+        w.writerow([csv_safe(c) for c in row])
+
+
 def to_csv(project: Project) -> str:
     """One row per annotation (see the module docstring for the columns)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    vocab = project.vocabulary
+    write_csv(project, buf)
+    return buf.getvalue()
+
+
+def _csv_rows(project: Project, vocab: Vocabulary) -> Any:
     for a in project.annotations:
-        w.writerow([
+        yield [
             a.id, a.kind, a.title, a.description, a.category,
             vocab.category_label(a.category),
             a.condition or "",
@@ -982,8 +1073,7 @@ def to_csv(project: Project) -> str:
             to_wkt(a), project.crs or "",
             json.dumps(a.view, ensure_ascii=False) if a.view is not None else "",
             _hex(a.color), "true" if a.visible else "false", a.created, a.modified,
-        ])
-    return buf.getvalue()
+        ]
 
 
 def measurements_to_csv(project: Project) -> str:
@@ -994,14 +1084,28 @@ def measurements_to_csv(project: Project) -> str:
     unit = crs_units(project.crs)
     for m in project.measurements:
         wkt = "LINESTRING Z (" + ", ".join(_xyz(p) for p in m.points) + ")"
-        w.writerow([m.id, m.kind, m.label, repr(m.value), _unit_suffix(m.kind, unit) or "",
-                    wkt, project.crs or "", m.created])
+        w.writerow([csv_safe(m.id), m.kind, csv_safe(m.label), repr(m.value),
+                    _unit_suffix(m.kind, unit) or "", wkt, csv_safe(project.crs or ""),
+                    csv_safe(m.created)])
     return buf.getvalue()
 
 
 def parse_csv(text: str) -> ImportResult:
+    try:
+        return _parse_csv(text)
+    except csv.Error as exc:
+        msg = str(exc)
+        if "field larger than field limit" in msg:
+            msg = (f"a field is longer than {CSV_FIELD_LIMIT:,} characters (the most "
+                   "RealScene reads)")
+        raise _Bad(f"not readable as CSV: {msg}") from None
+
+
+def _parse_csv(text: str) -> ImportResult:
     if text.startswith("\ufeff"):
         text = text[1:]
+    if csv.field_size_limit() != CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in ("kind", "wkt") if c not in header]
@@ -1014,7 +1118,7 @@ def parse_csv(text: str) -> ImportResult:
         where = f"line {reader.line_num} (row {n - 1})"
         if None in row:
             raise _Bad(f"{where}: more fields than the header has")
-        row = {k: (v if v is not None else "") for k, v in row.items()}
+        row = {k: (csv_unsafe(v) if v is not None else "") for k, v in row.items()}
         if not any(row.values()):
             continue
         try:
@@ -1086,12 +1190,16 @@ def read_file(path: str | Path) -> ImportResult:
     Web Annotation JSON-LD, GeoJSON, CSV, or a RealScene project."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
+        with open_regular(path, MAX_IMPORT_BYTES) as fh:
+            data = fh.read()
+        text = data.decode("utf-8-sig")
+        del data
     except FileNotFoundError:
         raise ExchangeError(path, "file not found") from None
     except IsADirectoryError:
         raise ExchangeError(path, "is a folder, not a file") from None
+    except UnsafePath as exc:
+        raise ExchangeError(path, f"cannot read: it {exc.reason}") from None
     except UnicodeDecodeError:
         raise ExchangeError(path, "not a text file (expected UTF-8 JSON or CSV)") from None
     except OSError as exc:
@@ -1101,12 +1209,9 @@ def read_file(path: str | Path) -> ImportResult:
         raise ExchangeError(path, "the file is empty")
     if head[0] in "{[":
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExchangeError(path, f"not valid JSON (line {exc.lineno}: {exc.msg})") \
-                from None
-        except RecursionError:
-            raise ExchangeError(path, "JSON nested too deeply") from None
+            doc = parse_json(text, path)
+        except ProjectError as exc:  # (the same checks as for a project)
+            raise ExchangeError(path, exc.reason) from None
         if isinstance(doc, dict) and doc.get("format") == FORMAT_NAME:
             try:
                 proj = Project.from_dict(doc, path)
@@ -1126,7 +1231,7 @@ def read_file(path: str | Path) -> ImportResult:
             return _wrap(path, parse_webanno, doc)
         raise ExchangeError(path, "JSON but neither Web Annotation (JSON-LD), GeoJSON nor a "
                             "RealScene project")
-    first = head.splitlines()[0]
+    first = head[:65536].splitlines()[0]
     columns = {c.strip().strip('"').lower() for c in first.split(",")}
     if "," in first and columns & {"wkt", "kind", "id"}:
         return _wrap(path, parse_csv, text)
@@ -1171,27 +1276,40 @@ def merge_into(project: Project, result: ImportResult, where: str | Path = "<imp
     return added, replaced
 
 
+WRITERS = {"webanno": write_webanno, "geojson": write_geojson, "csv": write_csv}
+
+
 def export_text(project: Project, fmt: str) -> str:
-    if fmt == "webanno":
-        return json.dumps(to_webanno(project), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "geojson":
-        return json.dumps(to_geojson(project), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        return to_csv(project)
-    raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(FORMATS)})")
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(FORMATS)})")
+    buf = io.StringIO()
+    WRITERS[fmt](project, buf)
+    return buf.getvalue()
 
 
-def export(project: Project, fmt: str, out_path: str | Path, *, render_view: Any = None
-           ) -> Path:
-    """Write the annotations as ``fmt`` (webanno, geojson, csv, report) atomically.
+def export(project: Project, fmt: str, out_path: str | Path, *, render_view: Any = None,
+           on_warning: Any = None) -> Path:
+    """Write the annotations as ``fmt`` (webanno, geojson, csv, report) atomically, a
+    record at a time. Refused (ExchangeError): an output that is the project file itself
+    (links included).
 
-    ``report`` writes HTML, or a PDF when ``out_path`` ends in ``.pdf``."""
+    ``report`` writes HTML, or a PDF when ``out_path`` ends in ``.pdf``; media it leaves
+    out are passed to ``on_warning``."""
     out = Path(out_path)
+    if project.path is not None and same_file(out, project.path):
+        raise ExchangeError(out, "is the project file itself; choose another output name")
     if fmt == "report":
         from .report import write_pdf_report, write_report
 
         if out.suffix.lower() == ".pdf":
-            return write_pdf_report(project, out, render_view=render_view)
-        return write_report(project, out, render_view=render_view)
-    atomic_write_text(out, export_text(project, fmt))
+            return write_pdf_report(project, out, render_view=render_view,
+                                    on_warning=on_warning)
+        return write_report(project, out, render_view=render_view, on_warning=on_warning)
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(FORMATS)})")
+    try:
+        with atomic_writer(out) as fh:
+            WRITERS[fmt](project, fh)
+    except ValueError as exc:  # a value JSON cannot hold (NaN...)
+        raise ExchangeError(out, f"cannot export: {exc}") from None
     return out
