@@ -686,17 +686,27 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_annotations(args: argparse.Namespace) -> int:
     from heritage.exchange import ExchangeError, export, merge_into, read_file
-    from heritage.project import Project, ProjectError
+    from heritage.project import Project, ProjectError, same_file
+
+    for source in [args.project] + ([args.import_file] if args.import_file else []):
+        if same_file(args.output, source):  # (links and other spellings included)
+            raise UsageError(f"{args.output}: is the input {source}; writing it would "
+                             "overwrite it (choose another output name)")
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
     try:
         project = Project.load(args.project)
+        for warning in project.warnings:
+            warn(f"{args.project}: {warning}")
         if args.export:
             if args.export == "report" and not args.no_views:
                 with _OffscreenViews(project, parse_size(args.size)) as views:
                     say(export(project, args.export, args.output,
-                               render_view=views.render))
+                               render_view=views.render, on_warning=warn))
             else:
-                say(export(project, args.export, args.output))
+                say(export(project, args.export, args.output, on_warning=warn))
             return 0
         result = read_file(args.import_file)
         added, replaced = merge_into(project, result, args.import_file)
