@@ -361,10 +361,11 @@ def metric_crs_for(crs: Any, lo: Any, hi: Any) -> Any:
     """A metric CRS in which to draw data whose CRS is geographic (longitude/latitude
     degrees), chosen from the data's bounds ``lo``/``hi`` (x = longitude, y = latitude):
 
-    - the UTM zone of the centre of the bounds, on the data's own datum: the EPSG
-      definition when ``pyproj.database.query_utm_crs_info`` knows one for that datum
-      (e.g. WGS 84 / UTM zone 15N, NAD83 / UTM zone 15N), else a UTM conversion built on
-      the data's geodetic CRS (no datum change);
+    - the UTM zone of the centre of the bounds, on the data's own datum when
+      ``pyproj.database.query_utm_crs_info`` knows one for it (e.g. WGS 84 / UTM zone
+      15N, NAD83 / UTM zone 15N), else WGS 84's UTM zone (for datums without UTM
+      definitions such as EPSG:4047's sphere; longitude and latitude are taken as they
+      are, pyproj's ballpark offset, so nothing moves by a datum shift);
     - beyond UTM's latitudes (north of 84°N, south of 80°S) a transverse Mercator
       centred on the data.
 
@@ -373,10 +374,7 @@ def metric_crs_for(crs: Any, lo: Any, hi: Any) -> Any:
     """
     from pyproj import CRS
     from pyproj.crs import CompoundCRS, ProjectedCRS
-    from pyproj.crs.coordinate_operation import (
-        TransverseMercatorConversion,
-        UTMConversion,
-    )
+    from pyproj.crs.coordinate_operation import TransverseMercatorConversion
 
     src = _as_crs(crs)
     h = _horizontal(src)
@@ -394,11 +392,9 @@ def metric_crs_for(crs: Any, lo: Any, hi: Any) -> Any:
         zone = min(60, int((lon + 180.0) // 6.0) + 1)
         north = lat >= 0
         metric = _utm_from_database(geodetic, lon, lat, zone, north)
-        if metric is None:
-            metric = ProjectedCRS(
-                name=f"{geodetic.name} / UTM zone {zone}{'N' if north else 'S'}",
-                conversion=UTMConversion(zone, "N" if north else "S"),
-                geodetic_crs=geodetic)
+        if metric is None:  # no UTM on this datum (e.g. EPSG:4047's sphere): WGS 84's,
+            # reached by pyproj's ballpark offset (longitude/latitude taken as they are)
+            metric = CRS.from_epsg((32600 if north else 32700) + zone)
     else:
         metric = ProjectedCRS(
             name=f"{geodetic.name} / local transverse Mercator "

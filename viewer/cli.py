@@ -436,7 +436,9 @@ def describe(data: Any, path: str, lod: Any = None) -> dict[str, Any]:
     info["attributes"] = attributes
     info["warnings"] = [str(w) for w in meta.get("warnings", [])]
     if data.kind == "pointcloud" and not info.get("point_count"):
-        info["warnings"].append("the file holds no points")
+        if not any("no points" in w for w in info["warnings"]):
+            info["warnings"].append("the file holds no points")
+        info["bounds"] = None
     info["metadata"] = _jsonable({k: v for k, v in meta.items()
                                   if k != "warnings" and not k.startswith("_")})
     return _jsonable(info)
@@ -465,10 +467,13 @@ def _format_info(info: dict[str, Any]) -> str:
                 f"{k} {v:,}" for k, v in info["semantic_surfaces"].items()) + " triangles")
         if info.get("georeference"):
             lines.append(f"  georef:     {info['georeference']['method']}")
-    lo, hi = info["bounds"]["min"], info["bounds"]["max"]
-    d = int(info.get("coordinate_decimals", 3))
-    lines.append("  bounds min: " + "  ".join(f"{v:.{d}f}" for v in lo))
-    lines.append("  bounds max: " + "  ".join(f"{v:.{d}f}" for v in hi))
+    if info["bounds"] is None:
+        lines.append("  bounds:     none (no points)")
+    else:
+        lo, hi = info["bounds"]["min"], info["bounds"]["max"]
+        d = int(info.get("coordinate_decimals", 3))
+        lines.append("  bounds min: " + "  ".join(f"{v:.{d}f}" for v in lo))
+        lines.append("  bounds max: " + "  ".join(f"{v:.{d}f}" for v in hi))
     crs = info.get("crs")
     if crs:
         parts = [str(crs.get("name"))]
@@ -631,6 +636,8 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
     for p, data, lod in datasets:
         if lod is None:  # the window's pipeline: into the scene CRS (metric for degrees)
             prepare_for_scene(data, scene.crs)
+        for warning in list(data.metadata.get("warnings", []))[:5]:
+            print(f"{PROG}: warning: {p}: {_one_line(warning)}", file=sys.stderr)
         layers.append(scene.add(data, path=p, lod=lod))
     if args.color_by:
         _apply_color_by(layers, args.color_by)

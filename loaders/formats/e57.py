@@ -22,6 +22,7 @@ import numpy as np
 
 from ..registry import ReaderSpec
 from ..types import LoadCancelled, LoadError, PointCloud, ProgressFn, split_origin
+from .las import NO_POINTS
 
 SIGNATURE = b"ASTM-E57"
 CHUNK = 1_000_000
@@ -140,6 +141,9 @@ def _read(path: Path, report) -> PointCloud:
             if invalid in fields:
                 wanted.append(invalid)
             n = int(h.point_count)
+            if n == 0:  # libE57 refuses to open a reader on zero records
+                scans_meta.append(_scan_meta(h, i, cartesian))
+                continue
             cap = max(1, min(n, CHUNK))
             data, buffers = {}, libe57.VectorSourceDestBuffer()
             for name in wanted:
@@ -200,12 +204,20 @@ def _read(path: Path, report) -> PointCloud:
     del xyz
     attributes: dict[str, np.ndarray] = {}
     if any_intensity:
-        attributes["intensity"] = np.concatenate(chunks_int)
+        attributes["intensity"] = np.concatenate(chunks_int) if chunks_int else \
+            np.zeros(0, np.float32)
     if any_colour:
-        attributes["rgb"] = np.concatenate(chunks_rgb)
+        attributes["rgb"] = np.concatenate(chunks_rgb) if chunks_rgb else \
+            np.zeros((0, 3), np.uint8)
     if n_scans > 1:
-        attributes["scan_index"] = np.concatenate(chunks_scan)
+        attributes["scan_index"] = np.concatenate(chunks_scan) if chunks_scan else \
+            np.zeros(0, np.uint16)
     warnings: list[str] = []
+    if len(positions) == 0:
+        warnings.append(NO_POINTS + (f" ({n_scans} scan{'s' if n_scans != 1 else ''} "
+                                     f"without points" if n_scans else " (no scans")
+                        + (f", {images} image{'s' if images != 1 else ''})" if images
+                           else ")"))
     if len(positions) < total:
         warnings.append(f"{total - len(positions):,} of {total:,} points are marked invalid "
                         "and were skipped")

@@ -41,6 +41,8 @@ LEGACY_LAZ_HINT = ("it was written by an old LASzip version (1.x, non-chunked 'p
                    "compression) that lazrs cannot decode; convert it first with "
                    "`pdal translate in.laz out.laz` or `laszip -i in.laz -o out.laz`")
 CORRUPT_HINT = "the file may be truncated or corrupt; re-export or re-download it"
+#: the warning of a point cloud file that holds no points (opened, not an error)
+NO_POINTS = "the file holds no points"
 
 _RESERVED = {"rgb", "intensity", "classification", "return_number", "number_of_returns",
              "gps_time", "nir", "user_data", "point_source_id", "scan_angle", "synthetic",
@@ -510,6 +512,8 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                         "could be read", CORRUPT_HINT)
     if done < target and source is None:
         warnings.append(f"header says {count:,} points but only {seen:,} could be read")
+    if done == 0 and source is None:
+        warnings.append(NO_POINTS)
 
     def fit(a: np.ndarray) -> np.ndarray:
         return a if len(a) == done else a[:done].copy()
