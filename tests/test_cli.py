@@ -37,8 +37,12 @@ def test_info_json_obj(shared_data, capsys):
     assert (info["vertex_count"], info["triangle_count"]) == (14760, 28619)
     mesh = loaders.read(path)
     lo, hi = mesh.bounds
-    assert info["bounds"]["min"] == [float(v) for v in lo]  # full precision
-    assert info["bounds"]["max"] == [float(v) for v in hi]
+    # to the data's precision (float32 local positions: 4 decimals here), without noise
+    d = info["coordinate_decimals"]
+    assert d == 4
+    assert info["bounds"]["min"] == [round(float(v), d) for v in lo]
+    assert info["bounds"]["max"] == [round(float(v), d) for v in hi]
+    assert info["bounds"]["min"][0] == 84616.468  # the file's "v 84616.468 ..."
 
 
 def test_info_city_model_and_ifc(shared_data, capsys):
