@@ -77,6 +77,18 @@ _FEW_MATERIALS = 64  # materials in use; see _Builder._material_table
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
 
+# city object types of the CityJSON specifications 1.0 to 2.0; others are read as generic
+# objects with a warning, except extension types ("+Type")
+SPEC_TYPES = frozenset({
+    "Bridge", "BridgePart", "BridgeInstallation", "BridgeConstructiveElement",
+    "BridgeConstructionElement", "BridgeRoom", "BridgeFurniture", "Building", "BuildingPart",
+    "BuildingInstallation", "BuildingConstructiveElement", "BuildingFurniture",
+    "BuildingStorey", "BuildingRoom", "BuildingUnit", "CityFurniture", "CityObjectGroup",
+    "GenericCityObject", "LandUse", "OtherConstruction", "PlantCover",
+    "SolitaryVegetationObject", "TINRelief", "TransportSquare", "Railway", "Road", "Tunnel",
+    "TunnelPart", "TunnelInstallation", "TunnelConstructiveElement", "TunnelHollowSpace",
+    "TunnelFurniture", "WaterBody", "Waterway"})
+
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"CityJSON(?:Feature)?"')
 _OBJECTS_RE = re.compile(rb'"CityObjects"\s*:\s*\{')
 
@@ -280,6 +292,14 @@ class _Builder:
         self.bad_semantics = 0
         self.bad_semantics_first = ""
         self.n_objects_seen = 0
+        # CityJSONSeq: ids seen so far, and the lines of ids that occur more than once
+        self.seen_ids: set[str] | None = None
+        self.duplicate_ids: dict[str, list[int]] = {}
+        self.id_lines: dict[str, int] = {}
+        self.renamed: dict[str, list[str]] = {}
+        # vertex ids (in the concatenated vertices) of template instances' reference points
+        self.ref_vertices: list[int] = []
+        self.metadata_extra: dict[str, Any] = {}
         # templates
         self.templates: list = []
         self.template_vertices: np.ndarray | None = None
@@ -328,10 +348,26 @@ class _Builder:
 
     # ------------------------------------------------------------------ objects
 
-    def add_objects(self, objects: dict, voff: int, vcount: int, verts: np.ndarray) -> None:
+    def add_objects(self, objects: dict, voff: int, vcount: int, verts: np.ndarray,
+                    line: int | None = None) -> None:
+        """Collect ``objects`` (one CityJSON file, or one CityJSONSeq line ``line``)."""
         features = self.features
         type_counts = self.type_counts
+        dups = None
+        if self.seen_ids is not None:  # CityJSONSeq: ids must be unique across lines
+            dups = self.seen_ids.intersection(objects)
+            for oid in dups:  # the line of the first copy
+                first = self.id_lines.get(oid)
+                self.duplicate_ids.setdefault(oid, [] if first is None else [first])
+            self.seen_ids.update(objects)
+            if line is not None and len(self.id_lines) < 100_000:
+                self.id_lines.update(dict.fromkeys(objects, line))
+                for oid in dups:
+                    self.id_lines[oid] = self.duplicate_ids[oid][0] if \
+                        self.duplicate_ids[oid] else line
         for oid, obj in objects.items():
+            if dups and oid in dups:
+                oid = self._duplicate(oid, line)
             self.n_objects_seen += 1
             if self.n_objects_seen % _PROGRESS_EVERY == 0:
                 self.report(0.05 + 0.45 * min(self.n_objects_seen / self.total_objects, 1.0),
@@ -380,6 +416,21 @@ class _Builder:
                               + f" skipped: {_reason(exc)}")
             self.obj_geoms.append(len(geoms))
             self.obj_bad.append(bad)
+
+    def _duplicate(self, oid: str, line: int | None) -> str:
+        """An id already used by an earlier CityJSONSeq line: this copy is kept too, as
+        ``ID#2`` (``#3``...), and reported."""
+        lines = self.duplicate_ids.setdefault(oid, [])
+        if line is not None:
+            lines.append(line)
+        k = len(self.renamed.get(oid, [])) + 2
+        new = f"{oid}#{k}"
+        while new in self.seen_ids:
+            k += 1
+            new = f"{oid}#{k}"
+        self.seen_ids.add(new)
+        self.renamed.setdefault(oid, []).append(new)
+        return new
 
     def _lod_id(self, lod: str) -> int:
         if not lod:
@@ -530,6 +581,7 @@ class _Builder:
         tv = self.template_vertices
         moved = tv @ mat[:3, :3].T + mat[:3, 3] + verts[r]
         self.instance_count += 1
+        self.ref_vertices.append(voff + r)
         return tg, self.add_vertices(moved), len(tv)
 
     # ------------------------------------------------------------------ geometry
@@ -594,10 +646,27 @@ class _Builder:
         triangulate = (self._triangulate_small if len(self.surfaces) <= _SMALL_MODEL
                        else self._triangulate)
         faces, face_surf, g_ok, finite, n_degenerate = triangulate(V, earcut)
+        if self.ref_vertices:
+            V, faces, finite = self._drop_reference_points(V, faces, finite)
         surf_geom = np.repeat(np.arange(len(self.g_feat)), self.g_nsurf)
         self.report(0.9, "building the model")
         return self._assemble(V, finite, faces, face_surf, surf_geom, g_ok, n_degenerate,
                               crs, metadata)
+
+    def _drop_reference_points(self, V, faces, finite):
+        """Template instances' reference points that no surface uses are not part of the
+        model (nor of its bounds): they only say where an instance goes."""
+        refs = np.unique(np.asarray(self.ref_vertices, np.int64))
+        used = np.zeros(len(V), bool)
+        used[faces.ravel()] = True
+        drop = refs[~used[refs]]
+        if not drop.size:
+            return V, faces, finite
+        keep = np.ones(len(V), bool)
+        keep[drop] = False
+        new_id = (np.cumsum(keep) - 1).astype(np.int32)
+        self.metadata_extra["reference_points_dropped"] = int(drop.size)
+        return (V[keep], new_id[faces], finite[keep] if finite is not None else None)
 
     def _triangulate(self, V: np.ndarray, earcut):
         """All polygons at once with numpy. Returns (faces, face_surf, g_ok, finite,
@@ -630,10 +699,14 @@ class _Builder:
             rps = np.zeros(S, np.int64)
             rps[surf_ok] = np.fromiter(map(len, keep_surfaces), np.int64,
                                        count=len(keep_surfaces))
+            del keep_surfaces
             rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
             idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
             lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
-        del rings
+        # the boundaries now live in idx/rlen/rps: let the JSON lists go (with the rest of
+        # the parsed city objects, already released by _read) before the numpy work
+        del rings, surfaces
+        self.surfaces = []
         R = len(rlen)
         n_idx = len(idx)
         surf_geom = np.repeat(np.arange(G), g_nsurf)
@@ -1237,6 +1310,25 @@ class _Builder:
                 + (f"; {n_dropped} object{'s' if n_dropped != 1 else ''} without any valid "
                    "geometry left out" if n_dropped else "")
                 + " (see metadata['skipped'])")
+        unknown = {t: c for t, c in self.type_counts.items()
+                   if t not in SPEC_TYPES and not t.startswith("+")}
+        if unknown:
+            n = sum(unknown.values())
+            names = ", ".join(f"{t[:40]!r} ({c})" for t, c in
+                              sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
+            self.warnings.append(
+                f"{n} city object{'s' if n != 1 else ''} of {len(unknown)} type"
+                f"{'s' if len(unknown) != 1 else ''} that CityJSON does not define "
+                f"(and not extension '+' types): {names}"
+                + (" ..." if len(unknown) > 5 else "") + "; read as generic objects")
+        if self.duplicate_ids:
+            n = len(self.duplicate_ids)
+            first, lines = next(iter(self.duplicate_ids.items()))
+            where = (" on lines " + ", ".join(map(str, lines[:5]))) if lines else ""
+            self.warnings.append(
+                f"{n} object id{'s' if n != 1 else ''} occur{'s' if n == 1 else ''} on more "
+                f"than one line of this CityJSONSeq (first: '{first[:60]}'{where}); every "
+                f"copy is kept, later ones renamed ('{self.renamed[first][0][:70]}')")
         if self.skipped_extra:
             self.skipped.append(f"... and {self.skipped_extra} more")
 
@@ -1257,7 +1349,12 @@ class _Builder:
             "invalid_geometries": n_bad_geoms,
             "skipped": self.skipped,
             "triangle_count": int(len(faces)),
+            "unknown_types": sorted(unknown),
         })
+        if self.duplicate_ids:
+            metadata["duplicate_ids"] = {k: {"lines": v, "renamed": self.renamed[k]}
+                                         for k, v in list(self.duplicate_ids.items())[:1000]}
+        metadata.update(self.metadata_extra)
         if materials_used is not None:
             metadata["material_theme"] = self.theme
         warnings = metadata.setdefault("warnings", [])
@@ -1681,26 +1778,35 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
     b.skipped = skipped
     b.set_templates(doc, transform)
 
+    # Memory: each part of the parsed JSON is released as soon as it has been used (the
+    # vertex lists once decoded, the city objects once collected; the builder releases
+    # the boundaries once flattened), so that the JSON tree and the arrays made from it
+    # are not all alive at the triangulation's peak.
     if not seq:
-        verts = _decode_vertices(doc["vertices"], transform, path, "", b.warnings)
+        verts = _decode_vertices(doc.pop("vertices"), transform, path, "", b.warnings)
         b.vertex_count_file = len(verts)
         voff = b.add_vertices(verts)
-        b.add_objects(doc["CityObjects"], voff, len(verts), verts)
+        b.add_objects(doc.pop("CityObjects"), voff, len(verts), verts)
     else:
-        head_objects = doc.get("CityObjects")
-        head_verts = doc.get("vertices") or []
+        b.seen_ids = set()
+        head_objects = doc.pop("CityObjects", None)
+        head_verts = doc.pop("vertices", None) or []
         if isinstance(head_objects, dict) and head_objects:
             verts = _decode_vertices(head_verts, transform, path, "header: ", b.warnings)
             b.vertex_count_file += len(verts)
-            b.add_objects(head_objects, b.add_vertices(verts), len(verts), verts)
-        for objects, vlist, no in chunks:
+            b.add_objects(head_objects, b.add_vertices(verts), len(verts), verts, line=1)
+        del head_objects, head_verts
+        chunks.reverse()
+        while chunks:
+            objects, vlist, no = chunks.pop()
             try:
                 verts = _decode_vertices(vlist, transform, path, f"line {no}: ", b.warnings)
             except LoadError as exc:
                 b.skip(f"line {no} skipped: {exc.reason}")
                 continue
             b.vertex_count_file += len(verts)
-            b.add_objects(objects, b.add_vertices(verts), len(verts), verts)
+            b.add_objects(objects, b.add_vertices(verts), len(verts), verts, line=no)
+        objects = vlist = None
 
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     rs = meta.get("referenceSystem")

@@ -1,0 +1,162 @@
+"""CityJSON from others: object types the specification does not define, duplicate ids in
+a CityJSONSeq, template reference points outside the model, and memory that stays
+proportional to the file. Every input is built in the test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import loaders
+from loaders.formats import cityjson
+from tests.loaders.test_cityjson import ALWAYS, CUBE_VERTS, NEVER, city, cube, write
+
+
+@pytest.fixture(autouse=True, params=["python", "numpy"])
+def triangulation(request, monkeypatch) -> str:
+    """Both triangulation paths (small models in Python, larger ones with numpy)."""
+    monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS if request.param == "python"
+                        else NEVER)
+    return request.param
+
+
+def _tri(lod="1"):
+    return [{"type": "MultiSurface", "lod": lod, "boundaries": [[[0, 1, 2]]]}]
+
+
+TRI = [[0, 0, 0], [1, 0, 0], [0, 1, 0]]
+
+
+# ---------------------------------------------------------------------------- types
+
+
+def test_unknown_object_types_are_named_in_a_warning(tmp_path: Path) -> None:
+    doc = city({"a": {"type": "Building", "geometry": _tri()},
+                "b": {"type": "Skyscraper", "geometry": _tri()},
+                "c": {"type": "Skyscraper"},
+                "d": {"type": "+NoiseBarrier", "geometry": _tri()},  # an extension type
+                "e": {"type": "TransportSquare", "geometry": _tri()},  # 1.x/2.0 name
+                "f": {"type": "building", "geometry": _tri()}}, TRI)  # wrong case
+    m = loaders.read(write(tmp_path / "types.city.json", doc))
+    assert m.metadata["unknown_types"] == ["Skyscraper", "building"]
+    warned = [w for w in m.warnings if "does not define" in w]
+    assert len(warned) == 1, m.warnings
+    assert "'Skyscraper' (2)" in warned[0] and "'building' (1)" in warned[0]
+    assert "3 city objects of 2 types" in warned[0] and "generic" in warned[0]
+    assert "NoiseBarrier" not in warned[0] and "TransportSquare" not in warned[0]
+    # still loaded, with their type kept
+    assert m.feature("b").type == "Skyscraper" and m.feature("c").type == "Skyscraper"
+    assert (m.face_feature == m.feature_index("b")).sum() == 1
+    assert m.triangle_count == 5
+
+
+def test_known_and_extension_types_give_no_warning(tmp_path: Path) -> None:
+    types = sorted(cityjson.SPEC_TYPES) + ["+Extra"]
+    doc = city({f"o{i}": {"type": t, "geometry": _tri()} for i, t in enumerate(types)}, TRI)
+    m = loaders.read(write(tmp_path / "all.city.json", doc))
+    assert m.metadata["unknown_types"] == []
+    assert not [w for w in m.warnings if "type" in w], m.warnings
+
+
+# ---------------------------------------------------------------------------- CityJSONSeq ids
+
+
+def _seq(tmp_path: Path, *features) -> Path:
+    header = {"type": "CityJSON", "version": "2.0",
+              "transform": {"scale": [1, 1, 1], "translate": [0, 0, 0]},
+              "CityObjects": {}, "vertices": []}
+    p = tmp_path / "dups.city.jsonl"
+    p.write_text("\n".join(json.dumps(o) for o in (header, *features)) + "\n")
+    return p
+
+
+def _feature(fid, objects, shift):
+    return {"type": "CityJSONFeature", "id": fid, "CityObjects": objects,
+            "vertices": [[shift + x, y, z] for x, y, z in TRI]}
+
+
+def test_duplicate_ids_in_cityjsonseq_are_kept_and_reported(tmp_path: Path) -> None:
+    p = _seq(tmp_path,
+             _feature("a", {"a": {"type": "Building", "geometry": _tri(),
+                                  "attributes": {"n": 1}}}, 0),
+             _feature("b", {"b": {"type": "Building", "geometry": _tri()}}, 10),
+             _feature("a", {"a": {"type": "Building", "geometry": _tri(),
+                                  "attributes": {"n": 2}}}, 20),
+             _feature("a", {"a": {"type": "Building", "geometry": _tri(),
+                                  "attributes": {"n": 3}}}, 30))
+    m = loaders.read(p)
+    ids = [f.id for f in m.features]
+    assert ids == ["a", "b", "a#2", "a#3"]  # nothing merged or overwritten
+    assert [m.feature(i).attributes["n"] for i in ("a", "a#2", "a#3")] == [1, 2, 3]
+    x = m.xyz()
+    for fid, shift in (("a", 0), ("b", 10), ("a#2", 20), ("a#3", 30)):
+        faces = m.faces[m.face_feature == m.feature_index(fid)]
+        assert len(faces) == 1 and x[faces].min(axis=(0, 1))[0] == shift
+    assert m.metadata["duplicate_ids"] == {"a": {"lines": [2, 4, 5],
+                                                 "renamed": ["a#2", "a#3"]}}
+    warned = [w for w in m.warnings if "more than one line" in w]
+    assert len(warned) == 1 and "'a'" in warned[0] and "lines 2, 4, 5" in warned[0]
+    assert "a#2" in warned[0]
+
+
+def test_unique_ids_in_cityjsonseq_give_no_warning(tmp_path: Path) -> None:
+    p = _seq(tmp_path, _feature("a", {"a": {"type": "Building", "geometry": _tri()}}, 0),
+             _feature("b", {"b": {"type": "Building", "geometry": _tri()}}, 10))
+    m = loaders.read(p)
+    assert [f.id for f in m.features] == ["a", "b"] and "duplicate_ids" not in m.metadata
+    assert not [w for w in m.warnings if "line" in w], m.warnings
+
+
+def test_renamed_copy_does_not_clash_with_an_existing_id(tmp_path: Path) -> None:
+    p = _seq(tmp_path, _feature("a", {"a": {"type": "Building", "geometry": _tri()},
+                                      "a#2": {"type": "Building", "geometry": _tri()}}, 0),
+             _feature("a", {"a": {"type": "Building", "geometry": _tri()}}, 10))
+    ids = [f.id for f in loaders.read(p).features]
+    assert len(ids) == len(set(ids)) == 3 and ids[2] == "a#3"
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+def _template_doc(extra_vertices=()):
+    templates = {"templates": [{"type": "MultiSurface", "lod": "2",
+                                "boundaries": [[[0, 1, 2, 3]]]}],
+                 "vertices-templates": [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]]}
+    # the reference point lies far away from everything drawn: the instance is moved by
+    # the matrix's translation back next to the building
+    instance = {"type": "GeometryInstance", "template": 0, "boundaries": [8],
+                "transformationMatrix": [1, 0, 0, -995, 0, 1, 0, -995, 0, 0, 1, -1000,
+                                         0, 0, 0, 1]}
+    doc = city({"house": {"type": "Building", "geometry": [
+                    {"type": "Solid", "lod": "2", "boundaries": cube()}]},
+                "tree": {"type": "SolitaryVegetationObject", "geometry": [instance]}},
+               CUBE_VERTS + [[1000, 1000, 1000]] + list(extra_vertices))
+    doc["geometry-templates"] = templates
+    return doc
+
+
+def test_template_reference_point_is_not_part_of_the_bounds(tmp_path: Path) -> None:
+    m = loaders.read(write(tmp_path / "tpl.city.json", _template_doc()))
+    lo, hi = m.bounds
+    # the cube (0..1) and the instance (5..6, 5..6, 0) only; not (1000, 1000, 1000)
+    assert np.allclose(lo, [0, 0, 0]) and np.allclose(hi, [6, 6, 1]), (lo, hi)
+    assert m.metadata["reference_points_dropped"] == 1
+    x = m.xyz()
+    tree = m.faces[m.face_feature == m.feature_index("tree")]
+    assert np.allclose(x[tree].min(axis=(0, 1)), [5, 5, 0])
+    assert np.allclose(x[tree].max(axis=(0, 1)), [6, 6, 0])
+    assert m.faces.max() < m.vertex_count and m.triangle_count == 12 + 2
+
+
+def test_reference_point_used_by_a_surface_stays(tmp_path: Path) -> None:
+    """A vertex that is a reference point and also a corner of a drawn surface is kept."""
+    doc = _template_doc([[1000, 1001, 1000], [1001, 1000, 1000]])
+    doc["CityObjects"]["roof"] = {"type": "Building", "geometry": [
+        {"type": "MultiSurface", "lod": "2", "boundaries": [[[8, 10, 9]]]}]}
+    m = loaders.read(write(tmp_path / "tpl2.city.json", doc))
+    lo, hi = m.bounds
+    assert np.allclose(hi, [1001, 1001, 1000]) and np.allclose(lo, [0, 0, 0])
+    assert "reference_points_dropped" not in m.metadata
