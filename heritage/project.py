@@ -316,6 +316,7 @@ class Project:
         text = read_text(path)
         clean_stale_temp_files(path)
         d = parse_json(text, path)
+        del text  # (the document is as large again; keep one of them)
         if not isinstance(d, dict):
             raise ProjectError(path, "not a RealScene project (top level is not an object)")
         project = cls.from_dict(d, path)
