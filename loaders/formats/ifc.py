@@ -32,19 +32,38 @@ The result is a :class:`~loaders.types.FeatureMesh`:
      reference point is rarely surveyed (``metadata["georef"]`` says so).
   4. Nothing: model coordinates, ``crs`` None, a warning.
 
-  Map units: the transform's output is in the map CRS's units. When ``Scale`` is omitted
-  although the project's length unit and the CRS's MapUnit differ (a common export
-  mistake), the unit ratio is used as Scale and a warning says so.
+  Map units: the transform's output is in the map CRS's units (its MapUnit, else the
+  unit of the named CRS's axes). Exporters disagree on what ``Scale`` holds: the unit
+  ratio project -> map (IFC4.3: 0.001 for millimetres on a metre grid), its inverse
+  (1000), 1.0 for "nothing", a projection scale factor near 1 (IFC4 ADD2's "scale of the
+  map") or nothing. :func:`resolve_scale` tells them apart by comparing ``Scale`` with the
+  unit ratio, so a 4 m wall stays 4 m at the conversion's Eastings/Northings/Height; a
+  Scale that is none of these is ignored for the unit ratio and named in a warning, as are
+  the inverse and 1.0 (``georef_detail["scale_read_as"]`` says how it was read).
 
-Errors: no STEP header, an unsupported schema, a file ifcopenshell cannot parse, or a
-file without any ``IfcProduct`` (nothing to show) give a :class:`~loaders.types.LoadError`.
+Isolation: ifcopenshell runs in a child process started by a fork server (never a fork
+of the caller, which may have Qt threads; the caller's ``__main__`` is not re-imported).
+Progress comes back over a pipe (a ``LoadCancelled`` from the callback kills the child),
+the model as a pickle whose numpy arrays follow as raw bytes. A child killed by a signal
+(ifcopenshell segfaults on some crafted files) gives "IFC geometry engine crashed (signal
+N) on this file". The child's stdout (file descriptor 1) is its stderr: nothing native
+code prints reaches the caller's stdout. Placement cycles (an ``IfcLocalPlacement``
+relative to itself, directly or through others), on which ifcopenshell recurses until it
+crashes, are rejected before the geometry with a clear error.
+
+Errors: no STEP header, an unsupported schema, a file ifcopenshell cannot parse, a file
+without any ``IfcProduct``, or one that gives no triangle at all (truncated, elements
+without body representation, every element failing) give a
+:class:`~loaders.types.LoadError`.
 ifcopenshell's parser is lenient: a file that defines an instance name twice opens
 silently with one of the two entities lost (``corrupt/fail_duplicate_id.ifc`` loses its
 IfcProject and has no product): the error then names the duplicated ``#ids``; when such a
-file still has products it is loaded with a warning. An element whose geometry fails is
-skipped and listed in ``metadata["skipped"]`` (plus ifcopenshell's error messages in
-``metadata["warnings"]``); a model whose elements all fail is returned as the feature tree
-without triangles, with a warning. Duplicate GlobalIds get ``#<step id>`` appended.
+file still has products it is loaded with a warning. An element whose geometry fails
+(or was lost with the end of a truncated file) is skipped and listed in
+``metadata["skipped"]``, and a warning counts them by class ("12 of 80 elements had no
+readable geometry: IfcWall ×3, ..."), beside ifcopenshell's error messages; a file that
+does not end with ``END-ISO-10303-21;`` is said to be truncated. Duplicate GlobalIds get
+``#<step id>`` appended; a cycle in the model tree is cut and named.
 
 Metadata: ``schema``, ``elements`` (IfcProduct count per class), ``storeys``, ``georef``
 (how) and ``georef_detail`` (numbers), ``skipped``, ``warnings``, ``excluded_geometry``,
