@@ -48,6 +48,10 @@ def _house(path: Path, *, unit: str | None, wall: bool = True,
     """Project / site / building / storey and one 5 m long, 4 m tall wall at the origin,
     in a project whose length unit is the millimetre (unit="MILLI") or the metre (None)."""
     f = ifcopenshell.api.project.create_file(version=schema)
+    if schema == "IFC2X3":  # IFC2X3 requires owner histories: an author and a tool
+        org = f.createIfcOrganization(Name="RealScene tests")
+        f.createIfcPersonAndOrganization(f.createIfcPerson(FamilyName="Test"), org)
+        f.createIfcApplication(org, "1", "RealScene tests", "realscene-tests")
     project = ifcopenshell.api.root.create_entity(f, ifc_class="IfcProject", name="House")
     length = ifcopenshell.api.unit.add_si_unit(f, unit_type="LENGTHUNIT", prefix=unit)
     ifcopenshell.api.unit.assign_unit(f, units=[length])
@@ -136,6 +140,29 @@ def test_implausible_scale_is_named_and_the_size_kept(tmp_path: Path, scale: flo
     warnings = _scale_warnings(model)
     assert len(warnings) == 1 and "implausible" in warnings[0]
     assert f"{scale:g}" in warnings[0] and "millimetre" in warnings[0]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0, 0.001])
+def test_ifc2x3_property_set_conversion_in_millimetres(tmp_path: Path, scale: float) -> None:
+    """The IFC2X3 convention (ePSet_MapConversion / ePSet_ProjectedCRS) reads Scale alike."""
+    import ifcopenshell.api.pset
+
+    path = _house(tmp_path / "epset.ifc", unit="MILLI", schema="IFC2X3")
+    f = ifcopenshell.open(str(path))
+    project = f.by_type("IfcProject")[0]
+    conv = ifcopenshell.api.pset.add_pset(f, product=project, name="ePSet_MapConversion")
+    ifcopenshell.api.pset.edit_pset(f, pset=conv, properties={
+        "Eastings": E, "Northings": N, "OrthogonalHeight": H, "XAxisAbscissa": 1.0,
+        "XAxisOrdinate": 0.0, "Scale": scale})
+    crs = ifcopenshell.api.pset.add_pset(f, product=project, name="ePSet_ProjectedCRS")
+    ifcopenshell.api.pset.edit_pset(f, pset=crs, properties={"Name": "EPSG:25833",
+                                                             "MapUnit": "METRE"})
+    f.write(str(path))
+    model = loaders.read(path)
+    assert model.metadata["georef"] == "ePSet_MapConversion"
+    lo, hi = model.bounds
+    assert np.allclose(lo, [E, N, H], atol=0.01)
+    assert hi[2] - lo[2] == pytest.approx(WALL_HEIGHT, abs=0.01)
 
 
 def test_map_unit_from_the_named_crs(tmp_path: Path) -> None:
