@@ -1354,8 +1354,8 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
         warnings.append("the file is truncated (it does not end with END-ISO-10303-21;): "
                         "whatever followed the cut is missing from the model")
     if dangling:
-        warnings.append(f"{len(dangling)} entities refer to entities missing from the file "
-                        "(a truncated or damaged file)")
+        warnings.append(f"{len(dangling)} entit{'y refers' if len(dangling) == 1 else 'ies refer'}"
+                        " to entities missing from the file (a truncated or damaged file)")
     if skipped:
         kinds = ", ".join(f"{k} \u00d7{n}" for k, n in
                           sorted(lost.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
