@@ -73,6 +73,7 @@ _MAX_SKIPPED_LINES = 50
 _RING_ENDS: dict[tuple[int, ...], np.ndarray] = {}  # ring lengths -> earcut's ring ends
 _MAX_INDEX = 2**62  # a vertex index beyond this is malformed
 _SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
+_BLOCK = 1 << 16  # positions (vertex uses) per block of _Builder._triangulate
 _FEW_MATERIALS = 64  # materials in use; see _Builder._material_table
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
@@ -820,45 +821,68 @@ class _Builder:
         # products of consecutive ones, e_i = Q_i x Q_i+1. Their sum is the ring's Newell
         # vector N (twice its vector area); for a single-ring polygon, e_1 .. e_m-2 are
         # exactly the cross products of its fan triangles (e_0 = e_m-1 = 0).
-        P = V[idx]
-        ring_of = np.repeat(np.arange(R), rlen)
-        Q = P - P[ring_start[ring_of]]
-        nxt = np.arange(1, n_idx + 1)
-        nxt[ring_end - 1] = ring_start
-        e = _cross(Q, Q[nxt])
-        if R:
-            ring_n = np.add.reduceat(e, ring_start, axis=0)
-            e_len = np.sqrt(np.einsum("ij,ij->i", e, e))
-            ring_total = np.add.reduceat(e_len, ring_start)
-        else:
-            ring_n = np.zeros((0, 3))
-            ring_total = np.zeros(0)
-        ring_nn = np.einsum("ij,ij->i", ring_n, ring_n)
-        # the fan of a single-ring polygon is valid when no fan triangle points against
-        # N (true for every convex polygon); zero area -> degenerate
+        # The arrays per position are the largest of a read: they are made for whole
+        # rings in blocks of about _BLOCK positions, so their memory stays small and is
+        # reused (the results per ring and the fan triangles are kept).
+        ring_n = np.zeros((R, 3))
         ring_fan = np.zeros(R, bool)
         ring_fan[outer[nrings == 1]] = True
-        ring_degenerate = ring_fan & (np.sqrt(ring_nn) <= 1e-12 * ring_total)
-        proj = np.einsum("ij,ij->i", e, ring_n[ring_of])  # projected doubled area * |N|
-        nn_p = ring_nn[ring_of]
+        ring_degenerate = np.zeros(R, bool)
         ring_bad = np.zeros(R, bool)
-        wrong = proj < -1e-9 * nn_p
-        if wrong.any():
-            ring_bad[ring_of[wrong]] = True
-            ring_bad &= ring_fan & ~ring_degenerate
-        # first and last fan positions have e = 0 exactly, so they are never kept
-        keep = (ring_fan & ~(ring_bad | ring_degenerate))[ring_of] & (proj > 1e-12 * nn_p)
-        tb = np.flatnonzero(keep)
-        fan_ring = ring_of[tb]
-        fan_tris = np.stack([ring_start[fan_ring], tb, tb + 1], axis=1)
+        fan_parts: list[np.ndarray] = []
+        ring_parts: list[np.ndarray] = []
+        r0 = 0
+        while r0 < R:
+            a = int(ring_start[r0])
+            r1 = max(int(np.searchsorted(ring_end, a + _BLOCK, side="right")), r0 + 1)
+            b = int(ring_end[r1 - 1])
+            rs = ring_start[r0:r1] - a
+            ring_of = np.repeat(np.arange(r1 - r0), rlen[r0:r1])
+            P = V[idx[a:b]]
+            Q = P - P[rs][ring_of]
+            del P
+            nxt = np.arange(1, b - a + 1)
+            nxt[ring_end[r0:r1] - a - 1] = rs
+            e = _cross(Q, Q[nxt])
+            del Q, nxt
+            rn = np.add.reduceat(e, rs, axis=0)
+            ring_total = np.add.reduceat(np.sqrt(np.einsum("ij,ij->i", e, e)), rs)
+            ring_nn = np.einsum("ij,ij->i", rn, rn)
+            # the fan of a single-ring polygon is valid when no fan triangle points
+            # against N (true for every convex polygon); zero area -> degenerate
+            fan = ring_fan[r0:r1]
+            degenerate = fan & (np.sqrt(ring_nn) <= 1e-12 * ring_total)
+            proj = np.einsum("ij,ij->i", e, rn[ring_of])  # projected doubled area * |N|
+            del e
+            nn_p = ring_nn[ring_of]
+            bad = np.zeros(r1 - r0, bool)
+            wrong = proj < -1e-9 * nn_p
+            if wrong.any():
+                bad[ring_of[wrong]] = True
+                bad &= fan & ~degenerate
+            # first and last fan positions have e = 0 exactly, so they are never kept
+            keep = (fan & ~(bad | degenerate))[ring_of] & (proj > 1e-12 * nn_p)
+            tb = np.flatnonzero(keep)
+            fr = ring_of[tb]
+            fan_parts.append(np.stack([rs[fr] + a, tb + a, tb + a + 1], axis=1))
+            ring_parts.append(fr + r0)
+            ring_n[r0:r1] = rn
+            ring_degenerate[r0:r1] = degenerate
+            ring_bad[r0:r1] = bad
+            del proj, nn_p, keep, wrong, ring_of, tb, fr
+            r0 = r1
+        fan_tris = (np.concatenate(fan_parts) if len(fan_parts) > 1 else fan_parts[0]
+                    if fan_parts else np.zeros((0, 3), np.int64))
+        fan_ring = (np.concatenate(ring_parts) if len(ring_parts) > 1 else ring_parts[0]
+                    if ring_parts else np.zeros(0, np.int64))
+        del fan_parts, ring_parts
         ring_poly = np.repeat(np.arange(len(outer)), nrings)
         fan_k = ring_poly[fan_ring]
         n_degenerate += int(ring_degenerate.sum())
-        del proj, nn_p, keep, wrong, e
 
         # ---- earcut: polygons with holes, and single-ring polygons the fan cannot do
         ear = np.flatnonzero((nrings > 1) | ring_bad[outer])
-        ear_tris, ear_k, n_failed = self._earcut(P, Q, ring_n, ear, outer, nrings, rlen,
+        ear_tris, ear_k, n_failed = self._earcut(V, idx, ring_n, ear, outer, nrings, rlen,
                                                  ring_start, ring_end, earcut, report)
         n_degenerate += n_failed
         if len(ear_k):
@@ -874,12 +898,11 @@ class _Builder:
 
         return faces, face_surf, g_ok, finite, n_degenerate
 
-    def _earcut(self, P, Q, ring_n, ear, outer, nrings, rlen, ring_start, ring_end, earcut,
+    def _earcut(self, V, idx, ring_n, ear, outer, nrings, rlen, ring_start, ring_end, earcut,
                 report):
         """Triangulate polygons ``ear`` (with holes, or concave) with mapbox_earcut after
         projecting their rings onto the plane of the outer ring's Newell normal
-        (``ring_n``). ``P`` are the vertices at every position of ``idx``, ``Q`` the same
-        relative to their ring's first vertex.
+        (``ring_n``). ``V[idx]`` are the vertices at every position.
 
         Returns (triangles as positions into ``idx``, polygon of each, failures)."""
         E = len(ear)
@@ -894,8 +917,10 @@ class _Builder:
         e_outer = outer[ear]  # ring id of each polygon's outer ring
         # extent of the outer ring (max squared distance from its first vertex)
         o_pos = _ranges(ring_start[e_outer], rlen[e_outer])
-        o_ext = np.maximum.reduceat(np.einsum("ij,ij->i", Q[o_pos], Q[o_pos]),
+        Qo = V[idx[o_pos]] - np.repeat(V[idx[ring_start[e_outer]]], rlen[e_outer], axis=0)
+        o_ext = np.maximum.reduceat(np.einsum("ij,ij->i", Qo, Qo),
                                     np.cumsum(rlen[e_outer]) - rlen[e_outer])
+        del Qo, o_pos
         normal = ring_n[e_outer]
         nlen = np.sqrt(np.einsum("ij,ij->i", normal, normal))
         ok = nlen > 1e-12 * np.maximum(o_ext, 1e-300)
@@ -916,7 +941,7 @@ class _Builder:
         u /= np.maximum(np.sqrt(np.einsum("ij,ij->i", u, u)), 1e-300)[:, None]
         v = _cross(nh, u)
         poly_of = np.repeat(np.arange(E), poly_len)
-        Rel = P[pos] - P[poly_start][poly_of]
+        Rel = V[idx[pos]] - V[idx[poly_start]][poly_of]
         XY = np.empty((n, 2))
         XY[:, 0] = np.einsum("ij,ij->i", Rel, u[poly_of])
         XY[:, 1] = np.einsum("ij,ij->i", Rel, v[poly_of])
