@@ -791,8 +791,8 @@ def _map_unit(unit: Any, crs: Any, unit_m: float, warnings: list[str]) -> float:
     declared = _unit_metres(unit)
     axis_m = None
     try:
-        if crs is not None and crs.axis_info:
-            axis_m = float(crs.axis_info[0].unit_conversion_factor)
+        if crs is not None and crs.is_projected and crs.axis_info:  # a length unit
+            axis_m = float(crs.axis_info[0].unit_conversion_factor) or None
     except Exception:
         axis_m = None
     if declared is not None:
@@ -966,10 +966,15 @@ _PRELOAD = ["loaders.formats.ifc", "ifcopenshell", "ifcopenshell.geom",
 
 #: Test hook (environment variable, read by the parent at each read and handed to the
 #: child): "abort" makes the child os.abort() when the geometry starts, "stdout" makes it
-#: write a line on its file descriptor 1 first (as native code would).
+#: write a line on its file descriptor 1 first (as native code would), "sleep" makes it
+#: sleep 60 s first (busy without news, like a long parse).
 CHILD_TEST_HOOK = "REALSCENE_IFC_CHILD_TEST"
 
 _context_cache: list[Any] = []
+
+#: Longest wait for news from the child before the progress callback is called again
+#: (with the last fraction), so that a cancel is seen within this time.
+_POLL_S = 0.25
 
 
 def _context() -> Any:
@@ -1068,6 +1073,10 @@ def _child_main(conn: Any, path: str, include_spaces: bool, hook: str = "") -> N
     try:
         if hook == "stdout":
             os.write(1, b"native debug line from the IFC engine\n")
+        elif hook == "sleep":
+            import time
+
+            time.sleep(60)
         model = read_in_process(Path(path), progress, include_spaces=include_spaces)
         buffers: list[pickle.PickleBuffer] = []
         data = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
@@ -1138,9 +1147,15 @@ def read_isolated(path: Path, progress: ProgressFn | None = None, *,
         raise LoadError(path, f"cannot start the IFC reader process: {exc}",
                         "check the system's process limits and free memory") from None
     sender.close()  # the child holds the only writer: EOF when it dies
+    last = (0.0, "reading IFC header")
     try:
         while True:
-            wait([receiver, proc.sentinel])
+            if not wait([receiver, proc.sentinel], timeout=_POLL_S):
+                # nothing new (a long parse, one big element): the callback still gets to
+                # cancel, with the last fraction again
+                if progress is not None:
+                    progress(*last)
+                continue
             try:
                 message = receiver.recv()
             except (EOFError, OSError):
@@ -1148,8 +1163,9 @@ def read_isolated(path: Path, progress: ProgressFn | None = None, *,
                 raise _crash_error(path, proc.exitcode) from None
             kind = message[0]
             if kind == "progress":
+                last = (message[1], message[2])
                 if progress is not None:
-                    progress(message[1], message[2])
+                    progress(*last)
             elif kind == "result":
                 _, data, sizes = message
                 buffers = []

@@ -358,6 +358,28 @@ def test_cancel_terminates_the_child(shared_data: Path) -> None:
     assert not [c for c in multiprocessing.active_children() if c.name == "realscene-ifc"]
 
 
+@pytest.mark.timeout(300)
+def test_cancel_while_the_child_sends_no_news(shared_data: Path, monkeypatch) -> None:
+    """The child is busy for a minute without progress (as in a long parse): the callback
+    is still called, so a cancel ends the read within a fraction of a second."""
+    import time
+
+    monkeypatch.setenv(HOOK, "sleep")
+    start = time.monotonic()
+    calls: list[tuple[float, str]] = []
+
+    def progress(fraction: float, message: str) -> None:
+        calls.append((fraction, message))
+        if time.monotonic() - start > 1.0:
+            raise LoadCancelled()
+
+    with pytest.raises(LoadCancelled):
+        loaders.read(shared_data / FZK, progress)
+    assert time.monotonic() - start < 20
+    assert len(calls) >= 3 and calls[-1][0] == 0.0  # the last fraction, repeated
+    assert not [c for c in multiprocessing.active_children() if c.name == "realscene-ifc"]
+
+
 # --------------------------------------------------------------------------- stdout
 
 
