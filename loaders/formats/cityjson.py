@@ -44,7 +44,9 @@ import json
 import math
 import os
 import re
+import secrets
 import threading
+from collections import deque
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
@@ -1594,6 +1596,58 @@ def _parse(raw: bytes):
     return json.loads(raw)
 
 
+_SPLIT_MIN = 4 << 20  # bytes: smaller files are parsed in one go (faster, and small)
+_VERTICES_KEY = re.compile(rb'"vertices"\s*:\s*\[')
+_ROWS_END = re.compile(rb"\]\s*\]")
+_VERTEX_TEXT = b"0123456789+-.eE,[] \t\r\n"
+
+
+def _parse_document(raw: bytes):
+    """:func:`_parse` of a whole CityJSON file. A large file's top-level ``"vertices"``
+    array (a quarter of a typical file) is parsed on its own: orjson's working buffer
+    grows with the text parsed in one call, so the peak of the parse is lower (measured
+    on a 24 MB city: 19.8x -> 15.7x the file with tracemalloc, 12.5x -> 10.2x resident);
+    below ``_SPLIT_MIN`` the one parse is kept (a little faster, and the file is small).
+    Same result as one parse; anything unusual (no such array, other text in it, a key
+    of that name elsewhere, invalid JSON) falls back to the one parse and its errors."""
+    if _orjson is not None and len(raw) >= _SPLIT_MIN:
+        doc = _parse_split(raw)
+        if doc is not None:
+            return doc
+    return _parse(raw)
+
+
+def _parse_split(raw: bytes) -> dict | None:
+    if type(raw) is not bytes:
+        return None
+    # the last match: the top level's "vertices" comes after the city objects in the
+    # files seen (a key of that name inside an object is then passed over)
+    m = deque(_VERTICES_KEY.finditer(raw), maxlen=1)
+    if not m:
+        return None
+    m = m[0]
+    start = m.end() - 1
+    end = _ROWS_END.search(raw, start)
+    if end is None:
+        return None
+    end = end.end()
+    if raw[start:end].translate(None, _VERTEX_TEXT):  # not only numbers in lists
+        return None
+    # the array is replaced by a string no file can predict; the parsed document must
+    # have it as its top-level "vertices" (else the match was somewhere else)
+    token = "\0rs-vertices-" + secrets.token_hex(8)
+    view = memoryview(raw)
+    try:
+        doc = _orjson.loads(b"".join((view[:start], b'"\\u0000' + token[1:].encode() + b'"',
+                                      view[end:])))
+        if type(doc) is not dict or doc.get("vertices") != token:
+            return None
+        doc["vertices"] = _orjson.loads(view[start:end])
+    except (_orjson.JSONDecodeError, RecursionError):
+        return None
+    return doc
+
+
 def _read_seq(raw: bytes, path: Path, warnings: list[str], skipped: list[str]):
     """CityJSONSeq -> (header dict, list of (CityObjects, vertices list, line no.))."""
     lines = raw.splitlines()
@@ -1749,7 +1803,7 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
     doc = None
     if not seq:
         try:
-            doc = _parse(raw)
+            doc = _parse_document(raw)
         except json.JSONDecodeError as exc:
             if exc.msg == "Extra data" and _looks_like_seq(raw):
                 seq = True
