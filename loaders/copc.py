@@ -25,7 +25,7 @@ Over HTTP(S) the server is not trusted: every request has an overall deadline
 (``http_deadline``, connect + headers + body, enforced by shutting the socket down, so a
 server trickling a byte at a time cannot hold it), a body is never read beyond the bytes
 asked for (a server that sends more, or ignores ``Range`` on a larger file, is an error
-after reading at most one chunk past it), and redirects are followed only within the same
+stopping one byte past it), and redirects are followed only within the same
 scheme, host and port unless ``allow_cross_host_redirects`` (else
 :class:`RedirectRefused`, which names the host so that the window can ask); an https URL
 never redirects to plain http.
