@@ -1391,7 +1391,15 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
         warnings.append("cannot determine the project length unit; assuming metres")
     xyz, faces, face_feature, face_colors = _assemble(shapes, index_of)
     if len(faces) == 0:
-        raise _no_geometry(path, products, skipped, errors, truncated, exclude)
+        if (not include_spaces and not truncated and not skipped
+                and any(p.is_a("IfcSpace") and _expects_geometry(p) for p in products)):
+            # a sound model of spaces only (a space programme): show them, not nothing
+            model = _read(path, None, True)
+            model.metadata["warnings"].insert(0, "the model has no geometry besides its "
+                                                 "IfcSpace volumes: they are shown")
+            model.metadata.pop("notes", None)
+            return model
+        raise _no_geometry(path, products, skipped, errors, truncated)
 
     matrix, crs, how, georef_info = _georeference(f, props, unit_m, warnings)
     if matrix is not None and len(xyz):
@@ -1430,7 +1438,7 @@ def _read(path: Path, progress: ProgressFn | None, include_spaces: bool) -> Feat
 
 
 def _no_geometry(path: Path, products: list, skipped: list[str], errors: list[str],
-                 truncated: bool, exclude: tuple[str, ...]) -> LoadError:
+                 truncated: bool) -> LoadError:
     """The LoadError of a model without any triangle to show."""
     hint = ("the file is incomplete or invalid; download or re-export it from the "
             "authoring tool")
@@ -1442,12 +1450,6 @@ def _no_geometry(path: Path, products: list, skipped: list[str], errors: list[st
         first = f" (ifcopenshell: {errors[0][:160]})" if errors else ""
         return LoadError(path, f"none of the {len(skipped)} elements of the IFC file has "
                          f"readable geometry{first}", hint)
-    excluded = sorted({p.is_a() for p in products if p.is_a() in exclude
-                       and _expects_geometry(p)})
-    if excluded:
-        return LoadError(path, "the IFC file has no element geometry besides "
-                         f"{', '.join(excluded)} volumes, which are not drawn",
-                         "re-export the model with its building elements")
     return LoadError(path, f"the IFC file has no 3D geometry: none of its {len(products)} "
                      "products has a body representation",
                      "export the model with its 3D geometry (body representations)")

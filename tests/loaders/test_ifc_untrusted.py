@@ -260,6 +260,26 @@ def test_products_without_representation(tmp_path: Path) -> None:
     _one_line(info.value, path)
 
 
+def test_a_model_of_spaces_only_shows_its_spaces(tmp_path: Path) -> None:
+    """Spaces are hidden by default (they would hide the building), but a model that has
+    nothing else is shown with them rather than refused."""
+    path = _house(tmp_path / "spaces.ifc", unit=None, representation=False)
+    f = ifcopenshell.open(str(path))
+    body = next(c for c in f.by_type("IfcGeometricRepresentationSubContext"))
+    space = ifcopenshell.api.root.create_entity(f, ifc_class="IfcSpace", name="Room")
+    ifcopenshell.api.geometry.assign_representation(
+        f, product=space, representation=ifcopenshell.api.geometry.add_wall_representation(
+            f, context=body, length=3.0, height=2.5, thickness=4.0))
+    ifcopenshell.api.geometry.edit_object_placement(f, product=space)
+    ifcopenshell.api.aggregate.assign_object(f, relating_object=f.by_type(
+        "IfcBuildingStorey")[0], products=[space])
+    f.write(str(path))
+    model = loaders.read(path)
+    assert model.triangle_count > 0
+    assert {model.features[i].type for i in np.unique(model.face_feature)} == {"IfcSpace"}
+    assert "IfcSpace volumes" in model.metadata["warnings"][0]
+
+
 def test_cli_exits_2_with_one_line(tmp_path: Path, shared_data: Path) -> None:
     path = _house(tmp_path / "bare.ifc", unit=None, representation=False)
     result = subprocess.run([sys.executable, "-m", "viewer.cli", "info", str(path)],
