@@ -1648,58 +1648,94 @@ def _parse_split(raw: bytes) -> dict | None:
     return doc
 
 
-def _read_seq(raw: bytes, path: Path, warnings: list[str], skipped: list[str]):
-    """CityJSONSeq -> (header dict, list of (CityObjects, vertices list, line no.))."""
-    lines = raw.splitlines()
-    header = None
-    features = []
-    bad_lines = 0
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = _parse(line)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            if header is None:
+def _numbered_lines(raw: bytes):
+    """(line number, line) of every line, as ``bytes.splitlines`` numbers them, one at a
+    time (no list of every line: that would be another copy of the file)."""
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):  # lone CR line breaks
+        yield from enumerate(raw.splitlines(), 1)
+        return
+    start, no, n = 0, 0, len(raw)
+    while start < n:
+        end = raw.find(b"\n", start)
+        if end < 0:
+            end = n
+        no += 1
+        yield no, raw[start:end]
+        start = end + 1
+
+
+class _SeqReader:
+    """A CityJSONSeq file read one line at a time: ``header`` is the first line (checked
+    on creation); iterating gives (CityObjects, vertices list, line no.) of each feature
+    line, parsed only when it is reached, so that the JSON tree of one line at a time is
+    alive (plus what the builder keeps of the lines before). Unreadable lines are
+    skipped and counted; at the end a warning says how many, and a file with no readable
+    feature line (but bad ones) is refused."""
+
+    def __init__(self, raw: bytes, path: Path, warnings: list[str],
+                 skipped: list[str]) -> None:
+        self.path = path
+        self.warnings = warnings
+        self.skipped = skipped
+        self.estimate = raw.count(b"\n")  # feature lines, about (for progress)
+        self._lines = _numbered_lines(raw)
+        self.header = self._read_header()
+
+    def _read_header(self) -> dict:
+        path = self.path
+        for no, line in self._lines:
+            if not line.strip():
+                continue
+            try:
+                obj = _parse(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
                 if isinstance(exc, json.JSONDecodeError):
                     raise _json_error(path, exc, no - 1) from None
                 raise LoadError(path, f"line {no} is not valid JSON text",
                                 "re-export the file") from None
-            bad_lines += 1
-            if len(skipped) < _MAX_SKIPPED_LINES:
-                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-                skipped.append(f"line {no} skipped: invalid JSON ({msg})")
-            continue
-        if header is None:
             if not isinstance(obj, dict) or obj.get("type") != "CityJSON":
                 raise LoadError(path, "the first line of a CityJSONSeq file must be a "
                                       "CityJSON header object",
                                 "this is not a CityJSONSeq file")
-            header = obj
-            continue
-        if not isinstance(obj, dict) or obj.get("type") != "CityJSONFeature":
-            bad_lines += 1
-            if len(skipped) < _MAX_SKIPPED_LINES:
-                skipped.append(f"line {no} skipped: not a CityJSONFeature")
-            continue
-        if not isinstance(obj.get("CityObjects"), dict) or not isinstance(
-                obj.get("vertices"), list):
-            bad_lines += 1
-            if len(skipped) < _MAX_SKIPPED_LINES:
-                skipped.append(f"line {no} skipped: feature lacks 'CityObjects' or "
-                               "'vertices'")
-            continue
-        features.append((obj["CityObjects"], obj["vertices"], no))
-    if header is None:
+            return obj
         raise LoadError(path, "empty CityJSONSeq file", "re-export the file")
-    if bad_lines:
-        warnings.append(f"{bad_lines} line{'s' if bad_lines != 1 else ''} of the CityJSONSeq "
-                        f"file could not be read and {'were' if bad_lines != 1 else 'was'} "
-                        "skipped")
-    if bad_lines and not features:
-        raise LoadError(path, "no readable CityJSONFeature line in this CityJSONSeq file",
-                        "re-export the file")
-    return header, features
+
+    def _bad(self, text: str) -> None:
+        self.bad_lines += 1
+        if len(self.skipped) < _MAX_SKIPPED_LINES:
+            self.skipped.append(text)
+
+    def __iter__(self):
+        self.bad_lines = 0
+        features = 0
+        for no, line in self._lines:
+            if not line.strip():
+                continue
+            try:
+                obj = _parse(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+                self._bad(f"line {no} skipped: invalid JSON ({msg})")
+                continue
+            if not isinstance(obj, dict) or obj.get("type") != "CityJSONFeature":
+                self._bad(f"line {no} skipped: not a CityJSONFeature")
+                continue
+            objects, vertices = obj.get("CityObjects"), obj.get("vertices")
+            if not isinstance(objects, dict) or not isinstance(vertices, list):
+                self._bad(f"line {no} skipped: feature lacks 'CityObjects' or 'vertices'")
+                continue
+            del obj, line
+            features += 1
+            yield objects, vertices, no
+            del objects, vertices
+        bad = self.bad_lines
+        if bad:
+            self.warnings.append(f"{bad} line{'s' if bad != 1 else ''} of the CityJSONSeq "
+                                 f"file could not be read and {'were' if bad != 1 else 'was'}"
+                                 " skipped")
+            if not features:
+                raise LoadError(self.path, "no readable CityJSONFeature line in this "
+                                "CityJSONSeq file", "re-export the file")
 
 
 def _looks_like_seq(raw: bytes) -> bool:
@@ -1815,8 +1851,9 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
         except RecursionError:
             raise LoadError(path, "malformed JSON (nesting too deep)",
                             "re-export the file") from None
-    if seq:
-        doc, chunks = _read_seq(raw, path, warnings, skipped)
+    if seq:  # lines parsed one at a time (below), the header now
+        chunks = _SeqReader(raw, path, warnings, skipped)
+        doc = chunks.header
     else:
         chunks = None
     del raw
@@ -1849,7 +1886,7 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
             raise LoadError(path, "'CityObjects' is not a JSON object", "re-export the file")
         total = len(doc["CityObjects"])
     else:
-        total = sum(len(c[0]) for c in chunks) + (
+        total = chunks.estimate + (
             len(doc["CityObjects"]) if isinstance(doc.get("CityObjects"), dict) else 0)
 
     b = _Builder(path, report, total)
@@ -1875,9 +1912,7 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
             b.vertex_count_file += len(verts)
             b.add_objects(head_objects, b.add_vertices(verts), len(verts), verts, line=1)
         del head_objects, head_verts
-        chunks.reverse()
-        while chunks:
-            objects, vlist, no = chunks.pop()
+        for objects, vlist, no in chunks:
             try:
                 verts = _decode_vertices(vlist, transform, path, f"line {no}: ", b.warnings)
             except LoadError as exc:
