@@ -29,6 +29,17 @@
   summary in ``metadata["warnings"]``; an object none of whose geometries is valid is
   left out. The file is refused (LoadError) only when nothing valid remains.
 
+* Files from others: object types CityJSON does not define (not "+Extension" types) are
+  read as generic objects and named in a warning (``unknown_types``); an id used by more
+  than one CityJSONSeq line keeps every copy, later ones renamed ``ID#2``... and reported
+  (``duplicate_ids``); a template instance's reference point that no surface uses is not
+  part of the model or its bounds (``reference_points_dropped``).
+* Memory: the parsed JSON is released part by part as soon as it is used, a large file's
+  vertices are parsed apart, CityJSONSeq lines one at a time, and the triangulation's
+  arrays per vertex use are made in blocks. The peak is the parse (orjson's tree, ~8x the
+  file, plus its working buffer): ~15-22x the file (tracemalloc), ~13x resident for a
+  large file; CityJSONSeq ~8x (see tests/loaders/test_cityjson_untrusted.py).
+
 ``metadata``: format, version, sequence (CityJSONSeq?), city_objects (count by type),
 object_count, feature_count, geometry_counts, lods, default_lod (highest LOD in the
 file), semantic_counts (polygons per semantic type), semantic_triangle_counts,
