@@ -16,10 +16,12 @@ def window(qtbot, tmp_path):
     settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
     win = MainWindow(settings=settings)
     win.resize(900, 640)
-    qtbot.addWidget(win)
+    # tests leave unsaved changes: close without the Save/Discard question (pytest-qt
+    # closes its widgets before this fixture's teardown runs)
+    qtbot.addWidget(win, before_close_func=lambda w: w.close_without_asking())
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.close_without_asking()  # tests leave unsaved changes: no Save/Discard question
+    win.close_without_asking()
     del win
     gc.collect()

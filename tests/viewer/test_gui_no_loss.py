@@ -31,6 +31,11 @@ def answer(object_name: str, button, seen: list, tries: int = 500) -> None:
         QtCore.QTimer.singleShot(20, lambda: answer(object_name, button, seen, tries - 1))
 
 
+def close_quietly(window) -> None:
+    """pytest-qt's own close at teardown must not wait on the unsaved-changes question."""
+    window.close_without_asking()
+
+
 def no_dialog(object_name: str) -> bool:
     return not any(w.objectName() == object_name and w.isVisible()
                    for w in QtWidgets.QApplication.topLevelWidgets())
@@ -75,7 +80,7 @@ def test_discard_closes_and_clean_window_closes_without_asking(qtbot, tmp_path,
 
     settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.IniFormat)
     win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=close_quietly)
     win.show()
     open_and_wait(qtbot, win, shared_data / "pointclouds" / "autzen-bmx-2010.las")
     annotate(win)
@@ -86,7 +91,7 @@ def test_discard_closes_and_clean_window_closes_without_asking(qtbot, tmp_path,
     assert win.close() is True and seen
     assert not recovery.exists()  # discarded on purpose: nothing offered next time
     clean = MainWindow(settings=settings)
-    qtbot.addWidget(clean)
+    qtbot.addWidget(clean, before_close_func=close_quietly)
     clean.show()
     assert clean.close() is True and no_dialog("unsavedChangesDialog")
 
@@ -98,7 +103,7 @@ def test_untitled_work_is_recovered_at_next_start(qtbot, tmp_path, shared_data):
     settings = QtCore.QSettings(str(tmp_path / "profile" / "s.ini"),
                                 QtCore.QSettings.IniFormat)
     first = MainWindow(settings=settings)
-    qtbot.addWidget(first)
+    qtbot.addWidget(first, before_close_func=close_quietly)
     first.show()
     las = shared_data / "pointclouds" / "autzen-bmx-2010.las"
     open_and_wait(qtbot, first, las)
@@ -110,7 +115,7 @@ def test_untitled_work_is_recovered_at_next_start(qtbot, tmp_path, shared_data):
     assert recovery.is_file()
 
     second = MainWindow(settings=settings)
-    qtbot.addWidget(second)
+    qtbot.addWidget(second, before_close_func=close_quietly)
     second.show()
     seen: list = []
     answer("untitledRecoveryDialog", QtWidgets.QMessageBox.Yes, seen)
