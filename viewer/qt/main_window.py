@@ -217,7 +217,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
-        self.sample_action = self._action("Open &sample site", self.open_sample)
+        self.sample_action = self._action(
+            "Open &sample site",
+            lambda: self.maybe_save("opening the sample site") and self.open_sample())
         self.open_url_action = self._action("Open &URL…", self.open_url_dialog, "Ctrl+U",
                                             tip="Stream a COPC point cloud over HTTP(S)")
         self.index_action = self._action(
