@@ -816,7 +816,8 @@ class SceneRenderer:
         layer = entry.layer
         data: Mesh = layer.data
         entry.indices = None
-        if data.vertex_count == 0 or data.triangle_count == 0:
+        extras = data.points is not None or data.lines is not None  # glTF points/lines
+        if data.vertex_count == 0 or (data.triangle_count == 0 and not extras):
             entry.points = np.zeros((0, 3), np.float32)
             return
         pts = self._local_positions(layer, data.vertices)
@@ -860,6 +861,38 @@ class SceneRenderer:
             texture = pv.Texture(img)  # pyvista flips rows (image top = v 1)
             actor = self._add(entry, poly, suffix=f"-tex{k}", texture=texture, **kwargs)
             entry.mesh_actor_ids.add(id(actor))
+        if extras:
+            self._add_points_and_lines(entry, pts, lc)
+
+    def _add_points_and_lines(self, entry: _Entry, pts: np.ndarray, lc: Any) -> None:
+        """A mesh's POINTS and LINES primitives (glTF): drawn over the same vertices, so
+        a pick on them gives a vertex of the layer. Coloured per vertex when the layer's
+        colouring is per vertex, else by the file's vertex colours, else the layer colour."""
+        layer = entry.layer
+        data: Mesh = layer.data
+        if lc.association == "point" and len(lc.rgb) == len(pts):
+            rgb = np.asarray(lc.rgb)[:, :3]
+        elif data.vertex_colors is not None and len(data.vertex_colors) == len(pts):
+            rgb = np.asarray(data.vertex_colors)[:, :3]
+        else:
+            solid = np.round(np.asarray(layer.solid_color, np.float64) * 255)
+            rgb = np.broadcast_to(solid.astype(np.uint8), (len(pts), 3))
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        if data.points is not None and len(data.points):
+            ids = np.asarray(data.points, np.int64)
+            verts = np.column_stack([np.ones(len(ids), np.int64), ids]).ravel()
+            poly = pv.PolyData(pts, verts=verts)
+            poly.point_data["rgb"] = rgb
+            self._add(entry, poly, suffix="-points", scalars="rgb", rgb=True, style="points",
+                      point_size=float(layer.point_size), lighting=False,
+                      render_points_as_spheres=False)
+        if data.lines is not None and len(data.lines):
+            seg = np.asarray(data.lines, np.int64)
+            cells = np.column_stack([np.full(len(seg), 2, np.int64), seg]).ravel()
+            poly = pv.PolyData(pts, lines=cells)
+            poly.point_data["rgb"] = rgb
+            self._add(entry, poly, suffix="-lines", scalars="rgb", rgb=True, line_width=2.0,
+                      lighting=False)
 
     def _apply_properties(self, entry: _Entry) -> None:
         layer = entry.layer
@@ -867,7 +900,8 @@ class SceneRenderer:
             actor.SetVisibility(bool(layer.visible))
             prop = actor.GetProperty()
             prop.SetOpacity(float(layer.opacity))
-            if isinstance(layer.data, PointCloud):
+            if isinstance(layer.data, PointCloud) or getattr(layer.data, "points", None) \
+                    is not None:  # (a mesh's glTF POINTS too)
                 prop.SetPointSize(float(layer.point_size))
 
     # -- scene events ------------------------------------------------------------------------

@@ -85,6 +85,9 @@ class Layer:
     hidden_features: set[str] = field(default_factory=set)
     feature_filter: str | None = None
     city_lod: str | None = None
+    #: glTF layers: which axis of the file is up ("Y" as the spec says, "Z" for a file
+    #: stored against it); changing it re-orients ``data``. None: no choice to make.
+    up_axis: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -213,7 +216,8 @@ class Scene(EventEmitter):
         if name is None:
             name = Path(path).name if path else data.metadata.get("source", "layer")
             name = Path(str(name)).name
-        layer = Layer(name=name, data=data, path=path, color_mode=default_color_mode(data))
+        layer = Layer(name=name, data=data, path=path, color_mode=default_color_mode(data),
+                      up_axis=data.metadata.get("up_axis"))
         for key, value in display.items():
             setattr(layer, key, value)
         if self.origin is None:
@@ -273,8 +277,20 @@ class Scene(EventEmitter):
             if key == "color_mode" and value not in (*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
                                                      *COLOR_MODES_FEATURES, "attribute"):
                 raise ValueError(f"unknown colour mode {value!r}")
+            if key == "up_axis":  # re-orient the data (a glTF stored Z-up, or back)
+                self._set_up_axis(layer, value)
+                continue
             setattr(layer, key, value)
             self.emit("layer_changed", layer=layer, field=key)
+
+    def _set_up_axis(self, layer: Layer, up_axis: str) -> None:
+        from loaders.formats.gltf import set_up_axis
+
+        if layer.up_axis is None:
+            raise ValueError(f"layer {layer.name!r} has no up axis to choose")
+        layer.data = set_up_axis(layer.data, up_axis)  # ValueError for a bad axis
+        layer.up_axis = up_axis
+        self.emit("layer_changed", layer=layer, field="data")
 
     def select(self, layer: Layer | None) -> None:
         if layer is self.selected:

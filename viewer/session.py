@@ -263,6 +263,8 @@ class ProjectSession:
             value = getattr(layer, key)
             display[key] = list(value) if isinstance(value, tuple) else value
         display["hidden_classes"] = sorted(int(c) for c in layer.hidden_classes)
+        if layer.up_axis is not None:  # glTF: which axis of the file is up
+            display["up_axis"] = layer.up_axis
         if layer.is_feature_model:
             for key in FEATURE_FIELDS:
                 display[key] = getattr(layer, key)
@@ -282,6 +284,8 @@ class ProjectSession:
                 changes[key] = tuple(value) if isinstance(value, list) else value
         if "hidden_classes" in record.display:
             changes["hidden_classes"] = set(record.display["hidden_classes"])
+        if layer.up_axis is not None and record.display.get("up_axis") in ("Y", "Z"):
+            changes["up_axis"] = record.display["up_axis"]
         if layer.is_feature_model:
             for key in FEATURE_FIELDS:
                 if key in record.display:

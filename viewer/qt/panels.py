@@ -24,6 +24,8 @@ COLOR_MODE_LABELS = {
     "type": "Object type",
 }
 COLORMAPS = ("viridis", "turbo", "gray", "terrain")
+#: the up-axis choice of a glTF layer: (value, label)
+UP_AXES = (("Y", "Y (glTF standard)"), ("Z", "Z (stored against the standard)"))
 
 
 class LayerPanel(QtWidgets.QWidget):
@@ -211,6 +213,12 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.info = QtWidgets.QLabel("", objectName="infoLabel")
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.up_axis = QtWidgets.QComboBox(objectName="upAxis")
+        for value, label in UP_AXES:
+            self.up_axis.addItem(label, value)
+        self.up_axis.setToolTip("Which axis of the file points up. glTF files are Y-up by "
+                                "the standard; choose Z for a file stored Z-up (a model "
+                                "lying on its side).")
         self.classes = QtWidgets.QListWidget(objectName="classList")
         self.classes.setToolTip("Classes (ASPRS): uncheck to hide")
 
@@ -223,6 +231,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         form.addRow("Point size", self.point_size)
         form.addRow("Opacity", self.opacity)
         form.addRow("Colour", self.solid_color)
+        self.up_axis_label = QtWidgets.QLabel("Up axis")
+        form.addRow(self.up_axis_label, self.up_axis)
         form.addRow("CRS", self.crs)
         form.addRow("Data", self.info)
         layout = QtWidgets.QVBoxLayout(self)
@@ -241,6 +251,7 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.contrast_lo.valueChanged.connect(self._contrast_changed)
         self.contrast_hi.valueChanged.connect(self._contrast_changed)
         self.solid_color.clicked.connect(self._choose_color)
+        self.up_axis.currentIndexChanged.connect(self._up_axis_changed)
         self.classes.itemChanged.connect(self._class_toggled)
         scene.connect("selection_changed", lambda **kw: self.set_layer(kw["layer"]))
         scene.connect("layer_changed", self._on_layer_changed)
@@ -283,8 +294,15 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.opacity.setValue(int(round(layer.opacity * 100)))
             self.contrast_lo.setValue(layer.contrast[0])
             self.contrast_hi.setValue(layer.contrast[1])
-            is_points = isinstance(layer.data, PointCloud)
+            is_points = isinstance(layer.data, PointCloud) or \
+                getattr(layer.data, "points", None) is not None
             self.point_size.setEnabled(is_points)
+            has_axis = layer.up_axis is not None
+            self.up_axis.setVisible(has_axis)
+            self.up_axis_label.setVisible(has_axis)
+            self.up_axis.setEnabled(has_axis)
+            if has_axis:
+                self.up_axis.setCurrentIndex(max(self.up_axis.findData(layer.up_axis), 0))
             self.attribute.setEnabled(bool(layer.scalar_attributes()))
             scalar = layer.color_mode in ("intensity", "elevation", "attribute")
             self.colormap.setEnabled(scalar)
@@ -327,7 +345,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             self._update(self.layer, **changes)
         finally:
             self._updating = False
-        if "color_mode" in changes:
+        if "color_mode" in changes or "up_axis" in changes:
             self.set_layer(self.layer)
 
     def _update(self, layer: Layer, **changes) -> None:
@@ -344,6 +362,13 @@ class PropertiesPanel(QtWidgets.QWidget):
         if mode == "attribute" and not self.layer.attribute and self.layer.scalar_attributes():
             changes["attribute"] = self.layer.scalar_attributes()[0]
         self._set(**changes)
+
+    def _up_axis_changed(self, index: int) -> None:
+        axis = self.up_axis.itemData(index)
+        if axis is None or self.layer is None or self._updating \
+                or self.layer.up_axis in (None, axis):
+            return
+        self._set(up_axis=axis)
 
     def _contrast_changed(self, *_):
         self._set(contrast=(self.contrast_lo.value(), self.contrast_hi.value()))
@@ -412,8 +437,17 @@ def describe_data(layer: Layer) -> str:
             lines.append(f"attributes: {attrs}")
     else:
         lines.append(f"{data.vertex_count:,} vertices, {data.triangle_count:,} triangles")
+        extra = []
+        if getattr(data, "points", None) is not None:
+            extra.append(f"{len(data.points):,} points")
+        if getattr(data, "lines", None) is not None:
+            extra.append(f"{len(data.lines):,} line segments")
+        if extra:
+            lines.append(", ".join(extra))
         if data.parts:
             lines.append(f"{len(data.parts)} parts")
+    if md.get("up_axis_note"):
+        lines.append(str(md["up_axis_note"]))
     for w in data.metadata.get("warnings", [])[:5]:
         lines.append(f"⚠ {w}")
     return "\n".join(lines)
