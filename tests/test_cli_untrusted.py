@@ -63,8 +63,9 @@ def test_info_json_is_one_document_whatever_a_reader_prints(tmp_path):
     script.write_text(NOISY_READER)
     target = tmp_path / "cloud.noisy"
     target.write_bytes(b"anything")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # this checkout's viewer.cli
     proc = subprocess.run([sys.executable, str(script), "info", str(target), "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     # everything the "library" printed went to stderr ...
     for line in ("native debug line written to fd 1", "libc puts: buffered C stdio",
