@@ -443,3 +443,27 @@ def test_data_uri_buffer_shorter_than_byte_length(tmp_path: Path) -> None:
     doc["buffers"][0]["uri"] = ("data:application/octet-stream;base64,"
                                 + base64.b64encode(TRI_POS.tobytes()[:20]).decode())
     _error(_write(tmp_path, doc), "buffer 0", "byteLength says 48")
+
+
+def test_mesh_quantization_normalized_positions(tmp_path: Path) -> None:
+    """KHR_mesh_quantization: int16 normalized positions (0..32767 -> 0..1), scaled by
+    the node to metres."""
+    q = np.zeros((3, 4), np.int16)  # 4th column: padding to the 4-byte aligned stride
+    q[:, :3] = [[0, 0, 0], [32767, 0, 0], [0, 32767, 0]]
+    blob = q.tobytes()
+    doc = {
+        "extensionsUsed": ["KHR_mesh_quantization"],
+        "extensionsRequired": ["KHR_mesh_quantization"],
+        "buffers": [{"byteLength": len(blob)}],
+        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": len(blob),
+                         "byteStride": 8}],
+        "accessors": [{"bufferView": 0, "componentType": 5122, "normalized": True,
+                       "count": 3, "type": "VEC3"}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+        "nodes": [{"mesh": 0, "scale": [20.0, 20.0, 20.0]}],
+    }
+    # (stride 8 > element 6: the last element's padding is outside the view; 3 vertices)
+    doc["bufferViews"][0]["byteLength"] = 2 * 8 + 6
+    m = loaders.read(_write(tmp_path, doc, blob))
+    assert m.triangle_count == 1
+    np.testing.assert_allclose(np.array(m.bounds), [[0, 0, 0], [20, 0, 20]], atol=1e-6)
