@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .crs import same_crs as _crs_equal
+from .lod import LodNode, LodSource, NodeTable
 from .types import Mesh, PointCloud, ProgressFn, split_origin
 
 #: Points transformed per pyproj call: bounds the float64 temporaries (~100 MB).
@@ -480,6 +481,139 @@ def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
         data.metadata["warnings"] = [w for w in data.warnings if w != GEOGRAPHIC_WARNING]
         data.warnings.append(note)
     return data.crs
+
+
+def prepare_source_for_scene(source: Any, preview: PointCloud, scene_crs: Any
+                             ) -> tuple[Any, PointCloud]:
+    """:func:`prepare_for_scene` for a streamed level-of-detail source (a COPC, local or
+    over HTTP) and its preview cloud: when the scene CRS differs from the source's, or
+    the scene has none and the source is in geographic degrees, the source is wrapped
+    in a :class:`ReprojectedSource` (nodes transformed as they are fetched) and the
+    preview is transformed into the same frame. Returns ``(source, preview)``."""
+    src = getattr(source, "crs", None)
+    if src is None:
+        return source, preview
+    target = _as_crs(scene_crs) if scene_crs is not None else None
+    note = None
+    if target is None:
+        if not is_geographic(src):
+            return source, preview
+        lo, hi = (np.asarray(b, np.float64) + source.origin for b in source.bounds)
+        target = metric_crs_for(src, lo, hi)
+        if target is None:
+            return source, preview
+        note = (f"drawn in {_crs_label(target)}, chosen automatically for its geographic "
+                f"coordinates ({_crs_label(src)}, degrees)")
+    elif not needs_reprojection(src, target):
+        return source, preview
+    try:
+        wrapped = ReprojectedSource(source, target, note)
+    except ValueError as exc:
+        preview.warnings.append(f"not transformed into the scene CRS: {exc}")
+        return source, preview
+    return wrapped, wrapped.transform_cloud(preview, keep_metadata=True)
+
+
+class ReprojectedSource(LodSource):
+    """A level-of-detail source seen in another CRS: node boxes and node points are
+    transformed (pyproj, float64) when asked for; the wrapped source still decides what
+    is fetched. Other attributes (``bytes_fetched``, ``file_size``...) are the wrapped
+    source's. Node boxes are the transformed box corners, padded by 0.1 % of their size
+    for the curvature of the projection."""
+
+    def __init__(self, source: Any, dst_crs: Any, note: str | None = None) -> None:
+        src = _as_crs(source.crs)
+        dst = _as_crs(dst_crs)
+        self.source = source
+        self.crs = dst
+        self.root = source.root
+        self._transformer, notes = _transformer(src, dst)
+        lo, hi = (np.asarray(b, np.float64) for b in source.bounds)
+        centre = (lo + hi) / 2.0 + np.asarray(source.origin, np.float64)
+        origin = self._forward(centre.reshape(1, 3))[0]  # the data's centre, not the cube's
+        if not np.isfinite(origin).all():
+            raise ValueError(f"the data lies outside the area of {_crs_label(dst)}")
+        self.origin = np.round(origin)
+        self.total_points = source.total_points
+        self.attribute_names = list(getattr(source, "attribute_names", []))
+        self.metadata = dict(source.metadata)
+        self.metadata["warnings"] = [w for w in source.metadata.get("warnings", [])] + notes
+        self.metadata["reprojected_from"] = _crs_ref(src)
+        self.metadata["reprojection"] = self._transformer.description or "pyproj"
+        if note:
+            self.metadata["auto_crs"] = note
+            self.metadata["warnings"].append(note)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "source":
+            raise AttributeError(name)
+        return getattr(self.source, name)
+
+    def _forward(self, true_xyz: np.ndarray) -> np.ndarray:
+        return _transform_chunk(self._transformer, true_xyz)
+
+    def _boxes(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Transformed local boxes of (n, 3) local boxes of the wrapped source."""
+        lo = np.atleast_2d(np.asarray(lo, np.float64))
+        hi = np.atleast_2d(np.asarray(hi, np.float64))
+        corners = np.stack([np.where(np.array(bits, bool), hi, lo) for bits in
+                            ((x, y, z) for x in (0, 1) for y in (0, 1) for z in (0, 1))],
+                           axis=1)  # (n, 8, 3)
+        out = self._forward(corners.reshape(-1, 3) + self.source.origin).reshape(-1, 8, 3)
+        new_lo, new_hi = out.min(axis=1), out.max(axis=1)
+        pad = (new_hi - new_lo) * 1e-3
+        return new_lo - pad - self.origin, new_hi + pad - self.origin
+
+    def _node(self, node: Any) -> Any:
+        lo, hi = self._boxes(node.lo, node.hi)
+        return LodNode(node.key, lo[0], hi[0], node.point_count, list(node.children))
+
+    def node(self, key: Any) -> Any:
+        return self._node(self.source.node(key))
+
+    def children(self, key: Any) -> list[Any]:
+        return [self._node(c) for c in self.source.children(key)]
+
+    def is_resident(self, key: Any) -> bool:
+        return self.source.is_resident(key)
+
+    def transform_cloud(self, cloud: PointCloud, keep_metadata: bool = False) -> PointCloud:
+        """A node cloud of the wrapped source, in this source's CRS and origin."""
+        true = cloud.positions.astype(np.float64) + np.asarray(cloud.origin, np.float64)
+        out = self._forward(true) if len(true) else true
+        meta = dict(cloud.metadata)
+        if keep_metadata:
+            meta.update({k: v for k, v in self.metadata.items() if k != "warnings"})
+            meta["warnings"] = list(self.metadata["warnings"])
+        return PointCloud(positions=(out - self.origin).astype(np.float32),
+                          origin=self.origin.copy(), attributes=cloud.attributes,
+                          crs=self.crs, metadata=meta)
+
+    def get(self, key: Any) -> PointCloud:
+        return self.transform_cloud(self.source.get(key))
+
+    def preview(self, max_points: int = 200_000) -> PointCloud:
+        return self.transform_cloud(self.source.preview(max_points), keep_metadata=True)
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.source.bounds
+        new_lo, new_hi = self._boxes(lo, hi)
+        return new_lo[0], new_hi[0]
+
+    def node_table(self) -> Any:
+        table = self.source.node_table()
+        if table is None:
+            return None
+        lo, hi = self._boxes(table.lo, table.hi)
+        return NodeTable(keys=table.keys, lo=lo, hi=hi, counts=table.counts,
+                         children=table.children)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __repr__(self) -> str:
+        return f"<ReprojectedSource {self.source!r} in {_crs_label(self.crs)}>"
 
 
 # --------------------------------------------------------------------------------------

@@ -233,3 +233,25 @@ def test_render_a_geographic_cloud_in_metres(shared_data, tmp_path):
     info = json.loads(proc.stdout)
     assert info["crs"]["epsg"] == 4326  # info describes the file ...
     assert info["drawn_in"]["epsg"] == 32615  # ... and says it is drawn in UTM zone 15N
+
+
+def test_render_a_geographic_copc_url_in_metres(shared_data, tmp_path):
+    from loaders.copc_writer import write_copc
+
+    write_copc(shared_data / "pointclouds" / "epsg_4326.las", tmp_path / "geo.copc.laz",
+               leaf_points=500)
+    server, url, _ = _serve(RangeHandler, tmp_path)
+    try:
+        out = tmp_path / "geo.png"
+        proc = _cli("render", f"{url}/geo.copc.laz", "-o", out, "--view", "front",
+                    "--size", "400x400", "--color-by", "solid")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0, proc.stderr
+    assert "UTM zone 15N" in proc.stderr  # the warning naming the metric CRS
+    from PIL import Image
+
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    rows, cols = np.nonzero(np.abs(image - image[0, 0]).sum(axis=2) > 30)
+    assert np.ptp(cols) > 4 * max(np.ptp(rows), 1)  # a wide strip, not a needle

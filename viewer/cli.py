@@ -628,14 +628,17 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: Any,
             background: Any, datasets: list[tuple[str, Any, Any]]) -> int:
-    from loaders.georef import prepare_for_scene
+    from loaders.georef import prepare_for_scene, prepare_source_for_scene
     from viewer.scene import Scene
 
     scene = Scene()
     layers = []
     for p, data, lod in datasets:
-        if lod is None:  # the window's pipeline: into the scene CRS (metric for degrees)
+        # the window's pipeline: into the scene CRS (a metric CRS for degrees)
+        if lod is None:
             prepare_for_scene(data, scene.crs)
+        else:
+            lod, data = prepare_source_for_scene(lod, data, scene.crs)
         for warning in list(data.metadata.get("warnings", []))[:5]:
             print(f"{PROG}: warning: {p}: {_one_line(warning)}", file=sys.stderr)
         layers.append(scene.add(data, path=p, lod=lod))

@@ -321,3 +321,43 @@ def test_decimals_follow_scale_offset_and_float_precision(tmp_path):
                         faces=np.zeros((0, 3), np.int32))
     assert georef.coordinate_decimals(mesh) == 4
     assert georef.display_bounds(mesh)[0] == [84_700.0, 447_000.0, 0.0]
+
+
+def test_streamed_copc_in_degrees_is_seen_in_its_utm_zone(shared_data, tmp_path):
+    """A COPC in EPSG:4326 streams through a ReprojectedSource: node boxes and node points
+    in metres, the same points as reading the file whole and reprojecting it."""
+    from loaders.copc import open_copc
+    from loaders.copc_writer import write_copc
+
+    path = write_copc(shared_data / "pointclouds" / "epsg_4326.las",
+                      tmp_path / "geo.copc.laz", leaf_points=500)
+    source = open_copc(path)
+    assert source.crs.is_geographic
+    lod, preview = georef.prepare_source_for_scene(source, source.preview(), None)
+    try:
+        assert isinstance(lod, georef.ReprojectedSource)
+        assert lod.crs.to_epsg() == 32615 and preview.crs.to_epsg() == 32615
+        assert "UTM zone 15N" in lod.metadata["auto_crs"]
+        assert lod.total_points == 5380 and lod.file_size == path.stat().st_size
+        lo, hi = lod.bounds
+        assert 1500 < (hi - lo)[0] < 3000 and 800 < (hi - lo)[1] < 1600
+        table = lod.node_table()
+        clouds = []
+        for key, nlo, nhi in zip(table.keys, table.lo, table.hi, strict=True):
+            cloud = lod.get(key)
+            assert cloud.crs.to_epsg() == 32615
+            if cloud.point_count:
+                assert np.all(cloud.positions >= nlo - 1e-3), key
+                assert np.all(cloud.positions <= nhi + 1e-3), key
+                clouds.append(cloud.xyz())
+        streamed = np.concatenate(clouds)
+        whole = loaders.read(shared_data / "pointclouds" / "epsg_4326.las")
+        georef.prepare_for_scene(whole, None)
+        a = streamed[np.lexsort(streamed.T[::-1])]
+        b = whole.xyz()[np.lexsort(whole.xyz().T[::-1])]
+        np.testing.assert_allclose(a, b, atol=0.02)  # (COPC rounds to its own scale)
+        # a projected source in the scene CRS is left as it is
+        same, _ = georef.prepare_source_for_scene(source, preview, source.crs)
+        assert same is source
+    finally:
+        lod.close()

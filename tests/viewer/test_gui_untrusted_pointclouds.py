@@ -69,3 +69,20 @@ def test_files_without_points_open_with_a_warning(qtbot, window, tmp_path, share
     assert non_background_fraction(view_image(window), background_u8(window)) > 0.02
     assert len(window.scene.layers) == 4
     assert np.isfinite(np.asarray(window.scene.bounds()[0])).all()
+
+
+def test_streamed_copc_in_degrees_is_drawn_in_utm(qtbot, window, shared_data, tmp_path):
+    from loaders.copc_writer import write_copc
+
+    path = write_copc(shared_data / "pointclouds" / "epsg_4326.las",
+                      tmp_path / "geo.copc.laz", leaf_points=500)
+    open_and_wait(qtbot, window, path)
+    assert not window.errors
+    layer = window.scene.layers[0]
+    assert layer.lod is not None and layer.lod.total_points == 5380  # streamed
+    assert window.scene.crs.to_epsg() == 32615 and layer.lod.crs.to_epsg() == 32615
+    assert "UTM zone 15N" in window.crs_button.text()
+    lo, hi = window.scene.bounds()
+    assert 1500 < (hi - lo)[0] < 3000 and 800 < (hi - lo)[1] < 1600
+    window.view_preset("top")
+    assert non_background_fraction(view_image(window), background_u8(window)) > 0.02

@@ -134,8 +134,13 @@ class LoadJob(QtCore.QObject):
             source = open_copc(target, progress=self._scaled(0.0, 0.9),
                                allow_cross_host_redirects=self.allow_redirects)
             self.streamed = True
-            self.lod = source
-            return source.preview()
+            # into the scene CRS, or a metric CRS for degrees: nodes transformed on fetch
+            from loaders import georef
+
+            scene_crs = self.target_crs() if self.target_crs is not None else None
+            self.lod, preview = georef.prepare_source_for_scene(source, source.preview(),
+                                                                scene_crs)
+            return preview
         if progressive.is_progressive(self.path):
             return progressive.read_progressive(self.path, on_preview=self._on_preview,
                                                 progress=read_progress)
