@@ -9,7 +9,8 @@ Cases:
 - ASCII XYZ with one point a line, and the same numbers on one single line (a 200 MB
   one-line file took 7.5 GB before issue 13);
 - CityJSON: the synthetic city of the city benchmark at two sizes (~40x the file before);
-- a project with many annotations: load (schema-checked) and export CSV and GeoJSON.
+- a project with many annotations: load (schema-checked) and export CSV, GeoJSON and Web
+  Annotation (``project_scale``).
 
 ``python -m benchmarks --only memscale``.
 """
@@ -84,46 +85,17 @@ def write_xyz(path: Path, n_points: int, one_line: bool) -> Path:
 
 def measure_read(path: Path, warm: Path) -> dict[str, Any]:
     r = _child("import loaders", warm=f"loaders.read({str(warm)!r})", work=
-               f"d = loaders.read({str(path)!r})\n"
-               "out = {'points': int(getattr(d, 'point_count', 0) or 0),"
+               f"try:\n    d = loaders.read({str(path)!r})\n"
+               "except loaders.LoadError as exc:\n    out = {'refused': exc.reason}\n"
+               "else:\n    out = {'points': int(getattr(d, 'point_count', 0) or 0),"
                " 'vertices': int(getattr(d, 'vertex_count', 0) or 0)}")
-    r["file_bytes"] = path.stat().st_size
-    return r
-
-
-def write_project(path: Path, n: int) -> Path:
-    """A project with ``n`` point annotations (titles, descriptions, tags, dates)."""
-    if path.exists():
-        return path
-    from heritage.model import Annotation
-    from heritage.project import Project
-
-    project = Project(path=path)
-    rng = np.random.default_rng(7)
-    pts = rng.uniform((85_000, 447_000, 0), (86_000, 448_000, 40), (n, 3))
-    for i, p in enumerate(pts.tolist()):
-        project.annotations.append(Annotation(
-            kind="point", points=[p], title=f"Crack {i}",
-            description="Hairline crack in the brick facade, about 40 cm long.",
-            category="crack", condition="fair", tags=["facade", "brick"],
-            author="survey team"))
-    project.save(path)
-    return path
-
-
-def measure_project(path: Path, tmp: Path, warm: Path) -> dict[str, Any]:
-    r = _child("from heritage.project import Project\nfrom heritage.exchange import export",
-               warm=f"export(Project.load({str(warm)!r}), 'csv', {str(tmp / 'w.csv')!r})",
-               work=f"p = Project.load({str(path)!r})\n"
-               f"export(p, 'csv', {str(tmp / 'out.csv')!r})\n"
-               f"export(p, 'geojson', {str(tmp / 'out.geojson')!r})\n"
-               "out = {'annotations': len(p.annotations)}")
     r["file_bytes"] = path.stat().st_size
     return r
 
 
 def run(data_dir: Path, log=print, xyz_points=(1_000_000, 8_000_000),
         city_buildings=(1_000, 10_000), annotations=(10_000, 50_000, 200_000)) -> dict:
+    from . import project_scale
     from .cityjson_bench import make_synthetic_city
 
     data_dir = Path(data_dir)
@@ -157,15 +129,9 @@ def run(data_dir: Path, log=print, xyz_points=(1_000_000, 8_000_000),
             make_synthetic_city(n, p)
         log(f"[memscale] {p.name}")
         record("CityJSON", f"{n:,} buildings", measure_read(p, warm_city))
-    tmp = data_dir / "memscale_out"
-    tmp.mkdir(exist_ok=True)
-    warm_project = write_project(data_dir / "memscale_warm.realscene.json", 20)
-    for n in annotations:
-        p = write_project(data_dir / f"memscale_{n}.realscene.json", n)
-        log(f"[memscale] {p.name}")
-        record("project load + CSV/GeoJSON export", f"{n:,} annotations",
-               measure_project(p, tmp, warm_project))
-    return {"rows": rows}
+    log("[memscale] projects (benchmarks/project_scale.py)")
+    projects = project_scale.run(annotations, log=lambda line: log("  " + line))
+    return {"rows": rows, "projects": projects["results"]}
 
 
 def section(results: dict[str, Any], header: str) -> str:
@@ -184,6 +150,25 @@ def section(results: dict[str, Any], header: str) -> str:
         lines.append(f"| {r['kind']} | {r['label']} | {r['file_bytes'] / 2**20:.1f} | "
                      f"{work / 2**20:.0f} | {work / r['file_bytes']:.1f}× | "
                      f"{r['wall_s']:.1f} | {json.dumps(r['out'])} |")
+    projects = results.get("projects") or []
+    if projects:
+        lines += ["", "Projects with many annotations (benchmarks/project_scale.py; each size "
+                  "in its own process: load with schema check, then export CSV, GeoJSON and "
+                  "Web Annotation). Before issue 13, 200,000 annotations took 108 s and "
+                  "5.0 GB.", "",
+                  "| annotations | file MiB | load + validate s | CSV s | GeoJSON s | "
+                  "Web Annotation s | peak MiB (load + exports) | peak / file |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in projects:
+            if "error" in r:
+                lines.append(f"| {r['annotations']:,} | – | – | – | – | – | – | "
+                             f"{r['error']} |")
+                continue
+            work = max(r["peak_rss_bytes"] - r["rss_before_bytes"], 0)
+            lines.append(f"| {r['annotations']:,} | {r['file_bytes'] / 2**20:.1f} | "
+                         f"{r['load_validate_s']:.1f} | {r['export_csv_s']:.1f} | "
+                         f"{r['export_geojson_s']:.1f} | {r['export_webanno_s']:.1f} | "
+                         f"{work / 2**20:.0f} | {work / r['file_bytes']:.1f}× |")
     return "\n".join(lines) + "\n"
 
 
