@@ -149,9 +149,7 @@ def section(results: dict[str, Any], header: str) -> str:
             lines.append(f"| {r['file']} | {r['size_mb']} | {r['objects']:,} | "
                          f"{r['triangles']:,} | {_f(min(r['baseline_s']))} | "
                          f"{_f(min(r['ours_s']))} | {r['ratio_min']:.2f} | "
-                         f"{r['ratio_median']:.2f} | "
-                         + (f"{1000 * r['boundary_median_s']:+.0f} ms |"
-                            if "boundary_median_s" in r else "– |"))
+                         f"{r['ratio_median']:.2f} |")
             worst = max(worst, r["ratio_median"])
         small = [r["file"] for r in results["city"] if r["ratio_median"] > 3]
         verdict = "met" if not small else "not met for " + ", ".join(small)
