@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from loaders.crs import same_crs
 from loaders.safety import UnsafePath, open_regular
 
 from .measure import UNITS
@@ -191,20 +192,6 @@ def crs_from_text(text: str | None) -> str | None:
                 r"[^/]+/CRS84)$", t, re.I):
         return "OGC:CRS84"
     return text
-
-
-def same_crs(a: str | None, b: str | None) -> bool:
-    """True when both name the same CRS (text equal, or pyproj says equal)."""
-    if a == b:
-        return True
-    if not a or not b:
-        return False
-    try:
-        import pyproj
-
-        return pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b)
-    except Exception:
-        return False
 
 
 def crs_units(crs: str | None) -> str | None:

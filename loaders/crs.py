@@ -1,4 +1,6 @@
-"""Coordinate reference systems: reading them from LAS headers and summarising them.
+"""Coordinate reference systems: the one module that parses, compares and names them
+(:func:`as_crs`, :func:`same_crs`, :func:`crs_to_text`, :func:`crs_label`,
+:func:`epsg_code`), reads them from LAS headers and summarises them.
 
 LAS files can hold a CRS twice: as GeoTIFF keys (LASF_Projection 34735..34737) and as an
 OGC WKT string (LASF_Projection 2112). The LAS 1.4 spec makes the WKT record authoritative
@@ -74,20 +76,104 @@ def _crs_from_wkt(text: str) -> Any:
     return CRS.from_wkt(text)
 
 
-def same_crs(a, b) -> bool:
-    """True when two pyproj CRSs describe the same system (axis order ignored)."""
-    if a is None or b is None:
-        return a is b
+# --------------------------------------------------------------------------------------
+# One place for CRS parsing, comparison and CRS-to-text (every other module imports these)
+# --------------------------------------------------------------------------------------
+
+#: pyproj's identification confidence (0-100) needed before a CRS without its own
+#: authority id is called by an EPSG code (labels, summaries, saved text, comparison)
+MIN_CONFIDENCE = 90
+
+
+def as_crs(value: Any) -> Any:
+    """A pyproj CRS from a CRS or anything ``pyproj.CRS.from_user_input`` takes
+    ("EPSG:28992", WKT, PROJ text); None stays None. ValueError when it is not a CRS."""
+    from pyproj import CRS
+
+    if value is None:
+        return None
+    if isinstance(value, CRS):
+        return value
+    try:
+        return CRS.from_user_input(value)
+    except Exception as exc:
+        raise ValueError(f"not a coordinate reference system: {value!r} ({exc})") from None
+
+
+def horizontal_part(crs: Any) -> Any:
+    """The horizontal part of a CRS (compound: first non-vertical sub-CRS; 3D
+    geographic / projected: its 2D version); None for a purely vertical CRS."""
+    if crs is None:
+        return None
+    if crs.is_compound:  # (pyproj's is_vertical is also True for compound CRSs)
+        return next((s for s in crs.sub_crs_list if not s.is_vertical), None)
+    if crs.is_vertical:
+        return None
+    if len(crs.axis_info) == 3:
+        try:
+            return crs.to_2d()
+        except Exception:
+            return crs
+    return crs
+
+
+def has_vertical(crs: Any) -> bool:
+    """True when the CRS defines heights (compound with a vertical part, vertical, or
+    3D geographic / projected with ellipsoidal heights)."""
+    if crs is None:
+        return False
+    if crs.is_compound:
+        return any(s.is_vertical for s in crs.sub_crs_list)
+    if crs.is_vertical:
+        return True
+    return len(crs.axis_info) == 3
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Two pyproj CRSs describe exactly the same system (axis order ignored)."""
     try:
         if a.equals(b, ignore_axis_order=True):
             return True
-        ea, eb = _quick_epsg(a), _quick_epsg(b)
-        if ea is not None and eb is not None:
-            return ea == eb
-        ea, eb = a.to_epsg(min_confidence=70), b.to_epsg(min_confidence=70)
+        ea, eb = epsg_code(a), epsg_code(b)
         return ea is not None and ea == eb
     except Exception:
         return False
+
+
+def horizontal_only_match(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` differ but share the horizontal CRS and only one of
+    them defines heights (e.g. EPSG:7415 RD New + NAP height vs EPSG:28992 RD New).
+
+    :func:`same_crs` treats such a pair as the same system (positions need no change);
+    this function tells the caller so that it can say the vertical CRS is assumed.
+    Raises ValueError for a text that is not a CRS.
+    """
+    a, b = as_crs(a), as_crs(b)
+    if a is None or b is None or _equal(a, b):
+        return False
+    if has_vertical(a) == has_vertical(b):
+        return False
+    ha, hb = horizontal_part(a), horizontal_part(b)
+    return ha is not None and hb is not None and _equal(ha, hb)
+
+
+def same_crs(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` describe the same system (axis order ignored), or the
+    same horizontal system where only one of them has heights (:func:`horizontal_only_match`).
+
+    Accepts pyproj CRSs or CRS text ("EPSG:28992", WKT). Never raises: two missing CRSs
+    are the same, a missing and a known one are not, and a text that is not a CRS is
+    the same only as the identical text.
+    """
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, str) and isinstance(b, str) and a.strip() == b.strip():
+        return True
+    try:
+        a, b = as_crs(a), as_crs(b)
+    except ValueError:
+        return False
+    return bool(_equal(a, b) or horizontal_only_match(a, b))
 
 
 def _quick_epsg(crs) -> int | None:
@@ -99,6 +185,47 @@ def _quick_epsg(crs) -> int | None:
     except Exception:
         pass
     return None
+
+
+def epsg_code(crs: Any) -> int | None:
+    """The EPSG code of a pyproj CRS: the one its definition carries, else the one pyproj
+    identifies with at least :data:`MIN_CONFIDENCE`; None when there is none."""
+    if crs is None:
+        return None
+    code = _quick_epsg(crs)
+    if code is not None:
+        return code
+    try:
+        return crs.to_epsg(min_confidence=MIN_CONFIDENCE)
+    except Exception:
+        return None
+
+
+def crs_to_text(crs: Any) -> str | None:
+    """The text a CRS is saved and reported as: "EPSG:n" (or another authority's
+    "AUTH:code") when it has one (see :func:`epsg_code`), else its WKT. None for None.
+    ``as_crs(crs_to_text(c))`` gives back a CRS for which ``same_crs`` holds."""
+    if crs is None:
+        return None
+    code = epsg_code(crs)
+    if code is not None:
+        return f"EPSG:{code}"
+    try:
+        auth = crs.to_authority(min_confidence=MIN_CONFIDENCE)
+    except Exception:
+        auth = None
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
+def crs_label(crs: Any) -> str:
+    """A CRS for messages: "name (EPSG:n)", or its name when it has no EPSG code."""
+    if crs is None:
+        return "no CRS"
+    try:
+        code = epsg_code(crs)
+        return f"{crs.name} (EPSG:{code})" if code else str(crs.name)
+    except Exception:
+        return str(getattr(crs, "name", crs))
 
 
 def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
@@ -170,20 +297,10 @@ def _resolve(wkts: tuple, geos: tuple, wkt_bit: bool) -> tuple[Any, str | None, 
         used = "WKT" if source == "wkt" else "GeoTIFF"
         warnings.append(
             "the WKT and GeoTIFF coordinate system records disagree "
-            f"(WKT: {_label(wkt_crs)}; GeoTIFF: {_label(geo_crs)}); using the {used} record"
+            f"(WKT: {crs_label(wkt_crs)}; GeoTIFF: {crs_label(geo_crs)}); using the {used} record"
             + (" because the WKT bit is set" if wkt_bit else "")
         )
     return crs, source, tuple(warnings)
-
-
-def _label(crs) -> str:
-    code = _quick_epsg(crs)
-    if code is None:
-        try:
-            code = crs.to_epsg(min_confidence=70)
-        except Exception:
-            code = None
-    return f"{crs.name} (EPSG:{code})" if code else crs.name
 
 
 def _unit_of(axes) -> str | None:
@@ -198,12 +315,7 @@ def crs_summary(crs) -> dict[str, Any]:
     if crs is None:
         return {"name": None, "epsg": None, "horizontal_units": None, "is_geographic": False,
                 "is_compound": False, "vertical_units": None, "wkt": None}
-    epsg = _quick_epsg(crs)
-    if epsg is None:
-        try:
-            epsg = crs.to_epsg(min_confidence=70)
-        except Exception:
-            epsg = None
+    epsg = epsg_code(crs)
     horizontal, vertical = crs, None
     if crs.is_compound:
         subs = crs.sub_crs_list

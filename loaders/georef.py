@@ -28,7 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from .crs import same_crs as _crs_equal
+from .crs import (
+    as_crs,
+    crs_label,
+    crs_to_text,
+    has_vertical,
+    horizontal_only_match,
+    horizontal_part,
+    same_crs,
+)
 from .lod import LodNode, LodSource, NodeTable
 from .types import Mesh, PointCloud, ProgressFn, split_origin
 
@@ -45,121 +53,16 @@ __all__ = [
 #: UTM is defined between these latitudes; nearer the poles a local transverse Mercator
 UTM_SOUTH, UTM_NORTH = -80.0, 84.0
 
-# --------------------------------------------------------------------------------------
-# CRS comparison
-# --------------------------------------------------------------------------------------
-
-
-def _as_crs(crs: Any) -> Any:
-    from pyproj import CRS
-
-    if crs is None:
-        return None
-    if isinstance(crs, CRS):
-        return crs
-    try:
-        return CRS.from_user_input(crs)
-    except Exception as exc:
-        raise ValueError(f"not a coordinate reference system: {crs!r} ({exc})") from None
-
-
-def _horizontal(crs: Any) -> Any:
-    """The horizontal part of a CRS (compound: first non-vertical sub-CRS; 3D
-    geographic / projected: its 2D version); None for a purely vertical CRS."""
-    if crs is None:
-        return None
-    if crs.is_compound:  # (pyproj's is_vertical is also True for compound CRSs)
-        return next((s for s in crs.sub_crs_list if not s.is_vertical), None)
-    if crs.is_vertical:
-        return None
-    if len(crs.axis_info) == 3:
-        try:
-            return crs.to_2d()
-        except Exception:
-            return crs
-    return crs
-
-
-def _has_vertical(crs: Any) -> bool:
-    """True when the CRS defines heights (compound with a vertical part, vertical, or
-    3D geographic / projected with ellipsoidal heights)."""
-    if crs is None:
-        return False
-    if crs.is_compound:
-        return any(s.is_vertical for s in crs.sub_crs_list)
-    if crs.is_vertical:
-        return True
-    return len(crs.axis_info) == 3
-
-
-def horizontal_only_match(a: Any, b: Any) -> bool:
-    """True when ``a`` and ``b`` differ but share the horizontal CRS and only one of
-    them defines heights (e.g. EPSG:7415 RD New + NAP height vs EPSG:28992 RD New).
-
-    :func:`same_crs` treats such a pair as the same system (positions need no change);
-    this function tells the caller so that it can say the vertical CRS is assumed.
-    """
-    a, b = _as_crs(a), _as_crs(b)
-    if a is None or b is None or _crs_equal(a, b):
-        return False
-    if _has_vertical(a) == _has_vertical(b):
-        return False
-    ha, hb = _horizontal(a), _horizontal(b)
-    return ha is not None and hb is not None and _crs_equal(ha, hb)
-
-
-def same_crs(a: Any, b: Any) -> bool:
-    """True when ``a`` and ``b`` describe the same system, or the same horizontal system
-    where only one of them has a vertical CRS (see :func:`horizontal_only_match`).
-
-    Accepts pyproj CRSs or anything ``pyproj.CRS.from_user_input`` takes ("EPSG:28992").
-    Two missing CRSs are the same; a missing and a known one are not.
-    """
-    a, b = _as_crs(a), _as_crs(b)
-    if a is None or b is None:
-        return a is b
-    return bool(_crs_equal(a, b) or horizontal_only_match(a, b))
-
-
 def needs_reprojection(src: Any, dst: Any) -> bool:
     """True when data in ``src`` must be transformed to be shown in ``dst``.
 
     False when either CRS is unknown (nothing can be done: the data is taken as is) or
-    when :func:`same_crs` holds.
+    when :func:`~loaders.crs.same_crs` holds. ValueError for a text that is not a CRS.
     """
-    src, dst = _as_crs(src), _as_crs(dst)
+    src, dst = as_crs(src), as_crs(dst)
     if src is None or dst is None:
         return False
     return not same_crs(src, dst)
-
-
-def _crs_label(crs: Any) -> str:
-    from .crs import _label
-
-    try:
-        return _label(crs)
-    except Exception:
-        return str(getattr(crs, "name", crs))
-
-
-def _crs_ref(crs: Any) -> str:
-    """Short JSON-able reference of a CRS for metadata: "EPSG:n" or its WKT."""
-    from .crs import _quick_epsg
-
-    code = _quick_epsg(crs)
-    if code is None:
-        try:
-            code = crs.to_epsg(min_confidence=90)
-        except Exception:
-            code = None
-    if code is not None:
-        return f"EPSG:{code}"
-    auth = None
-    try:
-        auth = crs.to_authority(min_confidence=90)
-    except Exception:
-        pass
-    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
 
 
 # --------------------------------------------------------------------------------------
@@ -178,8 +81,8 @@ def _transformer(src: Any, dst: Any) -> tuple[Any, list[str]]:
             warnings.simplefilter("ignore")
             transformer = Transformer.from_crs(src, dst, always_xy=True)
     except Exception as exc:
-        raise ValueError(f"no coordinate transformation from {_crs_label(src)} to "
-                         f"{_crs_label(dst)}: {exc}") from None
+        raise ValueError(f"no coordinate transformation from {crs_label(src)} to "
+                         f"{crs_label(dst)}: {exc}") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -189,10 +92,10 @@ def _transformer(src: Any, dst: Any) -> tuple[Any, list[str]]:
                             for g in getattr(op, "grids", []) if not g.available})
             notes.append(
                 "the most accurate transformation from "
-                f"{_crs_label(src)} to {_crs_label(dst)} needs grid files that are not "
+                f"{crs_label(src)} to {crs_label(dst)} needs grid files that are not "
                 f"installed ({', '.join(grids) or 'unknown grids'}); a less accurate one "
-                "was used" + (" (heights may be unchanged)" if _has_vertical(src)
-                              and _has_vertical(dst) else ""))
+                "was used" + (" (heights may be unchanged)" if has_vertical(src)
+                              and has_vertical(dst) else ""))
     except Exception:  # the check is advisory only
         pass
     return transformer, notes
@@ -203,7 +106,7 @@ def transform_points(xyz: Any, src_crs: Any, dst_crs: Any) -> np.ndarray:
     x/y order (longitude, latitude for geographic CRSs); heights are transformed where
     both CRSs define them. Raises ``ValueError`` when either CRS is unknown or there is
     no transformation; points outside the CRSs' area come back as ``inf``."""
-    src, dst = _as_crs(src_crs), _as_crs(dst_crs)
+    src, dst = as_crs(src_crs), as_crs(dst_crs)
     if src is None or dst is None:
         raise ValueError("both coordinate systems must be known")
     pts = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
@@ -261,19 +164,19 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
     """
     if not isinstance(data, (PointCloud, Mesh)):
         raise ValueError(f"cannot reproject a {type(data).__name__}")
-    dst = _as_crs(dst_crs)
+    dst = as_crs(dst_crs)
     if dst is None:
         raise ValueError("no target coordinate system given")
-    src = _as_crs(data.crs)
+    src = as_crs(data.crs)
     if src is None:
         raise ValueError("the data has no coordinate system; assign one before "
                          "reprojecting (or align it with control points)")
     if same_crs(src, dst):
-        if not _crs_equal(src, dst):
-            data.metadata["reprojected_from"] = _crs_ref(src)
+        if horizontal_only_match(src, dst):
+            data.metadata["reprojected_from"] = crs_to_text(src)
             data.metadata["reprojection"] = (
                 "horizontal CRS identical; vertical CRS "
-                + ("assigned" if _has_vertical(dst) else "dropped")
+                + ("assigned" if has_vertical(dst) else "dropped")
                 + ", coordinates unchanged")
             data.crs = dst
         if progress is not None:
@@ -285,7 +188,7 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
     local = data.positions if is_cloud else data.vertices
     n = len(local)
     origin = np.asarray(data.origin, dtype=np.float64)
-    label = f"reprojecting to {_crs_label(dst)}"
+    label = f"reprojecting to {crs_label(dst)}"
 
     def check(out: np.ndarray, start: int) -> None:
         bad = ~np.isfinite(out).all(axis=1)
@@ -293,7 +196,7 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
             first = start + int(np.flatnonzero(bad)[0])
             p = local[first].astype(np.float64) + origin
             raise ValueError(
-                f"transforming from {_crs_label(src)} to {_crs_label(dst)} gave invalid "
+                f"transforming from {crs_label(src)} to {crs_label(dst)} gave invalid "
                 f"coordinates for {int(bad.sum())} of the points (e.g. point {first} at "
                 f"{p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}); are they inside the area where "
                 "the coordinate systems are defined, and is the source CRS right?")
@@ -339,7 +242,7 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
         if data.normals is not None and len(data.normals) == n:
             data.normals = _vertex_normals(new_local, np.asarray(data.faces))
     data.origin = new_origin
-    data.metadata["reprojected_from"] = _crs_ref(src)
+    data.metadata["reprojected_from"] = crs_to_text(src)
     data.metadata["reprojection"] = transformer.description or "pyproj"
     for note in notes:
         data.warnings.append(note)
@@ -354,7 +257,7 @@ def reproject(data: PointCloud | Mesh, dst_crs: Any,
 
 def is_geographic(crs: Any) -> bool:
     """True when the horizontal part of ``crs`` is geographic (degrees)."""
-    h = _horizontal(_as_crs(crs))
+    h = horizontal_part(as_crs(crs))
     return bool(h is not None and h.is_geographic)
 
 
@@ -377,8 +280,8 @@ def metric_crs_for(crs: Any, lo: Any, hi: Any) -> Any:
     from pyproj.crs import CompoundCRS, ProjectedCRS
     from pyproj.crs.coordinate_operation import TransverseMercatorConversion
 
-    src = _as_crs(crs)
-    h = _horizontal(src)
+    src = as_crs(crs)
+    h = horizontal_part(src)
     if h is None or not h.is_geographic:
         return None
     lo = np.asarray(lo, dtype=np.float64).ravel()
@@ -451,7 +354,7 @@ def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
     src = data.crs
     if src is None:
         return None
-    target = _as_crs(scene_crs) if scene_crs is not None else None
+    target = as_crs(scene_crs) if scene_crs is not None else None
     if target is None:
         if not is_geographic(src):
             return src
@@ -463,8 +366,8 @@ def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
             return src
         if target is None:
             return src
-        note = (f"drawn in {_crs_label(target)}, chosen automatically for its geographic "
-                f"coordinates ({_crs_label(src)}, degrees)")
+        note = (f"drawn in {crs_label(target)}, chosen automatically for its geographic "
+                f"coordinates ({crs_label(src)}, degrees)")
     else:
         if not needs_reprojection(src, target):
             return src
@@ -493,7 +396,7 @@ def prepare_source_for_scene(source: Any, preview: PointCloud, scene_crs: Any
     src = getattr(source, "crs", None)
     if src is None:
         return source, preview
-    target = _as_crs(scene_crs) if scene_crs is not None else None
+    target = as_crs(scene_crs) if scene_crs is not None else None
     note = None
     if target is None:
         if not is_geographic(src):
@@ -502,8 +405,8 @@ def prepare_source_for_scene(source: Any, preview: PointCloud, scene_crs: Any
         target = metric_crs_for(src, lo, hi)
         if target is None:
             return source, preview
-        note = (f"drawn in {_crs_label(target)}, chosen automatically for its geographic "
-                f"coordinates ({_crs_label(src)}, degrees)")
+        note = (f"drawn in {crs_label(target)}, chosen automatically for its geographic "
+                f"coordinates ({crs_label(src)}, degrees)")
     elif not needs_reprojection(src, target):
         return source, preview
     try:
@@ -522,8 +425,8 @@ class ReprojectedSource(LodSource):
     for the curvature of the projection."""
 
     def __init__(self, source: Any, dst_crs: Any, note: str | None = None) -> None:
-        src = _as_crs(source.crs)
-        dst = _as_crs(dst_crs)
+        src = as_crs(source.crs)
+        dst = as_crs(dst_crs)
         self.source = source
         self.crs = dst
         self.root = source.root
@@ -532,13 +435,13 @@ class ReprojectedSource(LodSource):
         centre = (lo + hi) / 2.0 + np.asarray(source.origin, np.float64)
         origin = self._forward(centre.reshape(1, 3))[0]  # the data's centre, not the cube's
         if not np.isfinite(origin).all():
-            raise ValueError(f"the data lies outside the area of {_crs_label(dst)}")
+            raise ValueError(f"the data lies outside the area of {crs_label(dst)}")
         self.origin = np.round(origin)
         self.total_points = source.total_points
         self.attribute_names = list(getattr(source, "attribute_names", []))
         self.metadata = dict(source.metadata)
         self.metadata["warnings"] = [w for w in source.metadata.get("warnings", [])] + notes
-        self.metadata["reprojected_from"] = _crs_ref(src)
+        self.metadata["reprojected_from"] = crs_to_text(src)
         self.metadata["reprojection"] = self._transformer.description or "pyproj"
         if note:
             self.metadata["auto_crs"] = note
@@ -613,7 +516,7 @@ class ReprojectedSource(LodSource):
         self.source.close()
 
     def __repr__(self) -> str:
-        return f"<ReprojectedSource {self.source!r} in {_crs_label(self.crs)}>"
+        return f"<ReprojectedSource {self.source!r} in {crs_label(self.crs)}>"
 
 
 # --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 from heritage.model import Annotation, Measurement, View, now_iso
 from heritage.project import LayerRecord, Project, atomic_write_text
 from heritage.undo import Command, UndoStack
+from loaders.crs import crs_to_text
 
 from .scene import Camera, Layer, SavedView, Scene
 
@@ -48,14 +49,8 @@ def default_recovery_dir() -> Path:
     return Path(platformdirs.user_state_dir("realscene", appauthor=False))
 
 
-def crs_text(crs: Any) -> str | None:
-    if crs is None:
-        return None
-    try:
-        epsg = crs.to_epsg()
-    except Exception:  # noqa: BLE001
-        epsg = None
-    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+#: the text a project saves its CRS as (one CRS-to-text, see loaders.crs)
+crs_text = crs_to_text
 
 
 class ProjectSession:

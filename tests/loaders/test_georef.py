@@ -60,8 +60,11 @@ def test_same_crs_and_horizontal_only_match():
     assert same_crs(None, None)
     assert not same_crs(None, "EPSG:28992")
     assert not needs_reprojection(None, "EPSG:28992")
+    # a text that is not a CRS: comparing never raises, transforming does
+    assert not same_crs("EPSG:999999", "EPSG:28992")
+    assert same_crs("EPSG:999999", "EPSG:999999")
     with pytest.raises(ValueError, match="coordinate reference system"):
-        same_crs("EPSG:999999", "EPSG:28992")
+        needs_reprojection("EPSG:999999", "EPSG:28992")
 
 
 # --------------------------------------------------------------------------------------

@@ -41,9 +41,9 @@ def crs_code(crs: Any) -> str:
     """"EPSG:n" (or another authority code) of a CRS, else its name."""
     if crs is None:
         return ""
-    from loaders.georef import _crs_ref
+    from loaders.crs import crs_to_text
 
-    ref = _crs_ref(crs)
+    ref = crs_to_text(crs)
     return ref if len(ref) < 40 else str(crs.name)
 
 
