@@ -49,7 +49,7 @@ import numpy as np
 
 from loaders import Feature, FeatureMesh
 
-from .colors import apply_colormap, class_color
+from .colormaps import apply_colormap, class_color
 
 PSEUDO_ATTRIBUTES: tuple[str, ...] = ("type", "id", "name", "storey")
 
@@ -92,7 +92,7 @@ __all__ = [
     "CATEGORY_PALETTE", "NO_VALUE_COLOR", "NO_VALUE_LABEL", "OTHER_COLOR", "OTHER_LABEL",
     "PSEUDO_ATTRIBUTES", "SEMANTIC_COLORS", "SEMANTIC_NONE_COLOR", "attribute_names",
     "color_by_attribute", "color_by_semantics", "compile_filter", "face_mask",
-    "feature_values", "filter_mask", "search_features",
+    "feature_values", "filter_mask", "parent_index", "search_features",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -532,7 +532,7 @@ def filter_mask(model: FeatureMesh, expr: str | Callable[[Feature], bool]) -> np
                        count=len(model.features))
 
 
-def _parent_index(model: FeatureMesh) -> np.ndarray:
+def parent_index(model: FeatureMesh) -> np.ndarray:
     """(F,) int64 index of each feature's parent, -1 for none (from ``parent`` and
     from the parents' ``children`` lists)."""
     features = model.features
@@ -554,7 +554,7 @@ def _parent_index(model: FeatureMesh) -> np.ndarray:
 def _with_descendants(model: FeatureMesh, mask: np.ndarray) -> np.ndarray:
     """``mask`` extended to every feature one of whose ancestors is in it."""
     out = np.asarray(mask, dtype=bool).copy()
-    parent = _parent_index(model)
+    parent = parent_index(model)
     has_parent = parent >= 0
     if not has_parent.any():
         return out
@@ -595,7 +595,7 @@ def _inherited_values(model: FeatureMesh, name: str) -> list:
     """Per feature value of ``name``; features without it take their nearest
     ancestor's value."""
     values = feature_values(model, name)
-    parent = _parent_index(model)
+    parent = parent_index(model)
     out = list(values)
     for i in range(len(out)):
         j, steps = i, 0

@@ -330,11 +330,11 @@ def test_unsavable_text_in_memory_is_refused_on_save_not_written(tmp_path):
 
 def test_display_schema_matches_what_the_viewer_accepts():
     from heritage.project import _schema
-    from viewer.colors import _ALIASES, COLORMAPS
+    from viewer.colormaps import COLORMAP_ALIASES, COLORMAPS
     from viewer.scene import COLOR_MODES_FEATURES, COLOR_MODES_MESH, COLOR_MODES_POINTS
 
     display = _schema()["$defs"]["display"]["properties"]
-    assert set(display["colormap"]["enum"]) == set(COLORMAPS) | set(_ALIASES)
+    assert set(display["colormap"]["enum"]) == set(COLORMAPS) | set(COLORMAP_ALIASES)
     assert set(display["color_mode"]["enum"]) == {*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
                                                   *COLOR_MODES_FEATURES, "attribute"}
 

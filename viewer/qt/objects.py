@@ -252,9 +252,9 @@ class ObjectsPanel(QtWidgets.QWidget):
 
     def _index_model(self) -> None:
         model = self.model
-        from ..features import _parent_index
+        from ..features import parent_index
 
-        parent = _parent_index(model)
+        parent = parent_index(model)
         self._parent = {i: int(p) for i, p in enumerate(parent) if p >= 0}
         children: dict[int, list[int]] = defaultdict(list)
         for i, p in self._parent.items():
