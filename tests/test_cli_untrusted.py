@@ -236,7 +236,7 @@ def test_render_a_geographic_cloud_in_metres(shared_data, tmp_path):
 
 
 def test_render_a_geographic_copc_url_in_metres(shared_data, tmp_path):
-    from loaders.copc_writer import write_copc
+    from loaders.writers.copc import write_copc
 
     write_copc(shared_data / "pointclouds" / "epsg_4326.las", tmp_path / "geo.copc.laz",
                leaf_points=500)

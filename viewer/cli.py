@@ -675,7 +675,7 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
 def cmd_index(args: argparse.Namespace) -> int:
     import time
 
-    from loaders.copc_writer import write_copc
+    from loaders.writers.copc import write_copc
 
     if not Path(args.path).exists():
         raise UsageError(f"{args.path}: file not found")

@@ -18,7 +18,7 @@ import pytest
 import loaders
 from loaders import LoadError
 from loaders.copc import open_copc
-from loaders.copc_writer import write_copc
+from loaders.writers.copc import write_copc
 from viewer.cli import main
 
 laspy = pytest.importorskip("laspy")
@@ -451,7 +451,7 @@ def test_write_copc_real_files(shared_data, tmp_path, name, count, src_pf, out_p
 
 
 def test_write_copc_defaults_and_errors(shared_data, tmp_path, monkeypatch):
-    from loaders.copc_writer import default_copc_path, find_copc_index
+    from loaders.writers.copc import default_copc_path, find_copc_index
 
     src = tmp_path / "site.las"
     shutil.copy(shared_data / "pointclouds" / "autzen-bmx-2010.las", src)

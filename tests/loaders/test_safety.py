@@ -148,7 +148,7 @@ def test_obj_texture_inside_the_folder_is_read(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(10)
 def test_indexing_a_fifo_is_refused(tmp_path: Path) -> None:
-    from loaders.copc_writer import write_copc
+    from loaders.writers.copc import write_copc
 
     fifo = tmp_path / "scan.laz"
     os.mkfifo(fifo)

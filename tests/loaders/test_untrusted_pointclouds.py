@@ -327,7 +327,7 @@ def test_streamed_copc_in_degrees_is_seen_in_its_utm_zone(shared_data, tmp_path)
     """A COPC in EPSG:4326 streams through a ReprojectedSource: node boxes and node points
     in metres, the same points as reading the file whole and reprojecting it."""
     from loaders.copc import open_copc
-    from loaders.copc_writer import write_copc
+    from loaders.writers.copc import write_copc
 
     path = write_copc(shared_data / "pointclouds" / "epsg_4326.las",
                       tmp_path / "geo.copc.laz", leaf_points=500)

@@ -1,6 +1,6 @@
 """Index once, open fast: write a COPC 1.0 copy of any LAS/LAZ file RealScene can read.
 
->>> from loaders.copc_writer import write_copc
+>>> from loaders.writers.copc import write_copc
 >>> out = write_copc("site.laz")            # -> site.copc.laz (or the cache folder)
 
 The output is LAS 1.4, point format 6, 7 or 8 (formats 0-5 are converted: with RGB -> 7,
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .safety import UnsafePath, open_regular
-from .types import LoadCancelled, LoadError, ProgressFn
+from ..safety import UnsafePath, open_regular
+from ..types import LoadCancelled, LoadError, ProgressFn
 
 GRID = 128  # cells per node side (spacing of a level = node size / GRID)
 LEAF_POINTS = 100_000  # node capacity
@@ -75,7 +75,7 @@ def default_copc_path(src: str | os.PathLike) -> Path:
 def find_copc_index(src: str | os.PathLike) -> Path | None:
     """An up-to-date COPC copy of ``src`` written earlier (next to it or in the cache),
     or ``src`` itself when it already is COPC; None otherwise."""
-    from .copc import is_copc
+    from ..copc import is_copc
 
     src = Path(src).resolve()
     if not src.is_file():
@@ -238,7 +238,7 @@ def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
     """laspy header and the structured array of all points."""
     import laspy
 
-    from .formats import las
+    from ..formats import las
 
     try:
         reader = laspy.open(str(src))
@@ -270,7 +270,7 @@ def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
 
 def _crs_wkt(header) -> tuple[str | None, str | None]:
     """(WKT text to store, crs source) of the source header's CRS."""
-    from .crs import _wkt_text, crs_from_las_header
+    from ..crs import _wkt_text, crs_from_las_header
 
     crs, source, _ = crs_from_las_header(header)
     if crs is None:
@@ -303,7 +303,7 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
     """
     import lazrs
 
-    from .formats import las
+    from ..formats import las
 
     report = progress or (lambda f, m: None)
     started = time.perf_counter()
@@ -503,7 +503,7 @@ def _hierarchy_pages(keys: np.ndarray, counts: np.ndarray,
 
 def _quick_check(path: Path, n: int) -> None:
     """Re-open the output as COPC: hierarchy point counts must add up to ``n``."""
-    from .copc import open_copc
+    from ..copc import open_copc
 
     with open_copc(path, cache_bytes=0) as src:
         total = sum(node.point_count for node in src.all_nodes())
