@@ -77,6 +77,12 @@ class UndoStack:
     def is_clean(self) -> bool:
         return self._clean_index == len(self._done)
 
+    def set_unsaved(self) -> None:
+        """The document differs from any saved state that undo or redo can reach (e.g.
+        work recovered after a crash): not clean until the next :meth:`set_clean`."""
+        self._clean_index = None
+        self._changed()
+
     def clear(self) -> None:
         self._done.clear()
         self._undone.clear()

@@ -9,6 +9,14 @@ Removing and reordering layers are commands on the same stack, so undo after a r
 brings the layer back (its data and display state kept in memory) instead of undoing an
 older edit. Unsaved work is autosaved to a recovery file: beside the project, or, for an
 untitled session, to ``untitled_recovery`` (default: :func:`default_recovery_dir`).
+
+The project actions of the File menu live here too, so that the window, the command line
+and scripts share them: :meth:`ProjectSession.open_project`,
+:meth:`~ProjectSession.recover_project` / :meth:`~ProjectSession.recover_untitled`,
+:meth:`~ProjectSession.import_annotations` (undoable) and
+:meth:`~ProjectSession.change_crs`. Reading layer files is not the session's work: opening
+a project says which files to read (:class:`OpenedProject`), and each layer read is handed
+back with :meth:`~ProjectSession.restore_layer` (display settings and saved place).
 """
 
 from __future__ import annotations
@@ -17,14 +25,14 @@ import copy
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from heritage.model import Annotation, Measurement, View, now_iso
 from heritage.project import LayerRecord, Project, atomic_write_text
 from heritage.undo import Command, UndoStack
-from loaders.crs import crs_to_text
+from loaders.crs import as_crs, crs_to_text, same_crs
 
 from .scene import Camera, Layer, SavedView, Scene
 
@@ -49,6 +57,47 @@ def default_recovery_dir() -> Path:
     return Path(platformdirs.user_state_dir("realscene", appauthor=False))
 
 
+@dataclasses.dataclass
+class OpenedProject:
+    """What opening a project (or recovering one) leaves to the caller: read each file of
+    ``to_load`` (in the background or not) and hand the layer back with
+    :meth:`ProjectSession.restore_layer`; offer to relink ``missing``; show ``warnings``
+    (layers outside the project folder, a CRS not understood)."""
+
+    project: Project
+    to_load: list[tuple[LayerRecord, Path]]
+    missing: list[LayerRecord]
+    warnings: list[str]
+    #: the recovery file the work came from (None: the project file itself)
+    recovered_from: Path | None = None
+
+
+@dataclasses.dataclass
+class AnnotationImport:
+    """The result of :meth:`ProjectSession.import_annotations`."""
+
+    path: Path
+    format: str
+    #: annotations in the file; of them, new ones and ones that replaced an existing id
+    read: int
+    added: int
+    replaced: int
+    #: the file states no CRS: its coordinates are taken to be in this (the project's)
+    assumed_crs: str | None = None
+
+
+@dataclasses.dataclass
+class CrsChange:
+    """The result of :meth:`ProjectSession.change_crs`: ``changed`` False when refused
+    (``message`` says why); ``reload`` the layers whose files must be read again into the
+    new CRS (marked ``loading`` until their data is handed back with
+    :meth:`ProjectSession.replace_layer_data`)."""
+
+    changed: bool
+    message: str
+    reload: list[Layer] = dataclasses.field(default_factory=list)
+
+
 #: the text a project saves its CRS as (one CRS-to-text, see loaders.crs)
 crs_text = crs_to_text
 
@@ -68,6 +117,9 @@ class ProjectSession:
         self.recovery_file: Path | None = None
         #: position of each project layer record, by layer id (see place_layer)
         self._record_rank: dict[int, int] = {}
+        #: records of the opened project whose layers have not been handed back yet
+        #: (still loading, or failed): they stay in the project when it is saved
+        self._unread: list[LayerRecord] = []
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -241,6 +293,7 @@ class ProjectSession:
         except StopIteration:
             return
         self._record_rank[layer.id] = rank
+        self._unread = [r for r in self._unread if r is not record]
         layers = self.scene.layers
         if layer not in layers:
             return
@@ -306,8 +359,10 @@ class ProjectSession:
             if old is not None and old.sha256:
                 rec.sha256 = old.sha256
             records.append(rec)
-        # layers that could not be opened (missing files) stay in the project
+        # layers not read yet (loading, or failed) and missing files stay in the project
         present = {r.path for r in records}
+        records += [r for r in self._unread if r.path not in present]
+        present |= {r.path for r in self._unread}
         records += [r for r in self.project.missing_layers() if r.path not in present]
         self.project.layers = records
         if self.project.crs is None:
@@ -382,6 +437,7 @@ class ProjectSession:
         self.recovery_file = None
         self.project = project
         self._record_rank = {}
+        self._unread = []
         self.undo.clear()
         self.undo.set_clean()
 
@@ -392,9 +448,163 @@ class ProjectSession:
         recovery file is kept until the work is saved or discarded."""
         self.project.path = Path(project_path).resolve() if project_path else None
         self.undo.clear()
-        self.undo._clean_index = None  # recovered work is not saved yet
-        self.undo._changed()
+        self.undo.set_unsaved()  # recovered work is not saved yet
         self.recovery_file = Path(recovery_file)
+
+    # -- project actions (File menu; also the CLI and scripts) -------------------------------
+    def open_project(self, path: str | Path) -> OpenedProject:
+        """Make the project file ``path`` this session's document: the scene's layers are
+        removed, its CRS, views, annotations and measurements are the project's, the undo
+        history is empty and clean. The layer files are not read here: the result lists
+        them (``to_load``), with the records whose files are missing. Raises
+        :class:`heritage.project.ProjectError` (nothing changed) when the file cannot be
+        read. Unsaved changes are replaced: ask first."""
+        project = Project.load(path)
+        for layer in list(self.scene.layers):
+            self.scene.remove(layer)
+        self.use_project(project)
+        warnings = list(project.warnings)
+        if project.crs:
+            try:
+                self.scene.set_crs(as_crs(project.crs))
+            except ValueError as exc:
+                warnings.append(f"Project CRS not understood: {exc}")
+        self.load_views()
+        missing = project.missing_layers()
+        to_load = [(r, project.absolute(r.path)) for r in project.layers if r not in missing]
+        self._unread = [r for r, _path in to_load]
+        self._emit("annotations_changed")
+        self._emit("measurements_changed")
+        return OpenedProject(project, to_load, missing, warnings)
+
+    def recover_project(self, path: str | Path) -> OpenedProject:
+        """Open the recovery file of the project ``path`` (left by a session that did not
+        close normally): the result is unsaved work on ``path``."""
+        from heritage.project import recovery_path
+
+        recovery = recovery_path(path)
+        opened = self.open_project(recovery)
+        self.adopt_recovered(recovery, path)
+        opened.recovered_from = recovery
+        return opened
+
+    def recover_untitled(self) -> OpenedProject:
+        """Open the untitled recovery file: the result is untitled, unsaved work."""
+        recovery = self.untitled_recovery
+        opened = self.open_project(recovery)
+        self.adopt_recovered(recovery, None)
+        opened.recovered_from = recovery
+        return opened
+
+    def relink_layer(self, record: LayerRecord, new_file: str | Path) -> Path:
+        """Point a missing layer's record at ``new_file`` (then read it and hand it back
+        with :meth:`restore_layer`); returns the file."""
+        self.project.relink(record, new_file)
+        return Path(new_file).resolve()
+
+    def restore_layer(self, layer: Layer, record: LayerRecord) -> None:
+        """A layer read for a project record: its saved display settings, transform and
+        name, at its saved place in the layer order. Not an edit: not undoable."""
+        self.scene.update(layer, **self.apply_record(layer, record))
+        self.place_layer(layer, record)
+
+    def replace_layer_data(self, layer: Layer, data: Any, lod: Any = None) -> None:
+        """The data of a layer read again (e.g. into a new scene CRS), in one ``data``
+        event; the layer keeps its display settings and place. Not undoable."""
+        layer.lod = lod
+        layer.loading = False
+        self.scene.update(layer, data=data)
+
+    def import_annotations(self, path: str | Path) -> AnnotationImport:
+        """Merge the annotations of a Web Annotation / GeoJSON / CSV file or another
+        project into this one, as one undoable edit: same id replaces, new ids are added,
+        unknown categories and condition grades join the vocabulary, the project takes the
+        file's CRS when it had none. A file in another CRS is refused
+        (:class:`heritage.exchange.ExchangeError`, a ValueError) before anything changes.
+
+        The annotation objects are kept (not copied), so edits made before or after the
+        import undo and redo on the objects the project shows."""
+        from heritage.exchange import merge_into, read_file
+
+        path = Path(path)
+        result = read_file(path)
+        project = self.project
+        vocab = project.vocabulary
+        trial = copy.copy(project)
+        trial.annotations = list(project.annotations)
+        trial.vocabulary = dataclasses.replace(vocab, categories=dict(vocab.categories),
+                                               conditions=dict(vocab.conditions))
+        added, replaced = merge_into(trial, result, path)  # raises before anything changes
+        before = (list(project.annotations), project.crs, dict(vocab.categories),
+                  dict(vocab.conditions))
+        after = (trial.annotations, trial.crs, trial.vocabulary.categories,
+                 trial.vocabulary.conditions)
+
+        def apply(state: tuple) -> None:
+            annotations, crs, categories, conditions = state
+            project.annotations = list(annotations)
+            project.crs = crs
+            vocab.categories, vocab.conditions = dict(categories), dict(conditions)
+            self._emit("vocabulary_changed")
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Import annotations from {path.name}", lambda: apply(after),
+                               lambda: apply(before)))
+        assumed = project.crs if result.crs is None and project.crs else None
+        return AnnotationImport(path, result.format, len(result.annotations), added,
+                                replaced, assumed)
+
+    def change_crs(self, crs: Any, *, loading: bool = False,
+                   read: Callable[[str, Any], Any] | None = None) -> CrsChange:
+        """Make ``crs`` the scene CRS. Layers that know their CRS must be read again and
+        transformed into it: with ``read(path, crs) -> data`` that happens here (a script,
+        the command line), else they are returned in ``reload``, marked ``loading``, for
+        the caller to read (the window, in the background). Other layers are redrawn about
+        the new origin. Refused (``changed`` False, with the reason) while the project
+        holds annotations or measurements, whose coordinates are in the current CRS, or
+        while files are being opened (``loading``). Not undoable."""
+        from loaders import georef
+
+        scene, project = self.scene, self.project
+        crs = as_crs(crs)
+        old = scene.crs
+        if old is not None and same_crs(old, crs):
+            scene.set_crs(crs)
+            project.crs = crs_text(crs)
+            return CrsChange(True, "same coordinate system")
+        if old is not None and (project.annotations or project.measurements):
+            return CrsChange(False, (
+                "This project's annotations and measurements are recorded in "
+                f"{crs_text(old)}; changing the scene CRS would move them. "
+                "Start a new project to work in another CRS."))
+        if loading:
+            return CrsChange(False, "Wait until the files being opened have loaded.")
+        reload = [l for l in scene.layers if l.data.crs is not None and l.path
+                  and georef.needs_reprojection(l.data.crs, crs)]
+        if scene.origin is not None and old is not None:
+            try:
+                moved = georef.transform_points(scene.origin, old, crs)[0]
+                if np.isfinite(moved).all():
+                    scene.origin = np.round(moved)
+            except ValueError:
+                pass
+        scene.set_crs(crs)
+        project.crs = crs_text(crs)
+        for layer in scene.layers:
+            if layer in reload:
+                scene.update(layer, loading=True)
+            else:  # redrawn about the new origin
+                scene.update(layer, data=layer.data)
+        if read is not None:
+            for i, layer in enumerate(reload):
+                try:
+                    data = read(str(layer.path), crs)
+                except BaseException:
+                    for left in reload[i:]:  # kept as they were
+                        scene.update(left, loading=False)
+                    raise
+                self.replace_layer_data(layer, data)
+        return CrsChange(True, f"{len(reload)} layer(s) transformed", reload)
 
     def load_views(self) -> None:
         """Put the project's saved views into the scene."""

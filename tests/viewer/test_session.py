@@ -201,3 +201,243 @@ def test_default_recovery_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     if os.name == "posix" and sys.platform != "darwin":
         assert default_recovery_dir() == tmp_path / "xdg" / "realscene"
+
+
+# -- project actions on the session (shared by the window, the CLI and scripts) -------------
+
+def saved_two_layer_project(shared_data, tmp_path):
+    """A project of two real LAS files (in the shared data folder, so outside the
+    project's own folder) with a display change, an annotation and a view."""
+    session = two_layer_session(shared_data, tmp_path, tmp_path / "site.realscene.json")
+    first, second = session.scene.layers
+    session.update_layer(first, point_size=5.0, color_mode="elevation")
+    session.move_layer(second, 0)
+    session.add_annotation(Annotation("point", [[1.0, 2.0, 3.0]], title="Crack"))
+    session.save_view("North", Camera(position=(10, 20, 30)))
+    return session.save()
+
+
+def test_open_project_makes_it_the_document_and_lists_its_files(shared_data, tmp_path):
+    path = saved_two_layer_project(shared_data, tmp_path)
+    # a session with other work open: its layers go, the project's state comes
+    session = ProjectSession(Scene(), untitled_recovery=tmp_path / "u.json")
+    other = shared_data / "pointclouds" / "epsg_4326.las"
+    session.scene.add(loaders.read(other), path=str(other))
+    session.add_measurement(Measurement("distance", [[0, 0, 0], [1, 1, 1]]))
+    events = []
+    session.scene.connect("annotations_changed", lambda **kw: events.append("a"))
+    session.scene.connect("views_changed", lambda **kw: events.append("v"))
+    opened = session.open_project(path)
+    assert session.scene.layers == [] and session.project is opened.project
+    assert [a.title for a in session.project.annotations] == ["Crack"]
+    assert session.project.measurements == []
+    assert [v.name for v in session.scene.views] == ["North"] and {"a", "v"} <= set(events)
+    assert session.scene.crs is not None and session.project.crs
+    assert not session.dirty and not session.undo.can_undo()
+    assert [Path(p).name for _r, p in opened.to_load] == ["permutations_1.2_2.las",
+                                                          "autzen-bmx-2010.las"]
+    assert opened.missing == [] and opened.recovered_from is None
+    # the layers live outside the project's folder: each is named in a warning
+    assert len(opened.warnings) == 2 and all("outside the project folder" in w
+                                             for w in opened.warnings)
+    # layers handed back in any order get their display settings and saved place
+    for record, file in reversed(opened.to_load):
+        layer = session.scene.add(loaders.read(file), path=str(file))
+        session.restore_layer(layer, record)
+    names = [l.name for l in session.scene.layers]
+    assert names == ["permutations_1.2_2.las", "autzen-bmx-2010.las"]
+    autzen = session.scene.layers[1]
+    assert autzen.point_size == 5.0 and autzen.color_mode == "elevation"
+    assert not session.dirty  # restoring is not an edit
+
+
+def test_open_project_reports_missing_layers_and_an_unknown_crs(shared_data, tmp_path):
+    import json
+
+    path = saved_two_layer_project(shared_data, tmp_path)
+    doc = json.loads(path.read_text())
+    doc["layers"][0]["path"] = "gone/scan.laz"
+    doc["crs"] = "EPSG:99999999"
+    path.write_text(json.dumps(doc))
+    session = ProjectSession(Scene(), untitled_recovery=tmp_path / "u.json")
+    opened = session.open_project(path)
+    assert [r.path for r in opened.missing] == ["gone/scan.laz"]
+    assert len(opened.to_load) == 1
+    assert any(w.startswith("Project CRS not understood") for w in opened.warnings)
+    assert session.scene.crs is None
+    # relinked: the record points at the new file (relative to the project)
+    new = session.relink_layer(opened.missing[0], shared_data / "pointclouds" /
+                               "autzen-bmx-2010.las")
+    assert new.is_file() and session.project.absolute(opened.missing[0].path) == new
+
+
+def test_open_project_that_cannot_be_read_changes_nothing(shared_data, tmp_path):
+    from heritage.project import ProjectError
+
+    session = two_layer_session(shared_data, tmp_path)
+    bad = tmp_path / "bad.realscene.json"
+    bad.write_text("{ not json")
+    with pytest.raises(ProjectError):
+        session.open_project(bad)
+    assert len(session.scene.layers) == 2
+
+
+def test_recover_project_is_unsaved_work_on_the_project(shared_data, tmp_path):
+    from heritage.project import recovery_candidate
+
+    path = saved_two_layer_project(shared_data, tmp_path)
+    crashed = ProjectSession(Scene(), untitled_recovery=tmp_path / "u.json")
+    crashed.open_project(path)
+    crashed.add_annotation(Annotation("point", [[4.0, 5.0, 6.0]], title="Spall"))
+    # autosaved before its layers were read (big files still loading): the recovery file
+    # still names them; then the app "crashes"
+    recovery = crashed.autosave()
+    assert recovery_candidate(path) == recovery
+    session = ProjectSession(Scene(), untitled_recovery=tmp_path / "u.json")
+    opened = session.recover_project(path)
+    assert opened.recovered_from == recovery and session.recovery_file == recovery
+    assert session.project.path == path.resolve()
+    assert [a.title for a in session.project.annotations] == ["Crack", "Spall"]
+    assert session.dirty and not session.undo.can_undo()
+    assert [Path(p).name for _r, p in opened.to_load] == ["permutations_1.2_2.las",
+                                                          "autzen-bmx-2010.las"]
+    session.save()  # saved onto the project; the recovery file goes
+    assert not recovery.exists() and not session.dirty
+    assert [a.title for a in Project.load(path).annotations] == ["Crack", "Spall"]
+
+
+def test_recover_untitled_work_stays_untitled(shared_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    crashed = two_layer_session(shared_data, tmp_path)
+    crashed.add_annotation(Annotation("point", [[0.0, 0.0, 0.0]], title="Untitled crack"))
+    recovery = crashed.autosave()
+    session = ProjectSession(Scene(), untitled_recovery=recovery)
+    assert session.untitled_recovery_candidate() == recovery
+    opened = session.recover_untitled()
+    assert opened.recovered_from == recovery and session.project.path is None
+    assert session.dirty and [a.title for a in session.project.annotations] == \
+        ["Untitled crack"]
+    assert [Path(p).name for _r, p in opened.to_load] == ["autzen-bmx-2010.las",
+                                                          "permutations_1.2_2.las"]
+
+
+def annotation_file(tmp_path, crs="EPSG:2994", fmt="geojson"):
+    """An annotation file written by another project: one annotation with a category
+    this session does not know, in ``crs``."""
+    from heritage.exchange import export
+
+    other = Project(path=tmp_path / "other.realscene.json", crs=crs)
+    other.vocabulary.add_category("bird_nest", "Bird nest", (250, 0, 250))
+    other.annotations.append(Annotation("point", [[7.0, 8.0, 9.0]], title="Tag",
+                                        category="bird_nest"))
+    return export(other, fmt, tmp_path / f"theirs.{fmt}"), other.annotations[0]
+
+
+def test_import_annotations_is_one_undoable_edit(session, tmp_path):
+    session.project.crs = None
+    mine = session.add_annotation(Annotation("point", [[1.0, 1.0, 1.0]], title="Mine"))
+    path, theirs = annotation_file(tmp_path)
+    events = []
+    session.scene.connect("annotations_changed", lambda **kw: events.append("a"))
+    result = session.import_annotations(path)
+    assert (result.read, result.added, result.replaced) == (1, 1, 0)
+    assert result.format and result.assumed_crs is None
+    assert [a.title for a in session.project.annotations] == ["Mine", "Tag"]
+    assert session.project.crs == "EPSG:2994"  # the project had none: it takes the file's
+    assert "bird_nest" in session.project.vocabulary.categories and events
+    assert session.undo.undo_text() == "Import annotations from theirs.geojson"
+    session.undo.undo()
+    assert session.project.annotations == [mine] and session.project.crs is None
+    assert "bird_nest" not in session.project.vocabulary.categories
+    session.undo.redo()
+    assert [a.title for a in session.project.annotations] == ["Mine", "Tag"]
+    # the same file again replaces by id
+    again = session.import_annotations(path)
+    assert (again.added, again.replaced) == (0, 1)
+
+
+def test_edits_around_an_import_undo_on_the_annotations_shown(session, tmp_path):
+    """Undo and redo of an import keep the annotation objects, so an edit made before
+    the import still undoes on the annotation the project holds."""
+    session.project.crs = "EPSG:2994"
+    mine = session.add_annotation(Annotation("point", [[1.0, 1.0, 1.0]], title="Mine"))
+    session.update_annotation(mine.id, title="Mine, edited")
+    path, _ = annotation_file(tmp_path)
+    session.import_annotations(path)
+    session.undo.undo()  # the import
+    session.undo.undo()  # the edit
+    assert [a.title for a in session.project.annotations] == ["Mine"]
+    session.undo.redo()
+    session.undo.redo()
+    assert [a.title for a in session.project.annotations] == ["Mine, edited", "Tag"]
+
+
+def test_import_in_another_crs_is_refused_before_anything_changes(session, tmp_path):
+    session.project.crs = "EPSG:28992"
+    path, _ = annotation_file(tmp_path, crs="EPSG:2994")
+    with pytest.raises(ValueError, match="EPSG:2994"):
+        session.import_annotations(path)
+    assert session.project.annotations == [] and not session.undo.can_undo()
+    assert "bird_nest" not in session.project.vocabulary.categories
+
+
+def test_import_without_crs_says_which_crs_was_assumed(session, tmp_path):
+    session.project.crs = "EPSG:2994"
+    path, _ = annotation_file(tmp_path, crs=None, fmt="csv")
+    result = session.import_annotations(path)
+    assert result.added == 1 and result.assumed_crs == "EPSG:2994"
+
+
+def delft_city_session(shared_data, tmp_path):
+    scene = Scene()
+    path = shared_data / "citymodels" / "delft.city.json"
+    scene.add(loaders.read(path), path=str(path))
+    return ProjectSession(scene, Project(path=tmp_path / "p.json"),
+                          untitled_recovery=tmp_path / "u.json")
+
+
+def read_into(path, crs):
+    from loaders import georef
+
+    data = loaders.read(path)
+    georef.prepare_for_scene(data, crs)
+    return data
+
+
+def test_change_crs_rereads_the_georeferenced_layers(shared_data, tmp_path):
+    from pyproj import CRS, Transformer
+
+    session = delft_city_session(shared_data, tmp_path)
+    scene, layer = session.scene, session.scene.layers[0]
+    assert scene.crs.to_epsg() == 7415
+    before_lo = layer.data.xyz().min(axis=0)
+    change = session.change_crs(CRS.from_epsg(32631), read=read_into)
+    assert change.changed and change.reload == [layer], change.message
+    assert scene.crs.to_epsg() == 32631 and session.project.crs == "EPSG:32631"
+    assert not layer.loading and layer in scene.layers
+    lo = layer.data.xyz().min(axis=0)
+    t = Transformer.from_crs("EPSG:7415", "EPSG:32631", always_xy=True)
+    expected = t.transform(before_lo[0], before_lo[1])
+    assert abs(lo[0] - expected[0]) < 50 and abs(lo[1] - expected[1]) < 50
+    assert abs(scene.origin[1] - expected[1]) < 2_000  # the origin moved with the CRS
+    # the same CRS again: nothing to read
+    assert session.change_crs("EPSG:32631", read=read_into).reload == []
+
+
+def test_change_crs_without_a_reader_leaves_the_layers_to_the_caller(shared_data, tmp_path):
+    session = delft_city_session(shared_data, tmp_path)
+    layer = session.scene.layers[0]
+    change = session.change_crs("EPSG:32631")
+    assert change.changed and change.reload == [layer] and layer.loading
+    session.replace_layer_data(layer, read_into(layer.path, session.scene.crs))
+    assert not layer.loading and layer.data.crs.to_epsg() == 32631
+
+
+def test_change_crs_is_refused_with_annotations_or_while_loading(shared_data, tmp_path):
+    session = delft_city_session(shared_data, tmp_path)
+    busy = session.change_crs("EPSG:32631", loading=True)
+    assert not busy.changed and "Wait" in busy.message
+    session.add_annotation(Annotation("point", [[85000.0, 447500.0, 0.0]], title="crack"))
+    refused = session.change_crs("EPSG:32631", read=read_into)
+    assert not refused.changed and "annotations" in refused.message
+    assert session.scene.crs.to_epsg() == 7415 and not session.scene.layers[0].loading
