@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from loaders.crs import same_crs
+from loaders.crs import crs_units, same_crs
 from loaders.safety import UnsafePath, open_regular
 
 from .measure import UNITS
@@ -192,21 +192,6 @@ def crs_from_text(text: str | None) -> str | None:
                 r"[^/]+/CRS84)$", t, re.I):
         return "OGC:CRS84"
     return text
-
-
-def crs_units(crs: str | None) -> str | None:
-    """Abbreviated length unit of a CRS's first axis (``m``, ``ft``...), None if unknown."""
-    if not crs:
-        return None
-    try:
-        import pyproj
-
-        axes = pyproj.CRS.from_user_input(crs).axis_info
-        name = axes[0].unit_name if axes else None
-    except Exception:
-        return None
-    return {"metre": "m", "meter": "m", "foot": "ft", "US survey foot": "ftUS",
-            "degree": "deg"}.get(name or "", name)
 
 
 def _num(v: float) -> str:

@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from loaders.crs import crs_units
+
 from .measure import polygon_area_3d, polyline_length
 from .media import MediaRefused, decode_image, embeddable_image, resolve_media
 from .model import Annotation
@@ -108,8 +110,6 @@ def _geometry_rows(ann: Annotation, unit: str) -> list[tuple[str, str]]:
 def _entries(project: Project, render_view: RenderView | None,
              left_out: list[str] | None = None) -> list[_Entry]:
     """The report's content; media that are not used are named in ``left_out``."""
-    from .exchange import crs_units
-
     left_out = [] if left_out is None else left_out
 
     unit = crs_units(project.crs) or "units"

@@ -1,6 +1,6 @@
 """Coordinate reference systems: the one module that parses, compares and names them
 (:func:`as_crs`, :func:`same_crs`, :func:`crs_to_text`, :func:`crs_label`,
-:func:`epsg_code`), reads them from LAS headers and summarises them.
+:func:`epsg_code`, :func:`crs_units`), reads them from LAS headers and summarises them.
 
 LAS files can hold a CRS twice: as GeoTIFF keys (LASF_Projection 34735..34737) and as an
 OGC WKT string (LASF_Projection 2112). The LAS 1.4 spec makes the WKT record authoritative
@@ -227,6 +227,22 @@ def crs_label(crs: Any) -> str:
     except Exception:
         return str(getattr(crs, "name", crs))
 
+
+_UNIT_ABBREVIATIONS = {"metre": "m", "meter": "m", "foot": "ft", "US survey foot": "ftUS",
+                       "degree": "deg"}
+
+
+def crs_units(crs: Any) -> str | None:
+    """Abbreviated length unit of a CRS's first axis (``m``, ``ft``...) for reports and
+    exports, None if there is no CRS or it cannot be parsed."""
+    if crs is None or (isinstance(crs, str) and not crs.strip()):
+        return None
+    try:
+        axes = as_crs(crs).axis_info
+        name = axes[0].unit_name if axes else None
+    except Exception:
+        return None
+    return _UNIT_ABBREVIATIONS.get(name or "", name)
 
 def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
     """Read the CRS of a laspy header.

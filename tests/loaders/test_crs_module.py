@@ -64,3 +64,13 @@ def test_no_second_crs_comparison_or_crs_to_text():
     assert defined == {name: [Path("loaders/crs.py")] for name in
                        ("same_crs", "crs_to_text", "crs_label", "epsg_code")}
     assert crsmod.MIN_CONFIDENCE == 90
+
+
+def test_crs_units_of_text_and_crs_objects():
+    """One place for the unit reports and exports print (was heritage.exchange's)."""
+    assert crsmod.crs_units("EPSG:28992") == "m"
+    assert crsmod.crs_units(CRS.from_epsg(2229)) == "ftUS"  # California zone 5, US feet
+    assert crsmod.crs_units("EPSG:4326") == "deg"
+    assert crsmod.crs_units(None) is None
+    assert crsmod.crs_units("  ") is None
+    assert crsmod.crs_units("not a crs") is None
