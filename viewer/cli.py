@@ -1,21 +1,26 @@
 """The ``realscene`` command line.
 
     realscene info PATH [--json]
-    realscene render PATHS... -o OUT.png [--size WxH] [--color-by MODE] [--edl]
-                     [--view top|front|side|iso] [--background COLOR] [--point-size N]
-                     [--budget N|auto]
-    realscene open PATHS... [--snapshot OUT.png] [--budget N|auto]
+    realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
+                     [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
+                     [--point-size N] [--budget N|auto]
+    realscene open PATHS...|PROJECT [--snapshot OUT.png] [--budget N|auto]
     realscene open-sample
     realscene index PATH [-o OUT.copc.laz]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
+    realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
 
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
 Heavy modules (VTK, Qt) are imported only by the commands that need them.
 
 ``info``, ``render`` and ``open`` also take http(s) URLs of COPC files, streamed with
-range requests (:mod:`loaders.copc`).
+range requests (:mod:`loaders.copc`). ``render`` and ``open`` also take a project
+(``*.realscene.json``): its layers with their display settings, its CRS, annotations,
+measurements and saved views. Every layer goes through the window's pipeline
+(:mod:`viewer.pipeline`: read -> reproject into the scene CRS -> level of detail), and
+pictures through the one off-screen renderer (:mod:`viewer.offscreen`).
 
 stdout belongs to RealScene: while a command runs, file descriptor 1 points at stderr,
 so whatever a library prints (ifcopenshell's geometry code, VTK, any native code, or a
@@ -151,7 +156,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="rgb, intensity, classification, elevation, solid, material, "
                         "vertex, attribute:NAME or an attribute name")
     p.add_argument("--edl", action="store_true", help="eye-dome lighting")
-    p.add_argument("--view", default="iso", choices=("top", "front", "side", "iso"))
+    p.add_argument("--view", default=None, metavar="NAME",
+                   help="top, front, side, iso (default), fit, or a project's saved view")
     p.add_argument("--background", metavar="COLOR", help="name, #rrggbb or r,g,b (0-1)")
     p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
     p.add_argument("--budget", default="auto", metavar="N|auto",
@@ -194,6 +200,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="640x400",
                    help="report: size of each rendered view, WxH (default 640x400)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
+                       "(the camera path the window's player shows)")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--name", required=True, help="the tour's name")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="folder for frame_00000.png, frame_00001.png, ... (created)")
+    p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
+    p.add_argument("--fps", type=float, default=25.0, metavar="N",
+                   help="frames per second of the tour (default 25)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
@@ -217,7 +234,7 @@ def _main(argv: list[str]) -> int:
             return 0
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
                    "open-sample": cmd_open_sample, "index": cmd_index,
-                   "annotations": cmd_annotations}[args.command]
+                   "annotations": cmd_annotations, "tour": cmd_tour}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -612,36 +629,75 @@ def cmd_render(args: argparse.Namespace) -> int:
     if out.parent and not out.parent.exists():
         raise UsageError(f"{out}: folder {out.parent} does not exist")
     allow = getattr(args, "allow_redirects", False)
-    sources = []
-    try:
-        datasets = []
+    from viewer import pipeline
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
+
+    if len(args.paths) == 1 and _is_local_project(args.paths[0]):
+        session = _open_project(args.paths[0], allow, warn)
+        scene = session.scene
+        if not scene.layers:
+            pipeline.close_scene(scene)
+            raise UsageError(f"{args.paths[0]}: none of the project's layers could be "
+                             "opened")
+    else:
         for p in args.paths:
-            data, lod = _load_source(p, allow)
-            sources.append(lod)
-            datasets.append((p, data, lod))
-        return _render(args, out, size, budget, background, datasets)
+            if _is_local_project(p):
+                raise UsageError(f"{p}: a project renders on its own (render PROJECT -o "
+                                 "OUT.png)")
+        session, scene = None, _open_files(args.paths, allow, warn)
+    view = args.view or "iso"
+    try:
+        return _render(args, out, size, budget, background, scene, session, view)
     finally:
-        for lod in sources:
-            if lod is not None:
-                lod.close()
+        pipeline.close_scene(scene)
 
 
-def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: Any,
-            background: Any, datasets: list[tuple[str, Any, Any]]) -> int:
-    from loaders.georef import prepare_for_scene, prepare_source_for_scene
+def _is_local_project(path: str) -> bool:
+    from loaders.copc import is_url
+    from viewer.pipeline import is_project
+
+    return not is_url(path) and is_project(path)
+
+
+def _open_files(paths: Sequence[str], allow: bool, warn: Any) -> Any:
+    """The scene of ``paths`` through the window's pipeline (one CRS, level of detail);
+    a reader bug still names its file."""
+    from loaders import LoadCancelled, LoadError
+    from viewer import pipeline
     from viewer.scene import Scene
 
     scene = Scene()
-    layers = []
-    for p, data, lod in datasets:
-        # the window's pipeline: into the scene CRS (a metric CRS for degrees)
-        if lod is None:
-            prepare_for_scene(data, scene.crs)
-        else:
-            lod, data = prepare_source_for_scene(lod, data, scene.crs)
-        for warning in list(data.metadata.get("warnings", []))[:5]:
-            print(f"{PROG}: warning: {p}: {_one_line(warning)}", file=sys.stderr)
-        layers.append(scene.add(data, path=p, lod=lod))
+    for p in paths:
+        try:
+            pipeline.open_files([p], scene, allow_redirects=allow,
+                                on_warning=lambda m: warn(m))
+        except (LoadError, LoadCancelled):
+            pipeline.close_scene(scene)
+            raise
+        except Exception as exc:
+            pipeline.close_scene(scene)
+            raise LoadError(p, f"cannot read file: {type(exc).__name__}: "
+                            f"{_one_line(exc)}") from None
+    return scene
+
+
+def _open_project(path: str, allow: bool, warn: Any) -> Any:
+    from heritage.project import ProjectError
+    from viewer import pipeline
+
+    try:
+        return pipeline.open_project(path, on_warning=warn, allow_redirects=allow)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: Any,
+            background: Any, scene: Any, session: Any, view: str) -> int:
+    from viewer.offscreen import OffscreenRenderer, UnknownView
+
+    layers = list(scene.layers)
     if args.color_by:
         _apply_color_by(layers, args.color_by)
     if args.point_size is not None:
@@ -649,20 +705,13 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
             layer.point_size = float(args.point_size)
     if background is not None:
         scene.background = background
-    scene.edl = bool(args.edl)
-
-    import pyvista as pv
-
-    from viewer.render import SceneRenderer
-
-    plotter = pv.Plotter(off_screen=True, window_size=size)
-    try:
-        renderer = SceneRenderer(plotter, scene, point_budget=budget)
-        renderer.view_preset(args.view)
-        renderer.screenshot(out, size=size)
-        renderer.close()
-    finally:
-        plotter.close()
+    if args.edl:
+        scene.edl = True
+    with OffscreenRenderer(scene, size, session=session, point_budget=budget) as renderer:
+        try:
+            renderer.save(out, view)
+        except UnknownView as exc:
+            raise UsageError(f"{args.paths[0]}: {exc}") from None
     say(out)
     return 0
 
@@ -736,76 +785,90 @@ def cmd_annotations(args: argparse.Namespace) -> int:
 
 
 class _OffscreenViews:
-    """Renders each annotation's view of a project's layers off screen (for reports).
-
-    Layers that cannot be opened are reported on stderr and left out of the views."""
+    """Renders each annotation's view of a project's layers off screen (for reports),
+    through the pipeline and the off-screen renderer ``render`` uses. Layers that cannot
+    be opened are reported on stderr and left out of the views."""
 
     def __init__(self, project, size: tuple[int, int]) -> None:
         self.project, self.size = project, size
-        self.plotter = self.renderer = None
+        self.scene = self.offscreen = None
 
     def __enter__(self) -> "_OffscreenViews":
-        import loaders
-        from loaders.georef import prepare_for_scene
-        from viewer.scene import Scene
-        from viewer.session import ProjectSession
+        from viewer import pipeline
+        from viewer.offscreen import OffscreenRenderer
 
-        scene = Scene()
-        if getattr(self.project, "crs", None):
-            try:
-                from pyproj import CRS
+        def warn(message: str) -> None:
+            if message.endswith("; left out"):
+                message += " of the report's views"
+            print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
-                scene.crs = CRS.from_user_input(self.project.crs)
-            except Exception:  # noqa: BLE001 - the first georeferenced layer sets it
-                scene.crs = None
-        for record in self.project.layers:
-            path = self.project.absolute(record.path)
-            try:
-                data = loaders.read(path)
-            except loaders.LoadError as exc:
-                print(f"{PROG}: warning: {exc.message}; left out of the report's views",
-                      file=sys.stderr)
-                continue
-            prepare_for_scene(data, scene.crs)
-            layer = scene.add(data, path=str(path))
-            scene.update(layer, **ProjectSession.apply_record(layer, record))
-        if not scene.layers:
+        session = pipeline.open_project(self.project, on_warning=warn)
+        self.scene = session.scene
+        if not self.scene.layers:
             return self
-        import pyvista as pv
-
-        from viewer.render import SceneRenderer
-
-        self.plotter = pv.Plotter(off_screen=True, window_size=self.size)
-        self.renderer = SceneRenderer(self.plotter, scene, point_budget="auto")
-        self.scene = scene
-        from viewer.overlay import AnnotationOverlay
-
-        # the annotations are drawn too, the one the view is for highlighted
-        self.overlay = AnnotationOverlay(self.plotter, ProjectSession(scene, self.project),
-                                         self.renderer)
+        self.offscreen = OffscreenRenderer(self.scene, self.size, session=session)
+        self.offscreen.__enter__()
         return self
 
     def render(self, annotation) -> bytes | None:
-        if self.renderer is None:
+        if self.offscreen is None:
             return None
-        import tempfile
-
-        from viewer.scene import Camera
-
-        self.scene.camera = Camera.for_annotation(annotation)
-        self.renderer.scene_to_camera()
-        self.overlay.selected_id = annotation.id
-        self.overlay.refresh()
-        with tempfile.TemporaryDirectory() as tmp:
-            out = self.renderer.screenshot(Path(tmp) / "view.png", size=self.size)
-            return Path(out).read_bytes()
+        return self.offscreen.annotation_png(annotation)
 
     def __exit__(self, *exc) -> None:
-        if self.renderer is not None:
-            self.overlay.close()
-            self.renderer.close()
-        if self.plotter is not None:
-            self.plotter.close()
+        from viewer import pipeline
+
+        if self.offscreen is not None:
+            self.offscreen.close()
+        if self.scene is not None:
+            pipeline.close_scene(self.scene)
+
+
+# --------------------------------------------------------------------------------------
+# tour frames
+# --------------------------------------------------------------------------------------
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    """The frames of a project's tour, from the Qt-free camera path (viewer.tours) the
+    window's player uses, rendered off screen with the project as saved (viewer.api)."""
+    import time
+
+    from heritage.project import Project, ProjectError
+    from viewer.tours import UnknownTour, find_tour
+
+    size = parse_size(args.size)
+    if not (math.isfinite(args.fps) and 0 < args.fps <= 240):
+        raise UsageError(f"bad --fps {args.fps:g}: expected 0 < N <= 240")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: not a folder (frames are written into a folder)")
+    if out.is_dir() and any(out.glob("frame_*.png")):
+        raise UsageError(f"{out}: already holds frames (frame_*.png); choose an empty or "
+                         "new folder")
+    try:
+        find_tour(Project.load(args.project), args.name)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    except UnknownTour as exc:
+        raise UsageError(f"{args.project}: {exc}") from None
+    from viewer.api import open_project
+
+    started = time.perf_counter()
+    with open_project(args.project) as site:
+        for warning in site.warnings:
+            print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
+        if not site.scene.layers:
+            raise UsageError(f"{args.project}: none of the project's layers could be opened")
+        try:
+            frames = site.render_tour(args.name, out, size=size, fps=args.fps)
+        except OSError as exc:
+            raise UsageError(f"{exc.filename or out}: cannot write: "
+                             f"{exc.strerror or exc}") from None
+    say(out)
+    print(f"{len(frames)} frames of “{args.name}” at {args.fps:g} fps, {size[0]}x{size[1]}, "
+          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
 
 
 # --------------------------------------------------------------------------------------
@@ -819,10 +882,21 @@ def cmd_open(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not is_url(p) and not Path(p).exists():
             raise UsageError(f"{p}: file not found")
+    projects = [p for p in args.paths if _is_local_project(p)]
+    if projects and len(args.paths) > 1:
+        raise UsageError(f"{projects[0]}: a project opens on its own (open PROJECT)")
     budget = parse_budget(args.budget)
+    if projects:
+        from heritage.project import Project, ProjectError
+
+        try:  # a bad project is one line here, before any window appears
+            Project.load(projects[0])
+        except ProjectError as exc:
+            raise UsageError(str(exc)) from None
     from viewer.qt.app import run_app
 
-    return int(run_app(list(args.paths), snapshot=args.snapshot, budget=budget,
+    return int(run_app([] if projects else list(args.paths), snapshot=args.snapshot,
+                       budget=budget, project=projects[0] if projects else None,
                        allow_redirects=getattr(args, "allow_redirects", False)) or 0)
 
 

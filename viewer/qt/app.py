@@ -28,8 +28,9 @@ def make_app() -> QtWidgets.QApplication:
 
 def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
             size: tuple[int, int] | None = None, budget: int | str | None = None,
-            allow_redirects: bool = False) -> int:
-    """Open the main window on ``paths`` (and/or the sample site); ``allow_redirects``:
+            allow_redirects: bool = False, project: str | None = None) -> int:
+    """Open the main window on ``paths`` (and/or the sample site, or the project file
+    ``project``); ``allow_redirects``:
     URLs may redirect to other hosts without asking (``open --allow-redirects``).
 
     With ``snapshot``, wait until every file has loaded (or failed) and the view has
@@ -63,6 +64,15 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
         sample = False
     if sample:
         window.open_sample()
+    if project:  # a project: its layers with their display state, views, annotations
+        from heritage.project import ProjectError
+
+        try:
+            window.open_project(str(project))
+        except ProjectError as exc:
+            print(f"realscene: error: {exc}", file=sys.stderr)
+            window.close_without_asking()
+            return 2
     if paths:
         window.open_paths(paths, allow_redirects=allow_redirects)
 

@@ -1,9 +1,11 @@
 """Background file loading: one worker thread per file, progress and cancel.
 
-The worker reads the file with a progress callback; the callback forwards progress to
-the GUI thread through a signal and raises :class:`LoadCancelled` once the user pressed
-Cancel, which unwinds the reader cleanly (during the preview, the full read or the
-octree build alike).
+The work itself is the Qt-free scene pipeline (:func:`viewer.pipeline.load`: read ->
+reproject into the scene CRS -> level of detail), the same the command line and scripts
+use; this module only runs it in a thread. The pipeline's progress callback forwards
+progress to the GUI thread through a signal and raises :class:`LoadCancelled` once the
+user pressed Cancel, which unwinds the reader cleanly (during the preview, the full read,
+the reprojection or the octree build alike).
 
 LAS/LAZ files go through :func:`loaders.progressive.read_progressive`: a coarse preview
 cloud is emitted first (``preview`` signal) so the window can show the whole extent
@@ -24,11 +26,12 @@ import traceback
 
 from PySide6 import QtCore
 
-import loaders
-from loaders import LoadCancelled, LoadError, PointCloud, progressive
+from loaders import LoadCancelled, LoadError, PointCloud
+
+from .. import pipeline
 
 #: share of the progress bar for reading; the octree build takes the rest
-READ_SHARE = 0.85
+READ_SHARE = pipeline.READ_SHARE
 #: longest time the worker waits for the window to show the preview (see wait_preview)
 PREVIEW_WAIT_S = 5.0
 
@@ -83,6 +86,10 @@ class LoadJob(QtCore.QObject):
         """The GUI has shown the preview: let the worker go on with the full read."""
         self._preview_shown.set()
 
+    def _scene_crs(self):
+        """The scene CRS when the data is transformed (another file may have set it)."""
+        return self.target_crs() if self.target_crs is not None else None
+
     @property
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -96,12 +103,6 @@ class LoadJob(QtCore.QObject):
             raise LoadCancelled(self.path)
         self.progress.emit(self, float(fraction), message)
 
-    def _scaled(self, a: float, b: float):
-        def report(fraction: float, message: str = "") -> None:
-            self._report(a + (b - a) * min(max(float(fraction), 0.0), 1.0), message)
-
-        return report
-
     def _on_preview(self, cloud: PointCloud) -> None:
         if self._cancel.is_set():
             raise LoadCancelled(self.path)
@@ -112,84 +113,17 @@ class LoadJob(QtCore.QObject):
         if self._cancel.is_set():
             raise LoadCancelled(self.path)
 
-    def _stream_target(self) -> str | None:
-        """The COPC to stream for this job, or None to read the file into memory."""
-        from loaders import copc
-        from loaders.writers.copc import find_copc_index
-
-        if copc.is_url(self.path):
-            return self.path
-        index = find_copc_index(self.path)
-        if index is not None:
-            if str(index) != str(self.path):
-                self.streamed_from = str(index)
-            return str(index)
-        return None
-
-    def _read(self):
-        read_progress = self._scaled(0.0, READ_SHARE)
-        target = self._stream_target()
-        if target is not None:
-            from loaders.copc import open_copc
-
-            source = open_copc(target, progress=self._scaled(0.0, 0.9),
-                               allow_cross_host_redirects=self.allow_redirects)
-            self.streamed = True
-            # into the scene CRS, or a metric CRS for degrees: nodes transformed on fetch
-            from loaders import georef
-
-            scene_crs = self.target_crs() if self.target_crs is not None else None
-            self.lod, preview = georef.prepare_source_for_scene(source, source.preview(),
-                                                                scene_crs)
-            return preview
-        if progressive.is_progressive(self.path):
-            return progressive.read_progressive(self.path, on_preview=self._on_preview,
-                                                progress=read_progress)
-        return loaders.read(self.path, progress=read_progress)
-
-    def _build_lod(self, data):
-        """The octree for a point cloud; None if there is no LOD builder or it failed
-        (the layer is then drawn without one). Cancelling still cancels."""
-        if not isinstance(data, PointCloud):
-            return None
-        try:
-            from loaders.lod import build_octree
-        except ImportError:  # the octree is not available in this build
-            return None
-        report = self._scaled(READ_SHARE, 1.0)
-        report(0.0, "Building level of detail")
-        try:
-            return build_octree(data, progress=report)
-        except (LoadCancelled, KeyboardInterrupt, SystemExit):
-            raise
-        except Exception:  # noqa: BLE001 - a LOD failure must not lose the data
-            traceback.print_exc()
-            data.warnings.append("level of detail could not be built; drawing a subsample")
-            return None
-
-    def _reproject(self, data) -> None:
-        """Transform the data into the scene CRS (``target_crs()``) before its level of
-        detail is built, or, while the scene has none, data in geographic degrees into
-        a metric CRS chosen for it (:func:`loaders.georef.prepare_for_scene`, shared
-        with the CLI); a failure keeps the data as it is, with a warning."""
-        target = self.target_crs() if self.target_crs is not None else None
-        if data.crs is None:
-            return
-        from loaders import georef
-
-        georef.prepare_for_scene(data, target,
-                                 progress=self._scaled(READ_SHARE * 0.9, READ_SHARE))
-
     def _run(self) -> None:
         try:
             self._report(0.0, "opening")
-            data = self._read()
+            loaded = pipeline.load(self.path, self._scene_crs, self._report,
+                                   on_preview=self._on_preview,
+                                   allow_redirects=self.allow_redirects)
+            self.lod, self.streamed = loaded.lod, loaded.streamed
+            self.streamed_from = loaded.streamed_from
+            data = loaded.data
             if self._cancel.is_set():
-                raise LoadCancelled(self.path)
-            if not self.streamed:
-                self._reproject(data)
-                self.lod = self._build_lod(data)
-            if self._cancel.is_set():
+                loaded.close()
                 raise LoadCancelled(self.path)
         except LoadCancelled:
             self.done = True

@@ -8,8 +8,9 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
-from loaders import PointCloud, supported_extensions
+from loaders import supported_extensions
 
+from .. import pipeline
 from ..render import SceneRenderer
 from ..scene import Scene
 from .loading import LoadJob
@@ -538,15 +539,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 layer.lod, layer.loading, layer.data = lod, False, data
                 self._finish_job(job)
                 return
-            else:
-                self._to_scene_crs(data)
-                layer = self.scene.add(data, path=job.path, lod=lod)
+            else:  # the pipeline's last step, as on the command line
+                layer = pipeline.add_to_scene(self.scene, pipeline.Loaded(
+                    job.path, data, lod, job.streamed, job.streamed_from))
             record = getattr(job, "record", None)
             if record is not None:  # opened from a project: restore its display settings
-                from ..session import ProjectSession
-
-                self.scene.update(layer, **ProjectSession.apply_record(layer, record))
-                self.session.place_layer(layer, record)
+                pipeline.apply_record(self.scene, layer, record, self.session)
             if job.streamed:
                 via = f" from its COPC index {Path(job.streamed_from).name}" \
                     if job.streamed_from else ""
@@ -556,23 +554,6 @@ class MainWindow(QtWidgets.QMainWindow):
             for warning in data.metadata.get("warnings", []):
                 self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
         self._finish_job(job)
-
-    def _to_scene_crs(self, data) -> None:
-        """A layer that finished loading while the scene CRS was still unknown to its
-        worker (two files opened together): transform meshes now; point clouds (whose
-        level of detail is built already) keep their CRS with a warning."""
-        from loaders import georef
-
-        if self.scene.crs is None or data.crs is None or \
-                not georef.needs_reprojection(data.crs, self.scene.crs):
-            return
-        if isinstance(data, PointCloud):
-            data.warnings.append("in another CRS than the scene; reopen it to transform it")
-            return
-        try:
-            georef.reproject(data, self.scene.crs)
-        except ValueError as exc:
-            data.warnings.append(f"not transformed into the scene CRS: {exc}")
 
     def _on_failed(self, job: LoadJob, message: str) -> None:
         self.errors.append(message)

@@ -1,0 +1,335 @@
+"""The scene pipeline: read -> reproject into the scene CRS -> level of detail -> layer.
+
+One path from a file (or a COPC URL) to a scene layer, shared by every face of
+RealScene: the window's loading job (``viewer/qt/loading.py`` adds only the worker
+thread, progress signals and Cancel), the command line (``render``, ``open``) and Python
+scripts. No Qt, no VTK.
+
+- :func:`load` reads one source and brings it into the scene CRS: COPC files, COPC URLs
+  and LAS/LAZ files with an up-to-date COPC index are *streamed* (the COPC hierarchy is
+  opened, its top levels are the layer's data and the source is its level of detail,
+  wrapped to transform nodes on fetch when the CRS differs); LAS/LAZ files are read
+  progressively (a coarse preview handed to ``on_preview`` first, memory-guarded);
+  everything else through :func:`loaders.read`. The data is then transformed into the
+  scene CRS (or, while the scene has none, data in degrees into a metric CRS:
+  :func:`loaders.georef.prepare_for_scene`) and a point cloud gets its octree.
+- :func:`add_to_scene` makes the scene layer, with a project record's display settings.
+- :func:`open_files` / :func:`open_project` do both for several sources, in order, so the
+  first georeferenced layer sets the scene CRS and the others follow it, as in the window.
+
+``scene_crs`` arguments take a CRS (anything pyproj understands) or a callable giving it,
+evaluated when the data is transformed (the window passes ``lambda: scene.crs``: another
+file may have set it meanwhile).
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import loaders
+from loaders import LoadCancelled, LoadError, PointCloud, progressive
+
+ProgressFn = Callable[[float, str], None]
+
+#: share of the progress for reading; reprojection and the octree build take the rest
+READ_SHARE = 0.85
+
+
+@dataclass
+class Loaded:
+    """One source brought through the pipeline, ready to become a scene layer."""
+
+    path: str
+    data: Any
+    #: level-of-detail source: in-memory octree, streamed COPC (maybe reprojected) or None
+    lod: Any = None
+    #: True when the layer streams from a COPC (local, URL, or an index of the file)
+    streamed: bool = False
+    #: the COPC index streamed instead of the file itself, if any
+    streamed_from: str | None = None
+
+    def close(self) -> None:
+        """Release a streamed source (open files / HTTP sessions)."""
+        if self.streamed and self.lod is not None:
+            self.lod.close()
+
+
+def _noop(_fraction: float, _message: str = "") -> None:
+    pass
+
+
+def scaled(progress: ProgressFn | None, a: float, b: float) -> ProgressFn:
+    """``progress`` seen as a sub-range [a, b] of the whole."""
+    report = progress or _noop
+
+    def sub(fraction: float, message: str = "") -> None:
+        report(a + (b - a) * min(max(float(fraction), 0.0), 1.0), message)
+
+    return sub
+
+
+def _crs_now(scene_crs: Any) -> Any:
+    return scene_crs() if callable(scene_crs) else scene_crs
+
+
+def parse_crs(text: Any) -> Any:
+    """A pyproj CRS from a project's or a user's text (``EPSG:28992``, ``28992``, WKT);
+    None for empty text; ValueError with a readable message otherwise."""
+    if text is None or not str(text).strip():
+        return None
+    if not isinstance(text, str):
+        return text  # already a CRS
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    text = text.strip()
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return CRS.from_user_input(text)
+    except CRSError as exc:
+        raise ValueError(f"“{text[:80]}” is not a coordinate reference system pyproj knows "
+                         f"({str(exc).splitlines()[0]}); use e.g. EPSG:28992") from None
+
+
+def stream_target(path: str) -> tuple[str, str | None] | None:
+    """``(copc, index)`` to stream for ``path`` (``index``: the COPC copy streamed instead
+    of the file, else None), or None to read the file into memory."""
+    from loaders import copc
+    from loaders.writers.copc import find_copc_index
+
+    if copc.is_url(path):
+        return path, None
+    found = find_copc_index(path)
+    if found is None:
+        return None
+    return str(found), (str(found) if str(found) != str(path) else None)
+
+
+def read(path: str, progress: ProgressFn | None = None,
+         on_preview: Callable[[PointCloud], None] | None = None) -> Any:
+    """Read a file into memory: LAS/LAZ progressively (``on_preview(coarse)`` first for
+    big files; memory-guarded), anything else with :func:`loaders.read`."""
+    if progressive.is_progressive(path):
+        return progressive.read_progressive(path, on_preview=on_preview, progress=progress)
+    return loaders.read(path, progress=progress)
+
+
+def reproject(data: Any, scene_crs: Any, progress: ProgressFn | None = None) -> Any:
+    """Transform freshly read ``data`` into the scene CRS, in place (degrees into a metric
+    CRS while the scene has none); a failure keeps the data, with a warning. Returns the
+    CRS the data is in now (:func:`loaders.georef.prepare_for_scene`)."""
+    if getattr(data, "crs", None) is None:
+        return None
+    from loaders import georef
+
+    return georef.prepare_for_scene(data, _crs_now(scene_crs), progress=progress)
+
+
+def build_lod(data: Any, progress: ProgressFn | None = None) -> Any:
+    """The octree of a point cloud (None for other data, or when the build failed: the
+    layer is then drawn from a subsample, with a warning). Cancelling still cancels."""
+    if not isinstance(data, PointCloud):
+        return None
+    from loaders.lod import build_octree
+
+    report = progress or _noop
+    report(0.0, "Building level of detail")
+    try:
+        return build_octree(data, progress=report)
+    except (LoadCancelled, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception:  # noqa: BLE001 - a LOD failure must not lose the data
+        traceback.print_exc()
+        data.warnings.append("level of detail could not be built; drawing a subsample")
+        return None
+
+
+def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *,
+         on_preview: Callable[[PointCloud], None] | None = None,
+         allow_redirects: bool = False, stream: bool = True,
+         with_lod: bool = True) -> Loaded:
+    """Read ``path`` (a file or a COPC URL) and bring it into ``scene_crs``: the whole
+    pipeline up to the scene layer. ``progress(fraction, message)`` may raise
+    :class:`loaders.LoadCancelled` to cancel; ``stream=False`` reads a COPC (or a file
+    with a COPC index) into memory instead of streaming it. Raises LoadError."""
+    read_progress = scaled(progress, 0.0, READ_SHARE)
+    target = stream_target(path) if stream else None
+    if target is not None:
+        from loaders import georef
+        from loaders.copc import open_copc
+
+        copc_path, index = target
+        source = open_copc(copc_path, progress=scaled(progress, 0.0, 0.9),
+                           allow_cross_host_redirects=allow_redirects)
+        try:
+            preview = source.preview()
+            # into the scene CRS, or a metric CRS for degrees: nodes transformed on fetch
+            lod, preview = georef.prepare_source_for_scene(source, preview,
+                                                           _crs_now(scene_crs))
+        except BaseException:
+            source.close()
+            raise
+        return Loaded(path, preview, lod, streamed=True, streamed_from=index)
+    data = read(path, read_progress, on_preview)
+    reproject(data, scene_crs, progress=scaled(progress, READ_SHARE * 0.9, READ_SHARE))
+    lod = build_lod(data, scaled(progress, READ_SHARE, 1.0)) if with_lod else None
+    return Loaded(path, data, lod)
+
+
+# -- scene layers ------------------------------------------------------------------------
+
+
+def to_scene_crs(scene: Any, data: Any) -> None:
+    """A source that was read while the scene CRS was still unknown to it (files opened
+    together in the window): transform a mesh now; a point cloud (whose level of detail
+    is built already) keeps its CRS with a warning."""
+    from loaders import georef
+
+    if scene.crs is None or data.crs is None or \
+            not georef.needs_reprojection(data.crs, scene.crs):
+        return
+    if isinstance(data, PointCloud):
+        data.warnings.append("in another CRS than the scene; reopen it to transform it")
+        return
+    try:
+        georef.reproject(data, scene.crs)
+    except ValueError as exc:
+        data.warnings.append(f"not transformed into the scene CRS: {exc}")
+
+
+def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> None:
+    """Give ``layer`` a project record's display settings (colour mode, point size,
+    opacity, visibility, up axis, transform, name...) and, with a session, its saved
+    place in the layer order."""
+    from .session import ProjectSession
+
+    scene.update(layer, **ProjectSession.apply_record(layer, record))
+    if session is not None:
+        session.place_layer(layer, record)
+
+
+def add_to_scene(scene: Any, loaded: Loaded, record: Any = None, session: Any = None) -> Any:
+    """The last pipeline step: ``loaded`` as a layer of ``scene`` (with ``record``'s
+    display settings when it comes from a project). Returns the layer."""
+    if not loaded.streamed:
+        to_scene_crs(scene, loaded.data)
+    layer = scene.add(loaded.data, path=loaded.path, lod=loaded.lod)
+    if record is not None:
+        apply_record(scene, layer, record, session)
+    return layer
+
+
+def open_files(paths: list[str], scene: Any = None, *, allow_redirects: bool = False,
+               on_warning: Callable[[str], None] | None = None) -> Any:
+    """A scene with ``paths`` as layers, in order: the first georeferenced one sets the
+    scene CRS, the others are transformed into it. Each data warning is passed to
+    ``on_warning`` as ``"PATH: warning"``. Raises LoadError (sources already opened are
+    closed)."""
+    from .scene import Scene
+
+    scene = scene if scene is not None else Scene()
+    opened: list[Loaded] = []
+    try:
+        for path in paths:
+            loaded = load(str(path), lambda: scene.crs, allow_redirects=allow_redirects)
+            opened.append(loaded)
+            _warn_data(loaded, on_warning)
+            add_to_scene(scene, loaded)
+    except BaseException:
+        for loaded in opened:
+            loaded.close()
+        raise
+    return scene
+
+
+def _warn_data(loaded: Loaded, on_warning: Callable[[str], None] | None) -> None:
+    if on_warning is None:
+        return
+    for warning in list(loaded.data.metadata.get("warnings", [])):
+        on_warning(f"{loaded.path}: {warning}")
+
+
+def close_scene(scene: Any) -> None:
+    """Release the streamed sources of the scene's layers."""
+    for layer in scene.layers:
+        lod = getattr(layer, "lod", None)
+        if lod is not None and hasattr(lod, "close"):
+            try:
+                lod.close()
+            except Exception:  # noqa: BLE001 - closing must not fail the caller
+                pass
+
+
+def is_project(path: str | Path) -> bool:
+    """True for a RealScene project file (``*.realscene.json``, or a JSON file that says
+    it is one in its first kilobytes)."""
+    p = Path(str(path))
+    name = p.name.lower()
+    if name.endswith(".realscene.json"):
+        return True
+    if not name.endswith(".json") or not p.is_file():
+        return False
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b'"realscene-project"' in head
+
+
+def open_project(project: Any, *, on_warning: Callable[[str], None] | None = None,
+                 allow_redirects: bool = False) -> Any:
+    """Open a project with its display state, without a window: a
+    :class:`viewer.session.ProjectSession` whose scene has the project's CRS, its layers
+    (in the saved order, with their display settings), its saved views, annotations and
+    measurements. ``project``: a path or a loaded :class:`heritage.project.Project`.
+    Layers whose files are missing or cannot be read are reported to ``on_warning`` and
+    left out (they stay in the project document). Raises
+    :class:`heritage.project.ProjectError` for an unreadable project."""
+    from heritage.project import Project
+
+    from .scene import Scene
+    from .session import ProjectSession
+
+    def warn(message: str) -> None:
+        if on_warning is not None:
+            on_warning(message)
+
+    if not isinstance(project, Project):
+        path = project
+        project = Project.load(path)
+        for warning in project.warnings:
+            warn(f"{path}: {warning}")
+    where = project.path or "project"
+    scene = Scene()
+    session = ProjectSession(scene, project)
+    try:
+        crs = parse_crs(project.crs)
+    except ValueError as exc:
+        warn(f"{where}: project CRS not understood: {exc}")
+        crs = None
+    if crs is not None:
+        scene.set_crs(crs)
+    session.load_views()
+    missing = project.missing_layers()
+    try:
+        for record in project.layers:
+            layer_path = str(project.absolute(record.path))
+            if record in missing:
+                warn(f"{layer_path}: layer file not found; left out")
+                continue
+            try:
+                loaded = load(layer_path, lambda: scene.crs, allow_redirects=allow_redirects)
+            except LoadError as exc:
+                warn(f"{exc.message}; left out")
+                continue
+            _warn_data(loaded, on_warning)
+            add_to_scene(scene, loaded, record, session)
+    except BaseException:
+        close_scene(scene)
+        raise
+    return session
