@@ -17,7 +17,6 @@ from .safety import describe_non_regular
 from .types import Dataset, LoadCancelled, LoadError, ProgressFn
 
 SNIFF_BYTES = 4096
-WHOLE_FILE_BYTES = 1 << 20  # files up to this size are read at once when sniffed
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,6 @@ class ReaderSpec:
     read: ``read(path, progress) -> PointCloud | Mesh``; raises LoadError.
     sniff: ``sniff(head_bytes, path) -> bool``: True when the content is this format.
     score: breaks ties when several readers claim a file (higher wins).
-    read_bytes: optional ``read_bytes(path, data, progress)`` for readers that need the
-    whole file in memory anyway: a small file (up to ``WHOLE_FILE_BYTES``) is then opened
-    once, for sniffing and reading.
     """
 
     name: str
@@ -39,7 +35,6 @@ class ReaderSpec:
     read: Callable[[Path, ProgressFn | None], Dataset]
     sniff: Callable[[bytes, Path], bool] | None = None
     score: int = 0
-    read_bytes: Callable[[Path, bytes, ProgressFn | None], Dataset] | None = None
 
 
 class LoaderRegistry:
@@ -73,12 +68,9 @@ class LoaderRegistry:
     def choose(self, path: str | Path) -> ReaderSpec:
         return self._choose(path if isinstance(path, Path) else Path(path))[0]
 
-    def _choose(self, path: Path) -> tuple[ReaderSpec, int, bytes]:
-        """The reader for ``path``, the file's size in bytes and its first bytes (all of
-        them for a file of up to ``WHOLE_FILE_BYTES`` named like the files of a reader
-        that takes bytes)."""
+    def _choose(self, path: Path) -> tuple[ReaderSpec, int]:
+        """The reader for ``path`` and the file's size in bytes."""
         by_ext = self.by_extension(path)
-        whole = any(r.read_bytes is not None for r in by_ext)  # a reader takes the bytes
         try:  # (os-level calls: no file object, as this runs for every file opened)
             # non-blocking open: a FIFO with no writer must not hang the caller
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -92,8 +84,7 @@ class LoaderRegistry:
                 if hasattr(os, "set_blocking"):
                     os.set_blocking(fd, True)
                 size = st.st_size
-                data = os.read(fd, size if whole and 0 < size <= WHOLE_FILE_BYTES
-                               else SNIFF_BYTES)
+                head = os.read(fd, SNIFF_BYTES)
             finally:
                 os.close(fd)
         except FileNotFoundError:
@@ -106,21 +97,20 @@ class LoaderRegistry:
                                 "open a file inside it") from None
             raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                             "check that it exists and is readable") from None
-        if not data:
+        if not head:
             raise LoadError(path, "file is empty", "re-export or re-download it")
-        head = data[:SNIFF_BYTES]
         # content wins: prefer a reader that both matches the extension and sniffs ok,
         # then any reader that sniffs ok (highest score), then the extension's reader
         # (it will explain). The extension's readers are sniffed first, so the usual
         # case (a correctly named file) asks one sniffer.
         for r in by_ext:
             if _sniffs(r, head, path):
-                return r, size, data
+                return r, size
         sniffed = [r for r in self._readers if r not in by_ext and _sniffs(r, head, path)]
         if sniffed:
-            return max(sniffed, key=lambda r: r.score), size, data
+            return max(sniffed, key=lambda r: r.score), size
         if by_ext:
-            return by_ext[0], size, data
+            return by_ext[0], size
         known = ", ".join(self.extensions())
         raise LoadError(path, f"unrecognised file type '.{normalised_extension(path)}'",
                         f"RealScene reads: {known}")
@@ -129,12 +119,9 @@ class LoaderRegistry:
         """Read ``path`` with the best reader; always raises LoadError on failure."""
         if not isinstance(path, Path):
             path = Path(path)
-        spec, size, head = self._choose(path)
+        spec, size = self._choose(path)
         try:
-            if spec.read_bytes is not None and len(head) == size:
-                data = spec.read_bytes(path, head, progress)  # (the whole file)
-            else:
-                data = spec.read(path, progress)
+            data = spec.read(path, progress)
         except (LoadError, LoadCancelled):
             raise
         except MemoryError:

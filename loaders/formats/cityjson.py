@@ -13,7 +13,8 @@
 * Every LOD in the file is returned (``face_lod`` indexes ``lod_names``); the viewer picks
   which to show, by default the highest per object (``metadata["default_lod"]`` is the
   highest LOD in the file).
-* Triangulation is vectorised over the whole file: polygons without holes are
+* Triangulation (:mod:`loaders.triangulate`, shared with OBJ, PLY and OFF) is
+  vectorised over the whole file: polygons without holes are
   fan-triangulated with numpy when the fan is valid (no fan triangle points against the
   polygon's Newell vector, which is the sum of the fan triangles' cross products; true
   for every convex polygon and for concave ones seen from a reflex corner); polygons
@@ -50,17 +51,14 @@ own ``metadata``), textures ({count, missing, applied}), material_theme.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
 import re
 import secrets
-import threading
 from collections import deque
-from contextlib import contextmanager
 from functools import lru_cache
-from itertools import accumulate, chain, repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -73,6 +71,7 @@ except ImportError:  # pragma: no cover - a pinned dependency; json is the fallb
     _orjson = None
 
 from ..registry import ReaderSpec
+from ..triangulate import EARCUT_MISSING, triangulate_polygons
 from ..types import Feature, FeatureMesh, LoadError, ProgressFn, split_origin
 
 KNOWN_VERSIONS = ("1.0", "1.1", "2.0")
@@ -83,10 +82,7 @@ _SURFACE_DEPTH = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSo
 _NOT_DRAWN = ("MultiPoint", "MultiLineString")
 
 _MAX_SKIPPED_LINES = 50
-_RING_ENDS: dict[tuple[int, ...], np.ndarray] = {}  # ring lengths -> earcut's ring ends
 _MAX_INDEX = 2**62  # a vertex index beyond this is malformed
-_SMALL_MODEL = 100  # surfaces; see _Builder.finish (measured crossover)
-_BLOCK = 1 << 16  # positions (vertex uses) per block of _Builder._triangulate
 _FEW_MATERIALS = 64  # materials in use; see _Builder._material_table
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
@@ -646,20 +642,13 @@ class _Builder:
         self.obj_bad[fi] += 1
         self.skip(f"{f.type} '{f.id}': geometry #{no} ({gtype}) skipped: {reason}")
 
-    def finish(self, crs, metadata: dict, earcut) -> FeatureMesh:
-        """Triangulate every collected surface and build the mesh.
-
-        Models of up to ``_SMALL_MODEL`` surfaces are triangulated one polygon at a time
-        in Python (:meth:`_triangulate_small`); larger ones all at once with numpy
-        (:meth:`_triangulate`). Both give the same triangles; below a few thousand
-        surfaces numpy's fixed cost per call outweighs the work itself."""
+    def finish(self, crs, metadata: dict) -> FeatureMesh:
+        """Triangulate every collected surface (:meth:`_triangulate`) and build the mesh."""
         self.report(0.5, "triangulating")
         blocks = self.blocks
         V = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks
              else np.zeros((0, 3)))
-        triangulate = (self._triangulate_small if len(self.surfaces) <= _SMALL_MODEL
-                       else self._triangulate)
-        faces, face_surf, g_ok, finite, n_degenerate = triangulate(V, earcut)
+        faces, face_surf, g_ok, finite, n_degenerate = self._triangulate(V)
         if self.ref_vertices:
             V, faces, finite = self._drop_reference_points(V, faces, finite)
         surf_geom = np.repeat(np.arange(len(self.g_feat)), self.g_nsurf)
@@ -682,8 +671,9 @@ class _Builder:
         self.metadata_extra["reference_points_dropped"] = int(drop.size)
         return (V[keep], new_id[faces], finite[keep] if finite is not None else None)
 
-    def _triangulate(self, V: np.ndarray, earcut):
-        """All polygons at once with numpy. Returns (faces, face_surf, g_ok, finite,
+    def _triangulate(self, V: np.ndarray):
+        """All polygons at once (:func:`loaders.triangulate.triangulate_polygons`, after
+        the checks and clean-up here). Returns (faces, face_surf, g_ok, finite,
         n_degenerate): vertex ids (T, 3) int32; the surface of each triangle; per
         geometry validity (None: all valid); per vertex finiteness (None: all finite);
         the number of surfaces that could not be triangulated."""
@@ -830,419 +820,16 @@ class _Builder:
         n_idx = len(idx)
 
         report(0.6, "triangulating")
-        # ---- per ring: vertices relative to the ring's first vertex (Q) and the cross
-        # products of consecutive ones, e_i = Q_i x Q_i+1. Their sum is the ring's Newell
-        # vector N (twice its vector area); for a single-ring polygon, e_1 .. e_m-2 are
-        # exactly the cross products of its fan triangles (e_0 = e_m-1 = 0).
-        # The arrays per position are the largest of a read: they are made for whole
-        # rings in blocks of about _BLOCK positions, so their memory stays small and is
-        # reused (the results per ring and the fan triangles are kept).
-        ring_n = np.zeros((R, 3))
-        ring_fan = np.zeros(R, bool)
-        ring_fan[outer[nrings == 1]] = True
-        ring_degenerate = np.zeros(R, bool)
-        ring_bad = np.zeros(R, bool)
-        fan_parts: list[np.ndarray] = []
-        ring_parts: list[np.ndarray] = []
-        r0 = 0
-        while r0 < R:
-            a = int(ring_start[r0])
-            r1 = max(int(np.searchsorted(ring_end, a + _BLOCK, side="right")), r0 + 1)
-            b = int(ring_end[r1 - 1])
-            rs = ring_start[r0:r1] - a
-            ring_of = np.repeat(np.arange(r1 - r0), rlen[r0:r1])
-            P = V[idx[a:b]]
-            Q = P - P[rs][ring_of]
-            del P
-            nxt = np.arange(1, b - a + 1)
-            nxt[ring_end[r0:r1] - a - 1] = rs
-            e = _cross(Q, Q[nxt])
-            del Q, nxt
-            rn = np.add.reduceat(e, rs, axis=0)
-            ring_total = np.add.reduceat(np.sqrt(np.einsum("ij,ij->i", e, e)), rs)
-            ring_nn = np.einsum("ij,ij->i", rn, rn)
-            # the fan of a single-ring polygon is valid when no fan triangle points
-            # against N (true for every convex polygon); zero area -> degenerate
-            fan = ring_fan[r0:r1]
-            degenerate = fan & (np.sqrt(ring_nn) <= 1e-12 * ring_total)
-            proj = np.einsum("ij,ij->i", e, rn[ring_of])  # projected doubled area * |N|
-            del e
-            nn_p = ring_nn[ring_of]
-            bad = np.zeros(r1 - r0, bool)
-            wrong = proj < -1e-9 * nn_p
-            if wrong.any():
-                bad[ring_of[wrong]] = True
-                bad &= fan & ~degenerate
-            # first and last fan positions have e = 0 exactly, so they are never kept
-            keep = (fan & ~(bad | degenerate))[ring_of] & (proj > 1e-12 * nn_p)
-            tb = np.flatnonzero(keep)
-            fr = ring_of[tb]
-            fan_parts.append(np.stack([rs[fr] + a, tb + a, tb + a + 1], axis=1))
-            ring_parts.append(fr + r0)
-            ring_n[r0:r1] = rn
-            ring_degenerate[r0:r1] = degenerate
-            ring_bad[r0:r1] = bad
-            del proj, nn_p, keep, wrong, ring_of, tb, fr
-            r0 = r1
-        fan_tris = (np.concatenate(fan_parts) if len(fan_parts) > 1 else fan_parts[0]
-                    if fan_parts else np.zeros((0, 3), np.int64))
-        fan_ring = (np.concatenate(ring_parts) if len(ring_parts) > 1 else ring_parts[0]
-                    if ring_parts else np.zeros(0, np.int64))
-        del fan_parts, ring_parts
-        ring_poly = np.repeat(np.arange(len(outer)), nrings)
-        fan_k = ring_poly[fan_ring]
-        n_degenerate += int(ring_degenerate.sum())
-
-        # ---- earcut: polygons with holes, and single-ring polygons the fan cannot do
-        ear = np.flatnonzero((nrings > 1) | ring_bad[outer])
-        ear_tris, ear_k, n_failed = self._earcut(V, idx, ring_n, ear, outer, nrings, rlen,
-                                                 ring_start, ring_end, earcut, report)
-        n_degenerate += n_failed
-        if len(ear_k):
-            tri_pos = np.concatenate([fan_tris, ear_tris])
-            tri_k_all = np.concatenate([fan_k, ear_k])
-            order = np.argsort(tri_k_all, kind="stable")
-            tri_pos = tri_pos[order]
-            tri_k_all = tri_k_all[order]
-        else:
-            tri_pos, tri_k_all = fan_tris, fan_k
+        res = triangulate_polygons(V, idx, rlen, nrings,
+                                   progress=lambda f, m: report(0.6 + 0.3 * f, m))
+        if res.earcut_missing:
+            self.warnings.append(EARCUT_MISSING)
+        n_degenerate += res.n_degenerate
+        tri_pos, tri_k_all = res.tris, res.polygon
         faces = idx[tri_pos].astype(np.int32)
         face_surf = surf_ids[tri_k_all]
 
         return faces, face_surf, g_ok, finite, n_degenerate
-
-    def _earcut(self, V, idx, ring_n, ear, outer, nrings, rlen, ring_start, ring_end, earcut,
-                report):
-        """Triangulate polygons ``ear`` (with holes, or concave) with mapbox_earcut after
-        projecting their rings onto the plane of the outer ring's Newell normal
-        (``ring_n``). ``V[idx]`` are the vertices at every position.
-
-        Returns (triangles as positions into ``idx``, polygon of each, failures)."""
-        E = len(ear)
-        empty = (np.zeros((0, 3), np.int64), np.zeros(0, np.int64), 0)
-        if not E:
-            return empty
-        if earcut is None:
-            self.warnings.append(
-                "mapbox_earcut is not installed: concave polygons and holes are "
-                "fan-triangulated (holes are filled)")
-        enr = nrings[ear]
-        e_outer = outer[ear]  # ring id of each polygon's outer ring
-        # extent of the outer ring (max squared distance from its first vertex)
-        o_pos = _ranges(ring_start[e_outer], rlen[e_outer])
-        Qo = V[idx[o_pos]] - np.repeat(V[idx[ring_start[e_outer]]], rlen[e_outer], axis=0)
-        o_ext = np.maximum.reduceat(np.einsum("ij,ij->i", Qo, Qo),
-                                    np.cumsum(rlen[e_outer]) - rlen[e_outer])
-        del Qo, o_pos
-        normal = ring_n[e_outer]
-        nlen = np.sqrt(np.einsum("ij,ij->i", normal, normal))
-        ok = nlen > 1e-12 * np.maximum(o_ext, 1e-300)
-        # all rings of these polygons are consecutive in idx: positions poly_start ..
-        # poly_start + poly_len
-        poly_start = ring_start[e_outer]
-        poly_len = ring_end[e_outer + enr - 1] - poly_start
-        pos = _ranges(poly_start, poly_len)
-        n = len(pos)
-        # orthonormal basis (u, v) with u x v = n, and 2D coordinates relative to the
-        # polygon's first vertex
-        nh = normal / np.where(nlen > 0, nlen, 1.0)[:, None]
-        a = np.zeros((E, 3))
-        use_x = np.abs(nh[:, 0]) < 0.9
-        a[use_x, 0] = 1.0
-        a[~use_x, 1] = 1.0
-        u = _cross(a, nh)
-        u /= np.maximum(np.sqrt(np.einsum("ij,ij->i", u, u)), 1e-300)[:, None]
-        v = _cross(nh, u)
-        poly_of = np.repeat(np.arange(E), poly_len)
-        Rel = V[idx[pos]] - V[idx[poly_start]][poly_of]
-        XY = np.empty((n, 2))
-        XY[:, 0] = np.einsum("ij,ij->i", Rel, u[poly_of])
-        XY[:, 1] = np.einsum("ij,ij->i", Rel, v[poly_of])
-        del Rel, poly_of
-
-        tris: list[np.ndarray] = []
-        counts = np.zeros(E, np.int64)
-        failed = int((~ok).sum())
-        ok_l = ok.tolist()
-        pl_l = poly_len.tolist()
-        s_start = (np.cumsum(poly_len) - poly_len).tolist()  # polygon start in XY
-        e_outer_l = e_outer.tolist()
-        enr_l = enr.tolist()
-        for i in range(E):
-            if i and i % 5000 == 0:
-                report(0.6 + 0.3 * i / E, "triangulating concave polygons and holes")
-            if not ok_l[i]:
-                continue
-            a0 = s_start[i]
-            b0 = a0 + pl_l[i]
-            r0 = e_outer_l[i]
-            if earcut is None:
-                m = int(rlen[r0])
-                t = np.stack([np.zeros(m - 2, np.int64), np.arange(1, m - 1),
-                              np.arange(2, m)], axis=1)
-            else:
-                ends = (ring_end[r0:r0 + enr_l[i]] - (ring_start[r0])).astype(np.uint32)
-                try:
-                    t = np.asarray(earcut(XY[a0:b0], ends), np.int64).reshape(-1, 3)
-                except Exception:
-                    t = np.zeros((0, 3), np.int64)
-            if len(t) == 0:
-                failed += 1
-                continue
-            tris.append(t + a0)
-            counts[i] = len(t)
-        if not tris:
-            return empty[0], empty[1], failed
-        t = np.concatenate(tris)
-        tk = np.repeat(ear, counts)
-        # the outer ring's winding for every triangle, and no zero-area triangles
-        e1 = XY[t[:, 1]] - XY[t[:, 0]]
-        e2 = XY[t[:, 2]] - XY[t[:, 0]]
-        area2 = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-        flip = area2 < 0
-        t[flip] = t[flip][:, [0, 2, 1]]
-        keep = area2 != 0
-        return pos[t[keep]], tk[keep], failed
-
-    def _triangulate_small(self, V: np.ndarray, earcut):
-        """:meth:`_triangulate` one polygon at a time in plain Python: the same checks,
-        messages, triangles and order, for models small enough that numpy's per-call
-        cost would dominate."""
-        G = len(self.g_feat)
-        surfaces = self.surfaces
-        g_nsurf, g_voff, g_vcount = self.g_nsurf, self.g_voff, self.g_vcount
-        finite = None
-        if not np.isfinite(V).all():
-            finite = np.isfinite(V).all(axis=1)
-        finite_l = finite.tolist() if finite is not None else None
-        Vl = V.tolist()
-
-        # well-formed lists of lists of ints (the same check and messages)
-        rings = self._rings()
-        all_in_range = False
-        if rings is not None:
-            ids = list(chain.from_iterable(rings))
-            if ids:
-                lo, hi = min(ids), max(ids)
-                if not (-_MAX_INDEX < lo and hi < _MAX_INDEX):
-                    rings = None  # as _check_geometries sees it
-                else:  # every index of every geometry within its vertices (the usual case)
-                    all_in_range = finite_l is None and lo >= 0 and hi < min(g_vcount)
-            else:
-                all_in_range = True
-        g_ok = [True] * G if rings is not None else self._check_geometries().tolist()
-        # vertex indices in range and of finite vertices: the first bad one per geometry
-        s = 0
-        for gi in range(G if not all_in_range else 0):
-            n = g_nsurf[gi]
-            if g_ok[gi] and n:
-                vcount = g_vcount[gi]
-                voff = g_voff[gi]
-                ids = list(chain.from_iterable(chain.from_iterable(surfaces[s:s + n])))
-                if ids and 0 <= min(ids) and max(ids) < vcount and (
-                        finite_l is None or all(finite_l[v + voff] for v in ids)):
-                    s += n
-                    continue
-                for v in ids:
-                    if not 0 <= v < vcount:
-                        reason = (f"references vertex {v} but there are only {vcount} "
-                                  "vertices")
-                    elif finite_l is not None and not finite_l[v + voff]:
-                        reason = f"vertex {v} has coordinates that are not numbers"
-                    else:
-                        continue
-                    g_ok[gi] = False
-                    self._bad_geometry(gi, reason)
-                    break
-            s += n
-
-        tris: list[int] = []  # a, b, c, a, b, c, ...
-        tri_surf: list[int] = []
-        n_degenerate = 0
-        sqrt = math.sqrt
-        si = 0
-        for gi in range(G):
-            n = g_nsurf[gi]
-            if not g_ok[gi]:
-                si += n
-                continue
-            voff = g_voff[gi]
-            for surf in surfaces[si:si + n]:
-                if len(surf) == 1:
-                    outer = surf[0]
-                    m = len(outer)
-                    if m == 4 and not voff:
-                        a, b, c, d = outer
-                        if a != b != c != d != a:
-                            # a quad without repeated vertices (the most common surface):
-                            # the general case below, unrolled. c, f: its fan triangles'
-                            # cross products; their sum: its Newell vector
-                            x0, y0, z0 = Vl[a]
-                            x, y, z = Vl[b]
-                            ax, ay, az = x - x0, y - y0, z - z0
-                            x, y, z = Vl[c]
-                            bx, by, bz = x - x0, y - y0, z - z0
-                            x, y, z = Vl[d]
-                            dx, dy, dz = x - x0, y - y0, z - z0
-                            cx, cy, cz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
-                            fx, fy, fz = by * dz - bz * dy, bz * dx - bx * dz, bx * dy - by * dx
-                            nx, ny, nz = cx + fx, cy + fy, cz + fz
-                            nn = nx * nx + ny * ny + nz * nz
-                            cc, ff = cx * cx + cy * cy + cz * cz, fx * fx + fy * fy + fz * fz
-                            # zero area: |N| <= 1e-12 (|c| + |f|); only possible when
-                            # nn <= 2e-24 (cc + ff), as (|c| + |f|)^2 <= 2 (cc + ff)
-                            if nn <= 2e-24 * (cc + ff) and \
-                                    sqrt(nn) <= 1e-12 * (sqrt(cc) + sqrt(ff)):
-                                n_degenerate += 1
-                                si += 1
-                                continue
-                            p1 = cx * nx + cy * ny + cz * nz
-                            p2 = fx * nx + fy * ny + fz * nz
-                            lim = -1e-9 * nn
-                            if p1 >= lim and p2 >= lim:  # the fan is valid
-                                lim = 1e-12 * nn
-                                if p1 > lim:
-                                    if p2 > lim:
-                                        tris += (a, b, c, a, c, d)
-                                        tri_surf += (si, si)
-                                    else:
-                                        tris += (a, b, c)
-                                        tri_surf.append(si)
-                                elif p2 > lim:
-                                    tris += (a, c, d)
-                                    tri_surf.append(si)
-                                si += 1
-                                continue
-                            # concave: earcut
-                            t = self._earcut_one(Vl, [outer], [Vl[a], Vl[b], Vl[c], Vl[d]],
-                                                 (nx, ny, nz), nn, earcut)
-                            n_degenerate += _add_triangles(tris, tri_surf, si, t)
-                            si += 1
-                            continue
-                    # vertex ids without repeated consecutive ones (incl. a closing repeat)
-                    if voff or len(set(outer)) != m:
-                        outer = _ring_ids(outer, voff)
-                    holes = None
-                elif surf:
-                    outer = _ring_ids(surf[0], voff)
-                    holes = [r for r in (_ring_ids(h, voff) for h in surf[1:]) if len(r) >= 3]
-                else:
-                    outer = surf
-                m = len(outer)
-                if m < 3:
-                    n_degenerate += 1
-                    si += 1
-                    continue
-                if not holes and m == 3:  # one fan triangle: kept unless of zero area
-                    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = map(Vl.__getitem__, outer)
-                    ax, ay, az = x1 - x0, y1 - y0, z1 - z0
-                    bx, by, bz = x2 - x0, y2 - y0, z2 - z0
-                    cx = ay * bz - az * by
-                    cy = az * bx - ax * bz
-                    cz = ax * by - ay * bx
-                    if cx * cx + cy * cy + cz * cz > 0:
-                        tris += outer
-                        tri_surf.append(si)
-                    else:
-                        n_degenerate += 1
-                    si += 1
-                    continue
-                # cross products of consecutive vertices relative to the first: their
-                # sum is the Newell vector; e_1 .. e_m-2 are the fan triangles'
-                pts = list(map(Vl.__getitem__, outer))
-                x0, y0, z0 = pts[0]
-                ax, ay, az = pts[1][0] - x0, pts[1][1] - y0, pts[1][2] - z0
-                es = []
-                nx = ny = nz = total = 0.0
-                for x, y, z in pts[2:]:
-                    bx, by, bz = x - x0, y - y0, z - z0
-                    cx = ay * bz - az * by
-                    cy = az * bx - ax * bz
-                    cz = ax * by - ay * bx
-                    es.append((cx, cy, cz))
-                    nx += cx
-                    ny += cy
-                    nz += cz
-                    total += sqrt(cx * cx + cy * cy + cz * cz)
-                    ax, ay, az = bx, by, bz
-                nn = nx * nx + ny * ny + nz * nz
-                if not holes:
-                    if sqrt(nn) <= 1e-12 * total:  # zero area
-                        n_degenerate += 1
-                        si += 1
-                        continue
-                    projs = [cx * nx + cy * ny + cz * nz for cx, cy, cz in es]
-                    if min(projs) >= -1e-9 * nn:  # the fan is valid
-                        a = outer[0]
-                        lim = 1e-12 * nn
-                        for i, pr in enumerate(projs, 1):
-                            if pr > lim:
-                                tris += (a, outer[i], outer[i + 1])
-                                tri_surf.append(si)
-                        si += 1
-                        continue
-                    holes = ()
-                # polygons with holes, and concave ones
-                t = self._earcut_one(Vl, [outer, *holes], pts, (nx, ny, nz), nn, earcut)
-                n_degenerate += _add_triangles(tris, tri_surf, si, t)
-                si += 1
-        faces = np.array(tris, np.int32).reshape(-1, 3)
-        return (faces, np.array(tri_surf, np.int64),
-                None if all(g_ok) else np.array(g_ok, bool), finite, n_degenerate)
-
-    @staticmethod
-    def _earcut_one(Vl: list, rings: list[list[int]], pts: list, normal: tuple, nn: float,
-                    earcut) -> list[int] | None:
-        """One polygon (outer ring, holes; vertex ids) with mapbox_earcut, projected onto
-        the plane of the outer ring's Newell ``normal``: its triangles' vertex ids, flat
-        (a, b, c, a, b, c, ...); None when it cannot be triangulated."""
-        x0, y0, z0 = pts[0]
-        ext = 0.0  # the outer ring's extent: max squared distance from its first vertex
-        for x, y, z in pts:
-            d = (x - x0) * (x - x0) + (y - y0) * (y - y0) + (z - z0) * (z - z0)
-            if d > ext:
-                ext = d
-        nlen = math.sqrt(nn)
-        if not nlen > 1e-12 * max(ext, 1e-300):
-            return None
-        flat = list(chain.from_iterable(rings))
-        if earcut is None:  # fan of the outer ring (holes filled)
-            o = rings[0]
-            return [v for i in range(1, len(o) - 1) for v in (o[0], o[i], o[i + 1])]
-        hx, hy, hz = normal[0] / nlen, normal[1] / nlen, normal[2] / nlen
-        ax, ay, az = (1.0, 0.0, 0.0) if abs(hx) < 0.9 else (0.0, 1.0, 0.0)
-        ux, uy, uz = ay * hz - az * hy, az * hx - ax * hz, ax * hy - ay * hx
-        ul = max(math.sqrt(ux * ux + uy * uy + uz * uz), 1e-300)
-        ux, uy, uz = ux / ul, uy / ul, uz / ul
-        vx, vy, vz = hy * uz - hz * uy, hz * ux - hx * uz, hx * uy - hy * ux
-        xy = []  # x, y, x, y, ...
-        for v in flat:
-            x, y, z = Vl[v]
-            x, y, z = x - x0, y - y0, z - z0
-            xy += (x * ux + y * uy + z * uz, x * vx + y * vy + z * vz)
-        key = tuple(map(len, rings))
-        ends = _RING_ENDS.get(key)
-        if ends is None:
-            if len(_RING_ENDS) > 4096:
-                _RING_ENDS.clear()
-            ends = _RING_ENDS[key] = np.array(list(accumulate(key)), np.uint32)
-        try:
-            t = earcut(np.array(xy).reshape(-1, 2), ends).tolist()
-        except Exception:
-            return None
-        if not t:
-            return None
-        out = []
-        X, Y = xy[0::2], xy[1::2]
-        it = iter(t)
-        for a, b, c in zip(it, it, it, strict=False):
-            xa, ya = X[a], Y[a]
-            area2 = (X[b] - xa) * (Y[c] - ya) - (Y[b] - ya) * (X[c] - xa)
-            if area2 > 0:
-                out += (flat[a], flat[b], flat[c])
-            elif area2 < 0:  # the outer ring's winding for every triangle
-                out += (flat[a], flat[c], flat[b])
-        return out
 
     def _assemble(self, V, finite, faces, face_surf, surf_geom, g_ok, n_degenerate,
                   crs, metadata) -> FeatureMesh:
@@ -1483,25 +1070,6 @@ def _ring_ids(ring: list[int], voff: int) -> list[int]:
             out.append(v + voff)
         prev = v
     return out
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (n, 3) arrays (faster than np.cross for long arrays)."""
-    out = np.empty_like(a)
-    a0, a1, a2 = a[:, 0], a[:, 1], a[:, 2]
-    b0, b1, b2 = b[:, 0], b[:, 1], b[:, 2]
-    out[:, 0] = a1 * b2 - a2 * b1
-    out[:, 1] = a2 * b0 - a0 * b2
-    out[:, 2] = a0 * b1 - a1 * b0
-    return out
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + n)`` for every (s, n), vectorised."""
-    lengths = np.asarray(lengths, np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.repeat(np.asarray(starts, np.int64) - offsets, lengths) + np.arange(
-        int(lengths.sum()))
 
 
 def _reason(exc: BaseException) -> str:
@@ -1793,46 +1361,9 @@ def _texture_info(doc: dict, path: Path) -> dict | None:
     return {"count": len(textures), "missing": missing, "applied": False}
 
 
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _gc_paused():
-    """Pause Python's cyclic garbage collector while JSON is parsed and walked.
-
-    Parsing a city model allocates millions of lists and dicts, and every few hundred
-    of them the collector would scan all the young ones again (and, now and then, every
-    object in the process): that made reading a 24 MB file 5x slower. The tree holds no
-    reference cycles, so nothing is lost by collecting afterwards. Several reads may run
-    at once (background loading): the last one to finish turns the collector back on,
-    and only if it was on before the first one started."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def read(path: Path, progress: ProgressFn | None = None) -> FeatureMesh:
     """Read a CityJSON or CityJSONSeq file into a :class:`FeatureMesh` (all LODs)."""
-    with _gc_paused():
-        return _read(path if isinstance(path, Path) else Path(path), None, progress)
-
-
-def read_bytes(path: Path, data: bytes, progress: ProgressFn | None = None) -> FeatureMesh:
-    """:func:`read` of the file's content ``data``, already in memory."""
-    with _gc_paused():
-        return _read(path if isinstance(path, Path) else Path(path), data, progress)
+    return _read(path if isinstance(path, Path) else Path(path), None, progress)
 
 
 def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> FeatureMesh:
@@ -1962,11 +1493,7 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
             b.warnings.append(f"{miss} of {tex['count']} texture images are missing: "
                               + ", ".join(tex["missing"][:5])
                               + (" ..." if miss > 5 else ""))
-    try:
-        from mapbox_earcut import triangulate_float64 as earcut
-    except ImportError:  # pragma: no cover - a pinned dependency
-        earcut = None
-    mesh = b.finish(crs, metadata, earcut)
+    mesh = b.finish(crs, metadata)
     if b.n_objects_seen == 0:
         mesh.warnings.append("the file has no city objects")
     elif mesh.triangle_count == 0:
@@ -1977,5 +1504,5 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
 
 READERS = [
     ReaderSpec("CityJSON", ("city.json", "cityjson", "city.jsonl", "jsonl"), read,
-               sniff=sniff, score=10, read_bytes=read_bytes),
+               sniff=sniff, score=10),
 ]

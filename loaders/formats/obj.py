@@ -9,7 +9,8 @@ Parsed with numpy rather than trimesh so that the result is exactly what the fil
   vertices included). When a ``v`` is used with several ``vt``/``vn`` (UV seams, as in
   MeshLab exports) each distinct ``v/vt/vn`` corner becomes one vertex, like every GPU
   loader (and trimesh) does; ``metadata["obj_counts"]`` keeps the file's raw counts.
-* Faces are fan-triangulated. Faces are grouped by material (stable order, first use of
+* Polygons are triangulated by :mod:`loaders.triangulate` (convex ones fanned, concave
+  ones with earcut). Faces are grouped by material (stable order, first use of
   a material first) and there is one :class:`MeshPart` per material.
 * UVs are as stored in the file (origin bottom-left, ``metadata["uv_origin"]``); the
   texture image is as stored (row 0 = top of the image).
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..registry import ReaderSpec
 from ..safety import check_regular_file, read_regular
+from ..triangulate import triangulate_faces
 from ..types import LoadError, Material, Mesh, MeshPart, ProgressFn, split_origin
 
 MAX_MTL_BYTES = 64 << 20  # a material library is text; more than this is not one
@@ -425,7 +427,7 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh:
     if use_n and np.any(ni < 0):
         warnings.append("some faces have no normals; the normals are incomplete")
 
-    faces, tri_face = _triangulate(corner_v, sizes)
+    faces, tri_face = triangulate_faces(positions, corner_v, sizes)
 
     # ------------------------------------------------------------------ materials
     materials: dict[str, Material] = {}
@@ -564,21 +566,6 @@ def _parse_corners(path: Path, tokens: list[str], face_line: list[int], sizes: n
     ti = fix(cols[1], nvt, "vt")
     ni = fix(cols[2], nvn, "vn")
     return vi, ti, ni
-
-
-def _triangulate(corners: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fan-triangulate polygons. Returns (faces (T,3), source face index per triangle)."""
-    if len(sizes) == 0:
-        return np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if np.all(sizes == 3):
-        return corners.reshape(-1, 3), np.arange(len(sizes))
-    ntri = sizes - 2
-    face_of_tri = np.repeat(np.arange(len(sizes)), ntri)
-    k = np.arange(int(ntri.sum())) - np.repeat(np.cumsum(ntri) - ntri, ntri)
-    s = starts[face_of_tri]
-    tris = np.stack([corners[s], corners[s + k + 1], corners[s + k + 2]], axis=1)
-    return tris, face_of_tri
 
 
 READERS = [

@@ -1,7 +1,8 @@
 """PLY (ASCII, binary little/big endian) point clouds and meshes via plyfile.
 
-A PLY with a non-empty ``face`` element becomes a :class:`Mesh` (polygons are
-fan-triangulated); otherwise a :class:`PointCloud`.
+A PLY with a non-empty ``face`` element becomes a :class:`Mesh` (polygons triangulated
+by :mod:`loaders.triangulate`: convex ones fanned, concave ones with earcut);
+otherwise a :class:`PointCloud`.
 
 The header is parsed here first, for two reasons:
 
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import ReaderSpec
+from ..triangulate import triangulate_faces
 from ..types import LoadCancelled, LoadError, Mesh, PointCloud, ProgressFn, split_origin
 
 HINT = "the file may be truncated or corrupt; re-export it"
@@ -215,7 +217,7 @@ def _build(path: Path, ply, fmt: str, warnings: list[str], report):
             "vertex_index" if "vertex_index" in fprops else None)
         if key is None:
             raise LoadError(path, "PLY faces have no vertex_indices list", HINT)
-        faces = _triangulate(path, faces_el[key], len(positions), warnings)
+        faces = _triangulate(path, faces_el[key], positions, warnings)
         vc = None
         if rgb is not None:
             a = (_colour_channel(alpha) if alpha is not None
@@ -262,36 +264,32 @@ def _build(path: Path, ply, fmt: str, warnings: list[str], report):
                       metadata=metadata)
 
 
-def _triangulate(path: Path, lists, n_vertices: int, warnings: list[str]) -> np.ndarray:
+def _triangulate(path: Path, lists, positions: np.ndarray, warnings: list[str]) -> np.ndarray:
+    n_vertices = len(positions)
     lists = np.asarray(lists, dtype=object) if not isinstance(lists, np.ndarray) else lists
     if lists.dtype != object and lists.ndim == 2:  # fixed-length lists
-        polys = [lists]
+        block = np.asarray(lists, dtype=np.int64)
+        sizes = np.full(len(block), block.shape[1], np.int64)
+        corners = block.ravel()
+        if block.shape[1] < 3:
+            warnings.append(f"{len(block):,} faces with fewer than 3 vertices were skipped")
+            sizes, corners = sizes[:0], corners[:0]
     else:
         lengths = np.fromiter((len(p) for p in lists), dtype=np.int64, count=len(lists))
-        polys = []
-        for k in np.unique(lengths):
-            if k < 3:
-                continue
-            sel = np.flatnonzero(lengths == k)
-            polys.append(np.stack([np.asarray(lists[i]) for i in sel]) if len(sel) else None)
-        if np.any(lengths < 3):
-            warnings.append(f"{int(np.sum(lengths < 3)):,} faces with fewer than 3 vertices "
+        keep = lengths >= 3
+        if not keep.all():
+            warnings.append(f"{int(np.sum(~keep)):,} faces with fewer than 3 vertices "
                             "were skipped")
-        if len(lengths) and np.all(lengths == 3):
-            polys = [np.stack(list(lists))]
-    tris = []
-    for block in polys:
-        if block is None or len(block) == 0:
-            continue
-        block = np.asarray(block, dtype=np.int64)
-        k = block.shape[1]
-        for j in range(1, k - 1):  # fan: (0, j, j+1)
-            tris.append(block[:, [0, j, j + 1]])
-    faces = np.concatenate(tris) if tris else np.zeros((0, 3), np.int64)
-    bad = (faces < 0) | (faces >= n_vertices)
+        sizes = lengths[keep]
+        kept = [lists[i] for i in np.flatnonzero(keep)]
+        corners = (np.concatenate([np.asarray(p, dtype=np.int64).ravel() for p in kept])
+                   if kept else np.zeros(0, np.int64))
+    bad = (corners < 0) | (corners >= n_vertices)
     if bad.any():
-        raise LoadError(path, f"corrupt PLY: {int(bad.any(axis=1).sum()):,} faces refer to "
+        face_of = np.repeat(np.arange(len(sizes)), sizes)
+        raise LoadError(path, f"corrupt PLY: {len(np.unique(face_of[bad])):,} faces refer to "
                         f"vertices outside 0..{n_vertices - 1}", HINT)
+    faces, _ = triangulate_faces(positions, corners, sizes)
     return faces.astype(np.int32)
 
 

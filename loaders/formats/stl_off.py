@@ -5,9 +5,10 @@ coordinates are merged into one vertex (``metadata["stl_triangles"]`` keeps the 
 triangle count; ``triangle_count`` is unchanged by the merge; degenerate triangles are
 kept). The per-facet normals are not used (renderers compute smooth or flat normals).
 
-OFF: ``OFF``/``COFF``/``NOFF``/``CNOFF`` headers, ``#`` comments, polygons
-fan-triangulated, optional per-face colours (0..255 integers or 0..1 floats) and
-per-vertex colours (COFF). Binary OFF is rejected with a clear error.
+OFF: ``OFF``/``COFF``/``NOFF``/``CNOFF`` headers, ``#`` comments, polygons triangulated
+by :mod:`loaders.triangulate` (convex ones fanned, concave ones with earcut), optional
+per-face colours (0..255 integers or 0..1 floats) and per-vertex colours (COFF).
+Binary OFF is rejected with a clear error.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..registry import ReaderSpec
+from ..triangulate import triangulate_faces
 from ..types import LoadError, Mesh, MeshPart, ProgressFn, split_origin
 
 _STL_RECORD = np.dtype([("normal", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
@@ -290,7 +292,7 @@ def read_off(path: Path, progress: ProgressFn | None = None) -> Mesh:
                         "vertices", "the file is corrupt; re-export it")
     cidx = np.asarray(corners, dtype=np.int64)
     sizes_a = np.asarray(sizes, dtype=np.int64)
-    faces, face_of_tri = _fan(cidx, sizes_a)
+    faces, face_of_tri = triangulate_faces(xyz, cidx, sizes_a)
     face_colors = None
     if any_color:
         # a face without colour gets light grey; ints 0..255 or floats 0..1
@@ -328,19 +330,6 @@ def _colors_to_rgba8(arr: np.ndarray) -> np.ndarray:
     vals = np.nan_to_num(arr[:, :n] * scale, nan=255.0)
     out[:, :n] = np.clip(np.round(vals), 0, 255).astype(np.uint8)
     return out
-
-
-def _fan(corners: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(sizes) == 0:
-        return np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
-    if np.all(sizes == 3):
-        return corners.reshape(-1, 3), np.arange(len(sizes))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    ntri = sizes - 2
-    face_of_tri = np.repeat(np.arange(len(sizes)), ntri)
-    k = np.arange(int(ntri.sum())) - np.repeat(np.cumsum(ntri) - ntri, ntri)
-    s = starts[face_of_tri]
-    return np.stack([corners[s], corners[s + k + 1], corners[s + k + 2]], 1), face_of_tri
 
 
 READERS = [

@@ -12,15 +12,7 @@ import pytest
 
 import loaders
 from loaders.formats import cityjson
-from tests.loaders.test_cityjson import ALWAYS, CUBE_VERTS, NEVER, city, cube, write
-
-
-@pytest.fixture(autouse=True, params=["python", "numpy"])
-def triangulation(request, monkeypatch) -> str:
-    """Both triangulation paths (small models in Python, larger ones with numpy)."""
-    monkeypatch.setattr(cityjson, "_SMALL_MODEL", ALWAYS if request.param == "python"
-                        else NEVER)
-    return request.param
+from tests.loaders.test_cityjson import CUBE_VERTS, city, cube, write
 
 
 def _tri(lod="1"):
@@ -254,9 +246,7 @@ def _peaks(path: Path) -> tuple[int, int, object]:
     return max(whole, after), after, mesh
 
 
-def test_memory_stays_proportional_to_the_file(tmp_path: Path, triangulation) -> None:
-    if triangulation == "python":
-        pytest.skip("a model this size is triangulated by the numpy path")
+def test_memory_stays_proportional_to_the_file(tmp_path: Path) -> None:
     path = _synthetic_city(tmp_path / "city.city.json", 4500)
     size = path.stat().st_size
     warm = city({"a": {"type": "Building", "geometry": _tri()}}, TRI)
@@ -273,12 +263,10 @@ def test_memory_stays_proportional_to_the_file(tmp_path: Path, triangulation) ->
     assert whole < 18 * size, whole / size
 
 
-def test_cityjsonseq_memory_stays_proportional(tmp_path: Path, triangulation) -> None:
+def test_cityjsonseq_memory_stays_proportional(tmp_path: Path) -> None:
     """CityJSONSeq lines are parsed one at a time: the JSON trees of all lines are never
     alive together (measured on this 4.5 MB file: 7.6x the file; 18.4x when every line was
     parsed first)."""
-    if triangulation == "python":
-        pytest.skip("a model this size is triangulated by the numpy path")
     path = _synthetic_city(tmp_path / "city.city.jsonl", 4500, seq=True)
     size = path.stat().st_size
     warm = city({"a": {"type": "Building", "geometry": _tri()}}, TRI)

@@ -73,44 +73,31 @@ def test_text_table_with_unknown_extension_is_sniffed(tmp_path):
     assert cloud.point_count == 2 and cloud.metadata["format"] == "XYZ"
 
 
-def test_small_files_are_opened_once_for_readers_that_take_bytes(tmp_path, monkeypatch):
-    """A CityJSON file up to WHOLE_FILE_BYTES is read whole while it is sniffed and handed
-    to the reader; a larger one, or a small file of a reader that opens it itself, is
-    sniffed from its head."""
+def test_no_reader_special_case_content_sniffing_kept(tmp_path, monkeypatch):
+    """Every reader opens its file itself: the registry reads only SNIFF_BYTES to choose
+    (no whole-file read for one reader), and a mis-named CityJSON is still found by
+    content."""
     import json
     import os
 
     from loaders import registry
-    from loaders.formats import cityjson
+    from loaders.registry import ReaderSpec
 
+    assert not hasattr(registry, "WHOLE_FILE_BYTES")
+    assert "read_bytes" not in ReaderSpec.__dataclass_fields__
     doc = {"type": "CityJSON", "version": "2.0", "transform": {
         "scale": [1, 1, 1], "translate": [0, 0, 0]}, "vertices": [[0, 0, 0], [1, 0, 0],
                                                                    [0, 1, 0]],
         "CityObjects": {"a": {"type": "Building", "attributes": {"note": "x" * 5000},
                               "geometry": [{"type": "MultiSurface", "lod": "1",
                                             "boundaries": [[[0, 1, 2]]]}]}}}
-    path = tmp_path / "one.city.json"
+    path = tmp_path / "one.json"  # not named .city.json: found by its content
     path.write_text(json.dumps(doc))
     assert path.stat().st_size > registry.SNIFF_BYTES
-    opened = []
-    real_open = os.open
-    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a,
-                                                                                    **k))
-    m = loaders.read(path)
-    assert m.triangle_count == 1 and m.metadata["file_size"] == path.stat().st_size
-    assert opened == [path]
-    opened.clear()
-    monkeypatch.setattr(registry, "WHOLE_FILE_BYTES", registry.SNIFF_BYTES)
-    m = loaders.read(path)
-    assert m.triangle_count == 1 and opened == [path, path]
-    assert cityjson.READERS[0].read_bytes is cityjson.read_bytes
-    # a format whose reader opens the file itself is only sniffed from its head
-    monkeypatch.setattr(registry, "WHOLE_FILE_BYTES", 1 << 20)
-    xyz = tmp_path / "points.xyz"
-    xyz.write_text("".join(f"{i} {i} {i}\n" for i in range(1000)))
-    assert xyz.stat().st_size > registry.SNIFF_BYTES
     sizes = []
     real_read = os.read
     monkeypatch.setattr(os, "read", lambda fd, n: sizes.append(n) or real_read(fd, n))
-    assert loaders.read(xyz).point_count == 1000
-    assert sizes[0] == registry.SNIFF_BYTES
+    m = loaders.read(path)
+    assert m.triangle_count == 1 and m.metadata["file_size"] == path.stat().st_size
+    assert m.metadata["format"] == "CityJSON"
+    assert sizes and sizes[0] == registry.SNIFF_BYTES
