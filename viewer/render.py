@@ -20,6 +20,13 @@ class SceneRenderer:
         save the 3D view as PNG at any resolution (size (w, h), may exceed the window).
     def camera_to_scene(self) / scene_to_camera(self)  sync Scene.camera (true coords)
 
+Modules
+-------
+The renderer composes: :mod:`viewer.budget` (the VTK-free frame-budget controller,
+``renderer.budget``, with an injected clock), :mod:`viewer.camera` (views, framing,
+projection), :mod:`viewer.picking` and :mod:`viewer.legend` (legend / colour bar).
+``PRESETS``, ``AUTO``, ``PICK_TOLERANCE_PX`` stay importable from here.
+
 Extra public API
 ----------------
     drawn_indices(layer) -> ndarray | None   indices of the points drawn (None for meshes)
@@ -38,6 +45,8 @@ nodes to draw are chosen for the current camera (:func:`loaders.lod.select_nodes
 nearer / larger on screen first, nothing outside the frustum, one budget shared by all
 point layers) and drawn as ONE actor per layer.
 
+    budget                  the :class:`viewer.budget.FrameBudget` controller; the
+                            settings below are its attributes, readable / settable here
     point_budget            int, or "auto" (default): budgets from measured frame times
     target_interactive_seconds (0.06) / target_rest_seconds (0.08): frame-time targets
                             (every GUI-thread frame is an event-loop stall: the rest
@@ -75,7 +84,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -93,8 +101,15 @@ from loaders.lod import (
     select_nodes_multi,
 )
 
-from . import colors, features
+from . import camera, colors, features, picking
+from .budget import AUTO, Clock, FrameBudget
+from .camera import PRESETS
+from .legend import Overlays
+from .picking import PICK_TOLERANCE_PX
 from .scene import Camera, Layer, Pick, Scene, feature_pick, pick_info
+
+__all__ = ["AUTO", "HIGHLIGHT_COLOR", "PICK_TOLERANCE_PX", "PRESETS", "SceneRenderer",
+           "use_egl_without_display"]
 
 
 def use_egl_without_display() -> bool:
@@ -111,26 +126,26 @@ def use_egl_without_display() -> bool:
 
 use_egl_without_display()
 
-PRESETS = ("top", "front", "side", "iso", "fit")
 _ACTOR_PREFIX = "realscene-layer-"
 HIGHLIGHT_COLOR = (1.0, 0.85, 0.1)  # the selected object of a city / building model
-_SCALAR_BAR_NAME = "realscene-scalar-bar"
-PICK_TOLERANCE_PX = 12.0
 #: fields of a layer whose change only needs an actor property update
 _PROPERTY_FIELDS = ("visible", "opacity", "point_size")
-AUTO = "auto"
-#: timed renders with fewer points do not update the per-point cost estimate
-_MIN_TIMED_POINTS = 20_000
-#: refinement: each step multiplies the budget by this factor up to the rest budget
-_REFINE_FACTOR = 2.5
 #: node clouds kept per streamed layer beyond those drawn (points)
 _NODE_CACHE_POINTS = 4_000_000
-#: budget of on-screen frames before any frame has been timed (points)
-_FIRST_BUDGET = 40_000
-#: seconds after a layer was added / its data swapped during which frames stay interactive
-_SETTLE_SECONDS = 0.5
-#: a budget-limited frame is redrawn when the measured cost allows this much more
-_GROW_FACTOR = 1.25
+
+
+class _BudgetSetting:
+    """A renderer attribute that is the frame-budget controller's attribute of the same
+    name (``renderer.seconds_per_point`` is ``renderer.budget.seconds_per_point``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj.budget, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj.budget, self.name, value)
 
 
 class _Entry:
@@ -158,40 +173,38 @@ class _Entry:
 class SceneRenderer:
     """Keeps a pyvista plotter in sync with a :class:`viewer.scene.Scene`."""
 
-    def __init__(self, plotter: Any, scene: Scene, point_budget: int | str = AUTO) -> None:
+    # settings and state of the frame-budget controller (see viewer.budget)
+    point_budget = _BudgetSetting()
+    target_interactive_seconds = _BudgetSetting()
+    target_rest_seconds = _BudgetSetting()
+    first_budget = _BudgetSetting()
+    settle_seconds = _BudgetSetting()
+    still_budget = _BudgetSetting()
+    min_budget = _BudgetSetting()
+    max_budget = _BudgetSetting()
+    seconds_per_point = _BudgetSetting()
+    interacting = _BudgetSetting()
+    last_frame_seconds = _BudgetSetting()
+
+    def __init__(self, plotter: Any, scene: Scene, point_budget: int | str = AUTO,
+                 clock: Clock | None = None) -> None:
+        """``clock``: seconds, monotonic (default :func:`time.perf_counter`); it times
+        frames and the settling after loads (tests pass a fake one)."""
         self.plotter = plotter
         self.scene = scene
-        self.point_budget: int | str = AUTO
-        self.set_point_budget(point_budget)
-        self.target_interactive_seconds = 0.06
-        self.target_rest_seconds = 0.08
-        self.first_budget = _FIRST_BUDGET
-        self.settle_seconds = _SETTLE_SECONDS
+        self.budget = FrameBudget(point_budget, clock=clock)
         self.multi_samples: int | None = 0
-        self.still_budget = 1_500_000
-        self.min_budget = 20_000
-        self.max_budget = 20_000_000
-        self.seconds_per_point = 2.5e-6  # llvmpipe-like until measured
         self.min_pixels = DEFAULT_MIN_PIXELS
-        self.interacting = False
         self.drawn_points = 0
-        self.last_frame_seconds: float | None = None
         self.on_update: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._needs_update = False
-        self._refine: int | None = None  # current budget of a running refinement
-        self._budget_override: int | None = None
         self._lod_sig: Any = None
         self._in_update = False
-        self._render_t0: float | None = None
-        self._timed = False  # an on-screen frame has been timed (seconds_per_point)
-        self._settle_until = 0.0  # monotonic time until which frames stay interactive
-        self._refine_when_settled = False  # refine to the rest budget once loads settled
         self._render_pending = False  # a scene event asked for a frame not drawn yet
-        self._frame_budget: int | None = None  # budget of the last selection
         self._pool: ThreadPoolExecutor | None = None
         self._entries: dict[int, _Entry] = {}
-        self._scalar_bar: Any = None
+        self._overlays = Overlays(plotter)
         self._highlight: str | None = None  # actor name of the selected object
         self._edl_on = False
         self._handlers = {
@@ -299,42 +312,17 @@ class SceneRenderer:
     # -- level of detail -------------------------------------------------------------------
     def set_point_budget(self, budget: int | str) -> None:
         """``"auto"`` or a number of points (drawn at rest; less while moving)."""
-        if isinstance(budget, str) and budget.strip().lower() == AUTO:
-            self.point_budget = AUTO
-        else:
-            value = int(budget)
-            if value < 1:
-                raise ValueError(f"point budget must be positive, not {budget!r}")
-            self.point_budget = value
+        self.budget.set_point_budget(budget)
         self._lod_sig = None
 
     def budgets(self) -> tuple[int, int]:
         """(interactive, rest) budgets: from the measured cost per point in auto mode."""
-        spp = max(float(self.seconds_per_point), 1e-12)
-        inter = int(np.clip(self.target_interactive_seconds / spp, self.min_budget,
-                            self.max_budget))
-        rest = int(np.clip(self.target_rest_seconds / spp, self.min_budget,
-                           self.max_budget))
-        if self.point_budget != AUTO:
-            rest = int(self.point_budget)
-            inter = min(inter, rest)
-        return inter, rest
+        return self.budget.budgets()
 
     def current_budget(self) -> int:
         """The budget the next frame uses."""
-        if self._budget_override is not None:
-            return self._budget_override
-        inter, rest = self.budgets()
-        if self._off_screen():
-            return max(rest, self.still_budget) if self.point_budget == AUTO else rest
-        if not self._timed:  # nothing measured yet: a frame that surely fits
-            first = int(self.first_budget)
-            return first if self.point_budget == AUTO else min(first, rest)
-        if self.interacting or self.loading_active():
-            return inter
-        if self._refine is not None:
-            return min(self._refine, rest)
-        return rest
+        off = self._off_screen()
+        return self.budget.current(off, not off and self._layers_loading())
 
     @property
     def total_points(self) -> int:
@@ -362,21 +350,20 @@ class SceneRenderer:
             except Exception:  # noqa: BLE001 - a window without MSAA control
                 pass
 
+    def _layers_loading(self) -> bool:
+        return any(getattr(e.layer, "loading", False) for e in self._entries.values())
+
     def loading_active(self) -> bool:
         """True while a layer is loading or a layer was added / swapped moments ago:
         frames then use the interactive budget (the rest refinement waits)."""
-        if time.monotonic() < self._settle_until:
-            return True
-        return any(getattr(e.layer, "loading", False) for e in self._entries.values())
+        return self.budget.settling() or self._layers_loading()
 
     def _mark_settling(self) -> None:
         """A layer was added or its data swapped: stay interactive for a moment, then
         refine (from :meth:`process_updates`)."""
         if self._off_screen():
             return
-        self._settle_until = time.monotonic() + float(self.settle_seconds)
-        self._refine_when_settled = True
-        self._refine = None
+        self.budget.start_settling()
         self._needs_update = True
 
     def _request_update(self) -> None:
@@ -397,17 +384,11 @@ class SceneRenderer:
         if not self._needs_update or self.interacting:
             return False
         waiting = self.loading_active()
-        if self._refine_when_settled and not waiting:
-            self._refine_when_settled = False
-            self._refine = self.budgets()[0]
+        rest = self.budget.poll_started(waiting)
         self._needs_update = False
-        rest = self.budgets()[1]
         rendered = False
         while True:
-            if self._refine is not None and not waiting:
-                self._refine = int(self._refine * _REFINE_FACTOR)
-                if self._refine >= rest:
-                    self._refine = None
+            self.budget.refine_step(rest, waiting)
             changed = self.update_lod()
             if changed or self._render_pending:
                 self._in_update = True  # selection is current: do not redo in StartEvent
@@ -417,9 +398,9 @@ class SceneRenderer:
                     self._in_update = False
                     self._render_pending = False
                 rendered = True
-            if self._refine is None or changed or waiting:
+            if self.budget.refine is None or changed or waiting:
                 break
-        if self._refine is not None or self._refine_when_settled:
+        if self.budget.refining:
             self._needs_update = True  # the next step on a later poll
         return rendered
 
@@ -446,20 +427,12 @@ class SceneRenderer:
         entry.bounds = None
         return src
 
-    def _camera_sig(self) -> tuple:
-        cam = self.plotter.renderer.GetActiveCamera()
-        return (cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp(), cam.GetViewAngle(),
-                cam.GetParallelProjection(), cam.GetParallelScale(),
-                tuple(self.plotter.renderer.GetSize()))
-
     def _view_proj(self) -> tuple[np.ndarray, np.ndarray | None, float]:
         renderer = self.plotter.renderer
-        _, _, w, h = self._viewport()
+        _, _, _, h = camera.viewport(renderer)
         cam = renderer.GetActiveCamera()
-        mat = cam.GetCompositeProjectionTransformMatrix(w / h, -1.0, 1.0)
-        m = np.array([[mat.GetElement(i, j) for j in range(4)] for i in range(4)])
         eye = None if cam.GetParallelProjection() else np.array(cam.GetPosition())
-        return m, eye, h
+        return camera.view_projection(renderer), eye, h
 
     def update_lod(self, force: bool = False, budget: int | None = None,
                    wait: bool | None = None) -> bool:
@@ -469,20 +442,13 @@ class SceneRenderer:
         entries = [e for e in self._entries.values() if isinstance(e.layer.data, PointCloud)]
         if not entries:
             return False
-        if budget is None:
-            budget = self.current_budget()
-            last = self._frame_budget
-            # the measured cost moves a little with every frame: keep the last budget
-            # unless it moved clearly (else every timed frame would cause another one)
-            if last and not self._off_screen() and last / _GROW_FACTOR <= budget <= (
-                    last * _GROW_FACTOR):
-                budget = last
-        else:
-            budget = int(budget)
-        self._frame_budget = budget
+        off = self._off_screen()
+        budget = self.budget.choose(off, not off and budget is None and self._layers_loading(),
+                                    budget)
         if wait is None:
-            wait = self._off_screen()
-        sig = (self._camera_sig(), budget, tuple(e.layer.visible for e in entries))
+            wait = off
+        sig = (camera.signature(self.plotter.renderer), budget,
+               tuple(e.layer.visible for e in entries))
         if not force and sig == self._lod_sig and all(e.drawn_sig is not None for e in entries):
             return False
         self._lod_sig = sig
@@ -719,40 +685,25 @@ class SceneRenderer:
                 traceback.print_exc()
             finally:
                 self._in_update = False
-        self._render_t0 = time.perf_counter()
+        self.budget.frame_started()
 
     def _on_render_end(self, *_: Any) -> None:
-        if self._render_t0 is None:
+        if not self.budget.in_frame:
             return
-        dt = time.perf_counter() - self._render_t0
-        self._render_t0 = None
-        self.last_frame_seconds = dt
         self._render_pending = False
-        n = self.drawn_points
-        if n >= _MIN_TIMED_POINTS and not self._off_screen():
-            spp = dt / n
-            # the first measurement replaces the prior; then a moving estimate
-            self.seconds_per_point = (spp if not self._timed
-                                      else 0.7 * self.seconds_per_point + 0.3 * spp)
-            self._timed = True
-            used = self._frame_budget
-            # the frame was cut by its budget and the measured cost allows clearly more:
-            # draw more on a later poll (each such frame still fits its target)
-            if (used and not self.interacting and n >= 0.5 * used
-                    and n < self.total_points
-                    and self.current_budget() > _GROW_FACTOR * used):
-                self._request_update()
+        on_screen = not self._off_screen()
+        # a frame cut by its budget when the measured cost allows clearly more:
+        # draw more on a later poll (each such frame still fits its target)
+        if self.budget.frame_ended(self.drawn_points, self.total_points, timed=on_screen,
+                                   layers_loading=on_screen and self._layers_loading()):
+            self._request_update()
 
     def _on_interaction_start(self, *_: Any) -> None:
-        self.interacting = True
-        self._refine = None
+        self.budget.interaction_started()
 
     def _on_interaction_end(self, *_: Any) -> None:
-        if not self.interacting:
-            return
-        self.interacting = False
-        self._refine = self.budgets()[0]
-        self._request_update()
+        if self.budget.interaction_ended():
+            self._request_update()
 
     # -- actors ------------------------------------------------------------------------------
     def _remove_actors(self, entry: _Entry) -> None:
@@ -1047,7 +998,7 @@ class SceneRenderer:
         pad = max(float(np.linalg.norm(hi - lo)) * 0.6, 5.0)
         self.plotter.reset_camera(bounds=(lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad,
                                           lo[2] - pad, hi[2] + pad), render=False)
-        self._mark_camera_set()
+        camera.mark_camera_set(self.plotter.renderer)
         self.camera_to_scene()
         self._auto_render()
 
@@ -1074,30 +1025,9 @@ class SceneRenderer:
             self.plotter.disable_eye_dome_lighting()
         self._edl_on = enabled
 
-    # -- legend and colour bar ----------------------------------------------------------------
-    def _add_legend(self, items: list) -> None:
-        """A legend in the upper right corner, sized by :meth:`_legend_size` (placed by
-        hand: pyvista's "upper right" keeps a fixed position whatever the size, so a
-        wide legend ran off the view)."""
-        w, h = self._legend_size(items)
-        legend = self.plotter.add_legend(items, bcolor=(0.1, 0.1, 0.1), border=False,
-                                         size=(w, h), face="rectangle",
-                                         background_opacity=0.6)
-        legend.SetPosition(max(0.0, 0.99 - w), max(0.0, 0.99 - h))
-
-    def _legend_size(self, items: list) -> tuple[float, float]:
-        """Legend size as view fractions: about 20 px per entry and wide enough for the
-        longest label, so the text stays readable (and the box small) at any window size."""
-        w, h = (max(int(v), 1) for v in self.plotter.renderer.GetSize())
-        longest = max((len(str(label)) for label, _rgb in items), default=8)
-        return (min((11 * longest + 40) / w, 0.45), min((20 * len(items) + 8) / h, 0.7))
-
+    # -- legend and colour bar (viewer.legend) -------------------------------------------------
     def _remove_overlays(self) -> None:
-        if self._scalar_bar is not None:
-            self.plotter.remove_actor(self._scalar_bar, reset_camera=False, render=False)
-            self._scalar_bar = None
-        if self.plotter.legend is not None:
-            self.plotter.remove_legend(render=False)
+        self._overlays.remove()
 
     def refresh_overlays(self) -> None:
         """Rebuild the legend / colour bar (e.g. after the view was resized)."""
@@ -1106,74 +1036,9 @@ class SceneRenderer:
     def _update_overlays(self) -> None:
         """Colour bar (scalar modes) or class legend (classification) of the selected
         layer; nothing for other modes."""
-        self._remove_overlays()
-        layer = self.scene.selected
-        if layer is None or layer not in self.scene.layers or not layer.visible:
-            return
-        mode = colors.effective_mode(layer)
-        if isinstance(layer.data, FeatureMesh) and mode in ("semantic", "type", "attribute"):
-            _rgb, legend = features.layer_feature_colors(layer, mode)
-            if legend.get("kind") == "numeric":
-                info = colors.ScalarInfo(str(legend.get("name", "")), float(legend["min"]),
-                                         float(legend["max"]),
-                                         str(legend.get("colormap", "viridis")))
-                self._scalar_bar = self._make_scalar_bar(info)
-                self.plotter.add_actor(self._scalar_bar, reset_camera=False,
-                                       name=_SCALAR_BAR_NAME, pickable=False, render=False)
-                return
-            items = [[str(label), [c / 255.0 for c in rgb[:3]]]
-                     for label, rgb in legend.get("entries", [])][:14]
-            if items:
-                self._add_legend(items)
-            return
-        if mode == "classification":
-            hidden = {int(c) for c in layer.hidden_classes}
-            items = [[f"{code} {name}", [c / 255.0 for c in rgb]]
-                     for code, name, rgb, _count in colors.class_legend(layer)
-                     if code not in hidden][:20]
-            if items:
-                self._add_legend(items)
-            return
-        info = colors.scalar_info(layer)
-        if info is None:
-            return
-        self._scalar_bar = self._make_scalar_bar(info)
-        self.plotter.add_actor(self._scalar_bar, reset_camera=False, name=_SCALAR_BAR_NAME,
-                               pickable=False, render=False)
+        self._overlays.update(self.scene)
 
-    @staticmethod
-    def _make_scalar_bar(info: colors.ScalarInfo) -> Any:
-        from vtkmodules.vtkCommonCore import vtkLookupTable
-        from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
-
-        lut_rgb = colors.colormap_lut(info.colormap)
-        lut = vtkLookupTable()
-        lut.SetNumberOfTableValues(len(lut_rgb))
-        for i, (r, g, b) in enumerate(lut_rgb):
-            lut.SetTableValue(i, r / 255.0, g / 255.0, b / 255.0, 1.0)
-        vmin, vmax = info.vmin, info.vmax if info.vmax > info.vmin else info.vmin + 1.0
-        lut.SetTableRange(vmin, vmax)
-        lut.Build()
-        bar = vtkScalarBarActor()
-        bar.SetLookupTable(lut)
-        bar.SetTitle(info.name)
-        bar.SetNumberOfLabels(5)
-        bar.SetLabelFormat("%.6g")
-        bar.SetMaximumWidthInPixels(80)
-        bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        bar.GetPositionCoordinate().SetValue(0.88, 0.1)
-        bar.SetWidth(0.1)
-        bar.SetHeight(0.8)
-        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            prop.SetFontSize(12)
-            prop.SetColor(1.0, 1.0, 1.0)
-            prop.SetShadow(True)
-            prop.BoldOff()
-            prop.ItalicOff()
-        bar.UnconstrainedFontSizeOn()
-        return bar
-
-    # -- camera -------------------------------------------------------------------------------
+    # -- camera (viewer.camera) ----------------------------------------------------------------
     def _local_bounds(self, layers: list[Layer] | None) -> tuple[np.ndarray, np.ndarray] | None:
         if layers is None:
             layers = [lay for lay in self.scene.layers if lay.visible]
@@ -1203,7 +1068,6 @@ class SceneRenderer:
         if src is not None:
             lo, hi = src.bounds
             origin = src.origin
-            key: Any = ("src", id(src))
         else:
             data: PointCloud = layer.data
             if data.point_count == 0:
@@ -1217,10 +1081,8 @@ class SceneRenderer:
                 hi = np.array([float(pos[:, a].max()) for a in range(3)])
                 entry.bounds = (key, lo, hi)
             origin = data.origin
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                            for z in (lo[2], hi[2])], np.float64)
         model = self._model(layer, origin)
-        moved = corners @ model[:3, :3].T + model[:3, 3]
+        moved = camera.box_corners(lo, hi) @ model[:3, :3].T + model[:3, 3]
         return moved.min(axis=0), moved.max(axis=0)
 
     def fit(self, layers: list[Layer] | None = None) -> None:
@@ -1228,128 +1090,35 @@ class SceneRenderer:
         bounds = self._local_bounds(layers)
         if bounds is None:
             return
-        lo, hi = bounds
-        renderer = self.plotter.renderer
-        renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
-        self._tighten(lo, hi)
-        renderer.ResetCameraClippingRange(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
-        self._mark_camera_set()
+        camera.frame_bounds(self.plotter.renderer, *bounds)
         self.camera_to_scene(emit=False)
         self._auto_render()
-
-    def _tighten(self, lo: np.ndarray, hi: np.ndarray, fill: float = 0.9) -> None:
-        """Move in after ResetCamera (which frames the bounding sphere) so that the
-        projected bounding box fills about ``fill`` of the viewport."""
-        cam = self.plotter.renderer.GetActiveCamera()
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                            for z in (lo[2], hi[2])])
-        radius = max(float(np.linalg.norm(hi - lo)) / 2.0, 1e-9)
-        for _ in range(3):
-            xy, depth = self._project_local(corners)
-            if not np.all(np.isfinite(xy)) or not np.all(np.isfinite(depth)):
-                return
-            ox, oy, w, h = self._viewport()
-            f = max(np.max(np.abs(xy[:, 0] - ox - w / 2)) / (w / 2),
-                    np.max(np.abs(xy[:, 1] - oy - h / 2)) / (h / 2))
-            if f <= 0:
-                return
-            factor = min(fill / f, 4.0)
-            if cam.GetParallelProjection():
-                cam.SetParallelScale(cam.GetParallelScale() / factor)
-                return
-            # keep the camera well outside the data
-            factor = min(factor, cam.GetDistance() / (1.2 * radius))
-            if factor <= 1.02:
-                return
-            cam.Dolly(factor)
 
     def view_preset(self, name: str) -> None:
         """Standard views: top (down -Z, north up), front (looking along +Y), side
         (looking along -X), iso (from +X +Y +Z towards the centre), fit."""
-        name = name.lower()
-        if name not in PRESETS:
-            raise ValueError(f"unknown view {name!r} (choose from {', '.join(PRESETS)})")
-        if name != "fit":
-            directions = {  # direction of view, view up
-                "top": ((0.0, 0.0, -1.0), (0.0, 1.0, 0.0)),
-                "front": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
-                "side": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
-                "iso": ((-1.0, -1.0, -1.0), (0.0, 0.0, 1.0)),
-            }
-            direction, up = directions[name]
-            cam = self.plotter.renderer.GetActiveCamera()
-            focal = np.array(cam.GetFocalPoint())
-            d = np.asarray(direction) / np.linalg.norm(direction)
-            cam.SetPosition(*(focal - d))
-            cam.SetFocalPoint(*focal)
-            cam.SetViewUp(*up)
-            if name == "iso":
-                cam.OrthogonalizeViewUp()
+        camera.orient(self.plotter.renderer, name)
         self.fit()
 
     def camera_to_scene(self, emit: bool = True) -> Camera:
         """Copy the VTK camera into ``scene.camera`` (true coordinates)."""
-        cam = self.plotter.renderer.GetActiveCamera()
-        camera = Camera(position=tuple(self.to_true(cam.GetPosition()).tolist()),
-                        focal_point=tuple(self.to_true(cam.GetFocalPoint()).tolist()),
-                        view_up=tuple(float(v) for v in cam.GetViewUp()),
-                        parallel=bool(cam.GetParallelProjection()))
+        cam = camera.read_camera(self.plotter.renderer, self.origin)
         if emit:
-            self.scene.set_camera(camera)
+            self.scene.set_camera(cam)
         else:
-            self.scene.camera = camera
-        return camera
+            self.scene.camera = cam
+        return cam
 
     def scene_to_camera(self) -> None:
         """Apply ``scene.camera`` (true coordinates) to the VTK camera."""
-        camera = self.scene.camera
-        cam = self.plotter.renderer.GetActiveCamera()
-        cam.SetPosition(*self.to_local(camera.position))
-        cam.SetFocalPoint(*self.to_local(camera.focal_point))
-        cam.SetViewUp(*camera.view_up)
-        cam.SetParallelProjection(bool(camera.parallel))
-        self.plotter.renderer.ResetCameraClippingRange()
-        self._mark_camera_set()
+        camera.apply_camera(self.plotter.renderer, self.scene.camera, self.origin)
         self._auto_render()
 
-    def _mark_camera_set(self) -> None:
-        # stop pyvista from replacing our camera with its default on the first render
-        renderer = self.plotter.renderer
-        try:
-            renderer.camera.is_set = True
-            renderer.camera_set = True
-        except Exception:  # older / other pyvista versions
-            pass
-
-    # -- picking ------------------------------------------------------------------------------
-    def _viewport(self) -> tuple[float, float, float, float]:
-        renderer = self.plotter.renderer
-        w, h = renderer.GetSize()
-        ox, oy = renderer.GetOrigin()
-        return float(ox), float(oy), float(max(w, 1)), float(max(h, 1))
-
-    def _project_local(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scene-local points -> display xy (n, 2) and depth (n,) in [-1, 1]."""
-        renderer = self.plotter.renderer
-        ox, oy, w, h = self._viewport()
-        cam = renderer.GetActiveCamera()
-        mat = cam.GetCompositeProjectionTransformMatrix(w / h, -1.0, 1.0)
-        m = np.array([[mat.GetElement(i, j) for j in range(4)] for i in range(4)])
-        p = np.asarray(pts, dtype=np.float64)
-        clip = p @ m[:3, :3].T + m[:3, 3]
-        wc = p @ m[3, :3] + m[3, 3]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ndc = clip / wc[:, None]
-        xy = np.empty((len(p), 2))
-        xy[:, 0] = (ndc[:, 0] + 1.0) * w / 2.0 + ox
-        xy[:, 1] = (ndc[:, 1] + 1.0) * h / 2.0 + oy
-        depth = np.where(wc > 0, ndc[:, 2], np.inf)
-        return xy, depth
-
+    # -- picking (viewer.picking) --------------------------------------------------------------
     def project(self, xyz_true: Any) -> np.ndarray:
         """True coordinates (n, 3) -> display coordinates (n, 2), VTK convention."""
         pts = self.to_local(np.atleast_2d(xyz_true))
-        return self._project_local(pts)[0]
+        return camera.project_local(self.plotter.renderer, pts)[0]
 
     def pick(self, x: float, y: float) -> Pick | None:
         """Nearest drawn point / vertex of a visible layer under display (x, y).
@@ -1358,33 +1127,26 @@ class SceneRenderer:
         meshes are ray-picked and the nearest vertex of the hit triangle is returned.
         The index is into the layer's full data; coordinates are true float64.
         """
+        renderer = self.plotter.renderer
         best: tuple[float, Layer, int] | None = None  # (depth, layer, full index)
-        target = np.array([float(x), float(y)])
-        tol = PICK_TOLERANCE_PX
+        target = (float(x), float(y))
         for layer in self.scene.layers:
             entry = self._entries.get(layer.id)
             if (entry is None or not layer.visible or entry.points is None
                     or not len(entry.points) or not isinstance(layer.data, PointCloud)):
                 continue
-            xy, depth = self._project_local(entry.points)
-            d2 = np.sum((xy - target) ** 2, axis=1)
-            near = np.flatnonzero((d2 <= tol * tol) & (depth >= -1.0) & (depth <= 1.0))
-            if not len(near):
-                continue
-            radius = max(float(layer.point_size), 2.0)
-            # points under the cursor (within their drawn size) compete by depth;
-            # otherwise the closest in screen space wins
-            under = near[d2[near] <= radius * radius]
-            if len(under):
-                k = under[np.argmin(depth[under])]
-            else:
-                k = near[np.argmin(d2[near])]
-            if best is None or depth[k] < best[0]:
+            xy, depth = camera.project_local(renderer, entry.points)
+            k = picking.nearest_point(xy, depth, target, max(float(layer.point_size), 2.0),
+                                      PICK_TOLERANCE_PX)
+            if k is not None and (best is None or depth[k] < best[0]):
                 best = (float(depth[k]), layer, int(entry.indices[k]))
-        mesh_hit = self._pick_mesh(x, y)
-        if mesh_hit is not None and (best is None or mesh_hit[0] < best[0]):
-            depth, layer, vid, face, pos = mesh_hit
-            pick = feature_pick(layer, vid, face, self.to_true(pos))
+        hit = picking.pick_mesh(
+            renderer,
+            [(e.layer, e.actors, e.points) for e in self._entries.values()
+             if isinstance(e.layer.data, Mesh) and e.layer.visible and e.actors],
+            x, y)
+        if hit is not None and (best is None or hit.depth < best[0]):
+            pick = feature_pick(hit.owner, hit.vertex, hit.face, self.to_true(hit.position))
         else:
             pick = None if best is None else pick_info(best[1], best[2])
         if pick is not None and pick.feature_id is not None:
@@ -1393,43 +1155,6 @@ class SceneRenderer:
             self.scene.select_feature(None, None)  # clicked off the model: deselect
         self.scene.set_pick(pick)
         return pick
-
-    def _pick_mesh(self, x: float, y: float
-                   ) -> tuple[float, Layer, int, int, np.ndarray] | None:
-        """(depth, layer, nearest vertex, face index in the layer's data, picked
-        position scene-local) of the mesh surface under display (x, y)."""
-        mesh_entries = [e for e in self._entries.values()
-                        if isinstance(e.layer.data, Mesh) and e.layer.visible and e.actors]
-        if not mesh_entries:
-            return None
-        from vtkmodules.vtkRenderingCore import vtkCellPicker
-
-        picker = vtkCellPicker()
-        picker.SetTolerance(0.0005)
-        picker.PickFromListOn()
-        by_actor = {}
-        for entry in mesh_entries:
-            for actor in entry.actors:
-                picker.AddPickList(actor)
-                by_actor[id(actor)] = entry
-        if not picker.Pick(float(x), float(y), 0.0, self.plotter.renderer):
-            return None
-        entry = by_actor.get(id(picker.GetActor()))
-        if entry is None:
-            return None
-        ds = picker.GetDataSet()
-        cell = ds.GetCell(picker.GetCellId())
-        pos = np.array(picker.GetPickPosition())
-        ids = [cell.GetPointId(i) for i in range(cell.GetNumberOfPoints())]
-        if not ids:
-            return None
-        # the sub-meshes share the layer's vertex array, so point ids are vertex indices
-        verts = entry.points[ids].astype(np.float64)
-        vid = ids[int(np.argmin(np.sum((verts - pos) ** 2, axis=1)))]
-        depth = float(self._project_local(pos[None])[1][0])
-        face_ids = ds.GetCellData().GetArray("face_id")
-        face = int(face_ids.GetValue(picker.GetCellId())) if face_ids is not None else -1
-        return depth, entry.layer, int(vid), face, pos
 
     # -- screenshots --------------------------------------------------------------------------
     def screenshot(self, path: str | Path, size: tuple[int, int] | None = None) -> Path:

@@ -135,6 +135,21 @@ def test_millimetre_grid_at_national_grid_coordinates(plotter, tmp_path, east, n
     renderer.close()
 
 
+class FakeClock:
+    """Seconds that move only when told to: ``advance(dt)``, or ``tick`` per reading."""
+
+    def __init__(self, tick=0.0):
+        self.now = 1000.0
+        self.tick = tick
+
+    def __call__(self):
+        self.now += self.tick
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
 def _on_screen(renderer, monkeypatch):
     """Make an off-screen renderer behave as an on-screen (GUI) one; count its frames."""
     monkeypatch.setattr(renderer, "_off_screen", lambda: False)
@@ -155,7 +170,8 @@ def _cloud(n=200_000, seed=3):
 
 def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeypatch):
     scene = Scene()
-    renderer = SceneRenderer(plotter, scene)
+    clock = FakeClock()
+    renderer = SceneRenderer(plotter, scene, clock=clock)
     frames = _on_screen(renderer, monkeypatch)
     renderer.settle_seconds = 0.0
     # nothing timed yet: a conservative first budget, not the rest budget
@@ -165,7 +181,7 @@ def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeyp
     assert renderer.needs_update and renderer.process_updates()
     assert len(frames) == 1  # ...the pending frame is drawn once
     assert frames[0] <= renderer.first_budget
-    renderer._timed = True  # as if timed (pyvista skips frames before its first show)
+    renderer.budget.timed = True  # as if timed (pyvista skips frames before its first show)
 
     renderer.seconds_per_point = 1e-6
     inter, rest = renderer.budgets()
@@ -188,10 +204,13 @@ def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeyp
     renderer.settle_seconds = 60.0
     scene.update(layer, data=_cloud(400_000, seed=4))
     after_swap = renderer.drawn_points
-    assert renderer._frame_budget == inter  # the swap itself is drawn interactively
+    assert renderer.budget.last_budget == inter  # the swap itself is drawn interactively
     renderer.process_updates()
-    assert renderer._frame_budget == inter and renderer.needs_update  # still settling
-    renderer._settle_until = 0.0  # the settling time is over
+    assert renderer.budget.last_budget == inter and renderer.needs_update  # still settling
+    clock.advance(59.0)
+    renderer.process_updates()
+    assert renderer.budget.last_budget == inter and renderer.needs_update  # still settling
+    clock.advance(1.5)  # the settling time is over
     steps = []
     for _ in range(20):
         renderer.seconds_per_point = 1e-6  # keep the budgets fixed for the test
@@ -201,23 +220,29 @@ def test_gui_frames_during_a_load_are_interactive_and_coalesced(plotter, monkeyp
             steps.append(renderer.drawn_points)
     assert not renderer.needs_update
     assert steps and steps == sorted(steps)
-    assert after_swap <= steps[-1] and renderer._frame_budget == rest
+    assert after_swap <= steps[-1] and renderer.budget.last_budget == rest
     assert renderer.current_budget() == rest
     renderer.close()
 
 
 def test_budget_grows_after_the_first_timed_frame(plotter, monkeypatch):
     scene = Scene()
-    renderer = SceneRenderer(plotter, scene)
+    clock = FakeClock()
+    renderer = SceneRenderer(plotter, scene, clock=clock)
     frames = _on_screen(renderer, monkeypatch)
     renderer.settle_seconds = 0.0
     scene.add(_cloud(), name="a", loading=True)
     renderer.process_updates()
     assert frames == [renderer.first_budget]
+    assert not renderer.budget.timed  # pyvista skips frames before its first show
+    # a real frame of the render window, timed by the clock: 0.1 us per point drawn
+    clock.tick = 1e-7 * renderer.drawn_points
+    plotter.ren_win.Render()
+    clock.tick = 0.0
+    assert renderer.budget.timed and renderer.last_frame_seconds == pytest.approx(
+        1e-7 * renderer.drawn_points)
+    assert renderer.seconds_per_point == pytest.approx(1e-7)
     # the measured cost allows far more: the next poll draws more (still interactive)
-    renderer.seconds_per_point = 1e-7
-    renderer._on_render_start()
-    renderer._on_render_end()
     assert renderer.needs_update
     renderer.process_updates()
     assert frames[-1] > renderer.first_budget
