@@ -29,8 +29,10 @@ def write_cityjson_in(src: Path, out: Path, crs: str = UTM31N) -> Path:
     x, y = to.transform(xyz[:, 0], xyz[:, 1])
     moved = np.column_stack([x, y, xyz[:, 2]])
     origin = np.floor(moved.min(axis=0))
-    doc["transform"] = {"scale": [0.001, 0.001, 0.001], "translate": origin.tolist()}
-    doc["vertices"] = np.round((moved - origin) / 0.001).astype(np.int64).tolist()
+    step = 1e-8 if to.target_crs.is_geographic else 0.001  # ~1 mm in degrees too
+    scale = np.array([step, step, 0.001])
+    doc["transform"] = {"scale": scale.tolist(), "translate": origin.tolist()}
+    doc["vertices"] = np.round((moved - origin) / scale).astype(np.int64).tolist()
     code = crs.split(":")[1]
     doc.setdefault("metadata", {})["referenceSystem"] = \
         f"https://www.opengis.net/def/crs/EPSG/0/{code}"
