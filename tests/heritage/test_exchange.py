@@ -14,6 +14,7 @@ from heritage import exchange
 from heritage.exchange import ExchangeError
 from heritage.model import Annotation, Measurement
 from heritage.project import Project
+from loaders.crs import same_crs
 from viewer.cli import main
 
 CAM = {"position": [2680100.5, 1250050.25, 480.0], "focal_point": [2680123.123456789,
@@ -70,7 +71,8 @@ def dicts(anns):
 def test_file_round_trip_loses_nothing(tmp_path, fmt):
     p = make_project(tmp_path)
     out = exchange.export(p, fmt, tmp_path / f"out.{fmt}")
-    anns, crs = exchange.import_file(out)
+    r = exchange.read_file(out)
+    anns, crs = r.annotations, r.crs
     assert dicts(anns) == dicts(p.annotations)
     assert crs == "EPSG:2056"
     assert anns[0].points[0][0] == 2680123.123456789  # exact double
@@ -78,13 +80,11 @@ def test_file_round_trip_loses_nothing(tmp_path, fmt):
 
 def test_in_memory_round_trips(tmp_path):
     p = make_project(tmp_path)
-    for to, back in ((exchange.to_webanno, exchange.from_webanno),
-                     (exchange.to_geojson, exchange.from_geojson)):
-        doc = json.loads(json.dumps(to(p)))
-        anns, crs = back(doc)
-        assert dicts(anns) == dicts(p.annotations) and crs == "EPSG:2056"
-    anns, crs = exchange.from_csv(exchange.to_csv(p))
-    assert dicts(anns) == dicts(p.annotations) and crs == "EPSG:2056"
+    for fmt in ("webanno", "geojson"):
+        r = getattr(exchange, fmt).parse(json.loads(exchange.export_text(p, fmt)))
+        assert dicts(r.annotations) == dicts(p.annotations) and r.crs == "EPSG:2056"
+    r = exchange.csv.parse(exchange.export_text(p, "csv"))
+    assert dicts(r.annotations) == dicts(p.annotations) and r.crs == "EPSG:2056"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -94,14 +94,16 @@ def test_wkt_crs_round_trips(tmp_path, fmt):
     wkt = pyproj.CRS("EPSG:2056").to_wkt()
     p = make_project(tmp_path, crs=wkt)
     out = exchange.export(p, fmt, tmp_path / "out")
-    anns, crs = exchange.import_file(out)
+    r = exchange.read_file(out)
+    anns, crs = r.annotations, r.crs
     assert dicts(anns) == dicts(p.annotations) and crs == wkt
 
 
 def test_project_file_is_importable(tmp_path):
     p = make_project(tmp_path)
     p.save()
-    anns, crs = exchange.import_file(p.path)
+    r = exchange.read_file(p.path)
+    anns, crs = r.annotations, r.crs
     assert dicts(anns) == dicts(p.annotations) and crs == p.crs
 
 
@@ -125,7 +127,7 @@ def test_wkt_full_precision_and_shapes(tmp_path):
 
 def test_webanno_shape(tmp_path):
     p = make_project(tmp_path)
-    doc = exchange.to_webanno(p)
+    doc = json.loads(exchange.export_text(p, "webanno"))
     assert doc["@context"][0] == "http://www.w3.org/ns/anno.jsonld"
     local = doc["@context"][1]
     assert local["crm"] == "http://www.cidoc-crm.org/cidoc-crm/" and "rs" in local
@@ -173,7 +175,7 @@ def test_webanno_shape(tmp_path):
 
 def test_geojson_structure(tmp_path):
     p = make_project(tmp_path)
-    doc = exchange.to_geojson(p)
+    doc = json.loads(exchange.export_text(p, "geojson"))
     assert doc["type"] == "FeatureCollection"
     assert doc["crs"] == {"type": "name",
                           "properties": {"name": "urn:ogc:def:crs:EPSG::2056"}}
@@ -219,7 +221,7 @@ def test_geojson_measurements_round_trip(tmp_path):
 
 def test_csv_columns(tmp_path):
     p = make_project(tmp_path)
-    rows = list(csv.DictReader(io.StringIO(exchange.to_csv(p), newline="")))
+    rows = list(csv.DictReader(io.StringIO(exchange.export_text(p, "csv"), newline="")))
     assert len(rows) == 4
     assert list(rows[0]) == list(exchange.CSV_COLUMNS)
     r = rows[0]
@@ -234,17 +236,19 @@ def test_csv_columns(tmp_path):
 
 
 def test_geojson_without_crs_and_hand_made_webanno():
-    anns, crs = exchange.from_geojson({"type": "FeatureCollection", "features": [
+    r = exchange.geojson.parse({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2, 3]},
          "properties": {"title": "pin"}}]})
+    anns, crs = r.annotations, r.crs
     assert crs is None and anns[0].kind == "point" and anns[0].points == [[1.0, 2.0, 3.0]]
-    anns, crs = exchange.from_webanno({
+    r = exchange.webanno.parse({
         "@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
         "id": "urn:uuid:0b7c6d8e-7f9a-4c1e-9d3b-2a1f0e4d5c6b",
         "body": {"type": "TextualBody", "value": "spalling"},
         "target": {"source": "scan", "selector": {
             "type": "WKTSelector", "value": "LINESTRING Z (0 0 0, 1 1 1)",
             "crs": "http://www.opengis.net/def/crs/EPSG/0/28992"}}})
+    anns, crs = r.annotations, r.crs
     assert crs == "EPSG:28992" and anns[0].description == "spalling"
     assert anns[0].id == "0b7c6d8e-7f9a-4c1e-9d3b-2a1f0e4d5c6b" and anns[0].kind == "polyline"
 
@@ -286,18 +290,18 @@ def test_bad_files_give_clear_errors(tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ExchangeError, match=reason) as info:
-        exchange.import_file(path)
+        exchange.read_file(path)
     assert isinstance(info.value, ValueError)
     assert str(info.value).startswith(str(path))
 
 
 def test_missing_and_binary_files(tmp_path):
     with pytest.raises(ValueError, match="file not found"):
-        exchange.import_file(tmp_path / "nope.json")
+        exchange.read_file(tmp_path / "nope.json")
     blob = tmp_path / "scan.laz"
     blob.write_bytes(b"LASF\xff\xfe\x00\x81" * 10)
     with pytest.raises(ExchangeError, match="not a text file"):
-        exchange.import_file(blob)
+        exchange.read_file(blob)
 
 
 def test_merge_refuses_other_crs(tmp_path):
@@ -306,9 +310,9 @@ def test_merge_refuses_other_crs(tmp_path):
     result = exchange.read_file(exchange.export(other, "geojson", tmp_path / "o.geojson"))
     with pytest.raises(ExchangeError, match="EPSG:28992.*EPSG:2056"):
         exchange.merge_into(p, result, "o.geojson")
-    assert exchange.same_crs("EPSG:2056", exchange.crs_from_text(
+    assert same_crs("EPSG:2056", exchange.crs_from_text(
         "http://www.opengis.net/def/crs/EPSG/0/2056"))
-    assert not exchange.same_crs("EPSG:2056", "EPSG:28992")
+    assert not same_crs("EPSG:2056", "EPSG:28992")
 
 
 # ---------------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def test_csv_cells_are_neutralised_and_round_trip(tmp_path):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
     titles = [r[header.index("title")] for r in rows[1:]]
     assert titles[0] == "'" + RISKY[0] and titles[RISKY.index("'quoted")] == "''quoted"
-    back, _ = exchange.import_file(out)
+    back = exchange.read_file(out).annotations
     assert [a.to_dict() for a in back] == [a.to_dict() for a in anns]
 
 
@@ -384,7 +384,7 @@ def test_bad_annotation_files_are_one_clear_error(tmp_path, capsys, name, text, 
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ExchangeError, match=re.escape(message)) as info:
-        exchange.import_file(path)
+        exchange.read_file(path)
     assert str(info.value).startswith(str(path))
     p = make_project(tmp_path)
     p.save()
@@ -396,7 +396,7 @@ def test_bad_annotation_files_are_one_clear_error(tmp_path, capsys, name, text, 
 def test_long_csv_fields_below_the_limit_are_read(tmp_path):
     p = make_project(tmp_path)
     p.annotations[0].description = "long " * 100_000  # 500,000 characters
-    back, _ = exchange.import_file(exchange.export(p, "csv", tmp_path / "long.csv"))
+    back = exchange.read_file(exchange.export(p, "csv", tmp_path / "long.csv")).annotations
     assert back[0].description == p.annotations[0].description
 
 
