@@ -223,3 +223,46 @@ def test_mesh_material_render_and_pick(shared_data, plotter, tmp_path):
     assert pick.xyz[2] == pytest.approx(mesh.xyz()[pick.index][2], abs=0.01)
     assert np.linalg.norm(pick.xyz - mesh.xyz()[pick.index]) < 30.0
     renderer.close()
+
+
+def test_point_pick_rules_front_most_under_the_cursor_else_closest():
+    from viewer.picking import nearest_point
+
+    xy = np.array([[100.0, 100.0], [101.0, 100.0], [104.0, 100.0], [130.0, 100.0]])
+    depth = np.array([0.5, 0.2, -0.9, 0.0])
+    # within the drawn radius (3 px) the front-most (smallest depth) wins, not the closest
+    assert nearest_point(xy, depth, (100.0, 100.0), radius=3.0) == 1
+    # none under the cursor: the closest within the tolerance wins, whatever its depth
+    assert nearest_point(xy, depth, (108.0, 100.0), radius=2.0) == 2
+    # nothing within the tolerance, or only points outside the depth range
+    assert nearest_point(xy, depth, (160.0, 100.0), radius=2.0) is None
+    assert nearest_point(xy, np.full(4, np.inf), (100.0, 100.0), radius=3.0) is None
+
+
+def test_legend_or_colour_bar_of_the_selected_layer(autzen):
+    from viewer.legend import legend_size, overlay_for
+
+    scene = Scene()
+    layer = scene.add(autzen, name="autzen", color_mode="classification")
+    overlay = overlay_for(scene)
+    codes = [int(label.split()[0]) for label, _rgb in overlay.items]
+    assert overlay.kind == "legend" and 2 in codes
+    scene.update(layer, hidden_classes={2})
+    assert 2 not in [int(label.split()[0]) for label, _ in overlay_for(scene).items]
+    scene.update(layer, color_mode="intensity")
+    bar = overlay_for(scene)
+    assert bar.kind == "bar" and bar.info.vmax > bar.info.vmin
+    scene.update(layer, visible=False)
+    assert overlay_for(scene) is None
+    # the legend grows with its entries and labels, and never past its caps
+    small = legend_size([["2 Ground", [0, 0, 0]]], (800, 600))
+    big = legend_size([["6 Building with a long name", [0, 0, 0]]] * 10, (800, 600))
+    assert small[0] < big[0] <= 0.45 and small[1] < big[1] <= 0.7
+
+
+def test_unknown_view_preset_is_refused(plotter):
+    renderer = SceneRenderer(plotter, Scene())
+    with pytest.raises(ValueError, match="unknown view 'north'.*top, front, side, iso, fit"):
+        renderer.view_preset("north")
+    renderer.view_preset("TOP")  # any case
+    renderer.close()
