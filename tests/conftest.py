@@ -1,14 +1,31 @@
-"""Shared test fixtures. Real data lives in ../shared/data next to the checkout."""
+"""Shared test fixtures and rules. Real data lives in ../shared/data next to the checkout.
+
+- ``shared_data``: the folder of real sample files.
+- ``read_shared(rel)``: a real file read once per session and shared by the tests that only
+  read it (its arrays are read-only; a test that changes the data reads its own copy).
+- GUI tests (marked ``gui``, or using ``qtbot``/the ``window`` fixture) are skipped with one
+  reason when there is no X display; ``./run test`` starts Xvfb.
+- GUI and render tests (marked ``gui`` or ``render``) fail when they leave a window, a
+  plotter or a VTK object alive after their fixtures are torn down (the check pyvista's and
+  pyvistaqt's own test suites run).
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("REALSCENE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+NO_DISPLAY_REASON = "GUI tests need an X display (./run test starts Xvfb)"
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +33,202 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"real test data not found at {SHARED_DATA} (set REALSCENE_SHARED_DATA)")
     return SHARED_DATA
+
+
+# ---- real files read once per session ----------------------------------------------------
+
+def _freeze(obj: Any, depth: int = 0) -> None:
+    """Make the numpy arrays reachable from ``obj`` (fields, dicts, lists) read-only."""
+    if isinstance(obj, np.ndarray):
+        obj.flags.writeable = False
+        return
+    if depth > 3 or obj is None or isinstance(obj, (str, bytes, int, float, bool, Path)):
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif hasattr(obj, "__dict__"):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        _freeze(child, depth + 1)
+
+
+def _realscene_read(path: Path) -> Any:
+    import loaders
+
+    return loaders.read(path)
+
+
+def _laspy_read(path: Path) -> Any:
+    import laspy
+
+    return laspy.read(path)
+
+
+READERS: dict[str, Callable[[Path], Any]] = {"realscene": _realscene_read, "laspy": _laspy_read}
+
+
+@pytest.fixture(scope="session")
+def read_shared(shared_data) -> Callable[..., Any]:
+    """``read_shared("pointclouds/ahn3_cropped_2.laz")``: the file read by RealScene's reader
+    (``reader="laspy"``: by laspy) once per session, the same object for every test.
+
+    Its numpy arrays are read-only, so a test that changes the data fails loudly instead of
+    changing it for the tests after it; such a test reads its own copy with ``loaders.read``.
+    """
+    cache: dict[tuple[str, str], Any] = {}
+
+    def read(rel: str, reader: str = "realscene") -> Any:
+        key = (str(rel), reader)
+        if key not in cache:
+            data = READERS[reader](shared_data / rel)
+            _freeze(data)
+            cache[key] = data
+        return cache[key]
+
+    return read
+
+
+# ---- which tests are GUI tests; one "no display" skip --------------------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "render: draws with VTK (checked for leaked plotters and VTK objects)")
+
+
+def _is_render_test(item) -> bool:
+    module = item.path.stem
+    return ("render" in module or item.name.startswith("test_render")
+            or "plotter" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config, items):
+    no_display = not os.environ.get("DISPLAY")
+    skip = pytest.mark.skip(reason=NO_DISPLAY_REASON)
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("gui") is None and (
+                "qtbot" in fixtures or item.path.stem.startswith("test_gui")):
+            item.add_marker(pytest.mark.gui)
+        if item.get_closest_marker("render") is None and _is_render_test(item):
+            item.add_marker(pytest.mark.render)
+        if no_display and item.get_closest_marker("gui") is not None:
+            item.add_marker(skip)
+
+
+# ---- the leak check for windows, plotters and VTK objects ----------------------------------
+
+def _vtk_objects() -> list:
+    """Every live VTK object: VTK's own classes and their subclasses (pyvista's meshes, and the
+    classes pyvista puts in place of VTK's, such as the one ``vtkPoints()`` makes)."""
+    if "vtkmodules" not in sys.modules:
+        return []
+    from vtkmodules.vtkCommonCore import vtkObjectBase
+
+    return [o for o in gc.get_objects() if isinstance(o, vtkObjectBase)]
+
+
+def _open_plotters() -> dict:
+    if "pyvista" not in sys.modules:
+        return {}
+    from pyvista import plotting
+
+    return dict(getattr(plotting, "_ALL_PLOTTERS", {}))
+
+
+def _qt_app():
+    if "PySide6.QtWidgets" not in sys.modules:
+        return None
+    from PySide6 import QtWidgets
+
+    return QtWidgets.QApplication.instance()
+
+
+def _open_windows() -> dict:
+    """The visible top-level windows, by id (after pending deletions are carried out)."""
+    app = _qt_app()
+    if app is None:
+        return {}
+    from PySide6 import QtCore
+
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+    return {id(w): w for w in app.topLevelWidgets() if w.isVisible()}
+
+
+def _describe(obj, *ours) -> str:
+    holders = []
+    for ref in gc.get_referrers(obj):
+        if any(ref is o for o in ours):
+            continue
+        if isinstance(ref, dict):
+            keys = [k for k, v in ref.items() if v is obj]
+            holders.append(f"dict[{keys[0]!r}]" if keys else f"dict(len={len(ref)})")
+        elif not isinstance(ref, list) or len(ref) < 1000:
+            holders.append(type(ref).__name__)
+    return f"{type(obj).__name__} held by {', '.join(holders[:4]) or 'nothing visible'}"
+
+
+_CALL_REPORT = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request):
+    """Fail a GUI or render test that leaves a window open, a plotter unclosed or VTK objects
+    alive once its fixtures are torn down (pyvista's and pyvistaqt's ``check_gc``).
+
+    Autouse and function-scoped, so it is set up before and torn down after the test's own
+    fixtures (``window``, ``plotter``); pytest-qt closes its widgets before that. What leaked is
+    closed here so the tests after it start clean.
+    """
+    node = request.node
+    if node.get_closest_marker("gui") is None and node.get_closest_marker("render") is None:
+        yield
+        return
+    # kept alive (not only their ids) so no new object can reuse the id of one freed meanwhile
+    vtk_before = _vtk_objects()
+    plotters_before = set(_open_plotters())
+    windows_before = set(_open_windows())
+    yield
+    # pytest keeps the test's fixture values (a closed plotter, a window) until after the whole
+    # teardown; they are torn down by now, so drop them here
+    node.funcargs.clear()
+    call_failed = getattr(node.stash.get(_CALL_REPORT, None), "failed", False)
+    problems = []
+    windows = {k: w for k, w in _open_windows().items() if k not in windows_before}
+    for w in windows.values():
+        problems.append(f"window left open: {type(w).__name__} {w.windowTitle()!r}")
+        close = getattr(w, "close_without_asking", w.close)
+        close()
+        w.deleteLater()
+        del w, close
+    del windows
+    plotters = {k: p for k, p in _open_plotters().items() if k not in plotters_before}
+    for p in plotters.values():
+        problems.append(f"plotter left open: {type(p).__name__}")
+        p.close()
+        del p
+    del plotters
+    _open_windows()  # carry out the deletions asked for above
+    gc.collect()
+    before_ids = {id(o) for o in vtk_before}
+    # a failed test's traceback keeps its locals alive: report only what it left open
+    leaked = [] if call_failed else [o for o in _vtk_objects() if id(o) not in before_ids]
+    del vtk_before, before_ids
+    if leaked:
+        names = sorted({type(o).__name__ for o in leaked})
+        problems.append(f"{len(leaked)} VTK objects not collected ({', '.join(names[:8])}); "
+                        f"first: {_describe(leaked[0], leaked)}")
+    del leaked
+    if problems:
+        pytest.fail("leak check: " + "; ".join(problems), pytrace=False)

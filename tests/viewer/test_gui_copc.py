@@ -3,7 +3,6 @@ test starts on 127.0.0.1, and index a LAZ so that it then opens by streaming."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from functools import partial
@@ -14,9 +13,6 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.gui
-
-if not os.environ.get("DISPLAY"):
-    pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
 
 from tests.viewer.gui_support import (  # noqa: E402
     LOAD_TIMEOUT_MS,

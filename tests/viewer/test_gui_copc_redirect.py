@@ -4,7 +4,6 @@ servers the test starts on 127.0.0.1 (two ports: two hosts)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from functools import partial
@@ -13,9 +12,6 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 pytestmark = pytest.mark.gui
-
-if not os.environ.get("DISPLAY"):
-    pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
 
 from tests.viewer.gui_support import LOAD_TIMEOUT_MS  # noqa: E402
 from tests.viewer.test_gui_copc import RangeHandler  # noqa: E402

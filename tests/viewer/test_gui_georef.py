@@ -6,15 +6,10 @@ window's Align dock and saved with the project."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.gui
-
-if not os.environ.get("DISPLAY"):
-    pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 

@@ -4,14 +4,9 @@ stored media paths reach the system opener only when they are safe."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 pytestmark = pytest.mark.gui
-
-if not os.environ.get("DISPLAY"):
-    pytest.skip("GUI tests need an X display (./run test starts Xvfb)", allow_module_level=True)
 
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
