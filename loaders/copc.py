@@ -678,8 +678,8 @@ class CopcSource(LodSource):
         except (LoadError, LoadCancelled):
             raise
         except BaseException as exc:
-            las._reraise_fatal(exc)
-            raise las._as_load_error(self.name, info, exc, "header") from None
+            las.reraise_fatal(exc)
+            raise las.as_load_error(self.name, info, exc, "header") from None
         self.header = header
         vlrs = list(header.vlrs)
         if not vlrs or type(vlrs[0]).__name__ != "CopcInfoVlr":
@@ -692,7 +692,7 @@ class CopcSource(LodSource):
         if info.laszip and info.laszip["chunk_size"] != 0xFFFFFFFF:
             raise LoadError(self.name, "invalid COPC: the LAZ data does not use "
                             "variable-size chunks", CORRUPT_HINT)
-        copc = las._copc_info(header)
+        copc = las.copc_info(header)
         self.copc_info = copc
         root_off, root_size = copc["hierarchy_root_offset"], copc["hierarchy_root_size"]
         if not (0 < root_off and root_off + root_size <= src.size) or root_size % 32 \
@@ -911,7 +911,7 @@ class CopcSource(LodSource):
             lazrs.decompress_points_with_chunk_table(
                 data, self._laszip_data, buf, [(n, entry.byte_size)])
         except BaseException as exc:  # lazrs may panic (a BaseException)
-            las._reraise_fatal(exc)
+            las.reraise_fatal(exc)
             text = " ".join(str(exc).split())[:200]
             raise LoadError(self.name, f"cannot decompress COPC node {key}: "
                             f"{type(exc).__name__}: {text}", CORRUPT_HINT) from None

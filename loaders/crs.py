@@ -59,7 +59,8 @@ def _crs_from_geokeys(geokeys: tuple) -> Any:
     return horizontal
 
 
-def _wkt_text(vlr) -> str:
+def wkt_vlr_text(vlr) -> str:
+    """The WKT text of a LAS WKT VLR (laspy's parsed ``string`` or the raw record)."""
     raw = getattr(vlr, "string", None)
     if raw is None:
         raw = getattr(vlr, "record_data", b"")
@@ -262,7 +263,7 @@ def crs_from_las_header(header) -> tuple[Any, str | None, list[str]]:
         elif user == "LASF_Projection" and rid == 34735:
             geo_vlrs.append(vlr)
 
-    wkts = tuple(_wkt_text(v) for v in wkt_vlrs)
+    wkts = tuple(wkt_vlr_text(v) for v in wkt_vlrs)
     geos = tuple(tuple((k.id, k.value_offset) for k in getattr(v, "geo_keys", []))
                  for v in geo_vlrs)
     encoding = getattr(header, "global_encoding", 0)

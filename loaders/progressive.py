@@ -95,7 +95,7 @@ def memory_budget() -> int:
 
 def bytes_per_point(info: las.LasInfo) -> int:
     """Resident bytes a point of this file costs once read (what
-    :func:`loaders.formats.las._read_points` keeps; the octree adds next to nothing)."""
+    :func:`loaders.formats.las.read_points` keeps; the octree adds next to nothing)."""
     pf = info.point_format
     size = 12 + 4  # float32 xyz, float32 scan angle
     size += 2 + 1 + 1 + 1 + 1 + 2  # intensity, class, return no, returns, user data, psid
@@ -153,7 +153,7 @@ def laz_chunks(path: Path, info: las.LasInfo) -> list[tuple[int, int, int, int]]
         try:
             table = lazrs.read_chunk_table(fh, lazrs.LazVlr(record))
         except BaseException as exc:  # lazrs panics are BaseExceptions
-            las._reraise_fatal(exc)
+            las.reraise_fatal(exc)
             raise LoadError(path, f"cannot read the LAZ chunk table: {exc}",
                             las.CORRUPT_HINT) from None
     chunks = []
@@ -175,7 +175,7 @@ def _laszip_record(path: Path, info: las.LasInfo) -> bytes:
         block = fh.read(info.offset_to_points - info.header_size)
     rel = 0
     for _ in range(info.n_vlrs):
-        user = las._text(block[rel + 2: rel + 18])
+        user = las.header_text(block[rel + 2: rel + 18])
         rid, length = struct.unpack_from("<HH", block, rel + 18)
         if user == "laszip encoded" and rid == 22204:
             return bytes(block[rel + las.VLR_HEADER: rel + las.VLR_HEADER + length])
@@ -251,7 +251,7 @@ def _decode_group(fh, group, chunks, record, size, layered, lazrs) -> np.ndarray
     try:
         return attempt(False)
     except BaseException as exc:  # ran past a truncated read (or a panic): whole chunks
-        las._reraise_fatal(exc)
+        las.reraise_fatal(exc)
         return attempt(True)
 
 
@@ -329,7 +329,7 @@ def read_preview(path: str | Path, preview_points: int = PREVIEW_POINTS,
     if count <= max(full_decode_below, target):
         # small file: decode it all and thin it with a stride
         stride = max(1, -(-count // target))
-        cloud = las._read_points(path, info, _scaled(report, 0.0, 1.0), batch=BATCH_POINTS,
+        cloud = las.read_points(path, info, _scaled(report, 0.0, 1.0), batch=BATCH_POINTS,
                                  stride=stride, origin=origin)
         method = f"every {stride}th point" if stride > 1 else "all points"
     elif info.compressed:
@@ -339,7 +339,7 @@ def read_preview(path: str | Path, preview_points: int = PREVIEW_POINTS,
         def source(reader):
             return _laz_preview_source(path, info, reader.header, plan, chunks, report)
 
-        cloud = las._read_points(path, info, None, source=source, expected=expected,
+        cloud = las.read_points(path, info, None, source=source, expected=expected,
                                  origin=origin)
         method = (f"first {plan[0][1]:,} points of {len(plan):,} of {len(chunks):,} "
                   "LAZ chunks")
@@ -350,7 +350,7 @@ def read_preview(path: str | Path, preview_points: int = PREVIEW_POINTS,
         def source(reader):
             return _las_preview_source(path, info, reader.header, plan, report)
 
-        cloud = las._read_points(path, info, None, source=source, expected=expected,
+        cloud = las.read_points(path, info, None, source=source, expected=expected,
                                  origin=origin)
         method = f"{len(plan):,} runs of {plan[0][1]:,} records"
     cloud.metadata["preview"] = {"points": cloud.point_count, "of": count,
@@ -400,7 +400,7 @@ def read_full(path: str | Path, progress: ProgressFn | None = None, *,
             def source(reader):
                 return _laz_preview_source(path, info, reader.header, plan, chunks,
                                            lambda f, m: None, batch=batch)
-    cloud = las._read_points(path, info, progress, batch=BATCH_POINTS, stride=stride,
+    cloud = las.read_points(path, info, progress, batch=BATCH_POINTS, stride=stride,
                              source=source)
     if warning:
         cloud.warnings.insert(0, warning)
@@ -451,5 +451,5 @@ def _guard(path: Path, info: las.LasInfo, fn: Callable[[], Any]) -> Any:
         raise LoadError(path, "not enough memory to read this file",
                         "close other layers or open a smaller file") from None
     except BaseException as exc:  # lazrs panics derive from BaseException
-        las._reraise_fatal(exc)
-        raise las._as_load_error(path, info, exc, "points") from None
+        las.reraise_fatal(exc)
+        raise las.as_load_error(path, info, exc, "points") from None

@@ -78,7 +78,7 @@ class LasInfo:
     warnings: list[str] = field(default_factory=list)
 
 
-def _text(raw: bytes) -> str:
+def header_text(raw: bytes) -> str:
     return raw.split(b"\x00", 1)[0].decode("ascii", "replace").strip()
 
 
@@ -104,7 +104,7 @@ def parse_header_stream(fh, size: int, path: Path | str) -> LasInfo:
         raise LoadError(path, f"unsupported LAS version {major}.{minor}",
                         "RealScene reads LAS 1.0 to 1.4")
     encoding = struct.unpack_from("<H", head, 6)[0]
-    sysid, software = _text(head[26:58]), _text(head[58:90])
+    sysid, software = header_text(head[26:58]), header_text(head[58:90])
     header_size, offset_pts, n_vlrs = struct.unpack_from("<HII", head, 94)
     pf_byte, rec_len, legacy_count = struct.unpack_from("<BHI", head, 104)
     scale = struct.unpack_from("<3d", head, 131)
@@ -162,7 +162,7 @@ def parse_header_stream(fh, size: int, path: Path | str) -> LasInfo:
             raise LoadError(path, f"corrupt header: variable-length record {i + 1} of "
                             f"{n_vlrs} runs past the start of the point data",
                             CORRUPT_HINT)
-        user = _text(vlr_block[rel + 2: rel + 18])
+        user = header_text(vlr_block[rel + 2: rel + 18])
         rid, length = struct.unpack_from("<HH", vlr_block, rel + 18)
         data = vlr_block[rel + VLR_HEADER: rel + VLR_HEADER + length]
         if len(data) < length:
@@ -197,7 +197,7 @@ def parse_header_stream(fh, size: int, path: Path | str) -> LasInfo:
             if epos + EVLR_HEADER + elen > size:
                 raise LoadError(path, f"file is truncated: extended record {i + 1} needs "
                                 f"{elen:,} bytes beyond the end of the file", CORRUPT_HINT)
-            info.evlrs.append((_text(eh[2:18]), struct.unpack_from("<H", eh, 18)[0],
+            info.evlrs.append((header_text(eh[2:18]), struct.unpack_from("<H", eh, 18)[0],
                                epos + EVLR_HEADER, elen))
             epos += EVLR_HEADER + elen
 
@@ -323,7 +323,7 @@ def _second_extra_bytes_vlr(data: bytes, nbytes: int):
     for k in range(len(data) // 192):
         rec = data[k * 192:(k + 1) * 192]
         dtype_code, options = rec[2], rec[3]
-        name = _text(rec[4:36])
+        name = header_text(rec[4:36])
         if dtype_code == 0:
             width = options
             dt = f"{width}u1" if width else None
@@ -394,7 +394,7 @@ def name_extra_dimensions(extra_values: list[tuple[str, np.ndarray]],
     return out
 
 
-def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
+def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                  batch: int = CHUNK_POINTS, stride: int = 1, source=None,
                  expected: int | None = None,
                  origin: np.ndarray | None = None) -> PointCloud:
@@ -417,8 +417,8 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     except (LoadError, LoadCancelled):
         raise
     except BaseException as exc:
-        _reraise_fatal(exc)
-        raise _as_load_error(path, info, exc, "header") from None
+        reraise_fatal(exc)
+        raise as_load_error(path, info, exc, "header") from None
 
     with reader:
         header = reader.header
@@ -503,8 +503,8 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         except (LoadError, LoadCancelled):
             raise
         except BaseException as exc:
-            _reraise_fatal(exc)
-            raise _as_load_error(path, info, exc, "points") from None
+            reraise_fatal(exc)
+            raise as_load_error(path, info, exc, "points") from None
 
     warnings = list(info.warnings)
     if done == 0 and target > 0:
@@ -593,13 +593,13 @@ def _read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     if info.laszip:
         metadata["laszip_version"] = info.laszip["version"]
     if info.copc:
-        metadata["copc"] = _copc_info(header)
+        metadata["copc"] = copc_info(header)
     report(1.0, f"Read {done:,} points")
     return PointCloud(positions=positions, origin=origin, attributes=attributes, crs=crs,
                       metadata=metadata)
 
 
-def _copc_info(header) -> dict[str, Any]:
+def copc_info(header) -> dict[str, Any]:
     for vlr in header.vlrs:
         if type(vlr).__name__ == "CopcInfoVlr":
             return {
@@ -614,13 +614,13 @@ def _copc_info(header) -> dict[str, Any]:
     return {}
 
 
-def _reraise_fatal(exc: BaseException) -> None:
+def reraise_fatal(exc: BaseException) -> None:
     if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, LoadCancelled,
                         LoadError)):
         raise exc
 
 
-def _as_load_error(path: Path, info: LasInfo, exc: BaseException, stage: str) -> LoadError:
+def as_load_error(path: Path, info: LasInfo, exc: BaseException, stage: str) -> LoadError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     kind = type(exc).__name__
     detail = f"{kind}: {text}" if text else kind
@@ -638,7 +638,7 @@ def _as_load_error(path: Path, info: LasInfo, exc: BaseException, stage: str) ->
 def read(path: Path, progress: ProgressFn | None = None) -> PointCloud:
     path = Path(path)
     info = parse_header(path)
-    return _read_points(path, info, progress)
+    return read_points(path, info, progress)
 
 
 def sniff(head: bytes, path: Path) -> bool:

@@ -243,8 +243,8 @@ def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
     try:
         reader = laspy.open(str(src))
     except BaseException as exc:
-        las._reraise_fatal(exc)
-        raise las._as_load_error(src, info, exc, "header") from None
+        las.reraise_fatal(exc)
+        raise las.as_load_error(src, info, exc, "header") from None
     parts: list[np.ndarray] = []
     done = 0
     total = max(int(info.point_count), 1)
@@ -261,8 +261,8 @@ def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
         except (LoadError, LoadCancelled):
             raise
         except BaseException as exc:
-            las._reraise_fatal(exc)
-            raise las._as_load_error(src, info, exc, "points") from None
+            las.reraise_fatal(exc)
+            raise las.as_load_error(src, info, exc, "points") from None
     if not parts:
         raise LoadError(src, "the file holds no points to index")
     return header, np.concatenate(parts)
@@ -270,7 +270,7 @@ def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
 
 def _crs_wkt(header) -> tuple[str | None, str | None]:
     """(WKT text to store, crs source) of the source header's CRS."""
-    from ..crs import _wkt_text, crs_from_las_header
+    from ..crs import crs_from_las_header, wkt_vlr_text
 
     crs, source, _ = crs_from_las_header(header)
     if crs is None:
@@ -280,7 +280,7 @@ def _crs_wkt(header) -> tuple[str | None, str | None]:
             if str(getattr(vlr, "user_id", "")).strip("\x00 ") in ("LASF_Projection",
                                                                      "liblas") \
                     and getattr(vlr, "record_id", None) == 2112:
-                text = _wkt_text(vlr)
+                text = wkt_vlr_text(vlr)
                 if text:
                     return text, source
     try:
