@@ -3,7 +3,9 @@
 Baseline: ``json.load(open(path))`` (the least any CityJSON reader in Python must do).
 Ours: ``loaders.read(path)``, i.e. the same file to a render-ready
 :class:`loaders.FeatureMesh` (vertices decoded, every LOD triangulated, per-triangle
-object / semantic / LOD ids, features with attributes, CRS). Target: ratio <= 3.
+object / semantic / LOD ids, features with attributes, CRS). Targets: <= 2 ms for a file
+under 100 KB; ratio <= 0.6 from 1 MB (:data:`SMALL_BYTES`, :data:`SMALL_TARGET_S`,
+:data:`LARGE_BYTES`, :data:`LARGE_TARGET_RATIO`, :func:`verdict`).
 
 Both run in this process, interleaved (baseline, ours, baseline, ours, ...), after one
 warm-up of each (imports, pyproj's database).
@@ -254,6 +256,24 @@ def _ours(path: Path) -> tuple[float, Any]:
     t = time.perf_counter()
     mesh = loaders.read(path)
     return time.perf_counter() - t, mesh
+
+
+#: files under this size: read in at most SMALL_TARGET_S (median)
+SMALL_BYTES, SMALL_TARGET_S = 100_000, 0.002
+#: files from this size: at most LARGE_TARGET_RATIO x json.load (median ratio)
+LARGE_BYTES, LARGE_TARGET_RATIO = 1_000_000, 0.6
+
+
+def verdict(result: dict[str, Any]) -> tuple[str, bool | None]:
+    """(the target that applies to a measured file, met?); None: no target in between."""
+    size = result["size_mb"] * 1e6
+    if size < SMALL_BYTES:
+        return f"≤ {SMALL_TARGET_S * 1000:g} ms", \
+            statistics.median(result["ours_s"]) <= SMALL_TARGET_S
+    if size >= LARGE_BYTES:
+        return f"≤ {LARGE_TARGET_RATIO}× json.load", \
+            result["ratio_median"] <= LARGE_TARGET_RATIO
+    return "none (100 KB - 1 MB)", None
 
 
 def measure_cityjson(path: Path, reps: int) -> dict[str, Any]:
