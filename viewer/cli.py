@@ -847,7 +847,8 @@ def cmd_tour(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: already holds frames (frame_*.png); choose an empty or "
                          "new folder")
     try:
-        find_tour(Project.load(args.project), args.name)
+        project = Project.load(args.project)
+        find_tour(project, args.name)
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
     except UnknownTour as exc:
@@ -855,8 +856,8 @@ def cmd_tour(args: argparse.Namespace) -> int:
     from viewer.api import open_project
 
     started = time.perf_counter()
-    with open_project(args.project) as site:
-        for warning in site.warnings:
+    with open_project(project) as site:
+        for warning in [f"{args.project}: {w}" for w in project.warnings] + site.warnings:
             print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
         if not site.scene.layers:
             raise UsageError(f"{args.project}: none of the project's layers could be opened")

@@ -1,0 +1,393 @@
+"""RealScene from Python scripts: open a project or files, change how layers are drawn,
+annotate, render PNGs, export annotations, save. No Qt, no window.
+
+    from viewer.api import open_project
+
+    site = open_project("assets/sample_site/delft.realscene.json")
+    site.layer("delft_ahn3.laz").color_by = "elevation"
+    site.add_annotation("point", [[85010.0, 446370.0, 12.0]], title="Loose tile")
+    site.render("top.png", size=(1280, 800), view="top")
+    site.export_annotations("geojson", "annotations.geojson")
+    site.save("survey.realscene.json")
+
+A :class:`Site` composes the core: the scene model (:mod:`viewer.scene`), the project
+session with its undo history (:mod:`viewer.session`), the heritage record and exports
+(:mod:`heritage`), the tour camera path (:mod:`viewer.tours`), the scene pipeline
+(:mod:`viewer.pipeline`: layers read, reprojected into the scene CRS and given the
+project's display settings as in the window) and the off-screen renderer
+(:class:`viewer.offscreen.OffscreenRenderer`, made on the first render). Edits go
+through the session, so ``site.undo()`` undoes them as in the window.
+
+Bad input raises :class:`loaders.LoadError` (a file), :class:`heritage.project.ProjectError`
+(a project) or ``ValueError`` (a setting), each with a one-line message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from heritage.model import Annotation
+from heritage.project import Project
+
+from .offscreen import PRESETS
+from .scene import Layer, Scene
+from .session import ProjectSession
+from .tours import TourPath, find_tour
+
+__all__ = ["Site", "LayerHandle", "open_project", "open_files", "VIEW_PRESETS"]
+
+#: standard views of :meth:`Site.render` (besides the project's saved views by name)
+VIEW_PRESETS = PRESETS
+
+
+def open_project(path: str | Path | Project) -> Site:
+    """Open a RealScene project (``.realscene.json``) as saved: its layers with their
+    display settings and order, the scene CRS, annotations, measurements, views and
+    tours (:func:`viewer.pipeline.open_project`, as the window and ``realscene render``
+    open it; ``path`` may also be a loaded :class:`heritage.project.Project`). Layers
+    whose file is missing or unreadable are left out and named in :attr:`Site.warnings`."""
+    from . import pipeline
+
+    warnings: list[str] = []
+    session = pipeline.open_project(path, on_warning=warnings.append)
+    site = Site(session)
+    site.warnings.extend(warnings)
+    return site
+
+
+def open_files(*paths: str | Path) -> Site:
+    """Open data files (any format RealScene reads) in a new, untitled project; the
+    first georeferenced file sets the scene CRS, the others are reprojected into it."""
+    flat: list[str] = []
+    for p in paths:
+        flat.extend([str(p)] if isinstance(p, (str, Path)) else [str(q) for q in p])
+    if not flat:
+        raise ValueError("open_files needs at least one file")
+    from . import pipeline
+
+    warnings: list[str] = []
+    scene = pipeline.open_files(flat, on_warning=warnings.append)
+    site = Site(ProjectSession(scene, Project(), untitled_recovery=_script_recovery()))
+    site.warnings.extend(warnings)
+    return site
+
+
+def _script_recovery() -> Path:
+    """Where a script's untitled work would be autosaved: not the window's recovery
+    file (a script never autosaves; this only keeps the two apart)."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "realscene-script-recovery.realscene.json"
+
+
+class LayerHandle:
+    """One layer of a :class:`Site`: read its state, change how it is drawn (each
+    change is an undoable edit of the session, saved with the project)."""
+
+    def __init__(self, site: Site, layer: Layer) -> None:
+        self._site = site
+        self._layer = layer
+
+    def __repr__(self) -> str:
+        return f"<layer {self.name!r} {self.kind}, colour by {self.color_by}>"
+
+    @property
+    def layer(self) -> Layer:
+        """The scene model's layer (:class:`viewer.scene.Layer`)."""
+        return self._layer
+
+    @property
+    def name(self) -> str:
+        return self._layer.name
+
+    @property
+    def kind(self) -> str:
+        return self._layer.kind
+
+    @property
+    def path(self) -> str | None:
+        return self._layer.path
+
+    @property
+    def crs(self) -> Any:
+        return self._layer.data.crs
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """True-coordinate (float64) minimum and maximum corners."""
+        from .scene import layer_bounds
+
+        return layer_bounds(self._layer)
+
+    @property
+    def color_modes(self) -> list[str]:
+        return self._layer.available_color_modes()
+
+    @property
+    def attributes(self) -> list[str]:
+        """Attributes that can colour the layer (``color_by = NAME``)."""
+        return self._layer.scalar_attributes()
+
+    @property
+    def color_by(self) -> str:
+        """``rgb``, ``intensity``, ``classification``, ``elevation``, ``solid``, ...; for
+        an attribute its name. Set it to any of :attr:`color_modes` or :attr:`attributes`
+        (``"attribute:NAME"`` also works)."""
+        if self._layer.color_mode == "attribute":
+            return str(self._layer.attribute)
+        return self._layer.color_mode
+
+    @color_by.setter
+    def color_by(self, value: str) -> None:
+        from . import colors
+
+        mode, attribute = str(value), None
+        if mode.startswith("attribute:"):
+            mode, attribute = "attribute", mode.split(":", 1)[1]
+        elif mode not in self._layer.available_color_modes() and \
+                mode in self._layer.scalar_attributes():
+            mode, attribute = "attribute", mode
+        try:
+            colors.check_color_mode(self._layer, mode, attribute)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+        changes: dict[str, Any] = {"color_mode": mode}
+        if attribute is not None:
+            changes["attribute"] = attribute
+        self._site.session.update_layer(self._layer, **changes)
+
+    def _set(self, **changes: Any) -> None:
+        self._site.session.update_layer(self._layer, **changes)
+
+    @property
+    def visible(self) -> bool:
+        return self._layer.visible
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self._set(visible=bool(value))
+
+    @property
+    def opacity(self) -> float:
+        return self._layer.opacity
+
+    @opacity.setter
+    def opacity(self, value: float) -> None:
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{self.name}: opacity must be 0..1, got {value}")
+        self._set(opacity=value)
+
+    @property
+    def point_size(self) -> float:
+        return self._layer.point_size
+
+    @point_size.setter
+    def point_size(self, value: float) -> None:
+        value = float(value)
+        if not 0.0 < value <= 100.0:
+            raise ValueError(f"{self.name}: point size must be in (0, 100], got {value}")
+        self._set(point_size=value)
+
+    @property
+    def colormap(self) -> str:
+        return self._layer.colormap
+
+    @colormap.setter
+    def colormap(self, value: str) -> None:
+        self._set(colormap=str(value))
+
+
+class Site:
+    """An open project: its scene, session (undo history) and off-screen renderer.
+
+    ``layers``, ``layer(name)``, ``annotations``, ``measurements``, ``views``, ``tours``,
+    ``crs``, ``warnings``; ``add_annotation``, ``render``, ``render_tour``,
+    ``export_annotations``, ``save``, ``undo``/``redo``, ``close``. Use it in a ``with``
+    block (or call :meth:`close`) to free the renderer.
+    """
+
+    def __init__(self, session: ProjectSession) -> None:
+        self.session = session
+        self.scene: Scene = session.scene
+        #: what opening noticed without failing (layers left out or outside the folder,
+        #: reprojections, readers' notes)
+        self.warnings: list[str] = []
+        self._renderer: Any = None
+
+    def add_file(self, path: str | Path) -> LayerHandle:
+        """Read another file into the scene (reprojected into the scene CRS)."""
+        from . import pipeline
+
+        loaded = pipeline.load(str(path), self.scene.crs)
+        for warning in loaded.data.metadata.get("warnings", []):
+            self.warnings.append(f"{path}: {warning}")
+        return LayerHandle(self, pipeline.add_to_scene(self.scene, loaded))
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self.session.project
+
+    @property
+    def layers(self) -> list[LayerHandle]:
+        return [LayerHandle(self, layer) for layer in self.scene.layers]
+
+    def layer(self, name: str) -> LayerHandle:
+        """The layer called ``name`` (its layer-tree name, usually the file name)."""
+        try:
+            return LayerHandle(self, self.scene.layer_by_name(name))
+        except KeyError:
+            names = ", ".join(repr(l.name) for l in self.scene.layers) or "none"
+            raise KeyError(f"no layer named {name!r} (layers: {names})") from None
+
+    @property
+    def crs(self) -> Any:
+        """The scene CRS (pyproj.CRS), or None."""
+        return self.scene.crs
+
+    @property
+    def annotations(self) -> list[Annotation]:
+        return list(self.project.annotations)
+
+    @property
+    def measurements(self) -> list[Any]:
+        return list(self.project.measurements)
+
+    @property
+    def views(self) -> list[str]:
+        """Names of the saved views (``render(..., view=NAME)``)."""
+        return [v.name for v in self.project.views]
+
+    @property
+    def tours(self) -> list[str]:
+        return [t.name for t in self.project.tours]
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """True-coordinate bounds of the visible layers."""
+        return self.scene.bounds()
+
+    # -- edits ---------------------------------------------------------------------------
+    def add_annotation(self, kind: str | Annotation, points: Sequence[Sequence[float]] = (),
+                       **fields: Any) -> Annotation:
+        """Add an annotation (undoable): ``kind`` is point, polyline, polygon or box;
+        ``points`` true coordinates in the scene CRS; ``fields`` any of title,
+        description, category, condition, observed, author, tags, media, view."""
+        annotation = kind if isinstance(kind, Annotation) else \
+            Annotation(kind, [list(p) for p in points], **fields)
+        return self.session.add_annotation(annotation)
+
+    def undo(self) -> None:
+        self.session.undo.undo()
+
+    def redo(self) -> None:
+        self.session.undo.redo()
+
+    # -- output --------------------------------------------------------------------------
+    def render(self, path: str | Path, size: tuple[int, int] = (1280, 800),
+               view: str = "iso", edl: bool | None = None,
+               background: tuple[float, float, float] | None = None) -> Path:
+        """Render the scene (visible layers, annotations and measurements) to a PNG.
+        ``view``: ``top``, ``front``, ``side``, ``iso``, ``fit`` or a saved view's name."""
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            raise ValueError(f"{path}: the picture is written as PNG (name it .png)")
+        w, h = _size(size)
+        if edl is not None:
+            self.scene.set_edl(edl)
+        if background is not None:
+            self.scene.set_background(background)
+        return Path(self._offscreen((w, h)).save(path, view, size=(w, h)))
+
+    def render_tour(self, name: str, folder: str | Path, size: tuple[int, int] = (1280, 800),
+                    fps: float = 25.0, start_view: str = "iso",
+                    progress: Any = None) -> list[Path]:
+        """Write the frames of the tour called ``name`` as ``frame_00000.png``, ... in
+        ``folder`` (created if missing): one every ``1/fps`` seconds of the tour, the
+        same cameras the window's player shows at those times when played from
+        ``start_view``. Returns the files written."""
+        tour = find_tour(self.project, name)
+        w, h = _size(size)
+        if not fps > 0 or fps > 240:
+            raise ValueError(f"frames per second must be in (0, 240], got {fps}")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        offscreen = self._offscreen((w, h))
+        offscreen.set_view(start_view)
+        path = TourPath(self.project, tour, offscreen.renderer.camera_to_scene(emit=False))
+        times = path.frame_times(fps)
+        digits = max(5, len(str(len(times) - 1)))
+        written = []
+        for i, t in enumerate(times):
+            out = folder / f"frame_{i:0{digits}d}.png"
+            written.append(Path(offscreen.save(out, path.camera_at(t), size=(w, h))))
+            if progress is not None:
+                progress(i + 1, len(times))
+        return written
+
+    def export_annotations(self, fmt: str, path: str | Path) -> Path:
+        """Write the annotations as ``webanno`` (W3C Web Annotation JSON-LD), ``geojson``,
+        ``csv`` or ``report`` (HTML, or PDF when ``path`` ends in .pdf, with each
+        annotation's view rendered)."""
+        from heritage.exchange import export
+
+        self.session.sync_to_project()
+        render_view = None
+        if fmt == "report" and self.scene.layers:
+            render_view = self._offscreen((640, 400)).annotation_png
+        return Path(export(self.project, fmt, str(path), render_view=render_view))
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save the project (to ``path``, or where it was opened from). Layer paths are
+        stored relative to the project file."""
+        if path is None and self.project.path is None:
+            raise ValueError("this project has no file yet: save(PATH)")
+        return self.session.save(path)
+
+    def close(self) -> None:
+        """Free the off-screen renderer (the site stays usable; the next render makes
+        a new one)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def release(self) -> None:
+        """:meth:`close`, and release streamed sources (COPC files and URLs)."""
+        from . import pipeline
+
+        self.close()
+        pipeline.close_scene(self.scene)
+
+    def __enter__(self) -> Site:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    # -- rendering -------------------------------------------------------------------------
+    def _offscreen(self, size: tuple[int, int]) -> Any:
+        """The site's off-screen renderer (:class:`viewer.offscreen.OffscreenRenderer`,
+        made on the first render, kept for the next ones; it follows the scene's
+        changes)."""
+        if not self.scene.layers:
+            raise ValueError("nothing to render: no layer could be opened")
+        if self._renderer is None:
+            from .offscreen import OffscreenRenderer
+
+            self._renderer = OffscreenRenderer(self.scene, size, session=self.session)
+            self._renderer.__enter__()
+        return self._renderer
+
+
+def _size(size: Iterable[int]) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be (width, height), got {size!r}") from None
+    if not (1 <= w <= 16384 and 1 <= h <= 16384):
+        raise ValueError(f"size must be 1..16384 pixels each way, got {w}x{h}")
+    return w, h
