@@ -57,7 +57,6 @@ import os
 import re
 import secrets
 from collections import deque
-from functools import lru_cache
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -162,7 +161,6 @@ def epsg_from_reference_system(text: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=32)
 def _crs_from_text(text: str) -> Any:
     from pyproj import CRS
 
