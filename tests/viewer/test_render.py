@@ -25,8 +25,8 @@ BASELINE_TOLERANCE = 6.0
 
 
 @pytest.fixture(scope="module")
-def autzen(shared_data) -> PointCloud:
-    return read(shared_data / "pointclouds" / "autzen_trim.laz")
+def autzen(read_shared) -> PointCloud:
+    return read_shared("pointclouds/autzen_trim.laz")
 
 
 @pytest.fixture
