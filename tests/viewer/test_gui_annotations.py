@@ -115,7 +115,7 @@ def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path):
     assert window.offer_recovery() is False  # nothing to recover after a clean save
     window.session.add_annotation(Annotation("point", [[194480.0, 259230.0, 425.0]],
                                              title="Unsaved crack"))
-    window._autosave()  # the autosave timer's work; then the app "crashes"
+    window.project_actions.autosave()  # the autosave timer's work; then the app "crashes"
     assert recovery_candidate(project_path) is not None
     second = MainWindow(settings=window.settings)
     qtbot.addWidget(second)

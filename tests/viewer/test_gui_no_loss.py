@@ -105,7 +105,7 @@ def test_untitled_work_is_recovered_at_next_start(qtbot, tmp_path, shared_data):
     first.scene.update(first.scene.layers[0], point_size=6.0)
     annotate(first, "Untitled crack")
     assert first.session.project.path is None
-    first._autosave()  # the autosave timer's work; then the app "crashes"
+    first.project_actions.autosave()  # the autosave timer's work; then the app "crashes"
     recovery = tmp_path / "profile" / "untitled-recovery.realscene.json"
     assert recovery.is_file()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
@@ -13,28 +12,18 @@ from loaders import supported_extensions
 from .. import pipeline
 from ..render import SceneRenderer
 from ..scene import Scene
+from . import dialogs
 from .loading import LoadJob
 from .panels import LayerPanel, PropertiesPanel
+from .project_actions import ProjectActions
 
 ORG, APP = "RealScene", "RealScene"
-MAX_RECENT = 10
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "sample_site"
-SAMPLE_FILES = [
-    SAMPLE_DIR / "delft_city_lod1" / "testarea.obj",
-    SAMPLE_DIR / "delft_ahn3.laz",
-]
-SAMPLE_PROJECT = SAMPLE_DIR / "delft.realscene.json"
 
 
 #: (label, value) of the point budget choices; values are what QSettings stores
 POINT_BUDGETS = [("Auto", "auto"), ("100k", "100000"), ("250k", "250000"),
                  ("500k", "500000"), ("1M", "1000000"), ("2M", "2000000"),
                  ("5M", "5000000")]
-
-
-def file_filter() -> str:
-    exts = " ".join(f"*.{e}" for e in supported_extensions())
-    return f"3D data ({exts});;All files (*)"
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -69,6 +58,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                       untitled_recovery=self._untitled_recovery_path())
         #: False after close_without_asking() or once the window has closed
         self._ask_on_close = True
+        #: the File menu's project actions (open, save, import, export, recover, recent)
+        self.project_actions = ProjectActions(self)
         self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
@@ -165,7 +156,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._lod_timer.start()
         # autosave to the recovery file (only when there are unsaved changes)
         self._autosave_timer = QtCore.QTimer(self, interval=60_000)
-        self._autosave_timer.timeout.connect(self._autosave)
+        self._autosave_timer.timeout.connect(self.project_actions.autosave)
         self._autosave_timer.start()
 
         # legends are sized in pixels of the view: redo them when the view is resized
@@ -217,11 +208,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.open_action = self._action("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
+        project = self.project_actions
+        self.open_action = self._action("&Open…", project.open_dialog, QtGui.QKeySequence.Open)
         self.sample_action = self._action(
             "Open &sample site",
             lambda: self.maybe_save("opening the sample site") and self.open_sample())
-        self.open_url_action = self._action("Open &URL…", self.open_url_dialog, "Ctrl+U",
+        self.open_url_action = self._action("Open &URL…", project.open_url_dialog, "Ctrl+U",
                                             tip="Stream a COPC point cloud over HTTP(S)")
         self.index_action = self._action(
             "&Index to COPC…", lambda: self.index_file(), "Ctrl+I",
@@ -248,12 +240,12 @@ class MainWindow(QtWidgets.QMainWindow):
                                         QtGui.QKeySequence.Undo)
         self.redo_action = self._action("&Redo", lambda: self.session.undo.redo(),
                                         QtGui.QKeySequence.Redo)
-        self.open_project_action = self._action("Open &project…", self.open_project_dialog,
+        self.open_project_action = self._action("Open &project…", project.open_project_dialog,
                                                 "Ctrl+Shift+O")
-        self.save_project_action = self._action("Save project", self.save_project,
+        self.save_project_action = self._action("Save project", project.save_project,
                                                 QtGui.QKeySequence.Save)
-        self.save_project_as_action = self._action("Save project &as…", self.save_project_as,
-                                                   "Ctrl+Alt+S")
+        self.save_project_as_action = self._action("Save project &as…",
+                                                   project.save_project_as, "Ctrl+Alt+S")
         self.tool_actions = {}
         group = QtGui.QActionGroup(self)
         labels = {"pin": "&Pin", "polyline": "Poly&line", "polygon": "Poly&gon (area)",
@@ -280,27 +272,21 @@ class MainWindow(QtWidgets.QMainWindow):
             # only while the 3D view has focus: Return in a text field must not finish
             action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
             self.plotter.interactor.addAction(action)
-        self.session.undo.listeners.append(self._update_undo_actions)
-        self._update_undo_actions()
+        self.session.undo.listeners.append(self.update_undo_actions)
+        self.update_undo_actions()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.open_project_action)
-        file_menu.addAction(self.save_project_action)
-        file_menu.addAction(self.save_project_as_action)
-        file_menu.addAction("&Import annotations…", self.import_annotations_dialog)
-        file_menu.addAction("&Export annotations / report…", self.export_annotations_dialog)
-        file_menu.addAction(self.open_url_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        file_menu.addAction(self.sample_action)
+        self.project_actions.fill_file_menu(
+            file_menu, self.open_action, self.open_project_action, self.save_project_action,
+            self.save_project_as_action, self.open_url_action, self.sample_action)
+        self.recent_menu = self.project_actions.recent_menu
         file_menu.addSeparator()
         file_menu.addAction(self.index_action)
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        self._refresh_recent()
         view_menu = bar.addMenu("&View")
         for action in self.view_actions.values():
             view_menu.addAction(action)
@@ -377,7 +363,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
             started.append(self._start_job(path, allow_redirects=allow_redirects))
-            self._add_recent(path)
+            self.project_actions.add_recent(path)
         self._update_progress()
         return started
 
@@ -400,23 +386,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jobs.append(job)
         job.start()
         return job
-
-    def open_dialog(self) -> None:
-        start = str(self.settings.value("last_dir", str(Path.home())))
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open 3D data", start,
-                                                          file_filter())
-        if paths:
-            self.settings.setValue("last_dir", str(Path(paths[0]).parent))
-            self.open_paths(paths)
-
-    def open_url_dialog(self) -> None:
-        url, ok = QtWidgets.QInputDialog.getText(
-            self, "Open URL", "URL of a COPC point cloud (http:// or https://):",
-            text=str(self.settings.value("last_url", "https://")))
-        url = url.strip()
-        if ok and url:
-            self.settings.setValue("last_url", url)
-            self.open_paths([url])
 
     def index_file(self, path: str | None = None):
         """Write a COPC index of a LAS/LAZ (default: the selected layer's file) in the
@@ -450,17 +419,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(
             f"Indexed {Path(job.path).name} → {out}: it now opens by streaming", 10000)
         self._finish_job(job)
-
-    def open_sample(self) -> None:
-        """The bundled Delft sample project: scan, city mesh, annotations, measurements,
-        views and a tour (falls back to the bare files if the project is unreadable)."""
-        from heritage.project import ProjectError
-
-        try:
-            self.open_project(str(SAMPLE_PROJECT))
-        except ProjectError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            self.open_paths([str(p) for p in SAMPLE_FILES])
 
     @property
     def loading(self) -> bool:
@@ -561,12 +519,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._finish_job(job)
         if self._ask_redirect(job):
             return
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Cannot open file",
-                                    message, QtWidgets.QMessageBox.Ok, self)
-        box.setObjectName("loadErrorDialog")
-        box.setInformativeText("The other layers are not affected.")
-        box.setModal(False)
-        box.show()
+        dialogs.show_load_error(self, message)
 
     def _ask_redirect(self, job: LoadJob) -> bool:
         """A URL refused because it redirects to another host: ask the user whether to
@@ -577,28 +530,17 @@ class MainWindow(QtWidgets.QMainWindow):
         err = getattr(job, "error", None)
         if not isinstance(err, RedirectRefused) or getattr(job, "allow_redirects", False):
             return False
-        buttons = QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, "Redirect to another host",
-                                    f"{job.path} redirects to {err.host}. Allow?",
-                                    buttons, self)
-        box.setObjectName("redirectDialog")
-        box.setInformativeText(f"It points to {err.target}\nAllow it only if you trust "
-                               f"{err.host}.")
-        box.setDefaultButton(QtWidgets.QMessageBox.No)
         reload_layer = job.layer if getattr(job, "reload", False) else None
 
-        def answered(_result: int) -> None:
-            if box.standardButton(box.clickedButton()) == QtWidgets.QMessageBox.Yes:
+        def answered(allowed: bool) -> None:
+            if allowed:
                 self._start_job(job.path, reload_layer, allow_redirects=True)
                 self._update_progress()
             else:
                 self.statusBar().showMessage(f"Not opened: {job.path} redirects to "
                                              f"{err.host}", 8000)
-            box.deleteLater()
 
-        box.finished.connect(answered)
-        box.setModal(False)
-        box.show()
+        dialogs.ask_redirect(self, job.path, err.host, err.target, answered)
         return True
 
     def _on_cancelled(self, job: LoadJob) -> None:
@@ -610,28 +552,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._fitted or len(self.scene.layers) == 1:
             self._fitted = True
             self.renderer.fit()
-
-    # -- recent files -----------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("recent_files", recent[:MAX_RECENT])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
-        self.recent_menu.setEnabled(bool(recent))
 
     # -- view --------------------------------------------------------------------------
     def _schedule_render(self, event: str, **kw) -> None:
@@ -684,10 +604,9 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.scene.views[-1]
 
     def save_view_dialog(self) -> None:
-        name, ok = QtWidgets.QInputDialog.getText(self, "Save view", "Name of the view:",
-                                                  text=f"View {len(self.scene.views) + 1}")
-        if ok and name.strip():
-            self.save_view(name.strip())
+        name = dialogs.ask_view_name(self, f"View {len(self.scene.views) + 1}")
+        if name:
+            self.save_view(name)
 
     def restore_view(self, view) -> None:
         from ..scene import Camera
@@ -717,7 +636,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("background", ",".join(f"{c:.4f}" for c in rgb))
 
     def screenshot_dialog(self) -> None:
-        dialog = ScreenshotDialog(self.plotter.window_size, self)
+        dialog = dialogs.ScreenshotDialog(self.plotter.window_size, self)
         if dialog.exec() != QtWidgets.QDialog.Accepted:
             return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot",
@@ -821,47 +740,20 @@ class MainWindow(QtWidgets.QMainWindow):
         return f"{crs_code(self.secondary_crs)}: {format_coordinates(out, self.secondary_crs)}"
 
     def set_scene_crs(self, crs) -> tuple[bool, str]:
-        """Make ``crs`` the scene CRS: layers that know their CRS are re-read in the
-        background and transformed into it. Refused (with the reason) while the project
-        holds annotations or measurements, whose coordinates are in the current CRS."""
-        from loaders import georef
-
-        from ..session import crs_text
-
-        old = self.scene.crs
-        if old is not None and georef.same_crs(old, crs):
-            self.scene.set_crs(crs)
-            self.session.project.crs = crs_text(crs)
-            return True, "same coordinate system"
-        project = self.session.project
-        if old is not None and (project.annotations or project.measurements):
-            return False, ("This project's annotations and measurements are recorded in "
-                           f"{crs_text(old)}; changing the scene CRS would move them. "
-                           "Start a new project to work in another CRS.")
-        if self.jobs:
-            return False, "Wait until the files being opened have loaded."
-        reload = [l for l in self.scene.layers if l.data.crs is not None and l.path
-                  and georef.needs_reprojection(l.data.crs, crs)]
-        if self.scene.origin is not None and old is not None:
-            try:
-                moved = georef.transform_points(self.scene.origin, old, crs)[0]
-                if np.isfinite(moved).all():
-                    self.scene.origin = np.round(moved)
-            except ValueError:
-                pass
-        self.scene.set_crs(crs)
-        project.crs = crs_text(crs)
-        for layer in self.scene.layers:
-            if layer in reload:
-                self.scene.update(layer, loading=True)
-                self._start_job(layer.path, reload_layer=layer)
-            else:  # redrawn about the new origin
-                self.scene.update(layer, data=layer.data)
-        self._refit_after_reload = bool(reload)
+        """Make ``crs`` the scene CRS (:meth:`viewer.session.ProjectSession.change_crs`):
+        layers that know their CRS are re-read in the background and transformed into it.
+        Refused (with the reason) while the project holds annotations or measurements,
+        whose coordinates are in the current CRS, or while files are being opened."""
+        change = self.session.change_crs(crs, loading=bool(self.jobs))
+        if not change.changed or change.message == "same coordinate system":
+            return change.changed, change.message
+        for layer in change.reload:
+            self._start_job(layer.path, reload_layer=layer)
+        self._refit_after_reload = bool(change.reload)
         self._update_progress()
-        if not reload:
+        if not change.reload:
             self.renderer.fit()
-        return True, f"{len(reload)} layer(s) transformed"
+        return True, change.message
 
     def _tool_changed_for_alignment(self) -> None:
         if self.tool.mode is not None and self.alignment_panel.pick_button.isChecked():
@@ -902,7 +794,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
 
     # -- heritage: undo, tools, projects ----------------------------------------------------
-    def _update_undo_actions(self) -> None:
+    def update_undo_actions(self) -> None:
+        """Undo/redo texts and the window title (project name, * when unsaved)."""
         undo = self.session.undo
         self.undo_action.setEnabled(undo.can_undo())
         self.undo_action.setText(f"&Undo {undo.undo_text()}".strip())
@@ -970,71 +863,34 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.scene_to_camera()
         self.renderer.render()
 
+    # -- project actions (viewer.qt.project_actions; the work is the session's) ------------
     def open_project(self, path: str, remember: bool = True) -> list:
-        """Open a project: its layers load in the background with their display
-        settings, in their saved order; annotations, measurements and views appear at
-        once. Returns the layer records whose files are missing (the user is offered to
-        relink them). Unsaved changes are replaced: ask first (maybe_save)."""
-        from heritage.project import Project
+        """Open a project (layers load in the background); the missing layer records."""
+        return self.project_actions.open_project(path, remember)
 
-        project = Project.load(path)
-        if remember and not Path(path).name.startswith("."):  # not a recovery file
-            self.settings.setValue("last_project", str(Path(path).resolve()))
-        for layer in list(self.scene.layers):
-            self.scene.remove(layer)
-        self.session.use_project(project)
-        if project.crs:
-            from .crs import parse_crs
+    def open_sample(self) -> None:
+        self.project_actions.open_sample()
 
-            try:
-                self.scene.set_crs(parse_crs(project.crs))
-            except ValueError as exc:
-                self.statusBar().showMessage(f"Project CRS not understood: {exc}", 8000)
-        self.session.load_views()
-        missing = project.missing_layers()
-        for record in project.layers:
-            if record in missing:
-                continue
-            for job in self.open_paths([str(project.absolute(record.path))]):
-                job.record = record
-        self.scene.emit("annotations_changed")
-        self.scene.emit("measurements_changed")
-        self._update_undo_actions()
-        return missing
+    def recover_project(self, path: str) -> list:
+        return self.project_actions.recover_project(path)
 
-    def open_project_dialog(self) -> None:
-        from heritage.project import ProjectError, recovery_candidate
+    def offer_recovery(self) -> bool:
+        return self.project_actions.offer_recovery()
 
-        if not self.maybe_save("opening another project"):
-            return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open project", str(self.settings.value("last_dir", str(Path.home()))),
-            "RealScene projects (*.json);;All files (*)")
-        if not path:
-            return
-        rec = recovery_candidate(path)
-        try:
-            if rec is not None and QtWidgets.QMessageBox.question(
-                    self, "Recover unsaved work?",
-                    f"{Path(path).name} has unsaved changes from a session that ended "
-                    "unexpectedly. Recover them?") == QtWidgets.QMessageBox.Yes:
-                missing = self.recover_project(path)
-            else:
-                missing = self.open_project(path)
-        except ProjectError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open project", str(exc))
-            return
-        for record in missing:
-            new, _ = QtWidgets.QFileDialog.getOpenFileName(
-                self, f"Find the missing layer {record.path}", str(Path(path).parent))
-            if new:
-                self.session.project.relink(record, new)
-                for job in self.open_paths([new]):
-                    job.record = record
+    def maybe_save(self, before: str = "closing") -> bool:
+        return self.project_actions.maybe_save(before)
 
-    EXPORT_FORMATS = {"webanno": "W3C Web Annotation (*.jsonld)", "geojson": "GeoJSON (*.geojson)",
-                      "csv": "CSV table (*.csv)",
-                      "report": "Condition report (*.html *.pdf)"}
+    def save_project(self) -> bool:
+        return self.project_actions.save_project()
+
+    def import_annotations(self, path: str) -> tuple[int, int]:
+        return self.project_actions.import_annotations(path)
+
+    def export_annotations(self, fmt: str, path: str) -> Path:
+        return self.project_actions.export_annotations(fmt, path)
+
+    def recent_files(self) -> list[str]:
+        return self.project_actions.recent_files()
 
     def render_annotation_view(self, annotation, size=(640, 400)) -> bytes | None:
         """A PNG of the view an annotation was made from, or of an oblique view framing
@@ -1053,178 +909,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.scene_to_camera()
         return data
 
-    def export_annotations(self, fmt: str, path: str) -> Path:
-        from heritage.exchange import export
-
-        self.session.sync_to_project()
-        render = self.render_annotation_view if fmt == "report" else None
-        out = export(self.session.project, fmt, path, render_view=render)
-        self.statusBar().showMessage(f"Exported {len(self.session.project.annotations)} "
-                                     f"annotations to {out}", 6000)
-        return out
-
-    def export_annotations_dialog(self) -> None:
-        filters = ";;".join(self.EXPORT_FORMATS.values())
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export annotations", "annotations.jsonld", filters)
-        if not path:
-            return
-        fmt = next(k for k, v in self.EXPORT_FORMATS.items() if v == chosen)
-        try:
-            self.export_annotations(fmt, path)
-        except (OSError, ValueError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot export", str(exc))
-
-    def import_annotations(self, path: str) -> tuple[int, int]:
-        """Merge annotations from Web Annotation / GeoJSON / CSV (undoable)."""
-        import copy
-
-        from heritage.exchange import merge_into, read_file
-        from heritage.undo import Command
-
-        result = read_file(path)
-        project = self.session.project
-        before = (copy.deepcopy(project.annotations), project.crs,
-                  copy.deepcopy(project.vocabulary))
-        trial = copy.deepcopy(project)
-        counts = merge_into(trial, result, path)  # raises before anything changes
-        after = (trial.annotations, trial.crs, trial.vocabulary)
-
-        def apply(state) -> None:
-            project.annotations, project.crs, project.vocabulary = copy.deepcopy(state)
-            self.scene.emit("annotations_changed")
-
-        self.session.undo.push(Command(f"Import annotations from {Path(path).name}",
-                                       lambda: apply(after), lambda: apply(before)))
-        return counts
-
-    def import_annotations_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Import annotations", "", "Annotations (*.jsonld *.json *.geojson *.csv)")
-        if not path:
-            return
-        try:
-            added, replaced = self.import_annotations(path)
-        except (OSError, ValueError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot import", str(exc))
-            return
-        self.statusBar().showMessage(f"Imported {added} new, {replaced} updated annotations",
-                                     6000)
-
-    def offer_recovery(self) -> bool:
-        """At start: if the last project has a recovery file newer than the project, or
-        an untitled session left its recovery file (the previous session ended without
-        saving), offer to recover it. Declined untitled work is removed."""
-        from heritage.project import ProjectError, recovery_candidate
-
-        last = self.settings.value("last_project")
-        if last and recovery_candidate(str(last)) is not None:
-            box = QtWidgets.QMessageBox(
-                QtWidgets.QMessageBox.Question, "Recover unsaved work?",
-                f"RealScene did not close normally. {Path(str(last)).name} has unsaved "
-                "changes in its recovery file. Recover them?",
-                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, self)
-            box.setObjectName("recoveryDialog")
-            if box.exec() == QtWidgets.QMessageBox.Yes:
-                self.recover_project(str(last))
-                return True
-        untitled = self.session.untitled_recovery_candidate()
-        if untitled is None:
-            return False
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Question, "Recover unsaved work?",
-            "RealScene did not close normally. Unsaved work of an untitled project was "
-            "kept in a recovery file. Recover it?",
-            QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, self)
-        box.setObjectName("untitledRecoveryDialog")
-        if box.exec() != QtWidgets.QMessageBox.Yes:
-            untitled.unlink(missing_ok=True)
-            return False
-        try:
-            self.recover_untitled()
-        except ProjectError as exc:
-            self.statusBar().showMessage(f"Could not recover the untitled work: {exc}", 10000)
-            return False
-        return True
-
-    def recover_project(self, path: str) -> list:
-        """Open the recovery file of ``path``; the result is unsaved work on ``path``."""
-        from heritage.project import recovery_path
-
-        recovery = recovery_path(path)
-        missing = self.open_project(str(recovery))
-        self.session.adopt_recovered(recovery, path)
-        self.settings.setValue("last_project", str(Path(path).resolve()))
-        self._update_undo_actions()
-        return missing
-
-    def recover_untitled(self) -> list:
-        """Open the untitled recovery file: the result is untitled, unsaved work."""
-        recovery = self.session.untitled_recovery
-        missing = self.open_project(str(recovery), remember=False)
-        self.session.adopt_recovered(recovery, None)
-        self._update_undo_actions()
-        return missing
-
-    def save_project(self) -> bool:
-        if self.session.project.path is None:
-            return self.save_project_as()
-        return self._save_to(None)
-
-    def save_project_as(self) -> bool:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save project", "site.realscene.json", "RealScene projects (*.json)")
-        if not path:
-            return False
-        return self._save_to(path)
-
-    def _save_to(self, path: str | None) -> bool:
-        from heritage.project import ProjectError
-
-        try:
-            self.session.save(path)
-        except (OSError, ProjectError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot save project", str(exc))
-            return False
-        self.settings.setValue("last_project", str(self.session.project.path))
-        self._update_undo_actions()
-        self.statusBar().showMessage(f"Saved {self.session.project.path}", 4000)
-        return True
-
-    def maybe_save(self, before: str = "closing") -> bool:
-        """With unsaved changes, ask: Save (asking for a file name when untitled),
-        Discard or Cancel. True when it is fine to go on."""
-        if not self.session.dirty:
-            return True
-        name = self.session.project.path.name if self.session.project.path else \
-            "The untitled project"
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Warning, "Unsaved changes",
-            f"{name} has unsaved changes. Save them before {before}?",
-            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard
-            | QtWidgets.QMessageBox.Cancel, self)
-        box.setObjectName("unsavedChangesDialog")
-        box.setDefaultButton(QtWidgets.QMessageBox.Save)
-        box.setEscapeButton(QtWidgets.QMessageBox.Cancel)
-        answer = box.exec()
-        if answer == QtWidgets.QMessageBox.Save:
-            return self.save_project()
-        if answer == QtWidgets.QMessageBox.Discard:
-            self.session.discard_recovery()
-            return True
-        return False
-
     def close_without_asking(self) -> bool:
         """Close even with unsaved changes (snapshots, scripts, tests); a recovery file
         already written is kept, as after a crash."""
         self._ask_on_close = False
         return self.close()
-
-    def _autosave(self) -> None:
-        try:
-            self.session.autosave()
-        except OSError as exc:
-            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if self._ask_on_close and not self.maybe_save():
@@ -1285,27 +974,3 @@ def format_pick(pick) -> str:
     if attrs:
         text += "  |  " + "  ".join(attrs)
     return text
-
-
-class ScreenshotDialog(QtWidgets.QDialog):
-    """Asks for the screenshot size; any size, including larger than the window."""
-
-    def __init__(self, window_size, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Screenshot size")
-        self.width_box = QtWidgets.QSpinBox(minimum=16, maximum=16384, value=window_size[0] * 2)
-        self.height_box = QtWidgets.QSpinBox(minimum=16, maximum=16384,
-                                             value=window_size[1] * 2)
-        form = QtWidgets.QFormLayout(self)
-        form.addRow("Width (px)", self.width_box)
-        form.addRow("Height (px)", self.height_box)
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
-                                             | QtWidgets.QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def size_value(self) -> tuple[int, int]:
-        return self.width_box.value(), self.height_box.value()
-
-

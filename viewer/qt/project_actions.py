@@ -1,0 +1,299 @@
+"""The File menu's project actions in the window: open, save, import, export, recover,
+recent files, the sample site.
+
+The work is the session's (:class:`viewer.session.ProjectSession`: ``open_project``,
+``recover_project``, ``import_annotations``, ``save``, ``autosave``...), shared with the
+command line and scripts; this module adds what only the window has: file choosers, the
+questions of :mod:`viewer.qt.dialogs`, the settings (last project, recent files), the
+status bar, and reading a project's layers in the background (through the window's
+``open_paths``, which hands each one back to ``session.restore_layer``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtWidgets
+
+from loaders import supported_extensions
+
+from . import dialogs
+
+if TYPE_CHECKING:
+    from viewer.session import OpenedProject
+
+MAX_RECENT = 10
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "sample_site"
+SAMPLE_FILES = [
+    SAMPLE_DIR / "delft_city_lod1" / "testarea.obj",
+    SAMPLE_DIR / "delft_ahn3.laz",
+]
+SAMPLE_PROJECT = SAMPLE_DIR / "delft.realscene.json"
+
+EXPORT_FORMATS = {"webanno": "W3C Web Annotation (*.jsonld)", "geojson": "GeoJSON (*.geojson)",
+                  "csv": "CSV table (*.csv)",
+                  "report": "Condition report (*.html *.pdf)"}
+
+
+def file_filter() -> str:
+    exts = " ".join(f"*.{e}" for e in supported_extensions())
+    return f"3D data ({exts});;All files (*)"
+
+
+class ProjectActions:
+    """The window's project actions; ``window`` (the main window) provides the session,
+    the settings, the status bar, ``open_paths`` (background reading),
+    ``update_undo_actions`` and ``render_annotation_view``."""
+
+    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+        self.window = window
+        self.session = window.session
+        self.settings = window.settings
+        self.recent_menu: QtWidgets.QMenu | None = None
+
+    def _status(self, text: str, ms: int) -> None:
+        self.window.statusBar().showMessage(text, ms)
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    # -- menu -----------------------------------------------------------------------------
+    def fill_file_menu(self, menu: QtWidgets.QMenu, open_action, open_project_action,
+                       save_action, save_as_action, open_url_action, sample_action) -> None:
+        """The project part of the File menu (the window adds index, screenshot, quit)."""
+        menu.addAction(open_action)
+        menu.addAction(open_project_action)
+        menu.addAction(save_action)
+        menu.addAction(save_as_action)
+        menu.addAction("&Import annotations…", self.import_annotations_dialog)
+        menu.addAction("&Export annotations / report…", self.export_annotations_dialog)
+        menu.addAction(open_url_action)
+        self.recent_menu = menu.addMenu("Open &recent")
+        menu.addAction(sample_action)
+        self.refresh_recent()
+
+    # -- opening files ----------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self.window, "Open 3D data",
+                                                          self._last_dir(), file_filter())
+        if paths:
+            self.settings.setValue("last_dir", str(Path(paths[0]).parent))
+            self.window.open_paths(paths)
+
+    def open_url_dialog(self) -> None:
+        url = dialogs.ask_url(self.window, str(self.settings.value("last_url", "https://")))
+        if url:
+            self.settings.setValue("last_url", url)
+            self.window.open_paths([url])
+
+    def open_sample(self) -> None:
+        """The bundled Delft sample project: scan, city mesh, annotations, measurements,
+        views and a tour (falls back to the bare files if the project is unreadable)."""
+        from heritage.project import ProjectError
+
+        try:
+            self.open_project(str(SAMPLE_PROJECT))
+        except ProjectError as exc:
+            self._status(str(exc), 8000)
+            self.window.open_paths([str(p) for p in SAMPLE_FILES])
+
+    # -- recent files -----------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent(self, path: str) -> None:
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self.refresh_recent()
+
+    def refresh_recent(self) -> None:
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.window.open_paths([p]))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # -- projects -----------------------------------------------------------------------------
+    def _read_layers(self, opened: OpenedProject) -> list:
+        """Read the project's layers in the background (each is handed back to
+        ``session.restore_layer`` when it has loaded); show the project's warnings.
+        Returns the records whose files are missing."""
+        if opened.warnings:
+            self._status("; ".join(opened.warnings), 10000)
+        for record, path in opened.to_load:
+            for job in self.window.open_paths([str(path)]):
+                job.record = record
+        self.window.update_undo_actions()
+        return opened.missing
+
+    def open_project(self, path: str, remember: bool = True) -> list:
+        """Open a project: its layers load in the background with their display
+        settings, in their saved order; annotations, measurements and views appear at
+        once. Returns the layer records whose files are missing (the user is offered to
+        relink them). Unsaved changes are replaced: ask first (maybe_save)."""
+        opened = self.session.open_project(path)
+        if remember and not Path(path).name.startswith("."):  # not a recovery file
+            self.settings.setValue("last_project", str(Path(path).resolve()))
+        return self._read_layers(opened)
+
+    def recover_project(self, path: str) -> list:
+        """Open the recovery file of ``path``; the result is unsaved work on ``path``."""
+        opened = self.session.recover_project(path)
+        self.settings.setValue("last_project", str(Path(path).resolve()))
+        return self._read_layers(opened)
+
+    def recover_untitled(self) -> list:
+        """Open the untitled recovery file: the result is untitled, unsaved work."""
+        return self._read_layers(self.session.recover_untitled())
+
+    def open_project_dialog(self) -> None:
+        from heritage.project import ProjectError, recovery_candidate
+
+        if not self.maybe_save("opening another project"):
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.window, "Open project", self._last_dir(),
+            "RealScene projects (*.json);;All files (*)")
+        if not path:
+            return
+        try:
+            if recovery_candidate(path) is not None and \
+                    dialogs.ask_recover_on_open(self.window, Path(path).name):
+                missing = self.recover_project(path)
+            else:
+                missing = self.open_project(path)
+        except ProjectError as exc:
+            dialogs.warn(self.window, "Cannot open project", str(exc))
+            return
+        for record in missing:
+            new, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self.window, f"Find the missing layer {record.path}", str(Path(path).parent))
+            if new:
+                new = str(self.session.relink_layer(record, new))
+                for job in self.window.open_paths([new]):
+                    job.record = record
+
+    def offer_recovery(self) -> bool:
+        """At start: if the last project has a recovery file newer than the project, or
+        an untitled session left its recovery file (the previous session ended without
+        saving), offer to recover it. Declined untitled work is removed."""
+        from heritage.project import ProjectError, recovery_candidate
+
+        last = self.settings.value("last_project")
+        if last and recovery_candidate(str(last)) is not None and \
+                dialogs.ask_recover_last_project(self.window, Path(str(last)).name):
+            self.recover_project(str(last))
+            return True
+        untitled = self.session.untitled_recovery_candidate()
+        if untitled is None:
+            return False
+        if not dialogs.ask_recover_untitled(self.window):
+            untitled.unlink(missing_ok=True)
+            return False
+        try:
+            self.recover_untitled()
+        except ProjectError as exc:
+            self._status(f"Could not recover the untitled work: {exc}", 10000)
+            return False
+        return True
+
+    # -- saving -------------------------------------------------------------------------------
+    def save_project(self) -> bool:
+        if self.session.project.path is None:
+            return self.save_project_as()
+        return self._save_to(None)
+
+    def save_project_as(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Save project", "site.realscene.json", "RealScene projects (*.json)")
+        if not path:
+            return False
+        return self._save_to(path)
+
+    def _save_to(self, path: str | None) -> bool:
+        from heritage.project import ProjectError
+
+        try:
+            self.session.save(path)
+        except (OSError, ProjectError) as exc:
+            dialogs.warn(self.window, "Cannot save project", str(exc))
+            return False
+        self.settings.setValue("last_project", str(self.session.project.path))
+        self.window.update_undo_actions()
+        self._status(f"Saved {self.session.project.path}", 4000)
+        return True
+
+    def maybe_save(self, before: str = "closing") -> bool:
+        """With unsaved changes, ask: Save (asking for a file name when untitled),
+        Discard or Cancel. True when it is fine to go on."""
+        if not self.session.dirty:
+            return True
+        name = self.session.project.path.name if self.session.project.path else \
+            "The untitled project"
+        answer = dialogs.ask_unsaved_changes(self.window, name, before)
+        if answer == "save":
+            return self.save_project()
+        if answer == "discard":
+            self.session.discard_recovery()
+            return True
+        return False
+
+    def autosave(self) -> None:
+        try:
+            self.session.autosave()
+        except OSError as exc:
+            self._status(f"Autosave failed: {exc}", 8000)
+
+    # -- annotations in and out ---------------------------------------------------------------
+    def export_annotations(self, fmt: str, path: str) -> Path:
+        from heritage.exchange import export
+
+        self.session.sync_to_project()
+        render = self.window.render_annotation_view if fmt == "report" else None
+        out = export(self.session.project, fmt, path, render_view=render)
+        self._status(f"Exported {len(self.session.project.annotations)} annotations to "
+                     f"{out}", 6000)
+        return out
+
+    def export_annotations_dialog(self) -> None:
+        filters = ";;".join(EXPORT_FORMATS.values())
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export annotations", "annotations.jsonld", filters)
+        if not path:
+            return
+        fmt = next(k for k, v in EXPORT_FORMATS.items() if v == chosen)
+        try:
+            self.export_annotations(fmt, path)
+        except (OSError, ValueError) as exc:
+            dialogs.warn(self.window, "Cannot export", str(exc))
+
+    def import_annotations(self, path: str) -> tuple[int, int]:
+        """Merge annotations from Web Annotation / GeoJSON / CSV (undoable):
+        (added, replaced)."""
+        result = self.session.import_annotations(path)
+        return result.added, result.replaced
+
+    def import_annotations_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.window, "Import annotations", "",
+            "Annotations (*.jsonld *.json *.geojson *.csv)")
+        if not path:
+            return
+        try:
+            result = self.session.import_annotations(path)
+        except (OSError, ValueError) as exc:
+            dialogs.warn(self.window, "Cannot import", str(exc))
+            return
+        text = f"Imported {result.added} new, {result.replaced} updated annotations"
+        if result.assumed_crs:
+            text += f" (the file states no CRS: taken to be {result.assumed_crs})"
+        self._status(text, 6000)
