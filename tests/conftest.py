@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,23 +38,59 @@ def shared_data() -> Path:
 
 # ---- real files read once per session ----------------------------------------------------
 
-def _freeze(obj: Any, depth: int = 0) -> None:
-    """Make the numpy arrays reachable from ``obj`` (fields, dicts, lists) read-only."""
+class SharedDataChanged(AttributeError):
+    """A test changed a dataset that other tests share (see ``read_shared``)."""
+
+
+_FROZEN_TYPES: dict[type, type] = {}
+
+
+def _frozen_type(cls: type) -> type:
+    """A subclass of ``cls`` whose instances refuse to have fields set (isinstance still holds)."""
+    if cls not in _FROZEN_TYPES:
+        def __setattr__(self, name, value):
+            if not self.__dict__.get("_shared"):  # a new object (dataclasses.replace)
+                object.__setattr__(self, name, value)
+                return
+            raise SharedDataChanged(
+                f"{cls.__name__}.{name} set on data shared by read_shared(): this test changes "
+                "the data, so it should read its own copy with loaders.read")
+
+        _FROZEN_TYPES[cls] = type(f"Shared{cls.__name__}", (cls,), {
+            "__setattr__": __setattr__, "__module__": cls.__module__})
+    return _FROZEN_TYPES[cls]
+
+
+def _freeze(obj: Any, depth: int = 0) -> Any:
+    """Make ``obj`` read-only for the tests that share it: its numpy arrays (in fields, dicts and
+    lists) refuse writes, and a RealScene dataset's fields and ``attributes``/``metadata``
+    mappings refuse to be replaced or extended (the renderer reorders a cloud it draws by
+    replacing its arrays: such a test reads its own copy)."""
     if isinstance(obj, np.ndarray):
         obj.flags.writeable = False
-        return
+        return obj
     if depth > 3 or obj is None or isinstance(obj, (str, bytes, int, float, bool, Path)):
-        return
+        return obj
     if isinstance(obj, dict):
-        children = list(obj.values())
-    elif isinstance(obj, (list, tuple)):
-        children = list(obj)
-    elif hasattr(obj, "__dict__"):
-        children = list(vars(obj).values())
-    else:
-        return
-    for child in children:
-        _freeze(child, depth + 1)
+        for value in obj.values():
+            _freeze(value, depth + 1)
+        return obj
+    if isinstance(obj, (list, tuple)):
+        for value in obj:
+            _freeze(value, depth + 1)
+        return obj
+    if not hasattr(obj, "__dict__"):
+        return obj
+    fields = vars(obj)
+    for value in fields.values():
+        _freeze(value, depth + 1)
+    if type(obj).__module__.startswith("loaders"):
+        for name in ("attributes", "metadata"):
+            if isinstance(fields.get(name), dict):
+                fields[name] = MappingProxyType(fields[name])
+        obj.__class__ = _frozen_type(type(obj))
+        fields["_shared"] = True
+    return obj
 
 
 def _realscene_read(path: Path) -> Any:

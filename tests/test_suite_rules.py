@@ -7,6 +7,7 @@ suite's conftest rules, and judged from its JUnit report.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import NO_DISPLAY_REASON
+from loaders import PointCloud
+from tests.conftest import NO_DISPLAY_REASON, SharedDataChanged
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,6 +139,15 @@ def test_read_shared_reads_once_and_shares_read_only_data(read_shared):
         cloud.positions[0, 0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
         cloud.attributes["classification"][0] = 7
+    # replacing its arrays (as drawing a cloud does, to reorder it) is refused too
+    with pytest.raises(SharedDataChanged, match="PointCloud.positions .* own copy"):
+        cloud.positions = cloud.positions[::-1]
+    with pytest.raises(TypeError):
+        cloud.attributes["classification"] = np.zeros(cloud.point_count, np.uint8)
+    assert isinstance(cloud, PointCloud) and cloud.point_count == 829
+    # a new object made from it is the test's own
+    flipped = dataclasses.replace(cloud, positions=-cloud.positions)
+    flipped.positions = flipped.positions * 2
     las = read_shared(rel, reader="laspy")
     assert read_shared(rel, reader="laspy") is las
     assert len(las.points) == cloud.point_count

@@ -8,7 +8,7 @@ import pytest
 
 pv = pytest.importorskip("pyvista")
 
-from loaders import PointCloud, split_origin  # noqa: E402
+from loaders import PointCloud, read, split_origin  # noqa: E402
 from viewer.render import SceneRenderer  # noqa: E402
 from viewer.scene import Scene  # noqa: E402
 
@@ -28,8 +28,8 @@ def shot(renderer, tmp_path, name):
     return np.asarray(Image.open(renderer.screenshot(tmp_path / name)).convert("RGB")).astype(int)
 
 
-def test_budget_one_actor_and_nearer_region_denser(read_shared, plotter, tmp_path):
-    cloud = read_shared("pointclouds/ahn3_cropped_2.laz")
+def test_budget_one_actor_and_nearer_region_denser(shared_data, plotter, tmp_path):
+    cloud = read(shared_data / "pointclouds" / "ahn3_cropped_2.laz")  # drawing reorders it
     scene = Scene()
     renderer = SceneRenderer(plotter, scene, point_budget=40_000)
     layer = scene.add(cloud, name="ahn3")
