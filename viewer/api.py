@@ -316,6 +316,8 @@ class Site:
             raise ValueError(f"frames per second must be in (0, 240], got {fps}")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        if self._renderer is not None and self._renderer.size != (w, h):
+            self.close()  # frames at the window's own size: one render each
         offscreen = self._offscreen((w, h))
         offscreen.set_view(start_view)
         path = TourPath(self.project, tour, offscreen.renderer.camera_to_scene(emit=False))
@@ -324,7 +326,8 @@ class Site:
         written = []
         for i, t in enumerate(times):
             out = folder / f"frame_{i:0{digits}d}.png"
-            written.append(Path(offscreen.save(out, path.camera_at(t), size=(w, h))))
+            offscreen.set_view(path.camera_at(t))
+            written.append(Path(offscreen.renderer.screenshot(out)))
             if progress is not None:
                 progress(i + 1, len(times))
         return written
