@@ -643,7 +643,8 @@ def upgrade(d: dict[str, Any], where: str | Path) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
+def project_schema() -> dict[str, Any]:
+    """The project JSON Schema shipped in ``heritage/schema/`` (parsed once)."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
@@ -654,19 +655,20 @@ def _compiled_validator() -> tuple[str, Any]:
     try:
         import jsonschema_rs
 
-        return "rs", jsonschema_rs.Draft202012Validator(_schema())
+        return "rs", jsonschema_rs.Draft202012Validator(project_schema())
     except ImportError:
-        return "py", _python_validator()
+        return "py", reference_validator()
 
 
 @functools.lru_cache(maxsize=1)
-def _python_validator() -> Any:
+def reference_validator() -> Any:
+    """The pure-Python jsonschema validator: the reference that decides what Rust cannot."""
     import jsonschema
 
-    return jsonschema.Draft202012Validator(_schema())
+    return jsonschema.Draft202012Validator(project_schema())
 
 
-def _first_error(d: dict[str, Any]) -> tuple[str, str] | None:
+def first_schema_error(d: dict[str, Any]) -> tuple[str, str] | None:
     """(place, message) of the first schema violation in document order, or None."""
     kind, validator = _compiled_validator()
     if kind == "rs":
@@ -684,7 +686,7 @@ def _first_error(d: dict[str, Any]) -> tuple[str, str] | None:
                 return None
             path, message = min(errors, key=lambda e: _order(e[0]))
             return _json_path(tuple(path)), message
-    errors = sorted(_python_validator().iter_errors(d), key=lambda e: _order(e.path))
+    errors = sorted(reference_validator().iter_errors(d), key=lambda e: _order(e.path))
     if not errors:
         return None
     return _json_path(tuple(errors[0].path)), errors[0].message
@@ -699,7 +701,7 @@ def validate(d: dict[str, Any], where: str | Path = "<project>") -> None:
     cannot say (finite numbers, NUL bytes in paths); the first problem is a ProjectError
     naming its place."""
     problem = None
-    error = _first_error(d)
+    error = first_schema_error(d)
     if error is not None:  # a NaN or infinity reaches the validator as null: say so
         problem = find_unsavable(d) or f"{error[0]}: {error[1]}"
     else:

@@ -226,14 +226,14 @@ def _laz_preview_source(path: Path, info: las.LasInfo, header, plan, chunks, rep
                 group.append(plan[start])
                 pts += plan[start][1]
                 start += 1
-            out = _decode_group(fh, group, chunks, record, size, layered, lazrs)
+            out = decode_group(fh, group, chunks, record, size, layered, lazrs)
             arr = np.frombuffer(out, dtype=fmt.dtype())
             yield laspy.ScaleAwarePointRecord(arr, fmt, header.scales, header.offsets)
             done += pts
             report(done / max(total, 1), f"Preview: {done:,} of {total:,} points")
 
 
-def _decode_group(fh, group, chunks, record, size, layered, lazrs) -> np.ndarray:
+def decode_group(fh, group, chunks, record, size, layered, lazrs) -> np.ndarray:
     def attempt(full: bool) -> np.ndarray:
         parts, table = [], []
         for i, m in group:

@@ -15,7 +15,7 @@ import laspy
 import numpy as np
 import pytest
 
-from tests.loaders.test_copc import RangeHandler, _serve
+from tests.loaders.test_copc import RangeHandler, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 LION = "lion_takanawa.copc.laz"
@@ -133,7 +133,7 @@ def lion_url(tmp_path_factory, shared_data):
 
     root = tmp_path_factory.mktemp("cli_http")
     shutil.copy(shared_data / "pointclouds" / LION, root / LION)
-    server, url, served = _serve(RangeHandler, root)
+    server, url, served = serve(RangeHandler, root)
     yield f"{url}/{LION}", served
     server.shutdown()
     server.server_close()
@@ -240,7 +240,7 @@ def test_render_a_geographic_copc_url_in_metres(shared_data, tmp_path):
 
     write_copc(shared_data / "pointclouds" / "epsg_4326.las", tmp_path / "geo.copc.laz",
                leaf_points=500)
-    server, url, _ = _serve(RangeHandler, tmp_path)
+    server, url, _ = serve(RangeHandler, tmp_path)
     try:
         out = tmp_path / "geo.png"
         proc = _cli("render", f"{url}/geo.copc.laz", "-o", out, "--view", "front",

@@ -1173,7 +1173,7 @@ def _parse(raw: bytes):
     return json.loads(raw)
 
 
-_SPLIT_MIN = 4 << 20  # bytes: smaller files are parsed in one go (faster, and small)
+SPLIT_MIN_BYTES = 4 << 20  # bytes: smaller files are parsed in one go (faster, and small)
 _VERTICES_KEY = re.compile(rb'"vertices"\s*:\s*\[')
 _ROWS_END = re.compile(rb"\]\s*\]")
 _VERTEX_TEXT = b"0123456789+-.eE,[] \t\r\n"
@@ -1184,17 +1184,17 @@ def _parse_document(raw: bytes):
     array (a quarter of a typical file) is parsed on its own: orjson's working buffer
     grows with the text parsed in one call, so the peak of the parse is lower (measured
     on a 24 MB city: 19.8x -> 15.7x the file with tracemalloc, 12.5x -> 10.2x resident);
-    below ``_SPLIT_MIN`` the one parse is kept (a little faster, and the file is small).
+    below ``SPLIT_MIN_BYTES`` the one parse is kept (a little faster, and the file is small).
     Same result as one parse; anything unusual (no such array, other text in it, a key
     of that name elsewhere, invalid JSON) falls back to the one parse and its errors."""
-    if _orjson is not None and len(raw) >= _SPLIT_MIN:
-        doc = _parse_split(raw)
+    if _orjson is not None and len(raw) >= SPLIT_MIN_BYTES:
+        doc = parse_split(raw)
         if doc is not None:
             return doc
     return _parse(raw)
 
 
-def _parse_split(raw: bytes) -> dict | None:
+def parse_split(raw: bytes) -> dict | None:
     if type(raw) is not bytes:
         return None
     # the last match: the top level's "vertices" comes after the city objects in the

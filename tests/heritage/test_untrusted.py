@@ -27,11 +27,11 @@ from heritage.model import Annotation, Measurement
 from heritage.project import (
     Project,
     ProjectError,
-    _first_error,
-    _python_validator,
     clean_stale_temp_files,
+    first_schema_error,
     recovery_candidate,
     recovery_path,
+    reference_validator,
     stale_temp_files,
 )
 from heritage.report import write_pdf_report, write_report
@@ -313,7 +313,7 @@ def test_bad_projects_are_one_clear_error(tmp_path, capsys, name, text, message)
 
 
 def test_the_good_document_opens():
-    assert _first_error(json.loads(_doc_text())) is None
+    assert first_schema_error(json.loads(_doc_text())) is None
 
 
 def test_unsavable_text_in_memory_is_refused_on_save_not_written(tmp_path):
@@ -329,11 +329,11 @@ def test_unsavable_text_in_memory_is_refused_on_save_not_written(tmp_path):
 
 
 def test_display_schema_matches_what_the_viewer_accepts():
-    from heritage.project import _schema
+    from heritage.project import project_schema
     from viewer.colormaps import COLORMAP_ALIASES, COLORMAPS
     from viewer.scene import COLOR_MODES_FEATURES, COLOR_MODES_MESH, COLOR_MODES_POINTS
 
-    display = _schema()["$defs"]["display"]["properties"]
+    display = project_schema()["$defs"]["display"]["properties"]
     assert set(display["colormap"]["enum"]) == set(COLORMAPS) | set(COLORMAP_ALIASES)
     assert set(display["color_mode"]["enum"]) == {*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
                                                   *COLOR_MODES_FEATURES, "attribute"}
@@ -354,8 +354,8 @@ def test_display_schema_matches_what_the_viewer_accepts():
 def test_compiled_validator_agrees_with_the_reference(mutate):
     d = json.loads(_doc_text())
     mutate(d)
-    reference = sorted(_python_validator().iter_errors(d), key=lambda e: list(e.path))
-    ours = _first_error(d)
+    reference = sorted(reference_validator().iter_errors(d), key=lambda e: list(e.path))
+    ours = first_schema_error(d)
     assert (ours is None) == (not reference)
     if reference:
         assert ours[0] == ("/".join(map(str, reference[0].path)) or "(top level)")

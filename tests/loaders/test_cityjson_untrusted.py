@@ -253,7 +253,7 @@ def test_memory_stays_proportional_to_the_file(tmp_path: Path) -> None:
     loaders.read(write(tmp_path / "warm.city.json", warm))  # imports (pyproj) not counted
     whole, after_parse, mesh = _peaks(path)
     assert mesh.triangle_count > 100_000 and len(mesh.features) == 4500
-    assert size > cityjson._SPLIT_MIN
+    assert size > cityjson.SPLIT_MIN_BYTES
     # Measured on this 4.8 MB model: after the parse 8.7x the file (the parsed tree
     # itself, ~8.5x, is the largest thing alive; it was 17.3x when the tree and the
     # triangulation's arrays per vertex use were all alive together). The whole read
@@ -281,9 +281,9 @@ def test_cityjsonseq_memory_stays_proportional(tmp_path: Path) -> None:
 
 
 def _read_both_ways(path: Path, monkeypatch):
-    monkeypatch.setattr(cityjson, "_SPLIT_MIN", 1 << 62)
+    monkeypatch.setattr(cityjson, "SPLIT_MIN_BYTES", 1 << 62)
     one = cityjson.read(path)
-    monkeypatch.setattr(cityjson, "_SPLIT_MIN", 0)
+    monkeypatch.setattr(cityjson, "SPLIT_MIN_BYTES", 0)
     split = cityjson.read(path)
     for name in ("vertices", "origin", "faces", "face_feature", "face_semantic", "face_lod"):
         assert np.array_equal(getattr(one, name), getattr(split, name)), name
@@ -315,7 +315,7 @@ def test_vertices_parsed_apart_give_the_same_model(tmp_path: Path, monkeypatch, 
     path = tmp_path / "v.city.json"
     path.write_text(text)
     raw = path.read_bytes()
-    taken = cityjson._parse_split(raw) is not None
+    taken = cityjson.parse_split(raw) is not None
     assert taken == (case not in ("decoy_last", "text_in_vertices"))
     m = _read_both_ways(path, monkeypatch)
     if case != "text_in_vertices":
@@ -326,5 +326,5 @@ def test_vertices_parsed_apart_give_the_same_model(tmp_path: Path, monkeypatch, 
 
 def test_synthetic_city_parsed_apart_is_identical(tmp_path: Path, monkeypatch):
     path = _synthetic_city(tmp_path / "city.city.json", 300)
-    assert cityjson._parse_split(path.read_bytes()) is not None
+    assert cityjson.parse_split(path.read_bytes()) is not None
     _read_both_ways(path, monkeypatch)

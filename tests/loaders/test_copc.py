@@ -82,7 +82,7 @@ class NoRangeHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _serve(handler, directory: Path):
+def serve(handler, directory: Path):
     served: list[int] = []
     cls = type("H", (handler,), {"served": served})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
@@ -105,7 +105,7 @@ def served_dir(tmp_path_factory, shared_data):
 
 @pytest.fixture(scope="module")
 def range_server(served_dir):
-    server, url, served = _serve(RangeHandler, served_dir)
+    server, url, served = serve(RangeHandler, served_dir)
     yield url, served
     server.shutdown()
     server.server_close()
@@ -336,7 +336,7 @@ def test_http_errors(range_server, served_dir):
     with pytest.raises(LoadError, match="HTTP 404") as info:
         open_copc(f"{url}/no_such_file.copc.laz")
     assert info.value.path.endswith("no_such_file.copc.laz") and info.value.hint
-    server, plain_url, _ = _serve(NoRangeHandler, served_dir)
+    server, plain_url, _ = serve(NoRangeHandler, served_dir)
     try:
         with pytest.raises(LoadError, match="range requests") as info:
             open_copc(f"{plain_url}/{LION}")

@@ -187,13 +187,13 @@ def test_corrupt_file_is_a_load_error(tmp_path, ahn3):
 def test_full_read_is_the_same_for_any_chunks_per_call(per_call, synth, monkeypatch):
     """Fewer chunks per lazrs call (shorter GIL holds) decode the very same cloud."""
     calls = []
-    real = progressive._decode_group
+    real = progressive.decode_group
 
     def counting(fh, group, *a, **kw):
         calls.append(len(group))
         return real(fh, group, *a, **kw)
 
-    monkeypatch.setattr(progressive, "_decode_group", counting)
+    monkeypatch.setattr(progressive, "decode_group", counting)
     cloud = progressive.read_full(synth["laz"], chunks_per_call=per_call)
     assert calls and max(calls) <= per_call
     assert_same_cloud(cloud, loaders.read(synth["laz"]))
