@@ -254,3 +254,19 @@ def test_media_outside_the_project_are_not_opened(qtbot, window, shared_data, tm
     assert opened == [str((folder / "media" / "photo.jpg").resolve())]
     assert "outside" in messages[0] and "absolute" in messages[1]
     assert "image or document" in messages[2] and "outside" in messages[3]
+
+
+# -- 6. a project's warnings are shown when it opens -----------------------------------------
+def test_project_layers_outside_its_folder_are_named_on_open(qtbot, window, shared_data,
+                                                              tmp_path):
+    from heritage.project import LayerRecord, Project
+
+    scan = shared_data / "pointclouds" / "permutations_1.2_2.las"
+    project = Project(path=tmp_path / "site.realscene.json")
+    project.layers.append(LayerRecord(path=project.relative(scan), name=scan.name))
+    project.save()
+    with qtbot.waitSignal(window.all_loads_finished, timeout=LOAD_TIMEOUT_MS):
+        window.open_project(str(project.path))
+        message = window.statusBar().currentMessage()
+    assert "outside the project folder" in message and scan.name in message
+    assert [l.name for l in window.scene.layers] == [scan.name]

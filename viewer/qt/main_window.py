@@ -490,9 +490,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if layer is not None and layer in self.scene.layers:
                 # one 'data' event for the whole swap (each event costs the renderer a
                 # rebuild and a frame): lod and loading change with it, consistently
-                layer.lod = lod
-                layer.loading = False
-                self.scene.update(layer, data=data)
+                self.session.replace_layer_data(layer, data, lod)
             elif layer is not None:  # removed while loading: undo brings it back whole
                 layer.lod, layer.loading, layer.data = lod, False, data
                 self._finish_job(job)
