@@ -117,9 +117,9 @@ class ProjectSession:
         self.recovery_file: Path | None = None
         #: position of each project layer record, by layer id (see place_layer)
         self._record_rank: dict[int, int] = {}
-        #: records of the opened project whose layers have not been handed back yet
-        #: (still loading, or failed): they stay in the project when it is saved
-        self._unread: list[LayerRecord] = []
+        #: records of the project whose layers have not been handed back yet (still
+        #: loading, or failed to read): they stay in the project when it is saved
+        self._unread: list[LayerRecord] = list(self.project.layers)
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -452,14 +452,16 @@ class ProjectSession:
         self.recovery_file = Path(recovery_file)
 
     # -- project actions (File menu; also the CLI and scripts) -------------------------------
-    def open_project(self, path: str | Path) -> OpenedProject:
-        """Make the project file ``path`` this session's document: the scene's layers are
-        removed, its CRS, views, annotations and measurements are the project's, the undo
-        history is empty and clean. The layer files are not read here: the result lists
-        them (``to_load``), with the records whose files are missing. Raises
+    def open_project(self, path: str | Path | Project) -> OpenedProject:
+        """Make the project file ``path`` (or a loaded :class:`Project`) this session's
+        document: the scene's layers are removed, its CRS, views, annotations and
+        measurements are the project's, the undo history is empty and clean. The layer
+        files are not read here: the result lists them (``to_load``), with the records
+        whose files are missing; records never handed back (a file that fails to read)
+        stay in the project when it is saved. Raises
         :class:`heritage.project.ProjectError` (nothing changed) when the file cannot be
         read. Unsaved changes are replaced: ask first."""
-        project = Project.load(path)
+        project = path if isinstance(path, Project) else Project.load(path)
         for layer in list(self.scene.layers):
             self.scene.remove(layer)
         self.use_project(project)

@@ -441,3 +441,22 @@ def test_change_crs_is_refused_with_annotations_or_while_loading(shared_data, tm
     refused = session.change_crs("EPSG:32631", read=read_into)
     assert not refused.changed and "annotations" in refused.message
     assert session.scene.crs.to_epsg() == 7415 and not session.scene.layers[0].loading
+
+
+def test_layers_never_read_stay_in_the_saved_project(shared_data, tmp_path):
+    """A script that opens a project and saves it without reading (or failing to read)
+    some layers keeps their records; a layer removed by the user is gone."""
+    path = saved_two_layer_project(shared_data, tmp_path)
+    untouched = ProjectSession(Scene(), Project.load(path),
+                               untitled_recovery=tmp_path / "u.json")
+    untouched.add_annotation(Annotation("point", [[0.0, 0.0, 0.0]], title="Later"))
+    assert [Path(r.path).name for r in Project.load(untouched.save()).layers] == \
+        ["permutations_1.2_2.las", "autzen-bmx-2010.las"]
+    session = ProjectSession(Scene(), untitled_recovery=tmp_path / "u.json")
+    opened = session.open_project(Project.load(path))  # a loaded project works too
+    record, file = opened.to_load[0]
+    layer = session.scene.add(loaders.read(file), path=str(file))
+    session.restore_layer(layer, record)
+    session.remove_layer(layer)
+    kept = Project.load(session.save()).layers
+    assert [Path(r.path).name for r in kept] == ["autzen-bmx-2010.las"]
