@@ -119,8 +119,17 @@ def test_crash_then_recover_unsaved_work(qtbot, window, shared_data, tmp_path):
     assert recovery_candidate(project_path) is not None
     second = MainWindow(settings=window.settings)
     qtbot.addWidget(second)
+    second.show()
+    # at start the window offers the last project's unsaved work back
+    from PySide6 import QtWidgets
+
+    from tests.viewer.test_gui_no_loss import answer
+
+    seen: list = []
+    answer("recoveryDialog", QtWidgets.QMessageBox.Yes, seen)
     with qtbot.waitSignal(second.all_loads_finished, timeout=60_000):
-        second.recover_project(str(project_path))
+        assert second.offer_recovery() is True
+    assert seen and "site.json has unsaved changes" in seen[0]
     assert [a.title for a in second.session.project.annotations] == ["Unsaved crack"]
     assert second.session.project.path == project_path.resolve()
     assert second.session.dirty  # recovered work still needs saving
