@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
@@ -158,14 +159,22 @@ def pytest_collection_modifyitems(config, items):
 
 # ---- the leak check for windows, plotters and VTK objects ----------------------------------
 
-def _vtk_objects() -> list:
-    """Every live VTK object: VTK's own classes and their subclasses (pyvista's meshes, and the
-    classes pyvista puts in place of VTK's, such as the one ``vtkPoints()`` makes)."""
+def _new_vtk_objects() -> list:
+    """Weak references to the VTK objects made since ``gc.freeze()`` and still alive: VTK's
+    classes and their subclasses (pyvista's meshes, renderers and cameras, and the classes
+    pyvista puts in place of VTK's, such as the one ``vtkPoints()`` makes)."""
     if "vtkmodules" not in sys.modules:
         return []
     from vtkmodules.vtkCommonCore import vtkObjectBase
 
-    return [o for o in gc.get_objects() if isinstance(o, vtkObjectBase)]
+    found = []
+    for o in gc.get_objects():  # the objects made since the freeze only
+        if isinstance(o, vtkObjectBase) and not isinstance(o, weakref.ProxyTypes):
+            try:
+                found.append(weakref.ref(o))
+            except TypeError:
+                found.append(lambda o=o: o)
+    return found
 
 
 def _open_plotters() -> dict:
@@ -232,11 +241,28 @@ def leak_check(request):
     if node.get_closest_marker("gui") is None and node.get_closest_marker("render") is None:
         yield
         return
-    # kept alive (not only their ids) so no new object can reuse the id of one freed meanwhile
-    vtk_before = _vtk_objects()
-    plotters_before = set(_open_plotters())
-    windows_before = set(_open_windows())
-    yield
+    plotters_before = _open_plotters()
+    windows_before = _open_windows()
+    # Everything alive now moves to the collector's permanent generation: only objects made
+    # from here on are collected and listed below, so the check costs little whatever the heap.
+    gc.freeze()
+    try:
+        yield
+        leaked = _after_test(node, plotters_before, windows_before)
+    finally:
+        gc.unfreeze()
+    problems = leaked.pop()
+    if leaked:
+        names = sorted({type(o).__name__ for o in leaked})
+        problems.append(f"{len(leaked)} VTK objects not collected ({', '.join(names[:8])}); "
+                        f"first: {_describe(leaked[0], leaked)}")
+    del leaked
+    if problems:
+        pytest.fail("leak check: " + "; ".join(problems), pytrace=False)
+
+
+def _after_test(node, plotters_before: dict, windows_before: dict) -> list:
+    """Close what the test left open; the VTK objects it left alive, then the problems."""
     # pytest keeps the test's fixture values (a closed plotter, a window) until after the whole
     # teardown; they are torn down by now, so drop them here
     node.funcargs.clear()
@@ -257,15 +283,15 @@ def leak_check(request):
         del p
     del plotters
     _open_windows()  # carry out the deletions asked for above
+    if call_failed:  # its traceback keeps its locals alive: report only what it left open
+        return [problems]
     gc.collect()
-    before_ids = {id(o) for o in vtk_before}
-    # a failed test's traceback keeps its locals alive: report only what it left open
-    leaked = [] if call_failed else [o for o in _vtk_objects() if id(o) not in before_ids]
-    del vtk_before, before_ids
-    if leaked:
-        names = sorted({type(o).__name__ for o in leaked})
-        problems.append(f"{len(leaked)} VTK objects not collected ({', '.join(names[:8])}); "
-                        f"first: {_describe(leaked[0], leaked)}")
-    del leaked
-    if problems:
-        pytest.fail("leak check: " + "; ".join(problems), pytrace=False)
+    suspects = _new_vtk_objects()
+    if suspects:
+        # an object made in the test may be kept only by garbage that was frozen: collect all
+        gc.unfreeze()
+        gc.collect()
+    leaked = [o for o in (ref() for ref in suspects) if o is not None]
+    return [*leaked, problems]
+
+

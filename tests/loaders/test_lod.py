@@ -27,9 +27,9 @@ def _rows(cloud: PointCloud) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def autzen_octree(shared_data):
-    original = read(shared_data / "pointclouds" / "autzen_trim.laz")
-    cloud = read(shared_data / "pointclouds" / "autzen_trim.laz")
+def autzen_octree(shared_data, read_shared):
+    original = read_shared("pointclouds/autzen_trim.laz")
+    cloud = read(shared_data / "pointclouds" / "autzen_trim.laz")  # build_octree reorders it
     steps = []
     src = build_octree(cloud, progress=lambda f, m: steps.append((f, m)), capacity=4096)
     return original, cloud, src, steps
