@@ -708,7 +708,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if scene_crs is not None:
             ok, message = self.set_scene_crs(scene_crs)
             if not ok:
-                QtWidgets.QMessageBox.warning(self, "Scene CRS not changed", message)
+                dialogs.warn(self, "Scene CRS not changed", message)
 
     def set_secondary_crs(self, crs) -> None:
         """Show picked coordinates also in ``crs`` (None: only in the scene CRS)."""
