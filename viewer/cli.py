@@ -162,6 +162,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
     p.add_argument("--budget", default="auto", metavar="N|auto",
                    help="most points drawn (level of detail); auto: 1.5M for images")
+    p.add_argument("--msaa", type=int, default=None, metavar="N",
+                   help="anti-aliasing samples (default: 8); 0 draws exactly as the window "
+                        "does (which skips anti-aliasing for speed)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("open", help="open files in the desktop viewer")
@@ -623,6 +626,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     background = parse_color(args.background) if args.background else None
     if args.point_size is not None and not (0 < args.point_size <= 100):
         raise UsageError(f"bad --point-size {args.point_size}: expected 0 < N <= 100")
+    if args.msaa is not None and not (0 <= args.msaa <= 16):
+        raise UsageError(f"bad --msaa {args.msaa}: expected 0..16 samples")
     out = Path(args.output)
     if out.suffix.lower() != ".png":
         raise UsageError(f"{out}: output must be a .png file")
@@ -707,7 +712,8 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
         scene.background = background
     if args.edl:
         scene.edl = True
-    with OffscreenRenderer(scene, size, session=session, point_budget=budget) as renderer:
+    with OffscreenRenderer(scene, size, session=session, point_budget=budget,
+                           multi_samples=args.msaa) as renderer:
         try:
             renderer.save(out, view)
         except UnknownView as exc:

@@ -11,7 +11,8 @@ Used by ``realscene render``, by the condition-report views (``realscene annotat
 The layers are drawn by :class:`viewer.render.SceneRenderer` (the window's renderer, on
 an off-screen pyvista plotter); with a ``session``, the project's annotations and
 measurements are drawn on top (:class:`viewer.overlay.AnnotationOverlay`), as in the
-window.
+window. ``multi_samples``: MSAA samples (default: pyvista's, 8); 0 gives the window's
+picture exactly (the window skips anti-aliasing for speed on software OpenGL).
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ class OffscreenRenderer:
 
     def __init__(self, scene: Any, size: tuple[int, int] = (1280, 800), *,
                  session: Any = None, point_budget: int | str | None = "auto",
-                 annotations: bool = True) -> None:
+                 annotations: bool = True, multi_samples: int | None = None) -> None:
         self.scene = scene
         self.size = (int(size[0]), int(size[1]))
         self.session = session
         self.point_budget = "auto" if point_budget is None else point_budget
         self.annotations = annotations
+        self.multi_samples = multi_samples
         self.plotter: Any = None
         self.renderer: Any = None
         self.overlay: Any = None
@@ -64,6 +66,8 @@ class OffscreenRenderer:
         from .render import SceneRenderer
 
         self.plotter = pv.Plotter(off_screen=True, window_size=self.size)
+        if self.multi_samples is not None:  # before the first frame creates the buffers
+            self.plotter.ren_win.SetMultiSamples(int(self.multi_samples))
         try:
             self.renderer = SceneRenderer(self.plotter, self.scene,
                                           point_budget=self.point_budget)
