@@ -62,10 +62,10 @@ def measure_city_frame(path: Path, reps: int, size=(1280, 800)) -> dict[str, Any
     from viewer.render import SceneRenderer
     from viewer.scene import Scene
 
-    from .harness import _frame, _plotter, interleave
+    from .harness import interleave, offscreen_plotter, timed_frame
 
     model = loaders.read(path)
-    ours_p = _plotter()
+    ours_p = offscreen_plotter()
     ours_p.window_size = size
     scene = Scene()
     renderer = SceneRenderer(ours_p, scene)
@@ -74,15 +74,15 @@ def measure_city_frame(path: Path, reps: int, size=(1280, 800)) -> dict[str, Any
     renderer.render()
     actors = len(ours_p.renderer.GetActors())
 
-    base_p = _plotter()
+    base_p = offscreen_plotter()
     base_p.window_size = size
     faces = np.column_stack([np.full(len(model.faces), 3), model.faces]).ravel()
     base_p.add_mesh(pv.PolyData(model.vertices.astype(np.float32), faces))
     base_p.camera_position = ours_p.camera_position
     base_p.render()
 
-    _frame(base_p), _frame(ours_p)  # warm up
-    out = interleave(max(reps, 5), lambda: _frame(base_p), lambda: _frame(ours_p))
+    timed_frame(base_p), timed_frame(ours_p)  # warm up
+    out = interleave(max(reps, 5), lambda: timed_frame(base_p), lambda: timed_frame(ours_p))
     # pick the middle of one building, brought into view like a user would
     renderer.view_preset("top")
     biggest = model.features[int(np.bincount(model.face_feature[model.face_feature >= 0])

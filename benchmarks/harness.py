@@ -138,7 +138,8 @@ def build_lod(cloud) -> tuple[Any, str]:
     return build_octree(cloud, progress=None), "octree built"
 
 
-def _plotter():
+def offscreen_plotter():
+    """An off-screen plotter with its GL context made up front (outside any timing)."""
     import pyvista as pv
 
     plotter = pv.Plotter(off_screen=True, window_size=WINDOW)
@@ -153,7 +154,7 @@ def first_frame(path: Path, plotter=None) -> tuple[float, int]:
     from viewer.scene import Scene
 
     own = plotter is None
-    plotter = plotter or _plotter()
+    plotter = plotter or offscreen_plotter()
     t0 = time.perf_counter()
     preview = progressive.read_preview(path)
     scene = Scene()
@@ -187,7 +188,7 @@ def interleave(reps: int, baseline: Callable[[], float], ours: Callable[[], floa
 
 # -- 1. time to first frame -----------------------------------------------------------------
 def measure_ttff(path: Path, reps: int) -> dict[str, Any]:
-    plotter = _plotter()
+    plotter = offscreen_plotter()
     counts = []
 
     def baseline() -> float:
@@ -333,7 +334,7 @@ def _frame_setup(path: Path, budget: int):
 
     cloud = progressive.read_full(path)
     lod, note = build_lod(cloud)
-    plotter = _plotter()
+    plotter = offscreen_plotter()
     scene = Scene()
     renderer = SceneRenderer(plotter, scene, point_budget=budget)
     scene.add(cloud, path=str(path), lod=lod)
@@ -342,7 +343,8 @@ def _frame_setup(path: Path, budget: int):
     return plotter, renderer, note
 
 
-def _frame(plotter) -> float:
+def timed_frame(plotter) -> float:
+    """Seconds to redraw the same view and read the picture back."""
     cam = plotter.renderer.GetActiveCamera()
     cam.Azimuth(0.0)  # same view; force a real redraw
     plotter.renderer.Modified()
@@ -358,8 +360,8 @@ def measure_frame(small: Path, big: Path, reps: int, budget: int = FRAME_BUDGET
     pb, rb, _ = _frame_setup(big, budget)
     drawn_small = sum(len(i) for i in [rs.drawn_indices(rs.scene.layers[0])] if i is not None)
     drawn_big = sum(len(i) for i in [rb.drawn_indices(rb.scene.layers[0])] if i is not None)
-    _frame(ps), _frame(pb)  # warm up
-    out = interleave(max(reps, 5), lambda: _frame(ps), lambda: _frame(pb))
+    timed_frame(ps), timed_frame(pb)  # warm up
+    out = interleave(max(reps, 5), lambda: timed_frame(ps), lambda: timed_frame(pb))
     out["budget"] = budget
     out["drawn_small"], out["drawn_big"] = drawn_small, drawn_big
     out["lod_note"] = note
