@@ -284,3 +284,25 @@ def test_edit_vertices_restyle_media_link_and_hide(qtbot, window, shared_data, t
     assert window.overlay.visible_annotations() == []
     window.overlay.set_hidden(set(), set())
     assert window.overlay.visible_annotations() == [ann]
+
+
+def test_import_dialog_says_which_crs_a_file_without_one_is_taken_in(qtbot, window, tmp_path,
+                                                                     monkeypatch):
+    from PySide6 import QtWidgets
+
+    from heritage.exchange import export
+    from heritage.model import Annotation
+    from heritage.project import Project
+
+    other = Project(path=tmp_path / "other.realscene.json")
+    other.annotations.append(Annotation("point", [[85000.0, 447500.0, 1.0]], title="Tag"))
+    csv = export(other, "csv", tmp_path / "theirs.csv")  # states no CRS
+    window.session.project.crs = "EPSG:28992"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        lambda *a, **kw: (str(csv), ""))
+    window.project_actions.import_annotations_dialog()
+    message = window.statusBar().currentMessage()
+    assert "Imported 1 new, 0 updated" in message and "taken to be EPSG:28992" in message
+    assert [a.title for a in window.session.project.annotations] == ["Tag"]
+    window.undo_action.trigger()
+    assert window.session.project.annotations == []
