@@ -87,3 +87,18 @@ def test_render_refuses_a_project_mixed_with_files(tmp_path, capsys):
     code, err = _render(capsys, SAMPLE_PROJECT, SAMPLE / "delft.city.json",
                         "-o", tmp_path / "x.png")
     assert code == 2 and "project" in err
+
+
+def test_info_describes_a_project(capsys):
+    from viewer.cli import main
+
+    assert main(["info", str(SAMPLE_PROJECT), "--json"]) == 0
+    out, err = capsys.readouterr()
+    info = json.loads(out)
+    assert info["crs"] == "EPSG:28992"
+    assert [layer["name"] for layer in info["layers"]] == ["testarea.obj", "delft_ahn3.laz",
+                                                            "delft.city.json"]
+    assert all(layer["found"] for layer in info["layers"])
+    assert info["layers"][1]["display"]["color_mode"] == "classification"
+    assert info["views"] == ["Overview", "Roof close-up"]
+    assert info["annotations"] == 5 and info["measurements"] == 3

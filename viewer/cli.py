@@ -1,6 +1,6 @@
 """The ``realscene`` command line.
 
-    realscene info PATH [--json]
+    realscene info PATH|PROJECT [--json]
     realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto]
@@ -520,7 +520,51 @@ def _format_info(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def describe_project(path: str) -> dict[str, Any]:
+    """The facts ``realscene info PROJECT`` prints: CRS, layers with their display
+    settings (and whether their files are there), views, tours, annotation counts."""
+    from heritage.project import Project, ProjectError
+
+    try:
+        project = Project.load(path)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    missing = {id(r) for r in project.missing_layers()}
+    return _jsonable({
+        "path": str(path), "format": "RealScene project", "title": project.title,
+        "crs": project.crs,
+        "layers": [{"name": r.name, "path": r.path, "found": id(r) not in missing,
+                    "display": r.display} for r in project.layers],
+        "views": [v.name for v in project.views],
+        "tours": [t.name for t in project.tours],
+        "annotations": len(project.annotations),
+        "measurements": len(project.measurements),
+        "warnings": list(project.warnings)})
+
+
+def _format_project_info(info: dict[str, Any]) -> str:
+    lines = [f"{info['path']}", f"  format:     {info['format']}",
+             f"  title:      {info['title']}", f"  crs:        {info['crs'] or 'none'}",
+             f"  layers:     {len(info['layers'])}"]
+    for layer in info["layers"]:
+        settings = ", ".join(f"{k} {v}" for k, v in layer["display"].items())
+        lines.append(f"    {layer['name']:<28} {layer['path']}"
+                     + ("" if layer["found"] else "  (missing)")
+                     + (f"  [{settings}]" if settings else ""))
+    lines.append("  views:      " + (", ".join(info["views"]) or "none"))
+    lines.append("  tours:      " + (", ".join(info["tours"]) or "none"))
+    lines.append(f"  annotations: {info['annotations']:,}, measurements: "
+                 f"{info['measurements']:,}")
+    for w in info["warnings"]:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
+    if _is_local_project(args.path):
+        info = describe_project(args.path)
+        say(json.dumps(info, indent=2) if args.json else _format_project_info(info))
+        return 0
     data, lod = _load_source(args.path, getattr(args, "allow_redirects", False))
     try:
         info = describe(data, args.path, lod)
