@@ -56,7 +56,11 @@ def test_contracts_cover_cycles_and_layers():
     assert any(set(c["ancestors"]) >= set(PACKAGES) for c in by_type["acyclic_siblings"])
     assert any(c["layers"] == ["viewer", "heritage", "loaders"] for c in by_type["layers"])
     inner = [c for c in by_type["layers"] if c.get("containers") == ["viewer"]]
-    assert inner and inner[0]["layers"].index("qt") < inner[0]["layers"].index("scene")
+    assert inner
+    level = {name.strip(): i for i, layer in enumerate(inner[0]["layers"])
+             for name in layer.replace(":", "|").split("|")}
+    assert level["cli"] < level["qt"] < level["render"] < level["scene"]
+    assert level["api"] < level["offscreen"] < level["pipeline"] < level["session"]
     qt_free = [c for c in by_type["forbidden"] if "PySide6" in c["forbidden_modules"]]
     assert qt_free and {"loaders", "heritage"} <= set(qt_free[0]["source_modules"])
 
