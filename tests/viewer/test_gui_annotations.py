@@ -162,7 +162,12 @@ def test_export_import_round_trip_in_the_window(qtbot, window, shared_data, tmp_
 def test_condition_report_has_rendered_views(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
+    window.view_preset("top")
+    camera = window.plotter.camera_position
+    # the views come from the off-screen renderer (as on the command line): the window's
+    # own view does not move
     out = window.export_annotations("report", str(tmp_path / "report.html"))
+    assert window.plotter.camera_position == camera
     html = out.read_text(encoding="utf-8")
     for a in window.session.project.annotations:
         assert a.title.replace("(", "") .split()[0] in html

@@ -360,14 +360,21 @@ class MainWindow(QtWidgets.QMainWindow):
         started = []
         from loaders.copc import is_url
 
+        from .loading import CrsOrder
+
+        # files opened together: the first georeferenced one sets the scene CRS, as on
+        # the command line, whichever finishes first
+        order = None  # TEMP
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
-            started.append(self._start_job(path, allow_redirects=allow_redirects))
+            started.append(self._start_job(path, allow_redirects=allow_redirects,
+                                           crs_order=order))
             self.project_actions.add_recent(path)
         self._update_progress()
         return started
 
-    def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False) -> LoadJob:
+    def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False,
+                   crs_order=None) -> LoadJob:
         """Read ``path`` in the background; with ``reload_layer``, the result replaces
         that layer's data (a failure or cancel keeps the layer as it was);
         ``allow_redirects``: a URL may redirect to another host (the user said yes)."""
@@ -384,6 +391,7 @@ class MainWindow(QtWidgets.QMainWindow):
             job.layer = reload_layer
             job.reload = True
         self.jobs.append(job)
+        job.join_crs_order(crs_order)
         job.start()
         return job
 
@@ -889,23 +897,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def recent_files(self) -> list[str]:
         return self.project_actions.recent_files()
-
-    def render_annotation_view(self, annotation, size=(640, 400)) -> bytes | None:
-        """A PNG of the view an annotation was made from, or of an oblique view framing
-        it if it has none (for condition reports)."""
-        import tempfile
-
-        from ..scene import Camera
-
-        saved = self.renderer.camera_to_scene(emit=False)
-        self.scene.camera = Camera.for_annotation(annotation)
-        self.renderer.scene_to_camera()
-        with tempfile.TemporaryDirectory() as tmp:
-            out = self.renderer.screenshot(Path(tmp) / "view.png", size=size)
-            data = Path(out).read_bytes()
-        self.scene.camera = saved
-        self.renderer.scene_to_camera()
-        return data
 
     def close_without_asking(self) -> bool:
         """Close even with unsaved changes (snapshots, scripts, tests); a recovery file

@@ -31,6 +31,9 @@ SAMPLE_FILES = [
 ]
 SAMPLE_PROJECT = SAMPLE_DIR / "delft.realscene.json"
 
+#: size of the annotation views rendered into condition reports
+REPORT_VIEW_SIZE = (640, 400)
+
 EXPORT_FORMATS = {"webanno": "W3C Web Annotation (*.jsonld)", "geojson": "GeoJSON (*.geojson)",
                   "csv": "CSV table (*.csv)",
                   "report": "Condition report (*.html *.pdf)"}
@@ -44,7 +47,7 @@ def file_filter() -> str:
 class ProjectActions:
     """The window's project actions; ``window`` (the main window) provides the session,
     the settings, the status bar, ``open_paths`` (background reading),
-    ``update_undo_actions`` and ``render_annotation_view``."""
+    and ``update_undo_actions``."""
 
     def __init__(self, window: QtWidgets.QMainWindow) -> None:
         self.window = window
@@ -258,11 +261,29 @@ class ProjectActions:
         from heritage.exchange import export
 
         self.session.sync_to_project()
-        render = self.window.render_annotation_view if fmt == "report" else None
-        out = export(self.session.project, fmt, path, render_view=render)
+        if fmt == "report":
+            out = self._export_report(path)
+        else:
+            out = export(self.session.project, fmt, path)
         self._status(f"Exported {len(self.session.project.annotations)} annotations to "
                      f"{out}", 6000)
         return out
+
+    def _export_report(self, path: str) -> Path:
+        """A condition report whose annotation views come from the one off-screen renderer
+        (:class:`viewer.offscreen.OffscreenRenderer`, as ``realscene annotations --export
+        report``): the window's own view and camera stay as they are."""
+        from heritage.exchange import export
+        from viewer.offscreen import OffscreenRenderer
+
+        scene = self.session.scene
+        camera = scene.camera
+        try:
+            with OffscreenRenderer(scene, REPORT_VIEW_SIZE, session=self.session) as views:
+                return export(self.session.project, "report", path,
+                              render_view=views.annotation_png)
+        finally:
+            scene.camera = camera  # the off-screen views moved the scene's camera
 
     def export_annotations_dialog(self) -> None:
         filters = ";;".join(EXPORT_FORMATS.values())
