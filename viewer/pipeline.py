@@ -151,11 +151,12 @@ def build_lod(data: Any, progress: ProgressFn | None = None) -> Any:
 def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *,
          on_preview: Callable[[PointCloud], None] | None = None,
          allow_redirects: bool = False, stream: bool = True,
-         with_lod: bool = True) -> Loaded:
+         with_lod: bool = True, on_crs: Callable[[Any], None] | None = None) -> Loaded:
     """Read ``path`` (a file or a COPC URL) and bring it into ``scene_crs``: the whole
     pipeline up to the scene layer. ``progress(fraction, message)`` may raise
     :class:`loaders.LoadCancelled` to cancel; ``stream=False`` reads a COPC (or a file
-    with a COPC index) into memory instead of streaming it. Raises LoadError."""
+    with a COPC index) into memory instead of streaming it; ``on_crs(crs)`` is told the
+    CRS the data is drawn in once it is known (None: none). Raises LoadError."""
     read_progress = scaled(progress, 0.0, READ_SHARE)
     target = stream_target(path) if stream else None
     if target is not None:
@@ -173,9 +174,13 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
         except BaseException:
             source.close()
             raise
+        if on_crs is not None:
+            on_crs(preview.crs)
         return Loaded(path, preview, lod, streamed=True, streamed_from=index)
     data = read(path, read_progress, on_preview)
-    reproject(data, scene_crs, progress=scaled(progress, READ_SHARE * 0.9, READ_SHARE))
+    crs = reproject(data, scene_crs, progress=scaled(progress, READ_SHARE * 0.9, READ_SHARE))
+    if on_crs is not None:
+        on_crs(crs)
     lod = build_lod(data, scaled(progress, READ_SHARE, 1.0)) if with_lod else None
     return Loaded(path, data, lod)
 

@@ -208,3 +208,49 @@ def test_cli_open_takes_a_project(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "unrecognised" not in proc.stderr
     assert Image.open(out).size[0] > 200
+
+
+def _write_las(path, xyz, crs, classes):
+    import laspy
+    from pyproj import CRS
+
+    header = laspy.LasHeader(point_format=6, version="1.4")
+    header.offsets = np.floor(xyz.min(axis=0))
+    header.scales = np.array([0.001, 0.001, 0.001])
+    header.add_crs(CRS.from_user_input(crs))
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    las.classification = classes
+    las.write(path)
+    return path
+
+
+def test_files_opened_together_take_the_first_files_crs(qtbot, window, tmp_path,
+                                                        shared_data):
+    """Opened together, the first georeferenced file sets the scene CRS, as on the
+    command line, even when a later file finishes first: a slow LAZ in RD New, then a
+    small cloud in UTM 31N (done first) that must be transformed into RD New."""
+    import laspy
+    from pyproj import Transformer
+
+    from loaders.crs import same_crs
+    from tests.viewer.gui_support import open_and_wait
+
+    src = laspy.read(shared_data / "pointclouds" / "ahn3_cropped_2.laz")
+    xyz = np.column_stack([src.x, src.y, src.z])
+    classes = np.asarray(src.classification)
+    rd = _write_las(tmp_path / "scan_rd.laz", xyz, "EPSG:28992", classes)
+    sub = xyz[::50]
+    x, y = Transformer.from_crs("EPSG:28992", "EPSG:32631", always_xy=True).transform(
+        sub[:, 0], sub[:, 1])
+    utm = _write_las(tmp_path / "few_utm.las", np.column_stack([x, y, sub[:, 2]]),
+                     "EPSG:32631", classes[::50])
+    open_and_wait(qtbot, window, rd, utm)
+    assert not window.errors
+    assert same_crs(window.scene.crs, "EPSG:28992")
+    few = next(layer for layer in window.scene.layers if layer.name == "few_utm.las")
+    assert same_crs(few.data.crs, "EPSG:28992")
+    lo, hi = true_bounds(few)
+    np.testing.assert_allclose(lo[:2], sub.min(axis=0)[:2], atol=0.05)
+    np.testing.assert_allclose(hi[:2], sub.max(axis=0)[:2], atol=0.05)
+    assert not any("another CRS" in w for w in few.data.warnings)

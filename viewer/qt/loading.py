@@ -36,6 +36,40 @@ READ_SHARE = pipeline.READ_SHARE
 PREVIEW_WAIT_S = 5.0
 
 
+class CrsOrder:
+    """Files opened together decide the scene CRS in the order they were given, as on
+    the command line (:func:`viewer.pipeline.open_files`): each job, before transforming
+    its data, waits until the jobs before it know their CRS; the scene's CRS, else the
+    first of theirs, is the one it transforms into. A job that fails or is cancelled
+    counts as having none."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._known: list[tuple[bool, object]] = []
+
+    def join(self) -> int:
+        with self._cond:
+            self._known.append((False, None))
+            return len(self._known) - 1
+
+    def report(self, index: int, crs) -> None:
+        with self._cond:
+            if not self._known[index][0]:
+                self._known[index] = (True, crs)
+                self._cond.notify_all()
+
+    def crs_for(self, index: int, scene_crs, cancelled: threading.Event):
+        """The CRS job ``index`` transforms into (``scene_crs()`` once it has one)."""
+        with self._cond:
+            while not all(done for done, _ in self._known[:index]):
+                if cancelled.is_set():
+                    return None
+                self._cond.wait(0.1)
+            earlier = [crs for _, crs in self._known[:index] if crs is not None]
+        current = scene_crs() if scene_crs is not None else None
+        return current if current is not None else (earlier[0] if earlier else None)
+
+
 class LoadJob(QtCore.QObject):
     """Loads one file in a worker thread.
 
@@ -73,6 +107,18 @@ class LoadJob(QtCore.QObject):
         self.allow_redirects = False
         #: the LoadError of a failed load (``failed`` carries its message)
         self.error: LoadError | None = None
+        #: files opened together: their order decides the scene CRS (see CrsOrder)
+        self._crs_order: CrsOrder | None = None
+        self._crs_index = 0
+
+    def join_crs_order(self, order: CrsOrder | None) -> None:
+        """Take part in ``order`` (call before :meth:`start`)."""
+        if order is not None:
+            self._crs_order, self._crs_index = order, order.join()
+
+    def _crs_known(self, crs) -> None:
+        if self._crs_order is not None:
+            self._crs_order.report(self._crs_index, crs)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"load:{self.path}", daemon=True)
@@ -88,6 +134,8 @@ class LoadJob(QtCore.QObject):
 
     def _scene_crs(self):
         """The scene CRS when the data is transformed (another file may have set it)."""
+        if self._crs_order is not None:
+            return self._crs_order.crs_for(self._crs_index, self.target_crs, self._cancel)
         return self.target_crs() if self.target_crs is not None else None
 
     @property
@@ -118,7 +166,8 @@ class LoadJob(QtCore.QObject):
             self._report(0.0, "opening")
             loaded = pipeline.load(self.path, self._scene_crs, self._report,
                                    on_preview=self._on_preview,
-                                   allow_redirects=self.allow_redirects)
+                                   allow_redirects=self.allow_redirects,
+                                   on_crs=self._crs_known)
             self.lod, self.streamed = loaded.lod, loaded.streamed
             self.streamed_from = loaded.streamed_from
             data = loaded.data
@@ -141,6 +190,8 @@ class LoadJob(QtCore.QObject):
         else:
             self.done = True
             self.finished.emit(self, data)
+        finally:
+            self._crs_known(None)  # failed or cancelled: the jobs after it go on
 
 
 class IndexJob(LoadJob):

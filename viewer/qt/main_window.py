@@ -360,14 +360,21 @@ class MainWindow(QtWidgets.QMainWindow):
         started = []
         from loaders.copc import is_url
 
+        from .loading import CrsOrder
+
+        # files opened together: the first georeferenced one sets the scene CRS, as on
+        # the command line, whichever finishes first
+        order = CrsOrder() if len(paths) > 1 else None
         for path in paths:
             path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
-            started.append(self._start_job(path, allow_redirects=allow_redirects))
+            started.append(self._start_job(path, allow_redirects=allow_redirects,
+                                           crs_order=order))
             self.project_actions.add_recent(path)
         self._update_progress()
         return started
 
-    def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False) -> LoadJob:
+    def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False,
+                   crs_order=None) -> LoadJob:
         """Read ``path`` in the background; with ``reload_layer``, the result replaces
         that layer's data (a failure or cancel keeps the layer as it was);
         ``allow_redirects``: a URL may redirect to another host (the user said yes)."""
@@ -384,6 +391,7 @@ class MainWindow(QtWidgets.QMainWindow):
             job.layer = reload_layer
             job.reload = True
         self.jobs.append(job)
+        job.join_crs_order(crs_order)
         job.start()
         return job
 
