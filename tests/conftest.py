@@ -3,8 +3,9 @@
 - ``shared_data``: the folder of real sample files.
 - ``read_shared(rel)``: a real file read once per session and shared by the tests that only
   read it (its arrays are read-only; a test that changes the data reads its own copy).
-- GUI tests (marked ``gui``, or using ``qtbot``/the ``window`` fixture) are skipped with one
-  reason when there is no X display; ``./run test`` starts Xvfb.
+- GUI tests (marked ``gui``, in a ``test_gui*`` module, or using ``qtbot``/``qapp``/the
+  ``window`` fixture) are skipped with one reason when there is no X display; ``./run test``
+  starts Xvfb.
 - GUI and render tests (marked ``gui`` or ``render``) fail when they leave a window, a
   plotter or a VTK object alive after their fixtures are torn down (the check pyvista's and
   pyvistaqt's own test suites run).
@@ -149,7 +150,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if item.get_closest_marker("gui") is None and (
-                "qtbot" in fixtures or item.path.stem.startswith("test_gui")):
+                "qtbot" in fixtures or "qapp" in fixtures
+                or item.path.stem.startswith("test_gui")):
             item.add_marker(pytest.mark.gui)
         if item.get_closest_marker("render") is None and _is_render_test(item):
             item.add_marker(pytest.mark.render)

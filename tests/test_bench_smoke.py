@@ -6,8 +6,6 @@ The real runs are `./run bench` (benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from benchmarks import __main__ as bench
@@ -16,8 +14,7 @@ from benchmarks import harness, synthetic
 N = 40_000
 
 
-@pytest.mark.gui
-@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="the UI-stall run needs a display")
+@pytest.mark.gui  # the UI-stall run needs a display
 def test_harness_smoke(qapp, tmp_path):
     results = bench.run([N], reps=1, data_dir=tmp_path, log=lambda *a: None,
                         command="smoke")

@@ -4,7 +4,6 @@ and ``realscene tour`` writing the frames of the same path."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -234,8 +233,6 @@ def test_cli_tour_refuses_a_folder_with_old_frames(tmp_path, capsys):
 
 
 @pytest.mark.gui
-@pytest.mark.skipif(not os.environ.get("DISPLAY"),
-                    reason="GUI tests need an X display (./run test starts Xvfb)")
 def test_window_player_shows_the_path_camera_at_each_time(qtbot, window):
     with qtbot.waitSignal(window.all_loads_finished, timeout=120_000):
         window.open_sample()
