@@ -6,9 +6,9 @@
 - GUI tests (marked ``gui``, in a ``test_gui*`` module, or using ``qtbot``/``qapp``/the
   ``window`` fixture) are skipped with one reason when there is no X display; ``./run test``
   starts Xvfb.
-- GUI and render tests (marked ``gui`` or ``render``) fail when they leave a window, a
-  plotter or a VTK object alive after their fixtures are torn down (the check pyvista's and
-  pyvistaqt's own test suites run).
+- Every test fails when it leaves a window open, a plotter unclosed or a VTK object alive
+  after its fixtures are torn down (the check pyvista's and pyvistaqt's own test suites
+  run): the GUI and render tests, and the CLI and loader tests that render in-process.
 """
 
 from __future__ import annotations
@@ -133,17 +133,6 @@ def read_shared(shared_data) -> Callable[..., Any]:
 
 # ---- which tests are GUI tests; one "no display" skip --------------------------------------
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "render: draws with VTK (checked for leaked plotters and VTK objects)")
-
-
-def _is_render_test(item) -> bool:
-    module = item.path.stem
-    return ("render" in module or item.name.startswith("test_render")
-            or "plotter" in getattr(item, "fixturenames", ()))
-
-
 def pytest_collection_modifyitems(config, items):
     no_display = not os.environ.get("DISPLAY")
     skip = pytest.mark.skip(reason=NO_DISPLAY_REASON)
@@ -153,8 +142,6 @@ def pytest_collection_modifyitems(config, items):
                 "qtbot" in fixtures or "qapp" in fixtures
                 or item.path.stem.startswith("test_gui")):
             item.add_marker(pytest.mark.gui)
-        if item.get_closest_marker("render") is None and _is_render_test(item):
-            item.add_marker(pytest.mark.render)
         if no_display and item.get_closest_marker("gui") is not None:
             item.add_marker(skip)
 
@@ -232,17 +219,15 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def leak_check(request):
-    """Fail a GUI or render test that leaves a window open, a plotter unclosed or VTK objects
-    alive once its fixtures are torn down (pyvista's and pyvistaqt's ``check_gc``).
+    """Fail a test that leaves a window open, a plotter unclosed or VTK objects alive once its
+    fixtures are torn down (pyvista's and pyvistaqt's ``check_gc``, for every test: GUI and
+    render tests, and CLI or loader tests that render in-process).
 
     Autouse and function-scoped, so it is set up before and torn down after the test's own
     fixtures (``window``, ``plotter``); pytest-qt closes its widgets before that. What leaked is
     closed here so the tests after it start clean.
     """
     node = request.node
-    if node.get_closest_marker("gui") is None and node.get_closest_marker("render") is None:
-        yield
-        return
     plotters_before = _open_plotters()
     windows_before = _open_windows()
     # Everything alive now moves to the collector's permanent generation: only objects made
