@@ -86,6 +86,27 @@ def _crs_from_wkt(text: str) -> Any:
 MIN_CONFIDENCE = 90
 
 
+def parse_crs_text(text: Any) -> Any:
+    """A pyproj CRS from a project's or a user's text (``EPSG:28992``, ``28992``, WKT, PROJ);
+    None for empty text; a CRS object is returned as is; ValueError with a readable
+    message (naming an example) otherwise."""
+    if text is None or not str(text).strip():
+        return None
+    if not isinstance(text, str):
+        return text  # already a CRS
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    text = text.strip()
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return CRS.from_user_input(text)
+    except CRSError as exc:
+        raise ValueError(f"“{text[:80]}” is not a coordinate reference system pyproj knows "
+                         f"({str(exc).splitlines()[0]}); use e.g. EPSG:28992") from None
+
+
 def as_crs(value: Any) -> Any:
     """A pyproj CRS from a CRS or anything ``pyproj.CRS.from_user_input`` takes
     ("EPSG:28992", WKT, PROJ text); None stays None. ValueError when it is not a CRS."""

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import loaders
 from loaders import LoadCancelled, LoadError, PointCloud, progressive
+from loaders.crs import parse_crs_text
 
 ProgressFn = Callable[[float, str], None]
 
@@ -73,26 +74,6 @@ def scaled(progress: ProgressFn | None, a: float, b: float) -> ProgressFn:
 
 def _crs_now(scene_crs: Any) -> Any:
     return scene_crs() if callable(scene_crs) else scene_crs
-
-
-def parse_crs(text: Any) -> Any:
-    """A pyproj CRS from a project's or a user's text (``EPSG:28992``, ``28992``, WKT);
-    None for empty text; ValueError with a readable message otherwise."""
-    if text is None or not str(text).strip():
-        return None
-    if not isinstance(text, str):
-        return text  # already a CRS
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    text = text.strip()
-    if text.isdigit():
-        text = f"EPSG:{text}"
-    try:
-        return CRS.from_user_input(text)
-    except CRSError as exc:
-        raise ValueError(f"“{text[:80]}” is not a coordinate reference system pyproj knows "
-                         f"({str(exc).splitlines()[0]}); use e.g. EPSG:28992") from None
 
 
 def stream_target(path: str) -> tuple[str, str | None] | None:
@@ -313,7 +294,7 @@ def open_project(project: Any, *, on_warning: Callable[[str], None] | None = Non
     scene = Scene()
     session = ProjectSession(scene, project)
     try:
-        crs = parse_crs(project.crs)
+        crs = parse_crs_text(project.crs)
     except ValueError as exc:
         warn(f"{where}: project CRS not understood: {exc}")
         crs = None

@@ -13,28 +13,15 @@ from typing import Any
 import numpy as np
 from PySide6 import QtWidgets
 
+from loaders.crs import parse_crs_text
+
 #: second systems offered in the dialog besides the layers' own
 COMMON_CRS = (("EPSG:4326", "WGS 84 latitude / longitude"),
               ("EPSG:4979", "WGS 84 latitude / longitude / ellipsoidal height"),
               ("EPSG:4978", "WGS 84 geocentric (ECEF)"))
 
 
-def parse_crs(text: str) -> Any:
-    """A pyproj CRS from user text; None for empty text; ValueError with a readable
-    message otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    if text.isdigit():
-        text = f"EPSG:{text}"
-    try:
-        return CRS.from_user_input(text)
-    except CRSError as exc:
-        raise ValueError(f"“{text}” is not a coordinate reference system pyproj knows "
-                         f"({str(exc).splitlines()[0]}); type e.g. EPSG:28992") from None
+parse_crs = parse_crs_text  # (the one parser, in loaders.crs)
 
 
 def crs_code(crs: Any) -> str:
