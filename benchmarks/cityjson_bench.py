@@ -250,6 +250,16 @@ def _baseline(path: Path) -> float:
     return time.perf_counter() - t
 
 
+def _parse_only(path: Path) -> float:
+    """orjson's parse alone (the floor of any reader that builds the JSON tree with it)."""
+    import orjson
+
+    t = time.perf_counter()
+    with open(path, "rb") as fh:
+        orjson.loads(fh.read())
+    return time.perf_counter() - t
+
+
 def _ours(path: Path) -> tuple[float, Any]:
     import loaders
 
@@ -283,10 +293,13 @@ def measure_cityjson(path: Path, reps: int) -> dict[str, Any]:
     _ours(path)
     base_s: list[float] = []
     ours_s: list[float] = []
+    parse_s: list[float] = []
     objects = triangles = 0
     for _ in range(max(1, reps)):
         gc.collect()
         base_s.append(_baseline(path))
+        gc.collect()
+        parse_s.append(_parse_only(path))
         gc.collect()
         dt, mesh = _ours(path)
         ours_s.append(dt)
@@ -300,6 +313,8 @@ def measure_cityjson(path: Path, reps: int) -> dict[str, Any]:
         "ours_s": ours_s,
         "ratio_min": min(ours_s) / min(base_s),
         "ratio_median": statistics.median(ratios),
+        "parse_ratio_median": statistics.median(
+            [p / b for p, b in zip(parse_s, base_s, strict=True)]),
         "objects": objects,
         "triangles": triangles,
     }

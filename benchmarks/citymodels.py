@@ -145,10 +145,12 @@ def section(results: dict[str, Any], header: str) -> str:
                   "`json.load` of the same file. Interleaved in one process after a warm-up "
                   "of each, garbage collected before every timed call. Targets: ≤ 2 ms "
                   "(median) for files under 100 KB, ≤ 0.6× `json.load` (median ratio) from "
-                  "1 MB.", "",
+                  "1 MB. 'orjson parse' is the median ratio of `orjson.loads` alone (no "
+                  "geometry at all) to `json.load`: the floor of a reader that builds the "
+                  "JSON tree, with the garbage collector on.", "",
                   "| file | MB | objects | triangles | json.load (min) | ours (min) | "
-                  "ours (median) | ratio min | ratio median | target | met |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "ours (median) | ratio min | ratio median | orjson parse | target | met |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         worst = 0.0
         missed = []
         for r in results["city"]:
@@ -156,14 +158,17 @@ def section(results: dict[str, Any], header: str) -> str:
             lines.append(f"| {r['file']} | {r['size_mb']} | {r['objects']:,} | "
                          f"{r['triangles']:,} | {_f(min(r['baseline_s']))} | "
                          f"{_f(min(r['ours_s']))} | {_f(statistics.median(r['ours_s']))} | "
-                         f"{r['ratio_min']:.2f} | {r['ratio_median']:.2f} | {target} | "
+                         f"{r['ratio_min']:.2f} | {r['ratio_median']:.2f} | "
+                         + (f"{r['parse_ratio_median']:.2f}" if "parse_ratio_median" in r
+                            else "–") + f" | {target} | "
                          f"{'—' if met is None else 'yes' if met else 'no'} |")
-            worst = max(worst, r["ratio_median"])
+            if "json.load" in target:  # (a ratio only where the target is one)
+                worst = max(worst, r["ratio_median"])
             if met is False:
                 missed.append(r["file"])
         summary.append("- 6. CityJSON ≤ 2 ms under 100 KB, ≤ 0.6× json.load from 1 MB: "
-                       + ("met" if not missed else "not met for " + ", ".join(missed))
-                       + f" (worst median ratio {worst:.2f})")
+                       + ("met" if not missed else "**NOT met** for " + ", ".join(missed))
+                       + (f" (worst median ratio from 1 MB: {worst:.2f})" if worst else ""))
         lines.append("")
     if results.get("ifc"):
         lines += ["## 7. IFC load vs ifcopenshell's geometry iterator", "",
