@@ -28,6 +28,7 @@ import pytest
 import loaders
 from loaders import FeatureMesh, LoadCancelled, LoadError
 from loaders.formats import ifc
+from tests.loaders.ifc_support import ifc_skeleton
 
 FZK = "bim/AC20-FZK-Haus.ifc"
 DUPLEX = "bim/duplex.ifc"
@@ -298,26 +299,7 @@ def test_registered_and_sniffed(shared_data: Path, tmp_path: Path) -> None:
 def _synthetic(tmp_path: Path, schema: str, *, millimetres: bool = True,
                broken: bool = False, space: bool = False) -> Path:
     """Project / site / building / storey with one 5 x 0.2 x 3 m wall at the origin."""
-    f = ifcopenshell.api.project.create_file(version=schema)
-    if schema == "IFC2X3":  # IFC2X3 requires owner histories: an author and a tool
-        org = f.createIfcOrganization(Name="RealScene tests")
-        f.createIfcPersonAndOrganization(f.createIfcPerson(FamilyName="Test"), org)
-        f.createIfcApplication(org, "1", "RealScene tests", "realscene-tests")
-    project = ifcopenshell.api.root.create_entity(f, ifc_class="IfcProject", name="Synthetic")
-    unit = ifcopenshell.api.unit.add_si_unit(f, unit_type="LENGTHUNIT",
-                                             prefix="MILLI" if millimetres else None)
-    ifcopenshell.api.unit.assign_unit(f, units=[unit])
-    model = ifcopenshell.api.context.add_context(f, context_type="Model")
-    body = ifcopenshell.api.context.add_context(
-        f, context_type="Model", context_identifier="Body", target_view="MODEL_VIEW",
-        parent=model)
-    site = ifcopenshell.api.root.create_entity(f, ifc_class="IfcSite", name="Site")
-    building = ifcopenshell.api.root.create_entity(f, ifc_class="IfcBuilding", name="B")
-    storey = ifcopenshell.api.root.create_entity(f, ifc_class="IfcBuildingStorey",
-                                                 name="Ground")
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=project, products=[site])
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=site, products=[building])
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=building, products=[storey])
+    f, body, storey = ifc_skeleton(schema, unit="MILLI" if millimetres else None)
 
     def element(cls: str, name: str, rep) -> None:
         e = ifcopenshell.api.root.create_entity(f, ifc_class=cls, name=name)

@@ -32,6 +32,7 @@ import pytest
 import loaders
 from loaders import LoadCancelled, LoadError
 from loaders.formats import ifc
+from tests.loaders.ifc_support import ifc_skeleton
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = "REALSCENE_IFC_CHILD_TEST"  # loaders.formats.ifc.CHILD_TEST_HOOK
@@ -47,24 +48,7 @@ def _house(path: Path, *, unit: str | None, wall: bool = True,
            representation: bool = True, schema: str = "IFC4") -> Path:
     """Project / site / building / storey and one 5 m long, 4 m tall wall at the origin,
     in a project whose length unit is the millimetre (unit="MILLI") or the metre (None)."""
-    f = ifcopenshell.api.project.create_file(version=schema)
-    if schema == "IFC2X3":  # IFC2X3 requires owner histories: an author and a tool
-        org = f.createIfcOrganization(Name="RealScene tests")
-        f.createIfcPersonAndOrganization(f.createIfcPerson(FamilyName="Test"), org)
-        f.createIfcApplication(org, "1", "RealScene tests", "realscene-tests")
-    project = ifcopenshell.api.root.create_entity(f, ifc_class="IfcProject", name="House")
-    length = ifcopenshell.api.unit.add_si_unit(f, unit_type="LENGTHUNIT", prefix=unit)
-    ifcopenshell.api.unit.assign_unit(f, units=[length])
-    model = ifcopenshell.api.context.add_context(f, context_type="Model")
-    body = ifcopenshell.api.context.add_context(
-        f, context_type="Model", context_identifier="Body", target_view="MODEL_VIEW",
-        parent=model)
-    site = ifcopenshell.api.root.create_entity(f, ifc_class="IfcSite", name="Site")
-    building = ifcopenshell.api.root.create_entity(f, ifc_class="IfcBuilding", name="B")
-    storey = ifcopenshell.api.root.create_entity(f, ifc_class="IfcBuildingStorey", name="G")
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=project, products=[site])
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=site, products=[building])
-    ifcopenshell.api.aggregate.assign_object(f, relating_object=building, products=[storey])
+    f, body, storey = ifc_skeleton(schema, unit=unit, name="House", storey_name="G")
     if wall:
         for name in ("W1", "W2"):
             w = ifcopenshell.api.root.create_entity(f, ifc_class="IfcWall", name=name)
