@@ -268,6 +268,13 @@ def _ours(path: Path) -> tuple[float, Any]:
     return time.perf_counter() - t, mesh
 
 
+def _compact_size(path: Path) -> int:
+    """Bytes of the file's JSON written without whitespace."""
+    with open(path, "rb") as fh:
+        return len(json.dumps(json.load(fh), separators=(",", ":"), ensure_ascii=False)
+                   .encode())
+
+
 #: files under this size: read in at most SMALL_TARGET_S (median)
 SMALL_BYTES, SMALL_TARGET_S = 100_000, 0.002
 #: files from this size: at most LARGE_TARGET_RATIO x json.load (median ratio)
@@ -309,6 +316,7 @@ def measure_cityjson(path: Path, reps: int) -> dict[str, Any]:
     return {
         "file": path.name,
         "size_mb": round(path.stat().st_size / 1e6, 3),
+        "json_mb": round(_compact_size(path) / 1e6, 3),
         "baseline_s": base_s,
         "ours_s": ours_s,
         "ratio_min": min(ours_s) / min(base_s),

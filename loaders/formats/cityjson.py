@@ -35,11 +35,18 @@
   than one CityJSONSeq line keeps every copy, later ones renamed ``ID#2``... and reported
   (``duplicate_ids``); a template instance's reference point that no surface uses is not
   part of the model or its bounds (``reference_points_dropped``).
-* Memory: the parsed JSON is released part by part as soon as it is used, a large file's
-  vertices are parsed apart, CityJSONSeq lines one at a time, and the triangulation's
-  arrays per vertex use are made in blocks. The peak is the parse (orjson's tree, ~8x the
-  file, plus its working buffer): ~15-22x the file (tracemalloc), ~13x resident for a
-  large file; CityJSONSeq ~8x (see tests/loaders/test_cityjson_untrusted.py).
+* Parsing: msgspec decodes a well-formed file into structs (city objects and their
+  attributes as Python objects) but keeps each geometry's ``boundaries`` and the
+  ``vertices`` as their JSON text, which numpy reads all at once
+  (:func:`index_boundaries`, :func:`parse_int_rows`): no Python list per ring, surface or
+  vertex, which is where a large file's time went (building them, and the garbage
+  collector walking them). A file msgspec refuses (a geometry that is not an object,
+  NaN, a byte-order mark...) is parsed by orjson (json as the last resort) into lists,
+  whose boundaries are written back as compact text for the same reading.
+* Memory: the city objects are released as soon as they are collected, CityJSONSeq lines
+  are parsed one at a time, and the triangulation's arrays per vertex use are made in
+  blocks. ~7.5x the file (tracemalloc) for a well-formed file, ~15x on the JSON tree
+  path (its peak is the parse); CityJSONSeq ~8x (tests/loaders/test_cityjson_untrusted.py).
 
 ``metadata``: format, version, sequence (CityJSONSeq?), city_objects (count by type),
 object_count, feature_count, geometry_counts, lods, default_lod (highest LOD in the
@@ -62,6 +69,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 try:
@@ -81,7 +89,6 @@ _SURFACE_DEPTH = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSo
 _NOT_DRAWN = ("MultiPoint", "MultiLineString")
 
 _MAX_SKIPPED_LINES = 50
-_MAX_INDEX = 2**62  # a vertex index beyond this is malformed
 _FEW_MATERIALS = 64  # materials in use; see _Builder._material_table
 _PROGRESS_EVERY = 2000
 _DEFAULT_COLOR = (204, 204, 204, 255)
@@ -255,6 +262,211 @@ def _null_aware_flatten(values: Any, boundaries: Any, depth: int) -> list | None
     return out
 
 
+# ---------------------------------------------------------------------------- index text
+# Boundaries and integer vertices are read from their JSON text with numpy (no Python
+# list per ring, surface or vertex: building and garbage-collecting those lists took
+# most of a large file's reading time).
+
+_WS = b" \t\r\n"
+_MAX_DIGITS = 18  # an index of more digits is malformed (int64 holds 18 safely)
+
+
+def _digit_runs(b: np.ndarray, isd: np.ndarray):
+    """Start and end (inclusive) positions of the runs of digits in ``b``."""
+    edge = np.diff(isd.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1) - 1
+
+
+_NUMBER_BYTES = bytes(c if c in b"0123456789-" else 32 for c in range(256))
+
+
+def _integers(text: bytes, count: int) -> np.ndarray:
+    """The ``count`` integers of ``text``, JSON text whose only numbers are integers of at
+    most 18 digits (checked by the caller), in order."""
+    out = np.fromstring(text.translate(_NUMBER_BYTES), dtype=np.int64, sep=" ")
+    if out.size != count:  # cannot happen after the caller's checks
+        raise ValueError("integer list misread")
+    return out
+
+
+def parse_int_rows(text: bytes) -> np.ndarray | None:
+    """``[[x, y, z], ...]`` of integers (JSON text) -> (n, 3) int64; None when the text is
+    anything else (floats, other row lengths, nulls...: the caller parses it as JSON)."""
+    t = text.translate(None, _WS)
+    if t == b"[]":
+        return np.zeros((0, 3), np.int64)
+    b = np.frombuffer(t, np.uint8)
+    if b.size < 7 or t[:2] != b"[[" or t[-2:] != b"]]":
+        return None
+    isd = (b >= 48) & (b <= 57)
+    op = b == 91
+    cl = b == 93
+    minus = b == 45
+    if (~(isd | op | cl | minus | (b == 44))).any():
+        return None
+    starts, ends = _digit_runs(b, isd)
+    n = (op.sum() - 1)  # rows
+    if starts.size != 3 * n or (ends - starts >= _MAX_DIGITS).any():
+        return None
+    lvl = np.cumsum(op.view(np.int8) - cl.view(np.int8), dtype=np.int16)
+    if lvl.max() != 2 or (lvl[starts] != 2).any() or (lvl[:-1] < 1).any():
+        return None
+    ro = np.flatnonzero(op)[1:]
+    rc = np.flatnonzero(cl & (lvl == 1))
+    if ro.size != n or rc.size != n or \
+            (np.searchsorted(starts, rc) - np.searchsorted(starts, ro) != 3).any():
+        return None
+    if minus.any() and not isd[np.flatnonzero(minus) + 1].all():  # a sign before digits
+        return None
+    return _integers(t, starts.size).reshape(-1, 3)
+
+
+class _Indexed:
+    """Boundaries of many geometries read from their JSON text (:func:`index_boundaries`):
+    per geometry its number of surfaces (0 when invalid), per surface its number of
+    rings, per ring its number of vertex ids, the vertex ids, and the invalid geometries
+    with the reason."""
+
+    __slots__ = ("nsurf", "rps", "rlen", "idx", "bad")
+
+    def __init__(self, nsurf, rps, rlen, idx, bad):
+        self.nsurf, self.rps, self.rlen, self.idx, self.bad = nsurf, rps, rlen, idx, bad
+
+
+def _token_at(text: bytes, p: int) -> str:
+    """The JSON value around position ``p`` of ``text`` (for a message)."""
+    lo = max(text.rfind(b"[", 0, p + 1), text.rfind(b",", 0, p + 1),
+             text.rfind(b"]", 0, p)) + 1
+    hi = min((i for i in (text.find(b",", p), text.find(b"]", p), text.find(b"[", p))
+              if i >= 0), default=len(text))
+    return text[lo:hi].decode("utf-8", "replace").strip('"')[:20] or "?"
+
+
+def index_boundaries(parts: list[bytes], depths: list[int]) -> _Indexed:
+    """Read geometries' ``boundaries`` (compact JSON text, one part per geometry, each a
+    JSON array) whose surfaces are nested ``depths[g]`` lists deep (1: MultiSurface, 2:
+    Solid, 3: MultiSolid). A geometry holding anything but lists of rings of vertex ids
+    (integers) at the right depth is invalid."""
+    G = len(parts)
+    text = b"".join(parts)
+    lens = np.fromiter(map(len, parts), np.int64, count=G)
+    ends = np.cumsum(lens)
+    b = np.frombuffer(text, np.uint8)
+    isd = (b >= 48) & (b <= 57)
+    op = b == 91
+    cl = b == 93
+    # (int16: JSON parsers refuse nesting that deep long before)
+    lvl = np.cumsum(op.view(np.int8) - cl.view(np.int8), dtype=np.int16)
+    ring_lvl = np.repeat(np.asarray(depths, np.int16) + 2, lens)
+    starts, rends = _digit_runs(b, isd)
+    minus = b == 45
+    wrong = ~(isd | op | cl | minus | (b == 44))  # not an integer, a list or a comma
+    wrong[starts[lvl[starts] != ring_lvl[starts]]] = True  # an index outside a ring
+    wrong[starts[rends - starts >= _MAX_DIGITS]] = True  # an index too large
+    wrong |= op & (lvl > ring_lvl)  # lists inside rings
+    wrong_at = np.flatnonzero(wrong)
+    del wrong
+    bad: dict[int, str] = {}
+    if wrong_at.size:
+        for gi, p in zip(*np.unique(np.searchsorted(ends, wrong_at, side="right"),
+                                    return_index=True), strict=True):
+            p = int(wrong_at[p])
+            ch = text[p]
+            if ch == 91 and lvl[p] > ring_lvl[p]:
+                bad[int(gi)] = "a ring is not a list of vertex indices"
+            elif 48 <= ch <= 57 and lvl[p] != ring_lvl[p] and rends[np.searchsorted(
+                    starts, p)] - p < _MAX_DIGITS:
+                bad[int(gi)] = ("a surface is not a list of rings" if lvl[p] < ring_lvl[p]
+                                else "a ring is not a list of vertex indices")
+            else:
+                bad[int(gi)] = f"vertex index {_token_at(text, p)!r} is not an integer"
+        del b, isd, op, cl, lvl, ring_lvl, starts, rends, minus
+        parts = [b"[]" if gi in bad else p for gi, p in enumerate(parts)]
+        out = index_boundaries(parts, depths)
+        out.bad = bad
+        return out
+    ro = np.flatnonzero(op & (lvl == ring_lvl))
+    rc = np.flatnonzero(cl & (lvl == ring_lvl - 1))
+    so = np.flatnonzero(op & (lvl == ring_lvl - 1))
+    del lvl, ring_lvl, op, cl
+    rlen = np.searchsorted(starts, rc) - np.searchsorted(starts, ro)
+    rps = np.diff(np.searchsorted(ro, so), append=ro.size)
+    nsurf = np.diff(np.searchsorted(so, ends - lens), append=so.size)
+    idx = _integers(text, starts.size)  # (negative ones are reported as out of range)
+    return _Indexed(nsurf, rps, rlen, idx, bad)
+
+
+# ---------------------------------------------------------------------------- parsing
+# A well-formed file is decoded by msgspec into the structs below: the city objects'
+# own fields as Python objects, each geometry's boundaries and the vertices kept as
+# their JSON text (read by index_boundaries / parse_int_rows). Anything else (a geometry
+# that is not an object, NaN, a byte-order mark...) is parsed by orjson / json into
+# dicts and lists, and read by the same code.
+
+
+class _Geometry(msgspec.Struct, gc=False):
+    type: Any = None
+    lod: Any = None
+    boundaries: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # JSON text
+    semantics: Any = None
+    material: Any = None
+    template: Any = None
+    transformationMatrix: Any = None  # noqa: N815 - the CityJSON key
+
+    def get(self, key: str, default: Any = None) -> Any:
+        v = getattr(self, key, None)
+        return default if v is None or v is msgspec.UNSET else v
+
+    def __getitem__(self, key: str) -> Any:
+        v = getattr(self, key, None)
+        if v is None or v is msgspec.UNSET:
+            raise KeyError(key)
+        return v
+
+
+class _CityObject(msgspec.Struct, gc=False):
+    type: Any = None
+    attributes: Any = None
+    parents: Any = None
+    children: Any = None
+    geometry: list[_Geometry] | None = None
+
+    get = _Geometry.get
+
+
+_OBJECT = (dict, _CityObject)
+_GEOMETRY = (dict, _Geometry)
+_RAW_FIELDS = ("type", "version", "CityObjects", "vertices", "transform", "metadata",
+               "appearance", "extensions", "geometry-templates")
+
+
+class _Document(msgspec.Struct, rename={"geometry_templates": "geometry-templates"}):
+    type: Any = msgspec.UNSET
+    version: Any = msgspec.UNSET
+    CityObjects: dict[str, _CityObject] | msgspec.UnsetType = msgspec.UNSET  # noqa: N815
+    vertices: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    transform: Any = msgspec.UNSET
+    metadata: Any = msgspec.UNSET
+    appearance: Any = msgspec.UNSET
+    extensions: Any = msgspec.UNSET
+    geometry_templates: Any = msgspec.UNSET
+
+
+_DECODER = msgspec.json.Decoder(_Document)
+
+
+def _parse_structs(raw: bytes) -> dict | None:
+    """A CityJSON document whose city objects and geometries are all JSON objects, as a
+    dict of its top-level keys (city objects as structs, boundaries and vertices as JSON
+    text); None when msgspec cannot read it that way (the caller parses it as JSON)."""
+    try:
+        d = _DECODER.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return {k: v for k, v in ((k, getattr(d, k.replace("-", "_"))) for k in _RAW_FIELDS)
+            if v is not msgspec.UNSET}
+
+
 # ---------------------------------------------------------------------------- builder
 
 
@@ -282,14 +494,19 @@ class _Builder:
         # per geometry
         self.g_feat: list[int] = []
         self.g_lod: list[int] = []
-        self.g_nsurf: list[int] = []
+        self.g_nsurf: np.ndarray = np.zeros(0, np.int64)  # known after index_boundaries
+        self.g_text: list[bytes] = []  # boundaries as compact JSON text
+        self.g_depth: list[int] = []  # nesting depth of the surface list
         self.g_voff: list[int] = []
         self.g_vcount: list[int] = []
         self.g_label: list[tuple[int, int, str]] = []  # (feature, geometry no., type)
-        # per surface (aligned with self.surfaces)
-        self.surfaces: list = []
-        self.sem_vals: list[int] = []  # semantic surface type id (sem_ids), -1 = none
-        self.mat_vals: list[int] = []  # material index of the theme, -1 = none
+        # per geometry with semantics / materials: (geometry, values, surfaces / kind),
+        # made per surface once the surfaces are counted (_surface_values)
+        self.g_sem: list[tuple[int, Any, Any]] = []
+        self.g_mat: list[tuple[int, str, Any]] = []
+        # per surface
+        self.sem_vals = np.zeros(0, np.int64)  # semantic surface type id (sem_ids), -1 = none
+        self.mat_vals = np.zeros(0, np.int64)  # material index of the theme, -1 = none
         self.has_materials = False
         self.theme: str | None = None
         # name tables
@@ -380,7 +597,7 @@ class _Builder:
             if self.n_objects_seen % _PROGRESS_EVERY == 0:
                 self.report(0.05 + 0.45 * min(self.n_objects_seen / self.total_objects, 1.0),
                             f"reading city objects ({self.n_objects_seen:,})")
-            if not isinstance(obj, dict):
+            if not isinstance(obj, _OBJECT):
                 self.skip(f"city object '{oid}' skipped: not a JSON object")
                 continue
             otype = obj.get("type")
@@ -418,7 +635,7 @@ class _Builder:
                 except (_Bad, TypeError, ValueError, KeyError, IndexError, AttributeError,
                         OverflowError) as exc:
                     bad += 1
-                    gtype = g.get("type") if isinstance(g, dict) else None
+                    gtype = g.get("type") if isinstance(g, _GEOMETRY) else None
                     self.skip(f"{otype} '{oid}': geometry #{gi}"
                               + (f" ({gtype})" if isinstance(gtype, str) else "")
                               + f" skipped: {_reason(exc)}")
@@ -451,104 +668,114 @@ class _Builder:
 
     def _add_geometry(self, g: Any, fi: int, gi: int, voff: int, vcount: int,
                       verts: np.ndarray) -> None:
-        if not isinstance(g, dict):
+        if type(g) is _Geometry:  # (attributes: 3x faster than .get)
+            gtype, lod_value, sem, mat = g.type, g.lod, g.semantics, g.material
+        elif isinstance(g, dict):
+            gtype, lod_value, sem, mat = (g.get("type"), g.get("lod"), g.get("semantics"),
+                                          g.get("material"))
+        else:
             raise _Bad("not a JSON object")
-        gtype = g.get("type")
         counts = self.geometry_counts
         counts[gtype] = counts.get(gtype, 0) + 1
-        lod_value = g.get("lod")
         if gtype == "GeometryInstance":
             g, voff, vcount = self._instance(g, voff, vcount, verts)
-            gtype = g.get("type")
+            gtype, sem, mat = g.get("type"), g.get("semantics"), g.get("material")
             if lod_value is None:
                 lod_value = g.get("lod")
         depth = _SURFACE_DEPTH.get(gtype)
         if depth is None:
             if gtype in _NOT_DRAWN:
-                self._record(fi, gi, gtype, lod_value, 0, 0, 0)
+                self._record(fi, gi, gtype, lod_value, b"[]", 1, voff, vcount)
                 return
             raise _Bad(f"unknown geometry type {str(gtype)[:40]!r}")
-        b = g["boundaries"]
-        if type(b) is not list:
-            raise _Bad("'boundaries' is not a list")
-        if depth == 1:
-            surfaces = b
-        elif depth == 2:
-            surfaces = list(chain.from_iterable(b))
-        else:
-            surfaces = list(chain.from_iterable(chain.from_iterable(b)))
-        n = len(surfaces)
-
-        # semantics -> (per-surface local values, lookup of surface types)
-        flat = lut = None
-        sem = g.get("semantics")
+        text = _boundary_text(g["boundaries"])
+        k = len(self.g_feat)  # this geometry's number
         if isinstance(sem, dict) and sem.get("values") is not None:
-            values = sem["values"]
-            flat = _flatten_values(values, depth, n)
-            if flat is None:
-                flat = _null_aware_flatten(values, b, depth)
-                if flat is not None and len(flat) != n:
-                    flat = None
-            surfs = sem.get("surfaces")
-            if flat is not None and isinstance(surfs, list):
-                ids = self.sem_ids  # new names get the next id
-                try:  # the usual case, at C speed: every surface has a string "type"
-                    names = list(map(_TYPE_OF, surfs))
-                    if set(map(type, names)) != {str}:
-                        raise TypeError
-                    for nm in set(names).difference(ids):
-                        ids[nm] = len(ids)
-                    lut = list(map(ids.__getitem__, names))
-                except (TypeError, KeyError, IndexError):
-                    lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
-                                                               is dict else None) is str else -1
-                           for s in surfs]
-            else:
-                flat = None
-                if not self.bad_semantics:
-                    self.bad_semantics_first = f"'{self.features[fi].id}' geometry #{gi}"
-                self.bad_semantics += 1
-
-        # material of the chosen theme
-        mflat = None
-        mat = g.get("material")
-        if isinstance(mat, dict) and mat:
+            self.g_sem.append((k, sem["values"], sem.get("surfaces")))
+        if isinstance(mat, dict) and mat:  # of the chosen theme (the first one seen)
             if self.theme is None:
                 self.theme = next(iter(mat))
             m = mat.get(self.theme)
             if isinstance(m, dict):
                 if m.get("values") is not None:
-                    mflat = _flatten_values(m["values"], depth, n)
-                    if mflat is None:
-                        mflat = _null_aware_flatten(m["values"], b, depth)
-                        if mflat is not None and len(mflat) != n:
-                            mflat = None
+                    self.g_mat.append((k, "values", m["values"]))
                 elif type(m.get("value")) is int:
-                    mflat = [m["value"]] * n
+                    self.g_mat.append((k, "value", m["value"]))
+        self._record(fi, gi, gtype, lod_value, text, depth, voff, vcount)
 
-        # commit (nothing above has changed the builder's per-surface lists)
-        # (values must be integers; null or anything else means "none")
-        if lut is None:
-            self.sem_vals.extend(repeat(-1, n))
-        else:
-            k = len(lut)
-            if flat and _all_ints(flat) and 0 <= min(flat) and max(flat) < k:
-                self.sem_vals += map(lut.__getitem__, flat)  # (the usual case, at C speed)
+    def _surface_values(self, bad: dict[int, str]) -> None:
+        """Semantic surface type and material per surface (``sem_vals``, ``mat_vals``),
+        from the values of the geometries that have them (in the file's order, so that
+        names get ids as they come)."""
+        nsurf = self.g_nsurf
+        first = (np.cumsum(nsurf) - nsurf).tolist()
+        nsurf_l = nsurf.tolist()
+        S = int(nsurf.sum())
+        pos: list[int] = []  # surfaces that have a value, and their values
+        vals: list[int] = []
+        for k, values, surfs in self.g_sem:
+            if k in bad:
+                continue
+            n = nsurf_l[k]
+            flat = self._flat(values, k, n)
+            if flat is None or not isinstance(surfs, list):
+                if not self.bad_semantics:
+                    fi, gi, _ = self.g_label[k]
+                    self.bad_semantics_first = f"'{self.features[fi].id}' geometry #{gi}"
+                self.bad_semantics += 1
+                continue
+            ids = self.sem_ids  # new names get the next id
+            try:  # the usual case, at C speed: every surface has a string "type"
+                names = list(map(_TYPE_OF, surfs))
+                if set(map(type, names)) != {str}:
+                    raise TypeError
+                for nm in set(names).difference(ids):
+                    ids[nm] = len(ids)
+                lut = list(map(ids.__getitem__, names))
+            except (TypeError, KeyError, IndexError):
+                lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
+                                                           is dict else None) is str else -1
+                       for s in surfs]
+            m = len(lut)
+            pos.extend(range(first[k], first[k] + n))
+            if flat and _all_ints(flat) and 0 <= min(flat) and max(flat) < m:
+                vals.extend(map(lut.__getitem__, flat))
             else:
-                self.sem_vals += [lut[v] if type(v) is int and 0 <= v < k else -1
-                                  for v in flat]
-        self._record(fi, gi, gtype, lod_value, n, voff, vcount)
-        if mflat is None:
-            self.mat_vals.extend(repeat(-1, n))
-        else:
+                vals.extend([lut[v] if type(v) is int and 0 <= v < m else -1 for v in flat])
+        self.g_sem = []
+        self.sem_vals = _per_surface(S, pos, vals)
+        pos, vals = [], []
+        for k, kind, values in self.g_mat:
+            if k in bad:
+                continue
+            n = nsurf_l[k]
+            if kind == "value":
+                flat = [values] * n
+            else:
+                flat = self._flat(values, k, n)
+                if flat is None:
+                    continue
             self.has_materials = True
-            if mflat and _all_ints(mflat) and min(mflat) >= 0:
-                self.mat_vals += mflat
+            pos.extend(range(first[k], first[k] + n))
+            if flat and _all_ints(flat) and min(flat) >= 0:
+                vals.extend(flat)
             else:
-                self.mat_vals += [v if type(v) is int and v >= 0 else -1 for v in mflat]
-        self.surfaces.extend(surfaces)
+                vals.extend([v if type(v) is int and v >= 0 else -1 for v in flat])
+        self.g_mat = []
+        self.mat_vals = _per_surface(S, pos, vals)
 
-    def _record(self, fi, gi, gtype, lod_value, n, voff, vcount) -> None:
+    def _flat(self, values: Any, k: int, n: int) -> list | None:
+        """Geometry ``k``'s per-surface ``values`` (semantics or material) flattened to
+        its ``n`` surfaces; None when they do not match its surfaces."""
+        depth = self.g_depth[k]
+        flat = _flatten_values(values, depth, n)
+        if flat is None:  # nulls for whole shells / solids: sized from the boundaries
+            flat = _null_aware_flatten(values, _parse(self.g_text[k]), depth)
+            if flat is not None and len(flat) != n:
+                flat = None
+        return flat
+
+    def _record(self, fi, gi, gtype, lod_value, text, depth, voff, vcount) -> None:
         self.g_feat.append(fi)
         i = self._lod_raw.get(lod_value) if type(lod_value) is str else None
         if i is None:
@@ -556,7 +783,8 @@ class _Builder:
             if i >= 0 and type(lod_value) is str:
                 self._lod_raw[lod_value] = i
         self.g_lod.append(i)
-        self.g_nsurf.append(n)
+        self.g_text.append(text)
+        self.g_depth.append(depth)
         self.g_voff.append(voff)
         self.g_vcount.append(vcount)
         self.g_label.append((fi, gi, gtype))
@@ -573,6 +801,8 @@ class _Builder:
         if not isinstance(tg, dict):
             raise _Bad(f"template {t} is not a geometry")
         ref = g.get("boundaries")
+        if type(ref) is msgspec.Raw:
+            ref = _parse(bytes(ref))
         if not (isinstance(ref, list) and len(ref) == 1 and type(ref[0]) is int):
             raise _Bad("instance 'boundaries' must hold exactly one vertex index")
         r = ref[0]
@@ -594,46 +824,6 @@ class _Builder:
 
     # ------------------------------------------------------------------ geometry
 
-    def _rings(self) -> list | None:
-        """Every ring of every surface, in order, when all surfaces are lists of lists of
-        integers (the usual case, checked at C speed; np.fromiter would also take 1.5 or
-        "3" as an index); None when some geometry is malformed."""
-        surfaces = self.surfaces
-        if surfaces and set(map(type, surfaces)) != {list}:
-            return None
-        rings = list(chain.from_iterable(surfaces))
-        if rings and (set(map(type, rings)) != {list}
-                      or not set(map(type, chain.from_iterable(rings))) <= {int}):
-            return None
-        return rings
-
-    def _check_geometries(self) -> np.ndarray:
-        """Per-geometry structural check (used only when the fast path found a problem).
-
-        Returns a boolean mask of geometries whose boundaries are well-formed lists of
-        lists of integers.
-        """
-        ok = np.ones(len(self.g_feat), bool)
-        s = 0
-        for gi, n in enumerate(self.g_nsurf):
-            surfaces = self.surfaces[s:s + n]
-            s += n
-            try:
-                for surf in surfaces:
-                    if type(surf) is not list:
-                        raise TypeError("a surface is not a list of rings")
-                    for ring in surf:
-                        if type(ring) is not list:
-                            raise TypeError("a ring is not a list of vertex indices")
-                        for v in ring:
-                            if type(v) is not int or not -_MAX_INDEX < v < _MAX_INDEX:
-                                raise TypeError(f"vertex index {str(v)[:20]!r} is not an "
-                                                "integer")
-            except TypeError as exc:
-                ok[gi] = False
-                self._bad_geometry(gi, str(exc))
-        return ok
-
     def _bad_geometry(self, gi: int, reason: str) -> None:
         fi, no, gtype = self.g_label[gi]
         f = self.features[fi]
@@ -646,7 +836,17 @@ class _Builder:
         blocks = self.blocks
         V = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks
              else np.zeros((0, 3)))
-        faces, face_surf, g_ok, finite, n_degenerate = self._triangulate(V)
+        ix = index_boundaries(self.g_text, self.g_depth)
+        self.g_nsurf = ix.nsurf
+        g_ok = None
+        if ix.bad:
+            g_ok = np.ones(len(self.g_feat), bool)
+            for gi, reason in ix.bad.items():
+                g_ok[gi] = False
+                self._bad_geometry(gi, reason)
+        self._surface_values(ix.bad)
+        self.g_text = []  # the boundaries now live in ix
+        faces, face_surf, g_ok, finite, n_degenerate = self._triangulate(V, ix, g_ok)
         if self.ref_vertices:
             V, faces, finite = self._drop_reference_points(V, faces, finite)
         surf_geom = np.repeat(np.arange(len(self.g_feat)), self.g_nsurf)
@@ -669,46 +869,19 @@ class _Builder:
         self.metadata_extra["reference_points_dropped"] = int(drop.size)
         return (V[keep], new_id[faces], finite[keep] if finite is not None else None)
 
-    def _triangulate(self, V: np.ndarray):
+    def _triangulate(self, V: np.ndarray, ix: _Indexed, g_ok: np.ndarray | None):
         """All polygons at once (:func:`loaders.triangulate.triangulate_polygons`, after
-        the checks and clean-up here). Returns (faces, face_surf, g_ok, finite,
-        n_degenerate): vertex ids (T, 3) int32; the surface of each triangle; per
-        geometry validity (None: all valid); per vertex finiteness (None: all finite);
-        the number of surfaces that could not be triangulated."""
+        the checks and clean-up here) from the boundaries read by
+        :func:`index_boundaries`. Returns (faces, face_surf, g_ok, finite, n_degenerate):
+        vertex ids (T, 3) int32; the surface of each triangle; per geometry validity
+        (None: all valid); per vertex finiteness (None: all finite); the number of
+        surfaces that could not be triangulated."""
         report = self.report
         G = len(self.g_feat)
-        g_nsurf = np.asarray(self.g_nsurf, np.int64)
-        surfaces = self.surfaces
-        S = len(surfaces)
-
-        # ---- flatten boundaries (fast path; a structural problem -> per-geometry check)
-        try:
-            rings = self._rings()
-            if rings is None:
-                raise TypeError
-            rps = np.fromiter(map(len, surfaces), np.int64, count=S)
-            rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
-            idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
-            lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
-            if not (-_MAX_INDEX < lo and hi < _MAX_INDEX):
-                raise OverflowError  # as _check_geometries sees it
-            g_ok = None  # all well-formed
-        except (TypeError, ValueError, OverflowError):
-            g_ok = self._check_geometries()
-            surf_ok = np.repeat(g_ok, g_nsurf)
-            keep_surfaces = [s for s, k in zip(surfaces, surf_ok.tolist(), strict=True) if k]
-            rings = list(chain.from_iterable(keep_surfaces))
-            rps = np.zeros(S, np.int64)
-            rps[surf_ok] = np.fromiter(map(len, keep_surfaces), np.int64,
-                                       count=len(keep_surfaces))
-            del keep_surfaces
-            rlen = np.fromiter(map(len, rings), np.int64, count=len(rings))
-            idx = np.fromiter(chain.from_iterable(rings), np.int64, count=int(rlen.sum()))
-            lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
-        # the boundaries now live in idx/rlen/rps: let the JSON lists go (with the rest of
-        # the parsed city objects, already released by _read) before the numpy work
-        del rings, surfaces
-        self.surfaces = []
+        g_nsurf = self.g_nsurf
+        rps, rlen, idx = ix.rps, ix.rlen, ix.idx
+        S = len(rps)
+        lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
         R = len(rlen)
         n_idx = len(idx)
         surf_geom = np.repeat(np.arange(G), g_nsurf)
@@ -996,7 +1169,7 @@ class _Builder:
         if not isinstance(materials, list) or not materials:
             return None, None
         n = len(materials)
-        used = [i for i in set(self.mat_vals) if 0 <= i < n]
+        used = [i for i in np.unique(self.mat_vals).tolist() if 0 <= i < n]
         if len(used) <= _FEW_MATERIALS:  # one at a time (numpy's cost per call would dominate)
             rows = [_DEFAULT_COLOR] * (n + 1)  # also row -1: surfaces without a material
             for i in used:
@@ -1082,8 +1255,44 @@ def _reason(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
+def _per_surface(n: int, pos: list[int], vals: list[int]) -> np.ndarray:
+    """An array of ``n`` values, -1 but ``vals`` at ``pos``."""
+    out = np.full(n, -1, np.int64)
+    if pos:
+        out[np.array(pos, np.int64)] = vals
+    return out
+
+
+def _boundary_text(b: Any) -> bytes:
+    """A geometry's ``boundaries`` as compact JSON text (for :func:`index_boundaries`)."""
+    if type(b) is msgspec.Raw:
+        text = bytes(b).translate(None, _WS)
+    elif type(b) is list:
+        try:
+            text = _orjson.dumps(b) if _orjson is not None else None
+        except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
+            text = None
+        if text is None:
+            text = json.dumps(b, separators=(",", ":")).encode()
+    else:
+        text = b""
+    if text[:1] != b"[":
+        raise _Bad("'boundaries' is not a list")
+    return text
+
+
 def _decode_vertices(verts: Any, transform: Any, path: Path, where: str,
                      warnings: list[str] | None = None) -> np.ndarray:
+    if type(verts) is msgspec.Raw:  # JSON text: integers read with numpy, else parsed
+        text = bytes(verts)
+        ints = parse_int_rows(text)
+        if ints is not None:
+            arr = ints.astype(np.float64)
+            if transform is not None:
+                arr *= transform[0]
+                arr += transform[1]
+            return arr
+        verts = _parse(text)
     if not isinstance(verts, list):
         raise LoadError(path, f"{where}'vertices' is not a list", "re-export the file")
     if not verts:
@@ -1378,6 +1587,8 @@ def _read(path: Path, raw: bytes | None, progress: ProgressFn | None) -> Feature
     seq = path.name.lower().endswith(".jsonl")
     doc = None
     if not seq:
+        doc = _parse_structs(raw)
+    if not seq and doc is None:
         try:
             doc = _parse_document(raw)
         except json.JSONDecodeError as exc:

@@ -219,12 +219,11 @@ def _synthetic_city(path: Path, n: int, seed: int = 1, seq: bool = False) -> Pat
     return path
 
 
-def _peaks(path: Path) -> tuple[int, int, object]:
-    """(peak of the whole read, peak after the JSON was parsed) in bytes, with tracemalloc;
-    the parse itself (orjson's tree and its working buffer) is the floor of the first."""
+def _peaks(path: Path, name: str = "_parse_structs") -> tuple[int, int, object]:
+    """(peak of the whole read, peak after the JSON was parsed by ``name``) in bytes, with
+    tracemalloc; the parse itself is the floor of the first."""
     import tracemalloc
 
-    name = "_parse_document" if hasattr(cityjson, "_parse_document") else "_parse"
     parse = getattr(cityjson, name)
 
     def parse_then_reset(raw):
@@ -246,7 +245,7 @@ def _peaks(path: Path) -> tuple[int, int, object]:
     return max(whole, after), after, mesh
 
 
-def test_memory_stays_proportional_to_the_file(tmp_path: Path) -> None:
+def test_memory_stays_proportional_to_the_file(tmp_path: Path, monkeypatch) -> None:
     path = _synthetic_city(tmp_path / "city.city.json", 4500)
     size = path.stat().st_size
     warm = city({"a": {"type": "Building", "geometry": _tri()}}, TRI)
@@ -254,11 +253,16 @@ def test_memory_stays_proportional_to_the_file(tmp_path: Path) -> None:
     whole, after_parse, mesh = _peaks(path)
     assert mesh.triangle_count > 100_000 and len(mesh.features) == 4500
     assert size > cityjson.SPLIT_MIN_BYTES
-    # Measured on this 4.8 MB model: after the parse 8.7x the file (the parsed tree
-    # itself, ~8.5x, is the largest thing alive; it was 17.3x when the tree and the
-    # triangulation's arrays per vertex use were all alive together). The whole read
-    # peaks in orjson's parse (its tree plus its working buffer, which grows with the
-    # text parsed in one call): 14.6x with the vertices parsed apart, 20.7x in one call.
+    # Measured on this 4.8 MB model: msgspec's parse 3.0x the file (boundaries and
+    # vertices stay JSON text), the whole read 7.5x (its peak is the triangulation's).
+    # Before (every list parsed into Python objects by orjson) the parse was the peak,
+    # 14.6x with the vertices parsed apart, 20.7x in one call; after the parse 8.7x.
+    assert whole < 10 * size, whole / size
+    # files msgspec refuses (a NaN, a geometry that is not an object...) take the JSON
+    # tree path: its bounds as before
+    monkeypatch.setattr(cityjson, "_parse_structs", lambda raw: None)
+    whole, after_parse, same = _peaks(path, "_parse_document")
+    assert np.array_equal(same.faces, mesh.faces)
     assert after_parse < 12 * size, after_parse / size
     assert whole < 18 * size, whole / size
 
@@ -281,6 +285,7 @@ def test_cityjsonseq_memory_stays_proportional(tmp_path: Path) -> None:
 
 
 def _read_both_ways(path: Path, monkeypatch):
+    monkeypatch.setattr(cityjson, "_parse_structs", lambda raw: None)  # the JSON tree path
     monkeypatch.setattr(cityjson, "SPLIT_MIN_BYTES", 1 << 62)
     one = cityjson.read(path)
     monkeypatch.setattr(cityjson, "SPLIT_MIN_BYTES", 0)
