@@ -78,7 +78,7 @@ except ImportError:  # pragma: no cover - a pinned dependency; json is the fallb
     _orjson = None
 
 from ..registry import ReaderSpec
-from ..triangulate import EARCUT_MISSING, triangulate_polygons
+from ..triangulate import EARCUT_MISSING, ranges, triangulate_polygons
 from ..types import Feature, FeatureMesh, LoadError, ProgressFn, split_origin
 
 KNOWN_VERSIONS = ("1.0", "1.1", "2.0")
@@ -396,6 +396,38 @@ def index_boundaries(parts: list[bytes], depths: list[int]) -> _Indexed:
     return _Indexed(nsurf, rps, rlen, idx, bad)
 
 
+def index_values(parts: list[bytes], depths: list[int]):
+    """Per-surface values (semantics ``values``) of many geometries from their compact
+    JSON text: lists nested ``depths[g]`` deep whose items are integers or null. Returns
+    (readable per part, number of values per part, the values of the readable parts in
+    order, null as -1). A part with anything else (floats, a null for a whole shell...) is
+    not readable here."""
+    G = len(parts)
+    if not G:
+        return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    parts = [p.replace(b"null", b"-1") for p in parts]
+    lens = np.fromiter(map(len, parts), np.int64, count=G)
+    ends = np.cumsum(lens)
+    text = b"".join(parts)
+    b = np.frombuffer(text, np.uint8)
+    isd = (b >= 48) & (b <= 57)
+    starts, rends = _digit_runs(b, isd)
+    lvl = np.cumsum((b == 91).view(np.int8) - (b == 93).view(np.int8), dtype=np.int16)
+    want = np.repeat(np.asarray(depths, np.int16), lens)
+    wrong = np.zeros(b.size, bool)
+    if text.translate(None, b"0123456789-,[]"):
+        wrong = ~(isd | (b == 91) | (b == 93) | (b == 45) | (b == 44))
+    wrong[starts[(lvl[starts] != want[starts]) | (rends - starts >= _MAX_DIGITS)]] = True
+    wrong |= (b == 91) & (lvl > want)
+    ok = np.ones(G, bool)
+    ok[np.searchsorted(ends, np.flatnonzero(wrong), side="right")] = False
+    counts = np.diff(np.searchsorted(starts, ends), prepend=0)
+    if not ok.all():
+        counts[~ok] = 0
+        text = b"".join(p for p, k in zip(parts, ok.tolist(), strict=True) if k)
+    return ok, counts, _integers(text, int(counts.sum()))
+
+
 # ---------------------------------------------------------------------------- parsing
 # A well-formed file is decoded by msgspec into the structs below: the city objects'
 # own fields as Python objects, each geometry's boundaries and the vertices kept as
@@ -404,11 +436,16 @@ def index_boundaries(parts: list[bytes], depths: list[int]) -> _Indexed:
 # dicts and lists, and read by the same code.
 
 
+class _Semantics(msgspec.Struct, gc=False):
+    values: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # JSON text
+    surfaces: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # JSON text
+
+
 class _Geometry(msgspec.Struct, gc=False):
     type: Any = None
     lod: Any = None
     boundaries: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # JSON text
-    semantics: Any = None
+    semantics: _Semantics | None = None
     material: Any = None
     template: Any = None
     transformationMatrix: Any = None  # noqa: N815 - the CityJSON key
@@ -434,7 +471,6 @@ class _CityObject(msgspec.Struct, gc=False):
     get = _Geometry.get
 
 
-_OBJECT = (dict, _CityObject)
 _GEOMETRY = (dict, _Geometry)
 _RAW_FIELDS = ("type", "version", "CityObjects", "vertices", "transform", "metadata",
                "appearance", "extensions", "geometry-templates")
@@ -597,28 +633,31 @@ class _Builder:
             if self.n_objects_seen % _PROGRESS_EVERY == 0:
                 self.report(0.05 + 0.45 * min(self.n_objects_seen / self.total_objects, 1.0),
                             f"reading city objects ({self.n_objects_seen:,})")
-            if not isinstance(obj, _OBJECT):
+            if type(obj) is _CityObject:  # (attributes: faster than .get)
+                otype, attrs, parents, children, geoms = (obj.type, obj.attributes,
+                                                          obj.parents, obj.children,
+                                                          obj.geometry)
+            elif isinstance(obj, dict):
+                otype, attrs, parents, children, geoms = (
+                    obj.get("type"), obj.get("attributes"), obj.get("parents"),
+                    obj.get("children"), obj.get("geometry"))
+            else:
                 self.skip(f"city object '{oid}' skipped: not a JSON object")
                 continue
-            otype = obj.get("type")
-            if not isinstance(otype, str):
+            if type(otype) is not str:
                 otype = "Unknown"
             type_counts[otype] = type_counts.get(otype, 0) + 1
-            attrs = obj.get("attributes")
-            if not isinstance(attrs, dict):
+            if type(attrs) is not dict:
                 attrs = {}
-            parents = obj.get("parents")
-            parent = (parents[0] if isinstance(parents, list) and parents
-                      and isinstance(parents[0], str) else None)
-            children = obj.get("children")
-            if isinstance(children, list):
-                children = [c for c in children if isinstance(c, str)]
+            parent = (parents[0] if type(parents) is list and parents
+                      and type(parents[0]) is str else None)
+            if type(children) is list:
+                children = [c for c in children if type(c) is str]
             else:
                 children = []
             fi = len(features)
             features.append(Feature(id=str(oid), type=otype, attributes=attrs,
                                     parent=parent, children=children))
-            geoms = obj.get("geometry")
             if not geoms:
                 self.obj_geoms.append(0)
                 self.obj_bad.append(0)
@@ -690,8 +729,14 @@ class _Builder:
             raise _Bad(f"unknown geometry type {str(gtype)[:40]!r}")
         text = _boundary_text(g["boundaries"])
         k = len(self.g_feat)  # this geometry's number
-        if isinstance(sem, dict) and sem.get("values") is not None:
-            self.g_sem.append((k, sem["values"], sem.get("surfaces")))
+        if type(sem) is _Semantics:
+            if sem.values is not msgspec.UNSET:
+                values = bytes(sem.values).translate(None, _WS)
+                if values != b"null":
+                    self.g_sem.append((k, values, b"null" if sem.surfaces is msgspec.UNSET
+                                       else bytes(sem.surfaces)))
+        elif isinstance(sem, dict) and sem.get("values") is not None:
+            self.g_sem.append((k, _json_text(sem["values"]), _json_text(sem.get("surfaces"))))
         if isinstance(mat, dict) and mat:  # of the chosen theme (the first one seen)
             if self.theme is None:
                 self.theme = next(iter(mat))
@@ -711,39 +756,49 @@ class _Builder:
         first = (np.cumsum(nsurf) - nsurf).tolist()
         nsurf_l = nsurf.tolist()
         S = int(nsurf.sum())
-        pos: list[int] = []  # surfaces that have a value, and their values
+        entries = [e for e in self.g_sem if e[0] not in bad]
+        # the values of all geometries read at once; those numpy cannot read (nulls for
+        # whole shells, floats...) one at a time below
+        ok, counts, values = index_values([e[1] for e in entries],
+                                          [self.g_depth[e[0]] for e in entries])
+        ok_l, counts_l = ok.tolist(), counts.tolist()
+        voff = (np.cumsum(counts) - counts).tolist()
+        luts: dict[bytes, list[int] | None] = {}  # surfaces' text -> semantic id per surface
+        lut_all: list[int] = []
+        vec: list[tuple[int, int, int, int, int]] = []  # (first, n, value at, lut at, lut n)
+        pos: list[int] = []  # ... and surfaces done one at a time, with their values
         vals: list[int] = []
-        for k, values, surfs in self.g_sem:
-            if k in bad:
-                continue
+        for (k, vtext, stext), okk, cnt, vo in zip(entries, ok_l, counts_l, voff,
+                                                    strict=True):
             n = nsurf_l[k]
-            flat = self._flat(values, k, n)
-            if flat is None or not isinstance(surfs, list):
+            flat = None
+            if not okk:
+                flat = self._flat(_parse(vtext), k, n)
+            lut = luts[stext] if stext in luts else luts.setdefault(stext, self._lut(stext))
+            if (flat is None and not (okk and cnt == n)) or lut is None:
                 if not self.bad_semantics:
                     fi, gi, _ = self.g_label[k]
                     self.bad_semantics_first = f"'{self.features[fi].id}' geometry #{gi}"
                 self.bad_semantics += 1
                 continue
-            ids = self.sem_ids  # new names get the next id
-            try:  # the usual case, at C speed: every surface has a string "type"
-                names = list(map(_TYPE_OF, surfs))
-                if set(map(type, names)) != {str}:
-                    raise TypeError
-                for nm in set(names).difference(ids):
-                    ids[nm] = len(ids)
-                lut = list(map(ids.__getitem__, names))
-            except (TypeError, KeyError, IndexError):
-                lut = [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
-                                                           is dict else None) is str else -1
-                       for s in surfs]
             m = len(lut)
+            if flat is None:  # read by index_values
+                vec.append((first[k], n, vo, len(lut_all), m))
+                lut_all.extend(lut)
+                continue
             pos.extend(range(first[k], first[k] + n))
-            if flat and _all_ints(flat) and 0 <= min(flat) and max(flat) < m:
-                vals.extend(map(lut.__getitem__, flat))
-            else:
-                vals.extend([lut[v] if type(v) is int and 0 <= v < m else -1 for v in flat])
+            vals.extend([lut[v] if type(v) is int and 0 <= v < m else -1 for v in flat])
+        sem_vals = _per_surface(S, pos, vals)
+        if vec and lut_all:
+            at, n, vo, lo, lm = (np.array(c, np.int64) for c in zip(*vec, strict=True))
+            v = values[ranges(vo, n)]
+            lm = np.repeat(lm, n)
+            good = (v >= 0) & (v < lm)
+            sem_vals[ranges(at, n)] = np.where(
+                good, np.asarray(lut_all, np.int64)[np.repeat(lo, n) + np.where(good, v, 0)],
+                -1)
+        self.sem_vals = sem_vals
         self.g_sem = []
-        self.sem_vals = _per_surface(S, pos, vals)
         pos, vals = [], []
         for k, kind, values in self.g_mat:
             if k in bad:
@@ -763,6 +818,28 @@ class _Builder:
                 vals.extend([v if type(v) is int and v >= 0 else -1 for v in flat])
         self.g_mat = []
         self.mat_vals = _per_surface(S, pos, vals)
+
+    def _lut(self, surfaces_text: bytes) -> list[int] | None:
+        """Semantic id of each of a geometry's semantic ``surfaces`` (JSON text; -1 for
+        one without a type); None when they are not a list. New names get the next id."""
+        try:
+            surfs = _parse(surfaces_text)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(surfs, list):
+            return None
+        ids = self.sem_ids
+        try:  # the usual case, at C speed: every surface has a string "type"
+            names = list(map(_TYPE_OF, surfs))
+            if set(map(type, names)) != {str}:
+                raise TypeError
+            for nm in set(names).difference(ids):
+                ids[nm] = len(ids)
+            return list(map(ids.__getitem__, names))
+        except (TypeError, KeyError, IndexError):
+            return [ids.setdefault(nm, len(ids)) if type(nm := s.get("type") if type(s)
+                                                       is dict else None) is str else -1
+                    for s in surfs]
 
     def _flat(self, values: Any, k: int, n: int) -> list | None:
         """Geometry ``k``'s per-surface ``values`` (semantics or material) flattened to
@@ -1263,17 +1340,22 @@ def _per_surface(n: int, pos: list[int], vals: list[int]) -> np.ndarray:
     return out
 
 
+def _json_text(value: Any) -> bytes:
+    """``value`` (parsed JSON) as compact JSON text again."""
+    try:
+        if _orjson is not None:  # (copied: orjson's bytes keep a buffer of 4 KB or more)
+            return bytes(memoryview(_orjson.dumps(value)))
+    except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
+        pass
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def _boundary_text(b: Any) -> bytes:
     """A geometry's ``boundaries`` as compact JSON text (for :func:`index_boundaries`)."""
     if type(b) is msgspec.Raw:
         text = bytes(b).translate(None, _WS)
     elif type(b) is list:
-        try:
-            text = _orjson.dumps(b) if _orjson is not None else None
-        except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
-            text = None
-        if text is None:
-            text = json.dumps(b, separators=(",", ":")).encode()
+        text = _json_text(b)
     else:
         text = b""
     if text[:1] != b"[":
