@@ -269,6 +269,7 @@ def _null_aware_flatten(values: Any, boundaries: Any, depth: int) -> list | None
 
 _WS = b" \t\r\n"
 _MAX_DIGITS = 18  # an index of more digits is malformed (int64 holds 18 safely)
+_TOO_LARGE = 10 ** _MAX_DIGITS
 
 
 def _digit_runs(b: np.ndarray, isd: np.ndarray):
@@ -281,44 +282,43 @@ _NUMBER_BYTES = bytes(c if c in b"0123456789-" else 32 for c in range(256))
 
 
 def _integers(text: bytes, count: int) -> np.ndarray:
-    """The ``count`` integers of ``text``, JSON text whose only numbers are integers of at
-    most 18 digits (checked by the caller), in order."""
+    """The ``count`` integers of ``text``, JSON text whose only numbers are integers, in
+    order; ValueError when there are not ``count`` of them or one has more than 18 digits
+    (numpy reads those as the largest int64)."""
     out = np.fromstring(text.translate(_NUMBER_BYTES), dtype=np.int64, sep=" ")
-    if out.size != count:  # cannot happen after the caller's checks
-        raise ValueError("integer list misread")
+    if out.size != count:
+        raise ValueError(f"{out.size} integers read where {count} were counted")
+    if out.size and (int(out.max()) >= _TOO_LARGE or int(out.min()) <= -_TOO_LARGE):
+        raise ValueError("an integer of more than 18 digits")
     return out
 
 
+_INT_TEXT = b"0123456789-,[]"  # all that JSON text of integer lists has (no whitespace)
+
+
 def parse_int_rows(text: bytes) -> np.ndarray | None:
-    """``[[x, y, z], ...]`` of integers (JSON text) -> (n, 3) int64; None when the text is
-    anything else (floats, other row lengths, nulls...: the caller parses it as JSON)."""
+    """``[[x, y, z], ...]`` of integers (valid JSON text) -> (n, 3) int64; None when the
+    text is anything else (floats, other row lengths, nulls...: the caller parses it as
+    JSON). Checked on the brackets and commas only: rows follow each other (no number
+    between them), each holds exactly two commas, and nothing but integers is there."""
     t = text.translate(None, _WS)
     if t == b"[]":
         return np.zeros((0, 3), np.int64)
+    if len(t) < 7 or t[:2] != b"[[" or t[-2:] != b"]]" or t.translate(None, _INT_TEXT):
+        return None
     b = np.frombuffer(t, np.uint8)
-    if b.size < 7 or t[:2] != b"[[" or t[-2:] != b"]]":
+    o = np.flatnonzero(b == 91)[1:]  # row opens ...
+    c = np.flatnonzero(b == 93)[:-1]  # ... and closes
+    n = o.size
+    if c.size != n or c[-1] != len(t) - 2 or (o >= c).any() or (o[1:] != c[:-1] + 2).any():
         return None
-    isd = (b >= 48) & (b <= 57)
-    op = b == 91
-    cl = b == 93
-    minus = b == 45
-    if (~(isd | op | cl | minus | (b == 44))).any():
+    k = np.flatnonzero(b == 44)
+    if k.size != 3 * n - 1 or (np.searchsorted(k, c) - np.searchsorted(k, o) != 2).any():
         return None
-    starts, ends = _digit_runs(b, isd)
-    n = (op.sum() - 1)  # rows
-    if starts.size != 3 * n or (ends - starts >= _MAX_DIGITS).any():
+    try:
+        return _integers(t, 3 * n).reshape(-1, 3)
+    except ValueError:  # a number of more than 18 digits
         return None
-    lvl = np.cumsum(op.view(np.int8) - cl.view(np.int8), dtype=np.int16)
-    if lvl.max() != 2 or (lvl[starts] != 2).any() or (lvl[:-1] < 1).any():
-        return None
-    ro = np.flatnonzero(op)[1:]
-    rc = np.flatnonzero(cl & (lvl == 1))
-    if ro.size != n or rc.size != n or \
-            (np.searchsorted(starts, rc) - np.searchsorted(starts, ro) != 3).any():
-        return None
-    if minus.any() and not isd[np.flatnonzero(minus) + 1].all():  # a sign before digits
-        return None
-    return _integers(t, starts.size).reshape(-1, 3)
 
 
 class _Indexed:
@@ -342,15 +342,69 @@ def _token_at(text: bytes, p: int) -> str:
     return text[lo:hi].decode("utf-8", "replace").strip('"')[:20] or "?"
 
 
+def _join_compact(parts: list[bytes]) -> tuple[bytes, np.ndarray]:
+    """``parts`` joined without whitespace, and where each part ends in it."""
+    text = b"".join(parts)
+    ends = np.cumsum(np.fromiter(map(len, parts), np.int64, count=len(parts)))
+    compact = text.translate(None, _WS)
+    if len(compact) != len(text) and ends.size:
+        b = np.frombuffer(text, np.uint8)
+        ws = np.cumsum((b == 32) | (b == 10) | (b == 13) | (b == 9), dtype=np.int64)
+        ends = ends - ws[ends - 1]
+    return compact, ends
+
+
+def _index_fast(text: bytes, ends: np.ndarray, depths: list[int]) -> _Indexed | None:
+    """:func:`index_boundaries` when every geometry is valid (None otherwise), looking at
+    the brackets and commas only: the level of each bracket, rings where the geometry's
+    depth says, no list inside a ring, every list above the rings holding lists only (its
+    first item and every item after a comma start with a bracket), ring lengths from their
+    commas."""
+    if text.translate(None, _INT_TEXT) or text.count(b"],") != text.count(b"],["):
+        return None
+    b = np.frombuffer(text, np.uint8)
+    opens = b == 91
+    pos = np.flatnonzero(opens | (b == 93))  # brackets
+    is_open = opens[pos]
+    del opens
+    # (int16: JSON parsers refuse nesting that deep long before)
+    lvl = np.cumsum(np.where(is_open, np.int8(1), np.int8(-1)), dtype=np.int16)
+    ring_lvl = np.repeat(np.asarray(depths, np.int16) + 2,
+                         np.diff(np.searchsorted(pos, ends), prepend=0))
+    if (is_open & (lvl > ring_lvl)).any():
+        return None
+    low = pos[is_open & (lvl < ring_lvl)]
+    nxt = b[low + 1]
+    if not ((nxt == 91) | (nxt == 93)).all():
+        return None
+    ro = pos[is_open & (lvl == ring_lvl)]
+    rc = pos[~is_open & (lvl == ring_lvl - 1)]
+    so = pos[is_open & (lvl == ring_lvl - 1)]
+    del pos, is_open, lvl, ring_lvl, low, nxt
+    commas = np.flatnonzero(b == 44)
+    rlen = np.searchsorted(commas, rc) - np.searchsorted(commas, ro) + (rc - ro > 1)
+    del commas
+    try:
+        idx = _integers(text, int(rlen.sum()))
+    except ValueError:  # a number of more than 18 digits, or numbers outside rings
+        return None
+    rps = np.diff(np.searchsorted(ro, so), append=ro.size)
+    nsurf = np.diff(np.searchsorted(so, np.concatenate(([0], ends[:-1]))), append=so.size)
+    return _Indexed(nsurf, rps, rlen, idx, {})
+
+
 def index_boundaries(parts: list[bytes], depths: list[int]) -> _Indexed:
     """Read geometries' ``boundaries`` (compact JSON text, one part per geometry, each a
     JSON array) whose surfaces are nested ``depths[g]`` lists deep (1: MultiSurface, 2:
     Solid, 3: MultiSolid). A geometry holding anything but lists of rings of vertex ids
     (integers) at the right depth is invalid."""
-    G = len(parts)
-    text = b"".join(parts)
-    lens = np.fromiter(map(len, parts), np.int64, count=G)
-    ends = np.cumsum(lens)
+    text, ends = _join_compact(parts)
+    fast = _index_fast(text, ends, depths)
+    if fast is not None:
+        return fast
+    lens = np.diff(ends, prepend=0)
+    parts = [text[a:b] for a, b in zip((ends - lens).tolist(), ends.tolist(), strict=True)]
+    # something is wrong somewhere: find the geometries concerned, byte by byte
     b = np.frombuffer(text, np.uint8)
     isd = (b >= 48) & (b <= 57)
     op = b == 91
@@ -405,10 +459,8 @@ def index_values(parts: list[bytes], depths: list[int]):
     G = len(parts)
     if not G:
         return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    parts = [p.replace(b"null", b"-1") for p in parts]
-    lens = np.fromiter(map(len, parts), np.int64, count=G)
-    ends = np.cumsum(lens)
-    text = b"".join(parts)
+    text, ends = _join_compact([p.replace(b"null", b"-1") for p in parts])
+    lens = np.diff(ends, prepend=0)
     b = np.frombuffer(text, np.uint8)
     isd = (b >= 48) & (b <= 57)
     starts, rends = _digit_runs(b, isd)
@@ -424,7 +476,8 @@ def index_values(parts: list[bytes], depths: list[int]):
     counts = np.diff(np.searchsorted(starts, ends), prepend=0)
     if not ok.all():
         counts[~ok] = 0
-        text = b"".join(p for p, k in zip(parts, ok.tolist(), strict=True) if k)
+        text = b"".join(text[a:b] for a, b, k in zip((ends - lens).tolist(), ends.tolist(),
+                                                      ok.tolist(), strict=True) if k)
     return ok, counts, _integers(text, int(counts.sum()))
 
 
@@ -535,7 +588,8 @@ class _Builder:
         self.g_depth: list[int] = []  # nesting depth of the surface list
         self.g_voff: list[int] = []
         self.g_vcount: list[int] = []
-        self.g_label: list[tuple[int, int, str]] = []  # (feature, geometry no., type)
+        self.g_no: list[int] = []  # geometry number in its object
+        self.g_type: list[Any] = []
         # per geometry with semantics / materials: (geometry, values, surfaces / kind),
         # made per surface once the surfaces are counted (_surface_values)
         self.g_sem: list[tuple[int, Any, Any]] = []
@@ -731,7 +785,7 @@ class _Builder:
         k = len(self.g_feat)  # this geometry's number
         if type(sem) is _Semantics:
             if sem.values is not msgspec.UNSET:
-                values = bytes(sem.values).translate(None, _WS)
+                values = bytes(sem.values)
                 if values != b"null":
                     self.g_sem.append((k, values, b"null" if sem.surfaces is msgspec.UNSET
                                        else bytes(sem.surfaces)))
@@ -777,7 +831,7 @@ class _Builder:
             lut = luts[stext] if stext in luts else luts.setdefault(stext, self._lut(stext))
             if (flat is None and not (okk and cnt == n)) or lut is None:
                 if not self.bad_semantics:
-                    fi, gi, _ = self.g_label[k]
+                    fi, gi = self.g_feat[k], self.g_no[k]
                     self.bad_semantics_first = f"'{self.features[fi].id}' geometry #{gi}"
                 self.bad_semantics += 1
                 continue
@@ -864,7 +918,8 @@ class _Builder:
         self.g_depth.append(depth)
         self.g_voff.append(voff)
         self.g_vcount.append(vcount)
-        self.g_label.append((fi, gi, gtype))
+        self.g_no.append(gi)
+        self.g_type.append(gtype)
 
     def _instance(self, g: dict, voff: int, vcount: int, verts: np.ndarray):
         """Resolve a GeometryInstance: returns (template geometry, vertex offset, count)."""
@@ -902,7 +957,7 @@ class _Builder:
     # ------------------------------------------------------------------ geometry
 
     def _bad_geometry(self, gi: int, reason: str) -> None:
-        fi, no, gtype = self.g_label[gi]
+        fi, no, gtype = self.g_feat[gi], self.g_no[gi], self.g_type[gi]
         f = self.features[fi]
         self.obj_bad[fi] += 1
         self.skip(f"{f.type} '{f.id}': geometry #{no} ({gtype}) skipped: {reason}")
@@ -1352,8 +1407,8 @@ def _json_text(value: Any) -> bytes:
 
 def _boundary_text(b: Any) -> bytes:
     """A geometry's ``boundaries`` as compact JSON text (for :func:`index_boundaries`)."""
-    if type(b) is msgspec.Raw:
-        text = bytes(b).translate(None, _WS)
+    if type(b) is msgspec.Raw:  # (whitespace is taken out by index_boundaries)
+        text = bytes(b)
     elif type(b) is list:
         text = _json_text(b)
     else:
