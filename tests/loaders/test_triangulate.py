@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import loaders
-from loaders.triangulate import triangulate_faces, triangulate_polygons
+from loaders.triangulate import default_earcut, triangulate_faces, triangulate_polygons
 
 # an L with its reflex corner (1, 1) second: the fan from (2, 1) would cover the notch
 # x > 1, y > 1, which is outside the polygon
@@ -149,3 +151,122 @@ def test_concave_surface_in_cityjson(tmp_path):
     assert np.allclose(xyz, V, atol=2e-3)
     assert len(mesh.faces) == 4
     _check_covers_l(mesh.faces, L_2D)
+
+
+# ---- concave polygons fanned from a reflex vertex ---------------------------------------
+
+
+def _earcut_area(xy: np.ndarray) -> float:
+    from mapbox_earcut import triangulate_float64
+
+    t = xy[np.asarray(triangulate_float64(xy, np.array([len(xy)], np.uint32)),
+                      np.int64).reshape(-1, 3)]
+    e1, e2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
+    return float(0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]).sum())
+
+
+def _check_cover(xy: np.ndarray, earcut="default") -> np.ndarray:
+    """Triangulate the simple 2D polygon ``xy`` on a tilted plane and check that its
+    triangles cover it exactly: every one has the polygon's winding, their areas add
+    up to the polygon's (and to earcut's), and each lies inside the polygon."""
+    V = _tilted(xy)
+    kw = {} if earcut == "default" else {"earcut": earcut}
+    res = triangulate_polygons(V, np.arange(len(xy)), np.array([len(xy)]), np.array([1]),
+                               **kw)
+    assert res.n_degenerate == 0 and (res.polygon == 0).all()
+    t = xy[res.tris]
+    e1, e2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
+    signed = 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    x, y = xy[:, 0], xy[:, 1]
+    poly_signed = 0.5 * float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum())
+    scale = np.abs(xy).max() ** 2
+    # the polygon's winding (up to the rounding of the tilted plane's coordinates)
+    assert (signed * np.sign(poly_signed) > -1e-12 * scale).all()
+    assert signed.sum() == pytest.approx(poly_signed, abs=1e-9 * scale)
+    assert np.abs(signed).sum() == pytest.approx(_earcut_area(xy), abs=1e-9 * scale)
+    for tri in t[np.abs(signed) > 1e-9 * scale]:  # (zero-area ones cover nothing)
+        for w in ((1, 1, 1), (4, 1, 1), (1, 4, 1), (1, 1, 4)):
+            p = (np.array(w, float) / sum(w)) @ tri
+            assert _inside(p, xy), f"triangle {tri.tolist()} leaves the polygon"
+    return res.tris
+
+
+def _ring(xy: np.ndarray, start: int, reverse: bool) -> np.ndarray:
+    xy = np.roll(xy, -start, axis=0)
+    return xy[::-1].copy() if reverse else xy
+
+
+def test_l_is_fanned_from_its_reflex_corner_without_earcut():
+    def no_earcut(*args):
+        raise AssertionError("earcut called for a polygon with one reflex corner")
+
+    tris = _check_cover(L_2D, earcut=no_earcut)
+    assert (tris == 1).any(axis=1).all()  # every triangle has the reflex corner (1, 1)
+    V = _tilted(L_2D)
+    res = triangulate_polygons(V, np.arange(6), np.array([6]), np.array([1]), earcut=None)
+    assert not res.earcut_missing  # nothing was left to earcut
+    _check_covers_l(res.tris, L_2D)
+
+
+def test_dart_quad_fanned_from_its_reflex_corner():
+    # reflex corner last: the fan from vertex 0 is wrong, the one from vertex 3 right
+    xy = np.array([(0, 0), (2, 1), (0, 2), (0.5, 1)], float)
+    tris = _check_cover(xy)
+    assert tris.tolist() == [[3, 0, 1], [3, 1, 2]]
+
+
+@st.composite
+def _star_from_reflex_vertex(draw):
+    """A polygon star-shaped from its vertex at the origin, which is a reflex vertex
+    (the others span more than 180 degrees around it), starting anywhere, either way."""
+    span = draw(st.integers(190, 350))
+    k = draw(st.integers(3, 12))
+    angles = sorted(draw(st.lists(st.integers(0, span), min_size=k, max_size=k,
+                                  unique=True)))
+    assume(angles[-1] - angles[0] > 180)
+    # simple (consecutive vertices less than 180 degrees apart around the origin), and no
+    # two vertices in line with the origin (a straight angle there)
+    assume(max(np.diff(angles)) < 178)
+    assume(not any(b - a == 180 for a in angles for b in angles))
+    radii = draw(st.lists(st.integers(1, 50), min_size=k, max_size=k))
+    a = np.radians(angles)
+    xy = np.concatenate([[(0.0, 0.0)], np.column_stack([np.cos(a), np.sin(a)]) *
+                         np.array(radii, float)[:, None]])
+    return _ring(xy, draw(st.integers(0, k)), draw(st.booleans()))
+
+
+@st.composite
+def _l_or_u(draw):
+    """An L (one reflex corner) or a U (two), of random sizes, starting anywhere."""
+    w, h = draw(st.integers(2, 40)), draw(st.integers(2, 40))
+    if draw(st.booleans()):  # L
+        cx, cy = draw(st.integers(1, w - 1)), draw(st.integers(1, h - 1))
+        xy = [(0, 0), (w, 0), (w, cy), (cx, cy), (cx, h), (0, h)]
+    else:  # U: a notch from x0 to x1, down to y0
+        x0 = draw(st.integers(1, w - 1))
+        assume(x0 + 1 < w)
+        x1 = draw(st.integers(x0 + 1, w - 1))
+        y0 = draw(st.integers(1, h - 1))
+        xy = [(0, 0), (w, 0), (w, h), (x1, h), (x1, y0), (x0, y0), (x0, h), (0, h)]
+    xy = np.array(xy, float)
+    return _ring(xy, draw(st.integers(0, len(xy) - 1)), draw(st.booleans()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_star_from_reflex_vertex())
+def test_star_shaped_from_a_reflex_vertex_covers_the_polygon(xy):
+    _check_cover(xy)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_l_or_u())
+def test_l_and_u_shapes_cover_the_polygon(xy):
+    def earcut(*args):
+        calls.append(1)
+        return default_earcut()(*args)
+
+    calls: list = []
+    tris = _check_cover(xy, earcut=earcut)
+    if len(xy) == 6:  # an L is a fan: from vertex 0 when it is valid, else a reflex one
+        assert not calls and len(tris) == 4
+        assert len(set.intersection(*(set(t) for t in tris.tolist()))) >= 1
