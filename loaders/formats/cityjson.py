@@ -345,13 +345,10 @@ def _token_at(text: bytes, p: int) -> str:
 def _join_compact(parts: list[bytes]) -> tuple[bytes, np.ndarray]:
     """``parts`` joined without whitespace, and where each part ends in it."""
     text = b"".join(parts)
-    ends = np.cumsum(np.fromiter(map(len, parts), np.int64, count=len(parts)))
     compact = text.translate(None, _WS)
-    if len(compact) != len(text) and ends.size:
-        b = np.frombuffer(text, np.uint8)
-        ws = np.cumsum((b == 32) | (b == 10) | (b == 13) | (b == 9), dtype=np.int64)
-        ends = ends - ws[ends - 1]
-    return compact, ends
+    if len(compact) != len(text):  # (pretty-printed: one part at a time)
+        parts = [p.translate(None, _WS) for p in parts]
+    return compact, np.cumsum(np.fromiter(map(len, parts), np.int64, count=len(parts)))
 
 
 def _index_fast(text: bytes, ends: np.ndarray, depths: list[int]) -> _Indexed | None:
