@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: here: it would take the machine's memory)
 BEFORE = ("Before issue 13 (old code, measured by hand with /usr/bin/time -v): a 20 MB "
           "one-line XYZ took 2.14 GB and 39 s (a 200 MB one took 7.5 GB), a 189 MB XYZ of 7M "
-          "points 680 MB; the 10,000-building CityJSON 18.7× its size resident (our "
-          "processing after the parse 17.3×, now 8.7×; the orjson tree alone is about 8–9× "
-          "the file).")
+          "points 680 MB; the 10,000-building CityJSON 18.7× its size resident (the orjson "
+          "tree alone was about 8–9× the file; since issue 14 msgspec keeps boundaries and "
+          "vertices as text, and nothing of that size is built).")
 MARKER = "<!-- memory scaling: written by `./run bench --only memscale` -->"
 
 _CHILD = r"""
