@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 from pyvistaqt import QtInteractor
 
 from loaders import supported_extensions
@@ -12,7 +13,7 @@ from loaders import supported_extensions
 from .. import pipeline
 from ..render import SceneRenderer
 from ..scene import Scene
-from . import dialogs
+from . import dialogs, i18n
 from .loading import LoadJob
 from .panels import LayerPanel, PropertiesPanel
 from .project_actions import ProjectActions
@@ -21,7 +22,7 @@ ORG, APP = "RealScene", "RealScene"
 
 
 #: (label, value) of the point budget choices; values are what QSettings stores
-POINT_BUDGETS = [("Auto", "auto"), ("100k", "100000"), ("250k", "250000"),
+POINT_BUDGETS = [(QT_TR_NOOP("Auto"), "auto"), ("100k", "100000"), ("250k", "250000"),
                  ("500k", "500000"), ("1M", "1000000"), ("2M", "2000000"),
                  ("5M", "5000000")]
 
@@ -37,6 +38,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("RealScene")
         self.setAcceptDrops(True)
         self.settings = settings or QtCore.QSettings(ORG, APP)
+        # the interface language: View > Language, else the system locale
+        i18n.install(i18n.chosen_language(self.settings))
         self.scene = Scene()
         self.jobs: list[LoadJob] = []
         self.errors: list[str] = []
@@ -71,11 +74,13 @@ class MainWindow(QtWidgets.QMainWindow):
         # panels
         self.layer_panel = LayerPanel(self.scene, session=self.session)
         self.properties_panel = PropertiesPanel(self.scene, session=self.session)
-        self.layer_dock = self._dock("Layers", "layersDock", self.layer_panel,
+        self.layer_dock = self._dock(QT_TR_NOOP("Layers"), "layersDock", self.layer_panel,
                                      QtCore.Qt.LeftDockWidgetArea)
-        self.properties_dock = self._dock("Properties", "propertiesDock",
+        self.properties_dock = self._dock(QT_TR_NOOP("Properties"),
+                                          "propertiesDock",
                                           self.properties_panel, QtCore.Qt.LeftDockWidgetArea)
-        self.annotations_dock = self._dock("Annotations", "annotationsDock",
+        self.annotations_dock = self._dock(QT_TR_NOOP("Annotations"),
+                                           "annotationsDock",
                                            self.annotations_panel,
                                            QtCore.Qt.RightDockWidgetArea)
         # city models and BIM: objects tree/search/filter; alignment of models
@@ -84,13 +89,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.objects_panel = ObjectsPanel(self.scene, self.renderer, self.session)
         self.objects_panel.second_coordinates = self.secondary_coordinates
-        self.objects_dock = self._dock("Objects", "objectsDock",
+        self.objects_dock = self._dock(QT_TR_NOOP("Objects"), "objectsDock",
                                        scrolled(self.objects_panel),
                                        QtCore.Qt.RightDockWidgetArea)
         self.alignment_panel = AlignmentPanel(
             self.scene, self.session,
             status=lambda text: self.statusBar().showMessage(text, 8000))
-        self.alignment_dock = self._dock("Align", "alignmentDock",
+        self.alignment_dock = self._dock(QT_TR_NOOP("Align"), "alignmentDock",
                                          scrolled(self.alignment_panel),
                                          QtCore.Qt.RightDockWidgetArea)
         # picking point pairs and drawing annotations both take clicks: one at a time
@@ -102,23 +107,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.annotations_dock.raise_()
 
         # status bar: picked point, progress, cancel
-        self.pick_label = QtWidgets.QLabel("Click a point to see its coordinates",
-                                           objectName="pickLabel")
+        self.pick_label = QtWidgets.QLabel(objectName="pickLabel")
+        i18n.set_text(self.pick_label, "setText", "",
+                      QT_TR_NOOP("Click a point to see its coordinates"))
         self.pick_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.progress = QtWidgets.QProgressBar(objectName="loadProgress")
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
-        self.cancel_button = QtWidgets.QPushButton("Cancel", objectName="cancelLoad")
+        self.cancel_button = QtWidgets.QPushButton(objectName="cancelLoad")
+        i18n.set_text(self.cancel_button, "setText", "",
+                      QT_TR_NOOP("Cancel"))
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_loads)
         self.statusBar().addWidget(self.pick_label, 1)
         self.drawn_label = QtWidgets.QLabel("", objectName="drawnLabel")
-        self.drawn_label.setToolTip("Points drawn / points in the visible point layers")
+        i18n.set_text(self.drawn_label, "setToolTip", "", QT_TR_NOOP(
+            "Points drawn / points in the visible point layers"))
         self.statusBar().addPermanentWidget(self.drawn_label)
         self.crs_button = QtWidgets.QToolButton(objectName="crsButton", autoRaise=True)
-        self.crs_button.setToolTip("The scene's coordinate system; click to change it or "
-                                   "to show coordinates in a second one")
+        i18n.set_text(self.crs_button, "setToolTip", "", QT_TR_NOOP(
+            "The scene's coordinate system; click to change it or "
+                          "to show coordinates in a second one"))
         self.crs_button.clicked.connect(self.crs_dialog)
         self.statusBar().addPermanentWidget(self.crs_button)
         #: a second CRS in which picked coordinates are also shown (None: none)
@@ -192,69 +202,80 @@ class MainWindow(QtWidgets.QMainWindow):
         return default_recovery_dir() / UNTITLED_RECOVERY_NAME
 
     def _dock(self, title, name, widget, area) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self, objectName=name)
+        dock = QtWidgets.QDockWidget(self, objectName=name)
+        i18n.set_text(dock, "setWindowTitle", "", title)  # title: marked source
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
     def _action(self, text, slot, shortcut=None, checkable=False, tip=None) -> QtGui.QAction:
-        action = QtGui.QAction(text, self)
+        # text and tip: sources marked with QT_TR_NOOP(...), shown
+        # translated and re-translated when the language changes
+        action = QtGui.QAction(self)
+        i18n.set_text(action, "setText", "", text)
         if shortcut:
             action.setShortcut(QtGui.QKeySequence(shortcut))
         action.setCheckable(checkable)
         if tip:
-            action.setStatusTip(tip)
+            i18n.set_text(action, "setStatusTip", "", tip)
         action.triggered.connect(slot)
         return action
 
     def _build_actions(self) -> None:
         project = self.project_actions
-        self.open_action = self._action("&Open…", project.open_dialog, QtGui.QKeySequence.Open)
+        self.open_action = self._action(QT_TR_NOOP("&Open…"), project.open_dialog,
+                                        QtGui.QKeySequence.Open)
         self.sample_action = self._action(
-            "Open &sample site",
+            QT_TR_NOOP("Open &sample site"),
             lambda: self.maybe_save("opening the sample site") and self.open_sample())
-        self.open_url_action = self._action("Open &URL…", project.open_url_dialog, "Ctrl+U",
-                                            tip="Stream a COPC point cloud over HTTP(S)")
+        self.open_url_action = self._action(
+            QT_TR_NOOP("Open &URL…"), project.open_url_dialog, "Ctrl+U",
+            tip=QT_TR_NOOP("Stream a COPC point cloud over HTTP(S)"))
         self.index_action = self._action(
-            "&Index to COPC…", lambda: self.index_file(), "Ctrl+I",
-            tip="Write a COPC copy of a LAS/LAZ so that it opens instantly next time")
-        self.screenshot_action = self._action("Save &screenshot…", self.screenshot_dialog,
-                                              "Ctrl+Shift+S")
-        self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.Quit)
+            QT_TR_NOOP("&Index to COPC…"), lambda: self.index_file(), "Ctrl+I",
+            tip=QT_TR_NOOP(
+                "Write a COPC copy of a LAS/LAZ so that it opens instantly next time"))
+        self.screenshot_action = self._action(QT_TR_NOOP("Save &screenshot…"),
+                                              self.screenshot_dialog, "Ctrl+Shift+S")
+        self.quit_action = self._action(QT_TR_NOOP("&Quit"), self.close, QtGui.QKeySequence.Quit)
         self.view_actions = {
-            "fit": self._action("&Fit all", lambda: self.view_preset("fit"), "F"),
-            "selection": self._action("Fit &selection", self.fit_selection, "Shift+F"),
-            "top": self._action("&Top", lambda: self.view_preset("top"), "1"),
-            "front": self._action("F&ront", lambda: self.view_preset("front"), "2"),
-            "side": self._action("S&ide", lambda: self.view_preset("side"), "3"),
-            "iso": self._action("&Isometric", lambda: self.view_preset("iso"), "4"),
+            "fit": self._action(QT_TR_NOOP("&Fit all"), lambda: self.view_preset("fit"), "F"),
+            "selection": self._action(QT_TR_NOOP("Fit &selection"), self.fit_selection, "Shift+F"),
+            "top": self._action(QT_TR_NOOP("&Top"), lambda: self.view_preset("top"), "1"),
+            "front": self._action(QT_TR_NOOP("F&ront"), lambda: self.view_preset("front"), "2"),
+            "side": self._action(QT_TR_NOOP("S&ide"), lambda: self.view_preset("side"), "3"),
+            "iso": self._action(QT_TR_NOOP("&Isometric"), lambda: self.view_preset("iso"), "4"),
         }
-        self.edl_action = self._action("&Eye-dome lighting", self.toggle_edl, "E",
-                                       checkable=True,
-                                       tip="Shade points by depth to show shape")
-        self.save_view_action = self._action("Save &view…", self.save_view_dialog, "Ctrl+B",
-                                             tip="Bookmark the current camera")
-        self.background_action = self._action("&Background colour…", self.choose_background)
-        self.about_action = self._action("&About RealScene", self.about)
-        self.undo_action = self._action("&Undo", lambda: self.session.undo.undo(),
+        self.edl_action = self._action(QT_TR_NOOP("&Eye-dome lighting"), self.toggle_edl,
+                                       "E", checkable=True,
+                                       tip=QT_TR_NOOP("Shade points by depth to show shape"))
+        self.save_view_action = self._action(
+            QT_TR_NOOP("Save &view…"), self.save_view_dialog, "Ctrl+B",
+            tip=QT_TR_NOOP("Bookmark the current camera"))
+        self.background_action = self._action(QT_TR_NOOP("&Background colour…"),
+                                              self.choose_background)
+        self.about_action = self._action(QT_TR_NOOP("&About RealScene"), self.about)
+        self.undo_action = self._action(QT_TR_NOOP("&Undo"), lambda: self.session.undo.undo(),
                                         QtGui.QKeySequence.Undo)
-        self.redo_action = self._action("&Redo", lambda: self.session.undo.redo(),
+        self.redo_action = self._action(QT_TR_NOOP("&Redo"), lambda: self.session.undo.redo(),
                                         QtGui.QKeySequence.Redo)
-        self.open_project_action = self._action("Open &project…", project.open_project_dialog,
-                                                "Ctrl+Shift+O")
-        self.save_project_action = self._action("Save project", project.save_project,
+        self.open_project_action = self._action(QT_TR_NOOP("Open &project…"),
+                                                project.open_project_dialog, "Ctrl+Shift+O")
+        self.save_project_action = self._action(QT_TR_NOOP("Save project"), project.save_project,
                                                 QtGui.QKeySequence.Save)
-        self.save_project_as_action = self._action("Save project &as…",
+        self.save_project_as_action = self._action(QT_TR_NOOP("Save project &as…"),
                                                    project.save_project_as, "Ctrl+Alt+S")
         self.tool_actions = {}
         group = QtGui.QActionGroup(self)
-        labels = {"pin": "&Pin", "polyline": "Poly&line", "polygon": "Poly&gon (area)",
-                  "box": "&Box region", "distance": "&Distance",
-                  "horizontal_distance": "&Horizontal distance",
-                  "vertical_distance": "&Vertical distance",
-                  "height_difference": "Height &difference",
-                  "polyline_length": "Polyline &length", "area": "&Area (in plane)",
-                  "projected_area": "&Projected area", "angle": "An&gle"}
+        labels = {"pin": QT_TR_NOOP("&Pin"), "polyline": QT_TR_NOOP("Poly&line"),
+                  "polygon": QT_TR_NOOP("Poly&gon (area)"), "box": QT_TR_NOOP("&Box region"),
+                  "distance": QT_TR_NOOP("&Distance"),
+                  "horizontal_distance": QT_TR_NOOP("&Horizontal distance"),
+                  "vertical_distance": QT_TR_NOOP("&Vertical distance"),
+                  "height_difference": QT_TR_NOOP("Height &difference"),
+                  "polyline_length": QT_TR_NOOP("Polyline &length"),
+                  "area": QT_TR_NOOP("&Area (in plane)"),
+                  "projected_area": QT_TR_NOOP("&Projected area"), "angle": QT_TR_NOOP("An&gle")}
         for key, label in labels.items():
             action = self._action(label, lambda checked, k=key: self.tool.start(
                 k if checked else None), checkable=True)
@@ -263,11 +284,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tool_actions[key] = action
         group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self.move_vertex_action = self._action(
-            "&Move vertices", lambda: self.tool.start_move_vertex(), "M",
-            tip="Move a vertex of the selected annotation: click it, then click its new place")
-        self.finish_action = self._action("&Finish shape", lambda: self.tool.finish(),
+            QT_TR_NOOP("&Move vertices"), lambda: self.tool.start_move_vertex(), "M",
+            tip=QT_TR_NOOP(
+                "Move a vertex of the selected annotation: click it, then click its new place"))
+        self.finish_action = self._action(QT_TR_NOOP("&Finish shape"), lambda: self.tool.finish(),
                                           "Return")
-        self.cancel_tool_action = self._action("&Cancel tool", self._cancel_tool, "Escape")
+        self.cancel_tool_action = self._action(QT_TR_NOOP("&Cancel tool"), self._cancel_tool,
+                                               "Escape")
         for action in (self.finish_action, self.cancel_tool_action):
             # only while the 3D view has focus: Return in a text field must not finish
             action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
@@ -277,7 +300,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self._menu(bar, QT_TR_NOOP("&File"))
         self.project_actions.fill_file_menu(
             file_menu, self.open_action, self.open_project_action, self.save_project_action,
             self.save_project_as_action, self.open_url_action, self.sample_action)
@@ -287,28 +310,29 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        view_menu = bar.addMenu("&View")
+        view_menu = self._menu(bar, QT_TR_NOOP("&View"))
         for action in self.view_actions.values():
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.save_view_action)
-        self.views_menu = view_menu.addMenu("Saved &views")
+        self.views_menu = self._menu(view_menu, QT_TR_NOOP("Saved &views"))
         self._refresh_views()
         view_menu.addSeparator()
         view_menu.addAction(self.edl_action)
         view_menu.addAction(self.background_action)
-        self.crs_action = view_menu.addAction("&Coordinate systems…", self.crs_dialog)
+        self.crs_action = view_menu.addAction("", self.crs_dialog)
+        i18n.set_text(self.crs_action, "setText", "", QT_TR_NOOP("&Coordinate systems…"))
         self.crs_action.setObjectName("crsAction")
         view_menu.addSeparator()
         view_menu.addAction(self.layer_dock.toggleViewAction())
         view_menu.addAction(self.properties_dock.toggleViewAction())
-        edit_menu = bar.addMenu("&Edit")
+        edit_menu = self._menu(bar, QT_TR_NOOP("&Edit"))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
-        annotate_menu = bar.addMenu("&Annotate")
+        annotate_menu = self._menu(bar, QT_TR_NOOP("&Annotate"))
         for key in ("pin", "polyline", "polygon", "box"):
             annotate_menu.addAction(self.tool_actions[key])
-        measure_menu = annotate_menu.addMenu("&Measure")
+        measure_menu = self._menu(annotate_menu, QT_TR_NOOP("&Measure"))
         for key, action in self.tool_actions.items():
             if key not in ("pin", "polyline", "polygon", "box"):
                 measure_menu.addAction(action)
@@ -316,21 +340,60 @@ class MainWindow(QtWidgets.QMainWindow):
         annotate_menu.addAction(self.move_vertex_action)
         annotate_menu.addAction(self.finish_action)
         annotate_menu.addAction(self.cancel_tool_action)
-        self.tours_menu = view_menu.addMenu("&Tours")
+        self.tours_menu = self._menu(view_menu, QT_TR_NOOP("&Tours"))
         self.tours_menu.aboutToShow.connect(self._refresh_tours)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
         view_menu.addAction(self.objects_dock.toggleViewAction())
         view_menu.addAction(self.alignment_dock.toggleViewAction())
-        self.visibility_menu = view_menu.addMenu("Annotation &visibility")
+        self.visibility_menu = self._menu(view_menu,
+                                          QT_TR_NOOP("Annotation &visibility"))
         self.visibility_menu.setObjectName("annotationVisibilityMenu")
         self.visibility_menu.aboutToShow.connect(self._refresh_visibility_menu)
         self._refresh_visibility_menu()
-        help_menu = bar.addMenu("&Help")
+        self.language_menu = self._menu(view_menu, QT_TR_NOOP("&Language"))
+        self.language_menu.setObjectName("languageMenu")
+        group = QtGui.QActionGroup(self)
+        self.language_actions = {}
+        for code, name in i18n.LANGUAGES.items():  # each in its own language
+            action = self.language_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == i18n.current_language())
+            action.setObjectName(f"language_{code}")
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            group.addAction(action)
+            self.language_actions[code] = action
+        help_menu = self._menu(bar, QT_TR_NOOP("&Help"))
         help_menu.addAction(self.about_action)
 
+    def _menu(self, parent, title: str) -> QtWidgets.QMenu:
+        """A menu added to ``parent`` (menu bar or menu), titled by the marked source
+        ``title`` (QT_TR_NOOP) in the current language."""
+        menu = parent.addMenu("")
+        i18n.set_text(menu, "setTitle", "", title)
+        return menu
+
+    def set_language(self, language: str) -> None:
+        """Switch the interface to ``language`` ("en" / "zh"), remembered for the next
+        start. Menus, actions, dock titles, the toolbar and the status bar change at once;
+        the panels' own labels change at the next start (the status bar says so)."""
+        self.settings.setValue(i18n.SETTINGS_KEY, language)
+        self.settings.sync()
+        i18n.install(language)
+        i18n.retranslate()
+        for code, action in self.language_actions.items():
+            action.setChecked(code == i18n.current_language())
+        self.budget_box.setItemText(0, i18n.translate("", POINT_BUDGETS[0][0]))
+        self.update_undo_actions()
+        self._refresh_crs_button()
+        self._refresh_views()
+        self._refresh_tours()
+        self._refresh_visibility_menu()
+        self.statusBar().showMessage(
+            self.tr("Language changed: menus now, panels at the next start"), 10000)
+
     def _build_toolbar(self) -> None:
-        tb = self.addToolBar("Main")
+        tb = self.addToolBar(self.tr("Main"))
         tb.setObjectName("mainToolbar")
         tb.addAction(self.open_action)
         tb.addSeparator()
@@ -340,12 +403,14 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addAction(self.edl_action)
         tb.addAction(self.screenshot_action)
         tb.addSeparator()
-        tb.addWidget(QtWidgets.QLabel(" Point budget "))
+        budget_label = QtWidgets.QLabel()
+        i18n.set_text(budget_label, "setText", "", QT_TR_NOOP(" Point budget "))
+        tb.addWidget(budget_label)
         self.budget_box = QtWidgets.QComboBox(objectName="pointBudget")
-        self.budget_box.setToolTip("Most points drawn at a time (Auto adapts to the "
-                                   "measured frame time)")
+        i18n.set_text(self.budget_box, "setToolTip", "", QT_TR_NOOP(
+            "Most points drawn at a time (Auto adapts to the measured frame time)"))
         for label, value in POINT_BUDGETS:
-            self.budget_box.addItem(label, value)
+            self.budget_box.addItem(i18n.translate("", label), value)
         saved = str(self.settings.value("point_budget", "auto"))
         index = self.budget_box.findData(saved)
         self.budget_box.setCurrentIndex(max(index, 0))
@@ -407,9 +472,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 path = layer.path
             else:
                 path, _ = QtWidgets.QFileDialog.getOpenFileName(
-                    self, "Index a point cloud to COPC",
+                    self, self.tr("Index a point cloud to COPC"),
                     str(self.settings.value("last_dir", str(Path.home()))),
-                    "LAS/LAZ point clouds (*.las *.laz)")
+                    self.tr("LAS/LAZ point clouds (*.las *.laz)"))
                 if not path:
                     return None
         job = IndexJob(str(path), parent=self)
@@ -425,7 +490,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_indexed(self, job, out: str) -> None:
         self.indexed.emit(out)
         self.statusBar().showMessage(
-            f"Indexed {Path(job.path).name} → {out}: it now opens by streaming", 10000)
+            self.tr("Indexed {name} → {out}: it now opens by streaming").format(
+                name=Path(job.path).name, out=out), 10000)
         self._finish_job(job)
 
     @property
@@ -450,7 +516,8 @@ class MainWindow(QtWidgets.QMainWindow):
         job.last_fraction = fraction
         self._update_progress()
         name = Path(job.path).name
-        self.statusBar().showMessage(f"Loading {name}: {message} {fraction:.0%}", 2000)
+        self.statusBar().showMessage(self.tr("Loading {name}: {message} {percent}").format(
+            name=name, message=message, percent=f"{fraction:.0%}"), 2000)
 
     def _update_progress(self) -> None:
         busy = bool(self.jobs)
@@ -458,7 +525,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy:
             # Each job reports its own fraction; show the least advanced one.
-            self.progress.setFormat(f"Loading {len(self.jobs)} file(s)… %p%")
+            self.progress.setFormat(
+                self.tr("Loading {n} file(s)…").format(n=len(self.jobs)) + " %p%")
             self.progress.setValue(int(self._min_fraction() * 1000))
 
     def _min_fraction(self) -> float:
@@ -474,8 +542,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if getattr(job, "record", None) is not None:
                 self.session.place_layer(job.layer, job.record)
             self.statusBar().showMessage(
-                f"{Path(job.path).name}: showing a preview of {data.point_count:,} points "
-                "while the rest loads", 4000)
+                self.tr("{name}: showing a preview of {n} points while the rest loads").format(
+                    name=Path(job.path).name, n=f"{data.point_count:,}"), 4000)
         finally:
             job.preview_shown()  # the worker waits for the first frame, then reads on
 
@@ -510,11 +578,11 @@ class MainWindow(QtWidgets.QMainWindow):
             if record is not None:  # opened from a project: restore its display settings
                 pipeline.apply_record(self.scene, layer, record, self.session)
             if job.streamed:
-                via = f" from its COPC index {Path(job.streamed_from).name}" \
-                    if job.streamed_from else ""
-                self.statusBar().showMessage(
-                    f"Streaming {Path(job.path).name}{via}: "
-                    f"{lod.total_points:,} points, only the nodes in view are loaded", 8000)
+                via = self.tr(" from its COPC index {name}").format(
+                    name=Path(job.streamed_from).name) if job.streamed_from else ""
+                self.statusBar().showMessage(self.tr(
+                    "Streaming {name}{via}: {n} points, only the nodes in view are loaded"
+                ).format(name=Path(job.path).name, via=via, n=f"{lod.total_points:,}"), 8000)
             for warning in data.metadata.get("warnings", []):
                 self.statusBar().showMessage(f"{Path(job.path).name}: {warning}", 8000)
         self._finish_job(job)
@@ -543,15 +611,17 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._start_job(job.path, reload_layer, allow_redirects=True)
                 self._update_progress()
             else:
-                self.statusBar().showMessage(f"Not opened: {job.path} redirects to "
-                                             f"{err.host}", 8000)
+                self.statusBar().showMessage(self.tr(
+                    "Not opened: {url} redirects to {host}").format(url=job.path,
+                                                                     host=err.host), 8000)
 
         dialogs.ask_redirect(self, job.path, err.host, err.target, answered)
         return True
 
     def _on_cancelled(self, job: LoadJob) -> None:
         self._drop_preview(job)
-        self.statusBar().showMessage(f"Cancelled loading {Path(job.path).name}", 5000)
+        self.statusBar().showMessage(
+            self.tr("Cancelled loading {name}").format(name=Path(job.path).name), 5000)
         self._finish_job(job)
 
     def _on_layer_added(self, layer, **kw) -> None:
@@ -574,7 +644,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_drawn_label(self) -> None:
         total = self.renderer.total_points
-        text = f"{self.renderer.drawn_points:,} / {total:,} points" if total else ""
+        text = self.tr("{drawn} / {total} points").format(
+            drawn=f"{self.renderer.drawn_points:,}", total=f"{total:,}") if total else ""
         if self.drawn_label.text() != text:
             self.drawn_label.setText(text)
 
@@ -610,7 +681,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.scene.views[-1]
 
     def save_view_dialog(self) -> None:
-        name = dialogs.ask_view_name(self, f"View {len(self.scene.views) + 1}")
+        name = dialogs.ask_view_name(
+            self, self.tr("View {n}").format(n=len(self.scene.views) + 1))
         if name:
             self.save_view(name)
 
@@ -633,7 +705,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def choose_background(self) -> None:
         r, g, b = (int(c * 255) for c in self.scene.background)
-        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self, "Background")
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self,
+                                                self.tr("Background"))
         if color.isValid():
             self.set_background((color.redF(), color.greenF(), color.blueF()))
 
@@ -645,17 +718,18 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog = dialogs.ScreenshotDialog(self.plotter.window_size, self)
         if dialog.exec() != QtWidgets.QDialog.Accepted:
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot",
-                                                        "realscene.png", "PNG image (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, self.tr("Save screenshot"), "realscene.png", self.tr("PNG image (*.png)"))
         if path:
             self.renderer.screenshot(path, size=dialog.size_value())
-            self.statusBar().showMessage(f"Saved {path}", 5000)
+            self.statusBar().showMessage(self.tr("Saved {path}").format(path=path), 5000)
 
     def about(self) -> None:
         QtWidgets.QMessageBox.about(
-            self, "About RealScene",
-            "RealScene — a desktop 3D viewer for real-scene city models and cultural "
-            "heritage.\nFormats: " + ", ".join(supported_extensions()))
+            self, self.tr("About RealScene"),
+            self.tr("RealScene — a desktop 3D viewer for real-scene city models and cultural "
+                    "heritage.\nFormats: {formats}").format(
+                formats=", ".join(supported_extensions())))
 
     # -- picking ------------------------------------------------------------------------
     def _on_press(self, obj, event) -> None:
@@ -681,11 +755,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def _refresh_crs_button(self) -> None:
         from .crs import crs_code
 
-        code = crs_code(self.scene.crs) if self.scene.crs is not None else "none"
-        text = f"Scene CRS: {code}"
+        code = crs_code(self.scene.crs) if self.scene.crs is not None else self.tr("none")
+        text = self.tr("Scene CRS: {code}").format(code=code)
         auto = self._auto_crs_note()
         if auto:
-            text += f" ({self.scene.crs.name}, chosen for longitude/latitude data)"
+            text += self.tr(" ({name}, chosen for longitude/latitude data)").format(
+                name=self.scene.crs.name)
         self.crs_button.setProperty("autoCrs", auto)
         if self.secondary_crs is not None:
             text += f"  (+ {crs_code(self.secondary_crs)})"
@@ -716,7 +791,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if scene_crs is not None:
             ok, message = self.set_scene_crs(scene_crs)
             if not ok:
-                dialogs.warn(self, "Scene CRS not changed", message)
+                dialogs.warn(self, self.tr("Scene CRS not changed"), message)
 
     def set_secondary_crs(self, crs) -> None:
         """Show picked coordinates also in ``crs`` (None: only in the scene CRS)."""
@@ -804,18 +879,19 @@ class MainWindow(QtWidgets.QMainWindow):
         """Undo/redo texts and the window title (project name, * when unsaved)."""
         undo = self.session.undo
         self.undo_action.setEnabled(undo.can_undo())
-        self.undo_action.setText(f"&Undo {undo.undo_text()}".strip())
+        self.undo_action.setText(f"{self.tr('&Undo')} {undo.undo_text()}".strip())
         self.redo_action.setEnabled(undo.can_redo())
-        self.redo_action.setText(f"&Redo {undo.redo_text()}".strip())
-        name = self.session.project.path.name if self.session.project.path else "untitled"
+        self.redo_action.setText(f"{self.tr('&Redo')} {undo.redo_text()}".strip())
+        name = self.session.project.path.name if self.session.project.path else \
+            self.tr("untitled")
         self.setWindowTitle(f"RealScene — {name}{' *' if self.session.dirty else ''}")
 
     def _refresh_tours(self) -> None:
         self.tours_menu.clear()
         for tour in self.session.project.tours:
-            action = self.tours_menu.addAction(f"Play “{tour.name}”")
+            action = self.tours_menu.addAction(self.tr("Play “{name}”").format(name=tour.name))
             action.triggered.connect(lambda _=False, t=tour: self.tour_player.play(t))
-        self.tours_menu.addAction("Stop tour", self.tour_player.stop)
+        self.tours_menu.addAction(self.tr("Stop tour"), self.tour_player.stop)
         self.tours_menu.setEnabled(True)
 
     def _refresh_visibility_menu(self) -> None:
@@ -835,15 +911,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 kd, k, on))
             self.visibility_actions[(kind, key)] = action
 
-        menu.addSection("Categories")
+        menu.addSection(self.tr("Categories"))
         for key, (label, _rgb) in vocab.categories.items():
             add("category", key, label)
-        menu.addSection("Condition")
+        menu.addSection(self.tr("Condition"))
         for key, (label, _rgb) in vocab.conditions.items():
             add("condition", key, label)
-        add("condition", "", "No grade")
+        add("condition", "", self.tr("No grade"))
         menu.addSeparator()
-        menu.addAction("Show all", lambda: self.overlay.set_hidden(set(), set()))
+        menu.addAction(self.tr("Show all"), lambda: self.overlay.set_hidden(set(), set()))
 
     def set_annotation_visible(self, kind: str, key: str, visible: bool) -> None:
         hidden = set(self.overlay.hidden_categories if kind == "category"
@@ -935,7 +1011,7 @@ def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 
 def format_pick(pick) -> str:
     if pick is None:
-        return "No point under the cursor"
+        return i18n.translate("MainWindow", "No point under the cursor")
     x, y, z = (float(v) for v in pick.xyz)
     from loaders.georef import coordinate_decimals
 
