@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from loaders.crs import parse_crs_text
 
@@ -39,7 +39,7 @@ def format_coordinates(xyz: Any, crs: Any) -> str:
     geographic CRS, "X … Y … Z …" in a projected or geocentric one."""
     x, y, z = (float(v) for v in np.asarray(xyz, dtype=np.float64).ravel()[:3])
     if not all(np.isfinite((x, y, z))):
-        return "outside the area of this CRS"
+        return QtCore.QCoreApplication.translate("crs", "outside the area of this CRS")
     if crs is not None and crs.is_geographic:
         return f"lat {y:.7f}°  lon {x:.7f}°  h {z:.2f}"
     return f"X {x:.3f}  Y {y:.3f}  Z {z:.3f}"
@@ -51,12 +51,12 @@ class CrsDialog(QtWidgets.QDialog):
     def __init__(self, scene_crs: Any, secondary: Any, layer_crss: list[Any],
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, objectName="crsDialog")
-        self.setWindowTitle("Coordinate systems")
+        self.setWindowTitle(self.tr("Coordinate systems"))
         self.setMinimumWidth(560)
         layout = QtWidgets.QVBoxLayout(self)
-        intro = QtWidgets.QLabel(
+        intro = QtWidgets.QLabel(self.tr(
             "Layers that know their CRS are transformed into the scene CRS (re-read in "
-            "the background). Layers without a CRS are assumed to be in it.")
+            "the background). Layers without a CRS are assumed to be in it."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -78,9 +78,9 @@ class CrsDialog(QtWidgets.QDialog):
         self.second_edit.setCurrentText(crs_code(secondary))
         self.scene_info = QtWidgets.QLabel(objectName="sceneCrsInfo", wordWrap=True)
         self.second_info = QtWidgets.QLabel(objectName="secondCrsInfo", wordWrap=True)
-        form.addRow("Scene CRS", self.scene_edit)
+        form.addRow(self.tr("Scene CRS"), self.scene_edit)
         form.addRow("", self.scene_info)
-        form.addRow("Also show coordinates in", self.second_edit)
+        form.addRow(self.tr("Also show coordinates in"), self.second_edit)
         form.addRow("", self.second_info)
         layout.addLayout(form)
         self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
@@ -105,9 +105,9 @@ class CrsDialog(QtWidgets.QDialog):
 
     def _validate(self, *_args) -> None:
         ok = self._describe(self.scene_edit.currentText(), self.scene_info,
-                            "none: the first georeferenced layer opened sets it")
+                            self.tr("none: the first georeferenced layer opened sets it"))
         ok &= self._describe(self.second_edit.currentText(), self.second_info,
-                             "none: coordinates in the scene CRS only")
+                             self.tr("none: coordinates in the scene CRS only"))
         self.buttons.button(QtWidgets.QDialogButtonBox.Ok).setEnabled(ok)
 
     def values(self) -> tuple[Any, Any]:

@@ -14,14 +14,17 @@ from typing import Callable
 
 from PySide6 import QtWidgets
 
+from .i18n import translate
+
 Box = QtWidgets.QMessageBox
 
 
 def ask_unsaved_changes(parent: QtWidgets.QWidget, name: str, before: str) -> str:
     """"save", "discard" or "cancel": what to do with ``name``'s unsaved changes before
     ``before`` (e.g. "closing")."""
-    box = Box(Box.Warning, "Unsaved changes",
-              f"{name} has unsaved changes. Save them before {before}?",
+    box = Box(Box.Warning, translate("dialogs", "Unsaved changes"),
+              translate("dialogs", "{name} has unsaved changes. Save them before {before}?"
+                        ).format(name=name, before=translate("", before)),
               Box.Save | Box.Discard | Box.Cancel, parent)
     box.setObjectName("unsavedChangesDialog")
     box.setDefaultButton(Box.Save)
@@ -42,23 +45,24 @@ def _yes_no(parent: QtWidgets.QWidget, object_name: str, title: str, text: str) 
 
 def ask_recover_last_project(parent: QtWidgets.QWidget, name: str) -> bool:
     """At start: recover the last project's unsaved work from its recovery file?"""
-    return _yes_no(parent, "recoveryDialog", "Recover unsaved work?",
-                   f"RealScene did not close normally. {name} has unsaved changes in its "
-                   "recovery file. Recover them?")
+    return _yes_no(parent, "recoveryDialog", translate("dialogs", "Recover unsaved work?"),
+                   translate("dialogs", "RealScene did not close normally. {name} has unsaved "
+                             "changes in its recovery file. Recover them?").format(name=name))
 
 
 def ask_recover_untitled(parent: QtWidgets.QWidget) -> bool:
     """At start: recover the unsaved work of an untitled project?"""
-    return _yes_no(parent, "untitledRecoveryDialog", "Recover unsaved work?",
-                   "RealScene did not close normally. Unsaved work of an untitled project "
-                   "was kept in a recovery file. Recover it?")
+    return _yes_no(parent, "untitledRecoveryDialog",
+                   translate("dialogs", "Recover unsaved work?"),
+                   translate("dialogs", "RealScene did not close normally. Unsaved work of an "
+                             "untitled project was kept in a recovery file. Recover it?"))
 
 
 def ask_recover_on_open(parent: QtWidgets.QWidget, name: str) -> bool:
     """Opening a project that has a recovery file newer than itself: recover it?"""
-    return _yes_no(parent, "openRecoveryDialog", "Recover unsaved work?",
-                   f"{name} has unsaved changes from a session that ended unexpectedly. "
-                   "Recover them?")
+    return _yes_no(parent, "openRecoveryDialog", translate("dialogs", "Recover unsaved work?"),
+                   translate("dialogs", "{name} has unsaved changes from a session that ended "
+                             "unexpectedly. Recover them?").format(name=name))
 
 
 def warn(parent: QtWidgets.QWidget, title: str, message: str) -> None:
@@ -68,9 +72,10 @@ def warn(parent: QtWidgets.QWidget, title: str, message: str) -> None:
 
 def show_load_error(parent: QtWidgets.QWidget, message: str) -> Box:
     """A file could not be opened: said without blocking (other files go on loading)."""
-    box = Box(Box.Warning, "Cannot open file", message, Box.Ok, parent)
+    box = Box(Box.Warning, translate("dialogs", "Cannot open file"), message, Box.Ok,
+              parent)
     box.setObjectName("loadErrorDialog")
-    box.setInformativeText("The other layers are not affected.")
+    box.setInformativeText(translate("dialogs", "The other layers are not affected."))
     box.setModal(False)
     box.show()
     return box
@@ -80,10 +85,14 @@ def ask_redirect(parent: QtWidgets.QWidget, url: str, host: str, target: str,
                  answered: Callable[[bool], None]) -> Box:
     """A URL redirects to another host: ask whether to follow it, without blocking;
     ``answered(True)`` when the user allows it, ``answered(False)`` otherwise."""
-    box = Box(Box.Question, "Redirect to another host", f"{url} redirects to {host}. Allow?",
+    box = Box(Box.Question, translate("dialogs", "Redirect to another host"),
+              translate("dialogs", "{url} redirects to {host}. Allow?").format(url=url,
+                                                                               host=host),
               Box.Yes | Box.No, parent)
     box.setObjectName("redirectDialog")
-    box.setInformativeText(f"It points to {target}\nAllow it only if you trust {host}.")
+    box.setInformativeText(translate(
+        "dialogs", "It points to {target}\nAllow it only if you trust {host}.").format(
+            target=target, host=host))
     box.setDefaultButton(Box.No)
 
     def finished(_result: int) -> None:
@@ -99,14 +108,16 @@ def ask_redirect(parent: QtWidgets.QWidget, url: str, host: str, target: str,
 def ask_url(parent: QtWidgets.QWidget, last: str) -> str | None:
     """The URL of a COPC point cloud to stream, or None."""
     url, ok = QtWidgets.QInputDialog.getText(
-        parent, "Open URL", "URL of a COPC point cloud (http:// or https://):", text=last)
+        parent, translate("dialogs", "Open URL"),
+        translate("dialogs", "URL of a COPC point cloud (http:// or https://):"), text=last)
     url = url.strip()
     return url if ok and url else None
 
 
 def ask_view_name(parent: QtWidgets.QWidget, default: str) -> str | None:
     """A name for a bookmarked view, or None."""
-    name, ok = QtWidgets.QInputDialog.getText(parent, "Save view", "Name of the view:",
+    name, ok = QtWidgets.QInputDialog.getText(parent, translate("dialogs", "Save view"),
+                                              translate("dialogs", "Name of the view:"),
                                               text=default)
     return name.strip() if ok and name.strip() else None
 
@@ -116,13 +127,13 @@ class ScreenshotDialog(QtWidgets.QDialog):
 
     def __init__(self, window_size, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Screenshot size")
+        self.setWindowTitle(self.tr("Screenshot size"))
         self.width_box = QtWidgets.QSpinBox(minimum=16, maximum=16384, value=window_size[0] * 2)
         self.height_box = QtWidgets.QSpinBox(minimum=16, maximum=16384,
                                              value=window_size[1] * 2)
         form = QtWidgets.QFormLayout(self)
-        form.addRow("Width (px)", self.width_box)
-        form.addRow("Height (px)", self.height_box)
+        form.addRow(self.tr("Width (px)"), self.width_box)
+        form.addRow(self.tr("Height (px)"), self.height_box)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
                                              | QtWidgets.QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)

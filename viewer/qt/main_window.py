@@ -227,7 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                         QtGui.QKeySequence.Open)
         self.sample_action = self._action(
             QT_TR_NOOP("Open &sample site"),
-            lambda: self.maybe_save("opening the sample site") and self.open_sample())
+            lambda: self.maybe_save(QT_TR_NOOP("opening the sample site")) and self.open_sample())
         self.open_url_action = self._action(
             QT_TR_NOOP("Open &URL…"), project.open_url_dialog, "Ctrl+U",
             tip=QT_TR_NOOP("Stream a COPC point cloud over HTTP(S)"))
@@ -446,6 +446,7 @@ class MainWindow(QtWidgets.QMainWindow):
         job = LoadJob(path, self)
         job.allow_redirects = allow_redirects
         job.target_crs = lambda: self.scene.crs
+        job.assign_crs = self.session.assigned_crs(path)  # a project layer's assigned CRS
         job.progress.connect(self._on_progress)
         job.preview.connect(self._on_preview)
         job.wait_preview = True  # _on_preview calls job.preview_shown()
@@ -959,7 +960,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def offer_recovery(self) -> bool:
         return self.project_actions.offer_recovery()
 
-    def maybe_save(self, before: str = "closing") -> bool:
+    def maybe_save(self, before: str = QT_TR_NOOP("closing")) -> bool:
         return self.project_actions.maybe_save(before)
 
     def save_project(self) -> bool:

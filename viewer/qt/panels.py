@@ -6,26 +6,33 @@ Panels edit the scene model and listen to its events; they never talk to the ren
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 from loaders import PointCloud
 
 from ..scene import Layer, Scene
 
 COLOR_MODE_LABELS = {
-    "rgb": "RGB colour",
-    "intensity": "Intensity",
-    "classification": "Classification (ASPRS)",
-    "elevation": "Elevation",
-    "attribute": "Attribute…",
-    "solid": "Single colour",
-    "material": "Materials / textures",
-    "vertex": "Vertex colours",
-    "semantic": "Semantic surfaces",
-    "type": "Object type",
+    "rgb": QT_TR_NOOP("RGB colour"),
+    "intensity": QT_TR_NOOP("Intensity"),
+    "classification": QT_TR_NOOP("Classification (ASPRS)"),
+    "elevation": QT_TR_NOOP("Elevation"),
+    "attribute": QT_TR_NOOP("Attribute…"),
+    "solid": QT_TR_NOOP("Single colour"),
+    "material": QT_TR_NOOP("Materials / textures"),
+    "vertex": QT_TR_NOOP("Vertex colours"),
+    "semantic": QT_TR_NOOP("Semantic surfaces"),
+    "type": QT_TR_NOOP("Object type"),
 }
 COLORMAPS = ("viridis", "turbo", "gray", "terrain")
 #: the up-axis choice of a glTF layer: (value, label)
-UP_AXES = (("Y", "Y (glTF standard)"), ("Z", "Z (stored against the standard)"))
+UP_AXES = (("Y", QT_TR_NOOP("Y (glTF standard)")),
+           ("Z", QT_TR_NOOP("Z (stored against the standard)")))
+
+
+def _tr(text: str) -> str:
+    """``text`` (a QT_TR_NOOP source) in the interface language."""
+    return QtCore.QCoreApplication.translate("", text)
 
 
 class LayerPanel(QtWidgets.QWidget):
@@ -40,16 +47,16 @@ class LayerPanel(QtWidgets.QWidget):
         self.session = session
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setObjectName("layerTree")
-        self.tree.setHeaderLabels(["Layer", "Type", "Count"])
+        self.tree.setHeaderLabels([self.tr("Layer"), self.tr("Type"), self.tr("Count")])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
         self.tree.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
-        self.up_button = QtWidgets.QToolButton(text="▲", toolTip="Move layer up")
-        self.down_button = QtWidgets.QToolButton(text="▼", toolTip="Move layer down")
-        self.remove_button = QtWidgets.QToolButton(text="✕", toolTip="Remove layer (Del)")
+        self.up_button = QtWidgets.QToolButton(text="▲", toolTip=self.tr("Move layer up"))
+        self.down_button = QtWidgets.QToolButton(text="▼", toolTip=self.tr("Move layer down"))
+        self.remove_button = QtWidgets.QToolButton(text="✕", toolTip=self.tr("Remove layer (Del)"))
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(+1))
         self.remove_button.clicked.connect(self.remove_selected)
@@ -87,25 +94,27 @@ class LayerPanel(QtWidgets.QWidget):
                 data = layer.data
                 if isinstance(data, PointCloud):
                     total = getattr(layer.lod, "total_points", None) or data.point_count
-                    kind, count = "points", f"{total:,}"
+                    kind, count = self.tr("points"), f"{total:,}"
                     if getattr(layer.lod, "metadata", {}).get("format") == "COPC":
-                        kind = "points (COPC)"
+                        kind = self.tr("points (COPC)")
                     if layer.loading:
-                        count += " (loading…)"
+                        count += self.tr(" (loading…)")
                 elif layer.is_feature_model:
-                    kind = "IFC model" if data.model_format == "IFC" else "city model"
-                    count = f"{len(data.features):,} obj"
+                    kind = self.tr("IFC model") if data.model_format == "IFC" \
+                        else self.tr("city model")
+                    count = self.tr("{n} obj").format(n=f"{len(data.features):,}")
                 else:
-                    kind, count = "mesh", f"{data.triangle_count:,} ▲"
+                    kind, count = self.tr("mesh"), f"{data.triangle_count:,} ▲"
                 name = layer.name
                 tip = [layer.path or layer.name]
                 if data.crs is None:
                     name = "⚠ " + name
-                    tip.append("No coordinate reference system: assumed to be in the scene "
-                               "CRS. Use the Align panel if it is not in place.")
+                    tip.append(self.tr("No coordinate reference system: assumed to be in "
+                                       "the scene CRS. Use the Align panel if it is not in "
+                                       "place."))
                 elif data.metadata.get("reprojected_from"):
-                    tip.append(f"Transformed from {data.metadata['reprojected_from']} "
-                               "into the scene CRS")
+                    tip.append(self.tr("Transformed from {crs} into the scene CRS").format(
+                        crs=data.metadata['reprojected_from']))
                 item = QtWidgets.QTreeWidgetItem([name, kind, count])
                 item.setData(0, QtCore.Qt.UserRole, layer.id)
                 item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
@@ -166,11 +175,11 @@ class LayerPanel(QtWidgets.QWidget):
         if layer is None:
             return
         menu = QtWidgets.QMenu(self)
-        menu.addAction("Zoom to layer", lambda: self.window().fit_selection())
-        menu.addAction("Move up", lambda: self._move(-1))
-        menu.addAction("Move down", lambda: self._move(+1))
+        menu.addAction(self.tr("Zoom to layer"), lambda: self.window().fit_selection())
+        menu.addAction(self.tr("Move up"), lambda: self._move(-1))
+        menu.addAction(self.tr("Move down"), lambda: self._move(+1))
         menu.addSeparator()
-        menu.addAction("Remove", self.remove_selected)
+        menu.addAction(self.tr("Remove"), self.remove_selected)
         menu.exec(self.tree.viewport().mapToGlobal(pos))
 
 
@@ -186,7 +195,7 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.layer: Layer | None = None
         self._updating = False
 
-        self.title = QtWidgets.QLabel("No layer selected")
+        self.title = QtWidgets.QLabel(self.tr("No layer selected"))
         self.title.setWordWrap(True)
         font = self.title.font()
         font.setBold(True)
@@ -215,30 +224,30 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.info.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.up_axis = QtWidgets.QComboBox(objectName="upAxis")
         for value, label in UP_AXES:
-            self.up_axis.addItem(label, value)
-        self.up_axis.setToolTip("Which axis of the file points up. glTF files are Y-up by "
-                                "the standard; choose Z for a file stored Z-up (a model "
-                                "lying on its side).")
+            self.up_axis.addItem(_tr(label), value)
+        self.up_axis.setToolTip(self.tr("Which axis of the file points up. glTF files are "
+                                        "Y-up by the standard; choose Z for a file stored "
+                                        "Z-up (a model lying on its side)."))
         self.classes = QtWidgets.QListWidget(objectName="classList")
-        self.classes.setToolTip("Classes (ASPRS): uncheck to hide")
+        self.classes.setToolTip(self.tr("Classes (ASPRS): uncheck to hide"))
 
         form = QtWidgets.QFormLayout()
         form.addRow(self.title)
-        form.addRow("Colour by", self.color_mode)
-        form.addRow("Attribute", self.attribute)
-        form.addRow("Colour map", self.colormap)
-        form.addRow("Contrast", contrast)
-        form.addRow("Point size", self.point_size)
-        form.addRow("Opacity", self.opacity)
-        form.addRow("Colour", self.solid_color)
-        self.up_axis_label = QtWidgets.QLabel("Up axis")
+        form.addRow(self.tr("Colour by"), self.color_mode)
+        form.addRow(self.tr("Attribute"), self.attribute)
+        form.addRow(self.tr("Colour map"), self.colormap)
+        form.addRow(self.tr("Contrast"), contrast)
+        form.addRow(self.tr("Point size"), self.point_size)
+        form.addRow(self.tr("Opacity"), self.opacity)
+        form.addRow(self.tr("Colour"), self.solid_color)
+        self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
-        form.addRow("CRS", self.crs)
-        form.addRow("Data", self.info)
+        form.addRow(self.tr("CRS"), self.crs)
+        form.addRow(self.tr("Data"), self.info)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
-        self.classes_label = QtWidgets.QLabel("Classes")
+        self.classes_label = QtWidgets.QLabel(self.tr("Classes"))
         layout.addWidget(self.classes_label)
         layout.addWidget(self.classes, 1)
 
@@ -276,13 +285,13 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.attribute.clear()
             self.classes.clear()
             if layer is None:
-                self.title.setText("No layer selected")
+                self.title.setText(self.tr("No layer selected"))
                 self.crs.setText("")
                 self.info.setText("")
                 return
             self.title.setText(layer.name)
             for mode in layer.available_color_modes():
-                self.color_mode.addItem(COLOR_MODE_LABELS.get(mode, mode), mode)
+                self.color_mode.addItem(_tr(COLOR_MODE_LABELS.get(mode, mode)), mode)
             idx = self.color_mode.findData(layer.color_mode)
             self.color_mode.setCurrentIndex(max(idx, 0))
             self.attribute.addItem("")
@@ -377,7 +386,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         if self.layer is None:
             return
         r, g, b = (int(c * 255) for c in self.layer.solid_color)
-        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self, "Layer colour")
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(r, g, b), self,
+                                              self.tr("Layer colour"))
         if color.isValid():
             self._set(solid_color=(color.redF(), color.greenF(), color.blueF()),
                       color_mode="solid")
@@ -400,17 +410,19 @@ class PropertiesPanel(QtWidgets.QWidget):
 
 def describe_crs(crs) -> str:
     if crs is None:
-        return "none recorded in the file"
+        return _tr(QT_TR_NOOP("none recorded in the file"))
     try:
         from loaders.crs import crs_summary
 
         s = crs_summary(crs)
-        epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else "no EPSG code"
+        epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else _tr(QT_TR_NOOP("no EPSG code"))
         units = s.get("horizontal_units") or ""
         if s.get("vertical_units") and s["vertical_units"] != units:
-            units += f"; heights in {s['vertical_units']}"
-        kind = "geographic (degrees)" if s.get("is_geographic") else ""
-        details = ", ".join(x for x in (epsg, units and f"units: {units}", kind) if x)
+            units += _tr(QT_TR_NOOP("; heights in {units}")).format(
+                units=s['vertical_units'])
+        kind = _tr(QT_TR_NOOP("geographic (degrees)")) if s.get("is_geographic") else ""
+        units = units and _tr(QT_TR_NOOP("units: {units}")).format(units=units)
+        details = ", ".join(x for x in (epsg, units, kind) if x)
         return f"{s.get('name') or crs} ({details})"
     except Exception:  # noqa: BLE001 - describing must never fail
         epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
@@ -426,26 +438,28 @@ def describe_data(layer: Layer) -> str:
     if isinstance(data, PointCloud):
         total = getattr(layer.lod, "total_points", None)
         if total and total != data.point_count:
-            lines.append(f"{total:,} points (streamed; class counts and ranges below "
-                         f"from the {data.point_count:,} of the top levels)")
+            lines.append(_tr(QT_TR_NOOP(
+                "{total} points (streamed; class counts and ranges below from the {n} of "
+                "the top levels)")).format(total=f"{total:,}", n=f"{data.point_count:,}"))
         else:
-            lines.append(f"{data.point_count:,} points")
+            lines.append(_tr(QT_TR_NOOP("{n} points")).format(n=f"{data.point_count:,}"))
         if md.get("point_format") is not None:
-            lines[0] += f", point format {md['point_format']}"
+            lines[0] += _tr(QT_TR_NOOP(", point format {n}")).format(n=md['point_format'])
         attrs = ", ".join(k for k in data.attributes)
         if attrs:
-            lines.append(f"attributes: {attrs}")
+            lines.append(_tr(QT_TR_NOOP("attributes: {names}")).format(names=attrs))
     else:
-        lines.append(f"{data.vertex_count:,} vertices, {data.triangle_count:,} triangles")
+        lines.append(_tr(QT_TR_NOOP("{v} vertices, {t} triangles")).format(
+            v=f"{data.vertex_count:,}", t=f"{data.triangle_count:,}"))
         extra = []
         if getattr(data, "points", None) is not None:
-            extra.append(f"{len(data.points):,} points")
+            extra.append(_tr(QT_TR_NOOP("{n} points")).format(n=f"{len(data.points):,}"))
         if getattr(data, "lines", None) is not None:
-            extra.append(f"{len(data.lines):,} line segments")
+            extra.append(_tr(QT_TR_NOOP("{n} line segments")).format(n=f"{len(data.lines):,}"))
         if extra:
             lines.append(", ".join(extra))
         if data.parts:
-            lines.append(f"{len(data.parts)} parts")
+            lines.append(_tr(QT_TR_NOOP("{n} parts")).format(n=len(data.parts)))
     if md.get("up_axis_note"):
         lines.append(str(md["up_axis_note"]))
     for w in data.metadata.get("warnings", [])[:5]:

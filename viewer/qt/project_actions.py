@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 from loaders import supported_extensions
 
-from . import dialogs
+from . import dialogs, i18n
+from .i18n import translate
 
 if TYPE_CHECKING:
     from viewer.session import OpenedProject
@@ -34,14 +36,15 @@ SAMPLE_PROJECT = SAMPLE_DIR / "delft.realscene.json"
 #: size of the annotation views rendered into condition reports
 REPORT_VIEW_SIZE = (640, 400)
 
-EXPORT_FORMATS = {"webanno": "W3C Web Annotation (*.jsonld)", "geojson": "GeoJSON (*.geojson)",
-                  "csv": "CSV table (*.csv)",
-                  "report": "Condition report (*.html *.pdf)"}
+EXPORT_FORMATS = {"webanno": QT_TR_NOOP("W3C Web Annotation (*.jsonld)"),
+                  "geojson": QT_TR_NOOP("GeoJSON (*.geojson)"),
+                  "csv": QT_TR_NOOP("CSV table (*.csv)"),
+                  "report": QT_TR_NOOP("Condition report (*.html *.pdf)")}
 
 
 def file_filter() -> str:
     exts = " ".join(f"*.{e}" for e in supported_extensions())
-    return f"3D data ({exts});;All files (*)"
+    return translate("ProjectActions", "3D data ({exts});;All files (*)").format(exts=exts)
 
 
 class ProjectActions:
@@ -69,17 +72,21 @@ class ProjectActions:
         menu.addAction(open_project_action)
         menu.addAction(save_action)
         menu.addAction(save_as_action)
-        menu.addAction("&Import annotations…", self.import_annotations_dialog)
-        menu.addAction("&Export annotations / report…", self.export_annotations_dialog)
+        i18n.set_text(menu.addAction("", self.import_annotations_dialog), "setText", "",
+                      QT_TR_NOOP("&Import annotations…"))
+        i18n.set_text(menu.addAction("", self.export_annotations_dialog), "setText", "",
+                      QT_TR_NOOP("&Export annotations / report…"))
         menu.addAction(open_url_action)
-        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu = menu.addMenu("")
+        i18n.set_text(self.recent_menu, "setTitle", "", QT_TR_NOOP("Open &recent"))
         menu.addAction(sample_action)
         self.refresh_recent()
 
     # -- opening files ----------------------------------------------------------------------
     def open_dialog(self) -> None:
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self.window, "Open 3D data",
-                                                          self._last_dir(), file_filter())
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self.window, translate("ProjectActions", "Open 3D data"), self._last_dir(),
+            file_filter())
         if paths:
             self.settings.setValue("last_dir", str(Path(paths[0]).parent))
             self.window.open_paths(paths)
@@ -161,11 +168,11 @@ class ProjectActions:
     def open_project_dialog(self) -> None:
         from heritage.project import ProjectError, recovery_candidate
 
-        if not self.maybe_save("opening another project"):
+        if not self.maybe_save(QT_TR_NOOP("opening another project")):
             return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.window, "Open project", self._last_dir(),
-            "RealScene projects (*.json);;All files (*)")
+            self.window, translate("ProjectActions", "Open project"), self._last_dir(),
+            translate("ProjectActions", "RealScene projects (*.json);;All files (*)"))
         if not path:
             return
         try:
@@ -175,11 +182,12 @@ class ProjectActions:
             else:
                 missing = self.open_project(path)
         except ProjectError as exc:
-            dialogs.warn(self.window, "Cannot open project", str(exc))
+            dialogs.warn(self.window, translate("ProjectActions", "Cannot open project"), str(exc))
             return
         for record in missing:
             new, _ = QtWidgets.QFileDialog.getOpenFileName(
-                self.window, f"Find the missing layer {record.path}", str(Path(path).parent))
+                self.window, translate("ProjectActions", "Find the missing layer {path}").format(
+                    path=record.path), str(Path(path).parent))
             if new:
                 new = str(self.session.relink_layer(record, new))
                 for job in self.window.open_paths([new]):
@@ -205,7 +213,8 @@ class ProjectActions:
         try:
             self.recover_untitled()
         except ProjectError as exc:
-            self._status(f"Could not recover the untitled work: {exc}", 10000)
+            self._status(translate("ProjectActions", "Could not recover the untitled work: {error}"
+                                   ).format(error=exc), 10000)
             return False
         return True
 
@@ -217,7 +226,8 @@ class ProjectActions:
 
     def save_project_as(self) -> bool:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self.window, "Save project", "site.realscene.json", "RealScene projects (*.json)")
+            self.window, translate("ProjectActions", "Save project"), "site.realscene.json",
+            translate("ProjectActions", "RealScene projects (*.json)"))
         if not path:
             return False
         return self._save_to(path)
@@ -228,20 +238,21 @@ class ProjectActions:
         try:
             self.session.save(path)
         except (OSError, ProjectError) as exc:
-            dialogs.warn(self.window, "Cannot save project", str(exc))
+            dialogs.warn(self.window, translate("ProjectActions", "Cannot save project"), str(exc))
             return False
         self.settings.setValue("last_project", str(self.session.project.path))
         self.window.update_undo_actions()
-        self._status(f"Saved {self.session.project.path}", 4000)
+        self._status(translate("ProjectActions", "Saved {path}").format(
+            path=self.session.project.path), 4000)
         return True
 
-    def maybe_save(self, before: str = "closing") -> bool:
+    def maybe_save(self, before: str = QT_TR_NOOP("closing")) -> bool:
         """With unsaved changes, ask: Save (asking for a file name when untitled),
         Discard or Cancel. True when it is fine to go on."""
         if not self.session.dirty:
             return True
         name = self.session.project.path.name if self.session.project.path else \
-            "The untitled project"
+            translate("ProjectActions", "The untitled project")
         answer = dialogs.ask_unsaved_changes(self.window, name, before)
         if answer == "save":
             return self.save_project()
@@ -254,7 +265,8 @@ class ProjectActions:
         try:
             self.session.autosave()
         except OSError as exc:
-            self._status(f"Autosave failed: {exc}", 8000)
+            self._status(translate("ProjectActions", "Autosave failed: {error}").format(
+                error=exc), 8000)
 
     # -- annotations in and out ---------------------------------------------------------------
     def export_annotations(self, fmt: str, path: str) -> Path:
@@ -265,8 +277,8 @@ class ProjectActions:
             out = self._export_report(path)
         else:
             out = export(self.session.project, fmt, path)
-        self._status(f"Exported {len(self.session.project.annotations)} annotations to "
-                     f"{out}", 6000)
+        self._status(translate("ProjectActions", "Exported {n} annotations to {path}").format(
+            n=len(self.session.project.annotations), path=out), 6000)
         return out
 
     def _export_report(self, path: str) -> Path:
@@ -281,21 +293,24 @@ class ProjectActions:
         try:
             with OffscreenRenderer(scene, REPORT_VIEW_SIZE, session=self.session) as views:
                 return export(self.session.project, "report", path,
-                              render_view=views.annotation_png)
+                              render_view=views.annotation_png,
+                              lang=i18n.current_language())  # in the window's language
         finally:
             scene.camera = camera  # the off-screen views moved the scene's camera
 
     def export_annotations_dialog(self) -> None:
-        filters = ";;".join(EXPORT_FORMATS.values())
+        labels = {k: translate("", v) for k, v in EXPORT_FORMATS.items()}
+        filters = ";;".join(labels.values())
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self.window, "Export annotations", "annotations.jsonld", filters)
+            self.window, translate("ProjectActions", "Export annotations"), "annotations.jsonld",
+            filters)
         if not path:
             return
-        fmt = next(k for k, v in EXPORT_FORMATS.items() if v == chosen)
+        fmt = next(k for k, v in labels.items() if v == chosen)
         try:
             self.export_annotations(fmt, path)
         except (OSError, ValueError) as exc:
-            dialogs.warn(self.window, "Cannot export", str(exc))
+            dialogs.warn(self.window, translate("ProjectActions", "Cannot export"), str(exc))
 
     def import_annotations(self, path: str) -> tuple[int, int]:
         """Merge annotations from Web Annotation / GeoJSON / CSV (undoable):
@@ -305,16 +320,18 @@ class ProjectActions:
 
     def import_annotations_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self.window, "Import annotations", "",
-            "Annotations (*.jsonld *.json *.geojson *.csv)")
+            self.window, translate("ProjectActions", "Import annotations"), "",
+            translate("ProjectActions", "Annotations (*.jsonld *.json *.geojson *.csv)"))
         if not path:
             return
         try:
             result = self.session.import_annotations(path)
         except (OSError, ValueError) as exc:
-            dialogs.warn(self.window, "Cannot import", str(exc))
+            dialogs.warn(self.window, translate("ProjectActions", "Cannot import"), str(exc))
             return
-        text = f"Imported {result.added} new, {result.replaced} updated annotations"
+        text = translate("ProjectActions", "Imported {added} new, {replaced} updated annotations"
+                         ).format(added=result.added, replaced=result.replaced)
         if result.assumed_crs:
-            text += f" (the file states no CRS: taken to be {result.assumed_crs})"
+            text += translate("ProjectActions", " (the file states no CRS: taken to be {crs})"
+                              ).format(crs=result.assumed_crs)
         self._status(text, 6000)
