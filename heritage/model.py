@@ -13,28 +13,32 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+from .vocabulary import CATEGORY_TERMS, CONDITION_TERMS, category_term, condition_term
+
 ANNOTATION_KINDS = ("point", "polyline", "polygon", "box")
 
 #: The default heritage vocabulary: id -> (label, RGB 0..255). Teams extend it per project.
 DEFAULT_CATEGORIES: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "crack": ("Crack", (220, 40, 40)),
-    "erosion": ("Erosion", (230, 140, 30)),
-    "biological_growth": ("Biological growth", (60, 170, 60)),
-    "material_loss": ("Material loss", (150, 80, 40)),
-    "deformation": ("Deformation", (170, 60, 200)),
-    "graffiti": ("Graffiti", (240, 80, 200)),
-    "past_intervention": ("Past intervention", (40, 120, 230)),
-    "inscription": ("Inscription", (240, 210, 40)),
-    "decoration": ("Decoration", (40, 200, 200)),
-    "other": ("Other", (200, 200, 200)),
+    key: (CATEGORY_TERMS[key]["en"], color) for key, color in (
+        ("crack", (220, 40, 40)),
+        ("erosion", (230, 140, 30)),
+        ("biological_growth", (60, 170, 60)),
+        ("material_loss", (150, 80, 40)),
+        ("deformation", (170, 60, 200)),
+        ("graffiti", (240, 80, 200)),
+        ("past_intervention", (40, 120, 230)),
+        ("inscription", (240, 210, 40)),
+        ("decoration", (40, 200, 200)),
+        ("other", (200, 200, 200)))
 }
 
 #: Condition grades, best first, with display colours.
 DEFAULT_CONDITIONS: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "good": ("Good", (60, 180, 75)),
-    "fair": ("Fair", (255, 200, 40)),
-    "poor": ("Poor", (245, 130, 48)),
-    "critical": ("Critical", (220, 30, 30)),
+    key: (CONDITION_TERMS[key]["en"], color) for key, color in (
+        ("good", (60, 180, 75)),
+        ("fair", (255, 200, 40)),
+        ("poor", (245, 130, 48)),
+        ("critical", (220, 30, 30)))
 }
 
 
@@ -77,8 +81,16 @@ class Vocabulary:
     def category_color(self, key: str) -> tuple[int, int, int]:
         return self.categories.get(key, DEFAULT_CATEGORIES["other"])[1]
 
-    def category_label(self, key: str) -> str:
-        return self.categories.get(key, (key.replace("_", " ").capitalize(), None))[0]
+    def category_label(self, key: str, lang: str = "en") -> str:
+        """The category as shown in ``lang`` (``en``, ``zh``): the standard term, or the
+        team's own label when it renamed or added the category."""
+        return category_term(key, lang, self.categories.get(key, (None,))[0])
+
+    def condition_label(self, key: str | None, lang: str = "en") -> str:
+        """The condition grade as shown in ``lang``; "" for None (not assessed)."""
+        if not key:
+            return ""
+        return condition_term(key, lang, self.conditions.get(key, (key,))[0])
 
     def to_dict(self) -> dict[str, Any]:
         return {

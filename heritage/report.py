@@ -33,6 +33,7 @@ from .measure import polygon_area_3d, polyline_length
 from .media import MediaRefused, decode_image, embeddable_image, resolve_media
 from .model import Annotation
 from .project import Project, atomic_write_bytes, atomic_write_text, same_file
+from .vocabulary import check_lang, kind_term, report_word
 
 MAX_IMAGE_PX = 1600
 RenderView = Callable[[Annotation], "bytes | None"]
@@ -73,17 +74,19 @@ def _prepare_image(data: bytes, label: str, prefer_png: bool = False) -> _Pictur
     return _Picture(label, img.data, img.mime, img.size)
 
 
-def _view_picture(ann: Annotation, render_view: RenderView | None) -> _Picture:
+def _view_picture(ann: Annotation, render_view: RenderView | None,
+                  lang: str = "en") -> _Picture:
     if render_view is None:
-        return _Picture("view", note="No rendered view: this report was made without a "
-                        "renderer.")
+        return _Picture("view", note=report_word(
+            "No rendered view: this report was made without a renderer.", lang))
     try:
         png = render_view(ann)
     except Exception as exc:
-        return _Picture("view", note=f"The view could not be rendered "
-                        f"({type(exc).__name__}: {exc}).")
+        return _Picture("view", note=f"{report_word('The view could not be rendered', lang)}"
+                        f" ({type(exc).__name__}: {exc}).")
     if not png:
-        return _Picture("view", note="No rendered view for this annotation.")
+        return _Picture("view", note=report_word("No rendered view for this annotation.",
+                                                 lang))
     return _prepare_image(bytes(png), "view", prefer_png=True)
 
 
@@ -91,46 +94,56 @@ def _fmt(v: float) -> str:
     return f"{v:,.3f}".replace(",", "\u2009")
 
 
-def _geometry_rows(ann: Annotation, unit: str) -> list[tuple[str, str]]:
+def _geometry_rows(ann: Annotation, unit: str, lang: str = "en") -> list[tuple[str, str]]:
+    def w(text: str) -> str:
+        return report_word(text, lang)
+
     a = ann.anchor
-    rows = [("Location", f"{a[0]:.3f}, {a[1]:.3f}, {a[2]:.3f}")]
+    rows = [(w("Location"), f"{a[0]:.3f}, {a[1]:.3f}, {a[2]:.3f}")]
     if ann.kind == "polyline":
-        rows.append(("Length", f"{_fmt(polyline_length(ann.points))} {unit}"))
+        rows.append((w("Length"), f"{_fmt(polyline_length(ann.points))} {unit}"))
     elif ann.kind == "polygon":
-        rows.append(("Area", f"{_fmt(polygon_area_3d(ann.points))} {unit}²"))
+        rows.append((w("Area"), f"{_fmt(polygon_area_3d(ann.points))} {unit}²"))
     elif ann.kind == "box":
         lo, hi = ann.points
-        rows.append(("Size", " × ".join(f"{hi[i] - lo[i]:.3f}" for i in range(3))
+        rows.append((w("Size"), " × ".join(f"{hi[i] - lo[i]:.3f}" for i in range(3))
                      + f" {unit} (x × y × z)"))
     if ann.kind != "point":
-        rows.append(("Vertices", str(len(ann.points))))
+        rows.append((w("Vertices"), str(len(ann.points))))
     return rows
 
 
 def _entries(project: Project, render_view: RenderView | None,
-             left_out: list[str] | None = None) -> list[_Entry]:
-    """The report's content; media that are not used are named in ``left_out``."""
+             left_out: list[str] | None = None, lang: str = "en") -> list[_Entry]:
+    """The report's content in ``lang`` (``en``, ``zh``); media that are not used are
+    named in ``left_out``."""
     left_out = [] if left_out is None else left_out
+    lang = check_lang(lang)
 
-    unit = crs_units(project.crs) or "units"
+    def w(text: str) -> str:
+        return report_word(text, lang)
+
+    unit = crs_units(project.crs) or w("units")
     vocab = project.vocabulary
     out = []
     for ann in project.annotations:
-        cond = (vocab.conditions.get(ann.condition, (ann.condition,))[0]
-                if ann.condition else "not assessed")
-        rows = [("Category", vocab.category_label(ann.category)),
-                ("Condition", cond),
-                ("Observed", ann.observed or "—"),
-                ("Author", ann.author or "—"),
-                ("Kind", ann.kind)]
-        rows += _geometry_rows(ann, unit)
-        rows.append(("Tags", ", ".join(ann.tags) if ann.tags else "—"))
+        cond = (vocab.condition_label(ann.condition, lang) if ann.condition
+                else w("not assessed"))
+        sep = "，" if lang == "zh" else ", "
+        rows = [(w("Category"), vocab.category_label(ann.category, lang)),
+                (w("Condition"), cond),
+                (w("Observed"), ann.observed or "—"),
+                (w("Author"), ann.author or "—"),
+                (w("Kind"), kind_term(ann.kind, lang))]
+        rows += _geometry_rows(ann, unit, lang)
+        rows.append((w("Tags"), sep.join(ann.tags) if ann.tags else "—"))
         if ann.link:
-            rows.append(("Linked object", " / ".join(
+            rows.append((w("Linked object"), " / ".join(
                 f"{v}" for v in (ann.link.get("layer"), ann.link.get("feature_id")) if v)
                 or str(ann.link)))
-        rows += [("Created", ann.created), ("Modified", ann.modified), ("ID", ann.id)]
-        entry = _Entry(ann, rows, _view_picture(ann, render_view))
+        rows += [(w("Created"), ann.created), (w("Modified"), ann.modified),
+                 (w("ID"), ann.id)]
+        entry = _Entry(ann, rows, _view_picture(ann, render_view, lang))
         where = f"annotation {ann.title or ann.id!r}"
         for m in ann.media:
             if Path(str(m).replace("\\", "/")).suffix.lower() not in _IMAGE_EXT:
@@ -139,7 +152,7 @@ def _entries(project: Project, render_view: RenderView | None,
                     entry.files.append(m)
                 except MediaRefused as exc:
                     if exc.reason == "does not exist":
-                        entry.files.append(f"{m} (missing)")
+                        entry.files.append(f"{m} ({w('missing')})")
                     else:
                         entry.files.append(f"{_printable(m)} (left out: {exc.reason})")
                         left_out.append(f"{where}: media {exc}")
@@ -161,7 +174,8 @@ def _printable(text: str) -> str:
     return str(text).replace("\x00", "\\0")
 
 
-def _summary(project: Project) -> tuple[list[str], list[tuple[str, list[int]]]]:
+def _summary(project: Project, lang: str = "en"
+             ) -> tuple[list[str], list[tuple[str, list[int]]]]:
     """Columns (condition labels + not assessed + total) and rows (category, counts)."""
     vocab = project.vocabulary
     conds = list(vocab.conditions)
@@ -170,23 +184,35 @@ def _summary(project: Project) -> tuple[list[str], list[tuple[str, list[int]]]]:
             conds.append(a.condition)
     cats = [k for k in vocab.categories if any(a.category == k for a in project.annotations)]
     cats += sorted({a.category for a in project.annotations} - set(cats))
-    cols = [vocab.conditions.get(c, (c,))[0] for c in conds] + ["Not assessed", "Total"]
+    cols = [vocab.condition_label(c, lang) for c in conds] + [
+        report_word("Not assessed", lang), report_word("Total", lang)]
     rows = []
     for cat in cats + [None]:
         anns = [a for a in project.annotations if cat is None or a.category == cat]
         counts = [sum(a.condition == c for a in anns) for c in conds]
         counts += [sum(not a.condition for a in anns), len(anns)]
-        rows.append((vocab.category_label(cat) if cat else "All", counts))
+        rows.append((vocab.category_label(cat, lang) if cat else report_word("All", lang),
+                     counts))
     return cols, rows
 
 
-def _header(project: Project, generated: str | None) -> list[tuple[str, str]]:
-    name = project.title or (project.path.stem if project.path else "Untitled project")
-    return [("Project", name),
-            ("File", str(project.path) if project.path else "—"),
-            ("CRS", project.crs or "not set"),
-            ("Annotations", str(len(project.annotations))),
-            ("Date", generated or datetime.now(timezone.utc).date().isoformat())]
+def _header(project: Project, generated: str | None,
+            lang: str = "en") -> list[tuple[str, str]]:
+    def w(text: str) -> str:
+        return report_word(text, lang)
+
+    name = project.title or (project.path.name.removesuffix(".realscene.json")
+                             .removesuffix(".json") if project.path
+                             else w("Untitled project"))
+    return [(w("Project"), name),
+            (w("File"), str(project.path) if project.path else "—"),
+            (w("CRS"), project.crs or w("not set")),
+            (w("Annotations"), str(len(project.annotations))),
+            (w("Date"), generated or datetime.now(timezone.utc).date().isoformat())]
+
+
+def _title(head: list[tuple[str, str]], lang: str) -> str:
+    return f"{report_word('Condition report', lang)} — {head[0][1]}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -235,24 +261,30 @@ def _swatch(rgb: Any) -> str:
 
 
 def render_html(project: Project, entries: list[_Entry], generated: str | None = None,
-                left_out: list[str] | tuple[str, ...] = ()) -> str:
+                left_out: list[str] | tuple[str, ...] = (), lang: str = "en") -> str:
+    lang = check_lang(lang)
+
+    def w(text: str) -> str:
+        return report_word(text, lang)
+
     vocab = project.vocabulary
-    head = _header(project, generated)
-    title = f"Condition report — {head[0][1]}"
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    head = _header(project, generated, lang)
+    title = _title(head, lang)
+    html_lang = "zh-Hans" if lang == "zh" else "en"
+    parts = ["<!DOCTYPE html>", f'<html lang="{html_lang}"><head><meta charset="utf-8">',
              f"<title>{_e(title)}</title>",
              '<meta name="generator" content="RealScene">', f"<style>{_CSS}</style>",
              "</head><body>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
     parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head]
     parts.append("</table>")
 
-    cols, rows = _summary(project)
-    parts.append("<h2>Summary by category and condition</h2>")
-    parts.append('<table class="summary"><tr><th>Category</th>'
+    cols, rows = _summary(project, lang)
+    parts.append(f"<h2>{_e(w('Summary by category and condition'))}</h2>")
+    parts.append(f'<table class="summary"><tr><th>{_e(w("Category"))}</th>'
                  + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
-    for label, counts in rows:
+    for n_row, (label, counts) in enumerate(rows, start=1):
         cells = "".join(f'<td class="n">{n}</td>' for n in counts)
-        tag = "th" if label == "All" else "td"
+        tag = "th" if n_row == len(rows) else "td"  # the last row: all categories
         parts.append(f"<tr><{tag}>{_e(label)}</{tag}>{cells}</tr>")
     parts.append("</table>")
 
@@ -260,31 +292,32 @@ def render_html(project: Project, entries: list[_Entry], generated: str | None =
         a = en.ann
         parts.append(f'<section class="annotation" id="a-{_e(a.id)}">')
         parts.append(f"<h2>{i}. {_swatch(a.color or vocab.category_color(a.category))}"
-                     f"{_e(a.title or '(untitled)')}</h2>")
+                     f"{_e(a.title or w('(untitled)'))}</h2>")
         parts.append(_img(en.view, "view"))
         parts.append('<table class="meta">')
         for k, v in en.rows:
             sw = ""
-            if k == "Condition" and a.condition in vocab.conditions:
+            if k == w("Condition") and a.condition in vocab.conditions:
                 sw = _swatch(vocab.conditions[a.condition][1])
             parts.append(f"<tr><th>{_e(k)}</th><td>{sw}{_e(v)}</td></tr>")
         parts.append("</table>")
         if a.description:
             parts.append(f'<div class="description">{_e(a.description)}</div>')
         if en.photos:
-            parts.append("<h3>Photos</h3><div class=\"photos\">")
+            parts.append(f"<h3>{_e(w('Photos'))}</h3><div class=\"photos\">")
             parts += [_img(p, "photo") for p in en.photos]
             parts.append("</div>")
         if en.files:
-            parts.append("<h3>Other linked files</h3><ul>"
+            parts.append(f"<h3>{_e(w('Other linked files'))}</h3><ul>"
                          + "".join(f"<li>{_e(f)}</li>" for f in en.files) + "</ul>")
         parts.append("</section>")
     if not entries:
-        parts.append('<p class="note">This project has no annotations.</p>')
+        parts.append(f'<p class="note">{_e(w("This project has no annotations."))}</p>')
     if left_out:
-        parts.append('<h2 id="left-out">Left out</h2><p>These linked files were not '
-                     "included: media are read only from the project folder, and only "
-                     "images RealScene can decode are embedded.</p><ul>"
+        parts.append(f'<h2 id="left-out">{_e(w("Left out"))}</h2><p>'
+                     + _e(w("These linked files were not included: media are read only "
+                            "from the project folder, and only images RealScene can "
+                            "decode are embedded.")) + "</p><ul>"
                      + "".join(f"<li>{_e(_printable(w))}</li>" for w in left_out)
                      + "</ul>")
     parts.append("</body></html>\n")
@@ -298,20 +331,23 @@ def _refuse_overwriting_project(project: Project, out: Path) -> None:
 
 def write_report(project: Project, out_html: str | Path, *,
                  render_view: RenderView | None = None, pdf: bool = False,
-                 generated: str | None = None, on_warning: Warn | None = None) -> Path:
+                 generated: str | None = None, on_warning: Warn | None = None,
+                 lang: str = "en") -> Path:
     """Write the HTML condition report (atomically); with ``pdf=True`` also the PDF next
     to it (same name, ``.pdf``). Returns the HTML path. Each media file left out is
-    passed to ``on_warning`` (and listed in the report)."""
+    passed to ``on_warning`` (and listed in the report). ``lang`` (``en``, ``zh``): the
+    language of headings, labels, categories and grades; dates stay ISO 8601."""
+    lang = check_lang(lang)
     out = Path(out_html)
     _refuse_overwriting_project(project, out)
     if pdf:
         _refuse_overwriting_project(project, out.with_suffix(".pdf"))
     left_out: list[str] = []
-    entries = _entries(project, render_view, left_out)
-    atomic_write_text(out, render_html(project, entries, generated, left_out))
+    entries = _entries(project, render_view, left_out, lang)
+    atomic_write_text(out, render_html(project, entries, generated, left_out, lang))
     if pdf:
         atomic_write_bytes(out.with_suffix(".pdf"),
-                           render_pdf(project, entries, generated, left_out))
+                           render_pdf(project, entries, generated, left_out, lang))
     for w in left_out if on_warning else ():
         on_warning(w)
     return out
@@ -319,13 +355,15 @@ def write_report(project: Project, out_html: str | Path, *,
 
 def write_pdf_report(project: Project, out_pdf: str | Path, *,
                      render_view: RenderView | None = None,
-                     generated: str | None = None, on_warning: Warn | None = None) -> Path:
+                     generated: str | None = None, on_warning: Warn | None = None,
+                     lang: str = "en") -> Path:
     """Write only the PDF condition report (atomically); see :func:`write_report`."""
+    lang = check_lang(lang)
     out = Path(out_pdf)
     _refuse_overwriting_project(project, out)
     left_out: list[str] = []
-    entries = _entries(project, render_view, left_out)
-    atomic_write_bytes(out, render_pdf(project, entries, generated, left_out))
+    entries = _entries(project, render_view, left_out, lang)
+    atomic_write_bytes(out, render_pdf(project, entries, generated, left_out, lang))
     for w in left_out if on_warning else ():
         on_warning(w)
     return out
@@ -358,7 +396,12 @@ def _font_files() -> tuple[Path, Path | None] | None:
 
 
 def render_pdf(project: Project, entries: list[_Entry], generated: str | None = None,
-               left_out: list[str] | tuple[str, ...] = ()) -> bytes:
+               left_out: list[str] | tuple[str, ...] = (), lang: str = "en") -> bytes:
+    lang = check_lang(lang)
+
+    def w(text: str) -> str:
+        return report_word(text, lang)
+
     try:
         from fpdf import FPDF
         from fpdf.enums import XPos, YPos
@@ -383,8 +426,8 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
             return str(s).replace("—", "-").replace("×", "x").replace("²", "2") \
                 .replace("\u2009", " ").encode("latin-1", "replace").decode("latin-1")
     vocab = project.vocabulary
-    head = _header(project, generated)
-    title = f"Condition report — {head[0][1]}"
+    head = _header(project, generated, lang)
+    title = _title(head, lang)
     pdf.set_title(t(title))
     pdf.set_creator("RealScene")
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -428,15 +471,15 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
     line(title, 18, "B", 9)
     pdf.ln(2)
     kv_table(head)
-    line("Summary by category and condition", 13, "B", 7)
-    cols, rows = _summary(project)
+    line(w("Summary by category and condition"), 13, "B", 7)
+    cols, rows = _summary(project, lang)
     pdf.set_font(family, "", 8)
     first = 40
     rest = (width - first) / max(1, len(cols))
     with pdf.table(col_widths=(first,) + (rest,) * len(cols), line_height=5,
                    text_align=("LEFT",) + ("RIGHT",) * len(cols)) as table:
         r = table.row()
-        for c in ["Category"] + cols:
+        for c in [w("Category")] + cols:
             r.cell(t(c))
         for label, counts in rows:
             r = table.row()
@@ -453,30 +496,30 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
         pdf.set_fill_color(255, 255, 255)  # tables fill their cells with the fill colour
         pdf.set_x(pdf.l_margin + 6)
         pdf.set_font(family, "B", 14)
-        pdf.multi_cell(width - 6, 7, t(f"{i}. {a.title or '(untitled)'}"),
+        pdf.multi_cell(width - 6, 7, t(f"{i}. {a.title or w('(untitled)')}"),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
         picture(en.view, width, 95)
         kv_table(en.rows)
         if a.description:
-            line("Description", 11, "B", 6)
+            line(w("Description"), 11, "B", 6)
             line(a.description, 10, "", 5)
             pdf.ln(2)
         if en.photos:
-            line("Photos", 11, "B", 6)
+            line(w("Photos"), 11, "B", 6)
             for p in en.photos:
                 picture(p, width * 0.75, 80)
         if en.files:
-            line("Other linked files", 11, "B", 6)
+            line(w("Other linked files"), 11, "B", 6)
             for f in en.files:
                 line(f"• {f}" if fonts else f"- {f}", 9, "", 5)
     if not entries:
-        line("This project has no annotations.", 10)
+        line(w("This project has no annotations."), 10)
     if left_out:
         pdf.add_page()
-        line("Left out", 13, "B", 7)
-        line("These linked files were not included: media are read only from the project "
-             "folder, and only images RealScene can decode are embedded.", 10)
+        line(w("Left out"), 13, "B", 7)
+        line(w("These linked files were not included: media are read only from the project "
+               "folder, and only images RealScene can decode are embedded."), 10)
         for w in left_out:
             line(f"• {_printable(w)}" if fonts else f"- {_printable(w)}", 9, "", 5)
     return bytes(pdf.output())

@@ -332,17 +332,18 @@ class Site:
                 progress(i + 1, len(times))
         return written
 
-    def export_annotations(self, fmt: str, path: str | Path) -> Path:
+    def export_annotations(self, fmt: str, path: str | Path, lang: str = "en") -> Path:
         """Write the annotations as ``webanno`` (W3C Web Annotation JSON-LD), ``geojson``,
         ``csv`` or ``report`` (HTML, or PDF when ``path`` ends in .pdf, with each
-        annotation's view rendered)."""
+        annotation's view rendered; in ``lang``: ``en`` or ``zh``)."""
         from heritage.exchange import export
 
         self.session.sync_to_project()
         render_view = None
         if fmt == "report" and self.scene.layers:
             render_view = self._offscreen((640, 400)).annotation_png
-        return Path(export(self.project, fmt, str(path), render_view=render_view))
+        return Path(export(self.project, fmt, str(path), render_view=render_view,
+                           lang=lang))
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the project (to ``path``, or where it was opened from). Layer paths are

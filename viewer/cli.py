@@ -7,7 +7,7 @@
     realscene open PATHS...|PROJECT [--snapshot OUT.png] [--budget N|auto]
     realscene open-sample
     realscene index PATH [-o OUT.copc.laz]
-    realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT
+    realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
     realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
 
@@ -202,6 +202,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    "(faster; no layers are loaded)")
     p.add_argument("--size", default="640x400",
                    help="report: size of each rendered view, WxH (default 640x400)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="report: its language, en (default) or zh (Simplified Chinese): "
+                   "headings, labels, categories and condition grades; dates stay ISO")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
@@ -813,9 +816,10 @@ def cmd_annotations(args: argparse.Namespace) -> int:
             if args.export == "report" and not args.no_views:
                 with _OffscreenViews(project, parse_size(args.size)) as views:
                     say(export(project, args.export, args.output,
-                               render_view=views.render, on_warning=warn))
+                               render_view=views.render, on_warning=warn, lang=args.lang))
             else:
-                say(export(project, args.export, args.output, on_warning=warn))
+                say(export(project, args.export, args.output, on_warning=warn,
+                           lang=args.lang))
             return 0
         result = read_file(args.import_file)
         added, replaced = merge_into(project, result, args.import_file)

@@ -34,6 +34,7 @@ from loaders.crs import same_crs
 from loaders.safety import UnsafePath, open_regular
 
 from ..project import FORMAT_NAME, Project, ProjectError, atomic_writer, parse_json, same_file
+from ..vocabulary import check_lang
 from . import csv, geojson, webanno
 from .common import (
     ExchangeError,
@@ -45,7 +46,14 @@ from .common import (
     parse_wkt,
     to_wkt,
 )
-from .csv import CSV_COLUMNS, CSV_FIELD_LIMIT, csv_safe, csv_unsafe, measurements_to_csv
+from .csv import (
+    CSV_COLUMNS,
+    CSV_FIELD_LIMIT,
+    csv_safe,
+    csv_unsafe,
+    decode_csv_bytes,
+    measurements_to_csv,
+)
 
 FORMATS = ("webanno", "geojson", "csv", "report")
 
@@ -56,12 +64,19 @@ MAX_IMPORT_BYTES = 2 << 30
 
 def read_file(path: str | Path) -> ImportResult:
     """Read an annotation file, choosing the format by content (not by extension):
-    Web Annotation JSON-LD, GeoJSON, CSV, or a RealScene project."""
+    Web Annotation JSON-LD, GeoJSON, CSV, or a RealScene project.
+
+    Text is UTF-8 (with or without a byte order mark); a CSV that is not UTF-8 is read
+    as GB18030 (GBK, GB2312) when it decodes as such into Chinese text, and refused
+    with a message naming the encoding problem otherwise (see :func:`decode_csv_bytes`)."""
     path = Path(path)
     try:
         with open_regular(path, MAX_IMPORT_BYTES) as fh:
             data = fh.read()
-        text = data.decode("utf-8-sig")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = decode_csv_bytes(data, path)
         del data
     except FileNotFoundError:
         raise ExchangeError(path, "file not found") from None
@@ -151,13 +166,16 @@ def export_text(project: Project, fmt: str) -> str:
 
 
 def export(project: Project, fmt: str, out_path: str | Path, *, render_view: Any = None,
-           on_warning: Any = None) -> Path:
+           on_warning: Any = None, lang: str = "en") -> Path:
     """Write the annotations as ``fmt`` (webanno, geojson, csv, report) atomically, a
     record at a time. Refused (ExchangeError): an output that is the project file itself
     (links included).
 
-    ``report`` writes HTML, or a PDF when ``out_path`` ends in ``.pdf``; media it leaves
-    out are passed to ``on_warning``."""
+    ``report`` writes HTML, or a PDF when ``out_path`` ends in ``.pdf``, in ``lang``
+    (``en`` or ``zh``); media it leaves out are passed to ``on_warning``. A CSV file
+    starts with a UTF-8 byte order mark, so that Excel (Chinese Windows included) reads
+    it as UTF-8; RealScene reads it with or without one."""
+    lang = check_lang(lang)
     out = Path(out_path)
     if project.path is not None and same_file(out, project.path):
         raise ExchangeError(out, "is the project file itself; choose another output name")
@@ -166,12 +184,15 @@ def export(project: Project, fmt: str, out_path: str | Path, *, render_view: Any
 
         if out.suffix.lower() == ".pdf":
             return write_pdf_report(project, out, render_view=render_view,
-                                    on_warning=on_warning)
-        return write_report(project, out, render_view=render_view, on_warning=on_warning)
+                                    on_warning=on_warning, lang=lang)
+        return write_report(project, out, render_view=render_view, on_warning=on_warning,
+                            lang=lang)
     if fmt not in WRITERS:
         raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(FORMATS)})")
     try:
         with atomic_writer(out) as fh:
+            if fmt == "csv":
+                fh.write("\ufeff")
             WRITERS[fmt](project, fh)
     except ValueError as exc:  # a value JSON cannot hold (NaN...)
         raise ExchangeError(out, f"cannot export: {exc}") from None

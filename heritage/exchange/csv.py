@@ -223,6 +223,60 @@ def _parse_csv(text: str) -> ImportResult:
     return result
 
 
+def _is_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _plausible_chinese(text: str) -> bool:
+    """Whether ``text`` (decoded as GB18030) reads as Chinese rather than as another
+    8-bit encoding decoded wrongly: it has Chinese characters, at least two thirds of its
+    non-ASCII characters are in GB2312 (the common simplified characters and
+    punctuation), and none stands between two ASCII letters (as an accented letter of
+    Latin-1 text read as GBK does, e.g. ``Größe`` -> ``Gr鲞e``)."""
+    other = [i for i, ch in enumerate(text) if not ch.isascii()]
+    if not any("\u4e00" <= text[i] <= "\u9fff" for i in other):
+        return False
+    outside = 0
+    for i in other:
+        try:
+            text[i].encode("gb2312")
+        except UnicodeEncodeError:
+            outside += 1
+        if 0 < i < len(text) - 1 and _is_letter(text[i - 1]) and _is_letter(text[i + 1]):
+            return False
+    return 3 * outside <= len(other)
+
+
+def decode_csv_bytes(data: bytes, where: str | Path) -> str:
+    """Text of a CSV that is not UTF-8: UTF-16 with a byte order mark, or GB18030 (and
+    its subsets GBK and GB2312, as Excel on Chinese Windows saves CSV) when it decodes
+    as such into Chinese text. Anything else is refused (:class:`ExchangeError` naming
+    the encoding problem), never decoded into the wrong characters."""
+    from .common import ExchangeError
+
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ExchangeError(where, "not readable as UTF-16 text, though it starts like "
+                                "it; save it as UTF-8 and import it again") from None
+    if data.lstrip()[:1] in (b"{", b"["):
+        raise ExchangeError(where, "JSON that is not UTF-8 (JSON must be UTF-8); save it "
+                            "as UTF-8 and import it again")
+    if b"\x00" not in data[:65536]:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and _plausible_chinese(text):
+            return text
+    if b"\x00" in data[:65536]:
+        raise ExchangeError(where, "not a text file (expected UTF-8 JSON or CSV)")
+    raise ExchangeError(where, "the text is neither UTF-8 nor clearly GB18030/GBK Chinese, "
+                        "so its characters cannot be read for sure; save it as UTF-8 "
+                        "(\"CSV UTF-8\" in Excel) and import it again")
+
+
 def parse(text: Any, where: str | Path = "<csv>") -> ImportResult:
     """CSV text -> everything it holds; :class:`ExchangeError`
     naming ``where`` when it is not readable as CSV."""
