@@ -189,15 +189,22 @@ class LayerRecord:
     sha256: str | None = None
     transform: list[list[float]] | None = None
     display: dict[str, Any] = field(default_factory=dict)
+    #: a CRS the user assigned to the layer ("EPSG:4547", PROJ or WKT): used instead of
+    #: the file's own (which is missing or wrong); None: the file's
+    crs: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "sha256": self.sha256,
-                "transform": self.transform, "display": self.display}
+        out = {"path": self.path, "name": self.name, "sha256": self.sha256,
+               "transform": self.transform, "display": self.display}
+        if self.crs:
+            out["crs"] = self.crs
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LayerRecord:
         return cls(path=d["path"], name=d.get("name", ""), sha256=d.get("sha256"),
-                   transform=d.get("transform"), display=dict(d.get("display") or {}))
+                   transform=d.get("transform"), display=dict(d.get("display") or {}),
+                   crs=d.get("crs") or None)
 
 
 @dataclass

@@ -377,3 +377,397 @@ def crs_summary(crs) -> dict[str, Any]:
         "vertical_units": _unit_of(v_axes),
         "wkt": crs.to_wkt(),
     }
+
+
+# --------------------------------------------------------------------------------------
+# China's national systems: CGCS2000 and its Gauss-Krüger zones, 1985 heights
+# --------------------------------------------------------------------------------------
+
+#: Chinese names of the geodetic datums of China's national systems (pyproj datum name ->
+#: (short name used before a projection, name of the geographic CRS))
+_CN_DATUMS = {
+    "China 2000": ("CGCS2000", "2000国家大地坐标系"),
+    "Beijing 1954": ("北京54", "1954北京坐标系"),
+    "Xian 1980": ("西安80", "1980西安坐标系"),
+    "New Beijing": ("新北京54", "新1954北京坐标系"),
+}
+#: Chinese names of vertical datums (pyproj datum name -> name)
+_CN_VERTICAL = {
+    "Yellow Sea 1985": "1985国家高程基准",
+    "Yellow Sea 1956": "1956黄海高程系",
+}
+
+#: EPSG codes of CGCS2000's Gauss-Krüger projections: (first code, first zone, last zone,
+#: zone width in degrees, zone number prefixed to the easting)
+CGCS2000_GK_RANGES = (
+    (4513, 25, 45, 3, True),   # 3-degree zones 25..45 (CM 75°E..135°E), with prefix
+    (4534, 25, 45, 3, False),  # the same without prefix ("3-degree Gauss-Kruger CM nE")
+    (4491, 13, 23, 6, True),   # 6-degree zones 13..23 (CM 75°E..135°E), with prefix
+    (4502, 13, 23, 6, False),  # the same without prefix
+)
+CGCS2000_GEOGRAPHIC = 4490
+HEIGHT_1985 = 5737
+
+
+def cgcs2000_gk_code(zone_width: int, zone: int, prefixed: bool) -> int | None:
+    """EPSG code of CGCS2000 / Gauss-Krüger ``zone`` (3° or 6° zones), with or without the
+    zone number prefixed to the easting; None outside China's zones."""
+    for first, lo, hi, width, prefix in CGCS2000_GK_RANGES:
+        if width == zone_width and prefix == prefixed and lo <= zone <= hi:
+            return first + zone - lo
+    return None
+
+
+def _central_meridian(width: int, zone: int) -> float:
+    return 3.0 * zone if width == 3 else 6.0 * zone - 3.0
+
+
+def gauss_kruger_info(crs: Any) -> dict[str, Any] | None:
+    """What a Gauss-Krüger (transverse Mercator, scale 1, false northing 0) projection of a
+    Chinese datum says, or None for any other CRS: ``datum`` (pyproj name),
+    ``central_meridian`` (degrees east), ``zone`` (the number prefixed to the easting, or
+    None), ``prefixed``, ``zone_width`` (3, 6 or None when the definition fits both),
+    ``false_easting``. Built from the projection's parameters (and the EPSG code, which
+    alone tells a 3° from a 6° zone without prefix at a shared central meridian)."""
+    h = horizontal_part(as_crs(crs)) if crs is not None else None
+    if h is None or not h.is_projected:
+        return None
+    try:
+        datum = h.geodetic_crs.datum.name
+        conv = h.to_json_dict().get("conversion") or {}
+    except Exception:
+        return None
+    if datum not in _CN_DATUMS or "transverse mercator" not in \
+            str((conv.get("method") or {}).get("name", "")).lower():
+        return None
+    params = {str(p.get("name", "")).lower(): p.get("value") for p in conv.get("parameters", [])}
+    try:
+        cm = float(params["longitude of natural origin"])
+        k = float(params.get("scale factor at natural origin", 1.0))
+        fe = float(params["false easting"])
+        fn = float(params.get("false northing", 0.0))
+        lat0 = float(params.get("latitude of natural origin", 0.0))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if abs(k - 1.0) > 1e-12 or fn != 0.0 or lat0 != 0.0:
+        return None
+    zone = None
+    if fe != 500000.0:
+        z = (fe - 500000.0) / 1e6
+        if z != int(z) or not 1 <= z <= 60:
+            return None
+        zone = int(z)
+    width = None
+    code = epsg_code(h)
+    for first, lo, hi, w, _prefix in CGCS2000_GK_RANGES:
+        if code is not None and first <= code <= first + hi - lo:
+            width = w
+    if width is None:
+        name = str(h.name).lower()
+        if "3-degree" in name or "3 degree" in name:
+            width = 3
+        elif zone is not None:
+            width = 3 if cm == 3.0 * zone else 6 if cm == 6.0 * zone - 3.0 else None
+        elif cm % 3 == 0 and cm % 6 != 3:
+            width = 3
+        elif "gauss-kruger" in name or "gauss kruger" in name:
+            width = 6
+    return {"datum": datum, "central_meridian": cm, "zone": zone, "prefixed": zone is not None,
+            "zone_width": width, "false_easting": fe}
+
+
+def _degrees(value: float) -> str:
+    return f"{value:g}°E" if value >= 0 else f"{-value:g}°W"
+
+
+def _zh_name(crs: Any) -> str | None:
+    """The Chinese name of a national CRS (None: no Chinese name)."""
+    if crs.is_compound:
+        parts = [_zh_name(s) or str(s.name) for s in crs.sub_crs_list]
+        return " + ".join(parts) if any(_zh_name(s) for s in crs.sub_crs_list) else None
+    datum = getattr(crs.datum, "name", None) if crs.datum is not None else None
+    if crs.is_vertical:
+        return _CN_VERTICAL.get(datum)
+    if crs.is_projected:
+        gk = gauss_kruger_info(crs)
+        if gk is None:
+            return None
+        short = _CN_DATUMS[gk["datum"]][0]
+        band = f"{gk['zone_width']}度带" if gk["zone_width"] else ""
+        zone = f" 第{gk['zone']}带（东坐标含带号）" if gk["prefixed"] else ""
+        return f"{short} / {band}高斯-克吕格{zone} 中央子午线{_degrees(gk['central_meridian'])}"
+    if datum in _CN_DATUMS:
+        name = _CN_DATUMS[datum][1]
+        if crs.is_geocentric:
+            return name + "（地心）"
+        return name + ("（三维）" if len(crs.axis_info) == 3 else "")
+    return None
+
+
+def crs_display_name(crs: Any, lang: str = "en") -> str:
+    """A CRS's name for people: "name (EPSG:n)". With ``lang`` "zh" (or "zh_CN", "zh-Hans"
+    ...) China's national systems get their Chinese names, built from the projection's
+    parameters: "CGCS2000 / 3度带高斯-克吕格 中央子午线114°E (EPSG:4547)",
+    "2000国家大地坐标系 (EPSG:4490)", "1985国家高程基准 (EPSG:5737)"; other CRSs keep their
+    (English) names. "no CRS" / "无坐标系" for None."""
+    zh = str(lang or "").lower().replace("-", "_").startswith("zh")
+    if crs is None:
+        return "无坐标系" if zh else "no CRS"
+    try:
+        crs = as_crs(crs)
+    except ValueError:
+        return str(crs)
+    name = None
+    if zh:
+        try:
+            name = _zh_name(crs)
+        except Exception:  # noqa: BLE001 - naming must never fail
+            name = None
+    name = name or str(crs.name)
+    if name.lower() in ("unknown", "undefined", ""):  # a PROJ string: show its definition
+        try:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                definition = crs.to_proj4() or ""
+        except Exception:  # noqa: BLE001
+            definition = ""
+        name = ("自定义" if zh else "custom") + (f": {definition[:100]}" if definition else "")
+    code = crs_to_text(crs)
+    return f"{name} ({code})" if code and len(code) < 40 else name
+
+
+def easting_warning(crs: Any, x_min: float, x_max: float) -> str | None:
+    """One warning when the eastings of data tagged with a Gauss-Krüger CRS do not fit it:
+    eastings of ~38,500,000 m under a CRS without zone prefix (e.g. EPSG:4547) carry the
+    zone number 38, and eastings of ~500,000 m under a prefixed CRS (EPSG:4526) lack it.
+    The warning names the CGCS2000 code that fits. None when they fit (or not GK)."""
+    gk = gauss_kruger_info(crs) if crs is not None else None
+    if gk is None or not (np_isfinite(x_min) and np_isfinite(x_max)):
+        return None
+    label = crs_label(as_crs(crs))
+    mid = (float(x_min) + float(x_max)) / 2.0
+    width = gk["zone_width"]
+    cgcs = gk["datum"] == "China 2000"
+    if not gk["prefixed"]:
+        if abs(mid) < 1e7:
+            return None
+        zone = int(mid // 1e6)
+        fits = [w for w in ((width,) if width else (3, 6))
+                if _central_meridian(w, zone) == gk["central_meridian"]]
+        code = cgcs2000_gk_code(fits[0], zone, True) if fits and cgcs else None
+        hint = (f"assign EPSG:{code} (CGCS2000 / {fits[0]}-degree Gauss-Kruger zone {zone}, "
+                "with the prefix) to this layer" if code else
+                "assign the CRS of that zone with the zone prefix to this layer")
+        return (f"eastings are about {mid:,.0f} m: they carry the Gauss-Krüger zone "
+                f"number {zone} as a prefix, but the file is tagged {label}, whose eastings "
+                f"have no zone prefix; {hint}")
+    zone = gk["zone"]
+    if int(mid // 1e6) == zone:
+        return None
+    if 0 <= mid < 1e6:
+        code = cgcs2000_gk_code(width, zone, False) if width and cgcs else None
+        hint = (f"assign EPSG:{code} (CGCS2000 / {width}-degree Gauss-Kruger CM "
+                f"{gk['central_meridian']:g}E, without the prefix) to this layer" if code else
+                "assign the CRS of the same zone without the zone prefix to this layer")
+        return (f"eastings are about {mid:,.0f} m, without the Gauss-Krüger zone prefix, "
+                f"but the file is tagged {label}, whose eastings start with the zone number "
+                f"{zone}; {hint}")
+    return (f"eastings are about {mid:,.0f} m, outside zone {zone} of {label} "
+            f"({zone * 1e6:,.0f}-{(zone + 1) * 1e6:,.0f} m); check the file's CRS")
+
+
+def np_isfinite(value: float) -> bool:
+    try:
+        return bool(abs(float(value)) < float("inf"))
+    except (TypeError, ValueError):
+        return False
+
+
+def data_crs_warnings(crs: Any, bounds_min: Any, bounds_max: Any) -> list[str]:
+    """Warnings about data in ``crs`` with these bounds (eastings that do not fit a
+    Gauss-Krüger CRS); never raises."""
+    try:
+        warning = easting_warning(crs, float(bounds_min[0]), float(bounds_max[0]))
+    except Exception:  # noqa: BLE001 - a check must never fail a read
+        return []
+    return [warning] if warning else []
+
+
+# --------------------------------------------------------------------------------------
+# Choosing a CRS: a searchable list (national systems first), user-given definitions
+# --------------------------------------------------------------------------------------
+
+
+def national_crs_codes() -> list[str]:
+    """China's national systems, in the order a CRS list offers them: CGCS2000
+    geographic, 1985 heights, the 3° zones without and with prefix, the 6° zones."""
+    codes = [f"EPSG:{CGCS2000_GEOGRAPHIC}", f"EPSG:{HEIGHT_1985}"]
+    for first, lo, hi, _w, _p in (CGCS2000_GK_RANGES[1], CGCS2000_GK_RANGES[0],
+                                  CGCS2000_GK_RANGES[3], CGCS2000_GK_RANGES[2]):
+        codes += [f"EPSG:{first + i}" for i in range(hi - lo + 1)]
+    return codes
+
+
+@lru_cache(maxsize=1)
+def _crs_catalogue() -> tuple[tuple[str, str], ...]:
+    """(``AUTH:code``, name) of every CRS in pyproj's database (EPSG first)."""
+    from pyproj.database import query_crs_info
+
+    rows = [(f"{i.auth_name}:{i.code}", i.name) for i in query_crs_info()
+            if not i.deprecated]
+    rows.sort(key=lambda r: (r[0].split(":")[0] != "EPSG", len(r[0]), r[0]))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=4096)
+def _cached_display_name(code: str, lang: str) -> str:
+    try:
+        return crs_display_name(as_crs(code), lang)
+    except Exception:  # noqa: BLE001
+        return code
+
+
+def search_crs(text: str = "", *, recent: tuple[str, ...] | list[str] = (), lang: str = "en",
+               limit: int = 300) -> list[tuple[str, str]]:
+    """CRSs matching ``text`` as ``(code, display name)``: recent choices first, then
+    China's national systems, then the rest of pyproj's database. Every word of ``text``
+    must appear in the code, the English name or (national systems) the Chinese name:
+    "4547", "CGCS2000", "高斯", "UTM 50N"."""
+    words = [w for w in str(text or "").lower().replace(",", " ").split() if w]
+
+    def matches(*fields: str) -> bool:
+        hay = " ".join(fields).lower()
+        return all(w in hay for w in words)
+
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    names = dict(_crs_catalogue())
+    for code in list(recent):
+        if code in seen:
+            continue
+        shown = _cached_display_name(code, lang) if ":" in code and len(code) < 40 else \
+            code[:60]
+        en = names.get(code, "")
+        if matches(code, shown, en):
+            out.append((code, shown))
+            seen.add(code)
+    for code in national_crs_codes():
+        if code in seen:
+            continue
+        en, zh = names.get(code, ""), _cached_display_name(code, "zh")
+        if matches(code, en, zh, "CGCS2000" if "China" in en else ""):
+            out.append((code, _cached_display_name(code, lang)))
+            seen.add(code)
+    if words:
+        for code, name in _crs_catalogue():
+            if len(out) >= limit:
+                break
+            if code not in seen and matches(code, name):
+                out.append((code, f"{name} ({code})"))
+                seen.add(code)
+    return out[:limit]
+
+
+def parse_user_crs(text: str) -> Any:
+    """A CRS the user typed for a layer: "EPSG:4547", "4547", a CRS name, a PROJ string
+    ("+proj=tmerc +lat_0=0 +lon_0=114.5 ... ") or WKT. Raises ValueError with a readable
+    message when pyproj does not take it, or it is not a geographic / projected / compound
+    / engineering CRS a layer can be in."""
+    crs = parse_crs_text(text)
+    if crs is None:
+        raise ValueError("no coordinate system given; type e.g. EPSG:4547, a PROJ string "
+                         "(+proj=tmerc ...) or WKT")
+    if crs.is_vertical and not crs.is_compound:
+        raise ValueError(f"{crs.name} is a vertical (height) system only; give the "
+                         "horizontal one, or a compound such as EPSG:4547+5737")
+    return crs
+
+
+# --------------------------------------------------------------------------------------
+# OSGB tilesets: metadata.xml (ContextCapture / DJI Terra layout)
+# --------------------------------------------------------------------------------------
+
+#: the largest metadata.xml read (real ones are a few hundred bytes)
+OSGB_METADATA_MAX_BYTES = 1 << 20
+
+
+def read_osgb_metadata(path: Any) -> dict[str, Any]:
+    """The georeference of an OSGB tileset's ``metadata.xml``::
+
+        <ModelMetadata version="1">
+          <SRS>EPSG:4547</SRS>            (or ENU:lat,lon, or WKT)
+          <SRSOrigin>500000,3400000,0</SRSOrigin>
+        </ModelMetadata>
+
+    Returns ``{"crs", "origin" (x, y, z) or None, "srs" (the text), "enu" ((lat, lon) or
+    None), "warnings"}``. Tile coordinates are relative to ``origin`` in ``crs``. An ENU
+    system is a local east-north-up plane tangent at lat/lon (WGS 84): ``crs`` is then an
+    orthographic projection on the ellipsoid centred there (its tangent plane; heights are
+    ellipsoidal). The file is read safely (regular file, at most
+    :data:`OSGB_METADATA_MAX_BYTES`, no DTD or entities). Raises LoadError when it is not
+    a readable metadata.xml."""
+    from pathlib import Path
+
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+
+    from .safety import UnsafePath, read_regular
+    from .types import LoadError
+
+    path = Path(path)
+    try:
+        raw = read_regular(path, OSGB_METADATA_MAX_BYTES)
+    except UnsafePath as exc:
+        raise LoadError(path, exc.reason, "give the tileset's metadata.xml file") from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot read: {exc.strerror or exc}",
+                        "check the file exists and can be read") from None
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException:
+        raise LoadError(path, "metadata.xml declares a DTD or entities, which are refused",
+                        "remove the DOCTYPE from the file") from None
+    except Exception as exc:  # ParseError
+        raise LoadError(path, f"not well-formed XML ({str(exc)[:120]})",
+                        "re-export the tileset's metadata.xml") from None
+    srs_el = root.find(".//SRS")
+    origin_el = root.find(".//SRSOrigin")
+    warnings: list[str] = []
+    srs = (srs_el.text or "").strip() if srs_el is not None else ""
+    origin = None
+    if origin_el is not None and (origin_el.text or "").strip():
+        try:
+            values = [float(v) for v in origin_el.text.replace(" ", "").split(",")]
+            if len(values) not in (2, 3) or not all(np_isfinite(v) for v in values):
+                raise ValueError
+            origin = (values + [0.0])[:3]
+            origin = (origin[0], origin[1], origin[2])
+        except ValueError:
+            warnings.append(f"SRSOrigin {origin_el.text.strip()[:60]!r} is not 2 or 3 "
+                            "numbers; origin taken as 0,0,0")
+    crs, enu = None, None
+    if not srs:
+        warnings.append("metadata.xml has no SRS: the tiles' coordinates have no CRS")
+    elif srs.upper().startswith("ENU:"):
+        try:
+            lat, lon = (float(v) for v in srs[4:].split(","))
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+        except ValueError:
+            raise LoadError(path, f"SRS {srs[:60]!r} is not ENU:latitude,longitude",
+                            "write it as e.g. ENU:30.5,114.3") from None
+        enu = (lat, lon)
+        from pyproj import CRS
+
+        crs = CRS.from_proj4(f"+proj=ortho +lat_0={lat!r} +lon_0={lon!r} +x_0=0 +y_0=0 "
+                             "+ellps=WGS84 +units=m +no_defs +type=crs")
+    else:
+        try:
+            crs = parse_crs_text(srs)
+        except ValueError as exc:
+            warnings.append(f"SRS not understood: {exc}")
+    if crs is not None and origin is not None:
+        warnings += data_crs_warnings(crs, origin, origin)
+    return {"crs": crs, "origin": origin, "srs": srs, "enu": enu, "warnings": warnings}

@@ -138,7 +138,25 @@ class LoaderRegistry:
         data.metadata.setdefault("source", str(path))
         data.metadata.setdefault("format", spec.name)
         data.metadata.setdefault("file_size", size)
+        _check_crs(data)
         return data
+
+
+def _check_crs(data: Dataset) -> None:
+    """Warn when the data's eastings do not fit its CRS (a Gauss-Krüger zone prefix
+    mismatch, see loaders.crs.easting_warning); LAS files are checked by their reader."""
+    if getattr(data, "crs", None) is None:
+        return
+    from .crs import data_crs_warnings
+
+    try:  # (a LAS header's bounds: no pass over the points)
+        meta = data.metadata
+        lo, hi = (meta["bounds_min"], meta["bounds_max"]) if "bounds_min" in meta \
+            else data.bounds
+    except Exception:  # noqa: BLE001 - a check must never fail a read
+        return
+    warnings = data.metadata.setdefault("warnings", [])
+    warnings += [w for w in data_crs_warnings(data.crs, lo, hi) if w not in warnings]
 
 
 def _sniffs(spec: ReaderSpec, head: bytes, path: Path) -> bool:

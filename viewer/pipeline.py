@@ -132,12 +132,15 @@ def build_lod(data: Any, progress: ProgressFn | None = None) -> Any:
 def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *,
          on_preview: Callable[[PointCloud], None] | None = None,
          allow_redirects: bool = False, stream: bool = True,
-         with_lod: bool = True, on_crs: Callable[[Any], None] | None = None) -> Loaded:
+         with_lod: bool = True, on_crs: Callable[[Any], None] | None = None,
+         assign_crs: Any = None) -> Loaded:
     """Read ``path`` (a file or a COPC URL) and bring it into ``scene_crs``: the whole
     pipeline up to the scene layer. ``progress(fraction, message)`` may raise
     :class:`loaders.LoadCancelled` to cancel; ``stream=False`` reads a COPC (or a file
     with a COPC index) into memory instead of streaming it; ``on_crs(crs)`` is told the
-    CRS the data is drawn in once it is known (None: none). Raises LoadError."""
+    CRS the data is drawn in once it is known (None: none); ``assign_crs`` (a CRS or its
+    text: EPSG code, PROJ, WKT) is taken as the data's CRS instead of the file's, before
+    the data is transformed (a layer's CRS assigned by the user). Raises LoadError."""
     read_progress = scaled(progress, 0.0, READ_SHARE)
     target = stream_target(path) if stream else None
     if target is not None:
@@ -149,6 +152,8 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
                            allow_cross_host_redirects=allow_redirects)
         try:
             preview = source.preview()
+            if assign_crs is not None:
+                source.crs = _assign(preview, assign_crs)
             # into the scene CRS, or a metric CRS for degrees: nodes transformed on fetch
             lod, preview = georef.prepare_source_for_scene(source, preview,
                                                            _crs_now(scene_crs))
@@ -159,11 +164,61 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
             on_crs(preview.crs)
         return Loaded(path, preview, lod, streamed=True, streamed_from=index)
     data = read(path, read_progress, on_preview)
+    if assign_crs is not None:
+        try:
+            _assign(data, assign_crs)
+        except ValueError as exc:
+            raise LoadError(path, f"the CRS assigned to it is not understood ({exc})",
+                            "assign the layer another CRS") from None
     crs = reproject(data, scene_crs, progress=scaled(progress, READ_SHARE * 0.9, READ_SHARE))
     if on_crs is not None:
         on_crs(crs)
     lod = build_lod(data, scaled(progress, READ_SHARE, 1.0)) if with_lod else None
     return Loaded(path, data, lod)
+
+
+def _assign(data: Any, assign_crs: Any) -> Any:
+    """Give freshly read ``data`` the CRS the user assigned (recorded in its metadata, with
+    a note of what the file said); returns the CRS. ValueError for an invalid CRS."""
+    from loaders.crs import GEOGRAPHIC_WARNING, crs_label, crs_to_text, data_crs_warnings
+
+    from .session import ASSIGNED_CRS
+
+    crs = parse_crs_text(assign_crs)
+    text = assign_crs if isinstance(assign_crs, str) else crs_to_text(crs)
+    before = data.crs
+    data.crs = crs
+    data.metadata[ASSIGNED_CRS] = text.strip() if crs is not None else None
+    warnings = data.metadata.setdefault("warnings", [])
+    # the file's CRS warnings (a zone prefix mismatch, degrees) no longer apply
+    stale = set(data_crs_warnings(before, *data.bounds)) | {GEOGRAPHIC_WARNING}
+    warnings[:] = [w for w in warnings if w not in stale]
+    if crs is not None:
+        warnings += data_crs_warnings(crs, *data.bounds)
+        if crs.is_geographic:
+            warnings.append(GEOGRAPHIC_WARNING)
+    data.metadata["crs_source"] = f"assigned by the user (the file says: {crs_label(before)})"
+    return crs
+
+
+def assign_crs(session: Any, layer: Any, crs: Any,
+               progress: ProgressFn | None = None) -> Any:
+    """Assign ``crs`` (a CRS, or text: "EPSG:4547", a PROJ string, WKT) to ``layer``,
+    whose file has no CRS or a wrong one: the file is read again with it and transformed
+    into the scene CRS like any other layer (the scene takes the CRS when it has none),
+    as one undoable edit of ``session`` (saved in the layer's project record). Returns the
+    new data. Raises ValueError for an invalid CRS or a layer without a file, LoadError
+    when the file cannot be read again."""
+    from loaders.crs import parse_user_crs
+
+    if not getattr(layer, "path", None):
+        raise ValueError(f"layer {layer.name!r} has no file to read again with a CRS")
+    if isinstance(crs, str):
+        parse_user_crs(crs)  # a clear message for an invalid or height-only CRS
+    scene = session.scene
+    loaded = load(str(layer.path), scene.crs, progress, assign_crs=crs)
+    session.assign_layer_crs(layer, loaded.data, loaded.lod)
+    return loaded.data
 
 
 # -- scene layers ------------------------------------------------------------------------
@@ -309,9 +364,13 @@ def open_project(project: Any, *, on_warning: Callable[[str], None] | None = Non
                 warn(f"{layer_path}: layer file not found; left out")
                 continue
             try:
-                loaded = load(layer_path, lambda: scene.crs, allow_redirects=allow_redirects)
+                loaded = load(layer_path, lambda: scene.crs, allow_redirects=allow_redirects,
+                              assign_crs=record.crs)
             except LoadError as exc:
                 warn(f"{exc.message}; left out")
+                continue
+            except ValueError as exc:  # an assigned CRS pyproj does not take
+                warn(f"{layer_path}: assigned CRS not understood ({exc}); left out")
                 continue
             _warn_data(loaded, on_warning)
             add_to_scene(scene, loaded, record, session)

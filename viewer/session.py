@@ -101,6 +101,9 @@ class CrsChange:
 #: the text a project saves its CRS as (one CRS-to-text, see loaders.crs)
 crs_text = crs_to_text
 
+#: metadata key of a layer's data read with a CRS the user assigned (its saved text)
+ASSIGNED_CRS = "assigned_crs"
+
 
 class ProjectSession:
     def __init__(self, scene: Scene, project: Project | None = None,
@@ -320,7 +323,8 @@ class ProjectSession:
         transform = None if np.allclose(layer.transform, np.eye(4)) else \
             np.asarray(layer.transform, dtype=float).tolist()
         return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",
-                           name=layer.name, transform=transform, display=display)
+                           name=layer.name, transform=transform, display=display,
+                           crs=layer.data.metadata.get(ASSIGNED_CRS) or None)
 
     @staticmethod
     def apply_record(layer: Layer, record: LayerRecord) -> dict[str, Any]:
@@ -607,6 +611,38 @@ class ProjectSession:
                     raise
                 self.replace_layer_data(layer, data)
         return CrsChange(True, f"{len(reload)} layer(s) transformed", reload)
+
+    def assigned_crs(self, path: str | Path) -> str | None:
+        """The CRS the user assigned to the project layer of file ``path`` (saved text),
+        None when the file's own CRS is used."""
+        target = Path(path)
+        for record in self.project.layers + self._unread:
+            if record.crs and self.project.absolute(record.path) == target:
+                return record.crs
+        return None
+
+    def assign_layer_crs(self, layer: Layer, data: Any, lod: Any = None) -> None:
+        """Give ``layer`` the data read again with a CRS the user assigned (see
+        :func:`viewer.pipeline.assign_crs`: ``data.metadata["assigned_crs"]`` holds the
+        CRS's text, saved in the layer's project record). The scene takes the CRS when it
+        had none. One undoable edit: undo brings back the layer's data as it was."""
+        scene, project = self.scene, self.project
+        before = (layer.data, layer.lod, scene.crs, project.crs)
+        scene_crs = scene.crs if scene.crs is not None else data.crs
+        after = (data, lod, scene_crs, project.crs if scene.crs is not None else
+                 (crs_text(scene_crs) if scene_crs is not None else None))
+
+        def apply(state: tuple) -> None:
+            new_data, new_lod, new_scene_crs, new_project_crs = state
+            if scene.crs is not new_scene_crs:
+                scene.set_crs(new_scene_crs)
+            project.crs = new_project_crs
+            layer.lod = new_lod
+            scene.update(layer, data=new_data)
+
+        text = data.metadata.get(ASSIGNED_CRS) or crs_text(data.crs) or "no CRS"
+        self.undo.push(Command(f"Assign CRS {text[:40]} to “{layer.name}”",
+                               lambda: apply(after), lambda: apply(before)))
 
     def load_views(self) -> None:
         """Put the project's saved views into the scene."""

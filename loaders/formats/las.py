@@ -553,10 +553,11 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     attributes.update(name_extra_dimensions(extra_values, info.extra_bytes_vlrs,
                                             set(attributes)))
 
-    from ..crs import GEOGRAPHIC_WARNING, crs_from_las_header
+    from ..crs import GEOGRAPHIC_WARNING, crs_from_las_header, data_crs_warnings
 
     crs, crs_source, crs_warnings = crs_from_las_header(header)
     warnings.extend(crs_warnings)
+    warnings.extend(data_crs_warnings(crs, lo, hi))  # a Gauss-Krüger zone prefix mismatch
     if crs is not None and crs.is_geographic:
         warnings.append(GEOGRAPHIC_WARNING)
     if info.copc:

@@ -107,6 +107,8 @@ class LoadJob(QtCore.QObject):
         self.allow_redirects = False
         #: the LoadError of a failed load (``failed`` carries its message)
         self.error: LoadError | None = None
+        #: a CRS the user assigned to this file's layer (text), used instead of the file's
+        self.assign_crs: str | None = None
         #: files opened together: their order decides the scene CRS (see CrsOrder)
         self._crs_order: CrsOrder | None = None
         self._crs_index = 0
@@ -167,7 +169,7 @@ class LoadJob(QtCore.QObject):
             loaded = pipeline.load(self.path, self._scene_crs, self._report,
                                    on_preview=self._on_preview,
                                    allow_redirects=self.allow_redirects,
-                                   on_crs=self._crs_known)
+                                   on_crs=self._crs_known, assign_crs=self.assign_crs)
             self.lod, self.streamed = loaded.lod, loaded.streamed
             self.streamed_from = loaded.streamed_from
             data = loaded.data
