@@ -13,7 +13,10 @@ the like are left out and named in the report's "Left out" section (and passed t
 
 The PDF is drawn with fpdf2 (pure Python; needs Pillow and fontTools) from the same
 content, with a Unicode TrueType font (DejaVu Sans from the system or from matplotlib's
-data) when one is found; otherwise text falls back to Latin-1 core fonts.
+data) when one is found; text DejaVu cannot draw (Chinese...) is drawn with an installed
+font that can (:mod:`heritage.fonts`: Noto Sans CJK SC...), embedded as a subset. A text
+no installed font can draw stops the PDF with a message naming it (no character is
+silently lost).
 """
 
 from __future__ import annotations
@@ -220,7 +223,8 @@ def _title(head: list[tuple[str, str]], lang: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 _CSS = """
-body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:2em;color:#222;
+body{font-family:"DejaVu Sans",Arial,Helvetica,"Noto Sans CJK SC","Source Han Sans SC",
+"Microsoft YaHei","PingFang SC","Hiragino Sans GB",sans-serif;margin:2em;color:#222;
 max-width:60em}
 h1{margin-bottom:.2em} h2{border-bottom:2px solid #888;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0}
@@ -395,6 +399,68 @@ def _font_files() -> tuple[Path, Path | None] | None:
     return None
 
 
+def _pdf_fonts(pdf: Any) -> tuple[str, Callable[[Any], str], bool]:
+    """The PDF's main font family, the function every text goes through, and whether the
+    main font is a Unicode one.
+
+    Latin text is drawn with DejaVu Sans; a text with characters it lacks (Chinese...)
+    gets an installed font that has them (:func:`heritage.fonts.require_font`, the
+    Simplified Chinese face of a collection first), embedded as fpdf2's fallback font
+    (regular and bold). A text that no installed font can draw raises
+    :class:`heritage.fonts.NoFontError` (the PDF is not written, rather than written with
+    characters lost)."""
+    from . import fonts as ff
+
+    dejavu = _font_files()
+    main: ff.FontChoice | None = None
+    if dejavu:
+        pdf.add_font("DejaVu", "", str(dejavu[0]))
+        pdf.add_font("DejaVu", "B", str(dejavu[1] or dejavu[0]))
+        family, main = "DejaVu", ff.FontChoice(dejavu[0], 0, "DejaVu Sans")
+    else:
+        main = ff.font_for("Condition report — × ² •")
+        if main is not None:
+            bold = ff.font_for("Condition report — × ² •", bold=True) or main
+            pdf.add_font("Main", "", str(main.path), collection_font_number=main.index)
+            pdf.add_font("Main", "B", str(bold.path), collection_font_number=bold.index)
+            family = "Main"
+        else:
+            family = "helvetica"  # core fonts: Latin-1 only
+    fallbacks: list[tuple[str, ff.FontChoice]] = []
+
+    def cover(text: str) -> None:
+        if main is not None:
+            lacking = ff.missing_glyphs(text, main)
+        else:
+            lacking = "".join(c for c in ff.drawn_chars(text) if ord(c) > 0xFF)
+            if lacking:  # the core fonts take no fallback: there is no Unicode font at all
+                raise ff.NoFontError(text, lacking)
+        for _name, font in fallbacks:
+            lacking = ff.missing_glyphs(lacking, font) if lacking else ""
+        if not lacking:
+            return
+        try:
+            font = ff.require_font(lacking)
+        except ff.NoFontError as exc:
+            raise ff.NoFontError(text, exc.missing) from None
+        bold = ff.font_for(lacking, bold=True) or font
+        name = f"Fallback{len(fallbacks)}"
+        pdf.add_font(name, "", str(font.path), collection_font_number=font.index)
+        pdf.add_font(name, "B", str(bold.path), collection_font_number=bold.index)
+        fallbacks.append((name, font))
+        pdf.set_fallback_fonts([n for n, _f in fallbacks], exact_match=False)
+
+    def t(s: Any) -> str:
+        text = str(s)
+        if main is None:
+            text = text.replace("—", "-").replace("×", "x").replace("²", "2") \
+                .replace("\u2009", " ").replace("•", "-")
+        cover(text)
+        return text
+
+    return family, t, main is not None
+
+
 def render_pdf(project: Project, entries: list[_Entry], generated: str | None = None,
                left_out: list[str] | tuple[str, ...] = (), lang: str = "en") -> bytes:
     lang = check_lang(lang)
@@ -411,20 +477,7 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(True, margin=15)
     pdf.set_margins(15, 15, 15)
-    fonts = _font_files()
-    if fonts:
-        pdf.add_font("DejaVu", "", str(fonts[0]))
-        pdf.add_font("DejaVu", "B", str(fonts[1] or fonts[0]))
-        family = "DejaVu"
-
-        def t(s: Any) -> str:
-            return str(s)
-    else:  # core fonts: Latin-1 only
-        family = "helvetica"
-
-        def t(s: Any) -> str:
-            return str(s).replace("—", "-").replace("×", "x").replace("²", "2") \
-                .replace("\u2009", " ").encode("latin-1", "replace").decode("latin-1")
+    family, t, fonts = _pdf_fonts(pdf)
     vocab = project.vocabulary
     head = _header(project, generated, lang)
     title = _title(head, lang)

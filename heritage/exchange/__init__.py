@@ -180,13 +180,17 @@ def export(project: Project, fmt: str, out_path: str | Path, *, render_view: Any
     if project.path is not None and same_file(out, project.path):
         raise ExchangeError(out, "is the project file itself; choose another output name")
     if fmt == "report":
+        from ..fonts import NoFontError
         from ..report import write_pdf_report, write_report
 
-        if out.suffix.lower() == ".pdf":
-            return write_pdf_report(project, out, render_view=render_view,
-                                    on_warning=on_warning, lang=lang)
-        return write_report(project, out, render_view=render_view, on_warning=on_warning,
-                            lang=lang)
+        try:
+            if out.suffix.lower() == ".pdf":
+                return write_pdf_report(project, out, render_view=render_view,
+                                        on_warning=on_warning, lang=lang)
+            return write_report(project, out, render_view=render_view,
+                                on_warning=on_warning, lang=lang)
+        except NoFontError as exc:  # a PDF would lose characters: not written
+            raise ExchangeError(out, f"not written: {exc}") from None
     if fmt not in WRITERS:
         raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(FORMATS)})")
     try:
