@@ -115,3 +115,147 @@ class CrsDialog(QtWidgets.QDialog):
         return parse_crs(self.scene_edit.currentText()), \
             parse_crs(self.second_edit.currentText())
 
+
+
+def interface_language() -> str:
+    """The language of the interface ("zh_CN", "en"...): viewer.qt.i18n's choice when it
+    has one, else the application's locale."""
+    try:
+        from . import i18n
+
+        lang = getattr(i18n, "current_language", None)
+        if callable(lang):
+            return str(lang() or "en")
+    except ImportError:
+        pass
+    return QtCore.QLocale().name()
+
+
+def crs_name(crs: Any) -> str:
+    """A CRS's name in the interface language (Chinese names for China's national
+    systems when the interface is Chinese): see loaders.crs.crs_display_name."""
+    from loaders.crs import crs_display_name
+
+    return crs_display_name(crs, interface_language())
+
+
+#: how many CRSs assigned before are offered first
+RECENT_CRS_COUNT = 8
+
+
+class AssignCrsDialog(QtWidgets.QDialog):
+    """Assign a CRS to a layer whose file has none (or a wrong one): a searchable list
+    (recent choices and China's national systems first, then pyproj's database) or a
+    custom CRS typed as a PROJ string or WKT, checked at once by pyproj."""
+
+    def __init__(self, layer_name: str, current: Any, recent: list[str],
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent, objectName="assignCrsDialog")
+        self.setWindowTitle(self.tr("Assign a coordinate system"))
+        self.setMinimumSize(620, 460)
+        self.recent = list(recent)
+        layout = QtWidgets.QVBoxLayout(self)
+        intro = QtWidgets.QLabel(self.tr(
+            "The coordinates of “{0}” are taken to be in the system chosen here (now: {1}); "
+            "the layer is read again and transformed into the scene CRS.").format(
+                layer_name, crs_name(current)), wordWrap=True)
+        layout.addWidget(intro)
+        self.search = QtWidgets.QLineEdit(objectName="crsSearch")
+        self.search.setPlaceholderText(self.tr("Search: 4547, CGCS2000, 高斯, UTM 50N …"))
+        self.search.setClearButtonEnabled(True)
+        layout.addWidget(self.search)
+        self.list = QtWidgets.QListWidget(objectName="crsList")
+        layout.addWidget(self.list, 1)
+        layout.addWidget(QtWidgets.QLabel(self.tr(
+            "Or a custom system (a local city grid): a PROJ string or WKT")))
+        self.custom = QtWidgets.QPlainTextEdit(objectName="customCrs")
+        self.custom.setPlaceholderText("+proj=tmerc +lat_0=0 +lon_0=114.3 +k=1 +x_0=50000 "
+                                       "+y_0=-3000000 +ellps=GRS80 +units=m +no_defs")
+        self.custom.setMaximumHeight(70)
+        layout.addWidget(self.custom)
+        self.info = QtWidgets.QLabel(objectName="assignCrsInfo", wordWrap=True)
+        layout.addWidget(self.info)
+        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
+                                                  | QtWidgets.QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.list.currentItemChanged.connect(lambda *_: self._validate())
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        self.custom.textChanged.connect(self._validate)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Fill the list with the CRSs matching the search text."""
+        from loaders.crs import search_crs
+
+        self.list.clear()
+        for code, name in search_crs(self.search.text(), recent=self.recent,
+                                     lang=interface_language()):
+            item = QtWidgets.QListWidgetItem(name if code in name else f"{name}  [{code}]")
+            item.setData(QtCore.Qt.UserRole, code)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._validate()
+
+    def chosen_text(self) -> str:
+        """The CRS chosen: the custom text when given, else the selected list entry."""
+        custom = self.custom.toPlainText().strip()
+        if custom:
+            return custom
+        item = self.list.currentItem()
+        return str(item.data(QtCore.Qt.UserRole)) if item is not None else ""
+
+    def _validate(self) -> bool:
+        from loaders.crs import parse_user_crs
+
+        ok = False
+        text = self.chosen_text()
+        if not text:
+            self.info.setText(self.tr("Choose a system from the list or type one."))
+        else:
+            try:
+                crs = parse_user_crs(text)
+                self.info.setText(crs_name(crs))
+                ok = True
+            except ValueError as exc:
+                self.info.setText(f"<span style='color:#c0392b'>{exc}</span>")
+        self.buttons.button(QtWidgets.QDialogButtonBox.Ok).setEnabled(ok)
+        return ok
+
+
+def assign_crs_to_layer(parent: QtWidgets.QWidget, session: Any, layer: Any,
+                        settings: Any = None, text: str | None = None) -> bool:
+    """Layer properties > Assign CRS…: ask for the CRS (``text`` given: no dialog), read
+    the layer again with it into the scene CRS, as one undoable edit (the core's
+    :func:`viewer.pipeline.assign_crs`). Recent choices are kept in ``settings``.
+    Returns True when the CRS was assigned."""
+    from loaders import LoadError
+    from viewer import pipeline
+
+    recent = []
+    if settings is not None:
+        stored = settings.value("recent_crs") or []
+        recent = [str(c) for c in (stored if isinstance(stored, list) else [stored]) if c]
+    if text is None:
+        dialog = AssignCrsDialog(layer.name, layer.data.crs, recent, parent)
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return False
+        text = dialog.chosen_text()
+    QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
+    try:
+        pipeline.assign_crs(session, layer, text)
+    except (ValueError, LoadError) as exc:
+        QtWidgets.QApplication.restoreOverrideCursor()
+        QtWidgets.QMessageBox.warning(parent, QtCore.QCoreApplication.translate(
+            "crs", "Coordinate system not assigned"), str(getattr(exc, "message", exc)))
+        return False
+    QtWidgets.QApplication.restoreOverrideCursor()
+    if settings is not None and len(text) < 200:  # (long WKT stays in the project only)
+        settings.setValue("recent_crs", ([text] + [c for c in recent if c != text])
+                          [:RECENT_CRS_COUNT])
+    return True
