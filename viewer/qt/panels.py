@@ -243,6 +243,12 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
         form.addRow(self.tr("CRS"), self.crs)
+        self.assign_crs_button = QtWidgets.QPushButton(self.tr("Assign CRS…"),
+                                                       objectName="assignCrs")
+        self.assign_crs_button.setToolTip(self.tr(
+            "Give this layer a coordinate system: when its file has none or a wrong one"))
+        self.assign_crs_button.clicked.connect(self._assign_crs)
+        form.addRow("", self.assign_crs_button)
         form.addRow(self.tr("Data"), self.info)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -281,6 +287,8 @@ class PropertiesPanel(QtWidgets.QWidget):
                       self.opacity, self.solid_color, self.contrast_lo, self.contrast_hi,
                       self.classes):
                 w.setEnabled(enabled)
+            self.assign_crs_button.setEnabled(bool(enabled and layer.path
+                                                   and self.session is not None))
             self.color_mode.clear()
             self.attribute.clear()
             self.classes.clear()
@@ -407,6 +415,15 @@ class PropertiesPanel(QtWidgets.QWidget):
         finally:
             self._updating = False
 
+    def _assign_crs(self) -> None:
+        """Assign CRS…: the dialog of viewer.qt.crs, through the session (undoable)."""
+        from .crs import assign_crs_to_layer
+
+        if self.layer is None or self.session is None or not self.layer.path:
+            return
+        assign_crs_to_layer(self.window(), self.session, self.layer,
+                            getattr(self.window(), "settings", None))
+
 
 def describe_crs(crs) -> str:
     if crs is None:
@@ -423,7 +440,11 @@ def describe_crs(crs) -> str:
         kind = _tr(QT_TR_NOOP("geographic (degrees)")) if s.get("is_geographic") else ""
         units = units and _tr(QT_TR_NOOP("units: {units}")).format(units=units)
         details = ", ".join(x for x in (epsg, units, kind) if x)
-        return f"{s.get('name') or crs} ({details})"
+        from .crs import crs_name
+
+        name = crs_name(crs)  # (Chinese names of the national systems in Chinese)
+        details = ", ".join(x for x in (epsg, units, kind) if x and x not in name)
+        return f"{name} ({details})" if details else name
     except Exception:  # noqa: BLE001 - describing must never fail
         epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
         return f"{getattr(crs, 'name', crs)}" + (f" (EPSG:{epsg})" if epsg else "")
