@@ -83,6 +83,15 @@ def test_chinese_names_and_text_through_the_window(window, qtbot, tmp_path, monk
     text = Path(report).read_text(encoding="utf-8")
     for value in (TITLE, AUTHOR, "东侧正脊砖雕表面粉化", "瓦面松动"):
         assert html.escape(value) in text, value
+    # the window's report comes in the interface language
+    from viewer.qt import i18n
+
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    report = window.project_actions.export_annotations("report",
+                                                       str(folder / "导出" / "报告_中文.html"))
+    text = Path(report).read_text(encoding="utf-8")
+    for value in ("病害勘察报告", "完损等级", "一般损坏", "记录人", html.escape(TITLE)):
+        assert value in text, value
 
     # a screenshot to a Chinese file name, through View > Screenshot
     shot = folder / "截图" / "太和殿全景.png"
