@@ -51,71 +51,78 @@ class AlignmentPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         form = QtWidgets.QFormLayout()
         self.layer_combo = QtWidgets.QComboBox(objectName="alignLayer")
-        self.layer_combo.setToolTip("The layer to move")
+        self.layer_combo.setToolTip(self.tr("The layer to move"))
         self.reference_combo = QtWidgets.QComboBox(objectName="alignReference")
-        self.reference_combo.setToolTip("The layer it is aligned to")
-        form.addRow("Layer", self.layer_combo)
-        form.addRow("Reference", self.reference_combo)
+        self.reference_combo.setToolTip(self.tr("The layer it is aligned to"))
+        form.addRow(self.tr("Layer"), self.layer_combo)
+        form.addRow(self.tr("Reference"), self.reference_combo)
         layout.addLayout(form)
 
         # -- by values ---------------------------------------------------------------------
-        values = QtWidgets.QGroupBox("By values")
+        values = QtWidgets.QGroupBox(self.tr("By values"))
         grid = QtWidgets.QGridLayout(values)
         self.translate = [self._spin(-1e7, 1e7, 3, f"alignTranslate{a}") for a in "XYZ"]
         self.rotate = [self._spin(-360.0, 360.0, 4, f"alignRotate{a}") for a in "XYZ"]
         for col, axis in enumerate("XYZ", start=1):
             grid.addWidget(QtWidgets.QLabel(axis, alignment=QtCore.Qt.AlignCenter), 0, col)
-        grid.addWidget(QtWidgets.QLabel("Translate (m)"), 1, 0)
-        grid.addWidget(QtWidgets.QLabel("Rotate (°)"), 2, 0)
+        grid.addWidget(QtWidgets.QLabel(self.tr("Translate (m)")), 1, 0)
+        grid.addWidget(QtWidgets.QLabel(self.tr("Rotate (°)")), 2, 0)
         for col in range(3):
             grid.addWidget(self.translate[col], 1, col + 1)
             grid.addWidget(self.rotate[col], 2, col + 1)
         self.scale = self._spin(0.001, 1000.0, 6, "alignScale")
         self.scale.setValue(1.0)
-        grid.addWidget(QtWidgets.QLabel("Scale"), 3, 0)
+        grid.addWidget(QtWidgets.QLabel(self.tr("Scale")), 3, 0)
         grid.addWidget(self.scale, 3, 1)
         self.pivot_label = QtWidgets.QLabel("", objectName="alignPivot")
         self.pivot_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         grid.addWidget(self.pivot_label, 4, 0, 1, 4)
         buttons = QtWidgets.QHBoxLayout()
-        self.apply_values_button = QtWidgets.QPushButton("Apply", objectName="alignApplyValues")
-        self.reset_button = QtWidgets.QPushButton("Reset", objectName="alignReset")
-        self.reset_button.setToolTip("Back to the file's own coordinates (identity)")
+        self.apply_values_button = QtWidgets.QPushButton(self.tr("Apply"),
+                                                       objectName="alignApplyValues")
+        self.reset_button = QtWidgets.QPushButton(self.tr("Reset"), objectName="alignReset")
+        self.reset_button.setToolTip(self.tr("Back to the file's own coordinates (identity)"))
         buttons.addWidget(self.apply_values_button)
         buttons.addWidget(self.reset_button)
         grid.addLayout(buttons, 5, 0, 1, 4)
         layout.addWidget(values)
 
         # -- by point pairs ------------------------------------------------------------------
-        pairs = QtWidgets.QGroupBox("By point pairs")
+        pairs = QtWidgets.QGroupBox(self.tr("By point pairs"))
         pl = QtWidgets.QVBoxLayout(pairs)
         row = QtWidgets.QHBoxLayout()
-        self.pick_button = QtWidgets.QPushButton("Pick pairs", objectName="alignPickPairs")
+        self.pick_button = QtWidgets.QPushButton(self.tr("Pick pairs"),
+                                                 objectName="alignPickPairs")
         self.pick_button.setCheckable(True)
-        self.pick_button.setToolTip("Click a point on the layer, then the same point on "
-                                    "the reference; repeat (at least 3 pairs)")
-        self.allow_scale = QtWidgets.QCheckBox("Allow scale", objectName="alignAllowScale")
+        self.pick_button.setToolTip(self.tr("Click a point on the layer, then the same point "
+                                            "on the reference; repeat (at least 3 pairs)"))
+        self.allow_scale = QtWidgets.QCheckBox(self.tr("Allow scale"),
+                                              objectName="alignAllowScale")
         self.allow_scale.setChecked(True)
         row.addWidget(self.pick_button)
         row.addWidget(self.allow_scale)
         pl.addLayout(row)
         self.table = QtWidgets.QTableWidget(0, 4, objectName="alignPairs")
-        self.table.setHorizontalHeaderLabels(["#", "Source XYZ", "Target XYZ", "Residual (m)"])
+        self.table.setHorizontalHeaderLabels(["#", self.tr("Source XYZ"), self.tr("Target XYZ"),
+                                              self.tr("Residual (m)")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         pl.addWidget(self.table)
         row = QtWidgets.QHBoxLayout()
-        self.remove_button = QtWidgets.QPushButton("Remove pair", objectName="alignRemovePair")
-        self.clear_button = QtWidgets.QPushButton("Clear", objectName="alignClearPairs")
-        self.apply_fit_button = QtWidgets.QPushButton("Apply fit", objectName="alignApplyFit")
+        self.remove_button = QtWidgets.QPushButton(self.tr("Remove pair"),
+                                                   objectName="alignRemovePair")
+        self.clear_button = QtWidgets.QPushButton(self.tr("Clear"), objectName="alignClearPairs")
+        self.apply_fit_button = QtWidgets.QPushButton(self.tr("Apply fit"),
+                                                      objectName="alignApplyFit")
         self.apply_fit_button.setEnabled(False)
         row.addWidget(self.remove_button)
         row.addWidget(self.clear_button)
         row.addWidget(self.apply_fit_button)
         pl.addLayout(row)
-        self.rms_label = QtWidgets.QLabel("Add at least 3 point pairs", objectName="alignRms")
+        self.rms_label = QtWidgets.QLabel(self.tr("Add at least 3 point pairs"),
+                                          objectName="alignRms")
         self.rms_label.setWordWrap(True)
         pl.addWidget(self.rms_label)
         layout.addWidget(pairs)
@@ -231,11 +238,13 @@ class AlignmentPanel(QtWidgets.QWidget):
             self.pivot_label.setText("")
             return
         pivot = self.pivot(layer)
-        self.pivot_label.setText(f"Pivot (layer centre): {_fmt(pivot)}")
+        self.pivot_label.setText(self.tr("Pivot (layer centre): {xyz}").format(xyz=_fmt(pivot)))
         try:
             v = values_from_matrix(layer.transform, pivot)
         except ValueError as exc:
-            self.show_status(f"The current transform cannot be shown as values: {exc}")
+            self.show_status(
+                self.tr("The current transform cannot be shown as values: {error}").format(
+                    error=exc))
             v = {"translate": (0, 0, 0), "rotate_deg": (0, 0, 0), "scale": 1.0}
         self._filling = True
         for box, value in zip(self.translate, v["translate"], strict=True):
@@ -253,26 +262,26 @@ class AlignmentPanel(QtWidgets.QWidget):
 
     def _set_transform(self, layer: Layer, matrix: np.ndarray, what: str) -> None:
         self.session.update_layer(layer, transform=np.array(matrix, dtype=np.float64))
-        self.show_status(f"{what} {layer.name}")
+        self.show_status(what.format(name=layer.name))
 
     def apply_values(self) -> bool:
         layer = self.moved_layer()
         if layer is None:
-            self.show_status("Open a layer to align first")
+            self.show_status(self.tr("Open a layer to align first"))
             return False
         try:
             m = self.values_matrix()
         except ValueError as exc:
             self.show_status(str(exc))
             return False
-        self._set_transform(layer, m, "Moved")
+        self._set_transform(layer, m, self.tr("Moved {name}"))
         return True
 
     def reset(self) -> bool:
         layer = self.moved_layer()
         if layer is None:
             return False
-        self._set_transform(layer, np.eye(4), "Reset the transform of")
+        self._set_transform(layer, np.eye(4), self.tr("Reset the transform of {name}"))
         return True
 
     # -- by point pairs ---------------------------------------------------------------------
@@ -321,10 +330,12 @@ class AlignmentPanel(QtWidgets.QWidget):
                 self.rms_label.setText(str(exc))
             else:
                 self.fit_matrix, self.residuals = m, np.asarray(res)
-                self.rms_label.setText(f"RMS {rms:.4f} m over {len(self.pairs)} pairs")
+                self.rms_label.setText(self.tr("RMS {rms} m over {n} pairs").format(
+                    rms=f"{rms:.4f}", n=len(self.pairs)))
         else:
             need = 3 - len(self.pairs)
-            self.rms_label.setText(f"Add {need} more point pair{'s' if need > 1 else ''}")
+            self.rms_label.setText(self.tr("Add {n} more point pairs").format(n=need)
+                                   if need > 1 else self.tr("Add 1 more point pair"))
         self.apply_fit_button.setEnabled(self.fit_matrix is not None)
         self._fill_table()
 
@@ -339,9 +350,9 @@ class AlignmentPanel(QtWidgets.QWidget):
     def apply_fit(self) -> bool:
         layer = self.moved_layer()
         if layer is None or self.fit_matrix is None:
-            self.show_status("Add at least 3 point pairs before applying a fit")
+            self.show_status(self.tr("Add at least 3 point pairs before applying a fit"))
             return False
-        self._set_transform(layer, self.fit_matrix, "Aligned")
+        self._set_transform(layer, self.fit_matrix, self.tr("Aligned {name}"))
         return True
 
     # -- clicking pairs ------------------------------------------------------------------------
@@ -350,9 +361,9 @@ class AlignmentPanel(QtWidgets.QWidget):
         if on:
             layer = self.moved_layer()
             if layer is None:
-                self.show_status("Open a layer to align first")
+                self.show_status(self.tr("Open a layer to align first"))
             else:
-                self.show_status(f"Click a point on {layer.name}")
+                self.show_status(self.tr("Click a point on {name}").format(name=layer.name))
         else:
             self.show_status("")
 
@@ -364,18 +375,22 @@ class AlignmentPanel(QtWidgets.QWidget):
             return
         if self._pending_src is None:
             if pick.layer is not moved:
-                self.show_status(f"Click a point on {moved.name} (the layer to move) first")
+                self.show_status(self.tr(
+                    "Click a point on {name} (the layer to move) first").format(name=moved.name))
                 return
             self._pending_src = np.asarray(pick.xyz, dtype=np.float64).copy()
-            ref_name = reference.name if reference is not None else "the reference"
-            self.show_status(f"Now click the same point on {ref_name}")
+            ref_name = reference.name if reference is not None else \
+                self.tr("the reference")
+            self.show_status(self.tr("Now click the same point on {name}").format(name=ref_name))
             return
         if reference is not None and pick.layer is not reference:
-            self.show_status(f"Click the matching point on {reference.name} (the reference)")
+            self.show_status(self.tr("Click the matching point on {name} (the reference)").format(
+                name=reference.name))
             return
         if reference is None and pick.layer is moved:
-            self.show_status("Click the matching point on another layer")
+            self.show_status(self.tr("Click the matching point on another layer"))
             return
         src, self._pending_src = self._pending_src, None
         self.add_pair(src, pick.xyz)
-        self.show_status(f"Pair {len(self.pairs)} added; click a point on {moved.name}")
+        self.show_status(self.tr("Pair {n} added; click a point on {name}").format(
+            n=len(self.pairs), name=moved.name))

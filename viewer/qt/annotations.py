@@ -11,17 +11,37 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 from heritage.measure import format_value, measure, minimum_points
 from heritage.model import Annotation, Measurement
 
 from ..session import ProjectSession
+from . import i18n
+from .i18n import translate
 
 ANNOTATION_TOOLS = {"pin": "point", "polyline": "polyline", "polygon": "polygon",
                     "box": "box"}
 MEASURE_TOOLS = ("distance", "horizontal_distance", "vertical_distance",
                  "height_difference", "polyline_length", "area", "projected_area", "angle")
 #: points after which a tool finishes by itself
+#: the tools' names in status messages (QT_TR_NOOP sources)
+TOOL_NAMES = {"pin": QT_TR_NOOP("Pin"), "polyline": QT_TR_NOOP("Polyline"),
+              "polygon": QT_TR_NOOP("Polygon (area)"), "box": QT_TR_NOOP("Box region"),
+              "distance": QT_TR_NOOP("Distance"),
+              "horizontal_distance": QT_TR_NOOP("Horizontal distance"),
+              "vertical_distance": QT_TR_NOOP("Vertical distance"),
+              "height_difference": QT_TR_NOOP("Height difference"),
+              "polyline_length": QT_TR_NOOP("Polyline length"),
+              "area": QT_TR_NOOP("Area (in plane)"),
+              "projected_area": QT_TR_NOOP("Projected area"), "angle": QT_TR_NOOP("Angle")}
+
+
+def tool_name(mode: str) -> str:
+    """A tool's name in the interface language."""
+    return translate("", TOOL_NAMES.get(mode, mode.replace("_", " ").capitalize()))
+
+
 AUTO_FINISH = {"pin": 1, "box": 2, "distance": 2, "horizontal_distance": 2,
                "vertical_distance": 2, "height_difference": 2, "angle": 3}
 
@@ -55,10 +75,10 @@ class AnnotationTool(QtCore.QObject):
         self._sync()
         if mode:
             n = AUTO_FINISH.get(mode)
-            how = f"click {n} point{'s' if n > 1 else ''}" if n else \
-                "click points, Enter to finish"
-            self.window.statusBar().showMessage(
-                f"{mode.replace('_', ' ').capitalize()}: {how}; Esc cancels", 8000)
+            how = (self.tr("click {n} points").format(n=n) if n > 1 else
+                   self.tr("click 1 point")) if n else self.tr("click points, Enter to finish")
+            self.window.statusBar().showMessage(self.tr("{tool}: {how}; Esc cancels").format(
+                tool=tool_name(mode), how=how), 8000)
 
     def cancel(self) -> None:
         self.start(None)
@@ -83,14 +103,16 @@ class AnnotationTool(QtCore.QObject):
         (snapping to the picked point). Each move is one undoable step."""
         ann_id = ann_id or self.window.annotations_panel.current_id()
         if ann_id is None:
-            self.window.statusBar().showMessage("Select an annotation to edit first", 5000)
+            self.window.statusBar().showMessage(
+                self.tr("Select an annotation to edit first"), 5000)
             return False
         self.start(None)
         self.mode = "move_vertex"
         self.editing_id = ann_id
         self.vertex_index: int | None = None
         self.window.statusBar().showMessage(
-            "Move vertex: click the vertex to move, then click where it goes; Esc ends",
+            self.tr("Move vertex: click the vertex to move, then click where it goes; "
+                    "Esc ends"),
             10000)
         self.changed.emit()
         return True
@@ -109,7 +131,8 @@ class AnnotationTool(QtCore.QObject):
             self.overlay.draft = [list(pts[self.vertex_index])]
             self.overlay.refresh()
             self.window.statusBar().showMessage(
-                f"Vertex {self.vertex_index + 1} of “{a.title}”: now click its new place", 10000)
+                self.tr("Vertex {n} of “{title}”: now click its new place").format(
+                    n=self.vertex_index + 1, title=a.title), 10000)
         else:
             if a.kind == "box":  # a corner moves: the box is re-formed from the corners
                 corners = _box_corners(a.points)
@@ -123,7 +146,7 @@ class AnnotationTool(QtCore.QObject):
             self.overlay.draft = []
             self.overlay.refresh()
             self.window.statusBar().showMessage(
-                "Vertex moved (Ctrl+Z undoes); click another vertex, or Esc", 8000)
+                self.tr("Vertex moved (Ctrl+Z undoes); click another vertex, or Esc"), 8000)
         self.changed.emit()
 
     def add_point(self, xyz) -> None:
@@ -141,7 +164,8 @@ class AnnotationTool(QtCore.QObject):
             {"pin": 1, "polyline": 2, "polygon": 3, "box": 2}[mode]
         if len(points) < need:
             self.window.statusBar().showMessage(
-                f"{mode.replace('_', ' ')} needs at least {need} points", 5000)
+                self.tr("{tool} needs at least {n} points").format(tool=tool_name(mode),
+                                                                   n=need), 5000)
             return None
         self.points = []
         self.overlay.draft = []
@@ -150,10 +174,11 @@ class AnnotationTool(QtCore.QObject):
         if mode in MEASURE_TOOLS:
             record = self.session.add_measurement(Measurement(mode, points))
             self.window.statusBar().showMessage(
-                f"{mode.replace('_', ' ')}: {format_value(mode, measure(mode, points))}", 10000)
+                f"{tool_name(mode)}: {format_value(mode, measure(mode, points))}", 10000)
         else:
             n = sum(1 for a in self.session.project.annotations) + 1
-            annotation = Annotation(ANNOTATION_TOOLS[mode], points, title=f"Annotation {n}",
+            annotation = Annotation(ANNOTATION_TOOLS[mode], points,
+                                    title=self.tr("Annotation {n}").format(n=n),
                                     observed=date.today().isoformat(),
                                     author=str(self.window.settings.value("author", "")))
             feature = getattr(self._last_pick, "feature_id", None)
@@ -182,13 +207,13 @@ class AnnotationsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.overlay = overlay
-        self.search = QtWidgets.QLineEdit(placeholderText="Search annotations…",
+        self.search = QtWidgets.QLineEdit(placeholderText=self.tr("Search annotations…"),
                                           objectName="annotationSearch")
         self.category_filter = QtWidgets.QComboBox(objectName="categoryFilter")
         self.condition_filter = QtWidgets.QComboBox(objectName="conditionFilter")
-        self.author_filter = QtWidgets.QLineEdit(placeholderText="author",
+        self.author_filter = QtWidgets.QLineEdit(placeholderText=self.tr("author"),
                                                  objectName="authorFilter")
-        self.since_filter = QtWidgets.QLineEdit(placeholderText="since YYYY-MM-DD",
+        self.since_filter = QtWidgets.QLineEdit(placeholderText=self.tr("since YYYY-MM-DD"),
                                                 objectName="sinceFilter")
         self.list = QtWidgets.QListWidget(objectName="annotationList")
         self.title = QtWidgets.QLineEdit(objectName="annTitle")
@@ -202,29 +227,32 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.tags = QtWidgets.QLineEdit(objectName="annTags", placeholderText="tag; tag")
         self.add_category_button = QtWidgets.QToolButton(objectName="annAddCategory",
                                                          text="+")
-        self.add_category_button.setToolTip("Add a category to this project's vocabulary")
+        self.add_category_button.setToolTip(
+            self.tr("Add a category to this project's vocabulary"))
         # style: colour override (None = the category's colour) and visibility
-        self.color_button = QtWidgets.QPushButton("Category colour", objectName="annColor")
-        self.color_button.setToolTip("Colour of this annotation in the view (click to "
-                                     "change)")
+        self.color_button = QtWidgets.QPushButton(self.tr("Category colour"),
+                                                  objectName="annColor")
+        self.color_button.setToolTip(self.tr("Colour of this annotation in the view (click to "
+                                             "change)"))
         self.color_reset = QtWidgets.QToolButton(objectName="annColorReset", text="↺")
-        self.color_reset.setToolTip("Back to the category's colour")
+        self.color_reset.setToolTip(self.tr("Back to the category's colour"))
         self.visible_check = QtWidgets.QCheckBox("shown", objectName="annVisible")
         self._color: tuple[int, int, int] | None = None
         # linked media (paths relative to the project) and a linked object
         self.media = QtWidgets.QListWidget(objectName="annMedia")
         self.media.setMaximumHeight(60)
-        self.media_add = QtWidgets.QToolButton(objectName="annMediaAdd", text="Add…")
-        self.media_remove = QtWidgets.QToolButton(objectName="annMediaRemove", text="Remove")
-        self.media_open = QtWidgets.QToolButton(objectName="annMediaOpen", text="Open")
+        self.media_add = QtWidgets.QToolButton(objectName="annMediaAdd", text=self.tr("Add…"))
+        self.media_remove = QtWidgets.QToolButton(objectName="annMediaRemove",
+                                                 text=self.tr("Remove"))
+        self.media_open = QtWidgets.QToolButton(objectName="annMediaOpen", text=self.tr("Open"))
         self.link_layer = QtWidgets.QComboBox(objectName="annLinkLayer", editable=True)
-        self.link_layer.setToolTip("Layer of the linked object")
+        self.link_layer.setToolTip(self.tr("Layer of the linked object"))
         self.link_feature = QtWidgets.QLineEdit(objectName="annLinkFeature",
-                                                placeholderText="object id (IFC GlobalId, "
-                                                "CityJSON id)")
-        self.apply_button = QtWidgets.QPushButton("Apply", objectName="annApply")
-        self.delete_button = QtWidgets.QPushButton("Delete", objectName="annDelete")
-        self.fly_button = QtWidgets.QPushButton("Fly to", objectName="annFlyTo")
+                                                placeholderText=self.tr(
+                                                    "object id (IFC GlobalId, CityJSON id)"))
+        self.apply_button = QtWidgets.QPushButton(self.tr("Apply"), objectName="annApply")
+        self.delete_button = QtWidgets.QPushButton(self.tr("Delete"), objectName="annDelete")
+        self.fly_button = QtWidgets.QPushButton(self.tr("Fly to"), objectName="annFlyTo")
         self._fill_vocabulary()
 
         filters = QtWidgets.QGridLayout()
@@ -234,22 +262,22 @@ class AnnotationsPanel(QtWidgets.QWidget):
         filters.addWidget(self.author_filter, 2, 0)
         filters.addWidget(self.since_filter, 2, 1)
         form = QtWidgets.QFormLayout()
-        form.addRow("Title", self.title)
-        form.addRow("Description", self.description)
+        form.addRow(self.tr("Title"), self.title)
+        form.addRow(self.tr("Description"), self.description)
         category_row = QtWidgets.QHBoxLayout()
         category_row.addWidget(self.category, 1)
         category_row.addWidget(self.add_category_button)
-        form.addRow("Category", category_row)
-        form.addRow("Condition", self.condition)
-        form.addRow("Observed", self.observed)
-        form.addRow("Author", self.author)
-        form.addRow("Tags", self.tags)
+        form.addRow(self.tr("Category"), category_row)
+        form.addRow(self.tr("Condition"), self.condition)
+        form.addRow(self.tr("Observed"), self.observed)
+        form.addRow(self.tr("Author"), self.author)
+        form.addRow(self.tr("Tags"), self.tags)
         style_row = QtWidgets.QHBoxLayout()
         style_row.addWidget(self.color_button, 1)
         style_row.addWidget(self.color_reset)
         style_row.addWidget(self.visible_check)
         extra = QtWidgets.QFormLayout()
-        extra.addRow("Style", style_row)
+        extra.addRow(self.tr("Style"), style_row)
         media_box = QtWidgets.QVBoxLayout()
         media_box.addWidget(self.media)
         media_buttons = QtWidgets.QHBoxLayout()
@@ -257,17 +285,17 @@ class AnnotationsPanel(QtWidgets.QWidget):
             media_buttons.addWidget(b)
         media_buttons.addStretch(1)
         media_box.addLayout(media_buttons)
-        extra.addRow("Media", media_box)
-        extra.addRow("Object layer", self.link_layer)
-        extra.addRow("Object id", self.link_feature)
+        extra.addRow(self.tr("Media"), media_box)
+        extra.addRow(self.tr("Object layer"), self.link_layer)
+        extra.addRow(self.tr("Object id"), self.link_feature)
         # the record on one tab, style / media / object link on another: the list keeps
         # its room in a small dock
         self.form_tabs = QtWidgets.QTabWidget(objectName="annFormTabs")
         record_page, extra_page = QtWidgets.QWidget(), QtWidgets.QWidget()
         record_page.setLayout(form)
         extra_page.setLayout(extra)
-        self.form_tabs.addTab(record_page, "Record")
-        self.form_tabs.addTab(extra_page, "Style, media, object")
+        self.form_tabs.addTab(record_page, self.tr("Record"))
+        self.form_tabs.addTab(extra_page, self.tr("Style, media, object"))
         form.setContentsMargins(2, 2, 2, 2)
         extra.setContentsMargins(2, 2, 2, 2)
         buttons = QtWidgets.QHBoxLayout()
@@ -317,18 +345,21 @@ class AnnotationsPanel(QtWidgets.QWidget):
     def _fill_vocabulary(self) -> None:
         vocab = self.session.project.vocabulary
         self.category_filter.clear()
-        self.category_filter.addItem("All categories", None)
+        self.category_filter.addItem(self.tr("All categories"), None)
         self.category.clear()
-        for key, (label, rgb) in vocab.categories.items():
+        lang = i18n.current_language()
+        for key, (_label, rgb) in vocab.categories.items():
+            label = vocab.category_label(key, lang)
             pix = QtGui.QPixmap(12, 12)
             pix.fill(QtGui.QColor(*rgb))
             self.category_filter.addItem(QtGui.QIcon(pix), label, key)
             self.category.addItem(QtGui.QIcon(pix), label, key)
         self.condition_filter.clear()
-        self.condition_filter.addItem("All conditions", None)
+        self.condition_filter.addItem(self.tr("All conditions"), None)
         self.condition.clear()
         self.condition.addItem("—", None)
-        for key, (label, _rgb) in vocab.conditions.items():
+        for key in vocab.conditions:
+            label = vocab.condition_label(key, lang)
             self.condition_filter.addItem(label, key)
             self.condition.addItem(label, key)
 
@@ -369,9 +400,10 @@ class AnnotationsPanel(QtWidgets.QWidget):
         for a in self.session.project.annotations:
             if not self.matches(a):
                 continue
-            cond = vocab.conditions.get(a.condition, (a.condition or "",))[0]
+            lang = i18n.current_language()
+            cond = vocab.condition_label(a.condition, lang) if a.condition else ""
             item = QtWidgets.QListWidgetItem(
-                f"{a.title or '(untitled)'} — {vocab.category_label(a.category)}"
+                f"{a.title or self.tr('(untitled)')} — {vocab.category_label(a.category, lang)}"
                 + (f", {cond}" if cond else "") + (f", {a.observed}" if a.observed else ""))
             item.setData(QtCore.Qt.UserRole, a.id)
             pix = QtGui.QPixmap(12, 12)
@@ -425,7 +457,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
             item.setData(QtCore.Qt.UserRole, rel)
             if not self._media_path(rel).is_file():
                 item.setForeground(QtGui.QColor(200, 60, 60))
-                item.setToolTip("file not found")
+                item.setToolTip(self.tr("file not found"))
             self.media.addItem(item)
         self.link_layer.clear()
         self.link_layer.addItem("")
@@ -451,7 +483,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
                        for i in range(self.media.count())],
                 link=self._form_link())
         except ValueError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot apply", str(exc))
+            QtWidgets.QMessageBox.warning(self, self.tr("Cannot apply"), str(exc))
 
     def _form_link(self) -> dict[str, str] | None:
         feature = self.link_feature.text().strip()
@@ -470,7 +502,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
                 f"background-color: rgb({r},{g},{b}); color: "
                 f"{'black' if r * 0.3 + g * 0.59 + b * 0.11 > 128 else 'white'}")
         else:
-            self.color_button.setText("Category colour")
+            self.color_button.setText(self.tr("Category colour"))
             self.color_button.setStyleSheet("")
 
     def choose_color(self) -> None:
@@ -481,24 +513,26 @@ class AnnotationsPanel(QtWidgets.QWidget):
         start = self._color or a.color or self.session.project.vocabulary.category_color(
             a.category)
         color = QtWidgets.QColorDialog.getColor(QtGui.QColor(*start), self,
-                                                "Annotation colour")
+                                                self.tr("Annotation colour"))
         if color.isValid():
             self._set_color((color.red(), color.green(), color.blue()))
 
     # -- vocabulary -------------------------------------------------------------------------
     def add_category_dialog(self) -> None:
         label, ok = QtWidgets.QInputDialog.getText(
-            self, "Add category", "Name of the new category (e.g. Salt efflorescence):")
+            self, self.tr("Add category"),
+            self.tr("Name of the new category (e.g. Salt efflorescence):"))
         if not ok or not label.strip():
             return
         color = QtWidgets.QColorDialog.getColor(QtGui.QColor(200, 200, 200), self,
-                                                f"Colour for {label.strip()}")
+                                                self.tr("Colour for {name}").format(
+                                                    name=label.strip()))
         rgb = (color.red(), color.green(), color.blue()) if color.isValid() else \
             (200, 200, 200)
         try:
             key = self.session.add_category(label.strip(), rgb)
         except ValueError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot add category", str(exc))
+            QtWidgets.QMessageBox.warning(self, self.tr("Cannot add category"), str(exc))
             return
         self.category.setCurrentIndex(max(self.category.findData(key), 0))
 
@@ -511,9 +545,9 @@ class AnnotationsPanel(QtWidgets.QWidget):
 
     def add_media_dialog(self) -> None:
         paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
-            self, "Link photos or documents", str(self.session.project.path.parent)
+            self, self.tr("Link photos or documents"), str(self.session.project.path.parent)
             if self.session.project.path else "",
-            "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)")
+            self.tr("Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)"))
         self.add_media(paths)
 
     def add_media(self, paths) -> None:
@@ -542,8 +576,9 @@ class AnnotationsPanel(QtWidgets.QWidget):
         path = openable(folder, reference)
         if path is None:
             reason = refusal_reason(folder, reference) or "is not allowed"
-            hint = " Relink it with Add…." if reason == "does not exist" else ""
-            self._status(f"Not opened: {reference} {reason}.{hint}")
+            hint = self.tr(" Relink it with Add….") if reason == "does not exist" else ""
+            self._status(self.tr("Not opened: {path} {reason}.").format(
+                path=reference, reason=translate("", reason)) + hint)
             return False
         open_with_system(path)
         return True

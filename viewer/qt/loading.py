@@ -25,6 +25,7 @@ import threading
 import traceback
 
 from PySide6 import QtCore
+from PySide6.QtCore import QT_TR_NOOP
 
 from loaders import LoadCancelled, LoadError, PointCloud
 
@@ -165,7 +166,7 @@ class LoadJob(QtCore.QObject):
 
     def _run(self) -> None:
         try:
-            self._report(0.0, "opening")
+            self._report(0.0, QT_TR_NOOP("opening"))  # shown translated by the window
             loaded = pipeline.load(self.path, self._scene_crs, self._report,
                                    on_preview=self._on_preview,
                                    allow_redirects=self.allow_redirects,
@@ -211,7 +212,7 @@ class IndexJob(LoadJob):
         from loaders.writers.copc import write_copc
 
         try:
-            self._report(0.0, "indexing")
+            self._report(0.0, QT_TR_NOOP("indexing"))  # shown translated by the window
             out = write_copc(self.path, self.out, progress=self._report)
         except LoadCancelled:
             self.done = True

@@ -63,7 +63,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._ask_on_close = True
         #: the File menu's project actions (open, save, import, export, recover, recent)
         self.project_actions = ProjectActions(self)
-        self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
+        #: warnings about text in the 3D view no installed font can draw
+        self.font_warnings: list[str] = []
+        self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer,
+                                         on_warning=self._font_warning)
+        self.renderer.legend_overlays.on_warning = self._font_warning
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
         self.tool = AnnotationTool(self.session, self.overlay, self)
@@ -518,7 +522,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_progress()
         name = Path(job.path).name
         self.statusBar().showMessage(self.tr("Loading {name}: {message} {percent}").format(
-            name=name, message=message, percent=f"{fraction:.0%}"), 2000)
+            name=name, message=i18n.translate("", message), percent=f"{fraction:.0%}"),
+            2000)
 
     def _update_progress(self) -> None:
         busy = bool(self.jobs)
@@ -841,6 +846,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.tool.mode is not None and self.alignment_panel.pick_button.isChecked():
             self.alignment_panel.pick_button.setChecked(False)
 
+    def _font_warning(self, text: str) -> None:
+        """Text in the 3D view that no installed font can draw (said once per problem)."""
+        self.font_warnings.append(text)
+        self.statusBar().showMessage(text, 15000)
+
     def _on_picked(self, pick, **kw) -> None:
         text = format_pick(pick)
         if pick is not None:
@@ -912,12 +922,13 @@ class MainWindow(QtWidgets.QMainWindow):
                 kd, k, on))
             self.visibility_actions[(kind, key)] = action
 
+        lang = i18n.current_language()  # the standard terms in the interface language
         menu.addSection(self.tr("Categories"))
-        for key, (label, _rgb) in vocab.categories.items():
-            add("category", key, label)
+        for key in vocab.categories:
+            add("category", key, vocab.category_label(key, lang))
         menu.addSection(self.tr("Condition"))
-        for key, (label, _rgb) in vocab.conditions.items():
-            add("condition", key, label)
+        for key in vocab.conditions:
+            add("condition", key, vocab.condition_label(key, lang))
         add("condition", "", self.tr("No grade"))
         menu.addSeparator()
         menu.addAction(self.tr("Show all"), lambda: self.overlay.set_hidden(set(), set()))

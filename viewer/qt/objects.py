@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 from loaders import FeatureMesh
 
@@ -20,7 +21,16 @@ from ..features import attribute_names, compile_filter, filter_mask, search_feat
 from ..scene import Layer, Scene
 
 SEARCH_LIMIT = 200
-PLACEHOLDER_TEXT = "Select a city model or IFC layer"
+PLACEHOLDER_TEXT = QT_TR_NOOP("Select a city model or IFC layer")
+#: the labels of an object's own fields in the properties tree (QT_TR_NOOP sources)
+ROW_LABELS = {"id": QT_TR_NOOP("id"), "type": QT_TR_NOOP("type"), "name": QT_TR_NOOP("name"),
+              "storey": QT_TR_NOOP("storey"), "parent": QT_TR_NOOP("parent"),
+              "LODs": QT_TR_NOOP("LODs"), "centre": QT_TR_NOOP("centre"),
+              "Attributes": QT_TR_NOOP("Attributes")}
+
+
+def _tr(text: str) -> str:
+    return QtCore.QCoreApplication.translate("", text)
 FID_ROLE = QtCore.Qt.UserRole          # feature id (str) of a feature item
 TYPE_ROLE = QtCore.Qt.UserRole + 1     # type name (str) of a "group by type" node
 INDEX_ROLE = QtCore.Qt.UserRole + 2    # feature index (int) of a feature item
@@ -59,13 +69,13 @@ class ObjectsPanel(QtWidgets.QWidget):
         self._parent: dict[int, int] = {}
         self._by_type: dict[str, list[int]] = {}
 
-        self.placeholder = QtWidgets.QLabel(PLACEHOLDER_TEXT)
+        self.placeholder = QtWidgets.QLabel(_tr(PLACEHOLDER_TEXT))
         self.placeholder.setObjectName("objectPlaceholder")
         self.placeholder.setAlignment(QtCore.Qt.AlignCenter)
         self.placeholder.setWordWrap(True)
 
         # search
-        self.search = QtWidgets.QLineEdit(placeholderText="Search id, name or type…")
+        self.search = QtWidgets.QLineEdit(placeholderText=self.tr("Search id, name or type…"))
         self.search.setObjectName("objectSearch")
         self.search.setClearButtonEnabled(True)
         self.results = QtWidgets.QListWidget()
@@ -80,8 +90,8 @@ class ObjectsPanel(QtWidgets.QWidget):
         # group by / colour by / LOD
         self.tree_mode = QtWidgets.QComboBox()
         self.tree_mode.setObjectName("objectTreeMode")
-        self.tree_mode.addItem("Hierarchy", "hierarchy")
-        self.tree_mode.addItem("Type", "type")
+        self.tree_mode.addItem(self.tr("Hierarchy"), "hierarchy")
+        self.tree_mode.addItem(self.tr("Type"), "type")
         self.tree_mode.currentIndexChanged.connect(lambda *_: self._build_tree())
         self.color_by = QtWidgets.QComboBox()
         self.color_by.setObjectName("objectColorBy")
@@ -89,20 +99,20 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.lod = QtWidgets.QComboBox()
         self.lod.setObjectName("objectLod")
         self.lod.currentIndexChanged.connect(self._lod_changed)
-        self.lod_label = QtWidgets.QLabel("LOD:")
+        self.lod_label = QtWidgets.QLabel(self.tr("LOD:"))
         form = QtWidgets.QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Group by:", self.tree_mode)
-        form.addRow("Colour by:", self.color_by)
+        form.addRow(self.tr("Group by:"), self.tree_mode)
+        form.addRow(self.tr("Colour by:"), self.color_by)
         form.addRow(self.lod_label, self.lod)
 
         # filter
         self.filter_edit = QtWidgets.QLineEdit(
-            placeholderText='Filter, e.g. type == "Building" and measuredHeight > 20')
+            placeholderText=self.tr('Filter, e.g. type == "Building" and measuredHeight > 20'))
         self.filter_edit.setObjectName("objectFilter")
-        self.filter_apply = QtWidgets.QPushButton("Apply")
+        self.filter_apply = QtWidgets.QPushButton(self.tr("Apply"))
         self.filter_apply.setObjectName("objectFilterApply")
-        self.filter_clear = QtWidgets.QPushButton("Clear")
+        self.filter_clear = QtWidgets.QPushButton(self.tr("Clear"))
         self.filter_clear.setObjectName("objectFilterClear")
         self.filter_apply.clicked.connect(self.apply_filter)
         self.filter_clear.clicked.connect(self.clear_filter)
@@ -122,7 +132,7 @@ class ObjectsPanel(QtWidgets.QWidget):
         # tree + properties
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setObjectName("objectTree")
-        self.tree.setHeaderLabels(["Object", "Type"])
+        self.tree.setHeaderLabels([self.tr("Object"), self.tr("Type")])
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
         self.tree.header().setStretchLastSection(False)
@@ -134,7 +144,7 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.tree.itemDoubleClicked.connect(self._tree_double_clicked)
         self.properties = QtWidgets.QTreeWidget()
         self.properties.setObjectName("objectProperties")
-        self.properties.setHeaderLabels(["Property", "Value"])
+        self.properties.setHeaderLabels([self.tr("Property"), self.tr("Value")])
         self.properties.setUniformRowHeights(True)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
         splitter.addWidget(self.tree)
@@ -476,10 +486,10 @@ class ObjectsPanel(QtWidgets.QWidget):
             second = self.second_coordinates(centre) if self.second_coordinates else ""
             if second:
                 name, _, text = second.partition(": ")
-                rows.append((f"centre ({name})", text))
-        items = [QtWidgets.QTreeWidgetItem([k, _text(v)]) for k, v in rows
+                rows.append((self.tr("centre ({crs})").format(crs=name), text))
+        items = [QtWidgets.QTreeWidgetItem([_tr(ROW_LABELS.get(k, k)), _text(v)]) for k, v in rows
                  if k in ("id", "type") or _text(v)]
-        groups = [("Attributes", f.attributes or {})]
+        groups = [(_tr(ROW_LABELS["Attributes"]), f.attributes or {})]
         groups += [(name, values) for name, values in (f.properties or {}).items()]
         for name, values in groups:
             if not values:
@@ -510,7 +520,7 @@ class ObjectsPanel(QtWidgets.QWidget):
             item.setData(FID_ROLE, f.id)
             self.results.addItem(item)
         if not found:
-            item = QtWidgets.QListWidgetItem("No matching objects")
+            item = QtWidgets.QListWidgetItem(self.tr("No matching objects"))
             item.setFlags(QtCore.Qt.NoItemFlags)
             self.results.addItem(item)
         self.results.setVisible(True)
@@ -536,12 +546,13 @@ class ObjectsPanel(QtWidgets.QWidget):
         try:
             self.color_by.clear()
             if "material" in modes:
-                self.color_by.addItem("Materials", ("material", None))
+                self.color_by.addItem(self.tr("Materials"), ("material", None))
             if "semantic" in modes:
-                self.color_by.addItem("Semantic surfaces", ("semantic", None))
-            self.color_by.addItem("Object type", ("type", None))
+                self.color_by.addItem(self.tr("Semantic surfaces"), ("semantic", None))
+            self.color_by.addItem(self.tr("Object type"), ("type", None))
             for name in attribute_names(self.model):
-                self.color_by.addItem(f"Attribute: {name}", ("attribute", name))
+                self.color_by.addItem(self.tr("Attribute: {name}").format(name=name),
+                                      ("attribute", name))
         finally:
             self.color_by.blockSignals(False)
         self._sync_color()
@@ -610,7 +621,8 @@ class ObjectsPanel(QtWidgets.QWidget):
 
     def _update_filter_status(self, predicate: Any) -> None:
         mask = filter_mask(self.model, predicate)
-        self.filter_status.setText(f"{int(mask.sum()):,} of {len(mask):,} objects match")
+        self.filter_status.setText(self.tr("{n} of {total} objects match").format(
+            n=f"{int(mask.sum()):,}", total=f"{len(mask):,}"))
 
     # -- LOD ---------------------------------------------------------------------------
     def _sync_lod(self) -> None:
@@ -618,7 +630,7 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.lod.blockSignals(True)
         try:
             self.lod.clear()
-            self.lod.addItem("Highest per object", None)
+            self.lod.addItem(self.tr("Highest per object"), None)
             for name in names:
                 self.lod.addItem(f"LOD {name}", name)
             index = self.lod.findData(self.layer.city_lod) if self.layer.city_lod else 0
