@@ -8,6 +8,7 @@ plotter and removes it again.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +59,16 @@ def overlay_for(scene: Scene) -> Overlay | None:
     return None if info is None else Overlay("bar", info=info)
 
 
+def _text_width(text: str) -> int:
+    """Width in Latin characters: a Chinese character is about two."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
 def legend_size(items: list, view_size: tuple[int, int]) -> tuple[float, float]:
     """Legend size as view fractions: about 20 px per entry and wide enough for the
     longest label, so the text stays readable (and the box small) at any window size."""
     w, h = (max(int(v), 1) for v in view_size)
-    longest = max((len(str(label)) for label, _rgb in items), default=8)
+    longest = max((_text_width(str(label)) for label, _rgb in items), default=8)
     return (min((11 * longest + 40) / w, 0.45), min((20 * len(items) + 8) / h, 0.7))
 
 
@@ -96,15 +102,27 @@ def make_scalar_bar(info: colors.ScalarInfo) -> Any:
         prop.BoldOff()
         prop.ItalicOff()
     bar.UnconstrainedFontSizeOn()
+    from .overlay import use_font_for
+
+    bar.font_warning = use_font_for(bar.GetTitleTextProperty(), [info.name],  # type: ignore
+                                    "Colour bar title")
     return bar
 
 
 class Overlays:
     """The legend / colour bar a plotter shows for a scene."""
 
-    def __init__(self, plotter: Any) -> None:
+    def __init__(self, plotter: Any, on_warning: Any = None) -> None:
         self.plotter = plotter
         self.scalar_bar: Any = None
+        #: ``on_warning(text)``: told once per distinct problem (text no font can draw)
+        self.on_warning = on_warning
+        self.font_warning: str | None = None
+
+    def _warn(self, warning: str | None) -> None:
+        if warning and warning != self.font_warning and self.on_warning is not None:
+            self.on_warning(warning)
+        self.font_warning = warning
 
     def remove(self) -> None:
         if self.scalar_bar is not None:
@@ -123,6 +141,7 @@ class Overlays:
             self.scalar_bar = make_scalar_bar(overlay.info)
             self.plotter.add_actor(self.scalar_bar, reset_camera=False, name=SCALAR_BAR_NAME,
                                    pickable=False, render=False)
+            self._warn(getattr(self.scalar_bar, "font_warning", None))
         else:
             self.add_legend(overlay.items)
 
@@ -135,3 +154,7 @@ class Overlays:
                                          size=(w, h), face="rectangle",
                                          background_opacity=0.6)
         legend.SetPosition(max(0.0, 0.99 - w), max(0.0, 0.99 - h))
+        from .overlay import use_font_for
+
+        self._warn(use_font_for(legend.GetEntryTextProperty(),
+                                [str(label) for label, _rgb in items], "Legend"))

@@ -9,7 +9,7 @@ geometry and one label actor, rebuilt on change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyvista as pv
@@ -20,8 +20,12 @@ from .session import ProjectSession
 
 
 class AnnotationOverlay:
-    def __init__(self, plotter: Any, session: ProjectSession, renderer: Any) -> None:
+    def __init__(self, plotter: Any, session: ProjectSession, renderer: Any,
+                 on_warning: Callable[[str], None] | None = None) -> None:
         self.plotter = plotter
+        #: told once per distinct problem (a label no installed font can draw)
+        self.on_warning = on_warning
+        self.font_warning: str | None = None
         self.session = session
         self.renderer = renderer  # SceneRenderer: to_local for the scene origin
         # hidden by the user (View > Annotation visibility) and by the panel's filters
@@ -152,9 +156,21 @@ class AnnotationOverlay:
                 np.asarray(label_pts, dtype=np.float32), labels, font_size=14,
                 point_size=1, shape_opacity=0.6, always_visible=True, pickable=False,
                 name="annotation-labels", reset_camera=False, render=False))
+            self._label_font(self._actors[-1], labels)
         for actor in self._actors:
             _on_top(actor)
         self.renderer.request_render()  # coalesced with other events' frames
+
+    def _label_font(self, actor: Any, labels: list[str]) -> None:
+        """A font file for the labels when VTK's own fonts cannot draw them (Chinese)."""
+        try:
+            prop = actor.GetMapper().GetInputAlgorithm().GetTextProperty()
+        except AttributeError:
+            return
+        warning = use_font_for(prop, labels, "Annotation labels")
+        if warning and warning != self.font_warning and self.on_warning is not None:
+            self.on_warning(warning)
+        self.font_warning = warning
 
     def _unit(self) -> str:
         crs = next((l.data.crs for l in self.session.scene.layers if l.data.crs is not None),
@@ -168,6 +184,40 @@ class AnnotationOverlay:
         except Exception:  # noqa: BLE001
             return "m"
         return {"metre": "m", "foot": "ft", "US survey foot": "ftUS"}.get(unit, unit)
+
+
+def builtin_font_draws(text: str) -> bool:
+    """Whether VTK's built-in fonts (Arial, Courier, Times: Latin) draw ``text``; Latin
+    labels keep them, so they look as they always did."""
+    return all(ord(c) < 0x250 or 0x2000 <= ord(c) < 0x2070 or c in "²³°×µ·"
+               for c in text)
+
+
+def use_font_for(prop: Any, texts: list[str] | tuple[str, ...], what: str) -> str | None:
+    """Set a font file on the VTK text property ``prop`` that draws ``texts`` when the
+    built-in fonts cannot (:func:`heritage.fonts.font_for`: Noto Sans CJK SC...). When no
+    installed font draws them all, the font drawing the most of them is used and a
+    one-line warning (``what``: whose text) is returned; None otherwise."""
+    text = "".join(texts)
+    if builtin_font_draws(text):
+        return None
+    from heritage import fonts
+
+    font = fonts.font_for(text)
+    warning = None
+    if font is None:
+        missing = fonts.unreachable_chars(text)
+        bad = next((t for t in texts if any(c in missing for c in t)), text)
+        warning = f"{what}: {fonts.no_font_message(bad, missing)}"
+        ranked = sorted(fonts.candidates(), key=lambda f: len(fonts.missing_glyphs(text, f)))
+        font = ranked[0] if ranked else None
+        if font is None or len(fonts.missing_glyphs(text, font)) == len(
+                fonts.drawn_chars(text)):
+            return warning
+    path = fonts.single_face_file(font)  # VTK's FreeType reads a file's first face only
+    prop.SetFontFamily(prop.GetFontFamilyFromString("File"))
+    prop.SetFontFile(str(path))
+    return warning
 
 
 def _on_top(actor: Any) -> None:

@@ -205,6 +205,8 @@ class SceneRenderer:
         self._pool: ThreadPoolExecutor | None = None
         self._entries: dict[int, _Entry] = {}
         self._overlays = Overlays(plotter)
+        #: the legend / colour bar; its ``on_warning`` hears of text no font can draw
+        self.legend_overlays = self._overlays
         self._highlight: str | None = None  # actor name of the selected object
         self._edl_on = False
         self._handlers = {

@@ -63,7 +63,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._ask_on_close = True
         #: the File menu's project actions (open, save, import, export, recover, recent)
         self.project_actions = ProjectActions(self)
-        self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
+        #: warnings about text in the 3D view no installed font can draw
+        self.font_warnings: list[str] = []
+        self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer,
+                                         on_warning=self._font_warning)
+        self.renderer.legend_overlays.on_warning = self._font_warning
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
         self.tool = AnnotationTool(self.session, self.overlay, self)
@@ -841,6 +845,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _tool_changed_for_alignment(self) -> None:
         if self.tool.mode is not None and self.alignment_panel.pick_button.isChecked():
             self.alignment_panel.pick_button.setChecked(False)
+
+    def _font_warning(self, text: str) -> None:
+        """Text in the 3D view that no installed font can draw (said once per problem)."""
+        self.font_warnings.append(text)
+        self.statusBar().showMessage(text, 15000)
 
     def _on_picked(self, pick, **kw) -> None:
         text = format_pick(pick)
