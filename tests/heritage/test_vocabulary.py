@@ -125,3 +125,12 @@ def test_cli_report_lang_zh(chinese_project, tmp_path, capsys):
     assert main(["annotations", str(chinese_project.path), "--export", "report",
                  "--lang", "fr", "-o", str(out)]) == 2
     assert "--lang: invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_script_report_lang_zh(chinese_project, tmp_path):
+    from viewer.api import open_project
+
+    with open_project(chinese_project.path) as site:
+        out = site.export_annotations("report", tmp_path / "脚本报告.html", lang="zh")
+    text = out.read_text(encoding="utf-8")
+    assert "病害勘察报告 — 太和殿勘察" in text and "风化侵蚀" in text
