@@ -102,11 +102,43 @@ def make_scalar_bar(info: colors.ScalarInfo) -> Any:
         prop.BoldOff()
         prop.ItalicOff()
     bar.UnconstrainedFontSizeOn()
-    from .overlay import use_font_for
-
     bar.font_warning = use_font_for(bar.GetTitleTextProperty(), [info.name],  # type: ignore
                                     "Colour bar title")
     return bar
+
+
+def builtin_font_draws(text: str) -> bool:
+    """Whether VTK's built-in fonts (Arial, Courier, Times: Latin) draw ``text``; Latin
+    labels keep them, so they look as they always did."""
+    return all(ord(c) < 0x250 or 0x2000 <= ord(c) < 0x2070 or c in "²³°×µ·"
+               for c in text)
+
+
+def use_font_for(prop: Any, texts: list[str] | tuple[str, ...], what: str) -> str | None:
+    """Set a font file on the VTK text property ``prop`` that draws ``texts`` when the
+    built-in fonts cannot (:func:`heritage.fonts.font_for`: Noto Sans CJK SC...). When no
+    installed font draws them all, the font drawing the most of them is used and a
+    one-line warning (``what``: whose text) is returned; None otherwise."""
+    text = "".join(texts)
+    if builtin_font_draws(text):
+        return None
+    from heritage import fonts
+
+    font = fonts.font_for(text)
+    warning = None
+    if font is None:
+        missing = fonts.unreachable_chars(text)
+        bad = next((t for t in texts if any(c in missing for c in t)), text)
+        warning = f"{what}: {fonts.no_font_message(bad, missing)}"
+        ranked = sorted(fonts.candidates(), key=lambda f: len(fonts.missing_glyphs(text, f)))
+        font = ranked[0] if ranked else None
+        if font is None or len(fonts.missing_glyphs(text, font)) == len(
+                fonts.drawn_chars(text)):
+            return warning
+    path = fonts.single_face_file(font)  # VTK's FreeType reads a file's first face only
+    prop.SetFontFamily(prop.GetFontFamilyFromString("File"))
+    prop.SetFontFile(str(path))
+    return warning
 
 
 class Overlays:
@@ -154,7 +186,5 @@ class Overlays:
                                          size=(w, h), face="rectangle",
                                          background_opacity=0.6)
         legend.SetPosition(max(0.0, 0.99 - w), max(0.0, 0.99 - h))
-        from .overlay import use_font_for
-
         self._warn(use_font_for(legend.GetEntryTextProperty(),
                                 [str(label) for label, _rgb in items], "Legend"))

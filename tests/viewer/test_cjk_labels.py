@@ -79,7 +79,7 @@ def test_chinese_label_draws_glyphs_off_screen(monkeypatch):
 def test_latin_labels_keep_vtk_fonts():
     from vtkmodules.vtkRenderingCore import vtkTextProperty
 
-    from viewer.overlay import use_font_for
+    from viewer.legend import use_font_for
 
     prop = vtkTextProperty()
     family = prop.GetFontFamilyAsString()
@@ -92,8 +92,7 @@ def test_chinese_legend_and_colour_bar_titles_get_a_cjk_font():
     from vtkmodules.vtkRenderingCore import vtkTextProperty
 
     from viewer import colors
-    from viewer.legend import make_scalar_bar
-    from viewer.overlay import use_font_for
+    from viewer.legend import make_scalar_bar, use_font_for
 
     prop = vtkTextProperty()
     assert use_font_for(prop, ["2 地面", "6 建筑"], "Legend") is None
