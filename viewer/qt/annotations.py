@@ -224,7 +224,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.observed = QtWidgets.QLineEdit(objectName="annObserved",
                                             placeholderText="YYYY-MM-DD")
         self.author = QtWidgets.QLineEdit(objectName="annAuthor")
-        self.tags = QtWidgets.QLineEdit(objectName="annTags", placeholderText="tag; tag")
+        self.tags = QtWidgets.QLineEdit(objectName="annTags", placeholderText=self.tr("tag; tag"))
         self.add_category_button = QtWidgets.QToolButton(objectName="annAddCategory",
                                                          text="+")
         self.add_category_button.setToolTip(
@@ -236,7 +236,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
                                              "change)"))
         self.color_reset = QtWidgets.QToolButton(objectName="annColorReset", text="↺")
         self.color_reset.setToolTip(self.tr("Back to the category's colour"))
-        self.visible_check = QtWidgets.QCheckBox("shown", objectName="annVisible")
+        self.visible_check = QtWidgets.QCheckBox(self.tr("shown"), objectName="annVisible")
         self._color: tuple[int, int, int] | None = None
         # linked media (paths relative to the project) and a linked object
         self.media = QtWidgets.QListWidget(objectName="annMedia")

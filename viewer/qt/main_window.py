@@ -890,9 +890,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """Undo/redo texts and the window title (project name, * when unsaved)."""
         undo = self.session.undo
         self.undo_action.setEnabled(undo.can_undo())
-        self.undo_action.setText(f"{self.tr('&Undo')} {undo.undo_text()}".strip())
+        undo_label, redo_label = self.tr("&Undo"), self.tr("&Redo")
+        self.undo_action.setText(f"{undo_label} {undo.undo_text()}".strip())
         self.redo_action.setEnabled(undo.can_redo())
-        self.redo_action.setText(f"{self.tr('&Redo')} {undo.redo_text()}".strip())
+        self.redo_action.setText(f"{redo_label} {undo.redo_text()}".strip())
         name = self.session.project.path.name if self.session.project.path else \
             self.tr("untitled")
         self.setWindowTitle(f"RealScene — {name}{' *' if self.session.dirty else ''}")

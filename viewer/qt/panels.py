@@ -208,7 +208,7 @@ class PropertiesPanel(QtWidgets.QWidget):
                                                    maximum=20.0, singleStep=1.0, decimals=0)
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, objectName="opacity")
         self.opacity.setRange(5, 100)
-        self.solid_color = QtWidgets.QPushButton("Choose…", objectName="solidColor")
+        self.solid_color = QtWidgets.QPushButton(self.tr("Choose…"), objectName="solidColor")
         self.contrast_lo = QtWidgets.QDoubleSpinBox(minimum=0, maximum=50, decimals=1,
                                                     suffix=" %", objectName="contrastLow")
         self.contrast_hi = QtWidgets.QDoubleSpinBox(minimum=50, maximum=100, decimals=1,

@@ -1,0 +1,1488 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name></name>
+    <message>
+        <source>Pin</source>
+        <extracomment>points after which a tool finishes by itself the tools&apos; names in status messages (QT_TR_NOOP sources)</extracomment>
+        <translation>图钉</translation>
+    </message>
+    <message>
+        <source>Polyline</source>
+        <translation>折线</translation>
+    </message>
+    <message>
+        <source>Polygon (area)</source>
+        <translation>多边形（面积）</translation>
+    </message>
+    <message>
+        <source>Box region</source>
+        <translation>框选区域</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Horizontal distance</source>
+        <translation>水平距离</translation>
+    </message>
+    <message>
+        <source>Vertical distance</source>
+        <translation>垂直距离</translation>
+    </message>
+    <message>
+        <source>Height difference</source>
+        <translation>高差</translation>
+    </message>
+    <message>
+        <source>Polyline length</source>
+        <translation>折线长度</translation>
+    </message>
+    <message>
+        <source>Area (in plane)</source>
+        <translation>面积（平面内）</translation>
+    </message>
+    <message>
+        <source>Projected area</source>
+        <translation>投影面积</translation>
+    </message>
+    <message>
+        <source>Angle</source>
+        <translation>角度</translation>
+    </message>
+    <message>
+        <source>opening</source>
+        <extracomment>share of the progress bar for reading; the octree build takes the rest longest time the worker waits for the window to show the preview (see wait_preview) callable giving the scene CRS to transform the data into (None: keep it) level-of-detail source built for the loaded cloud (None: none / failed) the coarse preview cloud, once emitted set by a window that calls :meth:`preview_shown` once it drew the preview: the worker then pauses until that (at most PREVIEW_WAIT_S), so that the first frame does not compete for the GIL with the decoder (lazrs holds it while decoding) True when the layer streams from a COPC (local, URL, or an index of the file) the COPC index streamed instead of the file itself, if any follow HTTP redirects to other hosts (asked of the user when refused) the LoadError of a failed load (``failed`` carries its message) a CRS the user assigned to this file&apos;s layer (text), used instead of the file&apos;s files opened together: their order decides the scene CRS (see CrsOrder)</extracomment>
+        <translation>正在打开</translation>
+    </message>
+    <message>
+        <source>indexing</source>
+        <translation>正在建立索引</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <extracomment>(label, value) of the point budget choices; values are what QSettings stores</extracomment>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw</extracomment>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <source>Properties</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Annotations</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Objects</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Align</source>
+        <translation>配准</translation>
+    </message>
+    <message>
+        <source>Click a point to see its coordinates</source>
+        <translation>点击一个点以查看其坐标</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Points drawn / points in the visible point layers</source>
+        <translation>已绘制点数 / 可见点云图层中的点数</translation>
+    </message>
+    <message>
+        <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
+        <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;sample site</source>
+        <translation>打开示例场地(&amp;S)</translation>
+    </message>
+    <message>
+        <source>opening the sample site</source>
+        <translation>打开示例场地</translation>
+    </message>
+    <message>
+        <source>Open &amp;URL…</source>
+        <translation>打开 URL(&amp;U)…</translation>
+    </message>
+    <message>
+        <source>Stream a COPC point cloud over HTTP(S)</source>
+        <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
+    </message>
+    <message>
+        <source>&amp;Index to COPC…</source>
+        <translation>建立 COPC 索引(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
+        <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
+    </message>
+    <message>
+        <source>Save &amp;screenshot…</source>
+        <translation>保存截图(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Fit all</source>
+        <translation>全部显示(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Fit &amp;selection</source>
+        <translation>显示所选(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Top</source>
+        <translation>俯视(&amp;T)</translation>
+    </message>
+    <message>
+        <source>F&amp;ront</source>
+        <translation>前视(&amp;R)</translation>
+    </message>
+    <message>
+        <source>S&amp;ide</source>
+        <translation>侧视(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Isometric</source>
+        <translation>等轴测(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Eye-dome lighting</source>
+        <translation>EDL 眼罩光照(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Shade points by depth to show shape</source>
+        <translation>按深度为点着阴影以显示形状</translation>
+    </message>
+    <message>
+        <source>Save &amp;view…</source>
+        <translation>保存视图(&amp;V)…</translation>
+    </message>
+    <message>
+        <source>Bookmark the current camera</source>
+        <translation>将当前相机保存为书签</translation>
+    </message>
+    <message>
+        <source>&amp;Background colour…</source>
+        <translation>背景颜色(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;About RealScene</source>
+        <translation>关于 RealScene(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Open &amp;project…</source>
+        <translation>打开项目(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Save project</source>
+        <translation>保存项目</translation>
+    </message>
+    <message>
+        <source>Save project &amp;as…</source>
+        <translation>项目另存为(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>&amp;Pin</source>
+        <translation>图钉(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Poly&amp;line</source>
+        <translation>折线(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Poly&amp;gon (area)</source>
+        <translation>多边形（面积）(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Box region</source>
+        <translation>框选区域(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Distance</source>
+        <translation>距离(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Horizontal distance</source>
+        <translation>水平距离(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Vertical distance</source>
+        <translation>垂直距离(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Height &amp;difference</source>
+        <translation>高差(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Polyline &amp;length</source>
+        <translation>折线长度(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Area (in plane)</source>
+        <translation>面积（平面内）(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Projected area</source>
+        <translation>投影面积(&amp;P)</translation>
+    </message>
+    <message>
+        <source>An&amp;gle</source>
+        <translation>角度(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Move vertices</source>
+        <translation>移动顶点(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Move a vertex of the selected annotation: click it, then click its new place</source>
+        <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
+    </message>
+    <message>
+        <source>&amp;Finish shape</source>
+        <translation>完成形状(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel tool</source>
+        <translation>取消工具(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Saved &amp;views</source>
+        <translation>已保存的视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Coordinate systems…</source>
+        <translation>坐标参考系(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Annotate</source>
+        <translation>标注(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Measure</source>
+        <translation>测量(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Tours</source>
+        <translation>漫游(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Annotation &amp;visibility</source>
+        <translation>标注可见性(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source> Point budget </source>
+        <translation> 点数预算 </translation>
+    </message>
+    <message>
+        <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
+        <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
+    </message>
+    <message>
+        <source>closing</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Select a city model or IFC layer</source>
+        <translation>请选择一个城市模型或 IFC 图层</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <extracomment>the labels of an object&apos;s own fields in the properties tree (QT_TR_NOOP sources)</extracomment>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>storey</source>
+        <translation>楼层</translation>
+    </message>
+    <message>
+        <source>parent</source>
+        <translation>上级</translation>
+    </message>
+    <message>
+        <source>LODs</source>
+        <translation>细节层次</translation>
+    </message>
+    <message>
+        <source>centre</source>
+        <translation>中心</translation>
+    </message>
+    <message>
+        <source>Attributes</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>RGB colour</source>
+        <translation>RGB 颜色</translation>
+    </message>
+    <message>
+        <source>Intensity</source>
+        <translation>强度</translation>
+    </message>
+    <message>
+        <source>Classification (ASPRS)</source>
+        <translation>分类（ASPRS）</translation>
+    </message>
+    <message>
+        <source>Elevation</source>
+        <translation>高程</translation>
+    </message>
+    <message>
+        <source>Attribute…</source>
+        <translation>属性…</translation>
+    </message>
+    <message>
+        <source>Single colour</source>
+        <translation>单一颜色</translation>
+    </message>
+    <message>
+        <source>Materials / textures</source>
+        <translation>材质 / 纹理</translation>
+    </message>
+    <message>
+        <source>Vertex colours</source>
+        <translation>顶点颜色</translation>
+    </message>
+    <message>
+        <source>Semantic surfaces</source>
+        <translation>语义面</translation>
+    </message>
+    <message>
+        <source>Object type</source>
+        <translation>对象类型</translation>
+    </message>
+    <message>
+        <source>Y (glTF standard)</source>
+        <extracomment>the up-axis choice of a glTF layer: (value, label)</extracomment>
+        <translation>Y（glTF 标准）</translation>
+    </message>
+    <message>
+        <source>Z (stored against the standard)</source>
+        <translation>Z（未按标准存储）</translation>
+    </message>
+    <message>
+        <source>none recorded in the file</source>
+        <translation>文件中未记录</translation>
+    </message>
+    <message>
+        <source>no EPSG code</source>
+        <translation>无 EPSG 代码</translation>
+    </message>
+    <message>
+        <source>; heights in {units}</source>
+        <translation>；高程单位 {units}</translation>
+    </message>
+    <message>
+        <source>geographic (degrees)</source>
+        <translation>地理坐标（度）</translation>
+    </message>
+    <message>
+        <source>units: {units}</source>
+        <translation>单位：{units}</translation>
+    </message>
+    <message>
+        <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
+        <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
+    </message>
+    <message>
+        <source>{n} points</source>
+        <translation>{n} 个点</translation>
+    </message>
+    <message>
+        <source>, point format {n}</source>
+        <translation>，点格式 {n}</translation>
+    </message>
+    <message>
+        <source>attributes: {names}</source>
+        <translation>属性：{names}</translation>
+    </message>
+    <message>
+        <source>{v} vertices, {t} triangles</source>
+        <translation>{v} 个顶点，{t} 个三角形</translation>
+    </message>
+    <message>
+        <source>{n} line segments</source>
+        <translation>{n} 条线段</translation>
+    </message>
+    <message>
+        <source>{n} parts</source>
+        <translation>{n} 个部件</translation>
+    </message>
+    <message>
+        <source>W3C Web Annotation (*.jsonld)</source>
+        <extracomment>size of the annotation views rendered into condition reports</extracomment>
+        <translation>W3C Web 标注 (*.jsonld)</translation>
+    </message>
+    <message>
+        <source>GeoJSON (*.geojson)</source>
+        <translation>GeoJSON (*.geojson)</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv)</source>
+        <translation>CSV 表格 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Condition report (*.html *.pdf)</source>
+        <translation>状况报告 (*.html *.pdf)</translation>
+    </message>
+    <message>
+        <source>&amp;Import annotations…</source>
+        <translation>导入标注(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export annotations / report…</source>
+        <translation>导出标注 / 报告(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>opening another project</source>
+        <translation>打开另一个项目</translation>
+    </message>
+</context>
+<context>
+    <name>AlignmentPanel</name>
+    <message>
+        <source>The layer to move</source>
+        <extracomment>pairs: (source in the moved layer&apos;s file coordinates, target true coordinates)</extracomment>
+        <translation>要移动的图层</translation>
+    </message>
+    <message>
+        <source>The layer it is aligned to</source>
+        <translation>作为配准参照的图层</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>参照</translation>
+    </message>
+    <message>
+        <source>By values</source>
+        <translation>按数值</translation>
+    </message>
+    <message>
+        <source>Translate (m)</source>
+        <translation>平移（米）</translation>
+    </message>
+    <message>
+        <source>Rotate (°)</source>
+        <translation>旋转（°）</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Back to the file&apos;s own coordinates (identity)</source>
+        <translation>恢复为文件自身的坐标（恒等变换）</translation>
+    </message>
+    <message>
+        <source>By point pairs</source>
+        <translation>按同名点对</translation>
+    </message>
+    <message>
+        <source>Pick pairs</source>
+        <translation>拾取点对</translation>
+    </message>
+    <message>
+        <source>Click a point on the layer, then the same point on the reference; repeat (at least 3 pairs)</source>
+        <translation>先点击图层上的一个点，再点击参照上的同一点；重复（至少 3 对）</translation>
+    </message>
+    <message>
+        <source>Allow scale</source>
+        <translation>允许缩放</translation>
+    </message>
+    <message>
+        <source>Source XYZ</source>
+        <translation>源 XYZ</translation>
+    </message>
+    <message>
+        <source>Target XYZ</source>
+        <translation>目标 XYZ</translation>
+    </message>
+    <message>
+        <source>Residual (m)</source>
+        <translation>残差（米）</translation>
+    </message>
+    <message>
+        <source>Remove pair</source>
+        <translation>删除点对</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Apply fit</source>
+        <translation>应用拟合</translation>
+    </message>
+    <message>
+        <source>Add at least 3 point pairs</source>
+        <translation>请至少添加 3 个点对</translation>
+    </message>
+    <message>
+        <source>Pivot (layer centre): {xyz}</source>
+        <translation>旋转中心（图层中心）：{xyz}</translation>
+    </message>
+    <message>
+        <source>The current transform cannot be shown as values: {error}</source>
+        <translation>当前变换无法用数值表示：{error}</translation>
+    </message>
+    <message>
+        <source>Open a layer to align first</source>
+        <translation>请先打开要配准的图层</translation>
+    </message>
+    <message>
+        <source>Moved {name}</source>
+        <translation>已移动 {name}</translation>
+    </message>
+    <message>
+        <source>Reset the transform of {name}</source>
+        <translation>已重置 {name} 的变换</translation>
+    </message>
+    <message>
+        <source>RMS {rms} m over {n} pairs</source>
+        <translation>{n} 个点对的 RMS 为 {rms} 米</translation>
+    </message>
+    <message>
+        <source>Add {n} more point pairs</source>
+        <translation>还需添加 {n} 个点对</translation>
+    </message>
+    <message>
+        <source>Add 1 more point pair</source>
+        <translation>还需添加 1 个点对</translation>
+    </message>
+    <message>
+        <source>Add at least 3 point pairs before applying a fit</source>
+        <translation>应用拟合前请至少添加 3 个点对</translation>
+    </message>
+    <message>
+        <source>Aligned {name}</source>
+        <translation>已配准 {name}</translation>
+    </message>
+    <message>
+        <source>Click a point on {name}</source>
+        <translation>请点击 {name} 上的一个点</translation>
+    </message>
+    <message>
+        <source>Click a point on {name} (the layer to move) first</source>
+        <translation>请先点击 {name}（要移动的图层）上的一个点</translation>
+    </message>
+    <message>
+        <source>the reference</source>
+        <translation>参照</translation>
+    </message>
+    <message>
+        <source>Now click the same point on {name}</source>
+        <translation>现在请点击 {name} 上的同一点</translation>
+    </message>
+    <message>
+        <source>Click the matching point on {name} (the reference)</source>
+        <translation>请点击 {name}（参照）上的对应点</translation>
+    </message>
+    <message>
+        <source>Click the matching point on another layer</source>
+        <translation>请点击另一图层上的对应点</translation>
+    </message>
+    <message>
+        <source>Pair {n} added; click a point on {name}</source>
+        <translation>已添加第 {n} 个点对；请点击 {name} 上的一个点</translation>
+    </message>
+</context>
+<context>
+    <name>AnnotationTool</name>
+    <message>
+        <source>click {n} points</source>
+        <translation>点击 {n} 个点</translation>
+    </message>
+    <message>
+        <source>click 1 point</source>
+        <translation>点击 1 个点</translation>
+    </message>
+    <message>
+        <source>click points, Enter to finish</source>
+        <translation>点击多个点，按 Enter 完成</translation>
+    </message>
+    <message>
+        <source>{tool}: {how}; Esc cancels</source>
+        <translation>{tool}：{how}；按 Esc 取消</translation>
+    </message>
+    <message>
+        <source>Select an annotation to edit first</source>
+        <translation>请先选择要编辑的标注</translation>
+    </message>
+    <message>
+        <source>Move vertex: click the vertex to move, then click where it goes; Esc ends</source>
+        <translation>移动顶点：点击要移动的顶点，再点击目标位置；按 Esc 结束</translation>
+    </message>
+    <message>
+        <source>Vertex {n} of “{title}”: now click its new place</source>
+        <translation>“{title}”的第 {n} 个顶点：现在请点击其新位置</translation>
+    </message>
+    <message>
+        <source>Vertex moved (Ctrl+Z undoes); click another vertex, or Esc</source>
+        <translation>顶点已移动（Ctrl+Z 撤销）；可点击另一个顶点，或按 Esc</translation>
+    </message>
+    <message>
+        <source>{tool} needs at least {n} points</source>
+        <translation>{tool}至少需要 {n} 个点</translation>
+    </message>
+    <message>
+        <source>Annotation {n}</source>
+        <translation>标注 {n}</translation>
+    </message>
+</context>
+<context>
+    <name>AnnotationsPanel</name>
+    <message>
+        <source>Search annotations…</source>
+        <translation>搜索标注…</translation>
+    </message>
+    <message>
+        <source>author</source>
+        <translation>作者</translation>
+    </message>
+    <message>
+        <source>since YYYY-MM-DD</source>
+        <translation>起始日期 YYYY-MM-DD</translation>
+    </message>
+    <message>
+        <source>tag; tag</source>
+        <translation>标签; 标签</translation>
+    </message>
+    <message>
+        <source>Add a category to this project&apos;s vocabulary</source>
+        <translation>向本项目的词表添加类别</translation>
+    </message>
+    <message>
+        <source>Category colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>Colour of this annotation in the view (click to change)</source>
+        <translation>此标注在视图中的颜色（点击更改）</translation>
+    </message>
+    <message>
+        <source>Back to the category&apos;s colour</source>
+        <translation>恢复为类别颜色</translation>
+    </message>
+    <message>
+        <source>shown</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Layer of the linked object</source>
+        <translation>所链接对象的图层</translation>
+    </message>
+    <message>
+        <source>object id (IFC GlobalId, CityJSON id)</source>
+        <translation>对象编号（IFC GlobalId、CityJSON id）</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Fly to</source>
+        <translation>飞至</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>完损状况</translation>
+    </message>
+    <message>
+        <source>Observed</source>
+        <translation>观测日期</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>作者</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>Style</source>
+        <translation>样式</translation>
+    </message>
+    <message>
+        <source>Media</source>
+        <translation>媒体</translation>
+    </message>
+    <message>
+        <source>Object layer</source>
+        <translation>对象图层</translation>
+    </message>
+    <message>
+        <source>Object id</source>
+        <translation>对象编号</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Style, media, object</source>
+        <translation>样式、媒体、对象</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>全部类别</translation>
+    </message>
+    <message>
+        <source>All conditions</source>
+        <translation>全部完损状况</translation>
+    </message>
+    <message>
+        <source>file not found</source>
+        <translation>找不到文件</translation>
+    </message>
+    <message>
+        <source>Cannot apply</source>
+        <translation>无法应用</translation>
+    </message>
+    <message>
+        <source>Annotation colour</source>
+        <translation>标注颜色</translation>
+    </message>
+    <message>
+        <source>Add category</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new category (e.g. Salt efflorescence):</source>
+        <translation>新类别的名称（例如：盐析）：</translation>
+    </message>
+    <message>
+        <source>Colour for {name}</source>
+        <translation>{name} 的颜色</translation>
+    </message>
+    <message>
+        <source>Cannot add category</source>
+        <translation>无法添加类别</translation>
+    </message>
+    <message>
+        <source>Link photos or documents</source>
+        <translation>链接照片或文档</translation>
+    </message>
+    <message>
+        <source>Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)</source>
+        <translation>图像 (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source> Relink it with Add….</source>
+        <translation>请用“添加…”重新链接。</translation>
+    </message>
+    <message>
+        <source>Not opened: {path} {reason}.</source>
+        <translation>未打开：{path} {reason}。</translation>
+    </message>
+</context>
+<context>
+    <name>AssignCrsDialog</name>
+    <message>
+        <source>Assign a coordinate system</source>
+        <extracomment>how many CRSs assigned before are offered first</extracomment>
+        <translation>指定坐标参考系</translation>
+    </message>
+    <message>
+        <source>The coordinates of “{0}” are taken to be in the system chosen here (now: {1}); the layer is read again and transformed into the scene CRS.</source>
+        <translation>“{0}”的坐标将被视为此处所选的坐标参考系（当前：{1}）；图层将重新读取并转换到场景坐标参考系。</translation>
+    </message>
+    <message>
+        <source>Search: 4547, CGCS2000, 高斯, UTM 50N …</source>
+        <translation>搜索：4547、CGCS2000、高斯、UTM 50N …</translation>
+    </message>
+    <message>
+        <source>Or a custom system (a local city grid): a PROJ string or WKT</source>
+        <translation>或自定义坐标系（地方城市坐标系）：PROJ 字符串或 WKT</translation>
+    </message>
+    <message>
+        <source>Choose a system from the list or type one.</source>
+        <translation>请从列表中选择或输入一个坐标参考系。</translation>
+    </message>
+</context>
+<context>
+    <name>CrsDialog</name>
+    <message>
+        <source>Coordinate systems</source>
+        <translation>坐标参考系</translation>
+    </message>
+    <message>
+        <source>Layers that know their CRS are transformed into the scene CRS (re-read in the background). Layers without a CRS are assumed to be in it.</source>
+        <translation>带有坐标参考系的图层会转换到场景坐标参考系（在后台重新读取）。没有坐标参考系的图层被视为已在场景坐标参考系中。</translation>
+    </message>
+    <message>
+        <source>Scene CRS</source>
+        <translation>场景坐标参考系</translation>
+    </message>
+    <message>
+        <source>Also show coordinates in</source>
+        <translation>同时显示坐标于</translation>
+    </message>
+    <message>
+        <source>none: the first georeferenced layer opened sets it</source>
+        <translation>无：由第一个打开的带地理参考的图层决定</translation>
+    </message>
+    <message>
+        <source>none: coordinates in the scene CRS only</source>
+        <translation>无：仅显示场景坐标参考系中的坐标</translation>
+    </message>
+</context>
+<context>
+    <name>LayerPanel</name>
+    <message>
+        <source>Layer</source>
+        <extracomment>a ProjectSession: when given, removal and reordering can be undone</extracomment>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Move layer up</source>
+        <translation>图层上移</translation>
+    </message>
+    <message>
+        <source>Move layer down</source>
+        <translation>图层下移</translation>
+    </message>
+    <message>
+        <source>Remove layer (Del)</source>
+        <translation>移除图层（Del）</translation>
+    </message>
+    <message>
+        <source>points</source>
+        <translation>点云</translation>
+    </message>
+    <message>
+        <source>points (COPC)</source>
+        <translation>点云（COPC）</translation>
+    </message>
+    <message>
+        <source> (loading…)</source>
+        <translation>（加载中…）</translation>
+    </message>
+    <message>
+        <source>IFC model</source>
+        <translation>IFC 模型</translation>
+    </message>
+    <message>
+        <source>city model</source>
+        <translation>城市模型</translation>
+    </message>
+    <message>
+        <source>{n} obj</source>
+        <translation>{n} 个对象</translation>
+    </message>
+    <message>
+        <source>mesh</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
+        <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
+    </message>
+    <message>
+        <source>Transformed from {crs} into the scene CRS</source>
+        <translation>已从 {crs} 转换到场景坐标参考系</translation>
+    </message>
+    <message>
+        <source>Zoom to layer</source>
+        <translation>缩放至图层</translation>
+    </message>
+    <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Language changed: menus now, panels at the next start</source>
+        <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>Index a point cloud to COPC</source>
+        <translation>为点云建立 COPC 索引</translation>
+    </message>
+    <message>
+        <source>LAS/LAZ point clouds (*.las *.laz)</source>
+        <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
+    </message>
+    <message>
+        <source>Indexed {name} → {out}: it now opens by streaming</source>
+        <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
+    </message>
+    <message>
+        <source>Loading {name}: {message} {percent}</source>
+        <translation>正在加载 {name}：{message} {percent}</translation>
+    </message>
+    <message>
+        <source>Loading {n} file(s)…</source>
+        <translation>正在加载 {n} 个文件…</translation>
+    </message>
+    <message>
+        <source>{name}: showing a preview of {n} points while the rest loads</source>
+        <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
+    </message>
+    <message>
+        <source> from its COPC index {name}</source>
+        <translation>（来自其 COPC 索引 {name}）</translation>
+    </message>
+    <message>
+        <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
+        <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
+    </message>
+    <message>
+        <source>Not opened: {url} redirects to {host}</source>
+        <translation>未打开：{url} 重定向到 {host}</translation>
+    </message>
+    <message>
+        <source>Cancelled loading {name}</source>
+        <translation>已取消加载 {name}</translation>
+    </message>
+    <message>
+        <source>{drawn} / {total} points</source>
+        <translation>{drawn} / {total} 个点</translation>
+    </message>
+    <message>
+        <source>View {n}</source>
+        <translation>视图 {n}</translation>
+    </message>
+    <message>
+        <source>Background</source>
+        <translation>背景</translation>
+    </message>
+    <message>
+        <source>Save screenshot</source>
+        <translation>保存截图</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>About RealScene</source>
+        <translation>关于 RealScene</translation>
+    </message>
+    <message>
+        <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
+Formats: {formats}</source>
+        <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
+支持格式：{formats}</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Scene CRS: {code}</source>
+        <translation>场景坐标参考系：{code}</translation>
+    </message>
+    <message>
+        <source> ({name}, chosen for longitude/latitude data)</source>
+        <translation>（{name}，为经纬度数据自动选择）</translation>
+    </message>
+    <message>
+        <source>Scene CRS not changed</source>
+        <translation>场景坐标参考系未更改</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>untitled</source>
+        <translation>未命名</translation>
+    </message>
+    <message>
+        <source>Play “{name}”</source>
+        <translation>播放“{name}”</translation>
+    </message>
+    <message>
+        <source>Stop tour</source>
+        <translation>停止漫游</translation>
+    </message>
+    <message>
+        <source>Categories</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>完损状况</translation>
+    </message>
+    <message>
+        <source>No grade</source>
+        <translation>未评定</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>全部显示</translation>
+    </message>
+    <message>
+        <source>No point under the cursor</source>
+        <translation>光标下没有点</translation>
+    </message>
+</context>
+<context>
+    <name>ObjectsPanel</name>
+    <message>
+        <source>Search id, name or type…</source>
+        <extracomment>callable(true xyz) -&gt; &quot;EPSG:n: coordinates&quot; in a second CRS, or &quot;&quot; (optional)</extracomment>
+        <translation>搜索编号、名称或类型…</translation>
+    </message>
+    <message>
+        <source>Hierarchy</source>
+        <translation>层级</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>LOD:</source>
+        <translation>细节层次：</translation>
+    </message>
+    <message>
+        <source>Group by:</source>
+        <translation>分组方式：</translation>
+    </message>
+    <message>
+        <source>Colour by:</source>
+        <translation>着色方式：</translation>
+    </message>
+    <message>
+        <source>Filter, e.g. type == &quot;Building&quot; and measuredHeight &gt; 20</source>
+        <translation>筛选，例如 type == &quot;Building&quot; and measuredHeight &gt; 20</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Object</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Property</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>centre ({crs})</source>
+        <translation>中心（{crs}）</translation>
+    </message>
+    <message>
+        <source>No matching objects</source>
+        <translation>没有匹配的对象</translation>
+    </message>
+    <message>
+        <source>Materials</source>
+        <translation>材质</translation>
+    </message>
+    <message>
+        <source>Semantic surfaces</source>
+        <translation>语义面</translation>
+    </message>
+    <message>
+        <source>Object type</source>
+        <translation>对象类型</translation>
+    </message>
+    <message>
+        <source>Attribute: {name}</source>
+        <translation>属性：{name}</translation>
+    </message>
+    <message>
+        <source>{n} of {total} objects match</source>
+        <translation>{total} 个对象中有 {n} 个匹配</translation>
+    </message>
+    <message>
+        <source>Highest per object</source>
+        <translation>每个对象的最高层次</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectActions</name>
+    <message>
+        <source>3D data ({exts});;All files (*)</source>
+        <translation>三维数据 ({exts});;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open 3D data</source>
+        <translation>打开三维数据</translation>
+    </message>
+    <message>
+        <source>Open project</source>
+        <translation>打开项目</translation>
+    </message>
+    <message>
+        <source>RealScene projects (*.json);;All files (*)</source>
+        <translation>RealScene 项目 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Cannot open project</source>
+        <translation>无法打开项目</translation>
+    </message>
+    <message>
+        <source>Find the missing layer {path}</source>
+        <translation>查找缺失的图层 {path}</translation>
+    </message>
+    <message>
+        <source>Could not recover the untitled work: {error}</source>
+        <translation>无法恢复未命名的工作：{error}</translation>
+    </message>
+    <message>
+        <source>Save project</source>
+        <translation>保存项目</translation>
+    </message>
+    <message>
+        <source>RealScene projects (*.json)</source>
+        <translation>RealScene 项目 (*.json)</translation>
+    </message>
+    <message>
+        <source>Cannot save project</source>
+        <translation>无法保存项目</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>The untitled project</source>
+        <translation>未命名项目</translation>
+    </message>
+    <message>
+        <source>Autosave failed: {error}</source>
+        <translation>自动保存失败：{error}</translation>
+    </message>
+    <message>
+        <source>Exported {n} annotations to {path}</source>
+        <translation>已将 {n} 条标注导出到 {path}</translation>
+    </message>
+    <message>
+        <source>Export annotations</source>
+        <translation>导出标注</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>无法导出</translation>
+    </message>
+    <message>
+        <source>Import annotations</source>
+        <translation>导入标注</translation>
+    </message>
+    <message>
+        <source>Annotations (*.jsonld *.json *.geojson *.csv)</source>
+        <translation>标注 (*.jsonld *.json *.geojson *.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot import</source>
+        <translation>无法导入</translation>
+    </message>
+    <message>
+        <source>Imported {added} new, {replaced} updated annotations</source>
+        <translation>已导入 {added} 条新标注，更新 {replaced} 条</translation>
+    </message>
+    <message>
+        <source> (the file states no CRS: taken to be {crs})</source>
+        <translation>（文件未声明坐标参考系：视为 {crs}）</translation>
+    </message>
+</context>
+<context>
+    <name>PropertiesPanel</name>
+    <message>
+        <source>No layer selected</source>
+        <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
+        <translation>未选择图层</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
+        <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
+    </message>
+    <message>
+        <source>Classes (ASPRS): uncheck to hide</source>
+        <translation>分类（ASPRS）：取消勾选即隐藏</translation>
+    </message>
+    <message>
+        <source>Colour by</source>
+        <translation>着色方式</translation>
+    </message>
+    <message>
+        <source>Attribute</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Colour map</source>
+        <translation>色带</translation>
+    </message>
+    <message>
+        <source>Contrast</source>
+        <translation>对比度</translation>
+    </message>
+    <message>
+        <source>Point size</source>
+        <translation>点大小</translation>
+    </message>
+    <message>
+        <source>Opacity</source>
+        <translation>不透明度</translation>
+    </message>
+    <message>
+        <source>Colour</source>
+        <translation>颜色</translation>
+    </message>
+    <message>
+        <source>Up axis</source>
+        <translation>朝上轴</translation>
+    </message>
+    <message>
+        <source>CRS</source>
+        <translation>坐标参考系</translation>
+    </message>
+    <message>
+        <source>Assign CRS…</source>
+        <translation>指定坐标参考系…</translation>
+    </message>
+    <message>
+        <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
+        <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>Classes</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>Layer colour</source>
+        <translation>图层颜色</translation>
+    </message>
+</context>
+<context>
+    <name>ScreenshotDialog</name>
+    <message>
+        <source>Screenshot size</source>
+        <translation>截图尺寸</translation>
+    </message>
+    <message>
+        <source>Width (px)</source>
+        <translation>宽度（像素）</translation>
+    </message>
+    <message>
+        <source>Height (px)</source>
+        <translation>高度（像素）</translation>
+    </message>
+</context>
+<context>
+    <name>crs</name>
+    <message>
+        <source>outside the area of this CRS</source>
+        <extracomment>second systems offered in the dialog besides the layers&apos; own</extracomment>
+        <translation>超出此坐标参考系的适用范围</translation>
+    </message>
+    <message>
+        <source>Coordinate system not assigned</source>
+        <translation>未指定坐标参考系</translation>
+    </message>
+</context>
+<context>
+    <name>dialogs</name>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <source>{name} has unsaved changes. Save them before {before}?</source>
+        <translation>{name} 有未保存的更改。在{before}之前保存吗？</translation>
+    </message>
+    <message>
+        <source>Recover unsaved work?</source>
+        <translation>恢复未保存的工作？</translation>
+    </message>
+    <message>
+        <source>RealScene did not close normally. {name} has unsaved changes in its recovery file. Recover them?</source>
+        <translation>RealScene 上次未正常关闭。{name} 的恢复文件中有未保存的更改。要恢复吗？</translation>
+    </message>
+    <message>
+        <source>RealScene did not close normally. Unsaved work of an untitled project was kept in a recovery file. Recover it?</source>
+        <translation>RealScene 上次未正常关闭。一个未命名项目的未保存工作已保存在恢复文件中。要恢复吗？</translation>
+    </message>
+    <message>
+        <source>{name} has unsaved changes from a session that ended unexpectedly. Recover them?</source>
+        <translation>{name} 有来自一次意外结束的会话的未保存更改。要恢复吗？</translation>
+    </message>
+    <message>
+        <source>Cannot open file</source>
+        <translation>无法打开文件</translation>
+    </message>
+    <message>
+        <source>The other layers are not affected.</source>
+        <translation>其他图层不受影响。</translation>
+    </message>
+    <message>
+        <source>Redirect to another host</source>
+        <translation>重定向到其他主机</translation>
+    </message>
+    <message>
+        <source>{url} redirects to {host}. Allow?</source>
+        <translation>{url} 重定向到 {host}。允许吗？</translation>
+    </message>
+    <message>
+        <source>It points to {target}
+Allow it only if you trust {host}.</source>
+        <translation>它指向 {target}
+仅在您信任 {host} 时才允许。</translation>
+    </message>
+    <message>
+        <source>Open URL</source>
+        <translation>打开 URL</translation>
+    </message>
+    <message>
+        <source>URL of a COPC point cloud (http:// or https://):</source>
+        <translation>COPC 点云的 URL（http:// 或 https://）：</translation>
+    </message>
+    <message>
+        <source>Save view</source>
+        <translation>保存视图</translation>
+    </message>
+    <message>
+        <source>Name of the view:</source>
+        <translation>视图名称：</translation>
+    </message>
+</context>
+</TS>
