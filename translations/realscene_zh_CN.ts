@@ -495,6 +495,151 @@
         <source>opening another project</source>
         <translation>打开另一个项目</translation>
     </message>
+    <message>
+        <source>done</source>
+        <extracomment>language code -&gt; its own name (shown in View &gt; Language, never translated) the .qm basename of RealScene&apos;s catalogue for each language (&quot;en&quot;: none, the source) the readers&apos; fixed progress words (the core stays English): the window&apos;s progress line shows them through translate(&quot;&quot;, message)</extracomment>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>triangulating</source>
+        <translation>正在三角化</translation>
+    </message>
+    <message>
+        <source>reading OBJ</source>
+        <translation>正在读取 OBJ</translation>
+    </message>
+    <message>
+        <source>reading IFC header</source>
+        <translation>正在读取 IFC 文件头</translation>
+    </message>
+    <message>
+        <source>generating IFC geometry</source>
+        <translation>正在生成 IFC 几何</translation>
+    </message>
+    <message>
+        <source>building mesh</source>
+        <translation>正在构建网格</translation>
+    </message>
+    <message>
+        <source>building level of detail: reordering</source>
+        <translation>正在构建细节层次：重新排序</translation>
+    </message>
+    <message>
+        <source>Reading LAS header</source>
+        <translation>正在读取 LAS 文件头</translation>
+    </message>
+    <message>
+        <source>reprojected</source>
+        <translation>已重投影</translation>
+    </message>
+    <message>
+        <source>reading glTF</source>
+        <translation>正在读取 glTF</translation>
+    </message>
+    <message>
+        <source>reading city objects</source>
+        <translation>正在读取城市对象</translation>
+    </message>
+    <message>
+        <source>reading STL</source>
+        <translation>正在读取 STL</translation>
+    </message>
+    <message>
+        <source>reading OFF</source>
+        <translation>正在读取 OFF</translation>
+    </message>
+    <message>
+        <source>reading OFF faces</source>
+        <translation>正在读取 OFF 面</translation>
+    </message>
+    <message>
+        <source>reading CityJSON</source>
+        <translation>正在读取 CityJSON</translation>
+    </message>
+    <message>
+        <source>parsing IFC</source>
+        <translation>正在解析 IFC</translation>
+    </message>
+    <message>
+        <source>merging STL vertices</source>
+        <translation>正在合并 STL 顶点</translation>
+    </message>
+    <message>
+        <source>level of detail ready</source>
+        <translation>细节层次已就绪</translation>
+    </message>
+    <message>
+        <source>building the model</source>
+        <translation>正在构建模型</translation>
+    </message>
+    <message>
+        <source>building the IFC model tree</source>
+        <translation>正在构建 IFC 模型树</translation>
+    </message>
+    <message>
+        <source>building level of detail: sorting</source>
+        <translation>正在构建细节层次：排序</translation>
+    </message>
+    <message>
+        <source>building level of detail: levels</source>
+        <translation>正在构建细节层次：分级</translation>
+    </message>
+    <message>
+        <source>building level of detail</source>
+        <translation>正在构建细节层次</translation>
+    </message>
+    <message>
+        <source>assembling the IFC mesh</source>
+        <translation>正在组装 IFC 网格</translation>
+    </message>
+    <message>
+        <source>Reading the top level</source>
+        <translation>正在读取顶层</translation>
+    </message>
+    <message>
+        <source>Reading the COPC hierarchy</source>
+        <translation>正在读取 COPC 层级结构</translation>
+    </message>
+    <message>
+        <source>Reading the COPC header</source>
+        <translation>正在读取 COPC 文件头</translation>
+    </message>
+    <message>
+        <source>Reading text point cloud</source>
+        <translation>正在读取文本点云</translation>
+    </message>
+    <message>
+        <source>Reading PLY header</source>
+        <translation>正在读取 PLY 文件头</translation>
+    </message>
+    <message>
+        <source>Opening E57 file</source>
+        <translation>正在打开 E57 文件</translation>
+    </message>
+    <message>
+        <source>Checking the COPC file</source>
+        <translation>正在检查 COPC 文件</translation>
+    </message>
+    <message>
+        <source>COPC ready</source>
+        <translation>COPC 已就绪</translation>
+    </message>
+    <message>
+        <source>Building the octree</source>
+        <translation>正在构建八叉树</translation>
+    </message>
+    <message>
+        <source>Building level of detail</source>
+        <translation>正在构建细节层次</translation>
+    </message>
+    <message>
+        <source>Building geometry</source>
+        <translation>正在构建几何</translation>
+    </message>
+    <message>
+        <source>Already COPC</source>
+        <translation>已是 COPC</translation>
+    </message>
 </context>
 <context>
     <name>AlignmentPanel</name>
@@ -1014,6 +1159,14 @@
     <message>
         <source>Main</source>
         <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>This layer has no file to read again.</source>
+        <translation>此图层没有可重新读取的文件。</translation>
+    </message>
+    <message>
+        <source>This layer is being read; wait until it has loaded.</source>
+        <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
         <source>Index a point cloud to COPC</source>

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6 import QtCore
+from PySide6.QtCore import QT_TR_NOOP
 
 #: language code -> its own name (shown in View > Language, never translated)
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -22,6 +23,27 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "translations"
 #: the .qm basename of RealScene's catalogue for each language ("en": none, the source)
 CATALOGUES = {"zh": "realscene_zh_CN"}
 QT_CATALOGUES = {"zh": "qtbase_zh_CN"}
+
+#: the readers' fixed progress words (the core stays English): the window's progress line
+#: shows them through translate("", message)
+CORE_PROGRESS = (
+    QT_TR_NOOP("done"), QT_TR_NOOP("triangulating"), QT_TR_NOOP("reading OBJ"),
+    QT_TR_NOOP("reading IFC header"), QT_TR_NOOP("generating IFC geometry"),
+    QT_TR_NOOP("building mesh"), QT_TR_NOOP("building level of detail: reordering"),
+    QT_TR_NOOP("Reading LAS header"), QT_TR_NOOP("reprojected"), QT_TR_NOOP("reading glTF"),
+    QT_TR_NOOP("reading city objects"), QT_TR_NOOP("reading STL"), QT_TR_NOOP("reading OFF"),
+    QT_TR_NOOP("reading OFF faces"), QT_TR_NOOP("reading CityJSON"), QT_TR_NOOP("parsing IFC"),
+    QT_TR_NOOP("merging STL vertices"), QT_TR_NOOP("level of detail ready"),
+    QT_TR_NOOP("building the model"), QT_TR_NOOP("building the IFC model tree"),
+    QT_TR_NOOP("building level of detail: sorting"),
+    QT_TR_NOOP("building level of detail: levels"), QT_TR_NOOP("building level of detail"),
+    QT_TR_NOOP("assembling the IFC mesh"), QT_TR_NOOP("Reading the top level"),
+    QT_TR_NOOP("Reading the COPC hierarchy"), QT_TR_NOOP("Reading the COPC header"),
+    QT_TR_NOOP("Reading text point cloud"), QT_TR_NOOP("Reading PLY header"),
+    QT_TR_NOOP("Opening E57 file"), QT_TR_NOOP("Checking the COPC file"),
+    QT_TR_NOOP("COPC ready"), QT_TR_NOOP("Building the octree"),
+    QT_TR_NOOP("Building level of detail"), QT_TR_NOOP("Building geometry"),
+    QT_TR_NOOP("Already COPC"))
 
 _translators: list[QtCore.QTranslator] = []
 _language = "en"
