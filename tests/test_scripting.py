@@ -166,3 +166,46 @@ def test_layer_edits_are_undoable(tmp_path):
         assert layer.color_by == before and layer.opacity == 1.0
         site.redo()
         assert layer.color_by == attribute
+
+
+def test_assign_crs_through_the_api(tmp_path):
+    """A survey without CRS record: ``site.assign_crs`` reads it again as EPSG:4547 (the
+    window's Assign CRS… edit: undoable, saved with the project, used on reopening);
+    ``open_files(..., crs=)`` and ``add_file(..., crs=)`` give it when opening."""
+    from loaders.crs import epsg_code
+    from tests.loaders.test_cgcs2000 import write_survey_las
+    from viewer.api import open_files, open_project
+
+    bare = tmp_path / "屋脊 survey.las"
+    xyz = write_survey_las(bare, None, prefixed=False)
+    prefixed = tmp_path / "prefixed.las"
+    write_survey_las(prefixed, None, prefixed=True)
+    with open_files(bare) as site:
+        layer = site.layer(bare.name)
+        assert layer.crs is None and site.crs is None and layer.assigned_crs is None
+        handle = site.assign_crs(bare.name, "EPSG:4547")
+        assert epsg_code(handle.crs) == 4547 and epsg_code(site.crs) == 4547
+        assert layer.assigned_crs == "EPSG:4547"
+        np.testing.assert_allclose(layer.bounds[0], xyz.min(axis=0), atol=5e-4)
+        site.undo()
+        assert layer.crs is None and site.crs is None
+        site.redo()
+        assert epsg_code(layer.crs) == 4547
+        # the same area with the zone prefix in its eastings: 4526, moved onto the first
+        other = site.add_file(prefixed, crs="EPSG:4526")
+        np.testing.assert_allclose(other.bounds[0], xyz.min(axis=0), atol=2e-3)
+        with pytest.raises(ValueError, match="not a coordinate reference system"):
+            site.assign_crs(layer, "+proj=bogus")
+        with pytest.raises(KeyError, match="no layer named"):
+            site.assign_crs("nope.las", "EPSG:4547")
+        project = site.save(tmp_path / "项目.realscene.json")
+    saved = json.loads(project.read_text(encoding="utf-8"))
+    assert [r.get("crs") for r in saved["layers"]] == ["EPSG:4547", "EPSG:4526"]
+    with open_project(project) as reopened:
+        assert [epsg_code(l.crs) for l in reopened.layers] == [4547, 4547]
+        assert [l.assigned_crs for l in reopened.layers] == ["EPSG:4547", "EPSG:4526"]
+    with open_files(bare, prefixed, crs={bare: "EPSG:4547", prefixed: "EPSG:4526"}) as s2:
+        np.testing.assert_allclose(s2.layer("prefixed.las").bounds[0], xyz.min(axis=0),
+                                   atol=2e-3)
+    with pytest.raises(ValueError, match="not one of the files"):
+        open_files(bare, crs={"other.las": "EPSG:4547"})

@@ -58,9 +58,11 @@ def open_project(path: str | Path | Project) -> Site:
     return site
 
 
-def open_files(*paths: str | Path) -> Site:
+def open_files(*paths: str | Path, crs: dict[str | Path, Any] | None = None) -> Site:
     """Open data files (any format RealScene reads) in a new, untitled project; the
-    first georeferenced file sets the scene CRS, the others are reprojected into it."""
+    first georeferenced file sets the scene CRS, the others are reprojected into it.
+    ``crs`` maps a file (as given) to the CRS its coordinates are in when the file has
+    none or a wrong one ("EPSG:4547", PROJ, WKT), as ``realscene render --crs``."""
     flat: list[str] = []
     for p in paths:
         flat.extend([str(p)] if isinstance(p, (str, Path)) else [str(q) for q in p])
@@ -68,8 +70,17 @@ def open_files(*paths: str | Path) -> Site:
         raise ValueError("open_files needs at least one file")
     from . import pipeline
 
+    assigned = {str(k): v for k, v in (crs or {}).items()}
+    unknown = [k for k in assigned if k not in flat]
+    if unknown:
+        raise ValueError(f"crs names {unknown[0]!r}, which is not one of the files opened")
+    from loaders.crs import parse_user_crs
+
+    for value in assigned.values():
+        if isinstance(value, str):
+            parse_user_crs(value)  # one clear ValueError for an invalid CRS
     warnings: list[str] = []
-    scene = pipeline.open_files(flat, on_warning=warnings.append)
+    scene = pipeline.open_files(flat, on_warning=warnings.append, assign_crs=assigned)
     site = Site(ProjectSession(scene, Project(), untitled_recovery=_script_recovery()))
     site.warnings.extend(warnings)
     return site
@@ -113,7 +124,17 @@ class LayerHandle:
 
     @property
     def crs(self) -> Any:
+        """The CRS the layer's data is in (pyproj.CRS), or None; set one the file lacks
+        (or has wrong) with :meth:`Site.assign_crs`."""
         return self._layer.data.crs
+
+    @property
+    def assigned_crs(self) -> str | None:
+        """The CRS assigned to the layer instead of its file's own (its text, as saved
+        in the project), or None."""
+        from .session import ASSIGNED_CRS
+
+        return self._layer.data.metadata.get(ASSIGNED_CRS) or None
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -205,9 +226,9 @@ class Site:
     """An open project: its scene, session (undo history) and off-screen renderer.
 
     ``layers``, ``layer(name)``, ``annotations``, ``measurements``, ``views``, ``tours``,
-    ``crs``, ``warnings``; ``add_annotation``, ``render``, ``render_tour``,
-    ``export_annotations``, ``save``, ``undo``/``redo``, ``close``. Use it in a ``with``
-    block (or call :meth:`close`) to free the renderer.
+    ``crs``, ``warnings``; ``add_file``, ``assign_crs``, ``add_annotation``, ``render``,
+    ``render_tour``, ``export_annotations``, ``save``, ``undo``/``redo``, ``close``. Use it
+    in a ``with`` block (or call :meth:`close`) to free the renderer.
     """
 
     def __init__(self, session: ProjectSession) -> None:
@@ -218,11 +239,17 @@ class Site:
         self.warnings: list[str] = []
         self._renderer: Any = None
 
-    def add_file(self, path: str | Path) -> LayerHandle:
-        """Read another file into the scene (reprojected into the scene CRS)."""
+    def add_file(self, path: str | Path, crs: Any = None) -> LayerHandle:
+        """Read another file into the scene (reprojected into the scene CRS); ``crs``
+        (e.g. "EPSG:4547", a PROJ string or WKT): the CRS the file's coordinates are in,
+        when the file has none or a wrong one."""
         from . import pipeline
 
-        loaded = pipeline.load(str(path), self.scene.crs)
+        if isinstance(crs, str):
+            from loaders.crs import parse_user_crs
+
+            parse_user_crs(crs)  # one clear ValueError for an invalid CRS
+        loaded = pipeline.load(str(path), self.scene.crs, assign_crs=crs)
         for warning in loaded.data.metadata.get("warnings", []):
             self.warnings.append(f"{path}: {warning}")
         return LayerHandle(self, pipeline.add_to_scene(self.scene, loaded))
@@ -280,6 +307,23 @@ class Site:
         annotation = kind if isinstance(kind, Annotation) else \
             Annotation(kind, [list(p) for p in points], **fields)
         return self.session.add_annotation(annotation)
+
+    def assign_crs(self, layer: str | LayerHandle | Layer, crs: Any) -> LayerHandle:
+        """Take ``layer`` (a name, or a layer) to be in ``crs`` ("EPSG:4547", a PROJ
+        string or WKT of a local city system, or a pyproj.CRS) when its file has no CRS
+        or a wrong one: the file is read again with it and transformed into the scene
+        CRS (the scene takes the CRS when it has none), as the window's Assign CRS…
+        does: one undoable edit, saved in the project. ValueError for an invalid CRS,
+        :class:`loaders.LoadError` when the file cannot be read again."""
+        from . import pipeline
+
+        if isinstance(layer, str):
+            layer = self.layer(layer)
+        target = layer.layer if isinstance(layer, LayerHandle) else layer
+        if target not in self.scene.layers:
+            raise ValueError(f"layer {target.name!r} is not in this site")
+        pipeline.assign_crs(self.session, target, crs)
+        return LayerHandle(self, target)
 
     def undo(self) -> None:
         self.session.undo.undo()

@@ -1,10 +1,11 @@
 """The ``realscene`` command line.
 
-    realscene info PATH|PROJECT [--json]
+    realscene info PATH|PROJECT [--json] [--crs CRS]
     realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
-                     [--point-size N] [--budget N|auto]
+                     [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
     realscene open PATHS...|PROJECT [--snapshot OUT.png] [--budget N|auto]
+                   [--crs [FILE=]CRS ...]
     realscene open-sample
     realscene index PATH [-o OUT.copc.laz]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
@@ -14,6 +15,11 @@
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
 Heavy modules (VTK, Qt) are imported only by the commands that need them.
+
+``--crs [FILE=]CRS`` (``info``, ``render``, ``open``) gives the CRS of a file that has
+none or a wrong one (a survey without CRS record: ``--crs EPSG:4547``; a local city grid:
+``--crs "scan.las=+proj=tmerc ..."``): the file is read as in that CRS, as the window's
+Assign CRS… does (:func:`viewer.pipeline.load` with ``assign_crs``).
 
 ``info``, ``render`` and ``open`` also take http(s) URLs of COPC files, streamed with
 range requests (:mod:`loaders.copc`). ``render`` and ``open`` also take a project
@@ -145,11 +151,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH|URL")
     p.add_argument("--json", action="store_true", help="print JSON")
     _url_options(p)
+    _crs_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("render", help="render files to a PNG without a window")
     p.add_argument("paths", nargs="+", metavar="PATH|URL")
     _url_options(p)
+    _crs_options(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
     p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
     p.add_argument("--color-by", dest="color_by", metavar="MODE",
@@ -170,6 +178,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("open", help="open files in the desktop viewer")
     p.add_argument("paths", nargs="*", metavar="PATH|URL")
     _url_options(p)
+    _crs_options(p)
     p.add_argument("--snapshot", metavar="OUT.png",
                    help="save a screenshot once loaded and quit")
     p.add_argument("--budget", default=None, metavar="N|auto",
@@ -223,6 +232,47 @@ def _build_parser() -> argparse.ArgumentParser:
 def _url_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-redirects", dest="allow_redirects", action="store_true",
                    help="follow HTTP redirects of a COPC URL to other hosts")
+
+
+def _crs_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--crs", action="append", default=[], metavar="[FILE=]CRS",
+                   help="the CRS a file's coordinates are in when it has none or a wrong "
+                        "one: EPSG:4547, a PROJ string or WKT; FILE= names one of the files "
+                        "(path or file name), else every file given (repeatable)")
+
+
+def assigned_crs(specs: Sequence[str], paths: Sequence[str]) -> dict[str, str]:
+    """``--crs [FILE=]CRS`` options -> {path as given: CRS text}. ``FILE`` matches a path
+    as given, the same file, or its file name; without ``FILE=`` (or when the text before
+    the first ``=`` names none of the files, as in a PROJ string) the CRS is every file's.
+    Each CRS is checked (a height-only or unknown CRS is refused): UsageError."""
+    from loaders.copc import is_url
+    from loaders.crs import parse_user_crs
+
+    def same_file(name: str, path: str) -> bool:
+        if name == path or (not is_url(path) and Path(path).name == name):
+            return True
+        try:
+            return not is_url(path) and Path(name).resolve() == Path(path).resolve()
+        except OSError:
+            return False
+
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        targets = [p for p in paths if same_file(name, p)] if sep and name else []
+        if not targets:
+            name, text, targets = "", spec, list(paths)
+        text = text.strip()
+        try:
+            parse_user_crs(text)
+        except ValueError as exc:
+            hint = "" if name or "=" not in spec else \
+                f" ({spec.partition('=')[0]!r} is not one of the files given)"
+            raise UsageError(f"bad --crs {spec!r}{hint}: {_one_line(exc)}") from None
+        for target in targets:
+            out[target] = text
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -565,11 +615,21 @@ def _format_project_info(info: dict[str, Any]) -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     if _is_local_project(args.path):
+        if args.crs:
+            raise UsageError(f"{args.path}: --crs is for data files (a project keeps the "
+                             "CRS assigned to each layer)")
         info = describe_project(args.path)
         say(json.dumps(info, indent=2) if args.json else _format_project_info(info))
         return 0
     data, lod = _load_source(args.path, getattr(args, "allow_redirects", False))
+    crs = assigned_crs(args.crs, [args.path]).get(args.path)
     try:
+        if crs is not None:  # the file's numbers, taken to be in this CRS
+            from viewer.pipeline import assign_data_crs
+
+            assigned = assign_data_crs(data, crs)
+            if lod is not None:
+                lod.crs = assigned
         info = describe(data, args.path, lod)
     finally:
         if lod is not None:
@@ -687,6 +747,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
     if len(args.paths) == 1 and _is_local_project(args.paths[0]):
+        if args.crs:
+            raise UsageError(f"{args.paths[0]}: --crs is for data files (a project keeps "
+                             "the CRS assigned to each layer)")
         session = _open_project(args.paths[0], allow, warn)
         scene = session.scene
         if not scene.layers:
@@ -698,7 +761,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             if _is_local_project(p):
                 raise UsageError(f"{p}: a project renders on its own (render PROJECT -o "
                                  "OUT.png)")
-        session, scene = None, _open_files(args.paths, allow, warn)
+        session, scene = None, _open_files(args.paths, allow, warn,
+                                           assigned_crs(args.crs, args.paths))
     view = args.view or "iso"
     try:
         return _render(args, out, size, budget, background, scene, session, view)
@@ -713,9 +777,11 @@ def _is_local_project(path: str) -> bool:
     return not is_url(path) and is_project(path)
 
 
-def _open_files(paths: Sequence[str], allow: bool, warn: Any) -> Any:
-    """The scene of ``paths`` through the window's pipeline (one CRS, level of detail);
-    a reader bug still names its file."""
+def _open_files(paths: Sequence[str], allow: bool, warn: Any,
+                crs: dict[str, str] | None = None) -> Any:
+    """The scene of ``paths`` through the window's pipeline (one CRS, level of detail),
+    files in ``crs`` taken to be in the CRS given for them; a reader bug still names its
+    file."""
     from loaders import LoadCancelled, LoadError
     from viewer import pipeline
     from viewer.scene import Scene
@@ -724,7 +790,7 @@ def _open_files(paths: Sequence[str], allow: bool, warn: Any) -> Any:
     for p in paths:
         try:
             pipeline.open_files([p], scene, allow_redirects=allow,
-                                on_warning=lambda m: warn(m))
+                                on_warning=lambda m: warn(m), assign_crs=crs)
         except (LoadError, LoadCancelled):
             pipeline.close_scene(scene)
             raise
@@ -941,6 +1007,10 @@ def cmd_open(args: argparse.Namespace) -> int:
     if projects and len(args.paths) > 1:
         raise UsageError(f"{projects[0]}: a project opens on its own (open PROJECT)")
     budget = parse_budget(args.budget)
+    if projects and args.crs:
+        raise UsageError(f"{projects[0]}: --crs is for data files (a project keeps the CRS "
+                         "assigned to each layer)")
+    crs = assigned_crs(args.crs, args.paths)
     if projects:
         from heritage.project import Project, ProjectError
 
@@ -952,7 +1022,8 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     return int(run_app([] if projects else list(args.paths), snapshot=args.snapshot,
                        budget=budget, project=projects[0] if projects else None,
-                       allow_redirects=getattr(args, "allow_redirects", False)) or 0)
+                       allow_redirects=getattr(args, "allow_redirects", False),
+                       assign_crs=crs or None) or 0)
 
 
 def cmd_open_sample(args: argparse.Namespace) -> int:

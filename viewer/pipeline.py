@@ -153,7 +153,7 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
         try:
             preview = source.preview()
             if assign_crs is not None:
-                source.crs = _assign(preview, assign_crs)
+                source.crs = assign_data_crs(preview, assign_crs)
             # into the scene CRS, or a metric CRS for degrees: nodes transformed on fetch
             lod, preview = georef.prepare_source_for_scene(source, preview,
                                                            _crs_now(scene_crs))
@@ -166,7 +166,7 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
     data = read(path, read_progress, on_preview)
     if assign_crs is not None:
         try:
-            _assign(data, assign_crs)
+            assign_data_crs(data, assign_crs)
         except ValueError as exc:
             raise LoadError(path, f"the CRS assigned to it is not understood ({exc})",
                             "assign the layer another CRS") from None
@@ -177,9 +177,10 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
     return Loaded(path, data, lod)
 
 
-def _assign(data: Any, assign_crs: Any) -> Any:
+def assign_data_crs(data: Any, assign_crs: Any) -> Any:
     """Give freshly read ``data`` the CRS the user assigned (recorded in its metadata, with
-    a note of what the file said); returns the CRS. ValueError for an invalid CRS."""
+    a note of what the file said), without transforming it (``realscene info --crs``);
+    returns the CRS. ValueError for an invalid CRS."""
     from loaders.crs import GEOGRAPHIC_WARNING, crs_label, crs_to_text, data_crs_warnings
 
     from .session import ASSIGNED_CRS
@@ -265,18 +266,21 @@ def add_to_scene(scene: Any, loaded: Loaded, record: Any = None, session: Any = 
 
 
 def open_files(paths: list[str], scene: Any = None, *, allow_redirects: bool = False,
-               on_warning: Callable[[str], None] | None = None) -> Any:
+               on_warning: Callable[[str], None] | None = None,
+               assign_crs: dict[str, Any] | None = None) -> Any:
     """A scene with ``paths`` as layers, in order: the first georeferenced one sets the
-    scene CRS, the others are transformed into it. Each data warning is passed to
-    ``on_warning`` as ``"PATH: warning"``. Raises LoadError (sources already opened are
-    closed)."""
+    scene CRS, the others are transformed into it. ``assign_crs`` maps a path (as given)
+    to the CRS its file is taken to be in instead of its own (see :func:`load`). Each data
+    warning is passed to ``on_warning`` as ``"PATH: warning"``. Raises LoadError (sources
+    already opened are closed)."""
     from .scene import Scene
 
     scene = scene if scene is not None else Scene()
     opened: list[Loaded] = []
     try:
         for path in paths:
-            loaded = load(str(path), lambda: scene.crs, allow_redirects=allow_redirects)
+            loaded = load(str(path), lambda: scene.crs, allow_redirects=allow_redirects,
+                          assign_crs=(assign_crs or {}).get(path))
             opened.append(loaded)
             _warn_data(loaded, on_warning)
             add_to_scene(scene, loaded)

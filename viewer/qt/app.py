@@ -28,10 +28,12 @@ def make_app() -> QtWidgets.QApplication:
 
 def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
             size: tuple[int, int] | None = None, budget: int | str | None = None,
-            allow_redirects: bool = False, project: str | None = None) -> int:
+            allow_redirects: bool = False, project: str | None = None,
+            assign_crs: dict[str, str] | None = None) -> int:
     """Open the main window on ``paths`` (and/or the sample site, or the project file
     ``project``); ``allow_redirects``:
-    URLs may redirect to other hosts without asking (``open --allow-redirects``).
+    URLs may redirect to other hosts without asking (``open --allow-redirects``);
+    ``assign_crs``: {path: CRS} for files without a CRS or a wrong one (``open --crs``).
 
     With ``snapshot``, wait until every file has loaded (or failed) and the view has
     rendered, save the whole window as PNG and exit. Returns a process exit code:
@@ -74,7 +76,7 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
             window.close_without_asking()
             return 2
     if paths:
-        window.open_paths(paths, allow_redirects=allow_redirects)
+        window.open_paths(paths, allow_redirects=allow_redirects, assign_crs=assign_crs)
 
     exit_code = 0
     if snapshot:

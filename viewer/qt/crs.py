@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
+from PySide6.QtCore import QT_TR_NOOP
 
 from loaders.crs import parse_crs_text
 
@@ -22,6 +23,35 @@ COMMON_CRS = (("EPSG:4326", "WGS 84 latitude / longitude"),
 
 
 parse_crs = parse_crs_text  # (the one parser, in loaders.crs)
+
+
+def _tr(text: str) -> str:
+    """``text`` (a QT_TR_NOOP source) in the interface language (the panels' context)."""
+    return QtCore.QCoreApplication.translate("", text)
+
+
+def describe_crs(crs) -> str:
+    """A CRS for the properties panel and the CRS dialogs: its name in the interface
+    language, EPSG code, units, degrees."""
+    if crs is None:
+        return _tr(QT_TR_NOOP("none recorded in the file"))
+    try:
+        from loaders.crs import crs_summary
+
+        s = crs_summary(crs)
+        epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else _tr(QT_TR_NOOP("no EPSG code"))
+        units = s.get("horizontal_units") or ""
+        if s.get("vertical_units") and s["vertical_units"] != units:
+            units += _tr(QT_TR_NOOP("; heights in {units}")).format(
+                units=s['vertical_units'])
+        kind = _tr(QT_TR_NOOP("geographic (degrees)")) if s.get("is_geographic") else ""
+        units = units and _tr(QT_TR_NOOP("units: {units}")).format(units=units)
+        name = crs_name(crs)  # (Chinese names of the national systems in Chinese)
+        details = ", ".join(x for x in (epsg, units, kind) if x and x not in name)
+        return f"{name} ({details})" if details else name
+    except Exception:  # noqa: BLE001 - describing must never fail
+        epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
+        return f"{getattr(crs, 'name', crs)}" + (f" (EPSG:{epsg})" if epsg else "")
 
 
 def crs_code(crs: Any) -> str:
@@ -93,8 +123,6 @@ class CrsDialog(QtWidgets.QDialog):
         self._validate()
 
     def _describe(self, text: str, label: QtWidgets.QLabel, empty: str) -> bool:
-        from .panels import describe_crs
-
         try:
             crs = parse_crs(text)
         except ValueError as exc:
@@ -228,34 +256,57 @@ class AssignCrsDialog(QtWidgets.QDialog):
         return ok
 
 
+def remember_crs(settings: Any, text: str) -> None:
+    """Put ``text`` first in the recent CRS choices kept in ``settings``."""
+    if settings is None or len(text) >= 200:  # (long WKT stays in the project only)
+        return
+    recent = recent_crs(settings)
+    settings.setValue("recent_crs", ([text] + [c for c in recent if c != text])
+                      [:RECENT_CRS_COUNT])
+
+
+def recent_crs(settings: Any) -> list[str]:
+    """The recent CRS choices kept in ``settings`` (newest first)."""
+    if settings is None:
+        return []
+    stored = settings.value("recent_crs") or []
+    return [str(c) for c in (stored if isinstance(stored, list) else [stored]) if c]
+
+
 def assign_crs_to_layer(parent: QtWidgets.QWidget, session: Any, layer: Any,
-                        settings: Any = None, text: str | None = None) -> bool:
-    """Layer properties > Assign CRS…: ask for the CRS (``text`` given: no dialog), read
-    the layer again with it into the scene CRS, as one undoable edit (the core's
-    :func:`viewer.pipeline.assign_crs`). Recent choices are kept in ``settings``.
-    Returns True when the CRS was assigned."""
+                        settings: Any = None, text: str | None = None) -> Any:
+    """Layer properties > Assign CRS…: ask for the CRS (``text`` given: no dialog), then
+    read the layer again with it into the scene CRS. In the main window this is a
+    background job with the progress bar and Cancel (:meth:`MainWindow.assign_layer_crs`),
+    applied as one undoable edit when it finishes; elsewhere the core's
+    :func:`viewer.pipeline.assign_crs` runs at once. Recent choices are kept in
+    ``settings`` once a CRS is assigned. Returns the job (the window), True (done at
+    once), or None (cancelled in the dialog, or refused with a message)."""
     from loaders import LoadError
     from viewer import pipeline
 
-    recent = []
-    if settings is not None:
-        stored = settings.value("recent_crs") or []
-        recent = [str(c) for c in (stored if isinstance(stored, list) else [stored]) if c]
     if text is None:
-        dialog = AssignCrsDialog(layer.name, layer.data.crs, recent, parent)
+        dialog = AssignCrsDialog(layer.name, layer.data.crs, recent_crs(settings), parent)
         if dialog.exec() != QtWidgets.QDialog.Accepted:
-            return False
+            return None
         text = dialog.chosen_text()
+    title = QtCore.QCoreApplication.translate("crs", "Coordinate system not assigned")
+    start = getattr(parent, "assign_layer_crs", None)
+    if start is not None:
+        try:
+            job = start(layer, text)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(parent, title, str(exc))
+            return None
+        job.finished.connect(lambda _job, _data: remember_crs(settings, text))
+        return job
     QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
     try:
         pipeline.assign_crs(session, layer, text)
     except (ValueError, LoadError) as exc:
         QtWidgets.QApplication.restoreOverrideCursor()
-        QtWidgets.QMessageBox.warning(parent, QtCore.QCoreApplication.translate(
-            "crs", "Coordinate system not assigned"), str(getattr(exc, "message", exc)))
-        return False
+        QtWidgets.QMessageBox.warning(parent, title, str(getattr(exc, "message", exc)))
+        return None
     QtWidgets.QApplication.restoreOverrideCursor()
-    if settings is not None and len(text) < 200:  # (long WKT stays in the project only)
-        settings.setValue("recent_crs", ([text] + [c for c in recent if c != text])
-                          [:RECENT_CRS_COUNT])
+    remember_crs(settings, text)
     return True

@@ -423,9 +423,11 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addWidget(self.budget_box)
 
     # -- opening files --------------------------------------------------------------
-    def open_paths(self, paths, allow_redirects: bool = False) -> list[LoadJob]:
+    def open_paths(self, paths, allow_redirects: bool = False,
+                   assign_crs: dict[str, str] | None = None) -> list[LoadJob]:
         """Open files and URLs in the background; ``allow_redirects``: URLs may redirect
-        to other hosts (else the window asks when one does)."""
+        to other hosts (else the window asks when one does); ``assign_crs`` maps a path
+        (as given) to the CRS its file is taken to be in (``realscene open --crs``)."""
         started = []
         from loaders.copc import is_url
 
@@ -434,23 +436,31 @@ class MainWindow(QtWidgets.QMainWindow):
         # files opened together: the first georeferenced one sets the scene CRS, as on
         # the command line, whichever finishes first
         order = CrsOrder() if len(paths) > 1 else None
-        for path in paths:
-            path = str(path) if is_url(path) else str(Path(path).expanduser().resolve())
+        for given in paths:
+            path = str(given) if is_url(given) else str(Path(given).expanduser().resolve())
             started.append(self._start_job(path, allow_redirects=allow_redirects,
-                                           crs_order=order))
+                                           crs_order=order,
+                                           assign_crs=(assign_crs or {}).get(str(given))))
             self.project_actions.add_recent(path)
         self._update_progress()
         return started
 
     def _start_job(self, path: str, reload_layer=None, allow_redirects: bool = False,
-                   crs_order=None) -> LoadJob:
+                   crs_order=None, assign_crs: str | None = None) -> LoadJob:
         """Read ``path`` in the background; with ``reload_layer``, the result replaces
         that layer's data (a failure or cancel keeps the layer as it was);
-        ``allow_redirects``: a URL may redirect to another host (the user said yes)."""
+        ``allow_redirects``: a URL may redirect to another host (the user said yes);
+        ``assign_crs``: the CRS the file is taken to be in (else the one assigned to its
+        layer before, else the file's own)."""
+        from viewer.session import ASSIGNED_CRS
+
         job = LoadJob(path, self)
         job.allow_redirects = allow_redirects
         job.target_crs = lambda: self.scene.crs
-        job.assign_crs = self.session.assigned_crs(path)  # a project layer's assigned CRS
+        # a CRS assigned to the layer (in this session, or saved in the project)
+        job.assign_crs = assign_crs or (
+            reload_layer is not None and reload_layer.data.metadata.get(ASSIGNED_CRS)) \
+            or self.session.assigned_crs(path)
         job.progress.connect(self._on_progress)
         job.preview.connect(self._on_preview)
         job.wait_preview = True  # _on_preview calls job.preview_shown()
@@ -463,6 +473,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jobs.append(job)
         job.join_crs_order(crs_order)
         job.start()
+        return job
+
+    def assign_layer_crs(self, layer, text: str) -> LoadJob:
+        """Take ``layer`` to be in the CRS ``text`` (EPSG code, PROJ, WKT; checked by
+        :func:`loaders.crs.parse_user_crs`, ValueError): its file is read again with it in
+        the background (progress bar, Cancel), transformed into the scene CRS; when the
+        job finishes the change is one undoable edit of the session
+        (:meth:`viewer.session.ProjectSession.assign_layer_crs`, as
+        :func:`viewer.pipeline.assign_crs` does for scripts). Cancel or a failure leaves
+        the layer as it was."""
+        from loaders.crs import parse_user_crs
+
+        parse_user_crs(text)
+        if not layer.path:
+            raise ValueError(self.tr("This layer has no file to read again."))
+        if any(getattr(j, "layer", None) is layer and not j.done for j in self.jobs):
+            raise ValueError(self.tr("This layer is being read; wait until it has loaded."))
+        self.scene.update(layer, loading=True)
+        job = self._start_job(str(layer.path), reload_layer=layer, assign_crs=text)
+        job.assigning = True
+        self._update_progress()
         return job
 
     def index_file(self, path: str | None = None):
@@ -569,6 +600,14 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             layer = getattr(job, "layer", None)
             lod = getattr(job, "lod", None)
+            if getattr(job, "assigning", False):  # Assign CRS…: one undoable edit
+                if layer is not None and layer in self.scene.layers:
+                    layer.loading = False
+                    self.session.assign_layer_crs(layer, data, lod)
+                elif lod is not None and hasattr(lod, "close"):
+                    lod.close()  # the layer was removed meanwhile: nothing to assign
+                self._finish_job(job)
+                return
             if layer is not None and layer in self.scene.layers:
                 # one 'data' event for the whole swap (each event costs the renderer a
                 # rebuild and a frame): lod and loading change with it, consistently
@@ -759,9 +798,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- coordinate systems ------------------------------------------------------------
     def _refresh_crs_button(self) -> None:
-        from .crs import crs_code
+        from .crs import crs_code, crs_name, interface_language
 
-        code = crs_code(self.scene.crs) if self.scene.crs is not None else self.tr("none")
+        if self.scene.crs is None:
+            code = self.tr("none")
+        elif interface_language().lower().startswith("zh"):  # 2000国家大地坐标系 (EPSG:4490)
+            code = crs_name(self.scene.crs)
+        else:
+            code = crs_code(self.scene.crs)
         text = self.tr("Scene CRS: {code}").format(code=code)
         auto = self._auto_crs_note()
         if auto:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QT_TR_NOOP
 from loaders import PointCloud
 
 from ..scene import Layer, Scene
+from .crs import describe_crs  # (the layer's CRS in the properties)
 
 COLOR_MODE_LABELS = {
     "rgb": QT_TR_NOOP("RGB colour"),
@@ -423,31 +424,6 @@ class PropertiesPanel(QtWidgets.QWidget):
             return
         assign_crs_to_layer(self.window(), self.session, self.layer,
                             getattr(self.window(), "settings", None))
-
-
-def describe_crs(crs) -> str:
-    if crs is None:
-        return _tr(QT_TR_NOOP("none recorded in the file"))
-    try:
-        from loaders.crs import crs_summary
-
-        s = crs_summary(crs)
-        epsg = f"EPSG:{s['epsg']}" if s.get("epsg") else _tr(QT_TR_NOOP("no EPSG code"))
-        units = s.get("horizontal_units") or ""
-        if s.get("vertical_units") and s["vertical_units"] != units:
-            units += _tr(QT_TR_NOOP("; heights in {units}")).format(
-                units=s['vertical_units'])
-        kind = _tr(QT_TR_NOOP("geographic (degrees)")) if s.get("is_geographic") else ""
-        units = units and _tr(QT_TR_NOOP("units: {units}")).format(units=units)
-        details = ", ".join(x for x in (epsg, units, kind) if x)
-        from .crs import crs_name
-
-        name = crs_name(crs)  # (Chinese names of the national systems in Chinese)
-        details = ", ".join(x for x in (epsg, units, kind) if x and x not in name)
-        return f"{name} ({details})" if details else name
-    except Exception:  # noqa: BLE001 - describing must never fail
-        epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
-        return f"{getattr(crs, 'name', crs)}" + (f" (EPSG:{epsg})" if epsg else "")
 
 
 def describe_data(layer: Layer) -> str:
