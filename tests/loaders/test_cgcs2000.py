@@ -116,17 +116,35 @@ def test_chinese_names_from_parameters():
     assert crs_display_name("EPSG:28992", "zh") == "Amersfoort / RD New (EPSG:28992)"
 
 
-def test_cityjson_and_ifc_names():
+def test_cityjson_and_ifc_names(shared_data, tmp_path):
+    """CityJSON referenceSystem in its three spellings; an IFC's IfcProjectedCRS named by
+    code or by its EPSG name (the real FZK-Haus model with a map conversion added), read
+    by the IFC reader itself."""
+    import ifcopenshell
+
+    import loaders
     from loaders.formats.cityjson import crs_from_reference_system
-    from loaders.formats.ifc import _crs_from_name  # noqa: PLC2701 - the reader's own parser
 
     for ref in ("EPSG:4547", "https://www.opengis.net/def/crs/EPSG/0/4547",
                 "urn:ogc:def:crs:EPSG::4547"):
         crs, warnings = crs_from_reference_system(ref)
         assert epsg_code(crs) == 4547 and not warnings, ref
-    for name in ("EPSG:4547", "CGCS2000 / 3-degree Gauss-Kruger CM 114E"):
-        warnings: list[str] = []
-        assert epsg_code(_crs_from_name(name, warnings)) == 4547 and not warnings
+    for i, name in enumerate(("EPSG:4547", "CGCS2000 / 3-degree Gauss-Kruger CM 114E")):
+        f = ifcopenshell.open(str(shared_data / "bim" / "AC20-FZK-Haus.ifc"))
+        context = next(c for c in f.by_type("IfcGeometricRepresentationContext")
+                       if c.is_a() == "IfcGeometricRepresentationContext"
+                       and c.ContextType == "Model")
+        metre = f.createIfcSIUnit(None, "LENGTHUNIT", None, "METRE")
+        target = f.createIfcProjectedCRS(Name=name, MapUnit=metre)
+        f.createIfcMapConversion(SourceCRS=context, TargetCRS=target, Eastings=512_345.0,
+                                 Northings=3_380_123.0, OrthogonalHeight=23.0,
+                                 XAxisAbscissa=1.0, XAxisOrdinate=0.0, Scale=1.0)
+        out = tmp_path / f"fzk_{i}.ifc"
+        f.write(str(out))
+        model = loaders.read(out)
+        assert epsg_code(model.crs) == 4547, name
+        assert 512_300 < model.bounds[0][0] < 512_400
+        assert not any("CRS" in w for w in model.metadata.get("warnings", [])), name
 
 
 def test_search_list_national_first():
