@@ -564,7 +564,8 @@ class ProjectSession:
                    read: Callable[[str, Any], Any] | None = None) -> CrsChange:
         """Make ``crs`` the scene CRS. Layers that know their CRS must be read again and
         transformed into it: with ``read(path, crs) -> data`` that happens here (a script,
-        the command line), else they are returned in ``reload``, marked ``loading``, for
+        the command line; a layer whose CRS the user assigned is read with
+        ``read(path, crs, assign_crs=TEXT)``), else they are returned in ``reload``, marked ``loading``, for
         the caller to read (the window, in the background). Other layers are redrawn about
         the new origin. Refused (``changed`` False, with the reason) while the project
         holds annotations or measurements, whose coordinates are in the current CRS, or
@@ -603,8 +604,10 @@ class ProjectSession:
                 scene.update(layer, data=layer.data)
         if read is not None:
             for i, layer in enumerate(reload):
-                try:
-                    data = read(str(layer.path), crs)
+                assigned = layer.data.metadata.get(ASSIGNED_CRS)
+                try:  # (a CRS the user assigned to the file is given again)
+                    data = (read(str(layer.path), crs, assign_crs=assigned) if assigned
+                            else read(str(layer.path), crs))
                 except BaseException:
                     for left in reload[i:]:  # kept as they were
                         scene.update(left, loading=False)

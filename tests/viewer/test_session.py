@@ -460,3 +460,21 @@ def test_layers_never_read_stay_in_the_saved_project(shared_data, tmp_path):
     session.remove_layer(layer)
     kept = Project.load(session.save()).layers
     assert [Path(r.path).name for r in kept] == ["autzen-bmx-2010.las"]
+
+
+def test_change_crs_reads_a_layer_again_with_the_crs_the_user_assigned(shared_data, tmp_path):
+    """A layer whose CRS the user assigned keeps it when the scene CRS changes (the file's
+    own CRS, or its lack of one, would otherwise come back)."""
+    from viewer.session import ASSIGNED_CRS
+
+    session = delft_city_session(shared_data, tmp_path)
+    layer = session.scene.layers[0]
+    layer.data.metadata[ASSIGNED_CRS] = "EPSG:7415"
+    calls = []
+
+    def read(path, crs, **kw):
+        calls.append(kw)
+        return read_into(path, crs)
+
+    assert session.change_crs("EPSG:32631", read=read).changed
+    assert calls == [{"assign_crs": "EPSG:7415"}]
