@@ -424,10 +424,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- opening files --------------------------------------------------------------
     def open_paths(self, paths, allow_redirects: bool = False,
-                   assign_crs: dict[str, str] | None = None) -> list[LoadJob]:
+                   assign_crs: dict[str, str] | None = None,
+                   remember: bool = True) -> list[LoadJob]:
         """Open files and URLs in the background; ``allow_redirects``: URLs may redirect
         to other hosts (else the window asks when one does); ``assign_crs`` maps a path
-        (as given) to the CRS its file is taken to be in (``realscene open --crs``)."""
+        (as given) to the CRS its file is taken to be in (``realscene open --crs``);
+        ``remember``: add them to the recent files (not a project's layers)."""
         started = []
         from loaders.copc import is_url
 
@@ -441,7 +443,8 @@ class MainWindow(QtWidgets.QMainWindow):
             started.append(self._start_job(path, allow_redirects=allow_redirects,
                                            crs_order=order,
                                            assign_crs=(assign_crs or {}).get(str(given))))
-            self.project_actions.add_recent(path)
+            if remember:
+                self.project_actions.add_recent(path)
         self._update_progress()
         return started
 

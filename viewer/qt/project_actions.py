@@ -129,8 +129,18 @@ class ProjectActions:
         for path in recent:
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.window.open_paths([p]))
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(recent))
+
+    def open_recent(self, path: str) -> None:
+        """A recent file: a project opens as a project (asking to save first), anything
+        else as a layer."""
+        from viewer.pipeline import is_project
+
+        if not is_project(path):
+            self.window.open_paths([path])
+        elif self.maybe_save(QT_TR_NOOP("opening another project")):
+            self.open_project_asking(path)
 
     # -- projects -----------------------------------------------------------------------------
     def _read_layers(self, opened: OpenedProject) -> list:
@@ -140,7 +150,7 @@ class ProjectActions:
         if opened.warnings:
             self._status("; ".join(opened.warnings), 10000)
         for record, path in opened.to_load:
-            for job in self.window.open_paths([str(path)]):
+            for job in self.window.open_paths([str(path)], remember=False):
                 job.record = record
         self.window.update_undo_actions()
         return opened.missing
@@ -153,6 +163,7 @@ class ProjectActions:
         opened = self.session.open_project(path)
         if remember and not Path(path).name.startswith("."):  # not a recovery file
             self.settings.setValue("last_project", str(Path(path).resolve()))
+            self.add_recent(str(Path(path).resolve()))
         return self._read_layers(opened)
 
     def recover_project(self, path: str) -> list:
@@ -166,15 +177,19 @@ class ProjectActions:
         return self._read_layers(self.session.recover_untitled())
 
     def open_project_dialog(self) -> None:
-        from heritage.project import ProjectError, recovery_candidate
-
         if not self.maybe_save(QT_TR_NOOP("opening another project")):
             return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self.window, translate("ProjectActions", "Open project"), self._last_dir(),
             translate("ProjectActions", "RealScene projects (*.json);;All files (*)"))
-        if not path:
-            return
+        if path:
+            self.open_project_asking(path)
+
+    def open_project_asking(self, path: str) -> None:
+        """Open the project ``path``, offering its recovery file when there is a newer one
+        and asking for the files of layers that are missing."""
+        from heritage.project import ProjectError, recovery_candidate
+
         try:
             if recovery_candidate(path) is not None and \
                     dialogs.ask_recover_on_open(self.window, Path(path).name):
