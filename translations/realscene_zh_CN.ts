@@ -4,639 +4,799 @@
 <context>
     <name></name>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="29"/>
         <source>Pin</source>
         <extracomment>points after which a tool finishes by itself the tools&apos; names in status messages (QT_TR_NOOP sources)</extracomment>
         <translation>图钉</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="29"/>
         <source>Polyline</source>
         <translation>折线</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="30"/>
         <source>Polygon (area)</source>
         <translation>多边形（面积）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="30"/>
         <source>Box region</source>
         <translation>框选区域</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="31"/>
         <source>Distance</source>
         <translation>距离</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="32"/>
         <source>Horizontal distance</source>
         <translation>水平距离</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="33"/>
         <source>Vertical distance</source>
         <translation>垂直距离</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="34"/>
         <source>Height difference</source>
         <translation>高差</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="35"/>
         <source>Polyline length</source>
         <translation>折线长度</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="36"/>
         <source>Area (in plane)</source>
         <translation>面积（平面内）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="37"/>
         <source>Projected area</source>
         <translation>投影面积</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="37"/>
         <source>Angle</source>
         <translation>角度</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/loading.py" line="169"/>
         <source>opening</source>
         <extracomment>share of the progress bar for reading; the octree build takes the rest longest time the worker waits for the window to show the preview (see wait_preview) callable giving the scene CRS to transform the data into (None: keep it) level-of-detail source built for the loaded cloud (None: none / failed) the coarse preview cloud, once emitted set by a window that calls :meth:`preview_shown` once it drew the preview: the worker then pauses until that (at most PREVIEW_WAIT_S), so that the first frame does not compete for the GIL with the decoder (lazrs holds it while decoding) True when the layer streams from a COPC (local, URL, or an index of the file) the COPC index streamed instead of the file itself, if any follow HTTP redirects to other hosts (asked of the user when refused) the LoadError of a failed load (``failed`` carries its message) a CRS the user assigned to this file&apos;s layer (text), used instead of the file&apos;s files opened together: their order decides the scene CRS (see CrsOrder)</extracomment>
         <translation>正在打开</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/loading.py" line="215"/>
         <source>indexing</source>
         <translation>正在建立索引</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="25"/>
         <source>Auto</source>
         <extracomment>(label, value) of the point budget choices; values are what QSettings stores</extracomment>
         <translation>自动</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="81"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw</extracomment>
         <translation>图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="83"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="86"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="96"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="102"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="116"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="124"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="130"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="134"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="230"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="233"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="234"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="236"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="237"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="239"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="241"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="242"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="244"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="246"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="247"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="248"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="249"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="250"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="251"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="253"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="255"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="257"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="258"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="259"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="261"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="262"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="264"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="266"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="268"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="270"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="275"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="275"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="276"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="277"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="278"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="280"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="296"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="307"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="317"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="354"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="411"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="1019"/>
+        <location filename="../viewer/qt/project_actions.py" line="249"/>
         <source>closing</source>
         <translation>关闭</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="24"/>
         <source>Select a city model or IFC layer</source>
         <translation>请选择一个城市模型或 IFC 图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="26"/>
         <source>id</source>
         <extracomment>the labels of an object&apos;s own fields in the properties tree (QT_TR_NOOP sources)</extracomment>
         <translation>编号</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="26"/>
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="26"/>
         <source>name</source>
         <translation>名称</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="27"/>
         <source>storey</source>
         <translation>楼层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="27"/>
         <source>parent</source>
         <translation>上级</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="28"/>
         <source>LODs</source>
         <translation>细节层次</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="28"/>
         <source>centre</source>
         <translation>中心</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="29"/>
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="17"/>
         <source>RGB colour</source>
         <translation>RGB 颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="18"/>
         <source>Intensity</source>
         <translation>强度</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="19"/>
         <source>Classification (ASPRS)</source>
         <translation>分类（ASPRS）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="20"/>
         <source>Elevation</source>
         <translation>高程</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="21"/>
         <source>Attribute…</source>
         <translation>属性…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="22"/>
         <source>Single colour</source>
         <translation>单一颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="23"/>
         <source>Materials / textures</source>
         <translation>材质 / 纹理</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="24"/>
         <source>Vertex colours</source>
         <translation>顶点颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="25"/>
         <source>Semantic surfaces</source>
         <translation>语义面</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="26"/>
         <source>Object type</source>
         <translation>对象类型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="30"/>
         <source>Y (glTF standard)</source>
         <extracomment>the up-axis choice of a glTF layer: (value, label)</extracomment>
         <translation>Y（glTF 标准）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="31"/>
         <source>Z (stored against the standard)</source>
         <translation>Z（未按标准存储）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="37"/>
         <source>none recorded in the file</source>
+        <extracomment>second systems offered in the dialog besides the layers&apos; own</extracomment>
         <translation>文件中未记录</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="42"/>
         <source>no EPSG code</source>
         <translation>无 EPSG 代码</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="45"/>
         <source>; heights in {units}</source>
         <translation>；高程单位 {units}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="47"/>
         <source>geographic (degrees)</source>
         <translation>地理坐标（度）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="48"/>
         <source>units: {units}</source>
         <translation>单位：{units}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="439"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="442"/>
+        <location filename="../viewer/qt/panels.py" line="453"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="444"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="447"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="449"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="455"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="459"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="39"/>
         <source>W3C Web Annotation (*.jsonld)</source>
         <extracomment>size of the annotation views rendered into condition reports</extracomment>
         <translation>W3C Web 标注 (*.jsonld)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="40"/>
         <source>GeoJSON (*.geojson)</source>
         <translation>GeoJSON (*.geojson)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="41"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV 表格 (*.csv)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="42"/>
         <source>Condition report (*.html *.pdf)</source>
         <translation>状况报告 (*.html *.pdf)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="76"/>
         <source>&amp;Import annotations…</source>
         <translation>导入标注(&amp;I)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="78"/>
         <source>&amp;Export annotations / report…</source>
         <translation>导出标注 / 报告(&amp;E)…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="81"/>
         <source>Open &amp;recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="171"/>
         <source>opening another project</source>
         <translation>打开另一个项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="30"/>
         <source>done</source>
         <extracomment>language code -&gt; its own name (shown in View &gt; Language, never translated) the .qm basename of RealScene&apos;s catalogue for each language (&quot;en&quot;: none, the source) the readers&apos; fixed progress words (the core stays English): the window&apos;s progress line shows them through translate(&quot;&quot;, message)</extracomment>
         <translation>完成</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="30"/>
         <source>triangulating</source>
         <translation>正在三角化</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="30"/>
         <source>reading OBJ</source>
         <translation>正在读取 OBJ</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="31"/>
         <source>reading IFC header</source>
         <translation>正在读取 IFC 文件头</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="31"/>
         <source>generating IFC geometry</source>
         <translation>正在生成 IFC 几何</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="32"/>
         <source>building mesh</source>
         <translation>正在构建网格</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="32"/>
         <source>building level of detail: reordering</source>
         <translation>正在构建细节层次：重新排序</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="33"/>
         <source>Reading LAS header</source>
         <translation>正在读取 LAS 文件头</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="33"/>
         <source>reprojected</source>
         <translation>已重投影</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="33"/>
         <source>reading glTF</source>
         <translation>正在读取 glTF</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="34"/>
         <source>reading city objects</source>
         <translation>正在读取城市对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="34"/>
         <source>reading STL</source>
         <translation>正在读取 STL</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="34"/>
         <source>reading OFF</source>
         <translation>正在读取 OFF</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="35"/>
         <source>reading OFF faces</source>
         <translation>正在读取 OFF 面</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="35"/>
         <source>reading CityJSON</source>
         <translation>正在读取 CityJSON</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="35"/>
         <source>parsing IFC</source>
         <translation>正在解析 IFC</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="36"/>
         <source>merging STL vertices</source>
         <translation>正在合并 STL 顶点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="36"/>
         <source>level of detail ready</source>
         <translation>细节层次已就绪</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="37"/>
         <source>building the model</source>
         <translation>正在构建模型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="37"/>
         <source>building the IFC model tree</source>
         <translation>正在构建 IFC 模型树</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="38"/>
         <source>building level of detail: sorting</source>
         <translation>正在构建细节层次：排序</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="39"/>
         <source>building level of detail: levels</source>
         <translation>正在构建细节层次：分级</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="39"/>
         <source>building level of detail</source>
         <translation>正在构建细节层次</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="40"/>
         <source>assembling the IFC mesh</source>
         <translation>正在组装 IFC 网格</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="40"/>
         <source>Reading the top level</source>
         <translation>正在读取顶层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="41"/>
         <source>Reading the COPC hierarchy</source>
         <translation>正在读取 COPC 层级结构</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="41"/>
         <source>Reading the COPC header</source>
         <translation>正在读取 COPC 文件头</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="42"/>
         <source>Reading text point cloud</source>
         <translation>正在读取文本点云</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="42"/>
         <source>Reading PLY header</source>
         <translation>正在读取 PLY 文件头</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="43"/>
         <source>Opening E57 file</source>
         <translation>正在打开 E57 文件</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="43"/>
         <source>Checking the COPC file</source>
         <translation>正在检查 COPC 文件</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="44"/>
         <source>COPC ready</source>
         <translation>COPC 已就绪</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="44"/>
         <source>Building the octree</source>
         <translation>正在构建八叉树</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="45"/>
         <source>Building level of detail</source>
         <translation>正在构建细节层次</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="45"/>
         <source>Building geometry</source>
         <translation>正在构建几何</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/i18n.py" line="46"/>
         <source>Already COPC</source>
         <translation>已是 COPC</translation>
     </message>
@@ -644,159 +804,199 @@
 <context>
     <name>AlignmentPanel</name>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="54"/>
         <source>The layer to move</source>
         <extracomment>pairs: (source in the moved layer&apos;s file coordinates, target true coordinates)</extracomment>
         <translation>要移动的图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="56"/>
         <source>The layer it is aligned to</source>
         <translation>作为配准参照的图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="57"/>
         <source>Layer</source>
         <translation>图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="58"/>
         <source>Reference</source>
         <translation>参照</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="62"/>
         <source>By values</source>
         <translation>按数值</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="68"/>
         <source>Translate (m)</source>
         <translation>平移（米）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="69"/>
         <source>Rotate (°)</source>
         <translation>旋转（°）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="75"/>
         <source>Scale</source>
         <translation>缩放</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="81"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="83"/>
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="84"/>
         <source>Back to the file&apos;s own coordinates (identity)</source>
         <translation>恢复为文件自身的坐标（恒等变换）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="91"/>
         <source>By point pairs</source>
         <translation>按同名点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="94"/>
         <source>Pick pairs</source>
         <translation>拾取点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="97"/>
         <source>Click a point on the layer, then the same point on the reference; repeat (at least 3 pairs)</source>
         <translation>先点击图层上的一个点，再点击参照上的同一点；重复（至少 3 对）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="99"/>
         <source>Allow scale</source>
         <translation>允许缩放</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="106"/>
         <source>Source XYZ</source>
         <translation>源 XYZ</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="106"/>
         <source>Target XYZ</source>
         <translation>目标 XYZ</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="107"/>
         <source>Residual (m)</source>
         <translation>残差（米）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="114"/>
         <source>Remove pair</source>
         <translation>删除点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="116"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="117"/>
         <source>Apply fit</source>
         <translation>应用拟合</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="124"/>
         <source>Add at least 3 point pairs</source>
         <translation>请至少添加 3 个点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="241"/>
         <source>Pivot (layer centre): {xyz}</source>
         <translation>旋转中心（图层中心）：{xyz}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="246"/>
         <source>The current transform cannot be shown as values: {error}</source>
         <translation>当前变换无法用数值表示：{error}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="270"/>
+        <location filename="../viewer/qt/alignment.py" line="364"/>
         <source>Open a layer to align first</source>
         <translation>请先打开要配准的图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="277"/>
         <source>Moved {name}</source>
         <translation>已移动 {name}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="284"/>
         <source>Reset the transform of {name}</source>
         <translation>已重置 {name} 的变换</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="333"/>
         <source>RMS {rms} m over {n} pairs</source>
         <translation>{n} 个点对的 RMS 为 {rms} 米</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="337"/>
         <source>Add {n} more point pairs</source>
         <translation>还需添加 {n} 个点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="338"/>
         <source>Add 1 more point pair</source>
         <translation>还需添加 1 个点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="353"/>
         <source>Add at least 3 point pairs before applying a fit</source>
         <translation>应用拟合前请至少添加 3 个点对</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="355"/>
         <source>Aligned {name}</source>
         <translation>已配准 {name}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="366"/>
         <source>Click a point on {name}</source>
         <translation>请点击 {name} 上的一个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="379"/>
         <source>Click a point on {name} (the layer to move) first</source>
         <translation>请先点击 {name}（要移动的图层）上的一个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="383"/>
         <source>the reference</source>
         <translation>参照</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="384"/>
         <source>Now click the same point on {name}</source>
         <translation>现在请点击 {name} 上的同一点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="387"/>
         <source>Click the matching point on {name} (the reference)</source>
         <translation>请点击 {name}（参照）上的对应点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="391"/>
         <source>Click the matching point on another layer</source>
         <translation>请点击另一图层上的对应点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/alignment.py" line="395"/>
         <source>Pair {n} added; click a point on {name}</source>
         <translation>已添加第 {n} 个点对；请点击 {name} 上的一个点</translation>
     </message>
@@ -804,42 +1004,52 @@
 <context>
     <name>AnnotationTool</name>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="78"/>
         <source>click {n} points</source>
         <translation>点击 {n} 个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="79"/>
         <source>click 1 point</source>
         <translation>点击 1 个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="79"/>
         <source>click points, Enter to finish</source>
         <translation>点击多个点，按 Enter 完成</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="80"/>
         <source>{tool}: {how}; Esc cancels</source>
         <translation>{tool}：{how}；按 Esc 取消</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="107"/>
         <source>Select an annotation to edit first</source>
         <translation>请先选择要编辑的标注</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="114"/>
         <source>Move vertex: click the vertex to move, then click where it goes; Esc ends</source>
         <translation>移动顶点：点击要移动的顶点，再点击目标位置；按 Esc 结束</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="134"/>
         <source>Vertex {n} of “{title}”: now click its new place</source>
         <translation>“{title}”的第 {n} 个顶点：现在请点击其新位置</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="149"/>
         <source>Vertex moved (Ctrl+Z undoes); click another vertex, or Esc</source>
         <translation>顶点已移动（Ctrl+Z 撤销）；可点击另一个顶点，或按 Esc</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="167"/>
         <source>{tool} needs at least {n} points</source>
         <translation>{tool}至少需要 {n} 个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="181"/>
         <source>Annotation {n}</source>
         <translation>标注 {n}</translation>
     </message>
@@ -847,174 +1057,218 @@
 <context>
     <name>AnnotationsPanel</name>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="210"/>
         <source>Search annotations…</source>
         <translation>搜索标注…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="214"/>
         <source>author</source>
         <translation>作者</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="216"/>
         <source>since YYYY-MM-DD</source>
         <translation>起始日期 YYYY-MM-DD</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="227"/>
         <source>tag; tag</source>
         <translation>标签; 标签</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="231"/>
         <source>Add a category to this project&apos;s vocabulary</source>
         <translation>向本项目的词表添加类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="233"/>
+        <location filename="../viewer/qt/annotations.py" line="505"/>
         <source>Category colour</source>
         <translation>类别颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="235"/>
         <source>Colour of this annotation in the view (click to change)</source>
         <translation>此标注在视图中的颜色（点击更改）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="238"/>
         <source>Back to the category&apos;s colour</source>
         <translation>恢复为类别颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="239"/>
         <source>shown</source>
         <translation>显示</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="244"/>
         <source>Add…</source>
         <translation>添加…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="246"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="247"/>
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="249"/>
         <source>Layer of the linked object</source>
         <translation>所链接对象的图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="252"/>
         <source>object id (IFC GlobalId, CityJSON id)</source>
         <translation>对象编号（IFC GlobalId、CityJSON id）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="253"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="254"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="255"/>
         <source>Fly to</source>
         <translation>飞至</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="265"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="266"/>
         <source>Description</source>
         <translation>描述</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="270"/>
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="271"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="272"/>
         <source>Observed</source>
         <translation>观测日期</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="273"/>
         <source>Author</source>
         <translation>作者</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="274"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="280"/>
         <source>Style</source>
         <translation>样式</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="288"/>
         <source>Media</source>
         <translation>媒体</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="289"/>
         <source>Object layer</source>
         <translation>对象图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="290"/>
         <source>Object id</source>
         <translation>对象编号</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="297"/>
         <source>Record</source>
         <translation>记录</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="298"/>
         <source>Style, media, object</source>
         <translation>样式、媒体、对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="348"/>
         <source>All categories</source>
         <translation>全部类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="358"/>
         <source>All conditions</source>
         <translation>全部完损状况</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="460"/>
         <source>file not found</source>
         <translation>找不到文件</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="486"/>
         <source>Cannot apply</source>
         <translation>无法应用</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="516"/>
         <source>Annotation colour</source>
         <translation>标注颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="523"/>
         <source>Add category</source>
         <translation>添加类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="524"/>
         <source>Name of the new category (e.g. Salt efflorescence):</source>
         <translation>新类别的名称（例如：盐析）：</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="528"/>
         <source>Colour for {name}</source>
         <translation>{name} 的颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="535"/>
         <source>Cannot add category</source>
         <translation>无法添加类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="548"/>
         <source>Link photos or documents</source>
         <translation>链接照片或文档</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="550"/>
         <source>Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)</source>
         <translation>图像 (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;所有文件 (*)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="579"/>
         <source> Relink it with Add….</source>
         <translation>请用“添加…”重新链接。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/annotations.py" line="580"/>
         <source>Not opened: {path} {reason}.</source>
         <translation>未打开：{path} {reason}。</translation>
     </message>
@@ -1022,23 +1276,28 @@
 <context>
     <name>AssignCrsDialog</name>
     <message>
+        <location filename="../viewer/qt/crs.py" line="182"/>
         <source>Assign a coordinate system</source>
         <extracomment>how many CRSs assigned before are offered first</extracomment>
         <translation>指定坐标参考系</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="187"/>
         <source>The coordinates of “{0}” are taken to be in the system chosen here (now: {1}); the layer is read again and transformed into the scene CRS.</source>
         <translation>“{0}”的坐标将被视为此处所选的坐标参考系（当前：{1}）；图层将重新读取并转换到场景坐标参考系。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="192"/>
         <source>Search: 4547, CGCS2000, 高斯, UTM 50N …</source>
         <translation>搜索：4547、CGCS2000、高斯、UTM 50N …</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="198"/>
         <source>Or a custom system (a local city grid): a PROJ string or WKT</source>
         <translation>或自定义坐标系（地方城市坐标系）：PROJ 字符串或 WKT</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="247"/>
         <source>Choose a system from the list or type one.</source>
         <translation>请从列表中选择或输入一个坐标参考系。</translation>
     </message>
@@ -1046,26 +1305,32 @@
 <context>
     <name>CrsDialog</name>
     <message>
+        <location filename="../viewer/qt/crs.py" line="84"/>
         <source>Coordinate systems</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="88"/>
         <source>Layers that know their CRS are transformed into the scene CRS (re-read in the background). Layers without a CRS are assumed to be in it.</source>
         <translation>带有坐标参考系的图层会转换到场景坐标参考系（在后台重新读取）。没有坐标参考系的图层被视为已在场景坐标参考系中。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="111"/>
         <source>Scene CRS</source>
         <translation>场景坐标参考系</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="113"/>
         <source>Also show coordinates in</source>
         <translation>同时显示坐标于</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="136"/>
         <source>none: the first georeferenced layer opened sets it</source>
         <translation>无：由第一个打开的带地理参考的图层决定</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="138"/>
         <source>none: coordinates in the scene CRS only</source>
         <translation>无：仅显示场景坐标参考系中的坐标</translation>
     </message>
@@ -1073,79 +1338,98 @@
 <context>
     <name>LayerPanel</name>
     <message>
+        <location filename="../viewer/qt/panels.py" line="51"/>
         <source>Layer</source>
         <extracomment>a ProjectSession: when given, removal and reordering can be undone</extracomment>
         <translation>图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="51"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="51"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="58"/>
         <source>Move layer up</source>
         <translation>图层上移</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="59"/>
         <source>Move layer down</source>
         <translation>图层下移</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="60"/>
         <source>Remove layer (Del)</source>
         <translation>移除图层（Del）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="98"/>
         <source>points</source>
         <translation>点云</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="100"/>
         <source>points (COPC)</source>
         <translation>点云（COPC）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="102"/>
         <source> (loading…)</source>
         <translation>（加载中…）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="104"/>
         <source>IFC model</source>
         <translation>IFC 模型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="105"/>
         <source>city model</source>
         <translation>城市模型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="106"/>
         <source>{n} obj</source>
         <translation>{n} 个对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="108"/>
         <source>mesh</source>
         <translation>网格</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="113"/>
         <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
         <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="117"/>
         <source>Transformed from {crs} into the scene CRS</source>
         <translation>已从 {crs} 转换到场景坐标参考系</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="179"/>
         <source>Zoom to layer</source>
         <translation>缩放至图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="180"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="181"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="183"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -1153,148 +1437,184 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="397"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="400"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="490"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="492"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="511"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="513"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="529"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="555"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="566"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="582"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="626"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="629"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="660"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="669"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="692"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="730"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="754"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="767"/>
         <source>Save screenshot</source>
         <translation>保存截图</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="767"/>
         <source>PNG image (*.png)</source>
         <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="770"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="774"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="775"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="804"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="809"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="812"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="844"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="937"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="937"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="942"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="948"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="950"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="971"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="974"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="977"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="979"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/main_window.py" line="1071"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -1302,83 +1622,104 @@ Formats: {formats}</source>
 <context>
     <name>ObjectsPanel</name>
     <message>
+        <location filename="../viewer/qt/objects.py" line="78"/>
         <source>Search id, name or type…</source>
         <extracomment>callable(true xyz) -&gt; &quot;EPSG:n: coordinates&quot; in a second CRS, or &quot;&quot; (optional)</extracomment>
         <translation>搜索编号、名称或类型…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="93"/>
         <source>Hierarchy</source>
         <translation>层级</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="94"/>
+        <location filename="../viewer/qt/objects.py" line="135"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="102"/>
         <source>LOD:</source>
         <translation>细节层次：</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="105"/>
         <source>Group by:</source>
         <translation>分组方式：</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="106"/>
         <source>Colour by:</source>
         <translation>着色方式：</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="111"/>
         <source>Filter, e.g. type == &quot;Building&quot; and measuredHeight &gt; 20</source>
         <translation>筛选，例如 type == &quot;Building&quot; and measuredHeight &gt; 20</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="113"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="115"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="135"/>
         <source>Object</source>
         <translation>对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="147"/>
         <source>Property</source>
         <translation>属性</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="147"/>
         <source>Value</source>
         <translation>值</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="489"/>
         <source>centre ({crs})</source>
         <translation>中心（{crs}）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="523"/>
         <source>No matching objects</source>
         <translation>没有匹配的对象</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="549"/>
         <source>Materials</source>
         <translation>材质</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="551"/>
         <source>Semantic surfaces</source>
         <translation>语义面</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="552"/>
         <source>Object type</source>
         <translation>对象类型</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="554"/>
         <source>Attribute: {name}</source>
         <translation>属性：{name}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="624"/>
         <source>{n} of {total} objects match</source>
         <translation>{total} 个对象中有 {n} 个匹配</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/objects.py" line="633"/>
         <source>Highest per object</source>
         <translation>每个对象的最高层次</translation>
     </message>
@@ -1386,86 +1727,107 @@ Formats: {formats}</source>
 <context>
     <name>ProjectActions</name>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="47"/>
         <source>3D data ({exts});;All files (*)</source>
         <translation>三维数据 ({exts});;所有文件 (*)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="88"/>
         <source>Open 3D data</source>
         <translation>打开三维数据</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="174"/>
         <source>Open project</source>
         <translation>打开项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="175"/>
         <source>RealScene projects (*.json);;All files (*)</source>
         <translation>RealScene 项目 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="185"/>
         <source>Cannot open project</source>
         <translation>无法打开项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="189"/>
         <source>Find the missing layer {path}</source>
         <translation>查找缺失的图层 {path}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="216"/>
         <source>Could not recover the untitled work: {error}</source>
         <translation>无法恢复未命名的工作：{error}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="229"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="230"/>
         <source>RealScene projects (*.json)</source>
         <translation>RealScene 项目 (*.json)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="241"/>
         <source>Cannot save project</source>
         <translation>无法保存项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="245"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="255"/>
         <source>The untitled project</source>
         <translation>未命名项目</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="268"/>
         <source>Autosave failed: {error}</source>
         <translation>自动保存失败：{error}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="280"/>
         <source>Exported {n} annotations to {path}</source>
         <translation>已将 {n} 条标注导出到 {path}</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="305"/>
         <source>Export annotations</source>
         <translation>导出标注</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="313"/>
         <source>Cannot export</source>
         <translation>无法导出</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="323"/>
         <source>Import annotations</source>
         <translation>导入标注</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="324"/>
         <source>Annotations (*.jsonld *.json *.geojson *.csv)</source>
         <translation>标注 (*.jsonld *.json *.geojson *.csv)</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="330"/>
         <source>Cannot import</source>
         <translation>无法导入</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="332"/>
         <source>Imported {added} new, {replaced} updated annotations</source>
         <translation>已导入 {added} 条新标注，更新 {replaced} 条</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/project_actions.py" line="335"/>
         <source> (the file states no CRS: taken to be {crs})</source>
         <translation>（文件未声明坐标参考系：视为 {crs}）</translation>
     </message>
@@ -1473,75 +1835,94 @@ Formats: {formats}</source>
 <context>
     <name>PropertiesPanel</name>
     <message>
+        <location filename="../viewer/qt/panels.py" line="199"/>
+        <location filename="../viewer/qt/panels.py" line="297"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="212"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="229"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="233"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="237"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="238"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="239"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="240"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="241"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="242"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="243"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="244"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="246"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="247"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="250"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="253"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="257"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="399"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -1549,14 +1930,17 @@ Formats: {formats}</source>
 <context>
     <name>ScreenshotDialog</name>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="130"/>
         <source>Screenshot size</source>
         <translation>截图尺寸</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="135"/>
         <source>Width (px)</source>
         <translation>宽度（像素）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="136"/>
         <source>Height (px)</source>
         <translation>高度（像素）</translation>
     </message>
@@ -1564,11 +1948,12 @@ Formats: {formats}</source>
 <context>
     <name>crs</name>
     <message>
+        <location filename="../viewer/qt/crs.py" line="72"/>
         <source>outside the area of this CRS</source>
-        <extracomment>second systems offered in the dialog besides the layers&apos; own</extracomment>
         <translation>超出此坐标参考系的适用范围</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/crs.py" line="293"/>
         <source>Coordinate system not assigned</source>
         <translation>未指定坐标参考系</translation>
     </message>
@@ -1576,64 +1961,81 @@ Formats: {formats}</source>
 <context>
     <name>dialogs</name>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="25"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="26"/>
         <source>{name} has unsaved changes. Save them before {before}?</source>
         <translation>{name} 有未保存的更改。在{before}之前保存吗？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="48"/>
+        <location filename="../viewer/qt/dialogs.py" line="56"/>
+        <location filename="../viewer/qt/dialogs.py" line="63"/>
         <source>Recover unsaved work?</source>
         <translation>恢复未保存的工作？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="49"/>
         <source>RealScene did not close normally. {name} has unsaved changes in its recovery file. Recover them?</source>
         <translation>RealScene 上次未正常关闭。{name} 的恢复文件中有未保存的更改。要恢复吗？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="57"/>
         <source>RealScene did not close normally. Unsaved work of an untitled project was kept in a recovery file. Recover it?</source>
         <translation>RealScene 上次未正常关闭。一个未命名项目的未保存工作已保存在恢复文件中。要恢复吗？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="64"/>
         <source>{name} has unsaved changes from a session that ended unexpectedly. Recover them?</source>
         <translation>{name} 有来自一次意外结束的会话的未保存更改。要恢复吗？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="75"/>
         <source>Cannot open file</source>
         <translation>无法打开文件</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="78"/>
         <source>The other layers are not affected.</source>
         <translation>其他图层不受影响。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="88"/>
         <source>Redirect to another host</source>
         <translation>重定向到其他主机</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="89"/>
         <source>{url} redirects to {host}. Allow?</source>
         <translation>{url} 重定向到 {host}。允许吗？</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="93"/>
         <source>It points to {target}
 Allow it only if you trust {host}.</source>
         <translation>它指向 {target}
 仅在您信任 {host} 时才允许。</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="111"/>
         <source>Open URL</source>
         <translation>打开 URL</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="112"/>
         <source>URL of a COPC point cloud (http:// or https://):</source>
         <translation>COPC 点云的 URL（http:// 或 https://）：</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="119"/>
         <source>Save view</source>
         <translation>保存视图</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/dialogs.py" line="120"/>
         <source>Name of the view:</source>
         <translation>视图名称：</translation>
     </message>
