@@ -563,13 +563,14 @@ class ProjectSession:
     def change_crs(self, crs: Any, *, loading: bool = False,
                    read: Callable[[str, Any], Any] | None = None) -> CrsChange:
         """Make ``crs`` the scene CRS. Layers that know their CRS must be read again and
-        transformed into it: with ``read(path, crs) -> data`` that happens here (a script,
-        the command line; a layer whose CRS the user assigned is read with
+        transformed into it: with ``read(path, crs) -> data`` that happens here (a
+        script, the command line; a layer whose CRS the user assigned is read with
         ``read(path, crs, assign_crs=TEXT)``), else they are returned in ``reload``,
-        marked ``loading``, for the caller to read (the window, in the background). Other layers are redrawn about
-        the new origin. Refused (``changed`` False, with the reason) while the project
-        holds annotations or measurements, whose coordinates are in the current CRS, or
-        while files are being opened (``loading``). Not undoable."""
+        marked ``loading``, for the caller to read (the window, in the background).
+        Other layers are redrawn about the new origin. Refused (``changed`` False, with
+        the reason) while the project holds annotations or measurements, whose
+        coordinates are in the current CRS, or while files are being opened
+        (``loading``). Not undoable."""
         from loaders import georef
 
         scene, project = self.scene, self.project
