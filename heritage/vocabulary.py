@@ -50,7 +50,7 @@ REPORT_WORDS: dict[str, str] = {
     "Condition report": "病害勘察报告",
     "Project": "项目",
     "File": "文件",
-    "CRS": "坐标参照系",
+    "CRS": "坐标参考系",
     "not set": "未设置",
     "Annotations": "标注",
     "Date": "日期",
