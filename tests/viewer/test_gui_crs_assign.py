@@ -77,7 +77,10 @@ def test_assign_crs_from_the_list_undo_save_reopen(qtbot, window, tmp_path):
     assert not layer.loading and not window.progress.isVisible()
     assert epsg_code(layer.data.crs) == 4547 and epsg_code(window.scene.crs) == 4547
     np.testing.assert_allclose(layer.data.bounds[0], xyz.min(axis=0), atol=5e-4)
-    assert window.settings.value("recent_crs")[0] == "EPSG:4547"
+    # (remembered when the job's own finished signal reaches the dialog's slot: queued)
+    from viewer.qt.crs import recent_crs
+
+    qtbot.waitUntil(lambda: recent_crs(window.settings)[:1] == ["EPSG:4547"], timeout=5000)
     window.session.undo.undo()
     assert layer.data.crs is None and window.scene.crs is None
     window.session.undo.redo()
