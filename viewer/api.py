@@ -227,7 +227,8 @@ class Site:
 
     ``layers``, ``layer(name)``, ``annotations``, ``measurements``, ``views``, ``tours``,
     ``crs``, ``warnings``; ``add_file``, ``assign_crs``, ``add_annotation``, ``render``,
-    ``render_tour``, ``export_annotations``, ``save``, ``undo``/``redo``, ``close``. Use it
+    ``render_tour``, ``export_annotations``, ``export_exhibit``, ``save``,
+    ``undo``/``redo``, ``close``. Use it
     in a ``with`` block (or call :meth:`close`) to free the renderer.
     """
 
@@ -334,9 +335,16 @@ class Site:
     # -- output --------------------------------------------------------------------------
     def render(self, path: str | Path, size: tuple[int, int] = (1280, 800),
                view: str = "iso", edl: bool | None = None,
-               background: tuple[float, float, float] | None = None) -> Path:
+               background: tuple[float, float, float] | None = None,
+               transparent: bool = False, progress: Any = None) -> Path:
         """Render the scene (visible layers, annotations and measurements) to a PNG.
-        ``view``: ``top``, ``front``, ``side``, ``iso``, ``fit`` or a saved view's name."""
+        ``view``: ``top``, ``front``, ``side``, ``iso``, ``fit`` or a saved view's name.
+        Any size up to 16384 a side (8K: ``(7680, 4320)``; larger than
+        :data:`viewer.media_render.MAX_DIRECT` is drawn in tiles); ``transparent``: RGBA,
+        alpha 0 where nothing is drawn; ``progress(fraction, message)`` may raise
+        :class:`heritage.exhibits.source.ExportCancelled` to stop (nothing written)."""
+        from .media_render import StillJob
+
         path = Path(path)
         if path.suffix.lower() != ".png":
             raise ValueError(f"{path}: the picture is written as PNG (name it .png)")
@@ -345,7 +353,33 @@ class Site:
             self.scene.set_edl(edl)
         if background is not None:
             self.scene.set_background(background)
-        return Path(self._offscreen((w, h)).save(path, view, size=(w, h)))
+        offscreen = self._offscreen((w, h))
+        return StillJob(offscreen, path, (w, h), view=view, transparent=transparent,
+                        progress=progress).run()
+
+    def render_video(self, path: str | Path, *, turntable: float | None = None,
+                     tour: str | None = None, size: tuple[int, int] = (1280, 720),
+                     fps: float = 30.0, view: str = "iso", progress: Any = None) -> Path:
+        """An H.264 MP4 video: a ``turntable`` of that many seconds around the scene
+        centre, or the ``tour`` of that name (the window player's camera path) played
+        from ``view``. ``size`` even; ``progress(fraction, message)`` may raise
+        :class:`heritage.exhibits.source.ExportCancelled` to stop (nothing written)."""
+        from . import media_render
+
+        if (turntable is None) == (tour is None):
+            raise ValueError("render_video needs either turntable=SECONDS or tour=NAME")
+        w, h = _size(size)
+        if tour is not None:
+            find_tour(self.project, tour)  # UnknownTour before any frame
+        if self._renderer is not None and self._renderer.size != (w, h):
+            self.close()  # frames at the window's own size: one render each
+        offscreen = self._offscreen((w, h))
+        if turntable is not None:
+            frames = media_render.turntable(offscreen, float(turntable), fps, view)
+        else:
+            frames = media_render.tour_path(offscreen, self.project, str(tour), fps, view)
+        return media_render.VideoJob(offscreen, path, frames, (w, h), fps,
+                                     progress=progress).run()
 
     def render_tour(self, name: str, folder: str | Path, size: tuple[int, int] = (1280, 800),
                     fps: float = 25.0, start_view: str = "iso",
@@ -388,6 +422,31 @@ class Site:
             render_view = self._offscreen((640, 400)).annotation_png
         return Path(export(self.project, fmt, str(path), render_view=render_view,
                            lang=lang))
+
+    def export_exhibit(self, fmt: str, out: str | Path, *,
+                       layers: Sequence[str | LayerHandle | Layer] | None = None,
+                       annotations: Any = None, tours: str | Sequence[str] | None = None,
+                       progress: Any = None, **options: Any) -> Any:
+        """Export the site as an exhibit, as the window's File > Export exhibit… and
+        ``realscene export`` do (:func:`viewer.exhibit.export_exhibit`): ``fmt`` is
+        ``glb`` (one file with a hotspot node per annotation), ``3dtiles`` (a folder with
+        ``tileset.json``), ``voyager`` (a Smithsonian Voyager scene folder), ``web`` (an
+        offline web page folder) or ``iiif`` (a IIIF Presentation 3 manifest). ``layers``:
+        names or layers (None: the visible ones); ``annotations``: None/"all", "none", ids,
+        or a filter such as ``viewer.exhibit.by_category("crack")``; ``tours``: names
+        (None: all); ``progress(fraction, message)`` may raise
+        :class:`heritage.exhibits.ExportCancelled` to stop (nothing is left behind);
+        ``options`` the format's own, e.g. ``triangles=N``, ``points=N``. ``out`` may not
+        be the project or one of its files (ValueError), and a folder export needs a new
+        or empty folder. Returns the :class:`heritage.exhibits.ExportResult` (path,
+        counts, warnings); :class:`heritage.exhibits.ExportError` for a format not
+        available or bad options."""
+        from .exhibit import export_exhibit
+
+        chosen = None if layers is None else [
+            l.layer if isinstance(l, LayerHandle) else l for l in layers]
+        return export_exhibit(self.session, fmt, out, progress, layers=chosen,
+                              annotations=annotations, tours=tours, **options)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the project (to ``path``, or where it was opened from). Layer paths are

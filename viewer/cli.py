@@ -4,6 +4,9 @@
     realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
+                     [--transparent]   (any size up to 16384x16384, e.g. 8K 7680x4320)
+    realscene render PATHS...|PROJECT -o OUT.mp4 --turntable SECONDS [--fps 30] [...]
+    realscene render PROJECT -o OUT.mp4 --tour NAME [--fps 30] [--size WxH] [...]
     realscene open PATHS...|PROJECT [--snapshot OUT.png] [--budget N|auto]
                    [--crs [FILE=]CRS ...]
     realscene open-sample
@@ -11,6 +14,9 @@
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
     realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
+    realscene export PROJECT --format glb|3dtiles|voyager|web|iiif -o OUT [--layers NAME,...]
+                     [--annotations all|none|ID,...|category:KEY,...] [--tour NAME]
+                     [--triangles N] [--points N]
 
 Bad input gives one line on stderr (``realscene: error: PATH: problem``) and exit code 2;
 an unexpected failure one line and exit code 1 (add ``--debug`` for the traceback).
@@ -43,6 +49,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -154,7 +161,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _crs_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
-    p = sub.add_parser("render", help="render files to a PNG without a window")
+    p = sub.add_parser("render", help="render files to a PNG (any size, tiled when large), "
+                       "or a turntable / tour video (MP4), without a window")
     p.add_argument("paths", nargs="+", metavar="PATH|URL")
     _url_options(p)
     _crs_options(p)
@@ -173,6 +181,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--msaa", type=int, default=None, metavar="N",
                    help="anti-aliasing samples (default: 8); 0 draws exactly as the window "
                         "does (which skips anti-aliasing for speed)")
+    p.add_argument("--transparent", action="store_true",
+                   help="PNG with an alpha channel, transparent where nothing is drawn")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--turntable", type=float, metavar="SECONDS",
+                   help="write an H.264 video (OUT.mp4) of one turn around the scene")
+    g.add_argument("--tour", metavar="NAME",
+                   help="write an H.264 video (OUT.mp4) of a project's tour")
+    p.add_argument("--fps", type=float, default=30.0, metavar="N",
+                   help="video frames per second (default 30)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("open", help="open files in the desktop viewer")
@@ -226,7 +243,37 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=25.0, metavar="N",
                    help="frames per second of the tour (default 25)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("export", help="export a project as an exhibit: GLB with hotspots, "
+                       "3D Tiles, a Smithsonian Voyager scene, an offline web page, IIIF")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--format", required=True, metavar="FORMAT",
+                   help="glb (one file), 3dtiles (folder), voyager (folder), web (folder), "
+                        "iiif (one manifest file)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="the file (glb, iiif) or a new or empty folder (the others)")
+    p.add_argument("--layers", metavar="NAME,...",
+                   help="layers to export by name (default: the visible ones)")
+    p.add_argument("--annotations", default="all", metavar="all|none|ID,...|category:KEY,...",
+                   help="annotations to export as hotspots (default: all)")
+    p.add_argument("--tour", action="append", default=None, metavar="NAME",
+                   help="the tour to export (repeatable; default: every tour)")
+    p.add_argument("--triangles", type=_count, metavar="N",
+                   help="most triangles kept over all meshes (simplified to fit)")
+    p.add_argument("--points", type=_count, metavar="N",
+                   help="most points kept over all point clouds")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def _url_options(p: argparse.ArgumentParser) -> None:
@@ -290,7 +337,8 @@ def _main(argv: list[str]) -> int:
             return 0
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
                    "open-sample": cmd_open_sample, "index": cmd_index,
-                   "annotations": cmd_annotations, "tour": cmd_tour}[args.command]
+                   "annotations": cmd_annotations, "tour": cmd_tour,
+                   "export": cmd_export}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -736,8 +784,24 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.msaa is not None and not (0 <= args.msaa <= 16):
         raise UsageError(f"bad --msaa {args.msaa}: expected 0..16 samples")
     out = Path(args.output)
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"{out}: output must be a .png file")
+    video = args.turntable is not None or args.tour is not None
+    if video:
+        if out.suffix.lower() != ".mp4":
+            raise UsageError(f"{out}: a video (--turntable, --tour) is written as .mp4")
+        if args.transparent:
+            raise UsageError("--transparent is for pictures (H.264 videos have no alpha)")
+        if size[0] % 2 or size[1] % 2 or min(size) < 16:
+            raise UsageError(f"bad --size {args.size!r}: H.264 videos need an even width "
+                             "and height of at least 16")
+        if args.turntable is not None and not (math.isfinite(args.turntable)
+                                               and 0 < args.turntable <= 3600):
+            raise UsageError(f"bad --turntable {args.turntable:g}: expected 0 < SECONDS "
+                             "<= 3600")
+        if not (math.isfinite(args.fps) and 0 < args.fps <= 240):
+            raise UsageError(f"bad --fps {args.fps:g}: expected 0 < N <= 240")
+    elif out.suffix.lower() != ".png":
+        raise UsageError(f"{out}: output must be a .png file (or .mp4 with --turntable "
+                         "or --tour)")
     if out.parent and not out.parent.exists():
         raise UsageError(f"{out}: folder {out.parent} does not exist")
     allow = getattr(args, "allow_redirects", False)
@@ -752,6 +816,14 @@ def cmd_render(args: argparse.Namespace) -> int:
                              "the CRS assigned to each layer)")
         session = _open_project(args.paths[0], allow, warn)
         scene = session.scene
+        if args.tour is not None:
+            from viewer.tours import UnknownTour, find_tour
+
+            try:
+                find_tour(session.project, args.tour)
+            except UnknownTour as exc:
+                pipeline.close_scene(scene)
+                raise UsageError(f"{args.paths[0]}: {exc}") from None
         if not scene.layers:
             pipeline.close_scene(scene)
             raise UsageError(f"{args.paths[0]}: none of the project's layers could be "
@@ -761,6 +833,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             if _is_local_project(p):
                 raise UsageError(f"{p}: a project renders on its own (render PROJECT -o "
                                  "OUT.png)")
+        if args.tour is not None:
+            raise UsageError("--tour needs a project (render PROJECT --tour NAME -o OUT.mp4)")
         session, scene = None, _open_files(args.paths, allow, warn,
                                            assigned_crs(args.crs, args.paths))
     view = args.view or "iso"
@@ -825,13 +899,45 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
         scene.background = background
     if args.edl:
         scene.edl = True
+    from viewer import media_render
+
+    shown = [-1]
+
+    def progress(fraction: float, message: str) -> None:
+        percent = int(fraction * 100)
+        if sys.stderr.isatty() and percent != shown[0]:
+            shown[0] = percent
+            print(f"\r{percent:3d}% {message}   ", end="", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
     with OffscreenRenderer(scene, size, session=session, point_budget=budget,
                            multi_samples=args.msaa) as renderer:
         try:
-            renderer.save(out, view)
+            if args.turntable is not None:
+                path = media_render.turntable(renderer, args.turntable, args.fps, view)
+            elif args.tour is not None:
+                path = media_render.tour_path(renderer, session.project, args.tour,
+                                              args.fps, view)
+            else:
+                path = None
+            if path is None:
+                media_render.StillJob(renderer, out, size, view=view,
+                                      transparent=args.transparent, progress=progress).run()
+            else:
+                media_render.VideoJob(renderer, out, path, size, args.fps,
+                                      progress=progress).run()
         except UnknownView as exc:
             raise UsageError(f"{args.paths[0]}: {exc}") from None
+        except OSError as exc:
+            raise UsageError(f"{exc.filename or out}: cannot write: "
+                             f"{exc.strerror or exc}") from None
+        finally:
+            if shown[0] >= 0:
+                print(file=sys.stderr)
     say(out)
+    if path is not None:
+        print(f"{path[0]} frames at {args.fps:g} fps, {size[0]}x{size[1]}, H.264, in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -989,6 +1095,103 @@ def cmd_tour(args: argparse.Namespace) -> int:
     say(out)
     print(f"{len(frames)} frames of “{args.name}” at {args.fps:g} fps, {size[0]}x{size[1]}, "
           f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# exhibits (curator exports)
+# --------------------------------------------------------------------------------------
+
+
+def annotation_choice(text: str) -> Any:
+    """``--annotations``: "all", "none", "category:KEY,..." (a filter) or "ID,..."."""
+    from viewer.exhibit import by_category
+
+    text = text.strip()
+    if text in ("all", "none"):
+        return text
+    if text.startswith("category:"):
+        keys = [k.strip() for k in text[len("category:"):].split(",") if k.strip()]
+        if not keys:
+            raise UsageError("bad --annotations: category: needs one or more category keys")
+        return by_category(*keys)
+    ids = [i.strip() for i in text.split(",") if i.strip()]
+    if not ids:
+        raise UsageError("bad --annotations: expected all, none, IDs or category:KEYS")
+    return ids
+
+
+class _ExportProgress:
+    """Export progress as lines on stderr: one when the step changes, else every 10%."""
+
+    def __init__(self) -> None:
+        self.shown = (-10, "")
+
+    def __call__(self, fraction: float, message: str) -> None:
+        percent = int(max(0.0, min(1.0, float(fraction))) * 100)
+        if message != self.shown[1] or percent >= self.shown[0] + 10:
+            self.shown = (percent, message)
+            print(f"{PROG}: export: {percent:3d}% {message}", file=sys.stderr, flush=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """An exhibit of a project (its layers as saved, annotations, tours, views) through the
+    export step the window and scripts use (:func:`viewer.exhibit.export_exhibit`, via
+    :meth:`viewer.api.Site.export_exhibit`)."""
+    import time
+
+    from heritage.exhibits import FORMATS, ExportError
+    from heritage.project import Project, ProjectError
+    from viewer.exhibit import check_output, format_available, format_options
+
+    fmt = str(args.format).lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {args.format!r}: one of {', '.join(FORMATS)}")
+    if not format_available(fmt):
+        from heritage.exhibits import available_formats
+
+        have = ", ".join(available_formats()) or "none"
+        raise UsageError(f"format {fmt} is not available yet in this version "
+                         f"(available: {have})")
+    try:
+        project = Project.load(args.project)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    inputs = [Path(args.project)] + [project.absolute(r.path) for r in project.layers]
+    try:  # before any layer is read: never the project or one of its files
+        check_output(fmt, args.output, inputs)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    annotations = annotation_choice(args.annotations)
+    layers = [n.strip() for n in args.layers.split(",") if n.strip()] if args.layers else None
+    options, ignored = format_options(fmt, {"triangles": args.triangles,
+                                            "points": args.points})
+    for name in ignored:
+        print(f"{PROG}: warning: --{name} does not apply to the {fmt} export; ignored",
+              file=sys.stderr)
+    from viewer.api import open_project
+
+    started = time.perf_counter()
+    with open_project(project) as site:
+        for warning in [f"{args.project}: {w}" for w in project.warnings] + site.warnings:
+            print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
+        if not site.scene.layers:
+            raise UsageError(f"{args.project}: none of the project's layers could be opened")
+        try:
+            result = site.export_exhibit(fmt, args.output, layers=layers,
+                                         annotations=annotations, tours=args.tour,
+                                         progress=_ExportProgress(), **options)
+        except (ExportError, ValueError) as exc:
+            raise UsageError(f"{args.project}: {exc}") from None
+        except OSError as exc:
+            raise UsageError(f"{exc.filename or args.output}: cannot write: "
+                             f"{exc.strerror or exc}") from None
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
+    say(result.path)
+    counts = ", ".join(f"{v:,} {k}" for k, v in result.counts.items())
+    print(f"{fmt} exhibit{': ' + counts if counts else ''} in "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -82,6 +82,7 @@ events in one event-loop turn cost one frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import OrderedDict
@@ -481,6 +482,17 @@ class SceneRenderer:
         self.drawn_points = sum(len(e.points) for e in entries
                                 if e.points is not None and e.layer.visible)
         return changed
+
+    @contextlib.contextmanager
+    def held_lod(self) -> Any:
+        """Inside, renders keep the points drawn as they are (no re-selection when the
+        camera changes): the tiles of one large picture all show the selection made for
+        the whole picture (:mod:`viewer.media_render`)."""
+        held, self._in_update = self._in_update, True
+        try:
+            yield self
+        finally:
+            self._in_update = held
 
     def drawn_indices(self, layer: Layer) -> np.ndarray | None:
         """Indices (into ``layer.data``) of the points drawn for ``layer`` for the current
