@@ -41,8 +41,11 @@ camera of its saved view, of its annotation's saved view, or (an annotation with
 the previous stop's viewing direction and distance moved onto the annotation, as the
 tour player does (:mod:`viewer.tours`). The transition takes the stop's ``duration``.
 Voyager's orbit camera is ``position = R(orbit) · offset`` with ``R`` the YXZ Euler
-rotation of ``orbit`` (degrees); :func:`camera_to_orbit` and :func:`orbit_to_camera`
-convert both ways.
+rotation of ``orbit`` (degrees), looking along ``-R · z``; :func:`camera_to_orbit` and
+:func:`orbit_to_camera` convert both ways. The model centre is in front of the camera
+when ``offset.z > 0``; a close-up near the edge of a site can have it behind, so then the
+navigation's ``minOffset`` is lifted (null = unbounded) and Voyager shows the view as it
+was saved.
 
 No Qt, no VTK.
 """
@@ -152,11 +155,12 @@ def camera_to_orbit(position: Any, focal_point: Any, view_up: Any = (0.0, 1.0, 0
 
 def orbit_to_camera(orbit: Any, offset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Voyager's ``(orbit, offset)`` -> ``(position, focal_point, view_up)`` in the model
-    frame; the focal point is the orbit centre (the point ``offset.z`` in front)."""
+    frame; the focal point is the point ``|offset.z|`` along the line of sight (the orbit
+    centre when ``offset.z`` is positive)."""
     r = _rotation(orbit)
     off = np.asarray(offset, dtype=np.float64)
     position = r @ off
-    focal = r @ np.array([off[0], off[1], 0.0])
+    focal = position - r @ np.array([0.0, 0.0, abs(float(off[2]))])
     return position, focal, r @ np.array([0.0, 1.0, 0.0])
 
 
@@ -366,6 +370,7 @@ def build_document(source: ExhibitSource, derivatives: list[dict[str, Any]], *,
     tours = []
     states = []
     first_orbit = first_offset = None
+    behind = False
     for t_index, tour in enumerate(source.tours):
         steps = []
         for s_index, (stop, camera, title) in enumerate(stop_cameras(source, tour)):
@@ -378,9 +383,8 @@ def build_document(source: ExhibitSource, derivatives: list[dict[str, Any]], *,
                 warnings.append(f"tour {tour.name!r}: stop {s_index + 1} has no viewing "
                                 "direction (camera on its focal point); left out")
                 continue
-            if offset[2] < 0.1:
-                warnings.append(f"tour {tour.name!r}: stop {s_index + 1} looks away from "
-                                "the model centre; Voyager orbits the centre from behind it")
+            if offset[2] < 0.1:  # the model centre is behind this camera
+                behind = True
             step_id = f"tour{t_index + 1}-step{s_index + 1}"
             states.append({"id": step_id, "curve": "EaseQuad",
                            "duration": float(stop.duration), "threshold": 0.5,
@@ -398,6 +402,8 @@ def build_document(source: ExhibitSource, derivatives: list[dict[str, Any]], *,
         tours.append({"id": tour.id, "title": tour.name, "steps": steps})
 
     setup = _setup(units, extent, first_orbit, first_offset)
+    if behind:  # a close-up near the edge of the site: let the offset go past the centre
+        setup["navigation"]["orbit"]["minOffset"] = [None, None, None]
     if tours:
         setup["tours"] = tours
     if states:
