@@ -1147,12 +1147,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = str(args.format).lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {args.format!r}: one of {', '.join(FORMATS)}")
-    if not format_available(fmt):
-        from heritage.exhibits import available_formats
-
-        have = ", ".join(available_formats()) or "none"
-        raise UsageError(f"format {fmt} is not available yet in this version "
-                         f"(available: {have})")
     try:
         project = Project.load(args.project)
     except ProjectError as exc:
@@ -1162,6 +1156,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_output(fmt, args.output, inputs)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not format_available(fmt):
+        from heritage.exhibits import available_formats
+
+        have = ", ".join(available_formats()) or "none"
+        raise UsageError(f"format {fmt} is not available yet in this version "
+                         f"(available: {have})")
     annotations = annotation_choice(args.annotations)
     layers = [n.strip() for n in args.layers.split(",") if n.strip()] if args.layers else None
     options, ignored = format_options(fmt, {"triangles": args.triangles,

@@ -41,9 +41,10 @@ from heritage.exhibits import (
 )
 from heritage.model import Annotation
 
-__all__ = ["FORMATS", "FILE_FORMATS", "exhibit_source", "export_exhibit", "by_category",
-           "select_annotations", "select_layers", "estimate_size", "check_output",
-           "format_available", "ExportCancelled", "ExportError", "ExportResult"]
+__all__ = ["FORMATS", "FILE_FORMATS", "exhibit_source", "export_exhibit", "write_exhibit",
+           "by_category", "select_annotations", "select_layers", "select_tours",
+           "estimate_size", "check_output", "input_files", "format_available",
+           "format_options", "ExportCancelled", "ExportError", "ExportResult"]
 
 #: formats written as one file (the others write a folder)
 FILE_FORMATS = {"glb": ".glb", "iiif": ".json"}
@@ -57,6 +58,25 @@ def format_available(fmt: str) -> bool:
     from heritage.exhibits import available_formats
 
     return fmt in available_formats()
+
+
+def format_options(fmt: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``options`` split into those the export of ``fmt`` takes and the names of those it
+    does not (a triangle budget means nothing to a IIIF manifest): ``(taken, ignored)``.
+    Options that are None are left out."""
+    import importlib
+    import inspect
+
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        module = importlib.import_module(f"heritage.exhibits.{FORMATS[fmt][0]}")
+        params = inspect.signature(module.export).parameters
+    except (KeyError, ImportError, TypeError, ValueError):
+        return given, []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return given, []
+    taken = {k: v for k, v in given.items() if k in params}
+    return taken, [k for k in given if k not in taken]
 
 
 # -- what goes in --------------------------------------------------------------------------
@@ -224,7 +244,7 @@ def estimate_size(source: ExhibitSource, triangles: int | None = None,
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _inputs(session: Any) -> list[Path]:
+def input_files(session: Any) -> list[Path]:
     """Files the session reads: the project file and every layer's file."""
     project = session.project
     files = [Path(project.path)] if project.path is not None else []
@@ -325,6 +345,6 @@ def export_exhibit(session: Any, fmt: str, out: str | Path,
     and ``tours``, then :func:`write_exhibit` (the project and the layers' files are the
     inputs ``out`` may not overwrite). ``options`` are the format's (``triangles=N``,
     ``points=N``...)."""
-    out = check_output(fmt, out, _inputs(session))
+    out = check_output(fmt, out, input_files(session))
     source = exhibit_source(session, layers, annotations, tours)
-    return write_exhibit(source, fmt, out, progress, inputs=_inputs(session), **options)
+    return write_exhibit(source, fmt, out, progress, inputs=input_files(session), **options)

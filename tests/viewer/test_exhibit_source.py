@@ -132,7 +132,7 @@ def test_alignment_transform_is_applied(session):
 
 
 def test_size_estimate_follows_the_budget(session):
-    from viewer.exhibit import exhibit_source, estimate_size
+    from viewer.exhibit import estimate_size, exhibit_source
 
     source = exhibit_source(session)
     whole = estimate_size(source)
@@ -205,6 +205,6 @@ def test_export_writes_under_the_name_asked(session, tmp_path):
     import pygltflib
 
     gltf = pygltflib.GLTF2.load(str(out))
-    titles = [(n.extras or {}).get("title") for n in gltf.nodes]
+    titles = [(n.extras or {}).get("hotspot", {}).get("title") for n in gltf.nodes]
     assert "Weathered roof ridge" in titles
     assert "Crack along the quay wall" not in titles
