@@ -196,6 +196,13 @@ def _annotation_to_webanno(ann: Annotation, project: Project) -> dict[str, Any]:
     return rec
 
 
+def annotation_record(ann: Annotation, project: Project) -> dict[str, Any]:
+    """One annotation exactly as :func:`write` puts it in the collection (a JSON-LD
+    object without ``@context``; its terms are those of :data:`CONTEXT`). The IIIF
+    manifest (:mod:`heritage.exhibits.iiif`) reuses it."""
+    return _annotation_to_webanno(ann, project)
+
+
 def _webanno_head(project: Project) -> dict[str, Any]:
     return {
         "@context": CONTEXT,
