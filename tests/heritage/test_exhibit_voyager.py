@@ -323,3 +323,30 @@ def test_stops_without_a_view_follow_the_previous_stop():
     cams = vy.stop_cameras(source, source.tours[0])
     assert [t for _, _, t in cams] == ["start", "no view"]
     assert cams[1][1]["position"] == [30.0, -80.0, 55.0]
+
+
+def test_photos_are_reencoded_and_outside_files_refused(tmp_path):
+    from PIL import Image
+
+    source = sample_source()
+    project = tmp_path / "project"
+    (project / "photos").mkdir(parents=True)
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(project / "photos" / "ridge.jpg",
+                                                   exif=b"Exif\x00\x00secret")
+    (tmp_path / "secret.jpg").write_bytes((project / "photos" / "ridge.jpg").read_bytes())
+    source.project_dir = project
+    source.annotations[0].media = ["photos/ridge.jpg"]
+    source.annotations[1].media = ["../secret.jpg"]
+    res = export(source, "voyager", tmp_path / "scene", triangles=2_000, points=2_000,
+                 qualities=("Low", "High"))
+    doc = json.loads(res.path.read_text(encoding="utf-8"))
+    first, second = doc["models"][0]["annotations"][:2]
+    assert first["imageUri"] == "images/annotation-1.jpg"
+    data = (tmp_path / "scene" / first["imageUri"]).read_bytes()
+    assert b"secret" not in data
+    with Image.open(tmp_path / "scene" / first["imageUri"]) as im:
+        assert im.size == (64, 48)
+    assert "imageUri" not in second
+    assert any("secret.jpg" in w for w in res.warnings)
+    assert sorted(p.name for p in (tmp_path / "scene" / "images").iterdir()) == \
+        ["annotation-1.jpg"]
