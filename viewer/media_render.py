@@ -119,7 +119,12 @@ class _Job:
         pass
 
     def _report(self, message: str) -> None:
-        if self.progress is not None:
+        if self.progress is not None and self.finished:
+            try:  # written: too late to stop
+                self.progress(1.0, message)
+            except ExportCancelled:
+                pass
+        elif self.progress is not None:
             try:
                 self.progress(self.fraction, message)
             except ExportCancelled:
@@ -176,6 +181,7 @@ class StillJob(_Job):
             raise ExportCancelled("cancelled")
         if self.done >= self.total:
             return False
+        self._report(f"tile {self.done + 1} of {self.total}" if self.tiled else "drawing")
         if not self.tiled:
             self.image[:] = grab(self.off, self.size, self.transparent)
         else:
@@ -186,7 +192,6 @@ class StillJob(_Job):
         if self.done >= self.total:
             self._finish()
             return False
-        self._report(f"tile {self.done + 1} of {self.total}")
         return True
 
     def _begin_tiles(self) -> None:
@@ -400,6 +405,7 @@ class VideoJob(_Job):
             raise ExportCancelled("cancelled")
         if self.done >= self.total:
             return False
+        self._report(f"frame {self.done + 1} of {self.total}")
         if self._writer is None:
             self._open()
         camera = next(self.cameras)
@@ -410,7 +416,6 @@ class VideoJob(_Job):
         if self.done >= self.total:
             self._finish()
             return False
-        self._report(f"frame {self.done} of {self.total}")
         return True
 
     def _finish(self) -> None:
