@@ -148,6 +148,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.secondary_crs = None
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        from .exhibit_dialog import ExhibitExports
+
+        self.exhibits = ExhibitExports(self)  # File > Export exhibit…
 
         self._build_actions()
         self._build_menus()
@@ -241,6 +244,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 "Write a COPC copy of a LAS/LAZ so that it opens instantly next time"))
         self.screenshot_action = self._action(QT_TR_NOOP("Save &screenshot…"),
                                               self.screenshot_dialog, "Ctrl+Shift+S")
+        self.export_exhibit_action = self._action(
+            QT_TR_NOOP("Export e&xhibit…"), lambda: self.exhibits.open_dialog(), "Ctrl+E",
+            tip=QT_TR_NOOP("GLB with hotspots, 3D Tiles, a Voyager scene, an offline web "
+                           "page or IIIF for a museum kiosk or a tourism page"))
         self.quit_action = self._action(QT_TR_NOOP("&Quit"), self.close, QtGui.QKeySequence.Quit)
         self.view_actions = {
             "fit": self._action(QT_TR_NOOP("&Fit all"), lambda: self.view_preset("fit"), "F"),
@@ -312,6 +319,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.index_action)
         file_menu.addAction(self.screenshot_action)
+        file_menu.addAction(self.export_exhibit_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self._menu(bar, QT_TR_NOOP("&View"))
@@ -533,6 +541,22 @@ class MainWindow(QtWidgets.QMainWindow):
                 name=Path(job.path).name, out=out), 10000)
         self._finish_job(job)
 
+    # -- background jobs of tools (exhibit exports...) --------------------------------
+    def add_job(self, job) -> None:
+        """Show ``job`` (with ``path``, ``cancel()``, ``wait()``, ``done`` and, optionally,
+        ``progress_label``) in the progress bar; Cancel cancels it. The tool reports its
+        progress with :meth:`job_progress` and calls :meth:`finish_job` at the end."""
+        self.jobs.append(job)
+        self._update_progress()
+
+    def job_progress(self, job, fraction: float, text: str) -> None:
+        job.last_fraction = fraction
+        self._update_progress()
+        self.statusBar().showMessage(text, 2000)
+
+    def finish_job(self, job) -> None:
+        self._finish_job(job)
+
     @property
     def loading(self) -> bool:
         return any(not j.done for j in self.jobs)
@@ -565,8 +589,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy:
             # Each job reports its own fraction; show the least advanced one.
+            label = getattr(self.jobs[0], "progress_label", None) \
+                if len(self.jobs) == 1 else None
             self.progress.setFormat(
-                self.tr("Loading {n} file(s)…").format(n=len(self.jobs)) + " %p%")
+                (label or self.tr("Loading {n} file(s)…").format(n=len(self.jobs))) + " %p%")
             self.progress.setValue(int(self._min_fraction() * 1000))
 
     def _min_fraction(self) -> float:
