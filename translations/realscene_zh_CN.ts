@@ -128,284 +128,294 @@
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="230"/>
+        <location filename="../viewer/qt/main_window.py" line="233"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="233"/>
+        <location filename="../viewer/qt/main_window.py" line="236"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="234"/>
+        <location filename="../viewer/qt/main_window.py" line="237"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="236"/>
+        <location filename="../viewer/qt/main_window.py" line="239"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="237"/>
+        <location filename="../viewer/qt/main_window.py" line="240"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="239"/>
+        <location filename="../viewer/qt/main_window.py" line="242"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="241"/>
+        <location filename="../viewer/qt/main_window.py" line="244"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="242"/>
+        <location filename="../viewer/qt/main_window.py" line="245"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="244"/>
+        <location filename="../viewer/qt/main_window.py" line="248"/>
+        <source>Export e&amp;xhibit…</source>
+        <translation>导出展览(&amp;X)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="249"/>
+        <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
+        <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="251"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="246"/>
+        <location filename="../viewer/qt/main_window.py" line="253"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="247"/>
+        <location filename="../viewer/qt/main_window.py" line="254"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="248"/>
+        <location filename="../viewer/qt/main_window.py" line="255"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="249"/>
+        <location filename="../viewer/qt/main_window.py" line="256"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="250"/>
+        <location filename="../viewer/qt/main_window.py" line="257"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="251"/>
+        <location filename="../viewer/qt/main_window.py" line="258"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="253"/>
+        <location filename="../viewer/qt/main_window.py" line="260"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="255"/>
+        <location filename="../viewer/qt/main_window.py" line="262"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="257"/>
+        <location filename="../viewer/qt/main_window.py" line="264"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="258"/>
+        <location filename="../viewer/qt/main_window.py" line="265"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="259"/>
+        <location filename="../viewer/qt/main_window.py" line="266"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="261"/>
+        <location filename="../viewer/qt/main_window.py" line="268"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="262"/>
+        <location filename="../viewer/qt/main_window.py" line="269"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="264"/>
+        <location filename="../viewer/qt/main_window.py" line="271"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="266"/>
+        <location filename="../viewer/qt/main_window.py" line="273"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="268"/>
+        <location filename="../viewer/qt/main_window.py" line="275"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="270"/>
+        <location filename="../viewer/qt/main_window.py" line="277"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="274"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="274"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="275"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="275"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="276"/>
+        <location filename="../viewer/qt/main_window.py" line="283"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="277"/>
+        <location filename="../viewer/qt/main_window.py" line="284"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="278"/>
+        <location filename="../viewer/qt/main_window.py" line="285"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="286"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="280"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="298"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="293"/>
+        <location filename="../viewer/qt/main_window.py" line="300"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="301"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="303"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="307"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="317"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="354"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="378"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="411"/>
+        <location filename="../viewer/qt/main_window.py" line="419"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="415"/>
+        <location filename="../viewer/qt/main_window.py" line="423"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1019"/>
-        <location filename="../viewer/qt/project_actions.py" line="249"/>
+        <location filename="../viewer/qt/main_window.py" line="1048"/>
+        <location filename="../viewer/qt/project_actions.py" line="264"/>
         <source>closing</source>
         <translation>关闭</translation>
     </message>
@@ -615,7 +625,8 @@
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="171"/>
+        <location filename="../viewer/qt/project_actions.py" line="142"/>
+        <location filename="../viewer/qt/project_actions.py" line="180"/>
         <source>opening another project</source>
         <translation>打开另一个项目</translation>
     </message>
@@ -799,6 +810,31 @@
         <location filename="../viewer/qt/i18n.py" line="46"/>
         <source>Already COPC</source>
         <translation>已是 COPC</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="36"/>
+        <source>GLB model with hotspots (one file)</source>
+        <translation>带热点的 GLB 模型（单个文件）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="37"/>
+        <source>3D Tiles 1.1 (folder)</source>
+        <translation>3D Tiles 1.1（文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="38"/>
+        <source>Smithsonian Voyager scene (folder)</source>
+        <translation>Smithsonian Voyager 场景（文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="39"/>
+        <source>Offline web exhibit (folder)</source>
+        <translation>离线网页展览（文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="40"/>
+        <source>IIIF Presentation 3 manifest (one file)</source>
+        <translation>IIIF Presentation 3 清单（单个文件）</translation>
     </message>
 </context>
 <context>
@@ -1336,6 +1372,166 @@
     </message>
 </context>
 <context>
+    <name>ExhibitDialog</name>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="73"/>
+        <source>Export exhibit</source>
+        <extracomment>budgets the dialog starts with (0 in a box: no limit)</extracomment>
+        <translation>导出展览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="83"/>
+        <source> — not available yet</source>
+        <translation> — 暂不可用</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="100"/>
+        <source>All annotations ({n})</source>
+        <translation>全部标注（{n}）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="102"/>
+        <source>Only these categories</source>
+        <translation>仅以下类别</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="103"/>
+        <source>No annotations</source>
+        <translation>不含标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="119"/>
+        <source>No tour</source>
+        <translation>不含导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="130"/>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="135"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="147"/>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="153"/>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="154"/>
+        <source>Layers</source>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="155"/>
+        <source>Annotations</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="157"/>
+        <source>Tour</source>
+        <translation>导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="158"/>
+        <source>Most triangles</source>
+        <translation>三角形上限</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="159"/>
+        <source>Most points</source>
+        <translation>点数上限</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="160"/>
+        <source>Estimated size</source>
+        <translation>预计大小</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="161"/>
+        <source>Save to</source>
+        <translation>保存到</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="222"/>
+        <source>choose at least one layer</source>
+        <translation>请至少选择一个图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="228"/>
+        <source>about {size}, {n} hotspots</source>
+        <translation>约 {size}，{n} 个热点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="236"/>
+        <source>Export exhibit to</source>
+        <translation>导出展览到</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="237"/>
+        <source>{fmt} files (*{suffix})</source>
+        <translation>{fmt} 文件 (*{suffix})</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="241"/>
+        <source>Export exhibit into a new or empty folder</source>
+        <translation>将展览导出到新的或空的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="251"/>
+        <source>Choose where to save the exhibit.</source>
+        <translation>请选择展览的保存位置。</translation>
+    </message>
+</context>
+<context>
+    <name>ExhibitExports</name>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="373"/>
+        <source>Open a project or files to export first.</source>
+        <translation>请先打开项目或文件再导出。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="406"/>
+        <source>Exporting {name}: {message} {percent}</source>
+        <translation>正在导出 {name}：{message} {percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="416"/>
+        <source>Exhibit written: {path} ({counts}) — &lt;a href=&quot;open&quot;&gt;Open folder&lt;/a&gt;</source>
+        <translation>展览已写出：{path}（{counts}）— &lt;a href=&quot;open&quot;&gt;打开文件夹&lt;/a&gt;</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="423"/>
+        <source>Exported {path}</source>
+        <translation>已导出 {path}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="433"/>
+        <source>Cancelled the export of {name}; nothing was written</source>
+        <translation>已取消导出 {name}，未写出任何文件</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="440"/>
+        <source>Cannot export</source>
+        <translation>无法导出</translation>
+    </message>
+</context>
+<context>
+    <name>ExhibitJob</name>
+    <message>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="295"/>
+        <source>Exporting {name}…</source>
+        <translation>正在导出 {name}…</translation>
+    </message>
+</context>
+<context>
     <name>LayerPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="51"/>
@@ -1437,184 +1633,184 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="397"/>
+        <location filename="../viewer/qt/main_window.py" line="405"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="400"/>
+        <location filename="../viewer/qt/main_window.py" line="408"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="490"/>
+        <location filename="../viewer/qt/main_window.py" line="501"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="492"/>
+        <location filename="../viewer/qt/main_window.py" line="503"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="511"/>
+        <location filename="../viewer/qt/main_window.py" line="522"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="513"/>
+        <location filename="../viewer/qt/main_window.py" line="524"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="529"/>
+        <location filename="../viewer/qt/main_window.py" line="540"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="555"/>
+        <location filename="../viewer/qt/main_window.py" line="582"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="566"/>
+        <location filename="../viewer/qt/main_window.py" line="595"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="582"/>
+        <location filename="../viewer/qt/main_window.py" line="611"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="626"/>
+        <location filename="../viewer/qt/main_window.py" line="655"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="629"/>
+        <location filename="../viewer/qt/main_window.py" line="658"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="660"/>
+        <location filename="../viewer/qt/main_window.py" line="689"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="669"/>
+        <location filename="../viewer/qt/main_window.py" line="698"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="692"/>
+        <location filename="../viewer/qt/main_window.py" line="721"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="730"/>
+        <location filename="../viewer/qt/main_window.py" line="759"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="754"/>
+        <location filename="../viewer/qt/main_window.py" line="783"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="767"/>
+        <location filename="../viewer/qt/main_window.py" line="796"/>
         <source>Save screenshot</source>
         <translation>保存截图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="767"/>
+        <location filename="../viewer/qt/main_window.py" line="796"/>
         <source>PNG image (*.png)</source>
         <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="770"/>
+        <location filename="../viewer/qt/main_window.py" line="799"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="774"/>
+        <location filename="../viewer/qt/main_window.py" line="803"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="775"/>
+        <location filename="../viewer/qt/main_window.py" line="804"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="804"/>
+        <location filename="../viewer/qt/main_window.py" line="833"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="809"/>
+        <location filename="../viewer/qt/main_window.py" line="838"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="812"/>
+        <location filename="../viewer/qt/main_window.py" line="841"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="844"/>
+        <location filename="../viewer/qt/main_window.py" line="873"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="937"/>
+        <location filename="../viewer/qt/main_window.py" line="966"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="937"/>
+        <location filename="../viewer/qt/main_window.py" line="966"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="942"/>
+        <location filename="../viewer/qt/main_window.py" line="971"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="948"/>
+        <location filename="../viewer/qt/main_window.py" line="977"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="950"/>
+        <location filename="../viewer/qt/main_window.py" line="979"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="971"/>
+        <location filename="../viewer/qt/main_window.py" line="1000"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="974"/>
+        <location filename="../viewer/qt/main_window.py" line="1003"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="977"/>
+        <location filename="../viewer/qt/main_window.py" line="1006"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="979"/>
+        <location filename="../viewer/qt/main_window.py" line="1008"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1071"/>
+        <location filename="../viewer/qt/main_window.py" line="1100"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -1737,97 +1933,97 @@ Formats: {formats}</source>
         <translation>打开三维数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="174"/>
+        <location filename="../viewer/qt/project_actions.py" line="183"/>
         <source>Open project</source>
         <translation>打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="175"/>
+        <location filename="../viewer/qt/project_actions.py" line="184"/>
         <source>RealScene projects (*.json);;All files (*)</source>
         <translation>RealScene 项目 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="185"/>
+        <location filename="../viewer/qt/project_actions.py" line="200"/>
         <source>Cannot open project</source>
         <translation>无法打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="189"/>
+        <location filename="../viewer/qt/project_actions.py" line="204"/>
         <source>Find the missing layer {path}</source>
         <translation>查找缺失的图层 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="216"/>
+        <location filename="../viewer/qt/project_actions.py" line="231"/>
         <source>Could not recover the untitled work: {error}</source>
         <translation>无法恢复未命名的工作：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="229"/>
+        <location filename="../viewer/qt/project_actions.py" line="244"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="230"/>
+        <location filename="../viewer/qt/project_actions.py" line="245"/>
         <source>RealScene projects (*.json)</source>
         <translation>RealScene 项目 (*.json)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="241"/>
+        <location filename="../viewer/qt/project_actions.py" line="256"/>
         <source>Cannot save project</source>
         <translation>无法保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="245"/>
+        <location filename="../viewer/qt/project_actions.py" line="260"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="255"/>
+        <location filename="../viewer/qt/project_actions.py" line="270"/>
         <source>The untitled project</source>
         <translation>未命名项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="268"/>
+        <location filename="../viewer/qt/project_actions.py" line="283"/>
         <source>Autosave failed: {error}</source>
         <translation>自动保存失败：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="280"/>
+        <location filename="../viewer/qt/project_actions.py" line="295"/>
         <source>Exported {n} annotations to {path}</source>
         <translation>已将 {n} 条标注导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="305"/>
+        <location filename="../viewer/qt/project_actions.py" line="320"/>
         <source>Export annotations</source>
         <translation>导出标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="313"/>
+        <location filename="../viewer/qt/project_actions.py" line="328"/>
         <source>Cannot export</source>
         <translation>无法导出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="323"/>
+        <location filename="../viewer/qt/project_actions.py" line="338"/>
         <source>Import annotations</source>
         <translation>导入标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="324"/>
+        <location filename="../viewer/qt/project_actions.py" line="339"/>
         <source>Annotations (*.jsonld *.json *.geojson *.csv)</source>
         <translation>标注 (*.jsonld *.json *.geojson *.csv)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="330"/>
+        <location filename="../viewer/qt/project_actions.py" line="345"/>
         <source>Cannot import</source>
         <translation>无法导入</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="332"/>
+        <location filename="../viewer/qt/project_actions.py" line="347"/>
         <source>Imported {added} new, {replaced} updated annotations</source>
         <translation>已导入 {added} 条新标注，更新 {replaced} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="335"/>
+        <location filename="../viewer/qt/project_actions.py" line="350"/>
         <source> (the file states no CRS: taken to be {crs})</source>
         <translation>（文件未声明坐标参考系：视为 {crs}）</translation>
     </message>
