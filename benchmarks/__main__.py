@@ -5,6 +5,7 @@
     python -m benchmarks --quick              # 1M only, 1 repetition (a smoke run)
     python -m benchmarks --only ttff,ingest   # a subset of: ttff ingest memory frame stall
                                               #   city ifc cityframe (city models, BIM) memscale
+                                              #   exhibits (curator exports: GLB...)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -21,13 +22,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import citymodels, harness, memscale, synthetic
+from . import citymodels, exhibits, harness, memscale, synthetic
 
 HERE = Path(__file__).resolve().parent
 POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
 CITY = ("city", "ifc", "cityframe")
 MEMSCALE = ("memscale",)
-ALL = POINT_CLOUDS + CITY + MEMSCALE
+EXHIBITS = ("exhibits",)
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
@@ -78,6 +80,8 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         results["citymodels"] = citymodels.run(reps, data_dir, only, log=log)
     if "memscale" in only:
         results["memscale"] = memscale.run(data_dir, log=log)
+    if "exhibits" in only:
+        results["exhibits"] = exhibits.run(data_dir, reps, log=log)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -133,6 +137,7 @@ def write_report(results: dict, only, out: Path) -> str:
             f"repetitions per figure, interleaved with the baseline in the same process. "
             f"Machine: {machine}.")
     existing = out.read_text() if out.exists() else ""
+    existing, old_exhibits = exhibits.extract(existing)
     rest, marker, old_mem = existing.partition(memscale.MARKER)
     text = citymodels.merge(rest, pc, city)
     if "memscale" in only:
@@ -144,6 +149,12 @@ def write_report(results: dict, only, out: Path) -> str:
         mem = marker + old_mem
     if mem:
         text = memscale.merge(text, mem)
+    if "exhibits" in only:
+        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
+        old_exhibits = exhibits.section(results["exhibits"],
+                                        f"Run {results['date']} with `{results['command']}`. "
+                                        f"Machine: {machine}.")
+    text = exhibits.merge(text, old_exhibits)
     out.write_text(text)
     return text
 

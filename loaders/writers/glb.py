@@ -170,6 +170,8 @@ def _local(data: Any, origin: np.ndarray) -> np.ndarray:
     """float32 positions relative to ``origin``, computed in float64."""
     pts = data.positions if getattr(data, "kind", "") == "pointcloud" else data.vertices
     shift = np.asarray(data.origin, np.float64) - origin
+    if not shift.any():
+        return np.asarray(pts, np.float32)
     return (pts.astype(np.float64) + shift).astype(np.float32)
 
 
@@ -313,6 +315,9 @@ def _mesh_primitives(b: _Builder, layer: GlbLayer, origin: np.ndarray,
             continue
         if featured:
             old, feat, new_faces = _split_by_feature(faces, mesh.face_feature[start:stop])
+        elif len(faces) == len(faces_all):  # one part: every vertex, no re-indexing
+            old, feat = slice(None), None
+            new_faces = faces.astype(np.uint32, copy=False)
         else:  # only the vertices this part uses
             old, inv = np.unique(faces.reshape(-1), return_inverse=True)
             new_faces, feat = inv.reshape(-1, 3).astype(np.uint32), None
@@ -353,7 +358,7 @@ def _mesh_primitives(b: _Builder, layer: GlbLayer, origin: np.ndarray,
         else:
             rgba, name = _default_rgba(layer), layer.name
         prim["material"] = _material(b, name, rgba, texture, layer.opacity)
-        if len(old) < 65536:
+        if _count(old, nv) < 65536:
             prim["indices"] = b.accessor(new_faces.astype(np.uint16).reshape(-1), USHORT,
                                          "SCALAR", ELEMENT_ARRAY_BUFFER)
         else:
@@ -361,6 +366,10 @@ def _mesh_primitives(b: _Builder, layer: GlbLayer, origin: np.ndarray,
                                          ELEMENT_ARRAY_BUFFER)
         prims.append(prim)
     return prims
+
+
+def _count(index: Any, n: int) -> int:
+    return n if isinstance(index, slice) else len(index)
 
 
 def _crs_info(crs: Any) -> dict[str, Any]:

@@ -205,3 +205,27 @@ def test_progress_is_reported_in_order(site, tmp_path):
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any("simplifying" in m for _, m in seen)
+
+
+def test_benchmark_part_is_written_once_and_kept_by_other_runs(tmp_path):
+    """./run bench --only exhibits writes its own part of RESULTS.md; running it again
+    replaces it, and a run of another part keeps it."""
+    from benchmarks import __main__ as bench
+    from benchmarks import exhibits
+
+    rows = [{"what": "sample", "points": 3, "triangles": 4, "ours_s": 0.1, "trimesh_s": 0.2,
+             "ours_bytes": 2**20, "trimesh_bytes": 2**20}]
+    results = {"machine": {"cpu": "test"}, "date": "today", "command": "smoke", "reps": 1,
+               "exhibits": {"glb": {"rows": rows, "notes": ["a note"]}}}
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# point clouds\n\nhand-written notes\n")
+    bench.write_report(results, ("exhibits",), out)
+    text = bench.write_report(results, ("exhibits",), out)
+    assert text.startswith("# point clouds\n\nhand-written notes\n")
+    assert text.count(exhibits.BEGIN) == 1 and "| sample | 3 | 4 | 0.100 | 0.200 |" in text
+    from benchmarks import memscale
+
+    kept = bench.write_report({**results, "memscale": {"rows": []}}, ("memscale",), out)
+    assert kept.count(exhibits.BEGIN) == 1 and kept.count(memscale.MARKER) == 1
+    assert "| sample | 3 |" in kept and "hand-written notes" in kept
+    assert set(exhibits.PARTS) >= {"glb"}
