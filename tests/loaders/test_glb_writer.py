@@ -216,3 +216,21 @@ def test_big_mesh_uses_32_bit_indices_and_empty_layers_are_skipped(tmp_path):
     assert g.accessors[g.meshes[0].primitives[0].indices].componentType == 5125
     assert counts["triangles"] == n - 2
     assert glb_errors(validate_glb(path)) == []
+
+
+def test_an_ifc_model_keeps_its_elements(tmp_path, shared_data):
+    """A real IFC file (FZK-Haus): one GLB row per element, GlobalIds and IFC types."""
+    import loaders
+    from heritage.exhibits.source import layer_kind
+
+    model = loaders.read(shared_data / "bim" / "AC20-FZK-Haus.ifc")
+    assert layer_kind(model) == "bim"
+    path = tmp_path / "haus.glb"
+    counts = write_glb(path, [GlbLayer("haus", model)], origin=np.rint(model.bounds[0]))
+    assert glb_errors(validate_glb(path)) == []
+    g = pygltflib.GLTF2().load(str(path))
+    table = property_table(g)
+    assert table["id"] == [f.id for f in model.features]
+    assert "IfcWall" in set(table["type"]) or "IfcWallStandardCase" in set(table["type"])
+    assert gltf_scene_points(g)["haus"]["triangles"] == counts["triangles"]
+    assert counts["triangles"] == model.triangle_count
