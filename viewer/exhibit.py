@@ -11,9 +11,10 @@ format, working on plain data); this module only says *what* goes into an exhibi
   :func:`by_category`), tours (all, or some by name) and saved views, and the project
   folder (annotation photos).
 - :func:`export_exhibit` writes it: the output path is checked first (never the project
-  or one of its input files, never an existing non-empty folder), the export writes to a
-  hidden temporary name beside it and is renamed into place at the end, so a cancelled or
-  failed export leaves nothing under the requested name (nor the temporary files).
+  or one of its input files, never an existing non-empty folder); a folder export is
+  written under a hidden temporary name beside it and renamed into place at the end, a
+  file export through the format's own temporary names, so a cancelled or failed export
+  leaves nothing under the requested name (nor temporary files).
 - :func:`estimate_size` gives the rough size of an export under a triangle/point budget
   (shown by the window's dialog before exporting).
 """
@@ -276,6 +277,12 @@ def check_output(fmt: str, out: str | Path, inputs: Iterable[str | Path] = ()) -
     if not out.parent.is_dir():
         raise ValueError(f"{out}: its folder {out.parent} does not exist")
     if fmt in FILE_FORMATS:
+        if fmt == "iiif":  # the manifest's model is written beside it as NAME.glb
+            for source in inputs:
+                model = out.with_suffix(".glb")
+                if model.exists() and source.exists() and same_file(model, source):
+                    raise ValueError(f"{out}: its model {model.name} would overwrite the "
+                                     f"input {source} (choose another output name)")
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; the {fmt} export writes one file "
                              f"(name it like exhibit{FILE_FORMATS[fmt]})")
@@ -310,10 +317,12 @@ def _remove(path: Path) -> None:
 def write_exhibit(source: ExhibitSource, fmt: str, out: str | Path,
                   progress: ProgressFn | None = None, *,
                   inputs: Iterable[str | Path] = (), **options: Any) -> ExportResult:
-    """Export ``source`` as ``fmt`` to ``out`` through :func:`heritage.exhibits.export`,
-    writing to a hidden temporary name beside ``out`` and renaming it into place at the
-    end: a cancelled (:class:`ExportCancelled` from ``progress``) or failed export leaves
-    nothing behind. ``out`` is checked first (:func:`check_output` with ``inputs``).
+    """Export ``source`` as ``fmt`` to ``out`` through :func:`heritage.exhibits.export`.
+    A folder is written under a hidden temporary name beside ``out`` and renamed into
+    place at the end; a file format writes its own files through temporary names, and
+    whatever a cancelled or failed export left in the folder is removed: a cancelled
+    (:class:`ExportCancelled` from ``progress``) or failed export leaves nothing behind.
+    ``out`` is checked first (:func:`check_output` with ``inputs``).
     Raises ValueError for a refused output, :class:`ExportError` for an unavailable
     format or bad options."""
     from heritage.exhibits import export
@@ -322,8 +331,22 @@ def write_exhibit(source: ExhibitSource, fmt: str, out: str | Path,
     out = check_output(fmt, out, inputs)
     if not format_available(fmt):
         raise ExportError(f"format {fmt} is not available yet", "choose another format")
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial"
-                        f"{out.suffix}")
+    if fmt in FILE_FORMATS:
+        # a file format may write files beside its output (IIIF: the model NAME.glb,
+        # referenced by its URL): the module writes under the real names, each through a
+        # temporary name of its own (see heritage.exhibits.source); what it left of its
+        # own (new names starting with the output's) is removed
+        before = {p.name for p in out.parent.iterdir()}
+        try:
+            result = export(source, fmt, out, progress=progress, **options)
+        except BaseException:
+            for path in out.parent.iterdir():
+                if path.name not in before and path.name.lstrip(".").startswith(out.stem):
+                    _remove(path)
+            raise
+        result.path = out
+        return result
+    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         result = export(source, fmt, tmp, progress=progress, **options)
         if out.is_dir():  # an empty folder named for the export: take its place

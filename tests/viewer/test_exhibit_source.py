@@ -172,23 +172,56 @@ def test_output_refused_where_it_would_overwrite_an_input(session, tmp_path):
     assert check_output("web", tmp_path / "new") == tmp_path / "new"
 
 
-def test_cancel_leaves_nothing_behind(session, tmp_path):
-    """A progress callback that cancels half-way: no file under the requested name and no
-    temporary file beside it (the export wrote to a hidden name, removed on cancel)."""
+@pytest.mark.parametrize("fmt, name", [("glb", "site.glb"), ("iiif", "site.json"),
+                                       ("web", "site_web"), ("voyager", "site_voyager"),
+                                       ("3dtiles", "site_tiles")])
+def test_cancel_leaves_nothing_behind(session, tmp_path, fmt, name):
+    """A progress callback that cancels after the export started writing: no file or
+    folder under the requested name and no temporary file beside it (a folder is written
+    under a hidden name, removed on cancel; a file format's own temporary files too)."""
     from viewer.exhibit import export_exhibit
 
     calls = []
 
     def progress(fraction: float, message: str) -> None:
         calls.append((fraction, message))
-        if len(calls) >= 3:
+        if len(calls) >= 2:
             raise ExportCancelled()
 
-    out = tmp_path / "site.glb"
+    out = tmp_path / name
     with pytest.raises(ExportCancelled):
-        export_exhibit(session, "glb", out, progress, points=50_000)
-    assert len(calls) == 3
+        export_exhibit(session, fmt, out, progress, points=50_000)
+    assert len(calls) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_iiif_model_beside_the_manifest(session, tmp_path):
+    """The manifest's model NAME.glb is written beside it under its real name (not a
+    temporary one), and the manifest points at it."""
+    from viewer.exhibit import export_exhibit
+
+    out = tmp_path / "manifest.json"
+    export_exhibit(session, "iiif", out, points=20_000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.glb", "manifest.json"]
+    assert "manifest.glb" in out.read_text(encoding="utf-8")
+    assert "partial" not in out.read_text(encoding="utf-8")
+
+
+def test_site_export_exhibit(tmp_path):
+    """viewer.api: the same export from a script; layers by handle, no annotations."""
+    import pygltflib
+
+    from viewer.api import open_project
+
+    with open_project(SAMPLE_PROJECT) as site:
+        result = site.export_exhibit("glb", tmp_path / "scan.glb",
+                                     layers=[site.layer("delft_ahn3.laz")],
+                                     annotations="none", points=10_000)
+    gltf = pygltflib.GLTF2.load(str(result.path))
+    assert not any((n.extras or {}).get("hotspot") for n in gltf.nodes)
+    layers = {(n.extras or {}).get("layer") for n in gltf.nodes} - {None}
+    assert layers == {"delft_ahn3.laz"}
+    assert result.counts.get("points") == 10_000
 
 
 def test_export_writes_under_the_name_asked(session, tmp_path):
