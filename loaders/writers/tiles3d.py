@@ -286,8 +286,8 @@ def _yup(enu: np.ndarray) -> np.ndarray:
 
 def point_glb(rec: np.ndarray, centre: np.ndarray, has: set[str]) -> bytes:
     """GLB of POINTS: positions relative to ``centre`` (ENU) under a translated node;
-    COLOR_0 (RGBA8), _INTENSITY, _CLASSIFICATION as EXT_structural_metadata property
-    attributes."""
+    COLOR_0 (RGBA8), _INTENSITY, _CLASSIFICATION (float32) as EXT_structural_metadata
+    property attributes."""
     g = _Glb()
     pos = _yup(_xyz(rec) - centre).astype(np.float32)
     attributes = {"POSITION": g.accessor(pos, "VEC3", minmax=True)}
@@ -296,26 +296,18 @@ def point_glb(rec: np.ndarray, centre: np.ndarray, has: set[str]) -> bytes:
         rgba[:, :3] = rec["rgb"]
         attributes["COLOR_0"] = g.accessor(rgba, "VEC4", normalized=True)
     props = {}
-    if "intensity" in has or "classification" in has:
-        packed = np.zeros(len(rec), np.dtype([("i", "<u2"), ("c", "u1"), ("pad", "u1")]))
-        packed["i"] = rec["intensity"]
-        packed["c"] = rec["classification"]
-        view = g.view(packed.tobytes(), 34962, stride=4)
-        if "intensity" in has:
-            attributes["_INTENSITY"] = g.accessor(rec["intensity"], "SCALAR", view=view,
-                                                  ctype=5123)
-            props["intensity"] = {"attribute": "_INTENSITY"}
-        if "classification" in has:
-            attributes["_CLASSIFICATION"] = g.accessor(rec["classification"], "SCALAR",
-                                                       view=view, offset=2, ctype=5121)
-            props["classification"] = {"attribute": "_CLASSIFICATION"}
+    # float32 scalars: exact for these integers, 4-byte aligned as glTF wants for vertex
+    # attributes, and tightly packed (readers such as py3dtiles ignore byteStride)
+    for name, attr in (("intensity", "_INTENSITY"), ("classification", "_CLASSIFICATION")):
+        if name in has:
+            attributes[attr] = g.accessor(rec[name].astype(np.float32), "SCALAR")
+            props[name] = {"attribute": attr}
     prim: dict[str, Any] = {"attributes": attributes, "mode": 0}
     if props:
         g.use("EXT_structural_metadata")
-        types = {"intensity": "UINT16", "classification": "UINT8"}
         g.gltf["extensions"] = {"EXT_structural_metadata": {
             "schema": {"id": "realscene_points", "classes": {"point": {"properties": {
-                k: {"type": "SCALAR", "componentType": types[k]} for k in props}}}},
+                k: {"type": "SCALAR", "componentType": "FLOAT32"} for k in props}}}},
             "propertyAttributes": [{"class": "point", "properties": props}]}}
         prim["extensions"] = {"EXT_structural_metadata": {"propertyAttributes": [0]}}
     if "rgb" not in has:
@@ -353,27 +345,33 @@ class _Ctx:
             self.progress(0.3 + 0.7 * self.done / max(self.total, 1), message)
 
 
-def _one_per_cell(xyz: np.ndarray, lo: np.ndarray, size: float, grid: int) -> np.ndarray:
+def _one_per_cell(rec: np.ndarray, lo: np.ndarray, size: float, grid: int) -> np.ndarray:
     """Boolean mask choosing one point per occupied cell of a grid³ grid on the cube."""
-    cell = np.floor((xyz - lo) * (grid / size)).astype(np.int64)
-    np.clip(cell, 0, grid - 1, out=cell)
-    key = cell[:, 0] + grid * (cell[:, 1] + grid * cell[:, 2])
+    key = np.zeros(len(rec), np.int64)
+    for i, c in enumerate("xyz"):
+        cell = ((rec[c] - lo[i]) * (grid / size)).astype(np.int64)
+        np.clip(cell, 0, grid - 1, out=cell)
+        key *= grid
+        key += cell
     _, first = np.unique(key, return_index=True)
-    mask = np.zeros(len(xyz), bool)
+    mask = np.zeros(len(rec), bool)
     mask[first] = True
     return mask
 
 
-def _octants(xyz: np.ndarray, lo: np.ndarray, half: float) -> np.ndarray:
-    o = ((xyz - lo) >= half).astype(np.int8)  # per axis 0/1
-    return o[:, 0] + 2 * o[:, 1] + 4 * o[:, 2]
+def _octants(rec: np.ndarray, lo: np.ndarray, half: float) -> np.ndarray:
+    """Octant 0..7 of each record (bit 0: x, 1: y, 2: z in the upper half)."""
+    o = (rec["x"] >= lo[0] + half).astype(np.uint8)
+    o |= (rec["y"] >= lo[1] + half).astype(np.uint8) << 1
+    o |= (rec["z"] >= lo[2] + half).astype(np.uint8) << 2
+    return o
 
 
 def _finish(ctx: _Ctx, node_pts: np.ndarray, children: list[dict], lo: np.ndarray,
             size: float, depth: int, key: str, leaf: bool) -> tuple[np.ndarray, dict | None]:
     """Hand points up, write this node's content, return (handed up, tile or None)."""
     if depth > 0 and len(node_pts):
-        up = _one_per_cell(_xyz(node_pts), lo, size, max(ctx.grid // 2, 1))
+        up = _one_per_cell(node_pts, lo, size, max(ctx.grid // 2, 1))
         handed, node_pts = node_pts[up], node_pts[~up]
     else:
         handed = node_pts[:0]
@@ -408,7 +406,7 @@ def _node_mem(ctx: _Ctx, holder: list[np.ndarray], lo: np.ndarray, size: float, 
         ctx.advance(len(rec), "tiling points")
         return _finish(ctx, rec, [], lo, size, depth, key, True)
     half = size / 2
-    octs = _octants(_xyz(rec), lo, half)
+    octs = _octants(rec, lo, half)
     order = np.argsort(octs, kind="stable")
     counts = np.bincount(octs, minlength=8)
     subs, start = [], 0
@@ -453,7 +451,7 @@ def _node_spill(ctx: _Ctx, chunks: Callable[[], Iterator[np.ndarray]], count: in
     handles = [open(p, "wb") for p in files]
     try:
         for rec in chunks():
-            octs = _octants(_xyz(rec), lo, half)
+            octs = _octants(rec, lo, half)
             order = np.argsort(octs, kind="stable")
             c = np.bincount(octs, minlength=8)
             s = 0
