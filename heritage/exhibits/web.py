@@ -174,11 +174,10 @@ def _copy_photos(source: ExhibitSource, ann: Any, index: int, media_dir: Path,
     return photos
 
 
-def exhibit_data(source: ExhibitSource, *, tours: list[Any] | None = None,
-                 media_dir: Path | None = None, lang: str = "zh",
-                 warnings: list[str] | None = None) -> dict[str, Any]:
+def exhibit_data(source: ExhibitSource, *, media_dir: Path | None = None,
+                 lang: str = "zh", warnings: list[str] | None = None) -> dict[str, Any]:
     """The page's data (JSON-able): hotspots, tours, texts. Copies photos into
-    ``media_dir`` when given. ``tours``: the tours to include (default: all)."""
+    ``media_dir`` when given."""
     warnings = warnings if warnings is not None else []
     origin = source.origin
     voc = source.vocabulary if source.vocabulary is not None else Vocabulary()
@@ -203,7 +202,7 @@ def exhibit_data(source: ExhibitSource, *, tours: list[Any] | None = None,
         })
     tour_list = []
     radius = 1.0
-    for tour in (source.tours if tours is None else tours):
+    for tour in source.tours:
         stops = []
         for stop in tour.stops:
             entry: dict[str, Any] | None = None
@@ -257,7 +256,7 @@ def _page(data: dict[str, Any]) -> str:
 
 
 def build_page(source: ExhibitSource, out: str | os.PathLike, glb: str | os.PathLike, *,
-               tours: list[Any] | None = None, lang: str = "zh",
+               lang: str = "zh", idle_seconds: float = 180.0,
                progress: ProgressFn | None = None,
                result: ExportResult | None = None) -> ExportResult:
     """Write the exhibit folder ``out`` around the GLB file ``glb`` (already made from
@@ -284,8 +283,9 @@ def build_page(source: ExhibitSource, out: str | os.PathLike, glb: str | os.Path
             fh.write(base64.b64encode(raw[start:start + (3 * 1 << 20)]).decode("ascii"))
         fh.write("\";\n")
     checkpoint(progress, 0.5, "copying photos")
-    data = exhibit_data(source, tours=tours, media_dir=out / "media", lang=lang,
+    data = exhibit_data(source, media_dir=out / "media", lang=lang,
                         warnings=result.warnings)
+    data["idle_seconds"] = float(idle_seconds)
     (out / "index.html").write_text(_page(data), encoding="utf-8")
     (out / MARKER).write_text("RealScene web exhibit\n", encoding="utf-8")
     result.counts.update({"hotspots": len(data["hotspots"]), "tours": len(data["tours"]),
@@ -295,16 +295,29 @@ def build_page(source: ExhibitSource, out: str | os.PathLike, glb: str | os.Path
     return result
 
 
-def export(source: ExhibitSource, out: str | os.PathLike, *,
-           progress: ProgressFn | None = None, tours: list[Any] | None = None,
-           lang: str = "zh", **glb_options: Any) -> ExportResult:
+def export(source: ExhibitSource, out: str | os.PathLike,
+           progress: ProgressFn | None = None, *, triangles: int | None = None,
+           points: int | None = None, lang: str = "zh", idle_seconds: float = 180.0,
+           **glb_options: Any) -> ExportResult:
     """Export ``source`` as an offline web exhibit folder ``out``: the GLB through
-    :func:`heritage.exhibits.glb.export` (``glb_options``: its budgets), then the page.
+    :func:`heritage.exhibits.glb.export` (``triangles`` / ``points``: its budgets; other
+    ``glb_options`` go to it too), then the page around it. ``lang`` ("zh" or "en") is the
+    language the page opens in and returns to after ``idle_seconds`` without a touch.
+    The tours are those of ``source`` (the caller chooses).
     Written into a temporary sibling folder and moved into place at the end, so a
     cancelled or failed export leaves nothing under ``out``; an existing ``out`` is
     replaced only when it is an earlier exhibit (or empty)."""
     from . import glb as glb_export
 
+    try:
+        lang = vocabulary.check_lang(lang)
+        idle_seconds = float(idle_seconds)
+        if not 10.0 <= idle_seconds <= 86400.0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ExportError(f"bad web exhibit option lang={lang!r} / idle_seconds="
+                          f"{idle_seconds!r}",
+                          "lang is zh or en; idle_seconds 10 to 86400") from None
     out = Path(out)
     if out.exists():
         if not out.is_dir():
@@ -316,10 +329,11 @@ def export(source: ExhibitSource, out: str | os.PathLike, *,
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         glb_result = glb_export.export(source, tmp / "model.glb",
-                                       progress=scaled(progress, 0.0, 0.7), **glb_options)
+                                       progress=scaled(progress, 0.0, 0.7),
+                                       triangles=triangles, points=points, **glb_options)
         result = ExportResult(path=out, counts=dict(glb_result.counts),
                               warnings=list(glb_result.warnings))
-        build_page(source, tmp, tmp / "model.glb", tours=tours, lang=lang,
+        build_page(source, tmp, tmp / "model.glb", lang=lang, idle_seconds=idle_seconds,
                    progress=scaled(progress, 0.7, 1.0), result=result)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))

@@ -136,6 +136,21 @@ def test_every_page_word_has_both_languages():
         assert key in UI_TEXT["en"], key
 
 
+def test_the_language_it_opens_in_and_bad_options(site, tmp_path):
+    out = export(site, "web", tmp_path / "en", points=1000, triangles=1000, lang="en",
+                 idle_seconds=60).path
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    blob = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(blob)
+    assert data["lang"] == "en" and data["idle_seconds"] == 60
+    assert data["hotspots"][0]["title"] == TRICKY_TITLE  # "</" escaped, the text intact
+    for bad in ({"lang": "fr"}, {"idle_seconds": 0}, {"colour": "red"}):
+        with pytest.raises(ExportError):
+            export(site, "web", tmp_path / "bad", points=1000, triangles=1000, **bad)
+        assert not (tmp_path / "bad").exists()
+
+
 def test_refuses_a_folder_that_is_not_an_exhibit(site, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
@@ -199,6 +214,7 @@ def _judge(result: dict, site, exhibit, shot: Path, inside: str) -> None:
     assert result["hotspotBox"]["width"] >= 48 and result["hotspotBox"]["height"] >= 48
     first = site.annotations[0]
     assert result["panelTitle"] == TRICKY_TITLE
+    assert result["panelDescription"] == first.description
     assert vocabulary.category_term(first.category, "zh") in result["panelFacts"]
     photo = result["panelPhotos"][0]
     assert photo["width"] > 0 and photo["src"].startswith(inside)

@@ -57,6 +57,7 @@ try {
   await hs.click({ force: true });
   await page.waitForSelector("#panel:not([hidden])", { timeout: 5000 });
   out.panelTitle = await page.textContent("#panel-title");
+  out.panelDescription = await page.textContent("#panel-description");
   out.panelFacts = await page.locator("#panel-facts dd").allTextContents();
   out.panelPhotos = await page.$$eval("#panel-photos img", (imgs) =>
     imgs.map((i) => ({ src: i.src, width: i.naturalWidth, complete: i.complete })));
