@@ -26,6 +26,7 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -244,15 +245,82 @@ def exhibit_data(source: ExhibitSource, *, media_dir: Path | None = None,
             "max_radius": round(radius * 1.5, 3)}
 
 
-def _page(data: dict[str, Any]) -> str:
+def page_text(data: dict[str, Any]) -> str:
+    """Every text the page can show (both languages): what the embedded font must draw."""
+    parts = [data["title"], " ·:#0123456789"]
+    for words in data["ui"].values():
+        parts.extend(words.values())
+    for h in data["hotspots"]:
+        parts += [h["title"], h["description"], h["observed"], *h["category"].values(),
+                  *h["condition"].values()]
+    for tour in data["tours"]:
+        parts.append(tour["name"])
+        parts.extend(stop["caption"] for stop in tour["stops"])
+    return "".join(parts)
+
+
+def _font_css(text: str, folder: Path, warnings: list[str]) -> str:
+    """An ``@font-face`` (as a data: URL: browsers refuse font files from ``file://``)
+    with the characters of ``text`` from an installed font that has them all
+    (:func:`heritage.fonts.font_for`: Noto Sans CJK SC where installed), subset by
+    fontTools; its copyright and licence go to ``fonts/FONT-LICENSE.txt``. A kiosk
+    without Chinese fonts still draws every word. "" (and a warning) without a font."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from heritage import fonts
+
+    font = fonts.font_for(text)
+    if font is None:
+        missing = fonts.unreachable_chars(text)
+        warnings.append("no installed font has every character of the page ("
+                        + missing[:8] + "…): the visitor's own fonts are used "
+                        "(install fonts-noto-cjk to embed one)")
+        return ""
+    options = subset.Options()
+    options.flavor = "woff"  # zlib: no brotli needed
+    options.layout_features = ["*"]
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
+    ttf = TTFont(str(font.path), fontNumber=font.index, lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=fonts.drawn_chars(text) + " ")
+    subsetter.subset(ttf)
+    names = ttf["name"]
+
+    def name(i: int) -> str:
+        rec = names.getName(i, 3, 1, 0x409) or names.getName(i, 1, 0, 0)
+        return str(rec) if rec is not None else ""
+
+    buf = io.BytesIO()
+    ttf.flavor = "woff"
+    ttf.save(buf)
+    (folder / "fonts").mkdir(exist_ok=True)
+    (folder / "fonts" / "FONT-LICENSE.txt").write_text(
+        f"The page embeds a subset of {font.family} ({font.path.name}) for the characters "
+        f"it shows.\n\nCopyright: {name(0)}\n\nLicence: {name(13)}\n\n{name(14)}\n",
+        encoding="utf-8")
+    b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+    return ("@font-face { font-family: \"RealScene Page\"; font-display: block; "
+            f"src: url(data:font/woff;base64,{b64}) format(\"woff\"); }}\n"
+            ":root { font-family: \"RealScene Page\", " + _FONT_STACK + "; }")
+
+
+_FONT_STACK = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+               'sans-serif')
+
+
+def _page(data: dict[str, Any], font_css: str = "") -> str:
     template = (ASSETS / "index.html").read_text(encoding="utf-8")
     # JSON inside <script>: "</" and U+2028/9 escaped so no text can end the script
     blob = (json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-    title = data["title"] or "RealScene"
-    return (template.replace("{{TITLE}}", html.escape(title))
-            .replace("{{LANG}}", "zh-CN" if data["lang"] == "zh" else "en")
-            .replace("{{DATA}}", blob))
+    values = {"TITLE": html.escape(data["title"] or "RealScene"),
+              "LANG": "zh-CN" if data["lang"] == "zh" else "en",
+              "FONT_CSS": font_css, "DATA": blob}
+    # one pass: a user's text containing "{{LANG}}" stays as written
+    return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], template)
 
 
 def build_page(source: ExhibitSource, out: str | os.PathLike, glb: str | os.PathLike, *,
@@ -286,7 +354,9 @@ def build_page(source: ExhibitSource, out: str | os.PathLike, glb: str | os.Path
     data = exhibit_data(source, media_dir=out / "media", lang=lang,
                         warnings=result.warnings)
     data["idle_seconds"] = float(idle_seconds)
-    (out / "index.html").write_text(_page(data), encoding="utf-8")
+    checkpoint(progress, 0.8, "embedding the font")
+    font_css = _font_css(page_text(data), out, result.warnings)
+    (out / "index.html").write_text(_page(data, font_css), encoding="utf-8")
     (out / MARKER).write_text("RealScene web exhibit\n", encoding="utf-8")
     result.counts.update({"hotspots": len(data["hotspots"]), "tours": len(data["tours"]),
                           "tour_stops": sum(len(t["stops"]) for t in data["tours"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import io
 import json
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 PHOTO = DATA / "meshes" / "fuze_textured_obj" / "fuze uv.jpg"
 CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("web_exhibit_check.mjs")
-TRICKY_TITLE = "Weathered roof ridge </script><b>屋脊风化</b> ☂"
+TRICKY_TITLE = "Weathered roof ridge </script><b>屋脊风化</b> {{LANG}} ☂"
 
 
 # -- the exhibit ------------------------------------------------------------------------
@@ -84,6 +85,23 @@ def test_the_folder_holds_everything_the_page_needs(site, exhibit):
     assert exhibit.counts["hotspots"] == len(site.annotations)
     assert exhibit.counts["tour_stops"] == len(site.tours[0].stops)
     assert exhibit.counts["photos"] == 1
+
+
+def test_the_page_font_draws_every_word_of_both_languages(exhibit):
+    from fontTools.ttLib import TTFont
+
+    from heritage.exhibits.web import page_text
+
+    page = (exhibit.path / "index.html").read_text(encoding="utf-8")
+    blob = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    text = page_text(json.loads(blob))
+    assert "屋脊风化" in text and "开始导览" in text and "Start tour" in text
+    b64 = page.split("data:font/woff;base64,", 1)[1].split(")", 1)[0]
+    cmap = TTFont(io.BytesIO(base64.b64decode(b64))).getBestCmap()
+    assert [c for c in text if not c.isspace() and ord(c) not in cmap] == []
+    assert len(cmap) < 1000  # a subset, not the whole CJK font
+    licence = (exhibit.path / "fonts" / "FONT-LICENSE.txt").read_text(encoding="utf-8")
+    assert "Open Font License" in licence
 
 
 def test_no_url_outside_the_folder_in_what_we_wrote(exhibit):
@@ -210,6 +228,8 @@ def _judge(result: dict, site, exhibit, shot: Path, inside: str) -> None:
     assert rgba[covered][:, :3].std(axis=0).max() > 10.0
     # the first language is Chinese; a tap on hotspot 1 shows its title and photo
     assert result["lang0"] == "zh-CN"
+    assert result["pageFont"]["status"] == ["loaded"]  # the embedded subset font is used
+    assert result["pageFont"]["drawn"].startswith('"RealScene Page"')
     assert result["hotspotCount"] == len(site.annotations)
     assert result["hotspotBox"]["width"] >= 48 and result["hotspotBox"]["height"] >= 48
     first = site.annotations[0]

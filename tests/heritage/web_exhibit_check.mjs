@@ -48,6 +48,12 @@ try {
   fs.writeFileSync(shot, Buffer.from(png, "base64"));
   await page.screenshot({ path: shot.replace(/\.png$/, "-page.png") });
   out.lang0 = await page.evaluate(() => document.documentElement.lang);
+  out.pageFont = await page.evaluate(async () => {
+    await document.fonts.ready;
+    const faces = [...document.fonts].filter((f) => f.family.replace(/"/g, "") === "RealScene Page");
+    return { status: faces.map((f) => f.status),
+             drawn: getComputedStyle(document.getElementById("btn-home")).fontFamily };
+  });
   out.title = await page.textContent("#title");
 
   // hotspot 1: tap it, read the panel
