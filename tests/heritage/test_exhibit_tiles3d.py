@@ -16,10 +16,10 @@ from heritage.exhibits import export
 from heritage.exhibits.source import ExportCancelled, source_from_files
 from heritage.model import Annotation
 from loaders.writers.tiles3d import EcefFrame
+from tests.conftest import SHARED_DATA
 from tests.heritage.exhibit_support import REPO, node_tool
 
-DATA = Path("/work/shared/data") if Path("/work/shared/data").is_dir() else \
-    REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 LAZ = DATA / "pointclouds" / "autzen_trim.laz"
 CITY = DATA / "citymodels" / "delft.city.json"
 PY3DTILES = REPO / ".venv" / "tools" / "py3dtiles" / "bin" / "python"
@@ -28,8 +28,6 @@ HERE = Path(__file__).parent
 
 @pytest.fixture(scope="module")
 def points_export(tmp_path_factory):
-    if not LAZ.is_file():
-        pytest.skip(f"sample file missing: {LAZ}")
     src = source_from_files([LAZ])
     src.annotations = [Annotation(kind="point", points=[src.origin.tolist()], title="北门")]
     out = tmp_path_factory.mktemp("t") / "scan"
@@ -39,8 +37,6 @@ def points_export(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def city_export(tmp_path_factory):
-    if not CITY.is_file():
-        pytest.skip(f"sample file missing: {CITY}")
     src = source_from_files([CITY])
     out = tmp_path_factory.mktemp("t") / "city"
     result = export(src, "3dtiles", out, leaf_triangles=4000)
@@ -145,8 +141,6 @@ def test_3d_tiles_tools_processes_the_tileset(city_export, tmp_path):
 
 
 def test_cancel_leaves_nothing_behind(tmp_path):
-    if not LAZ.is_file():
-        pytest.skip(f"sample file missing: {LAZ}")
     src = source_from_files([LAZ])
 
     def progress(fraction, message):
@@ -159,8 +153,6 @@ def test_cancel_leaves_nothing_behind(tmp_path):
 
 
 def test_thinned_cloud_is_tiled_from_its_file_at_full_resolution(tmp_path):
-    if not LAZ.is_file():
-        pytest.skip(f"sample file missing: {LAZ}")
     src = source_from_files([LAZ])
     cloud = src.layers[0].data
     full = cloud.point_count
