@@ -99,7 +99,8 @@ def test_chinese_names_and_text_through_the_window(window, qtbot, tmp_path, monk
     monkeypatch.setattr(dialogs.ScreenshotDialog, "exec",
                         lambda self: QtWidgets.QDialog.Accepted)
     _save_dialog_answers(monkeypatch, shot)
-    window.screenshot_dialog()
+    with qtbot.waitSignal(window.media.saved, timeout=LOAD_TIMEOUT_MS):  # a job
+        window.screenshot_dialog()
     image = QtGui.QImage(str(shot))
     assert not image.isNull() and image.width() > 100
 

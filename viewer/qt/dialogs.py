@@ -122,23 +122,5 @@ def ask_view_name(parent: QtWidgets.QWidget, default: str) -> str | None:
     return name.strip() if ok and name.strip() else None
 
 
-class ScreenshotDialog(QtWidgets.QDialog):
-    """Asks for the screenshot size; any size, including larger than the window."""
-
-    def __init__(self, window_size, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("Screenshot size"))
-        self.width_box = QtWidgets.QSpinBox(minimum=16, maximum=16384, value=window_size[0] * 2)
-        self.height_box = QtWidgets.QSpinBox(minimum=16, maximum=16384,
-                                             value=window_size[1] * 2)
-        form = QtWidgets.QFormLayout(self)
-        form.addRow(self.tr("Width (px)"), self.width_box)
-        form.addRow(self.tr("Height (px)"), self.height_box)
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
-                                             | QtWidgets.QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def size_value(self) -> tuple[int, int]:
-        return self.width_box.value(), self.height_box.value()
+# the screenshot dialog (sizes up to 8K, transparency) lives with the picture jobs
+from .media_dialogs import ScreenshotDialog  # noqa: E402,F401

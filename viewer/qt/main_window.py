@@ -151,6 +151,9 @@ class MainWindow(QtWidgets.QMainWindow):
         from .exhibit_dialog import ExhibitExports
 
         self.exhibits = ExhibitExports(self)  # File > Export exhibit…
+        from .media_dialogs import MediaExports
+
+        self.media = MediaExports(self)  # File > Save screenshot…, Export video…
 
         self._build_actions()
         self._build_menus()
@@ -244,6 +247,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 "Write a COPC copy of a LAS/LAZ so that it opens instantly next time"))
         self.screenshot_action = self._action(QT_TR_NOOP("Save &screenshot…"),
                                               self.screenshot_dialog, "Ctrl+Shift+S")
+        self.video_action = self._action(
+            QT_TR_NOOP("Export &video…"), lambda: self.media.video_dialog(),
+            tip=QT_TR_NOOP("A turntable or a tour of the scene as an H.264 MP4 film"))
         self.export_exhibit_action = self._action(
             QT_TR_NOOP("Export e&xhibit…"), lambda: self.exhibits.open_dialog(), "Ctrl+E",
             tip=QT_TR_NOOP("GLB with hotspots, 3D Tiles, a Voyager scene, an offline web "
@@ -319,6 +325,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.index_action)
         file_menu.addAction(self.screenshot_action)
+        file_menu.addAction(self.video_action)
         file_menu.addAction(self.export_exhibit_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -789,14 +796,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("background", ",".join(f"{c:.4f}" for c in rgb))
 
     def screenshot_dialog(self) -> None:
-        dialog = dialogs.ScreenshotDialog(self.plotter.window_size, self)
-        if dialog.exec() != QtWidgets.QDialog.Accepted:
-            return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, self.tr("Save screenshot"), "realscene.png", self.tr("PNG image (*.png)"))
-        if path:
-            self.renderer.screenshot(path, size=dialog.size_value())
-            self.statusBar().showMessage(self.tr("Saved {path}").format(path=path), 5000)
+        """Size (up to 8K), transparency, file; drawn as a job (:mod:`.media_dialogs`)."""
+        self.media.screenshot_dialog()
 
     def about(self) -> None:
         QtWidgets.QMessageBox.about(
