@@ -128,293 +128,303 @@
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="233"/>
+        <location filename="../viewer/qt/main_window.py" line="236"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="236"/>
+        <location filename="../viewer/qt/main_window.py" line="239"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="237"/>
+        <location filename="../viewer/qt/main_window.py" line="240"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="239"/>
+        <location filename="../viewer/qt/main_window.py" line="242"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="240"/>
+        <location filename="../viewer/qt/main_window.py" line="243"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="242"/>
+        <location filename="../viewer/qt/main_window.py" line="245"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="244"/>
+        <location filename="../viewer/qt/main_window.py" line="247"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="245"/>
+        <location filename="../viewer/qt/main_window.py" line="248"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="248"/>
+        <location filename="../viewer/qt/main_window.py" line="251"/>
+        <source>Export &amp;video…</source>
+        <translation>导出视频(&amp;V)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="252"/>
+        <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
+        <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="254"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="249"/>
+        <location filename="../viewer/qt/main_window.py" line="255"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="251"/>
+        <location filename="../viewer/qt/main_window.py" line="257"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="253"/>
+        <location filename="../viewer/qt/main_window.py" line="259"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="254"/>
+        <location filename="../viewer/qt/main_window.py" line="260"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="255"/>
+        <location filename="../viewer/qt/main_window.py" line="261"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="256"/>
+        <location filename="../viewer/qt/main_window.py" line="262"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="257"/>
+        <location filename="../viewer/qt/main_window.py" line="263"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="258"/>
+        <location filename="../viewer/qt/main_window.py" line="264"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="260"/>
+        <location filename="../viewer/qt/main_window.py" line="266"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="262"/>
+        <location filename="../viewer/qt/main_window.py" line="268"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="264"/>
+        <location filename="../viewer/qt/main_window.py" line="270"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="265"/>
+        <location filename="../viewer/qt/main_window.py" line="271"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="266"/>
+        <location filename="../viewer/qt/main_window.py" line="272"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="268"/>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="269"/>
+        <location filename="../viewer/qt/main_window.py" line="275"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="271"/>
+        <location filename="../viewer/qt/main_window.py" line="277"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="273"/>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="275"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="277"/>
+        <location filename="../viewer/qt/main_window.py" line="283"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="283"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="284"/>
+        <location filename="../viewer/qt/main_window.py" line="290"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="285"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="286"/>
+        <location filename="../viewer/qt/main_window.py" line="292"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="287"/>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="307"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="354"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="369"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="373"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="378"/>
+        <location filename="../viewer/qt/main_window.py" line="385"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="419"/>
+        <location filename="../viewer/qt/main_window.py" line="426"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="423"/>
+        <location filename="../viewer/qt/main_window.py" line="430"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1048"/>
+        <location filename="../viewer/qt/main_window.py" line="1049"/>
         <location filename="../viewer/qt/project_actions.py" line="264"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -835,6 +845,41 @@
         <location filename="../viewer/qt/exhibit_dialog.py" line="40"/>
         <source>IIIF Presentation 3 manifest (one file)</source>
         <translation>IIIF Presentation 3 清单（单个文件）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="37"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="43"/>
+        <source>Window size ({w}×{h})</source>
+        <extracomment>size presets of videos (even sizes: H.264)</extracomment>
+        <translation>窗口尺寸（{w}×{h}）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="38"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="45"/>
+        <source>Full HD 1920×1080</source>
+        <translation>全高清 1920×1080</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="39"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="46"/>
+        <source>4K 3840×2160</source>
+        <translation>4K 3840×2160</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="40"/>
+        <source>8K 7680×4320</source>
+        <translation>8K 7680×4320</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="41"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="47"/>
+        <source>Custom size</source>
+        <translation>自定义尺寸</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="44"/>
+        <source>HD 1280×720</source>
+        <translation>高清 1280×720</translation>
     </message>
 </context>
 <context>
@@ -1633,186 +1678,241 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="405"/>
+        <location filename="../viewer/qt/main_window.py" line="412"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="408"/>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="501"/>
+        <location filename="../viewer/qt/main_window.py" line="508"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="503"/>
+        <location filename="../viewer/qt/main_window.py" line="510"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="522"/>
+        <location filename="../viewer/qt/main_window.py" line="529"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="524"/>
+        <location filename="../viewer/qt/main_window.py" line="531"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="540"/>
+        <location filename="../viewer/qt/main_window.py" line="547"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="582"/>
+        <location filename="../viewer/qt/main_window.py" line="589"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="595"/>
+        <location filename="../viewer/qt/main_window.py" line="602"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="611"/>
+        <location filename="../viewer/qt/main_window.py" line="618"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="655"/>
+        <location filename="../viewer/qt/main_window.py" line="662"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="658"/>
+        <location filename="../viewer/qt/main_window.py" line="665"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="689"/>
+        <location filename="../viewer/qt/main_window.py" line="696"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="698"/>
+        <location filename="../viewer/qt/main_window.py" line="705"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="721"/>
+        <location filename="../viewer/qt/main_window.py" line="728"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="759"/>
+        <location filename="../viewer/qt/main_window.py" line="766"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="783"/>
+        <location filename="../viewer/qt/main_window.py" line="790"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="796"/>
-        <source>Save screenshot</source>
-        <translation>保存截图</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="796"/>
-        <source>PNG image (*.png)</source>
-        <translation>PNG 图像 (*.png)</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="799"/>
-        <source>Saved {path}</source>
-        <translation>已保存 {path}</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="803"/>
+        <location filename="../viewer/qt/main_window.py" line="804"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="804"/>
+        <location filename="../viewer/qt/main_window.py" line="805"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="833"/>
+        <location filename="../viewer/qt/main_window.py" line="834"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="838"/>
+        <location filename="../viewer/qt/main_window.py" line="839"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="841"/>
+        <location filename="../viewer/qt/main_window.py" line="842"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="873"/>
+        <location filename="../viewer/qt/main_window.py" line="874"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="966"/>
+        <location filename="../viewer/qt/main_window.py" line="967"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="966"/>
+        <location filename="../viewer/qt/main_window.py" line="967"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="971"/>
+        <location filename="../viewer/qt/main_window.py" line="972"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="977"/>
+        <location filename="../viewer/qt/main_window.py" line="978"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="979"/>
+        <location filename="../viewer/qt/main_window.py" line="980"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1000"/>
+        <location filename="../viewer/qt/main_window.py" line="1001"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1003"/>
+        <location filename="../viewer/qt/main_window.py" line="1004"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1006"/>
+        <location filename="../viewer/qt/main_window.py" line="1007"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1008"/>
+        <location filename="../viewer/qt/main_window.py" line="1009"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1100"/>
+        <location filename="../viewer/qt/main_window.py" line="1101"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
+    </message>
+</context>
+<context>
+    <name>MediaExports</name>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="229"/>
+        <source>Rendering {name}…</source>
+        <translation>正在渲染 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="230"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="279"/>
+        <source>Saving {name}…</source>
+        <translation>正在保存 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="273"/>
+        <source>Rendering {name}: frame {i} of {n}</source>
+        <translation>正在渲染 {name}：第 {i} 帧，共 {n} 帧</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="276"/>
+        <source>Saving {name}: tile {i} of {n}</source>
+        <translation>正在保存 {name}：第 {i} 块，共 {n} 块</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="374"/>
+        <source>Save screenshot</source>
+        <extracomment>largest side drawn in one piece (tiles beyond it)</extracomment>
+        <translation>保存截图</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="375"/>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="386"/>
+        <source>Open a project or files first.</source>
+        <translation>请先打开项目或文件。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="394"/>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="395"/>
+        <source>MP4 video (*.mp4)</source>
+        <translation>MP4 视频 (*.mp4)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="459"/>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="464"/>
+        <source>Cannot export the video</source>
+        <translation>无法导出视频</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="465"/>
+        <source>Cannot save the picture</source>
+        <translation>无法保存图片</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="475"/>
+        <source>Cancelled {name}; nothing was written</source>
+        <translation>已取消 {name}，未写入任何文件</translation>
     </message>
 </context>
 <context>
@@ -2126,19 +2226,72 @@ Formats: {formats}</source>
 <context>
     <name>ScreenshotDialog</name>
     <message>
-        <location filename="../viewer/qt/dialogs.py" line="130"/>
-        <source>Screenshot size</source>
-        <translation>截图尺寸</translation>
+        <location filename="../viewer/qt/media_dialogs.py" line="113"/>
+        <source>Save screenshot</source>
+        <translation>保存截图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/dialogs.py" line="135"/>
-        <source>Width (px)</source>
-        <translation>宽度（像素）</translation>
+        <location filename="../viewer/qt/media_dialogs.py" line="115"/>
+        <source>Transparent background</source>
+        <translation>透明背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/dialogs.py" line="136"/>
-        <source>Height (px)</source>
-        <translation>高度（像素）</translation>
+        <location filename="../viewer/qt/media_dialogs.py" line="118"/>
+        <source>A PNG with an alpha channel: nothing drawn is see-through (for catalogues and posters)</source>
+        <translation>带 Alpha 通道的 PNG：未绘制之处透明（用于图录和海报）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="121"/>
+        <source>Pictures larger than {n} pixels are drawn in tiles; 8K takes a while.</source>
+        <translation>大于 {n} 像素的图片分块绘制；8K 需要一些时间。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="124"/>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+</context>
+<context>
+    <name>VideoDialog</name>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="155"/>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="156"/>
+        <source>Turntable</source>
+        <translation>转台旋转</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="160"/>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="161"/>
+        <source>Tour</source>
+        <translation>导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="166"/>
+        <source>The project has no tours</source>
+        <translation>项目中没有导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="176"/>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="177"/>
+        <source>Frames per second</source>
+        <translation>帧率（帧/秒）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/media_dialogs.py" line="178"/>
+        <source>Written as H.264 MP4, starting from the current view.</source>
+        <translation>以 H.264 MP4 格式写出，从当前视图开始。</translation>
     </message>
 </context>
 <context>

@@ -189,8 +189,10 @@ def test_every_visible_text_is_translated(qtbot, tmp_path, english_locale):
     # dialogs, each opened and closed again
     from viewer.qt import dialogs
     from viewer.qt.crs import CrsDialog
+    from viewer.qt.media_dialogs import VideoDialog
 
     for dialog in (dialogs.ScreenshotDialog((400, 300), win),
+                   VideoDialog((400, 300), ["Condition walk"], win),
                    CrsDialog(win.scene.crs, None, [win.scene.crs], win)):
         dialog.show()
         texts += widget_texts(dialog)
