@@ -242,6 +242,8 @@ def exhibit_data(source: ExhibitSource, *, media_dir: Path | None = None,
         radius = max(radius, home["radius"])
     return {"title": source.title or "", "lang": vocabulary.check_lang(lang),
             "ui": UI_TEXT, "hotspots": hotspots, "tours": tour_list, "home": home,
+            "point_size": max([float(la.point_size) for la in source.layers
+                               if la.kind == "points"] or [2.0]),
             "max_radius": round(radius * 1.5, 3)}
 
 

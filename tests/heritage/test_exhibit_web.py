@@ -215,6 +215,8 @@ def _browser_check(url: str, shot: Path) -> dict:
 
 def _judge(result: dict, site, exhibit, shot: Path, inside: str) -> None:
     assert result["loaded"] == "1", result
+    points = [la for la in site.layers if la.kind == "points"]
+    assert result["pointSizes"] == [max(la.point_size for la in points)] * len(points)
     assert result["errors"] == [], result["errors"]
     # nothing left the folder: every request is inside it (or the page's own blob:)
     outside = [u for u in result["requests"]

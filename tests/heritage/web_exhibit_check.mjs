@@ -30,6 +30,13 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 120000 });
   out.loaded = await page.evaluate(() => document.body.dataset.loaded);
+  out.pointSizes = await page.evaluate(() => {
+    const mv = document.getElementById("model");
+    const sym = Object.getOwnPropertySymbols(mv).find((k) => k.description === "scene");
+    const sizes = [];
+    mv[sym].traverse((o) => { if (o.isPoints) sizes.push(o.material.size); });
+    return sizes;
+  });
   const mv = page.locator("#model");
   // model-viewer draws after load; wait until it reports the model visible, then a frame
   await page.waitForFunction(() => document.getElementById("model").modelIsVisible === true,

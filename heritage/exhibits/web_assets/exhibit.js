@@ -30,7 +30,25 @@
   mv.setAttribute("min-camera-orbit", "-Infinity 0deg 0.5m");
   mv.setAttribute("max-camera-orbit", "Infinity 180deg " + data.max_radius + "m");
   mv.setAttribute("max-camera-target", "Infinity Infinity Infinity");
+  function sizePoints() {
+    // glTF has no point size: three.js draws 1 px points, thin on a kiosk screen; the
+    // layers' point size (pixels) is applied to the loaded scene (model-viewer 4.4 keeps
+    // it under its "scene" symbol; another version without it keeps its default)
+    var sym = Object.getOwnPropertySymbols(mv).filter(function (k) {
+      return k.description === "scene";
+    })[0];
+    var scene = sym && mv[sym];
+    if (!scene || typeof scene.traverse !== "function") return;
+    scene.traverse(function (o) {
+      if (o.isPoints && o.material) {
+        o.material.size = data.point_size * (window.devicePixelRatio || 1);
+        o.material.needsUpdate = true;
+      }
+    });
+    if (typeof scene.queueRender === "function") scene.queueRender();
+  }
   mv.addEventListener("load", function () {
+    sizePoints();
     document.body.dataset.loaded = "1";
     $("loading").hidden = true;
   });
