@@ -201,3 +201,15 @@ def test_errors_are_one_message(qtbot, window, tmp_path):
     assert "does not exist" in failed.args[0]
     assert not window.progress.isVisible() and window.screenshot_action.isEnabled()
     assert _leftovers(tmp_path) == ["settings.ini"]
+
+
+def test_closing_the_window_during_a_video_stops_it(qtbot, window, tmp_path):
+    from viewer.qt.media_dialogs import VideoRequest
+
+    _open_sample(qtbot, window)
+    job = window.media.save_video(tmp_path / "closing.mp4",
+                                  VideoRequest(size=(320, 240), seconds=10.0))
+    qtbot.waitUntil(lambda: job.core.done >= 2, timeout=JOB_TIMEOUT_MS)
+    assert window.close_without_asking()
+    assert job.done and job.offscreen is None
+    assert _leftovers(tmp_path) == ["settings.ini"]
