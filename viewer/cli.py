@@ -262,6 +262,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="most triangles kept over all meshes (simplified to fit)")
     p.add_argument("--points", type=_count, metavar="N",
                    help="most points kept over all point clouds")
+    p.add_argument("--attributes", metavar="NAME,...",
+                   help="3dtiles: the point attributes the tiles carry, of rgb, intensity, "
+                        "classification (default: all a cloud has; 'none': positions only)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     return parser
 
@@ -1164,8 +1167,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                          f"(available: {have})")
     annotations = annotation_choice(args.annotations)
     layers = [n.strip() for n in args.layers.split(",") if n.strip()] if args.layers else None
+    attributes = None
+    if args.attributes is not None:
+        attributes = [] if args.attributes.strip().lower() == "none" else [
+            n.strip() for n in args.attributes.split(",") if n.strip()]
     options, ignored = format_options(fmt, {"triangles": args.triangles,
-                                            "points": args.points})
+                                            "points": args.points,
+                                            "attributes": attributes})
     for name in ignored:
         print(f"{PROG}: warning: --{name} does not apply to the {fmt} export; ignored",
               file=sys.stderr)

@@ -9,7 +9,10 @@ tileset's ``asset.extras`` (title, position in the scene CRS and in the local fr
 platform can show them as hotspots.
 
 Options: ``leaf_points``, ``bucket_points``, ``grid`` (point octree), ``leaf_triangles``
-(mesh tiles), ``layers`` (names to include; default all).
+(mesh tiles), ``layers`` (names to include; default all), ``attributes`` (the point
+attributes the tiles carry, of ``rgb``, ``intensity``, ``classification``, as a list or
+``"rgb,intensity"``; default: all a cloud has; ``[]``: positions only; each costs 4 bytes
+a point on top of the 12 of the position).
 """
 
 from __future__ import annotations
@@ -61,10 +64,18 @@ def _point_input(data: Any) -> tuple[w.PointChunks, str | None]:
 def export(source: ExhibitSource, out: Path, progress: ProgressFn | None = None, *,
            layers: list[str] | None = None, leaf_points: int = w.LEAF_POINTS,
            bucket_points: int = w.BUCKET_POINTS, grid: int = w.GRID,
-           leaf_triangles: int = w.LEAF_TRIANGLES, **_ignored: Any) -> ExportResult:
+           leaf_triangles: int = w.LEAF_TRIANGLES, attributes: Any = None,
+           **_ignored: Any) -> ExportResult:
     """Write ``out/tileset.json`` and its tiles. Raises ExportError / ExportCancelled (the
     folder is then not left half-written: tiles go to a temporary sibling first)."""
     out = Path(out)
+    if attributes is not None:
+        names = attributes.split(",") if isinstance(attributes, str) else list(attributes)
+        attributes = [str(a).strip() for a in names if str(a).strip()]
+        unknown = [a for a in attributes if a not in w.POINT_ATTRIBUTES]
+        if unknown:
+            raise ExportError(f"unknown point attribute {', '.join(map(repr, unknown))}",
+                              f"choose from {', '.join(w.POINT_ATTRIBUTES)}")
     chosen = [la for la in source.layers if layers is None or la.name in layers]
     if not chosen:
         raise ExportError("nothing to export: no layer chosen", "choose at least one layer")
@@ -91,7 +102,8 @@ def export(source: ExhibitSource, out: Path, progress: ProgressFn | None = None,
                 chunks, streamed = _point_input(layer.data)
                 tree = w.write_point_tiles(chunks, work / folder, frame, grid=grid,
                                            leaf_points=leaf_points,
-                                           bucket_points=bucket_points, progress=part)
+                                           bucket_points=bucket_points,
+                                           attributes=attributes, progress=part)
                 if streamed:
                     result.warnings.append(f"{layer.name}: tiled from {streamed} at full "
                                            "resolution")

@@ -53,7 +53,7 @@ import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -65,6 +65,11 @@ BUCKET_POINTS = 2_000_000
 CHUNK_POINTS = 500_000
 MAX_DEPTH = 20
 LEAF_TRIANGLES = 100_000
+#: point attributes a tile can carry (besides the position), in their glTF form: ``rgb`` as
+#: COLOR_0 (RGBA uint8, 4 B), ``intensity`` and ``classification`` as float32 scalars (4 B
+#: each: glTF wants every vertex attribute element 4-byte aligned, and py3dtiles' reader
+#: ignores ``byteStride``, so they can be neither uint16/uint8 nor interleaved)
+POINT_ATTRIBUTES = ("rgb", "intensity", "classification")
 
 # spilled / in-memory point record: ENU metres (float64) + attributes
 POINT_DTYPE = np.dtype([("x", "<f8"), ("y", "<f8"), ("z", "<f8"), ("rgb", "u1", (3,)),
@@ -496,10 +501,23 @@ class TileTree:
 def write_point_tiles(points: PointChunks, out_dir: str | os.PathLike, frame: EcefFrame, *,
                       prefix: str = "", grid: int = GRID, leaf_points: int = LEAF_POINTS,
                       bucket_points: int = BUCKET_POINTS,
+                      attributes: Iterable[str] | None = None,
                       progress: ProgressFn | None = None) -> TileTree | None:
     """Tile a point cloud at full resolution into ``out_dir`` (GLB files named
     ``{prefix}{octant path}.glb``). Streams: memory stays within about ``bucket_points``
-    records. Returns the tree (None for an empty cloud). ``progress`` may raise to cancel."""
+    records. ``attributes``: which of :data:`POINT_ATTRIBUTES` the tiles carry when the
+    cloud has them (default: all it has; ``()``: positions only). Returns the tree (None
+    for an empty cloud). ``progress`` may raise to cancel. ValueError for an unknown
+    attribute name."""
+    has = set(points.has)
+    if attributes is not None:
+        wanted = {a.strip() for a in (attributes.split(",") if isinstance(attributes, str)
+                                      else attributes) if a.strip()}
+        unknown = sorted(wanted - set(POINT_ATTRIBUTES))
+        if unknown:
+            raise ValueError(f"unknown point attribute {', '.join(map(repr, unknown))}: "
+                             f"choose from {', '.join(POINT_ATTRIBUTES)}")
+        has &= wanted
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if points.count == 0:
@@ -523,7 +541,7 @@ def write_point_tiles(points: PointChunks, out_dir: str | os.PathLike, frame: Ec
     size += 2 * pad
     with tempfile.TemporaryDirectory(prefix="realscene-tiles-") as tmp:
         ctx = _Ctx(out, prefix, grid, leaf_points, max(bucket_points, leaf_points),
-                   set(points.has), Path(tmp), points.count, progress)
+                   has, Path(tmp), points.count, progress)
         read_count = [0]
 
         def chunks() -> Iterator[np.ndarray]:
@@ -777,4 +795,5 @@ def write_tileset(path: str | os.PathLike, trees: list[tuple[TileTree, str]],
 
 
 __all__ = ["EcefFrame", "PointChunks", "TileTree", "write_point_tiles", "write_mesh_tiles",
-           "write_tileset", "point_glb", "mesh_glb", "box", "LoadCancelled"]
+           "write_tileset", "point_glb", "mesh_glb", "box", "LoadCancelled",
+           "POINT_ATTRIBUTES"]

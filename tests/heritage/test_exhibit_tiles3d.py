@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from heritage.exhibits import export
-from heritage.exhibits.source import ExportCancelled, source_from_files
+from heritage.exhibits.source import ExportCancelled, ExportError, source_from_files
 from heritage.model import Annotation
 from loaders.writers.tiles3d import EcefFrame
 from tests.conftest import SHARED_DATA
@@ -165,3 +165,35 @@ def test_thinned_cloud_is_tiled_from_its_file_at_full_resolution(tmp_path):
     assert result.counts["points"] == full
     assert any("full resolution" in m for m in result.warnings)
     shutil.rmtree(tmp_path / "scan")
+
+
+def test_attributes_option_rgb_only_read_back_by_both_readers(tmp_path):
+    src = source_from_files([LAZ])
+    cloud = src.layers[0].data
+    export(src, "3dtiles", tmp_path / "all", leaf_points=10_000)
+    result = export(src, "3dtiles", tmp_path / "rgb", leaf_points=10_000, attributes=["rgb"])
+    assert result.counts["points"] == cloud.point_count
+    got = _py3dtiles(tmp_path / "rgb" / "tileset.json")
+    assert got["points"] == cloud.point_count and got["boxes_ok"]
+    assert got["fields"] == {}  # no intensity, no classification
+    lo, hi = _local_bounds(src)
+    np.testing.assert_allclose(got["min"], lo, atol=0.002)
+    np.testing.assert_allclose(got["max"], hi, atol=0.002)
+    if "rgb" in cloud.attributes:
+        assert got["rgb_sum"] == int(cloud.attributes["rgb"].astype(np.int64).sum())
+    lg = _loadersgl(tmp_path / "rgb" / "tileset.json")
+    assert lg["points"] == cloud.point_count and lg["errors"] == []
+    assert not {"_INTENSITY", "_CLASSIFICATION"} & set(lg["attributes"])
+
+    def size(folder):
+        return sum(p.stat().st_size for p in folder.rglob("*.glb"))
+
+    # two float32 scalars (8 B) a point fewer
+    assert size(tmp_path / "all") - size(tmp_path / "rgb") >= 8 * cloud.point_count
+
+
+def test_unknown_point_attribute_is_an_error_and_writes_nothing(tmp_path):
+    src = source_from_files([LAZ])
+    with pytest.raises(ExportError, match="'normal'.*choose from rgb, intensity"):
+        export(src, "3dtiles", tmp_path / "scan", attributes="rgb,normal")
+    assert list(tmp_path.iterdir()) == []

@@ -290,3 +290,44 @@ def test_cancel_from_progress_stops_the_tiling(tmp_path):
     with pytest.raises(Stop):
         w.write_point_tiles(w.PointChunks.from_cloud(cloud, chunk_points=2000), tmp_path,
                             frame, leaf_points=1000, progress=progress)
+
+
+def test_attributes_option_chooses_what_point_tiles_carry(tmp_path):
+    from tests.heritage.exhibit_support import glb_errors, validate_glb
+
+    cloud = _cloud(20_000, seed=5)
+    frame = w.EcefFrame(RD, cloud.origin)
+    sizes = {}
+    for key, attrs, want in [("all", None, {"COLOR_0", "_INTENSITY", "_CLASSIFICATION"}),
+                             ("rgb", ("rgb",), {"COLOR_0"}),
+                             ("ic", "intensity, classification",
+                              {"_INTENSITY", "_CLASSIFICATION"}),
+                             ("none", (), set())]:
+        tree = w.write_point_tiles(w.PointChunks.from_cloud(cloud), tmp_path / key, frame,
+                                   leaf_points=4000, grid=32, attributes=attrs)
+        assert tree.counts["points"] == 20_000
+        w.write_tileset(tmp_path / key / "tileset.json", [(tree, "")], frame)
+        _, tiles = _read(tmp_path / key)
+        n = 0
+        for _, gltf in tiles:
+            prim = gltf.meshes[0].primitives[0]
+            got = {k for k, v in vars(prim.attributes).items() if v is not None}
+            assert got == {"POSITION"} | want, key
+            assert ("EXT_structural_metadata" in (gltf.extensionsUsed or [])) == \
+                bool(want - {"COLOR_0"})
+            n += gltf.accessors[prim.attributes.POSITION].count
+            if "COLOR_0" in want:  # the chosen attribute still holds the right values
+                assert _accessor(gltf, prim.attributes.COLOR_0).shape[1] == 4
+        assert n == 20_000
+        sizes[key] = tree.counts["bytes"]
+        glb = next((tmp_path / key).glob("*.glb"))
+        assert glb_errors(validate_glb(glb)) == [], key
+    # 12 B of position + 4 B per attribute a point (and a little JSON per tile)
+    per_point = {k: v / 20_000 for k, v in sizes.items()}
+    assert 12 <= per_point["none"] < 13
+    assert 16 <= per_point["rgb"] < 17
+    assert 20 <= per_point["ic"] < 21
+    assert 24 <= per_point["all"] < 25
+    with pytest.raises(ValueError, match="'normals'.*rgb, intensity, classification"):
+        w.write_point_tiles(w.PointChunks.from_cloud(cloud), tmp_path / "bad", frame,
+                            attributes=["rgb", "normals"])
