@@ -46,6 +46,7 @@ import numpy as np
 from heritage.exchange import webanno
 from heritage.model import Vocabulary
 from heritage.project import Project
+from loaders.crs import as_crs, crs_to_text
 
 from .source import (
     ExhibitSource,
@@ -72,7 +73,7 @@ def language_map(text: str) -> dict[str, list[str]]:
 
 def _project_of(source: ExhibitSource) -> Project:
     """The project the Web Annotation export would see for these annotations."""
-    return Project(title=source.title, crs=source.crs_text(),
+    return Project(title=source.title, crs=crs_to_text(as_crs(source.crs)),
                    annotations=list(source.annotations),
                    vocabulary=source.vocabulary or Vocabulary())
 
@@ -106,7 +107,7 @@ def build_manifest(source: ExhibitSource, manifest_id: str, model_url: str
     comments = [w3c_annotation(a, source, scene_id, project) for a in source.annotations]
     metadata = [
         {"label": {"en": ["Coordinate reference system"]},
-         "value": {"none": [source.crs_text() or "none (local coordinates)"]}},
+         "value": {"none": [crs_to_text(as_crs(source.crs)) or "none (local coordinates)"]}},
         {"label": {"en": ["Scene origin in the CRS"]},
          "value": {"none": [" ".join(repr(float(v)) for v in source.origin)]}},
         {"label": {"en": ["Scene axes"]},

@@ -154,15 +154,6 @@ class ExhibitSource:
                 return v
         raise KeyError(view_id)
 
-    def crs_text(self) -> str | None:
-        """The CRS as "EPSG:28992" where it has a code, else WKT; None without one."""
-        if self.crs is None:
-            return None
-        from loaders.crs import as_crs
-
-        crs = as_crs(self.crs)
-        auth = crs.to_authority(min_confidence=90)
-        return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
 
 
 def checkpoint(progress: ProgressFn | None, fraction: float, message: str) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from loaders.crs import as_crs, crs_to_text
 from loaders.types import LoadCancelled
 from loaders.writers import tiles3d as w
 
@@ -149,7 +150,7 @@ def _extras(source: ExhibitSource, frame: w.EcefFrame,
                      "condition": getattr(a, "condition", ""),
                      "position": [float(v) for v in centre],
                      "local": [float(v) for v in frame.to_local(centre[None])[0]]})
-    return {"title": source.title, "crs": source.crs_text(),
+    return {"title": source.title, "crs": crs_to_text(as_crs(source.crs)),
             "origin": [float(v) for v in source.origin],
             "layers": [{"folder": f, **t.counts} for t, f in trees],
             "annotations": anns}

@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from heritage.model import DEFAULT_CATEGORIES, Annotation, Vocabulary
+from loaders.crs import as_crs, crs_to_text
 
 from .source import (
     ExhibitSource,
@@ -411,7 +412,7 @@ def build_document(source: ExhibitSource, derivatives: list[dict[str, Any]], *,
                               "states": states}
 
     georeference: dict[str, Any] = {
-        "crs": source.crs_text(), "origin": [float(v) for v in origin],
+        "crs": crs_to_text(as_crs(source.crs)), "origin": [float(v) for v in origin],
         "axes": "model x = east, y = up, z = -north; scene = (x, -z, y) + origin",
         "units": units,
     }

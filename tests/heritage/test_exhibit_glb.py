@@ -13,6 +13,7 @@ import trimesh
 from heritage.exhibits import FORMATS, ExportCancelled, ExportError, export
 from heritage.exhibits.glb import simplify_mesh
 from heritage.exhibits.source import ExhibitLayer, ExhibitSource, source_from_project
+from loaders.crs import as_crs, crs_to_text
 from loaders.types import Material, Mesh, MeshPart
 from tests.heritage.exhibit_support import (
     SAMPLE_PROJECT,
@@ -47,7 +48,7 @@ def light(site, tmp_path_factory):
 
 def test_the_source_of_the_sample_site(site):
     assert [la.kind for la in site.layers] == ["mesh", "points", "city"]
-    assert site.crs_text() == "EPSG:28992"
+    assert crs_to_text(as_crs(site.crs)) == "EPSG:28992"
     assert len(site.annotations) >= 3 and site.tours
     lo, hi = site.bounds()
     assert np.all(lo <= site.origin) and np.all(site.origin <= hi)

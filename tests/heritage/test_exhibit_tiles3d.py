@@ -15,6 +15,7 @@ import pytest
 from heritage.exhibits import export
 from heritage.exhibits.source import ExportCancelled, ExportError, source_from_files
 from heritage.model import Annotation
+from loaders.crs import as_crs, crs_to_text
 from loaders.writers.tiles3d import EcefFrame
 from tests.conftest import SHARED_DATA
 from tests.heritage.exhibit_support import REPO, node_tool
@@ -116,7 +117,7 @@ def test_tileset_records_placement_and_annotations(points_export):
     src, out, _ = points_export
     doc = json.loads((out / "tileset.json").read_text())
     extras = doc["asset"]["extras"]
-    assert extras["crs"] == src.crs_text()
+    assert extras["crs"] == crs_to_text(as_crs(src.crs))
     assert extras["annotations"][0]["title"] == "北门"
     np.testing.assert_allclose(extras["annotations"][0]["local"], [0, 0, 0], atol=1e-3)
     assert len(doc["root"]["transform"]) == 16
