@@ -511,8 +511,12 @@ def export(source: ExhibitSource, out: str | Path, progress: ProgressFn | None =
         raise ExportError("nothing to export: no layers", "choose at least one layer")
     from . import glb
 
-    triangles = int(triangles or DEFAULT_TRIANGLES)
-    points = int(points or DEFAULT_POINTS)
+    # the budgets of the highest quality, no more than the source has: the lower qualities
+    # are shares of it (a small site still gets lighter models at Low)
+    has_tris = sum(int(la.data.triangle_count) for la in source.layers if la.kind == "mesh")
+    has_pts = sum(int(la.data.point_count) for la in source.layers if la.kind == "points")
+    triangles = max(1, min(int(triangles or DEFAULT_TRIANGLES), has_tris or 1))
+    points = max(1, min(int(points or DEFAULT_POINTS), has_pts or 1))
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     warnings: list[str] = []

@@ -112,7 +112,19 @@ def test_the_model_comes_at_several_qualities(exported):
     # lower qualities are lighter: fewer points (the LAZ has 208k, budgets 2.5k..40k)
     assert sizes[0]["POINTS"] < sizes[1]["POINTS"] < sizes[2]["POINTS"] <= 40_000
     assert all(s["TRIANGLES"] > 0 for s in sizes)
+    # ... and fewer triangles (budget 20k of the mesh's 28,619: Low 1/16, Medium 1/4)
+    assert sizes[0]["TRIANGLES"] < sizes[1]["TRIANGLES"] < sizes[2]["TRIANGLES"] <= 20_000
     assert result.counts["derivatives"] == 3
+
+
+def test_a_small_site_still_gets_lighter_models_at_low_quality(tmp_path):
+    """Budgets are capped by what the source has, so the lower qualities are shares of the
+    real model, not of a default budget larger than the site."""
+    source = sample_source()
+    result = export(source, "voyager", tmp_path / "small")
+    c = result.counts
+    assert c["triangles_low"] < c["triangles_medium"] < c["triangles_high"]
+    assert c["points_low"] < c["points_medium"] < c["points_high"]
 
 
 def test_annotation_positions_map_back_to_the_scene(exported):
