@@ -189,6 +189,7 @@ class Measurement:
     label: str = ""
     id: str = field(default_factory=new_id)
     created: str = field(default_factory=now_iso)
+    visible: bool = True  # drawn in the 3D view (the Measurements list's checkbox)
 
     def __post_init__(self) -> None:
         if self.kind not in MEASUREMENT_KINDS:
@@ -207,12 +208,13 @@ class Measurement:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "points": self.points, "label": self.label,
-                "created": self.created, "value": self.value}
+                "created": self.created, "value": self.value, "visible": self.visible}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Measurement:
         return cls(kind=d["kind"], points=d["points"], label=d.get("label", ""),
-                   id=d.get("id") or new_id(), created=d.get("created") or now_iso())
+                   id=d.get("id") or new_id(), created=d.get("created") or now_iso(),
+                   visible=bool(d.get("visible", True)))
 
 
 @dataclass

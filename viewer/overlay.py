@@ -121,7 +121,9 @@ class AnnotationOverlay:
             labels.append(a.title or vocab.category_label(a.category))
             label_pts.append(to_local(a.anchor))
         for m in self.session.project.measurements:
-            color = (255, 255, 0)
+            if not m.visible:
+                continue
+            color = (255, 255, 255) if m.id == self.selected_id else (255, 255, 0)
             closed = m.kind in ("area", "projected_area")
             add_line(m.points, color, closed=closed)
             pins.extend(to_local(p) for p in m.points)

@@ -233,6 +233,53 @@ class ProjectSession:
 
         self.undo.push(Command(f"Delete measurement {m.kind}", do, undo))
 
+    def measurement(self, measurement_id: str) -> Measurement:
+        return next(m for m in self.project.measurements if m.id == measurement_id)
+
+    def update_measurement(self, measurement_id: str, *, label: str | None = None,
+                           visible: bool | None = None) -> Measurement:
+        """Rename and/or hide/show a measurement (one undoable edit). Its points and
+        value are not edited: a value is measured, never typed in."""
+        m = self.measurement(measurement_id)
+        before = {"label": m.label, "visible": m.visible}
+        after = dict(before)
+        if label is not None:
+            after["label"] = str(label).strip()
+        if visible is not None:
+            after["visible"] = bool(visible)
+        if after == before:
+            return m
+
+        def apply(state: dict[str, Any]) -> None:
+            m.label, m.visible = state["label"], state["visible"]
+            self._emit("measurements_changed")
+
+        what = "Rename" if after["label"] != before["label"] else \
+            ("Show" if after["visible"] else "Hide")
+        self.undo.push(Command(f"{what} measurement “{m.label or m.kind}”",
+                               lambda: apply(after), lambda: apply(before)))
+        return m
+
+    def copy_measurement(self, measurement_id: str) -> Measurement:
+        """A duplicate of a measurement (new id and date, same points), right after it."""
+        m = self.measurement(measurement_id)
+        dup = Measurement(kind=m.kind, points=copy.deepcopy(m.points),
+                          label=f"{m.label or m.kind.replace('_', ' ')} (copy)",
+                          visible=m.visible)
+
+        def do() -> None:
+            self.project.measurements.insert(self.project.measurements.index(m) + 1
+                                             if m in self.project.measurements
+                                             else len(self.project.measurements), dup)
+            self._emit("measurements_changed")
+
+        def undo() -> None:
+            self.project.measurements.remove(dup)
+            self._emit("measurements_changed")
+
+        self.undo.push(Command(f"Copy measurement “{m.label or m.kind}”", do, undo))
+        return dup
+
     # -- views ------------------------------------------------------------------------------
     def save_view(self, name: str, camera: Camera) -> View:
         view = View(name, camera.to_dict())

@@ -106,6 +106,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alignment_panel.pick_button.toggled.connect(
             lambda on: on and self.tool.cancel())
         self.tool.changed.connect(self._tool_changed_for_alignment)
+        # the measurements list, a tab beside the annotations
+        from .measurements import MeasurementsPanel
+
+        self.measurements_panel = MeasurementsPanel(self.session, self.overlay)
+        self.measurements_dock = self._dock(QT_TR_NOOP("Measurements"), "measurementsDock",
+                                            self.measurements_panel,
+                                            QtCore.Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.annotations_dock, self.measurements_dock)
         self.tabifyDockWidget(self.annotations_dock, self.objects_dock)
         self.tabifyDockWidget(self.annotations_dock, self.alignment_dock)
         self.annotations_dock.raise_()
@@ -166,6 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # (a layer in degrees drawn in a metric CRS chosen for it: said on the button)
         self.scene.connect("layer_added", lambda **kw: self._refresh_crs_button())
         self._refit_after_reload = False
+        self._progress_message: str | None = None  # the last progress line shown
         self._refresh_crs_button()
         self.scene.connect("*", self._schedule_render)
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
@@ -559,7 +568,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def job_progress(self, job, fraction: float, text: str) -> None:
         job.last_fraction = fraction
         self._update_progress()
-        self.statusBar().showMessage(text, 2000)
+        self._show_progress_message(text)
 
     def finish_job(self, job) -> None:
         self._finish_job(job)
@@ -577,18 +586,29 @@ class MainWindow(QtWidgets.QMainWindow):
             self.jobs.remove(job)
         self._update_progress()
         if not self.jobs:
+            progress = self._progress_message
+            if progress is not None and self.statusBar().currentMessage() == progress:
+                self.statusBar().clearMessage()
+            self._progress_message = None
             if self._refit_after_reload:
                 self._refit_after_reload = False
                 self.renderer.fit()
             self.all_loads_finished.emit()
 
     def _on_progress(self, job: LoadJob, fraction: float, message: str) -> None:
+        if job not in self.jobs:  # a late report of a job already finished
+            return
         job.last_fraction = fraction
         self._update_progress()
         name = Path(job.path).name
-        self.statusBar().showMessage(self.tr("Loading {name}: {message} {percent}").format(
-            name=name, message=i18n.translate("", message), percent=f"{fraction:.0%}"),
-            2000)
+        self._show_progress_message(self.tr("Loading {name}: {message} {percent}").format(
+            name=name, message=i18n.translate("", message), percent=f"{fraction:.0%}"))
+
+    def _show_progress_message(self, text: str) -> None:
+        """A progress line in the status bar; cleared when the last job finishes (unless
+        something else was said since), so the bar never stays on "Loading … 85 %"."""
+        self._progress_message = text
+        self.statusBar().showMessage(text, 2000)
 
     def _update_progress(self) -> None:
         busy = bool(self.jobs)
@@ -814,8 +834,19 @@ class MainWindow(QtWidgets.QMainWindow):
         pos = tuple(self.plotter.iren.interactor.GetEventPosition())
         if self._press_pos is not None and max(abs(pos[0] - self._press_pos[0]),
                                                abs(pos[1] - self._press_pos[1])) <= 3:
-            self.renderer.pick(*pos)
+            try:
+                self.renderer.pick(*pos)
+            except Exception as exc:  # noqa: BLE001 - a click never crashes the window
+                self.report_click_error(exc)
         self._press_pos = None
+
+    def report_click_error(self, exc: BaseException) -> None:
+        """An error while handling a click (picking, a tool): one line in the status bar
+        (its class and message), never only on stderr."""
+        text = " ".join(str(exc).split()) or repr(exc)
+        line = self.tr("Click failed: {kind}: {message}").format(
+            kind=type(exc).__name__, message=text)
+        self.statusBar().showMessage(line, 15000)
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QtCore.QEvent.Resize and watched is self.plotter.interactor:
@@ -1081,6 +1112,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for job in list(self.jobs):
             job.wait(5)
         self.overlay.close()
+        self.measurements_panel.close_panel()
         self.renderer.close()
         self.plotter.close()
         super().closeEvent(event)
