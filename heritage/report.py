@@ -116,6 +116,25 @@ def _geometry_rows(ann: Annotation, unit: str, lang: str = "en") -> list[tuple[s
     return rows
 
 
+def _measurement_rows(project: Project, lang: str = "en") -> list[tuple[str, ...]]:
+    """The measurements table: name, kind, value, units, date (in ``lang``)."""
+    from .measure import UNITS, measure
+
+    unit = crs_units(project.crs) or report_word("units", lang)
+    rows = []
+    for m in project.measurements:
+        try:
+            value = f"{measure(m.kind, m.points):.3f}"
+        except ValueError:
+            value = "?"
+        what = UNITS.get(m.kind, "length")
+        units = "°" if what == "degrees" else (f"{unit}²" if what == "area" else unit)
+        kind = report_word(m.kind.replace("_", " ").capitalize(), lang)
+        rows.append((m.label or report_word("(untitled)", lang), kind, value, units,
+                     m.created[:10]))
+    return rows
+
+
 def _entries(project: Project, render_view: RenderView | None,
              left_out: list[str] | None = None, lang: str = "en") -> list[_Entry]:
     """The report's content in ``lang`` (``en``, ``zh``); media that are not used are
@@ -317,6 +336,15 @@ def render_html(project: Project, entries: list[_Entry], generated: str | None =
         parts.append("</section>")
     if not entries:
         parts.append(f'<p class="note">{_e(w("This project has no annotations."))}</p>')
+    m_rows = _measurement_rows(project, lang)
+    if m_rows:
+        heads = ("Name", "Kind", "Value", "Units", "Date")
+        parts.append(f'<h2 id="measurements">{_e(w("Measurements"))}</h2>'
+                     '<table class="summary measurements"><tr>'
+                     + "".join(f"<th>{_e(w(h))}</th>" for h in heads) + "</tr>")
+        parts += ["<tr>" + "".join(f'<td{" class=n" if i == 2 else ""}>{_e(c)}</td>'
+                                   for i, c in enumerate(r)) + "</tr>" for r in m_rows]
+        parts.append("</table>")
     if left_out:
         parts.append(f'<h2 id="left-out">{_e(w("Left out"))}</h2><p>'
                      + _e(w("These linked files were not included: media are read only "
@@ -568,6 +596,21 @@ def render_pdf(project: Project, entries: list[_Entry], generated: str | None = 
                 line(f"• {f}" if fonts else f"- {f}", 9, "", 5)
     if not entries:
         line(w("This project has no annotations."), 10)
+    m_rows = _measurement_rows(project, lang)
+    if m_rows:
+        pdf.add_page()
+        line(w("Measurements"), 13, "B", 7)
+        pdf.set_font(family, "", 8)
+        with pdf.table(col_widths=(width * 0.34, width * 0.2, width * 0.16, width * 0.12,
+                                   width * 0.18), line_height=5,
+                       text_align=("LEFT", "LEFT", "RIGHT", "LEFT", "LEFT")) as table:
+            r = table.row()
+            for h in ("Name", "Kind", "Value", "Units", "Date"):
+                r.cell(t(w(h)))
+            for row in m_rows:
+                r = table.row()
+                for c in row:
+                    r.cell(t(c))
     if left_out:
         pdf.add_page()
         line(w("Left out"), 13, "B", 7)

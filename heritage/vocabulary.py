@@ -90,6 +90,17 @@ REPORT_WORDS: dict[str, str] = {
     "No rendered view for this annotation.": "此标注没有渲染视图。",
     "The view could not be rendered": "视图无法渲染",
     "units": "单位",
+    "Measurements": "测量",
+    "Name": "名称",
+    "Value": "数值",
+    "Units": "单位",
+    "Distance": "距离",
+    "Horizontal distance": "水平距离",
+    "Vertical distance": "垂直距离",
+    "Height difference": "高差",
+    "Polyline length": "折线长度",
+    "Projected area": "投影面积",
+    "Angle": "角度",
 }
 
 
