@@ -83,3 +83,25 @@ def pick_mesh(renderer: Any, candidates: Iterable[tuple[Any, list, np.ndarray]],
     face_ids = ds.GetCellData().GetArray("face_id")
     face = int(face_ids.GetValue(picker.GetCellId())) if face_ids is not None else -1
     return MeshHit(depth, owner, int(vid), face, pos)
+
+
+def streamed_pick(layer: Any, offsets: np.ndarray, refs: list, k: int) -> Any:
+    """The :class:`viewer.scene.Pick` of drawn point ``k`` of a streamed layer, whose
+    drawn points are the node clouds ``refs`` ((key, cloud, local indices) each, drawn
+    one after another from ``offsets``). ``index`` is the point's index in its node;
+    the node key is in the attributes (``"node"``) with the node's own attribute values.
+    Coordinates are true float64 data coordinates, as :func:`viewer.scene.pick_info`."""
+    from .scene import Pick
+
+    n = int(np.searchsorted(offsets, k, side="right")) - 1
+    if not 0 <= n < len(refs):
+        raise IndexError(f"drawn point {k} is outside the {int(offsets[-1])} drawn points")
+    key, cloud, local = refs[n]
+    index = int(local[k - int(offsets[n])])
+    xyz = cloud.positions[index].astype(np.float64) + np.asarray(cloud.origin, np.float64)
+    attrs: dict[str, Any] = {"node": "-".join(str(v) for v in key)
+                             if isinstance(key, tuple) else str(key)}
+    for name, values in cloud.attributes.items():
+        v = values[index]
+        attrs[name] = v.tolist() if hasattr(v, "tolist") else v
+    return Pick(layer=layer, index=index, xyz=xyz, attributes=attrs)

@@ -1153,7 +1153,7 @@ class SceneRenderer:
             k = picking.nearest_point(xy, depth, target, max(float(layer.point_size), 2.0),
                                       PICK_TOLERANCE_PX)
             if k is not None and (best is None or depth[k] < best[0]):
-                best = (float(depth[k]), layer, int(entry.indices[k]))
+                best = (float(depth[k]), layer, self._drawn_point(entry, k))
         hit = picking.pick_mesh(
             renderer,
             [(e.layer, e.actors, e.points) for e in self._entries.values()
@@ -1162,13 +1162,25 @@ class SceneRenderer:
         if hit is not None and (best is None or hit.depth < best[0]):
             pick = feature_pick(hit.owner, hit.vertex, hit.face, self.to_true(hit.position))
         else:
-            pick = None if best is None else pick_info(best[1], best[2])
+            pick = None if best is None else best[2]
         if pick is not None and pick.feature_id is not None:
             self.scene.select_feature(pick.layer, pick.feature_id)
         elif pick is not None and self.scene.selected_feature is not None:
             self.scene.select_feature(None, None)  # clicked off the model: deselect
         self.scene.set_pick(pick)
         return pick
+
+    @staticmethod
+    def _drawn_point(entry: _Entry, k: int) -> Pick:
+        """The pick of drawn point ``k`` of a point layer: a point of the layer's data, or,
+        for a streamed source (whose points are not in ``layer.data``), of the node cloud
+        it was drawn from (:func:`viewer.picking.streamed_pick`)."""
+        if entry.indices is not None:
+            return pick_info(entry.layer, int(entry.indices[k]))
+        if entry.node_refs is None:
+            raise RuntimeError(f"{entry.layer.name}: the drawn points have no source to pick")
+        offsets, refs = entry.node_refs
+        return picking.streamed_pick(entry.layer, offsets, refs, k)
 
     # -- screenshots --------------------------------------------------------------------------
     def screenshot(self, path: str | Path, size: tuple[int, int] | None = None) -> Path:
