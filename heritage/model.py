@@ -245,6 +245,38 @@ class TourStop:
                 "duration": self.duration, "pause": self.pause}
 
 
+def stop_camera(stop: TourStop, views: list[View], annotation: Any,
+                current: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str, Any]:
+    """What one tour stop shows: ``(camera, title, annotation or None)``. The camera (a
+    dict: position, focal_point, view_up, parallel) is the saved view's, the annotation's
+    saved view, or, for an annotation without one, the ``current`` camera's direction and
+    distance moved onto the annotation's anchor (None without a current camera: the
+    caller frames the annotation its own way). ``(None, "", None)`` when the view or
+    annotation no longer exists. ``annotation(id)`` raises KeyError for a missing one.
+    The window's tour player, ``realscene tour`` and the exhibits all use this."""
+    if stop.view_id:
+        view = next((v for v in views if v.id == stop.view_id), None)
+        if view is not None:
+            return dict(view.camera), view.name, None
+    if stop.annotation_id:
+        try:
+            ann = annotation(stop.annotation_id)
+        except KeyError:
+            return None, "", None
+        if ann.view:
+            return dict(ann.view), ann.title, ann
+        if current is None:
+            return None, ann.title, ann
+        offset = [float(p) - float(f) for p, f in zip(current["position"],
+                                                        current["focal_point"], strict=True)]
+        anchor = [float(v) for v in ann.anchor]
+        return ({"position": [a + o for a, o in zip(anchor, offset, strict=True)],
+                 "focal_point": anchor,
+                 "view_up": [float(v) for v in current["view_up"]],
+                 "parallel": bool(current.get("parallel", False))}, ann.title, ann)
+    return None, "", None
+
+
 @dataclass
 class Tour:
     name: str

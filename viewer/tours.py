@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from heritage import model
+
 from .scene import Camera
 
 
@@ -45,25 +47,12 @@ def find_tour(project: Any, name: str) -> Any:
 
 
 def stop_camera(project: Any, stop: Any, current: Camera) -> Camera | None:
-    """The camera of one stop: the saved view's, the annotation's saved view, or (an
-    annotation without one) the current view direction and distance moved onto the
-    annotation's anchor. None when the view or annotation no longer exists."""
-    if stop.view_id:
-        view = next((v for v in project.views if v.id == stop.view_id), None)
-        if view is not None:
-            return Camera.from_dict(view.camera)
-    if stop.annotation_id:
-        try:
-            ann = project.annotation(stop.annotation_id)
-        except KeyError:
-            return None
-        if ann.view:
-            return Camera.from_dict(ann.view)
-        offset = np.subtract(current.position, current.focal_point)
-        return Camera(position=tuple(float(v) for v in np.add(ann.anchor, offset)),
-                      focal_point=tuple(float(v) for v in ann.anchor),
-                      view_up=tuple(current.view_up), parallel=current.parallel)
-    return None
+    """The camera of one stop (:func:`heritage.model.stop_camera`, from the ``current``
+    camera for an annotation without a saved view); None when the view or annotation no
+    longer exists."""
+    camera, _, _ = model.stop_camera(stop, project.views, project.annotation,
+                                     current.to_dict())
+    return Camera.from_dict(camera) if camera is not None else None
 
 
 def ease(t: float) -> float:

@@ -64,7 +64,7 @@ from typing import Any
 
 import numpy as np
 
-from heritage.model import DEFAULT_CATEGORIES, Annotation, Vocabulary
+from heritage.model import DEFAULT_CATEGORIES, Annotation, Vocabulary, stop_camera
 from loaders.crs import as_crs, crs_to_text
 
 from .source import (
@@ -215,31 +215,10 @@ def stop_cameras(source: ExhibitSource, tour: Any) -> list[tuple[Any, dict[str, 
     exists (a stop whose view or annotation is gone is left out)."""
     out: list[tuple[Any, dict[str, Any], str]] = []
     previous: dict[str, Any] | None = None
-    for stop in tour.stops:
-        camera = title = None
-        if stop.view_id:
-            try:
-                view = source.view(stop.view_id)
-            except KeyError:
-                view = None
-            if view is not None:
-                camera, title = view.camera, view.name
-        if camera is None and stop.annotation_id:
-            try:
-                ann = source.annotation(stop.annotation_id)
-            except KeyError:
-                ann = None
-            if ann is not None:
-                title = ann.title
-                if ann.view:
-                    camera = ann.view
-                elif previous is not None:
-                    offset = np.subtract(previous["position"], previous["focal_point"])
-                    camera = {"position": (np.add(ann.anchor, offset)).tolist(),
-                              "focal_point": list(ann.anchor),
-                              "view_up": list(previous["view_up"])}
-                else:
-                    camera = _oblique_camera(ann)
+    for stop in tour.stops:  # (an annotation without a view: as the tour player does)
+        camera, title, ann = stop_camera(stop, source.views, source.annotation, previous)
+        if camera is None and ann is not None:
+            camera = _oblique_camera(ann)
         if camera is None:
             continue
         out.append((stop, camera, title or ""))
