@@ -217,6 +217,15 @@ class StillJob(_Job):
             for coord, _system, _value, _ref, _display in coords:
                 coord.SetReferenceCoordinate(None)
                 coord.SetCoordinateSystemToDisplay()
+        # the legends (viewer.legend): laid out for the whole picture and pasted into it
+        # at the end, not drawn in every tile
+        legends = getattr(renderer, "legend_overlays", None)
+        if legends is not None:
+            from .legend import legend_layout
+
+            state["legends"] = (legends, legend_layout(renderer.scene, self.size,
+                                                       legends.font_px))
+            legends.set_visible(False)
         held.__enter__()
         plotter.ren_win.SetSize(self.tile[0] + 2 * self.guard, self.tile[1] + 2 * self.guard)
 
@@ -262,9 +271,17 @@ class StillJob(_Job):
                 coord.SetValue(*value)
         state["held"].__exit__(None, None, None)
         plotter.ren_win.SetSize(*state["size"])
+        if "legends" in state:
+            state["legends"][0].set_visible(True)
+            self._legends = state["legends"][1]
 
     def _finish(self) -> None:
         self._cleanup()
+        legends, self._legends = getattr(self, "_legends", None), None
+        if legends:
+            from .legend import paste_legends
+
+            paste_legends(self.image, legends)
         if self.out is not None:
             from PIL import Image
 

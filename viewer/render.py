@@ -1041,15 +1041,15 @@ class SceneRenderer:
 
     # -- legend and colour bar (viewer.legend) -------------------------------------------------
     def _remove_overlays(self) -> None:
-        self._overlays.remove()
+        self._overlays.close()  # the legends and their layer-1 renderer
 
     def refresh_overlays(self) -> None:
         """Rebuild the legend / colour bar (e.g. after the view was resized)."""
         self._update_overlays()
 
     def _update_overlays(self) -> None:
-        """Colour bar (scalar modes) or class legend (classification) of the selected
-        layer; nothing for other modes."""
+        """A colour bar (scalar modes) or class legend (classification, categories) for
+        every visible coloured layer (viewer.legend.overlays_for)."""
         self._overlays.update(self.scene)
 
     # -- camera (viewer.camera) ----------------------------------------------------------------

@@ -92,16 +92,25 @@ def test_chinese_legend_and_colour_bar_titles_get_a_cjk_font():
     from vtkmodules.vtkRenderingCore import vtkTextProperty
 
     from viewer import colors
-    from viewer.legend import make_scalar_bar, use_font_for
+    from viewer.legend import Overlay, draw_legend, use_font_for
 
     prop = vtkTextProperty()
     assert use_font_for(prop, ["2 地面", "6 建筑"], "Legend") is None
     assert prop.GetFontFamilyAsString() == "File"
     font = fonts.FontChoice(Path(prop.GetFontFile()), 0, "")
     assert fonts.missing_glyphs("地面建筑", font) == ""
-    bar = make_scalar_bar(colors.ScalarInfo("高程 (米)", 0.0, 10.0, "viridis"))
-    assert bar.GetTitleTextProperty().GetFontFamilyAsString() == "File"
+    info = colors.ScalarInfo("高程 (米)", 0.0, 10.0, "viridis")
+    bar = draw_legend("测区", Overlay("bar", info=info, name=info.name), 12, (300, 300))
+    latin = draw_legend("ab", Overlay("bar", info=info, name="xy (m)"), 12, (300, 300))
     assert bar.font_warning is None
+    # drawn with a font that has the glyphs, and more ink than the Latin title
+    from viewer.legend import legend_font
+
+    pil_font, warning = legend_font(["测区", "高程 (米)"], 12)
+    assert warning is None
+    assert fonts.missing_glyphs("测区高程米", fonts.FontChoice(Path(pil_font.path), 0, "")) == ""
+    ink = (bar.image[:40, :, :3].min(axis=2) > 120).sum()
+    assert ink > 1.1 * (latin.image[:40, :, :3].min(axis=2) > 120).sum()
 
 
 @needs_cjk_font

@@ -241,7 +241,7 @@ def test_point_pick_rules_front_most_under_the_cursor_else_closest():
 
 
 def test_legend_or_colour_bar_of_the_selected_layer(autzen):
-    from viewer.legend import legend_size, overlay_for
+    from viewer.legend import draw_legend, overlay_for
 
     scene = Scene()
     layer = scene.add(autzen, name="autzen", color_mode="classification")
@@ -256,9 +256,13 @@ def test_legend_or_colour_bar_of_the_selected_layer(autzen):
     scene.update(layer, visible=False)
     assert overlay_for(scene) is None
     # the legend grows with its entries and labels, and never past its caps
-    small = legend_size([["2 Ground", [0, 0, 0]]], (800, 600))
-    big = legend_size([["6 Building with a long name", [0, 0, 0]]] * 10, (800, 600))
-    assert small[0] < big[0] <= 0.45 and small[1] < big[1] <= 0.7
+    from viewer.legend import Overlay
+
+    small = draw_legend("a", Overlay("legend", items=[["2 Ground", [0, 0, 0]]]), 12,
+                        (360, 300)).size
+    many = Overlay("legend", items=[["6 Building with a long name", [0, 0, 0]]] * 30)
+    big = draw_legend("a", many, 12, (200, 300)).size
+    assert small[0] < big[0] <= 200 and small[1] < big[1] <= 300
 
 
 def test_unknown_view_preset_is_refused(plotter):

@@ -68,6 +68,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer,
                                          on_warning=self._font_warning)
         self.renderer.legend_overlays.on_warning = self._font_warning
+        # legends at the UI font's size, in the view's device pixels
+        self.renderer.legend_overlays.font_px = max(6, round(
+            QtGui.QFontInfo(self.font()).pixelSize() * self.devicePixelRatioF()))
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
         self.tool = AnnotationTool(self.session, self.overlay, self)
