@@ -1,4 +1,5 @@
-"""Measurements in double precision, in the units of the project's CRS.
+"""Measurements in double precision, in the units of the project's CRS (metres for
+layers given units, see :mod:`viewer.units`; "units" when nothing says).
 
 All functions take true coordinates (float64). Horizontal means the XY plane of a
 projected CRS; vertical is Z.
@@ -107,3 +108,21 @@ def format_value(kind: str, value: float, unit: str = "m") -> str:
     if what == "area":
         return f"{value:.3f} {unit}²"
     return f"{value:.3f} {unit}"
+
+
+#: what a length is shown in when nothing says its unit (a mesh without CRS or units)
+NO_UNIT = "units"
+
+
+def project_unit(project) -> str | None:
+    """The length unit of a project's measurements: its CRS's ("m", "ft"...), "m" when a
+    layer without CRS was given units (scaled into metres), None when nothing says (a
+    heritage mesh without units: shown as "units", never as metres)."""
+    from loaders.crs import crs_units
+
+    unit = crs_units(project.crs) if project.crs else None
+    if unit:
+        return unit
+    if any((r.display or {}).get("units") for r in project.layers):
+        return "m"
+    return None

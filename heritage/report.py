@@ -30,8 +30,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from loaders.crs import crs_units
-
 from .measure import polygon_area_3d, polyline_length
 from .media import MediaRefused, decode_image, embeddable_image, resolve_media
 from .model import Annotation
@@ -118,9 +116,9 @@ def _geometry_rows(ann: Annotation, unit: str, lang: str = "en") -> list[tuple[s
 
 def _measurement_rows(project: Project, lang: str = "en") -> list[tuple[str, ...]]:
     """The measurements table: name, kind, value, units, date (in ``lang``)."""
-    from .measure import UNITS, measure
+    from .measure import UNITS, measure, project_unit
 
-    unit = crs_units(project.crs) or report_word("units", lang)
+    unit = project_unit(project) or report_word("units", lang)
     rows = []
     for m in project.measurements:
         try:
@@ -145,7 +143,9 @@ def _entries(project: Project, render_view: RenderView | None,
     def w(text: str) -> str:
         return report_word(text, lang)
 
-    unit = crs_units(project.crs) or w("units")
+    from .measure import project_unit
+
+    unit = project_unit(project) or w("units")
     vocab = project.vocabulary
     out = []
     for ann in project.annotations:

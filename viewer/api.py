@@ -334,11 +334,12 @@ class Site:
 
     # -- output --------------------------------------------------------------------------
     def render(self, path: str | Path, size: tuple[int, int] = (1280, 800),
-               view: str = "iso", edl: bool | None = None,
+               view: str | None = None, edl: bool | None = None,
                background: tuple[float, float, float] | None = None,
                transparent: bool = False, progress: Any = None) -> Path:
         """Render the scene (visible layers, annotations and measurements) to a PNG.
-        ``view``: ``top``, ``front``, ``side``, ``iso``, ``fit`` or a saved view's name.
+        ``view``: ``top``, ``front``, ``side``, ``iso``, ``fit`` or a saved view's name
+        (default: the project's first saved view, else ``iso``).
         Any size up to 16384 a side (8K: ``(7680, 4320)``; larger than
         :data:`viewer.media_render.MAX_DIRECT` is drawn in tiles); ``transparent``: RGBA,
         alpha 0 where nothing is drawn; ``progress(fraction, message)`` may raise
@@ -349,6 +350,9 @@ class Site:
         if path.suffix.lower() != ".png":
             raise ValueError(f"{path}: the picture is written as PNG (name it .png)")
         w, h = _size(size)
+        if view is None:  # a project opens on its first saved view
+            opening = self.session.opening_view()
+            view = opening.name if opening is not None else "iso"
         if edl is not None:
             self.scene.set_edl(edl)
         if background is not None:

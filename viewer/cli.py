@@ -5,6 +5,9 @@
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
                      [--transparent]   (any size up to 16384x16384, e.g. 8K 7680x4320)
+                     [--scale-bar] [--north-arrow] [--axes] [--title TEXT]
+                     [--attribution TEXT] [--no-attribution]   (the CRS line is drawn
+                     at the bottom unless --no-attribution)
     realscene render PATHS...|PROJECT -o OUT.mp4 --turntable SECONDS [--fps 30] [...]
     realscene render PROJECT -o OUT.mp4 --tour NAME [--fps 30] [--size WxH] [...]
     realscene open PATHS...|PROJECT [--snapshot OUT.png] [--budget N|auto]
@@ -173,7 +176,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "vertex, attribute:NAME or an attribute name")
     p.add_argument("--edl", action="store_true", help="eye-dome lighting")
     p.add_argument("--view", default=None, metavar="NAME",
-                   help="top, front, side, iso (default), fit, or a project's saved view")
+                   help="top, front, side, iso, fit, or a project's saved view "
+                        "(default: the project's first saved view, else iso)")
     p.add_argument("--background", metavar="COLOR", help="name, #rrggbb or r,g,b (0-1)")
     p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
     p.add_argument("--budget", default="auto", metavar="N|auto",
@@ -183,6 +187,16 @@ def _build_parser() -> argparse.ArgumentParser:
                         "does (which skips anti-aliasing for speed)")
     p.add_argument("--transparent", action="store_true",
                    help="PNG with an alpha channel, transparent where nothing is drawn")
+    p.add_argument("--scale-bar", dest="scale_bar", action="store_true",
+                   help="a scale bar (lower left; metres, or units without a CRS)")
+    p.add_argument("--north-arrow", dest="north_arrow", action="store_true",
+                   help="an arrow to grid north (upper right; georeferenced scenes)")
+    p.add_argument("--axes", action="store_true", help="an axis gizmo (upper left)")
+    p.add_argument("--title", default="", metavar="TEXT", help="a title at the top")
+    p.add_argument("--attribution", default=None, metavar="TEXT",
+                   help="a credit for the data, added to the CRS line at the bottom")
+    p.add_argument("--no-attribution", dest="no_attribution", action="store_true",
+                   help="leave out the line naming the CRS and the data's credits")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--turntable", type=float, metavar="SECONDS",
                    help="write an H.264 video (OUT.mp4) of one turn around the scene")
@@ -840,7 +854,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise UsageError("--tour needs a project (render PROJECT --tour NAME -o OUT.mp4)")
         session, scene = None, _open_files(args.paths, allow, warn,
                                            assigned_crs(args.crs, args.paths))
-    view = args.view or "iso"
+    # a project opens on its first saved view (a still; videos keep iso)
+    opening = session.opening_view() if session is not None and not video else None
+    view = args.view or (opening.name if opening is not None else "iso")
     try:
         return _render(args, out, size, budget, background, scene, session, view)
     finally:
@@ -913,8 +929,14 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
             print(f"\r{percent:3d}% {message}   ", end="", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    from viewer.scene import Decorations
+
+    decorations = Decorations(axes=args.axes, scale_bar=args.scale_bar,
+                              north_arrow=args.north_arrow, title=args.title,
+                              attribution=not args.no_attribution)
     with OffscreenRenderer(scene, size, session=session, point_budget=budget,
-                           multi_samples=args.msaa) as renderer:
+                           multi_samples=args.msaa, decorations=decorations,
+                           attribution=args.attribution) as renderer:
         try:
             if args.turntable is not None:
                 path = media_render.turntable(renderer, args.turntable, args.fps, view)

@@ -49,7 +49,9 @@ class OffscreenRenderer:
 
     def __init__(self, scene: Any, size: tuple[int, int] = (1280, 800), *,
                  session: Any = None, point_budget: int | str | None = "auto",
-                 annotations: bool = True, multi_samples: int | None = None) -> None:
+                 annotations: bool = True, multi_samples: int | None = None,
+                 decorations: Any = None, attribution: str | None = None,
+                 lang: str = "en") -> None:
         self.scene = scene
         self.size = (int(size[0]), int(size[1]))
         self.session = session
@@ -63,6 +65,12 @@ class OffscreenRenderer:
     def __enter__(self) -> "OffscreenRenderer":
         import pyvista as pv
 
+        #: a viewer.scene.Decorations to draw (scale bar, north arrow, gizmo, title,
+        #: CRS/attribution line; :mod:`viewer.decorations`); None: none
+        self.decorations = decorations
+        self.attribution = attribution
+        self.lang = lang
+        self.decorator: Any = None
         from .render import SceneRenderer
 
         self.plotter = pv.Plotter(off_screen=True, window_size=self.size)
@@ -88,6 +96,11 @@ class OffscreenRenderer:
         if self.overlay is not None:
             self.overlay.close()
             self.overlay = None
+            if self.decorations is not None:
+                from .decorations import ViewDecorations
+
+                self.decorator = ViewDecorations(self.plotter, self.scene, self.decorations,
+                                                 attribution=self.attribution, lang=self.lang)
         if self.renderer is not None:
             self.renderer.close()
             self.renderer = None
@@ -97,6 +110,9 @@ class OffscreenRenderer:
 
     # -- camera -------------------------------------------------------------------------
     def set_view(self, view: Any = None) -> None:
+        if self.decorator is not None:
+            self.decorator.close()
+            self.decorator = None
         """Point the camera: None keeps it; a preset name (top, front, side, iso, fit);
         the name of a saved view (UnknownView listing the names if there is none); a
         :class:`viewer.scene.Camera` or a saved view (true coordinates)."""

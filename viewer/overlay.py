@@ -176,17 +176,11 @@ class AnnotationOverlay:
         self.font_warning = warning
 
     def _unit(self) -> str:
-        crs = next((l.data.crs for l in self.session.scene.layers if l.data.crs is not None),
-                   None)
-        if crs is None:
-            return "m"
-        try:
-            from loaders.crs import crs_summary
+        """The scene CRS's unit, "m" for layers given units, "units" when nothing says
+        (a heritage mesh without units does not measure in metres)."""
+        from .units import scene_length_unit
 
-            unit = crs_summary(crs).get("horizontal_units") or "m"
-        except Exception:  # noqa: BLE001
-            return "m"
-        return {"metre": "m", "foot": "ft", "US survey foot": "ftUS"}.get(unit, unit)
+        return scene_length_unit(self.session.scene)
 
 
 def _on_top(actor: Any) -> None:

@@ -265,6 +265,76 @@ def add_to_scene(scene: Any, loaded: Loaded, record: Any = None, session: Any = 
     return layer
 
 
+@dataclass
+class CrsFit:
+    """A file that does not fit the scene it is opened into (:func:`crs_fit`)."""
+
+    #: "other_crs" (transformed into the scene's CRS), "no_crs" (no CRS nor units, into a
+    #: georeferenced scene) or "georeferenced" (a georeferenced file into a local scene)
+    kind: str
+    #: one line: the file, its CRS and the scene's
+    message: str
+
+
+def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
+    """Whether ``data``, just read (and transformed by :func:`load`), fits the non-empty
+    ``scene``: None when it does (an empty scene takes any file), else what differs. The
+    window asks what to do (add anyway, open in a new project, cancel), the command line
+    warns."""
+    from loaders import georef
+    from loaders.crs import as_crs, crs_label
+
+    def label(crs: Any) -> str:
+        try:
+            return crs_label(as_crs(crs))
+        except ValueError:
+            return "an unknown CRS"
+
+    if not getattr(scene, "layers", None):
+        return None
+    scene_crs = scene.crs
+    source = data.metadata.get("reprojected_from")
+    if data.crs is None:
+        if scene_crs is None:
+            return None
+        return CrsFit("no_crs", f"{name} has no coordinate system and no units; the scene "
+                                f"is in {label(scene_crs)}")
+    if scene_crs is None:
+        return CrsFit("georeferenced", f"{name} is in {label(source or data.crs)}; the "
+                                       "scene has local coordinates (no CRS)")
+    if source or georef.needs_reprojection(data.crs, scene_crs):
+        return CrsFit("other_crs", f"{name} is in {label(source or data.crs)}, the scene "
+                                   f"in {label(scene_crs)}")
+    return None
+
+
+def place_in_scene(scene: Any, layer: Any) -> bool:
+    """A layer that does not share the scene's coordinates (a file without CRS in a
+    georeferenced scene, or the other way round) placed at the scene's centre: when its
+    bounds are far from the other layers' (it would be drawn out of sight), a translation
+    puts its footprint's centre on theirs, its base at their lowest point. Returns True
+    when it was moved (``layer.transform``, saved in the project)."""
+    import numpy as np
+
+    others = [l for l in scene.layers if l is not layer]
+    if not others:
+        return False
+    from .scene import layer_bounds
+
+    lo, hi = scene.bounds(others)
+    llo, lhi = layer_bounds(layer)
+    size = max(float(np.max(hi - lo)), float(np.max(lhi - llo)), 1.0)
+    gap = np.maximum(np.maximum(lo - lhi, llo - hi), 0.0)
+    if float(np.max(gap)) <= size:  # overlaps or sits beside them already
+        return False
+    target = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
+    current = np.array([(llo[0] + lhi[0]) / 2, (llo[1] + lhi[1]) / 2, llo[2]])
+    transform = np.array(layer.transform, dtype=np.float64)
+    transform[:3, 3] += target - current
+    scene.update(layer, transform=transform)
+    return True
+
+
 def open_files(paths: list[str], scene: Any = None, *, allow_redirects: bool = False,
                on_warning: Callable[[str], None] | None = None,
                assign_crs: dict[str, Any] | None = None) -> Any:
@@ -283,6 +353,11 @@ def open_files(paths: list[str], scene: Any = None, *, allow_redirects: bool = F
                           assign_crs=(assign_crs or {}).get(path))
             opened.append(loaded)
             _warn_data(loaded, on_warning)
+            fit = crs_fit(scene, loaded.data, str(path))
+            if fit is not None and on_warning is not None:
+                on_warning(f"{fit.message}: added as it is"
+                           + (", transformed into the scene's CRS" if fit.kind == "other_crs"
+                              else ", its coordinates taken as the scene's"))
             add_to_scene(scene, loaded)
     except BaseException:
         for loaded in opened:

@@ -6,7 +6,8 @@ and the Qt widgets subscribe and redraw. Events (all carry keyword arguments):
 - ``layer_added(layer, index)``, ``layer_removed(layer)``, ``layers_reordered()``
 - ``layer_changed(layer, field)`` for any display property
 - ``selection_changed(layer)``
-- ``camera_changed(camera)``, ``background_changed(color)``, ``edl_changed(enabled)``
+- ``camera_changed(camera)``, ``background_changed(color)``, ``edl_changed(enabled)``,
+  ``decorations_changed(decorations)``
 - ``picked(pick)`` when a point was picked in a view
 """
 
@@ -178,6 +179,27 @@ class SavedView:
 
 
 @dataclass
+class Decorations:
+    """What the view draws over the data (:mod:`viewer.decorations`): the axis gizmo,
+    a scale bar, a north arrow (georeferenced scenes), a title and the CRS/attribution
+    line. The window's defaults; off-screen renders draw only what they are given."""
+
+    axes: bool = True
+    scale_bar: bool = True
+    north_arrow: bool = True
+    attribution: bool = False
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Decorations":
+        known = {k: d[k] for k in vars(cls()) if k in d}
+        return cls(**{k: (str(v) if k == "title" else bool(v)) for k, v in known.items()})
+
+
+@dataclass
 class Pick:
     """A picked point: true coordinates and the layer's attribute values there."""
 
@@ -204,6 +226,8 @@ class Scene(EventEmitter):
         self.selected: Layer | None = None
         self.background: tuple[float, float, float] = (0.12, 0.13, 0.16)
         self.edl: bool = False
+        #: scale bar, north arrow, axis gizmo... (event ``decorations_changed``)
+        self.decorations = Decorations()
         self.last_pick: Pick | None = None
         #: the selected object of a city / building model: (layer, feature id)
         self.selected_feature: tuple[Layer, str] | None = None
@@ -348,6 +372,14 @@ class Scene(EventEmitter):
     def set_background(self, color: tuple[float, float, float]) -> None:
         self.background = tuple(float(c) for c in color)
         self.emit("background_changed", color=self.background)
+
+    def set_decorations(self, **changes: Any) -> None:
+        """Change what the view draws over the data (fields of :class:`Decorations`)."""
+        for key, value in changes.items():
+            if not hasattr(self.decorations, key):
+                raise AttributeError(f"no decoration {key!r}")
+            setattr(self.decorations, key, str(value) if key == "title" else bool(value))
+        self.emit("decorations_changed", decorations=self.decorations)
 
     def set_edl(self, enabled: bool) -> None:
         self.edl = bool(enabled)

@@ -361,8 +361,10 @@ class ProjectSession:
             value = getattr(layer, key)
             display[key] = list(value) if isinstance(value, tuple) else value
         display["hidden_classes"] = sorted(int(c) for c in layer.hidden_classes)
-        if layer.up_axis is not None:  # glTF: which axis of the file is up
+        if layer.up_axis is not None:  # which axis of the file is up
             display["up_axis"] = layer.up_axis
+        if layer.units is not None:  # the file's length unit (scaled into metres)
+            display["units"] = layer.units
         if layer.is_feature_model:
             for key in FEATURE_FIELDS:
                 display[key] = getattr(layer, key)
@@ -385,6 +387,8 @@ class ProjectSession:
             changes["hidden_classes"] = set(record.display["hidden_classes"])
         if layer.up_axis is not None and record.display.get("up_axis") in ("Y", "Z"):
             changes["up_axis"] = record.display["up_axis"]
+        if record.display.get("units") and layer.data.crs is None:
+            changes["units"] = record.display["units"]
         if layer.is_feature_model:
             for key in FEATURE_FIELDS:
                 if key in record.display:
@@ -503,6 +507,42 @@ class ProjectSession:
         self.recovery_file = Path(recovery_file)
 
     # -- project actions (File menu; also the CLI and scripts) -------------------------------
+    def new_project(self) -> Project:
+        """Start a new, untitled project: the scene's layers are removed (their streamed
+        sources closed), annotations, measurements, views and tours are gone, the scene
+        has no CRS, the undo history is empty and clean. Unsaved changes are dropped: ask
+        first. Returns the new project."""
+        scene = self.scene
+        for layer in list(scene.layers):
+            scene.remove(layer)
+            lod = getattr(layer, "lod", None)
+            if lod is not None and hasattr(lod, "close"):
+                try:
+                    lod.close()
+                except Exception:  # noqa: BLE001 - closing must not fail the caller
+                    pass
+        if scene.crs is not None:
+            scene.set_crs(None)
+        self.use_project(Project())
+        scene.last_pick = None
+        self.load_views()
+        self._emit("annotations_changed")
+        self._emit("measurements_changed")
+        self._emit("tours_changed")
+        self._emit("project_changed")
+        return self.project
+
+    def close_project(self) -> None:
+        """Close the project: as :meth:`new_project` (an empty scene and an untitled,
+        empty document), for the window to stay open empty. Ask about unsaved changes
+        first."""
+        self.new_project()
+
+    def opening_view(self) -> SavedView | None:
+        """The camera a project opens on: its first saved view (None when it has none:
+        fit the data)."""
+        return self.scene.views[0] if self.scene.views else None
+
     def open_project(self, path: str | Path | Project) -> OpenedProject:
         """Make the project file ``path`` (or a loaded :class:`Project`) this session's
         document: the scene's layers are removed, its CRS, views, annotations and

@@ -142,14 +142,17 @@ def test_up_axis_choice_reorients_the_layer(qtbot, window, tmp_path):
     assert panel.up_axis.currentData() == "Z"
 
 
-def test_up_axis_choice_hidden_for_other_formats(qtbot, window, tmp_path):
+def test_up_axis_choice_for_other_formats_starts_as_stored(qtbot, window, tmp_path):
+    """Every mesh and point layer without a CRS has the choice (issue 17): Z-up as
+    stored until told otherwise; a georeferenced layer has none."""
     off = tmp_path / "cube.off"
     off.write_text("OFF\n8 6 0\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n0 0 1\n1 0 1\n1 1 1\n0 1 1\n"
                    "4 0 3 2 1\n4 4 5 6 7\n4 0 1 5 4\n4 1 2 6 5\n4 2 3 7 6\n4 3 0 4 7\n")
     open_and_wait(qtbot, window, off)
-    assert window.scene.layers[0].up_axis is None
-    assert window.properties_panel.up_axis.isHidden()
-    assert "up_axis" not in window.session.record_layer(window.scene.layers[0]).display
+    assert window.scene.layers[0].up_axis == "Z"
+    assert not window.properties_panel.up_axis.isHidden()
+    assert window.properties_panel.up_axis.currentData() == "Z"
+    assert window.session.record_layer(window.scene.layers[0]).display["up_axis"] == "Z"
 
 
 def _snapshot(window, tmp_path: Path, name: str) -> Path:

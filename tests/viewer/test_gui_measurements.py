@@ -43,10 +43,11 @@ def test_measurements_list_edits_are_undoable(qtbot, window, shared_data, tmp_pa
                                                      [x + 2, y + 2, z]]))
     assert tree.topLevelItemCount() == 2
     row = [tree.topLevelItem(0).text(c) for c in range(4)]
-    assert row[1] == "Distance" and row[2] == f"{a.value:.3f} m"
+    # the file has no CRS and no units: "units", not metres (issue 17)
+    assert row[1] == "Distance" and row[2] == f"{a.value:.3f} units"
     assert row[3] == a.created[:16].replace("T", " ")
     assert tree.topLevelItem(1).text(1) == "Area (in plane)"
-    assert tree.topLevelItem(1).text(2) == "2.000 m²"
+    assert tree.topLevelItem(1).text(2) == "2.000 units²"
     assert _line_cells(window) == 2  # the distance and the closed triangle
 
     # select: highlighted in the view

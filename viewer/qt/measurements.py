@@ -72,10 +72,9 @@ class MeasurementsPanel(QtWidgets.QWidget):
 
     # -- the list ----------------------------------------------------------------------
     def _unit(self) -> str:
-        try:
-            return self.overlay._unit() if self.overlay is not None else "m"
-        except Exception:  # no renderer / CRS summary: metres
-            return "m"
+        from viewer.units import scene_length_unit
+
+        return scene_length_unit(self.session.scene)  # "units" when nothing says
 
     def refresh(self) -> None:
         current = self.current_id()

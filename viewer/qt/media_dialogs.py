@@ -242,8 +242,11 @@ class MediaJob(QtCore.QObject):
         w, h = self.size
         limit = media_render.MAX_DIRECT
         try:
+            # the view's decorations (scale bar, north arrow...) as the View menu shows them
             self.offscreen = OffscreenRenderer(window.scene, (min(w, limit), min(h, limit)),
-                                               session=window.session).__enter__()
+                                               session=window.session,
+                                               decorations=window.scene.decorations,
+                                               lang=window.decorations.lang).__enter__()
             self.core = self.make(self.offscreen, camera)
         except Exception as exc:  # noqa: BLE001 - one message, never a crash
             self._end()

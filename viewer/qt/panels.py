@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
-from loaders import PointCloud
+from loaders import Mesh, PointCloud
 
 from ..scene import Layer, Scene
 from .crs import describe_crs  # (the layer's CRS in the properties)
@@ -29,6 +29,13 @@ COLORMAPS = ("viridis", "turbo", "gray", "terrain")
 #: the up-axis choice of a glTF layer: (value, label)
 UP_AXES = (("Y", QT_TR_NOOP("Y (glTF standard)")),
            ("Z", QT_TR_NOOP("Z (stored against the standard)")))
+#: the same choice for any other mesh or point layer without a CRS
+UP_AXES_OTHER = (("Y", QT_TR_NOOP("Y (turn it upright)")),
+                 ("Z", QT_TR_NOOP("Z (as stored)")))
+#: a layer's length units (viewer.units): (value, label); None: no units
+UNITS = ((None, QT_TR_NOOP("none (units)")), ("mm", QT_TR_NOOP("millimetres (mm)")),
+         ("cm", QT_TR_NOOP("centimetres (cm)")), ("m", QT_TR_NOOP("metres (m)")),
+         ("ft", QT_TR_NOOP("feet (ft)")))
 
 
 def _tr(text: str) -> str:
@@ -229,6 +236,12 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.up_axis.setToolTip(self.tr("Which axis of the file points up. glTF files are "
                                         "Y-up by the standard; choose Z for a file stored "
                                         "Z-up (a model lying on its side)."))
+        self.units = QtWidgets.QComboBox(objectName="layerUnits")
+        for value, label in UNITS:
+            self.units.addItem(_tr(label), value)
+        self.units.setToolTip(self.tr(
+            "The length unit of a file without a coordinate system: the layer is scaled "
+            "into metres. None: it measures in \"units\"."))
         self.classes = QtWidgets.QListWidget(objectName="classList")
         self.classes.setToolTip(self.tr("Classes (ASPRS): uncheck to hide"))
 
@@ -243,6 +256,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         form.addRow(self.tr("Colour"), self.solid_color)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
+        self.units_label = QtWidgets.QLabel(self.tr("Units"))
+        form.addRow(self.units_label, self.units)
         form.addRow(self.tr("CRS"), self.crs)
         self.assign_crs_button = QtWidgets.QPushButton(self.tr("Assign CRS…"),
                                                        objectName="assignCrs")
@@ -268,6 +283,7 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.contrast_hi.valueChanged.connect(self._contrast_changed)
         self.solid_color.clicked.connect(self._choose_color)
         self.up_axis.currentIndexChanged.connect(self._up_axis_changed)
+        self.units.currentIndexChanged.connect(self._units_changed)
         self.classes.itemChanged.connect(self._class_toggled)
         scene.connect("selection_changed", lambda **kw: self.set_layer(kw["layer"]))
         scene.connect("layer_changed", self._on_layer_changed)
@@ -320,7 +336,17 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.up_axis_label.setVisible(has_axis)
             self.up_axis.setEnabled(has_axis)
             if has_axis:
+                generic = layer.data.metadata.get("up_axis_generic") or \
+                    "up_axis" not in layer.data.metadata
+                for i, (_value, label) in enumerate(UP_AXES_OTHER if generic else UP_AXES):
+                    self.up_axis.setItemText(i, _tr(label))
                 self.up_axis.setCurrentIndex(max(self.up_axis.findData(layer.up_axis), 0))
+            has_units = layer.data.crs is None and isinstance(layer.data, (PointCloud, Mesh))
+            self.units.setVisible(has_units)
+            self.units_label.setVisible(has_units)
+            self.units.setEnabled(has_units)
+            if has_units:
+                self.units.setCurrentIndex(max(self.units.findData(layer.units), 0))
             self.attribute.setEnabled(bool(layer.scalar_attributes()))
             scalar = layer.color_mode in ("intensity", "elevation", "attribute")
             self.colormap.setEnabled(scalar)
@@ -387,6 +413,20 @@ class PropertiesPanel(QtWidgets.QWidget):
                 or self.layer.up_axis in (None, axis):
             return
         self._set(up_axis=axis)
+
+    def _units_changed(self, index: int) -> None:
+        if self.layer is None or self._updating:
+            return
+        units = self.units.itemData(index)
+        if units == self.layer.units:
+            return
+        try:
+            self._set(units=units)
+        except ValueError as exc:  # a streamed layer: say why, show what it has
+            window = self.window()
+            if hasattr(window, "statusBar"):
+                window.statusBar().showMessage(str(exc), 8000)
+        self.set_layer(self.layer)
 
     def _contrast_changed(self, *_):
         self._set(contrast=(self.contrast_lo.value(), self.contrast_hi.value()))
