@@ -89,6 +89,9 @@ class Layer:
     #: glTF layers: which axis of the file is up ("Y" as the spec says, "Z" for a file
     #: stored against it); changing it re-orients ``data``. None: no choice to make.
     up_axis: str | None = None
+    #: the file's length unit ("mm", "cm", "m", "ft"; see viewer.units) when it has no
+    #: CRS: setting it scales ``data`` into metres. None: no units, measured in "units".
+    units: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -240,8 +243,10 @@ class Scene(EventEmitter):
         if name is None:
             name = Path(path).name if path else data.metadata.get("source", "layer")
             name = Path(str(name)).name
+        from .units import default_up_axis
+
         layer = Layer(name=name, data=data, path=path, color_mode=default_color_mode(data),
-                      up_axis=data.metadata.get("up_axis"))
+                      up_axis=default_up_axis(data))
         for key, value in display.items():
             setattr(layer, key, value)
         if self.origin is None:
@@ -304,17 +309,38 @@ class Scene(EventEmitter):
             if key == "up_axis":  # re-orient the data (a glTF stored Z-up, or back)
                 self._set_up_axis(layer, value)
                 continue
+            if key == "units":  # scale the data into metres (or back to its numbers)
+                self._set_units(layer, value)
+                continue
             setattr(layer, key, value)
             self.emit("layer_changed", layer=layer, field=key)
 
     def _set_up_axis(self, layer: Layer, up_axis: str) -> None:
-        from loaders.formats.gltf import set_up_axis
+        from .units import check_reshapable, set_up_axis
 
         if layer.up_axis is None:
             raise ValueError(f"layer {layer.name!r} has no up axis to choose")
+        if up_axis == layer.up_axis:
+            return
+        check_reshapable(layer)
         layer.data = set_up_axis(layer.data, up_axis)  # ValueError for a bad axis
         layer.up_axis = up_axis
         self.emit("layer_changed", layer=layer, field="data")
+
+    def _set_units(self, layer: Layer, units: str | None) -> None:
+        from .units import check_reshapable, check_units, scale_data, scale_factor
+
+        units = check_units(units)  # ValueError for an unknown unit
+        if units == layer.units:
+            return
+        if units is not None and layer.data.crs is not None:
+            raise ValueError(f"layer {layer.name!r} is georeferenced: its CRS gives its "
+                             "units")
+        check_reshapable(layer)
+        layer.data = scale_data(layer.data, scale_factor(layer.units, units), units)
+        layer.units = units
+        self.emit("layer_changed", layer=layer, field="data")
+        self.emit("layer_changed", layer=layer, field="units")
 
     def select(self, layer: Layer | None) -> None:
         if layer is self.selected:
