@@ -7,6 +7,7 @@ loss; the project document stores those dicts.
 
 from __future__ import annotations
 
+import copy
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -235,14 +236,51 @@ class View:
 
 @dataclass
 class TourStop:
+    """One stop of a tour: where the camera goes -- a camera stored in the stop (the view
+    the author had when adding it), a saved view, or an annotation (its saved view or
+    anchor) -- how long it takes to get there and to stay, and what is read meanwhile:
+    ``title`` (empty: the view's name or the annotation's title) and ``caption`` (shown
+    over the view during playback; the lead of the exports). Projects written before
+    ``camera``, ``title`` and ``caption`` existed load with them empty."""
+
     view_id: str | None = None  # a saved view, or
     annotation_id: str | None = None  # focus on an annotation (its saved view / anchor)
     duration: float = 2.0  # seconds of camera transition to this stop
     pause: float = 2.0  # seconds to stay
+    camera: dict[str, Any] | None = None  # a stored camera (wins over view and annotation)
+    title: str = ""
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        self.duration = float(self.duration)
+        self.pause = float(self.pause)
+        if self.duration < 0 or self.pause < 0:
+            raise ValueError("a tour stop's duration and pause cannot be negative")
+        if self.camera is not None:
+            self.camera = {"position": [float(v) for v in self.camera["position"]],
+                           "focal_point": [float(v) for v in self.camera["focal_point"]],
+                           "view_up": [float(v) for v in self.camera["view_up"]],
+                           "parallel": bool(self.camera.get("parallel", False))}
+        self.title = str(self.title or "")
+        self.caption = str(self.caption or "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"view_id": self.view_id, "annotation_id": self.annotation_id,
-                "duration": self.duration, "pause": self.pause}
+        d: dict[str, Any] = {"view_id": self.view_id, "annotation_id": self.annotation_id,
+                             "duration": self.duration, "pause": self.pause}
+        if self.camera is not None:
+            d["camera"] = copy.deepcopy(self.camera)
+        if self.title:
+            d["title"] = self.title
+        if self.caption:
+            d["caption"] = self.caption
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TourStop:
+        return cls(view_id=d.get("view_id"), annotation_id=d.get("annotation_id"),
+                   duration=d.get("duration", 2.0), pause=d.get("pause", 2.0),
+                   camera=d.get("camera"), title=d.get("title") or "",
+                   caption=d.get("caption") or "")
 
 
 def stop_camera(stop: TourStop, views: list[View], annotation: Any,
@@ -253,27 +291,37 @@ def stop_camera(stop: TourStop, views: list[View], annotation: Any,
     distance moved onto the annotation's anchor (None without a current camera: the
     caller frames the annotation its own way). ``(None, "", None)`` when the view or
     annotation no longer exists. ``annotation(id)`` raises KeyError for a missing one.
+    The title is the stop's own when it has one. A camera stored in the stop wins over
+    its view and annotation (the annotation, if any, is still returned: its text and
+    photo go with the stop).
     The window's tour player, ``realscene tour`` and the exhibits all use this."""
-    if stop.view_id:
-        view = next((v for v in views if v.id == stop.view_id), None)
-        if view is not None:
-            return dict(view.camera), view.name, None
+    ann = None
     if stop.annotation_id:
         try:
             ann = annotation(stop.annotation_id)
         except KeyError:
+            ann = None
+    if stop.camera is not None:
+        return dict(stop.camera), stop.title or (ann.title if ann else ""), ann
+    if stop.view_id:
+        view = next((v for v in views if v.id == stop.view_id), None)
+        if view is not None:
+            return dict(view.camera), stop.title or view.name, None
+    if stop.annotation_id:
+        if ann is None:
             return None, "", None
         if ann.view:
-            return dict(ann.view), ann.title, ann
+            return dict(ann.view), stop.title or ann.title, ann
         if current is None:
-            return None, ann.title, ann
+            return None, stop.title or ann.title, ann
         offset = [float(p) - float(f) for p, f in zip(current["position"],
                                                         current["focal_point"], strict=True)]
         anchor = [float(v) for v in ann.anchor]
         return ({"position": [a + o for a, o in zip(anchor, offset, strict=True)],
                  "focal_point": anchor,
                  "view_up": [float(v) for v in current["view_up"]],
-                 "parallel": bool(current.get("parallel", False))}, ann.title, ann)
+                 "parallel": bool(current.get("parallel", False))}, stop.title or ann.title,
+                ann)
     return None, "", None
 
 
@@ -288,5 +336,5 @@ class Tour:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Tour:
-        return cls(name=d["name"], stops=[TourStop(**s) for s in d.get("stops", [])],
+        return cls(name=d["name"], stops=[TourStop.from_dict(s) for s in d.get("stops", [])],
                    id=d.get("id") or new_id())

@@ -76,360 +76,420 @@
         <translation>正在建立索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="25"/>
+        <location filename="../viewer/qt/main_window.py" line="29"/>
         <source>Auto</source>
-        <extracomment>(label, value) of the point budget choices; values are what QSettings stores</extracomment>
+        <extracomment>version of the saved dock layout (QSettings &quot;window_state&quot;): a state saved by an older layout (docks wider than the 3D view) is not restored (label, value) of the point budget choices; values are what QSettings stores</extracomment>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="81"/>
+        <location filename="../viewer/qt/main_window.py" line="95"/>
         <source>Layers</source>
-        <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw</extracomment>
+        <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="83"/>
+        <location filename="../viewer/qt/main_window.py" line="97"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="86"/>
+        <location filename="../viewer/qt/main_window.py" line="100"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="96"/>
+        <location filename="../viewer/qt/main_window.py" line="110"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="102"/>
+        <location filename="../viewer/qt/main_window.py" line="116"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="113"/>
+        <location filename="../viewer/qt/main_window.py" line="127"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="124"/>
+        <location filename="../viewer/qt/main_window.py" line="139"/>
+        <source>Tours</source>
+        <translation>导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="149"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="132"/>
+        <location filename="../viewer/qt/main_window.py" line="157"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="138"/>
+        <location filename="../viewer/qt/main_window.py" line="163"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="142"/>
+        <location filename="../viewer/qt/main_window.py" line="167"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="245"/>
+        <location filename="../viewer/qt/main_window.py" line="270"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="248"/>
+        <location filename="../viewer/qt/main_window.py" line="273"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="249"/>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="251"/>
+        <location filename="../viewer/qt/main_window.py" line="276"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="252"/>
+        <location filename="../viewer/qt/main_window.py" line="277"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="254"/>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="256"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="257"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="260"/>
+        <location filename="../viewer/qt/main_window.py" line="285"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="261"/>
+        <location filename="../viewer/qt/main_window.py" line="286"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="263"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="264"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="266"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="268"/>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="269"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="270"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="271"/>
+        <location filename="../viewer/qt/main_window.py" line="296"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="272"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="273"/>
+        <location filename="../viewer/qt/main_window.py" line="298"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="275"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <source>&amp;Axis gizmo</source>
+        <translation>坐标轴指示器(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <source>X, Y, Z axes in a corner</source>
+        <translation>在角落显示 X、Y、Z 轴</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="305"/>
+        <source>Scale &amp;bar</source>
+        <translation>比例尺(&amp;B)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
+        <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <source>&amp;North arrow</source>
+        <translation>指北针(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <source>An arrow to grid north (georeferenced scenes)</source>
+        <translation>指向坐标北的箭头(有地理参考的场景)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <source>CRS and &amp;credits line</source>
+        <translation>坐标系与数据来源行(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
+        <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="277"/>
+        <location filename="../viewer/qt/main_window.py" line="318"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="280"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="283"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="284"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="286"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="290"/>
+        <location filename="../viewer/qt/main_window.py" line="331"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="292"/>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="302"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="313"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="315"/>
+        <location filename="../viewer/qt/main_window.py" line="357"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="318"/>
+        <location filename="../viewer/qt/main_window.py" line="360"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <source>&amp;Preferences…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <source>Default author of new annotations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <source>&amp;Keyboard shortcuts…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="377"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="389"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="394"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="352"/>
+        <location filename="../viewer/qt/main_window.py" line="402"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="357"/>
+        <location filename="../viewer/qt/main_window.py" line="407"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="412"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="371"/>
+        <location filename="../viewer/qt/main_window.py" line="423"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="378"/>
+        <location filename="../viewer/qt/main_window.py" line="432"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="382"/>
+        <location filename="../viewer/qt/main_window.py" line="436"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="394"/>
+        <location filename="../viewer/qt/main_window.py" line="448"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="435"/>
+        <location filename="../viewer/qt/main_window.py" line="490"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="439"/>
+        <location filename="../viewer/qt/main_window.py" line="494"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1080"/>
+        <location filename="../viewer/qt/main_window.py" line="1231"/>
         <location filename="../viewer/qt/project_actions.py" line="264"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -542,6 +602,43 @@
         <translation>Z（未按标准存储）</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="33"/>
+        <source>Y (turn it upright)</source>
+        <extracomment>the same choice for any other mesh or point layer without a CRS</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="34"/>
+        <source>Z (as stored)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="36"/>
+        <source>none (units)</source>
+        <extracomment>a layer&apos;s length units (viewer.units): (value, label); None: no units</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="36"/>
+        <source>millimetres (mm)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="37"/>
+        <source>centimetres (cm)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="37"/>
+        <source>metres (m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="38"/>
+        <source>feet (ft)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../viewer/qt/crs.py" line="37"/>
         <source>none recorded in the file</source>
         <extracomment>second systems offered in the dialog besides the layers&apos; own</extracomment>
@@ -568,38 +665,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="439"/>
+        <location filename="../viewer/qt/panels.py" line="479"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="442"/>
-        <location filename="../viewer/qt/panels.py" line="453"/>
+        <location filename="../viewer/qt/panels.py" line="482"/>
+        <location filename="../viewer/qt/panels.py" line="493"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="444"/>
+        <location filename="../viewer/qt/panels.py" line="484"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="447"/>
+        <location filename="../viewer/qt/panels.py" line="487"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="449"/>
+        <location filename="../viewer/qt/panels.py" line="489"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="455"/>
+        <location filename="../viewer/qt/panels.py" line="495"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="459"/>
+        <location filename="../viewer/qt/panels.py" line="499"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -1169,7 +1266,7 @@
     </message>
     <message>
         <location filename="../viewer/qt/annotations.py" line="233"/>
-        <location filename="../viewer/qt/annotations.py" line="505"/>
+        <location filename="../viewer/qt/annotations.py" line="523"/>
         <source>Category colour</source>
         <translation>类别颜色</translation>
     </message>
@@ -1264,7 +1361,7 @@
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="280"/>
+        <location filename="../viewer/qt/annotations.py" line="279"/>
         <source>Style</source>
         <translation>样式</translation>
     </message>
@@ -1294,67 +1391,72 @@
         <translation>样式、媒体、对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="348"/>
+        <location filename="../viewer/qt/annotations.py" line="316"/>
+        <source>Select an annotation to edit it, or add one with a tool of the Annotate toolbar.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/annotations.py" line="364"/>
         <source>All categories</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="358"/>
+        <location filename="../viewer/qt/annotations.py" line="374"/>
         <source>All conditions</source>
         <translation>全部完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="460"/>
+        <location filename="../viewer/qt/annotations.py" line="478"/>
         <source>file not found</source>
         <translation>找不到文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="486"/>
+        <location filename="../viewer/qt/annotations.py" line="504"/>
         <source>Cannot apply</source>
         <translation>无法应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="516"/>
+        <location filename="../viewer/qt/annotations.py" line="534"/>
         <source>Annotation colour</source>
         <translation>标注颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="523"/>
+        <location filename="../viewer/qt/annotations.py" line="541"/>
         <source>Add category</source>
         <translation>添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="524"/>
+        <location filename="../viewer/qt/annotations.py" line="542"/>
         <source>Name of the new category (e.g. Salt efflorescence):</source>
         <translation>新类别的名称（例如：盐析）：</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="528"/>
+        <location filename="../viewer/qt/annotations.py" line="546"/>
         <source>Colour for {name}</source>
         <translation>{name} 的颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="535"/>
+        <location filename="../viewer/qt/annotations.py" line="553"/>
         <source>Cannot add category</source>
         <translation>无法添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="548"/>
+        <location filename="../viewer/qt/annotations.py" line="566"/>
         <source>Link photos or documents</source>
         <translation>链接照片或文档</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="550"/>
+        <location filename="../viewer/qt/annotations.py" line="568"/>
         <source>Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)</source>
         <translation>图像 (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="579"/>
+        <location filename="../viewer/qt/annotations.py" line="597"/>
         <source> Relink it with Add….</source>
         <translation>请用“添加…”重新链接。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="580"/>
+        <location filename="../viewer/qt/annotations.py" line="598"/>
         <source>Not opened: {path} {reason}.</source>
         <translation>未打开：{path} {reason}。</translation>
     </message>
@@ -1584,98 +1686,98 @@
 <context>
     <name>LayerPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="51"/>
+        <location filename="../viewer/qt/panels.py" line="58"/>
         <source>Layer</source>
         <extracomment>a ProjectSession: when given, removal and reordering can be undone</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="51"/>
+        <location filename="../viewer/qt/panels.py" line="58"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="51"/>
+        <location filename="../viewer/qt/panels.py" line="58"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="58"/>
+        <location filename="../viewer/qt/panels.py" line="65"/>
         <source>Move layer up</source>
         <translation>图层上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="59"/>
+        <location filename="../viewer/qt/panels.py" line="66"/>
         <source>Move layer down</source>
         <translation>图层下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="60"/>
+        <location filename="../viewer/qt/panels.py" line="67"/>
         <source>Remove layer (Del)</source>
         <translation>移除图层（Del）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="98"/>
+        <location filename="../viewer/qt/panels.py" line="105"/>
         <source>points</source>
         <translation>点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="100"/>
+        <location filename="../viewer/qt/panels.py" line="107"/>
         <source>points (COPC)</source>
         <translation>点云（COPC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="102"/>
+        <location filename="../viewer/qt/panels.py" line="109"/>
         <source> (loading…)</source>
         <translation>（加载中…）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="104"/>
+        <location filename="../viewer/qt/panels.py" line="111"/>
         <source>IFC model</source>
         <translation>IFC 模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="105"/>
+        <location filename="../viewer/qt/panels.py" line="112"/>
         <source>city model</source>
         <translation>城市模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="106"/>
+        <location filename="../viewer/qt/panels.py" line="113"/>
         <source>{n} obj</source>
         <translation>{n} 个对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="108"/>
+        <location filename="../viewer/qt/panels.py" line="115"/>
         <source>mesh</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="113"/>
+        <location filename="../viewer/qt/panels.py" line="120"/>
         <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
         <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="117"/>
+        <location filename="../viewer/qt/panels.py" line="124"/>
         <source>Transformed from {crs} into the scene CRS</source>
         <translation>已从 {crs} 转换到场景坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="179"/>
+        <location filename="../viewer/qt/panels.py" line="186"/>
         <source>Zoom to layer</source>
         <translation>缩放至图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="180"/>
+        <location filename="../viewer/qt/panels.py" line="187"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="181"/>
+        <location filename="../viewer/qt/panels.py" line="188"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="183"/>
+        <location filename="../viewer/qt/panels.py" line="190"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -1683,174 +1785,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="421"/>
+        <location filename="../viewer/qt/main_window.py" line="476"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="424"/>
+        <location filename="../viewer/qt/main_window.py" line="479"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="517"/>
+        <location filename="../viewer/qt/main_window.py" line="505"/>
+        <source>Annotate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="592"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="519"/>
+        <location filename="../viewer/qt/main_window.py" line="594"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="538"/>
+        <location filename="../viewer/qt/main_window.py" line="613"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="540"/>
+        <location filename="../viewer/qt/main_window.py" line="615"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="556"/>
+        <location filename="../viewer/qt/main_window.py" line="631"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="604"/>
+        <location filename="../viewer/qt/main_window.py" line="679"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="622"/>
+        <location filename="../viewer/qt/main_window.py" line="697"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="638"/>
+        <location filename="../viewer/qt/main_window.py" line="713"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="682"/>
+        <location filename="../viewer/qt/main_window.py" line="757"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="685"/>
+        <location filename="../viewer/qt/main_window.py" line="760"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="716"/>
+        <location filename="../viewer/qt/main_window.py" line="791"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="725"/>
+        <location filename="../viewer/qt/main_window.py" line="800"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="748"/>
+        <location filename="../viewer/qt/main_window.py" line="823"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="786"/>
+        <location filename="../viewer/qt/main_window.py" line="861"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="810"/>
+        <location filename="../viewer/qt/main_window.py" line="891"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="824"/>
+        <location filename="../viewer/qt/main_window.py" line="905"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="825"/>
+        <location filename="../viewer/qt/main_window.py" line="906"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="847"/>
+        <location filename="../viewer/qt/main_window.py" line="928"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="865"/>
+        <location filename="../viewer/qt/main_window.py" line="946"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="870"/>
+        <location filename="../viewer/qt/main_window.py" line="951"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="873"/>
+        <location filename="../viewer/qt/main_window.py" line="954"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="905"/>
+        <location filename="../viewer/qt/main_window.py" line="986"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="998"/>
+        <location filename="../viewer/qt/main_window.py" line="1149"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="998"/>
+        <location filename="../viewer/qt/main_window.py" line="1149"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1003"/>
+        <location filename="../viewer/qt/main_window.py" line="1154"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1009"/>
+        <location filename="../viewer/qt/main_window.py" line="1160"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1011"/>
+        <location filename="../viewer/qt/main_window.py" line="1162"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1032"/>
+        <location filename="../viewer/qt/main_window.py" line="1183"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1035"/>
+        <location filename="../viewer/qt/main_window.py" line="1186"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1038"/>
+        <location filename="../viewer/qt/main_window.py" line="1189"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1040"/>
+        <location filename="../viewer/qt/main_window.py" line="1191"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1133"/>
+        <location filename="../viewer/qt/main_window.py" line="1298"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -1896,7 +2003,7 @@ Formats: {formats}</source>
         <translation>日期</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/measurements.py" line="96"/>
+        <location filename="../viewer/qt/measurements.py" line="95"/>
         <source>Double-click to rename; the checkbox shows or hides it in the view</source>
         <translation>双击重命名；勾选框在视图中显示或隐藏它</translation>
     </message>
@@ -1910,63 +2017,63 @@ Formats: {formats}</source>
     </message>
     <message>
         <location filename="../viewer/qt/media_dialogs.py" line="230"/>
-        <location filename="../viewer/qt/media_dialogs.py" line="279"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="282"/>
         <source>Saving {name}…</source>
         <translation>正在保存 {name}…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="273"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="276"/>
         <source>Rendering {name}: frame {i} of {n}</source>
         <translation>正在渲染 {name}：第 {i} 帧，共 {n} 帧</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="276"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="279"/>
         <source>Saving {name}: tile {i} of {n}</source>
         <translation>正在保存 {name}：第 {i} 块，共 {n} 块</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="374"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="377"/>
         <source>Save screenshot</source>
         <extracomment>largest side drawn in one piece (tiles beyond it)</extracomment>
         <translation>保存截图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="375"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="378"/>
         <source>PNG image (*.png)</source>
         <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="386"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="389"/>
         <source>Open a project or files first.</source>
         <translation>请先打开项目或文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="394"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="397"/>
         <source>Export video</source>
         <translation>导出视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="395"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="398"/>
         <source>MP4 video (*.mp4)</source>
         <translation>MP4 视频 (*.mp4)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="459"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="462"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="464"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="467"/>
         <source>Cannot export the video</source>
         <translation>无法导出视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="465"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="468"/>
         <source>Cannot save the picture</source>
         <translation>无法保存图片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/media_dialogs.py" line="475"/>
+        <location filename="../viewer/qt/media_dialogs.py" line="478"/>
         <source>Cancelled {name}; nothing was written</source>
         <translation>已取消 {name}，未写入任何文件</translation>
     </message>
@@ -2074,6 +2181,29 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/objects.py" line="633"/>
         <source>Highest per object</source>
         <translation>每个对象的最高层次</translation>
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="130"/>
+        <source>Preferences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="132"/>
+        <source>your name, e.g. Li Wei</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="133"/>
+        <source>Written as the author of new annotations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="135"/>
+        <source>Default author</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2187,94 +2317,104 @@ Formats: {formats}</source>
 <context>
     <name>PropertiesPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="199"/>
-        <location filename="../viewer/qt/panels.py" line="297"/>
+        <location filename="../viewer/qt/panels.py" line="206"/>
+        <location filename="../viewer/qt/panels.py" line="313"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="212"/>
+        <location filename="../viewer/qt/panels.py" line="219"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="229"/>
+        <location filename="../viewer/qt/panels.py" line="236"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="233"/>
+        <location filename="../viewer/qt/panels.py" line="243"/>
+        <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="246"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="237"/>
+        <location filename="../viewer/qt/panels.py" line="250"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="238"/>
+        <location filename="../viewer/qt/panels.py" line="251"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="239"/>
+        <location filename="../viewer/qt/panels.py" line="252"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="240"/>
+        <location filename="../viewer/qt/panels.py" line="253"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="241"/>
+        <location filename="../viewer/qt/panels.py" line="254"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="242"/>
+        <location filename="../viewer/qt/panels.py" line="255"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="243"/>
+        <location filename="../viewer/qt/panels.py" line="256"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="244"/>
+        <location filename="../viewer/qt/panels.py" line="257"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="246"/>
+        <location filename="../viewer/qt/panels.py" line="259"/>
+        <source>Units</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="261"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="247"/>
+        <location filename="../viewer/qt/panels.py" line="262"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="250"/>
+        <location filename="../viewer/qt/panels.py" line="265"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="253"/>
+        <location filename="../viewer/qt/panels.py" line="268"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="257"/>
+        <location filename="../viewer/qt/panels.py" line="272"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="399"/>
+        <location filename="../viewer/qt/panels.py" line="439"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -2305,6 +2445,186 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/media_dialogs.py" line="124"/>
         <source>Size</source>
         <translation>尺寸</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="88"/>
+        <source>Keyboard shortcuts</source>
+        <extracomment>the click tools&apos; keys (none clashes with F, Shift+F, 1-4, E, M, Ctrl+B/E/I/U, Return, Escape, nor the standard Open/Save/Undo/Redo/Quit keys)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="90"/>
+        <source>Search…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="92"/>
+        <source>Action</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="92"/>
+        <source>Shortcut</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TourPanel</name>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="164"/>
+        <source>New</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="165"/>
+        <source>A new, empty tour</source>
+        <translation>新建一个空的导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="166"/>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="167"/>
+        <source>Delete</source>
+        <translation type="unfinished">删除</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="168"/>
+        <source>Delete this tour</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="169"/>
+        <source>Add current view</source>
+        <translation>添加当前视图</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="171"/>
+        <source>Add the camera the view has now as the tour&apos;s next stop</source>
+        <translation>将视图当前的相机添加为导览的下一站</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="172"/>
+        <location filename="../viewer/qt/tour_panel.py" line="338"/>
+        <source>Add selected annotation</source>
+        <translation>添加所选标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="174"/>
+        <source>Add the annotation selected in the Annotations tab as a stop: its text and photo are shown when the tour gets there</source>
+        <translation>将“标注”标签页中所选的标注添加为一站：导览到达时显示其文字和照片</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="176"/>
+        <source>Move the stop earlier</source>
+        <translation>将此站提前</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="177"/>
+        <source>Move the stop later</source>
+        <translation>将此站推后</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="178"/>
+        <source>Delete stop</source>
+        <translation>删除此站</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="179"/>
+        <location filename="../viewer/qt/tour_panel.py" line="298"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="179"/>
+        <location filename="../viewer/qt/tour_panel.py" line="182"/>
+        <source>Caption</source>
+        <translation>说明文字</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="179"/>
+        <source>Move s</source>
+        <translation>移动 秒</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="180"/>
+        <source>Pause s</source>
+        <translation>停留 秒</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="181"/>
+        <source>Drag a stop to reorder the tour</source>
+        <translation>拖动一站以调整导览顺序</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="182"/>
+        <source>Title</source>
+        <translation type="unfinished">标题</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="183"/>
+        <source>Move (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="183"/>
+        <source>Pause (s)</source>
+        <translation>停留（秒）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="186"/>
+        <source>the view&apos;s or annotation&apos;s name</source>
+        <translation>视图或标注的名称</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="187"/>
+        <source>shown over the view during the tour</source>
+        <translation>导览时显示在视图上</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="188"/>
+        <source>Seconds the camera takes to reach this stop</source>
+        <translation>相机到达此站所用的秒数</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="189"/>
+        <source>Seconds the tour stays at this stop</source>
+        <translation>导览在此站停留的秒数</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="260"/>
+        <source>(missing)</source>
+        <translation>（已缺失）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="261"/>
+        <source>View</source>
+        <translation>视图</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="298"/>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="312"/>
+        <source>Rename tour</source>
+        <translation>重命名导览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="313"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tour_panel.py" line="339"/>
+        <source>Select an annotation in the Annotations tab first.</source>
+        <translation>请先在“标注”标签页中选择一个标注。</translation>
     </message>
 </context>
 <context>

@@ -3,7 +3,8 @@
 No Qt. Every edit (annotations, measurements, views, layer display changes) goes
 through :class:`heritage.undo.UndoStack`, so the GUI, scripts and tests share undo/redo.
 The session emits on the scene: ``annotations_changed``, ``measurements_changed``,
-``views_changed``, ``project_changed`` (saved / dirty state).
+``views_changed``, ``tours_changed`` (tour edits: add/rename/delete tours, add/move/edit/
+delete stops), ``project_changed`` (saved / dirty state).
 
 Removing and reordering layers are commands on the same stack, so undo after a removal
 brings the layer back (its data and display state kept in memory) instead of undoing an
@@ -29,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from heritage.model import Annotation, Measurement, View, now_iso
+from heritage.model import Annotation, Measurement, Tour, TourStop, View, now_iso
 from heritage.project import LayerRecord, Project, atomic_write_text
 from heritage.undo import Command, UndoStack
 from loaders.crs import as_crs, crs_to_text, same_crs
@@ -297,6 +298,159 @@ class ProjectSession:
 
         self.undo.push(Command(f"Save view “{name}”", do, undo))
         return view
+
+    # -- tours ------------------------------------------------------------------------------
+    # Each edit is one undoable command and emits ``tours_changed``. Stops are addressed by
+    # their index in the tour (the order the tour plays them in).
+    def tour(self, tour_id: str) -> Tour:
+        for tour in self.project.tours:
+            if tour.id == tour_id:
+                return tour
+        raise KeyError(f"no tour with id {tour_id!r}")
+
+    def add_tour(self, name: str = "") -> Tour:
+        """A new, empty tour at the end (named "Tour N" when ``name`` is empty)."""
+        taken = {t.name for t in self.project.tours}
+        name = str(name).strip()
+        if not name:
+            n = len(self.project.tours) + 1
+            while f"Tour {n}" in taken:
+                n += 1
+            name = f"Tour {n}"
+        tour = Tour(name=name)
+
+        def do() -> None:
+            self.project.tours.append(tour)
+            self._emit("tours_changed")
+
+        def undo() -> None:
+            self.project.tours.remove(tour)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Add tour “{name}”", do, undo))
+        return tour
+
+    def rename_tour(self, tour_id: str, name: str) -> Tour:
+        tour = self.tour(tour_id)
+        name = str(name).strip()
+        if not name:
+            raise ValueError("a tour needs a name")
+        before = tour.name
+        if name == before:
+            return tour
+
+        def apply(value: str) -> None:
+            tour.name = value
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Rename tour “{before}”", lambda: apply(name),
+                               lambda: apply(before)))
+        return tour
+
+    def delete_tour(self, tour_id: str) -> None:
+        tour = self.tour(tour_id)
+        index = self.project.tours.index(tour)
+
+        def do() -> None:
+            self.project.tours.remove(tour)
+            self._emit("tours_changed")
+
+        def undo() -> None:
+            self.project.tours.insert(index, tour)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Delete tour “{tour.name}”", do, undo))
+
+    def add_stop(self, tour_id: str, *, camera: Camera | dict[str, Any] | None = None,
+                 view_id: str | None = None, annotation_id: str | None = None,
+                 index: int | None = None, title: str = "", caption: str = "",
+                 duration: float = 2.0, pause: float = 2.0) -> TourStop:
+        """A stop in tour ``tour_id`` at ``index`` (default: the end): the ``camera`` (a
+        view the author has now, stored in the stop), a saved view or an annotation."""
+        tour = self.tour(tour_id)
+        if isinstance(camera, Camera):
+            camera = camera.to_dict()
+        if camera is None and view_id is None and annotation_id is None:
+            raise ValueError("a tour stop needs a camera, a saved view or an annotation")
+        if annotation_id is not None:
+            self.project.annotation(annotation_id)  # KeyError for an unknown one
+        if view_id is not None and not any(v.id == view_id for v in self.project.views):
+            raise KeyError(f"no saved view with id {view_id!r}")
+        stop = TourStop(view_id=view_id, annotation_id=annotation_id, duration=duration,
+                        pause=pause, camera=camera, title=title, caption=caption)
+        at = len(tour.stops) if index is None else max(0, min(int(index), len(tour.stops)))
+
+        def do() -> None:
+            tour.stops.insert(at, stop)
+            self._emit("tours_changed")
+
+        def undo() -> None:
+            tour.stops.remove(stop)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Add stop to tour “{tour.name}”", do, undo))
+        return stop
+
+    def move_stop(self, tour_id: str, index: int, new_index: int) -> None:
+        """Move the stop at ``index`` to ``new_index`` (clamped to the tour)."""
+        tour = self.tour(tour_id)
+        stop = tour.stops[index]
+        old = tour.stops.index(stop)
+        new = max(0, min(int(new_index), len(tour.stops) - 1))
+        if new == old:
+            return
+
+        def place(at: int) -> None:
+            tour.stops.remove(stop)
+            tour.stops.insert(at, stop)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Move stop {old + 1} of tour “{tour.name}”",
+                               lambda: place(new), lambda: place(old)))
+
+    def update_stop(self, tour_id: str, index: int, *, title: str | None = None,
+                    caption: str | None = None, duration: float | None = None,
+                    pause: float | None = None) -> TourStop:
+        """Change a stop's title, caption, duration and/or pause (one undoable edit)."""
+        tour = self.tour(tour_id)
+        stop = tour.stops[index]
+        before = {"title": stop.title, "caption": stop.caption, "duration": stop.duration,
+                  "pause": stop.pause}
+        after = dict(before)
+        for key, value in (("title", title), ("caption", caption)):
+            if value is not None:
+                after[key] = str(value)
+        for key, value in (("duration", duration), ("pause", pause)):
+            if value is not None:
+                if float(value) < 0:
+                    raise ValueError(f"a tour stop's {key} cannot be negative")
+                after[key] = float(value)
+        if after == before:
+            return stop
+
+        def apply(state: dict[str, Any]) -> None:
+            for key, value in state.items():
+                setattr(stop, key, value)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Edit stop {index + 1} of tour “{tour.name}”",
+                               lambda: apply(after), lambda: apply(before)))
+        return stop
+
+    def delete_stop(self, tour_id: str, index: int) -> None:
+        tour = self.tour(tour_id)
+        stop = tour.stops[index]
+        at = tour.stops.index(stop)
+
+        def do() -> None:
+            tour.stops.remove(stop)
+            self._emit("tours_changed")
+
+        def undo() -> None:
+            tour.stops.insert(at, stop)
+            self._emit("tours_changed")
+
+        self.undo.push(Command(f"Delete stop {at + 1} of tour “{tour.name}”", do, undo))
 
     # -- layers -----------------------------------------------------------------------------
     def update_layer(self, layer: Layer, **changes: Any) -> None:
@@ -568,6 +722,7 @@ class ProjectSession:
         self._unread = [r for r, _path in to_load]
         self._emit("annotations_changed")
         self._emit("measurements_changed")
+        self._emit("tours_changed")
         return OpenedProject(project, to_load, missing, warnings)
 
     def recover_project(self, path: str | Path) -> OpenedProject:

@@ -55,6 +55,46 @@ def stop_camera(project: Any, stop: Any, current: Camera) -> Camera | None:
     return Camera.from_dict(camera) if camera is not None else None
 
 
+@dataclass(frozen=True)
+class StopText:
+    """What is read at a tour stop (the window shows it over the view during playback):
+    the stop's ``title`` and ``caption``, and when the stop is an annotation its
+    ``annotation_title``, ``description`` and first ``photo`` (a media reference of the
+    project, resolved inside the project folder by whoever shows it:
+    :func:`heritage.media.embeddable_image`)."""
+
+    title: str = ""
+    caption: str = ""
+    annotation_title: str = ""
+    description: str = ""
+    photo: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.title or self.caption or self.annotation_title or self.description
+                    or self.photo)
+
+
+#: media references shown as a stop's photo (the first of an annotation's media)
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp")
+
+
+def stop_text(project: Any, stop: Any) -> StopText:
+    """The text (and photo) of one stop of a tour of ``project``."""
+    _, title, ann = model.stop_camera(stop, project.views, project.annotation, None)
+    if ann is None and stop.annotation_id:
+        try:
+            ann = project.annotation(stop.annotation_id)
+        except KeyError:
+            ann = None
+    if ann is None:
+        return StopText(title=title, caption=stop.caption)
+    photo = next((m for m in ann.media
+                  if str(m).lower().endswith(PHOTO_EXTENSIONS)), None)
+    return StopText(title=title, caption=stop.caption, annotation_title=ann.title,
+                    description=ann.description, photo=photo)
+
+
 def ease(t: float) -> float:
     """Smoothstep: 0 -> 0, 1 -> 1, zero speed at both ends."""
     t = min(max(float(t), 0.0), 1.0)
@@ -130,6 +170,14 @@ class TourPath:
 
     def stops_done(self, t: float) -> list[int]:
         return [leg.index for leg in self.legs if t >= leg.end]
+
+    def leg_at(self, t: float) -> Leg | None:
+        """The leg playing at ``t`` (moving to its stop or holding it): the stop whose
+        caption is shown; the last leg at and after the end; None for an empty path."""
+        if not self.legs:
+            return None
+        t = float(t)
+        return next((leg for leg in self.legs if t < leg.end), self.legs[-1])
 
     def frame_count(self, fps: float) -> int:
         """Frames of a video at ``fps``: one at t = 0, one every 1/fps, and the last

@@ -125,6 +125,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.annotations_dock, self.measurements_dock)
         self.tabifyDockWidget(self.annotations_dock, self.objects_dock)
         self.tabifyDockWidget(self.annotations_dock, self.alignment_dock)
+        # tour authoring, a tab beside the measurements (viewer/qt/tour_panel.py)
+        from .tour_panel import TourPanel
+
+        self.tour_panel = TourPanel(
+            self.session, camera=lambda: self.renderer.camera_to_scene(emit=False),
+            selected_annotation=self.annotations_panel.current_id, player=self.tour_player)
+        self.tours_dock = self._dock(QT_TR_NOOP("Tours"), "toursDock", self.tour_panel,
+                                     QtCore.Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.measurements_dock, self.tours_dock)
         self.annotations_dock.raise_()
 
         # status bar: picked point, progress, cancel
@@ -399,6 +408,7 @@ class MainWindow(QtWidgets.QMainWindow):
             view_menu.addAction(action)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
+        view_menu.addAction(self.tours_dock.toggleViewAction())
         view_menu.addAction(self.objects_dock.toggleViewAction())
         view_menu.addAction(self.alignment_dock.toggleViewAction())
         self.visibility_menu = self._menu(view_menu,
