@@ -73,6 +73,12 @@ class MainWindow(QtWidgets.QMainWindow):
             QtGui.QFontInfo(self.font()).pixelSize() * self.devicePixelRatioF()))
         self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
         self.annotations_panel.fly_to_requested.connect(self.fly_to)
+        from ..decorations import ViewDecorations
+
+        #: scale bar, north arrow, axis gizmo (View menu; scene.decorations)
+        self.decorations = ViewDecorations(self.plotter, self.scene,
+                                           lang=i18n.current_language(),
+                                           on_warning=self._font_warning)
         self.tool = AnnotationTool(self.session, self.overlay, self)
         from .tours import TourPlayer
 
@@ -119,6 +125,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.annotations_dock, self.measurements_dock)
         self.tabifyDockWidget(self.annotations_dock, self.objects_dock)
         self.tabifyDockWidget(self.annotations_dock, self.alignment_dock)
+        # tour authoring, a tab beside the measurements (viewer/qt/tour_panel.py)
+        from .tour_panel import TourPanel
+
+        self.tour_panel = TourPanel(
+            self.session, camera=lambda: self.renderer.camera_to_scene(emit=False),
+            selected_annotation=self.annotations_panel.current_id, player=self.tour_player)
+        self.tours_dock = self._dock(QT_TR_NOOP("Tours"), "toursDock", self.tour_panel,
+                                     QtCore.Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.measurements_dock, self.tours_dock)
         self.annotations_dock.raise_()
 
         # status bar: picked point, progress, cancel
@@ -292,6 +307,22 @@ class MainWindow(QtWidgets.QMainWindow):
                                                 project.open_project_dialog, "Ctrl+Shift+O")
         self.save_project_action = self._action(QT_TR_NOOP("Save project"), project.save_project,
                                                 QtGui.QKeySequence.Save)
+        self.decoration_actions = {
+            key: self._action(text, lambda on, k=key: self.toggle_decoration(k, on),
+                              checkable=True, tip=tip)
+            for key, text, tip in (
+                ("axes", QT_TR_NOOP("&Axis gizmo"), QT_TR_NOOP("X, Y, Z axes in a corner")),
+                ("scale_bar", QT_TR_NOOP("Scale &bar"),
+                 QT_TR_NOOP("A scale bar at the focal distance (metres, or units without "
+                            "a CRS)")),
+                ("north_arrow", QT_TR_NOOP("&North arrow"),
+                 QT_TR_NOOP("An arrow to grid north (georeferenced scenes)")),
+                ("attribution", QT_TR_NOOP("CRS and &credits line"),
+                 QT_TR_NOOP("The coordinate system and the data's credits at the bottom "
+                            "(also in screenshots)")))}
+        for key, action in self.decoration_actions.items():
+            action.setObjectName(f"decoration_{key}")
+            action.setChecked(bool(getattr(self.scene.decorations, key)))
         self.save_project_as_action = self._action(QT_TR_NOOP("Save project &as…"),
                                                    project.save_project_as, "Ctrl+Alt+S")
         self.tool_actions = {}
@@ -373,8 +404,11 @@ class MainWindow(QtWidgets.QMainWindow):
         annotate_menu.addAction(self.cancel_tool_action)
         self.tours_menu = self._menu(view_menu, QT_TR_NOOP("&Tours"))
         self.tours_menu.aboutToShow.connect(self._refresh_tours)
+        for action in self.decoration_actions.values():
+            view_menu.addAction(action)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
+        view_menu.addAction(self.tours_dock.toggleViewAction())
         view_menu.addAction(self.objects_dock.toggleViewAction())
         view_menu.addAction(self.alignment_dock.toggleViewAction())
         self.visibility_menu = self._menu(view_menu,
@@ -851,6 +885,12 @@ class MainWindow(QtWidgets.QMainWindow):
             kind=type(exc).__name__, message=text)
         self.statusBar().showMessage(line, 15000)
 
+    def toggle_decoration(self, key: str, checked: bool) -> None:
+        """Show or hide a decoration of the view (``key``: a field of
+        viewer.scene.Decorations); screenshots draw the same."""
+        self.scene.set_decorations(**{key: checked})
+        self.renderer.request_render()
+
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QtCore.QEvent.Resize and watched is self.plotter.interactor:
             self._legend_timer.start()
@@ -1114,6 +1154,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_loads()
         for job in list(self.jobs):
             job.wait(5)
+        self.decorations.close()
         self.overlay.close()
         self.measurements_panel.close_panel()
         self.renderer.close()
