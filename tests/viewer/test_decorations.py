@@ -210,3 +210,16 @@ def test_view_menu_toggles_decorations_in_the_window(window, qtbot, tmp_path):
     assert bright(shot, *bar_box) > 50 and bright(shot, *arrow_box) < 5
     assert bright(shot, w // 2 - 100, h - 18, w // 2 + 100, h) > 20
     window.grab().save(str(tmp_path / "decorations.png"))
+    # the choices are remembered for the next window (settings)
+    window.settings.sync()
+    from PySide6 import QtCore
+
+    from viewer.qt.main_window import MainWindow
+
+    again = MainWindow(settings=QtCore.QSettings(window.settings.fileName(),
+                                                 QtCore.QSettings.IniFormat))
+    qtbot.addWidget(again, before_close_func=lambda w: w.close_without_asking())
+    assert {k: a.isChecked() for k, a in again.decoration_actions.items()} == {
+        "axes": False, "scale_bar": True, "north_arrow": False, "attribution": True}
+    assert not again.scene.decorations.axes and again.scene.decorations.attribution
+    again.close_without_asking()

@@ -320,9 +320,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("attribution", QT_TR_NOOP("CRS and &credits line"),
                  QT_TR_NOOP("The coordinate system and the data's credits at the bottom "
                             "(also in screenshots)")))}
-        for key, action in self.decoration_actions.items():
+        for key, action in self.decoration_actions.items():  # as last time (settings)
             action.setObjectName(f"decoration_{key}")
-            action.setChecked(bool(getattr(self.scene.decorations, key)))
+            on = self.settings.value(f"view/{key}", getattr(self.scene.decorations, key),
+                                     type=bool)
+            self.scene.set_decorations(**{key: on})
+            action.setChecked(bool(on))
         self.save_project_as_action = self._action(QT_TR_NOOP("Save project &as…"),
                                                    project.save_project_as, "Ctrl+Alt+S")
         self.tool_actions = {}
@@ -889,6 +892,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show or hide a decoration of the view (``key``: a field of
         viewer.scene.Decorations); screenshots draw the same."""
         self.scene.set_decorations(**{key: checked})
+        self.settings.setValue(f"view/{key}", bool(checked))
         self.renderer.request_render()
 
     def eventFilter(self, watched, event) -> bool:
