@@ -27,6 +27,18 @@ import numpy as np
 #: standard views of :meth:`viewer.render.SceneRenderer.view_preset`
 PRESETS = ("top", "front", "side", "iso", "fit")
 
+#: an annotation's picture: its extent fills this much of the picture's smaller side
+PICTURE_FILL = 0.4
+#: a pin is framed at least this many point spacings wide ...
+PIN_SPACINGS = 40.0
+#: ... and at least this fraction of the scene's diagonal
+PIN_SCENE_FRACTION = 0.02
+#: points drawn for an annotation's picture (the framed region at full resolution)
+PICTURE_BUDGET = 4_000_000
+#: splat size / projected point spacing: neighbouring points overlap into a surface
+SPLAT_OVERLAP = 1.5
+MAX_PICTURE_POINT_SIZE = 16.0
+
 
 class UnknownView(ValueError):
     """A view name that is neither a preset nor one of the scene's saved views."""
@@ -154,10 +166,137 @@ class OffscreenRenderer:
         with Image.open(io.BytesIO(self.png(view, size))) as img:
             return np.asarray(img.convert("RGB"))
 
-    def annotation_png(self, annotation: Any) -> bytes:
-        """The view an annotation was made from (or an oblique view framing it), the
-        annotation highlighted: the pictures of condition reports."""
+    # -- annotation pictures (condition reports) ------------------------------------------
+    def annotation_camera(self, annotation: Any, size: tuple[int, int] | None = None) -> Any:
+        """The camera of ``annotation``'s picture: centred on its geometry, looking the way
+        its saved view looked (else obliquely from the south-east), its extent filling
+        :data:`PICTURE_FILL` of the picture. A pin (or a tiny markup) is framed at least
+        :data:`PIN_SPACINGS` point spacings of the data around it, and at least
+        :data:`PIN_SCENE_FRACTION` of the scene's size, so it shows its surroundings."""
         from .scene import Camera
 
-        self.highlight(annotation.id)
-        return self.png(Camera.for_annotation(annotation))
+        w, h = size or self.size
+        view_angle = self._view_angle()
+
+        def frame(minimum: float) -> Any:
+            return Camera.framing_annotation(annotation, minimum_extent=minimum,
+                                             fill=PICTURE_FILL, view_angle=view_angle,
+                                             aspect=w / max(h, 1))
+
+        minimum = PIN_SCENE_FRACTION * self._scene_size()
+        camera = frame(minimum)
+        spacing = self._picture_lod(camera, annotation.anchor)
+        if spacing and PIN_SPACINGS * max(spacing.values()) > minimum * 1.05:
+            camera = frame(PIN_SPACINGS * max(spacing.values()))
+        return camera
+
+    def annotation_png(self, annotation: Any, others: str = "hide",
+                       size: tuple[int, int] | None = None) -> bytes:
+        """The picture of condition reports: ``annotation`` framed
+        (:meth:`annotation_camera`), the other annotations and the measurements hidden
+        (``others="hide"``) or dimmed (``"dim"``), the points around it at full resolution
+        (:data:`PICTURE_BUDGET`) and large enough to close into a surface at that distance
+        (sized for this picture only)."""
+        size = size or self.size
+        if self.overlay is not None:
+            self.overlay.selected_id = None
+            self.overlay.set_focus(annotation.id, others)
+        sizes: dict[int, float] = {}
+        try:
+            camera = self.annotation_camera(annotation, size)
+            spacing = self._picture_lod(camera, annotation.anchor)
+            sizes = self._surface_point_sizes(spacing, camera, size[1])
+            with self.renderer.held_lod():
+                return self.png(None, size)
+        finally:
+            self._restore_point_sizes(sizes)
+            if self.overlay is not None:
+                self.overlay.set_focus(None)
+
+    def annotation_image(self, annotation: Any, others: str = "hide",
+                         size: tuple[int, int] | None = None) -> np.ndarray:
+        """:meth:`annotation_png` as an (h, w, 3) uint8 array."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(self.annotation_png(annotation, others, size))) as img:
+            return np.asarray(img.convert("RGB"))
+
+    def _view_angle(self) -> float:
+        return float(self.plotter.renderer.GetActiveCamera().GetViewAngle())
+
+    def _scene_size(self) -> float:
+        bounds = self.renderer._local_bounds(None)
+        if bounds is None:
+            return 0.0
+        return float(np.linalg.norm(np.asarray(bounds[1]) - np.asarray(bounds[0])))
+
+    def _picture_lod(self, camera: Any, anchor: Any) -> dict[int, float]:
+        """Point the camera, select the points for it with the picture budget, and return
+        each visible point layer's point spacing around ``anchor`` (layer id -> spacing,
+        scene units; layers with too few points near it left out)."""
+        self.set_view(camera)
+        budget = PICTURE_BUDGET
+        if isinstance(self.point_budget, int) and not isinstance(self.point_budget, bool):
+            budget = max(int(self.point_budget), budget)
+        self.renderer.update_lod(force=True, budget=budget, wait=True)
+        centre = self.renderer.to_local(anchor)
+        reach = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
+        out = {}
+        from loaders import PointCloud
+
+        for entry in self.renderer._entries.values():
+            if (not entry.layer.visible or entry.points is None
+                    or not isinstance(entry.layer.data, PointCloud)):
+                continue
+            spacing = point_spacing(entry.points, centre, reach)
+            if spacing is not None:
+                out[entry.layer.id] = spacing
+        return out
+
+    def _surface_point_sizes(self, spacing: dict[int, float], camera: Any,
+                             height: int) -> dict[int, float]:
+        """Point sizes (pixels) that close each layer's points into a surface at the
+        picture's distance, set on the layer's actors (not on the layer); the sizes they
+        had, to restore."""
+        distance = float(np.linalg.norm(np.subtract(camera.position, camera.focal_point)))
+        pixels_per_unit = height / (2.0 * distance * np.tan(np.radians(self._view_angle()) / 2))
+        old = {}
+        for entry in self.renderer._entries.values():
+            if entry.layer.id not in spacing:
+                continue
+            size = float(np.clip(np.ceil(SPLAT_OVERLAP * spacing[entry.layer.id]
+                                         * pixels_per_unit), 1.0, MAX_PICTURE_POINT_SIZE))
+            for actor in entry.actors:
+                prop = actor.GetProperty()
+                old.setdefault(entry.layer.id, prop.GetPointSize())
+                prop.SetPointSize(max(size, float(entry.layer.point_size)))
+        return old
+
+    def _restore_point_sizes(self, sizes: dict[int, float]) -> None:
+        for entry in self.renderer._entries.values():
+            if entry.layer.id in sizes:
+                for actor in entry.actors:
+                    actor.GetProperty().SetPointSize(sizes[entry.layer.id])
+
+
+def point_spacing(points: np.ndarray, centre: Any, reach: float,
+                  sample: int = 1500) -> float | None:
+    """The typical distance between neighbouring points around ``centre`` (the median
+    nearest-neighbour distance of the ``sample`` points nearest to it, within ``reach``);
+    None when fewer than 32 points are that near."""
+    pts = np.asarray(points, dtype=np.float64)
+    if len(pts) < 32:
+        return None
+    d2 = ((pts - np.asarray(centre, dtype=np.float64)) ** 2).sum(axis=1)
+    near = np.flatnonzero(d2 <= reach * reach)
+    if len(near) < 32:
+        return None
+    if len(near) > sample:
+        near = near[np.argpartition(d2[near], sample)[:sample]]
+    p = pts[near]
+    sq = (p * p).sum(axis=1)
+    dist = sq[:, None] + sq[None, :] - 2.0 * (p @ p.T)
+    np.fill_diagonal(dist, np.inf)
+    nn = np.sqrt(np.maximum(dist.min(axis=1), 0.0))
+    nn = nn[nn > 0]  # duplicates say nothing about the spacing
+    return float(np.median(nn)) if len(nn) >= 16 else None

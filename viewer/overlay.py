@@ -35,6 +35,10 @@ class AnnotationOverlay:
         self.filtered_categories: set[str] = set()
         self.filtered_conditions: set[str] = set()
         self.selected_id: str | None = None
+        #: one annotation in focus (condition-report pictures): the other annotations and
+        #: the measurements are hidden ("hide") or dimmed ("dim", grey, without labels)
+        self.focus_id: str | None = None
+        self.focus_others = "hide"
         self.draft: list[list[float]] = []  # vertices of an annotation being drawn
         self._actors: list[Any] = []
         self._handlers = [("annotations_changed", self.refresh),
@@ -79,6 +83,21 @@ class AnnotationOverlay:
             self.hidden_conditions = set(conditions)
         self.refresh()
 
+    def set_focus(self, annotation_id: str | None, others: str = "hide") -> None:
+        """Put one annotation in focus (None: none): the other annotations and all
+        measurements are hidden (``others="hide"``) or dimmed (``"dim"``)."""
+        if others not in ("hide", "dim"):
+            raise ValueError(f"others must be 'hide' or 'dim', not {others!r}")
+        self.focus_id, self.focus_others = annotation_id, others
+        self.refresh()
+
+    def _background(self, a_id: str | None) -> str | None:
+        """How a markup that is not the focused annotation is drawn: None (as usual),
+        "hide" or "dim"."""
+        if self.focus_id is None or a_id == self.focus_id:
+            return None
+        return self.focus_others
+
     def refresh(self, **_: Any) -> None:
         self._clear()
         if self.session.scene.origin is None:
@@ -103,6 +122,11 @@ class AnnotationOverlay:
             color = a.color or vocab.category_color(a.category)
             if a.id == self.selected_id:
                 color = (255, 255, 255)
+            behind = self._background(a.id)
+            if behind == "hide":
+                continue
+            if behind == "dim":
+                color = _dimmed(color)
             if a.kind == "point":
                 pins.append(to_local(a.points[0]))
                 pin_colors.append(color)
@@ -118,16 +142,22 @@ class AnnotationOverlay:
                 add_line(c[4:], color, closed=True)
                 for i in range(4):
                     add_line([c[i], c[i + 4]], color)
-            labels.append(a.title or vocab.category_label(a.category))
-            label_pts.append(to_local(a.anchor))
+            if behind is None:
+                labels.append(a.title or vocab.category_label(a.category))
+                label_pts.append(to_local(a.anchor))
         for m in self.session.project.measurements:
-            if not m.visible:
+            behind = self._background(m.id)
+            if not m.visible or behind == "hide":
                 continue
             color = (255, 255, 255) if m.id == self.selected_id else (255, 255, 0)
+            if behind == "dim":
+                color = _dimmed(color)
             closed = m.kind in ("area", "projected_area")
             add_line(m.points, color, closed=closed)
             pins.extend(to_local(p) for p in m.points)
             pin_colors.extend([color] * len(m.points))
+            if behind == "dim":
+                continue
             try:
                 value = format_value(m.kind, measure(m.kind, m.points), self._unit())
             except ValueError:
@@ -181,6 +211,11 @@ class AnnotationOverlay:
         from .units import scene_length_unit
 
         return scene_length_unit(self.session.scene)
+
+
+def _dimmed(color: Any) -> tuple[int, int, int]:
+    """A markup's colour greyed (three quarters mid-grey): present, not competing."""
+    return tuple(int(round(0.25 * float(c) + 0.75 * 110.0)) for c in color[:3])
 
 
 def _on_top(actor: Any) -> None:

@@ -174,6 +174,36 @@ class Camera:
         return cls(position=tuple(centre + distance * direction), focal_point=tuple(centre),
                    view_up=(0.0, 0.0, 1.0))
 
+    @classmethod
+    def framing_annotation(cls, annotation: Any, *, minimum_extent: float = 1.0,
+                           fill: float = 0.4, view_angle: float = 30.0,
+                           aspect: float = 1.6) -> Camera:
+        """A picture of one annotation (condition reports): centred on its geometry,
+        looking the way its saved view looked (else the oblique view from the south-east,
+        35° down), at the distance where its extent - at least ``minimum_extent``, the
+        frame of a pin - fills ``fill`` of the picture's smaller side (``view_angle``:
+        the vertical field of view in degrees; ``aspect``: width / height)."""
+        pts = np.asarray(annotation.points, dtype=np.float64).reshape(-1, 3)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        centre = (lo + hi) / 2.0
+        extent = max(float(np.linalg.norm(hi - lo)), float(minimum_extent), 1e-9)
+        direction = np.array([0.5, -0.65, 0.57])
+        view_up = np.array([0.0, 0.0, 1.0])
+        if annotation.view:
+            saved = cls.from_dict(annotation.view)
+            looked = np.subtract(saved.position, saved.focal_point, dtype=np.float64)
+            if np.linalg.norm(looked) > 0:
+                direction = looked
+                view_up = np.asarray(saved.view_up, dtype=np.float64)
+        direction = direction / np.linalg.norm(direction)
+        if np.linalg.norm(np.cross(direction, view_up)) < 1e-6:  # looking along "up"
+            view_up = np.array([0.0, 1.0, 0.0])
+        half = np.tan(np.radians(view_angle) / 2.0) * min(1.0, float(aspect))
+        distance = (extent / 2.0) / (float(fill) * half)
+        return cls(position=tuple(float(v) for v in centre + distance * direction),
+                   focal_point=tuple(float(v) for v in centre),
+                   view_up=tuple(float(v) for v in view_up))
+
 
 @dataclass
 class SavedView:
