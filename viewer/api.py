@@ -33,7 +33,7 @@ from heritage.model import Annotation
 from heritage.project import Project
 
 from .offscreen import PRESETS
-from .scene import Layer, Scene
+from .scene import Decorations, Layer, Scene
 from .session import ProjectSession
 from .tours import TourPath, find_tour
 
@@ -238,6 +238,11 @@ class Site:
         #: what opening noticed without failing (layers left out or outside the folder,
         #: reprojections, readers' notes)
         self.warnings: list[str] = []
+        #: what renders draw over the data (viewer.scene.Decorations; none by default):
+        #: ``site.decorations.scale_bar = True``, ``.north_arrow``, ``.axes``, ``.title``,
+        #: ``.attribution`` (the CRS line; ``site.attribution``: the data's credit)
+        self.decorations = Decorations(axes=False, scale_bar=False, north_arrow=False)
+        self.attribution: str | None = None
         self._renderer: Any = None
 
     def add_file(self, path: str | Path, crs: Any = None) -> LayerHandle:
@@ -489,8 +494,11 @@ class Site:
         if self._renderer is None:
             from .offscreen import OffscreenRenderer
 
-            self._renderer = OffscreenRenderer(self.scene, size, session=self.session)
+            self._renderer = OffscreenRenderer(self.scene, size, session=self.session,
+                                               decorations=self.decorations)
             self._renderer.__enter__()
+        if self._renderer.decorator is not None:
+            self._renderer.decorator.extra_attribution = self.attribution
         return self._renderer
 
 

@@ -223,3 +223,25 @@ def test_view_menu_toggles_decorations_in_the_window(window, qtbot, tmp_path):
         "axes": False, "scale_bar": True, "north_arrow": False, "attribution": True}
     assert not again.scene.decorations.axes and again.scene.decorations.attribution
     again.close_without_asking()
+
+
+def test_script_renders_decorations(tmp_path):
+    """viewer.api: none by default; ``site.decorations`` turns them on."""
+    from PIL import Image
+
+    from viewer.api import open_project
+
+    with open_project(PROJECT) as site:
+        site.scene.background = (0.0, 0.0, 0.0)
+        plain = site.render(tmp_path / "plain.png", size=(400, 300), view="top")
+        site.decorations.scale_bar = True
+        site.decorations.attribution = True
+        site.attribution = "AHN3 (CC0)"
+        shown = site.render(tmp_path / "shown.png", size=(400, 300), view="top")
+        assert site._renderer.decorator.credit.GetInput().endswith("· AHN3 (CC0)")
+    for path, expect in ((plain, False), (shown, True)):
+        with Image.open(path) as img:
+            first_last = np.asarray(img.convert("RGB"))
+        y = 300 - 1 - deco.SCALE_BAR_POS[1]
+        row = first_last[y - 1:y + 2, :150].min(axis=2) > 230
+        assert row.any(axis=0).sum() > 40 if expect else not row.any()
