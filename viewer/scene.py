@@ -180,13 +180,15 @@ class Camera:
                            aspect: float = 1.6) -> Camera:
         """A picture of one annotation (condition reports): centred on its geometry,
         looking the way its saved view looked (else the oblique view from the south-east,
-        35° down), at the distance where its extent - at least ``minimum_extent``, the
-        frame of a pin - fills ``fill`` of the picture's smaller side (``view_angle``:
-        the vertical field of view in degrees; ``aspect``: width / height)."""
+        35° down), at the distance where its box as seen from there - at least
+        ``minimum_extent`` across, the frame of a pin - fills ``fill`` of the picture's
+        width or height, whichever it reaches first (``view_angle``: the vertical field
+        of view in degrees; ``aspect``: width / height)."""
         pts = np.asarray(annotation.points, dtype=np.float64).reshape(-1, 3)
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         centre = (lo + hi) / 2.0
-        extent = max(float(np.linalg.norm(hi - lo)), float(minimum_extent), 1e-9)
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])]) - centre
         direction = np.array([0.5, -0.65, 0.57])
         view_up = np.array([0.0, 0.0, 1.0])
         if annotation.view:
@@ -198,8 +200,15 @@ class Camera:
         direction = direction / np.linalg.norm(direction)
         if np.linalg.norm(np.cross(direction, view_up)) < 1e-6:  # looking along "up"
             view_up = np.array([0.0, 1.0, 0.0])
-        half = np.tan(np.radians(view_angle) / 2.0) * min(1.0, float(aspect))
-        distance = (extent / 2.0) / (float(fill) * half)
+        right = np.cross(view_up, direction)
+        right /= np.linalg.norm(right)
+        up = np.cross(direction, right)
+        half = max(float(minimum_extent), 1e-9) / 2.0
+        half_w = max(float(np.abs(corners @ right).max()), half)
+        half_h = max(float(np.abs(corners @ up).max()), half)
+        nearer = float((corners @ direction).max())  # the box's side facing the camera
+        t = np.tan(np.radians(view_angle) / 2.0) * float(fill)
+        distance = max(half_h / t, half_w / (t * float(aspect))) + max(nearer, 0.0)
         return cls(position=tuple(float(v) for v in centre + distance * direction),
                    focal_point=tuple(float(v) for v in centre),
                    view_up=tuple(float(v) for v in view_up))

@@ -48,16 +48,40 @@ def _fraction_of_height(camera: Camera, extent: float, view_angle: float = 30.0)
 
 
 # -- framing (core, no renderer) --------------------------------------------------------------
+def _filled(camera: Camera, points, aspect: float, view_angle: float = 30.0) -> float:
+    """How much of the picture (its width or height, the larger share) the box of
+    ``points`` covers through ``camera`` (a pinhole projection)."""
+    pts = np.asarray(points, dtype=float)
+    corners = np.array([[x, y, z] for x in (pts[:, 0].min(), pts[:, 0].max())
+                        for y in (pts[:, 1].min(), pts[:, 1].max())
+                        for z in (pts[:, 2].min(), pts[:, 2].max())])
+    forward = np.subtract(camera.focal_point, camera.position)
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, camera.view_up)
+    right /= np.linalg.norm(right)
+    up = np.cross(right, forward)
+    rel = corners - np.asarray(camera.position)
+    depth = rel @ forward
+    assert (depth > 0).all()  # all in front of the camera
+    t = math.tan(math.radians(view_angle) / 2)
+    x, y = rel @ right / (depth * t * aspect), rel @ up / (depth * t)
+    return max(np.ptp(x), np.ptp(y)) / 2
+
+
 def test_framing_centres_the_geometry_and_fills_a_third_to_a_half():
     poly = Annotation(kind="polygon", points=[[100, 200, 10], [104, 200, 10], [104, 203, 12],
                                               [100, 203, 12]])
-    cam = Camera.framing_annotation(poly, aspect=1.6)
-    assert cam.focal_point == pytest.approx((102, 201.5, 11))
-    extent = math.dist((100, 200, 10), (104, 203, 12))
-    assert 1 / 3 <= _fraction_of_height(cam, extent) <= 1 / 2
-    # a portrait picture: the width is the smaller side
-    tall = Camera.framing_annotation(poly, aspect=0.5)
-    assert 1 / 3 <= _fraction_of_height(tall, extent) * 2 <= 1 / 2
+    for aspect in (1.6, 0.5):  # landscape, portrait
+        cam = Camera.framing_annotation(poly, aspect=aspect)
+        assert cam.focal_point == pytest.approx((102, 201.5, 11))
+        assert 1 / 3 <= _filled(cam, poly.points, aspect) <= 1 / 2
+    # a long crack seen along its length still fills its share, not less
+    crack = Annotation(kind="polyline", points=[[0, 0, 0], [100, 0, 0], [100, 2, 1]])
+    for view in (None, {"position": [300, -300, 200], "focal_point": [0, 0, 0],
+                        "view_up": [0, 0, 1]}):
+        crack.view = view
+        cam = Camera.framing_annotation(crack, aspect=1.6)
+        assert 1 / 3 <= _filled(cam, crack.points, 1.6) <= 1 / 2
 
 
 def test_framing_keeps_the_saved_views_direction_but_not_its_place():
