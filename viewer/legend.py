@@ -384,7 +384,10 @@ class Overlays:
             self._observer = None
 
     def view_size(self) -> tuple[int, int]:
-        w, h = self.plotter.ren_win.GetSize()
+        ren_win = getattr(self.plotter, "ren_win", None)
+        if ren_win is None:  # the plotter has closed (a resize timer firing late)
+            return 1, 1
+        w, h = ren_win.GetSize()
         return max(int(w), 1), max(int(h), 1)
 
     def set_visible(self, visible: bool) -> None:
@@ -397,6 +400,8 @@ class Overlays:
         """Replace what is shown by the legends of ``scene`` (see :func:`legend_layout`)."""
         self.remove()
         self._scene = scene
+        if getattr(self.plotter, "ren_win", None) is None:
+            return  # the plotter has closed: nothing to draw on
         size = self.view_size()
         self._size = size
         layout = legend_layout(scene, size, self.font_px)
