@@ -274,223 +274,223 @@
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="318"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="320"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="331"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="357"/>
+        <location filename="../viewer/qt/main_window.py" line="360"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>&amp;Preferences…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <location filename="../viewer/qt/main_window.py" line="371"/>
         <source>Default author of new annotations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="373"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="377"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="389"/>
+        <location filename="../viewer/qt/main_window.py" line="392"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="394"/>
+        <location filename="../viewer/qt/main_window.py" line="397"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="402"/>
+        <location filename="../viewer/qt/main_window.py" line="405"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="407"/>
+        <location filename="../viewer/qt/main_window.py" line="410"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="412"/>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="415"/>
+        <location filename="../viewer/qt/main_window.py" line="418"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="423"/>
+        <location filename="../viewer/qt/main_window.py" line="426"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="432"/>
+        <location filename="../viewer/qt/main_window.py" line="435"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="436"/>
+        <location filename="../viewer/qt/main_window.py" line="439"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="448"/>
+        <location filename="../viewer/qt/main_window.py" line="451"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="490"/>
+        <location filename="../viewer/qt/main_window.py" line="493"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="494"/>
+        <location filename="../viewer/qt/main_window.py" line="497"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1231"/>
-        <location filename="../viewer/qt/project_actions.py" line="264"/>
+        <location filename="../viewer/qt/main_window.py" line="1246"/>
+        <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
     </message>
@@ -605,38 +605,38 @@
         <location filename="../viewer/qt/panels.py" line="33"/>
         <source>Y (turn it upright)</source>
         <extracomment>the same choice for any other mesh or point layer without a CRS</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>Y（竖直放正）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="34"/>
         <source>Z (as stored)</source>
-        <translation type="unfinished"></translation>
+        <translation>Z（按存储方向）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="36"/>
         <source>none (units)</source>
         <extracomment>a layer&apos;s length units (viewer.units): (value, label); None: no units</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>无（单位）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="36"/>
         <source>millimetres (mm)</source>
-        <translation type="unfinished"></translation>
+        <translation>毫米 (mm)</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="37"/>
         <source>centimetres (cm)</source>
-        <translation type="unfinished"></translation>
+        <translation>厘米 (cm)</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="37"/>
         <source>metres (m)</source>
-        <translation type="unfinished"></translation>
+        <translation>米 (m)</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="38"/>
         <source>feet (ft)</source>
-        <translation type="unfinished"></translation>
+        <translation>英尺 (ft)</translation>
     </message>
     <message>
         <location filename="../viewer/qt/crs.py" line="37"/>
@@ -701,46 +701,113 @@
         <translation>{n} 个部件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="39"/>
+        <location filename="../viewer/qt/project_actions.py" line="40"/>
         <source>W3C Web Annotation (*.jsonld)</source>
         <extracomment>size of the annotation views rendered into condition reports</extracomment>
         <translation>W3C Web 标注 (*.jsonld)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="40"/>
+        <location filename="../viewer/qt/project_actions.py" line="41"/>
         <source>GeoJSON (*.geojson)</source>
         <translation>GeoJSON (*.geojson)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="41"/>
+        <location filename="../viewer/qt/project_actions.py" line="42"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV 表格 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="42"/>
+        <location filename="../viewer/qt/project_actions.py" line="43"/>
         <source>Condition report (*.html *.pdf)</source>
         <translation>状况报告 (*.html *.pdf)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="76"/>
+        <location filename="../viewer/qt/project_actions.py" line="78"/>
+        <source>&amp;New project</source>
+        <extracomment>the saved view the project just opened will show once its first layer is drawn (None: fit the data) the open &quot;file in another CRS&quot; question, if any (``crsFitDialog``)</extracomment>
+        <translation>新建项目(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="82"/>
+        <source>&amp;Close project</source>
+        <translation>关闭项目(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="92"/>
         <source>&amp;Import annotations…</source>
         <translation>导入标注(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="78"/>
+        <location filename="../viewer/qt/project_actions.py" line="94"/>
         <source>&amp;Export annotations / report…</source>
         <translation>导出标注 / 报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="81"/>
+        <location filename="../viewer/qt/project_actions.py" line="97"/>
         <source>Open &amp;recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="142"/>
-        <location filename="../viewer/qt/project_actions.py" line="180"/>
+        <location filename="../viewer/qt/project_actions.py" line="158"/>
+        <location filename="../viewer/qt/project_actions.py" line="309"/>
         <source>opening another project</source>
         <translation>打开另一个项目</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="166"/>
+        <source>starting a new project</source>
+        <translation>新建项目</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="175"/>
+        <source>closing the project</source>
+        <translation>关闭项目</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="214"/>
+        <source>{name} is in {file_crs}; the scene is in {scene_crs}.</source>
+        <translation>{name} 的坐标系为 {file_crs}；场景的坐标系为 {scene_crs}。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="215"/>
+        <source>Add anyway (reproject)</source>
+        <translation>仍然添加（重新投影）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="217"/>
+        <source>{name} has no coordinate system and no units; the scene is in {scene_crs}.</source>
+        <translation>{name} 没有坐标系，也没有单位；场景的坐标系为 {scene_crs}。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="219"/>
+        <location filename="../viewer/qt/project_actions.py" line="223"/>
+        <source>Add anyway (place at the scene&apos;s centre)</source>
+        <translation>仍然添加（放在场景中心）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="221"/>
+        <source>{name} is in {file_crs}; the scene has local coordinates (no coordinate system).</source>
+        <translation>{name} 的坐标系为 {file_crs}；场景使用局部坐标（没有坐标系）。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="225"/>
+        <source>Another coordinate system</source>
+        <translation>坐标系不同</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="229"/>
+        <source>Add it to this project anyway, open it in a new project, or cancel?</source>
+        <translation>仍然添加到此项目、在新项目中打开，还是取消？</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="233"/>
+        <source>Open in a new project</source>
+        <translation>在新项目中打开</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="260"/>
+        <source>opening the file in a new project</source>
+        <translation>在新项目中打开该文件</translation>
     </message>
     <message>
         <location filename="../viewer/qt/i18n.py" line="30"/>
@@ -1785,179 +1852,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="476"/>
+        <location filename="../viewer/qt/main_window.py" line="479"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="479"/>
+        <location filename="../viewer/qt/main_window.py" line="482"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="505"/>
+        <location filename="../viewer/qt/main_window.py" line="508"/>
         <source>Annotate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="592"/>
+        <location filename="../viewer/qt/main_window.py" line="598"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="594"/>
+        <location filename="../viewer/qt/main_window.py" line="600"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="613"/>
+        <location filename="../viewer/qt/main_window.py" line="619"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="615"/>
+        <location filename="../viewer/qt/main_window.py" line="621"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="631"/>
+        <location filename="../viewer/qt/main_window.py" line="637"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="679"/>
+        <location filename="../viewer/qt/main_window.py" line="685"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="697"/>
+        <location filename="../viewer/qt/main_window.py" line="703"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="713"/>
+        <location filename="../viewer/qt/main_window.py" line="719"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="757"/>
+        <location filename="../viewer/qt/main_window.py" line="767"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="760"/>
+        <location filename="../viewer/qt/main_window.py" line="770"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="791"/>
+        <location filename="../viewer/qt/main_window.py" line="801"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="800"/>
+        <location filename="../viewer/qt/main_window.py" line="810"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="823"/>
+        <location filename="../viewer/qt/main_window.py" line="837"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="861"/>
+        <location filename="../viewer/qt/main_window.py" line="875"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="891"/>
+        <location filename="../viewer/qt/main_window.py" line="906"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="905"/>
+        <location filename="../viewer/qt/main_window.py" line="920"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="906"/>
+        <location filename="../viewer/qt/main_window.py" line="921"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="928"/>
+        <location filename="../viewer/qt/main_window.py" line="943"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="946"/>
+        <location filename="../viewer/qt/main_window.py" line="961"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="951"/>
+        <location filename="../viewer/qt/main_window.py" line="966"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="954"/>
+        <location filename="../viewer/qt/main_window.py" line="969"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="986"/>
+        <location filename="../viewer/qt/main_window.py" line="1001"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1149"/>
+        <location filename="../viewer/qt/main_window.py" line="1164"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1149"/>
+        <location filename="../viewer/qt/main_window.py" line="1164"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1154"/>
+        <location filename="../viewer/qt/main_window.py" line="1169"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1160"/>
+        <location filename="../viewer/qt/main_window.py" line="1175"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1162"/>
+        <location filename="../viewer/qt/main_window.py" line="1177"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1183"/>
+        <location filename="../viewer/qt/main_window.py" line="1198"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1186"/>
+        <location filename="../viewer/qt/main_window.py" line="1201"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1189"/>
+        <location filename="../viewer/qt/main_window.py" line="1204"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1191"/>
+        <location filename="../viewer/qt/main_window.py" line="1206"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1298"/>
+        <location filename="../viewer/qt/main_window.py" line="1313"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -2209,107 +2276,127 @@ Formats: {formats}</source>
 <context>
     <name>ProjectActions</name>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="47"/>
+        <location filename="../viewer/qt/project_actions.py" line="48"/>
         <source>3D data ({exts});;All files (*)</source>
         <translation>三维数据 ({exts});;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="88"/>
+        <location filename="../viewer/qt/project_actions.py" line="104"/>
         <source>Open 3D data</source>
         <translation>打开三维数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="183"/>
+        <location filename="../viewer/qt/project_actions.py" line="169"/>
+        <source>New project</source>
+        <translation>新项目</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="179"/>
+        <source>Project closed</source>
+        <translation>项目已关闭</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="266"/>
+        <source>{name} placed at the scene&apos;s centre</source>
+        <translation>{name} 已放在场景中心</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="270"/>
+        <source>Not opened: {name}</source>
+        <translation>未打开：{name}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="312"/>
         <source>Open project</source>
         <translation>打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="184"/>
+        <location filename="../viewer/qt/project_actions.py" line="313"/>
         <source>RealScene projects (*.json);;All files (*)</source>
         <translation>RealScene 项目 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="200"/>
+        <location filename="../viewer/qt/project_actions.py" line="329"/>
         <source>Cannot open project</source>
         <translation>无法打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="204"/>
+        <location filename="../viewer/qt/project_actions.py" line="333"/>
         <source>Find the missing layer {path}</source>
         <translation>查找缺失的图层 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="231"/>
+        <location filename="../viewer/qt/project_actions.py" line="360"/>
         <source>Could not recover the untitled work: {error}</source>
         <translation>无法恢复未命名的工作：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="244"/>
+        <location filename="../viewer/qt/project_actions.py" line="373"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="245"/>
+        <location filename="../viewer/qt/project_actions.py" line="374"/>
         <source>RealScene projects (*.json)</source>
         <translation>RealScene 项目 (*.json)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="256"/>
+        <location filename="../viewer/qt/project_actions.py" line="385"/>
         <source>Cannot save project</source>
         <translation>无法保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="260"/>
+        <location filename="../viewer/qt/project_actions.py" line="389"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="270"/>
+        <location filename="../viewer/qt/project_actions.py" line="399"/>
         <source>The untitled project</source>
         <translation>未命名项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="283"/>
+        <location filename="../viewer/qt/project_actions.py" line="412"/>
         <source>Autosave failed: {error}</source>
         <translation>自动保存失败：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="295"/>
+        <location filename="../viewer/qt/project_actions.py" line="424"/>
         <source>Exported {n} annotations to {path}</source>
         <translation>已将 {n} 条标注导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="320"/>
+        <location filename="../viewer/qt/project_actions.py" line="449"/>
         <source>Export annotations</source>
         <translation>导出标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="328"/>
+        <location filename="../viewer/qt/project_actions.py" line="457"/>
         <source>Cannot export</source>
         <translation>无法导出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="338"/>
+        <location filename="../viewer/qt/project_actions.py" line="467"/>
         <source>Import annotations</source>
         <translation>导入标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="339"/>
+        <location filename="../viewer/qt/project_actions.py" line="468"/>
         <source>Annotations (*.jsonld *.json *.geojson *.csv)</source>
         <translation>标注 (*.jsonld *.json *.geojson *.csv)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="345"/>
+        <location filename="../viewer/qt/project_actions.py" line="474"/>
         <source>Cannot import</source>
         <translation>无法导入</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="347"/>
+        <location filename="../viewer/qt/project_actions.py" line="476"/>
         <source>Imported {added} new, {replaced} updated annotations</source>
         <translation>已导入 {added} 条新标注，更新 {replaced} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="350"/>
+        <location filename="../viewer/qt/project_actions.py" line="479"/>
         <source> (the file states no CRS: taken to be {crs})</source>
         <translation>（文件未声明坐标参考系：视为 {crs}）</translation>
     </message>
@@ -2336,7 +2423,7 @@ Formats: {formats}</source>
     <message>
         <location filename="../viewer/qt/panels.py" line="243"/>
         <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有坐标系的文件的长度单位：图层按此缩放为米。无：以“单位”计量。</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="246"/>
@@ -2386,7 +2473,7 @@ Formats: {formats}</source>
     <message>
         <location filename="../viewer/qt/panels.py" line="259"/>
         <source>Units</source>
-        <translation type="unfinished"></translation>
+        <translation>单位</translation>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="261"/>

@@ -274,6 +274,9 @@ class CrsFit:
     kind: str
     #: one line: the file, its CRS and the scene's
     message: str
+    #: the file's CRS and the scene's, as labels ("" for none)
+    file_crs: str = ""
+    scene_crs: str = ""
 
 
 def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
@@ -298,13 +301,15 @@ def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
         if scene_crs is None:
             return None
         return CrsFit("no_crs", f"{name} has no coordinate system and no units; the scene "
-                                f"is in {label(scene_crs)}")
+                                f"is in {label(scene_crs)}", "", label(scene_crs))
     if scene_crs is None:
         return CrsFit("georeferenced", f"{name} is in {label(source or data.crs)}; the "
-                                       "scene has local coordinates (no CRS)")
+                                       "scene has local coordinates (no CRS)",
+                      label(source or data.crs), "")
     if source or georef.needs_reprojection(data.crs, scene_crs):
         return CrsFit("other_crs", f"{name} is in {label(source or data.crs)}, the scene "
-                                   f"in {label(scene_crs)}")
+                                   f"in {label(scene_crs)}", label(source or data.crs),
+                      label(scene_crs))
     return None
 
 

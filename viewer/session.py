@@ -456,9 +456,14 @@ class ProjectSession:
     def update_layer(self, layer: Layer, **changes: Any) -> None:
         """Undoable change of layer display properties."""
         before = {k: copy.deepcopy(getattr(layer, k)) for k in changes}
+
+        def apply(state: dict[str, Any]) -> None:
+            self.scene.update(layer, **state)
+            if "units" in state:  # lengths are shown in the scene's unit: relabel them
+                self._emit("measurements_changed")
+
         self.undo.push(Command(f"Change {', '.join(changes)} of {layer.name}",
-                               lambda: self.scene.update(layer, **changes),
-                               lambda: self.scene.update(layer, **before)))
+                               lambda: apply(changes), lambda: apply(before)))
 
     def remove_layer(self, layer: Layer) -> None:
         """Undoable removal: undo puts the same layer (data, display state, selection)

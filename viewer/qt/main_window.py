@@ -507,6 +507,9 @@ class MainWindow(QtWidgets.QMainWindow):
             started.append(self._start_job(path, allow_redirects=allow_redirects,
                                            crs_order=order,
                                            assign_crs=(assign_crs or {}).get(str(given))))
+            # a file the user adds to a scene: ask when its CRS does not fit (not a
+            # project's own layers)
+            started[-1].check_fit = remember and bool(self.scene.layers)
             if remember:
                 self.project_actions.add_recent(path)
         self._update_progress()
@@ -713,6 +716,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._finish_job(job)
                 return
             else:  # the pipeline's last step, as on the command line
+                if getattr(job, "record", None) is None and getattr(job, "check_fit", False) \
+                        and self.project_actions.offer_fit(job, data, lod):
+                    self._finish_job(job)  # in another CRS: added when the user says so
+                    return
                 layer = pipeline.add_to_scene(self.scene, pipeline.Loaded(
                     job.path, data, lod, job.streamed, job.streamed_from))
             record = getattr(job, "record", None)
@@ -768,7 +775,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_layer_added(self, layer, **kw) -> None:
         if not self._fitted or len(self.scene.layers) == 1:
             self._fitted = True
-            self.renderer.fit()
+            opening = self.project_actions.take_opening_view()
+            if opening is not None:  # a project opens on its first saved view
+                self.restore_view(opening)
+            else:
+                self.renderer.fit()
 
     # -- view --------------------------------------------------------------------------
     def _schedule_render(self, event: str, **kw) -> None:

@@ -1,5 +1,6 @@
-"""The File menu's project actions in the window: open, save, import, export, recover,
-recent files, the sample site.
+"""The File menu's project actions in the window: new, open, close, save, import, export,
+recover, recent files, the sample site; the question asked when a file in another
+coordinate system joins the scene; the camera a project opens on (its first saved view).
 
 The work is the session's (:class:`viewer.session.ProjectSession`: ``open_project``,
 ``recover_project``, ``import_annotations``, ``save``, ``autosave``...), shared with the
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
 from loaders import supported_extensions
@@ -57,6 +58,11 @@ class ProjectActions:
         self.session = window.session
         self.settings = window.settings
         self.recent_menu: QtWidgets.QMenu | None = None
+        #: the saved view the project just opened will show once its first layer is
+        #: drawn (None: fit the data)
+        self.opening_view = None
+        #: the open "file in another CRS" question, if any (``crsFitDialog``)
+        self.fit_box: QtWidgets.QMessageBox | None = None
 
     def _status(self, text: str, ms: int) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -68,10 +74,20 @@ class ProjectActions:
     def fill_file_menu(self, menu: QtWidgets.QMenu, open_action, open_project_action,
                        save_action, save_as_action, open_url_action, sample_action) -> None:
         """The project part of the File menu (the window adds index, screenshot, quit)."""
+        self.new_action = QtGui.QAction(self.window, objectName="newProject")
+        i18n.set_text(self.new_action, "setText", "", QT_TR_NOOP("&New project"))
+        self.new_action.setShortcut(QtGui.QKeySequence.New)
+        self.new_action.triggered.connect(lambda _=False: self.new_project())
+        self.close_action = QtGui.QAction(self.window, objectName="closeProject")
+        i18n.set_text(self.close_action, "setText", "", QT_TR_NOOP("&Close project"))
+        self.close_action.setShortcut(QtGui.QKeySequence.Close)
+        self.close_action.triggered.connect(lambda _=False: self.close_project())
+        menu.addAction(self.new_action)
         menu.addAction(open_action)
         menu.addAction(open_project_action)
         menu.addAction(save_action)
         menu.addAction(save_as_action)
+        menu.addAction(self.close_action)
         i18n.set_text(menu.addAction("", self.import_annotations_dialog), "setText", "",
                       QT_TR_NOOP("&Import annotations…"))
         i18n.set_text(menu.addAction("", self.export_annotations_dialog), "setText", "",
@@ -143,10 +159,123 @@ class ProjectActions:
             self.open_project_asking(path)
 
     # -- projects -----------------------------------------------------------------------------
+    def new_project(self) -> bool:
+        """File > New project: after asking about unsaved work, an empty, untitled
+        project (no layers, annotations, measurements, views or tours). False when the
+        user cancelled."""
+        if not self.maybe_save(QT_TR_NOOP("starting a new project")):
+            return False
+        self._empty()
+        self._status(translate("ProjectActions", "New project"), 4000)
+        return True
+
+    def close_project(self) -> bool:
+        """File > Close project: as New, and the window is left empty (the next start
+        does not reopen it). False when the user cancelled."""
+        if not self.maybe_save(QT_TR_NOOP("closing the project")):
+            return False
+        self._empty()
+        self.settings.remove("last_project")
+        self._status(translate("ProjectActions", "Project closed"), 4000)
+        return True
+
+    def _empty(self) -> None:
+        """Stop the loads, drop an open question, empty the session (core:
+        ``session.new_project``)."""
+        self.window.cancel_loads()
+        if self.fit_box is not None:
+            self.fit_box.done(QtWidgets.QMessageBox.Cancel)
+        self.opening_view = None
+        self.session.new_project()
+        self.window.update_undo_actions()
+
+    def take_opening_view(self):
+        """The saved view a project just opened on (once), else None: the window shows it
+        instead of fitting when the project's first layer arrives."""
+        view, self.opening_view = self.opening_view, None
+        return view
+
+    # -- a file in another coordinate system -----------------------------------------------
+    def offer_fit(self, job, data, lod) -> bool:
+        """``data`` (just read for ``job``) is about to join a scene whose CRS it does not
+        share (:func:`viewer.pipeline.crs_fit`): ask, without blocking, "Add anyway"
+        (transformed into the scene's CRS, or placed at the scene's centre), "Open in a
+        new project" or "Cancel" (the box ``crsFitDialog``). False when it fits (the
+        caller adds it)."""
+        from viewer import pipeline
+
+        name = Path(job.path).name
+        fit = pipeline.crs_fit(self.session.scene, data, name)
+        if fit is None:
+            return False
+        loaded = pipeline.Loaded(job.path, data, lod, job.streamed, job.streamed_from)
+        tr = lambda text: translate("ProjectActions", text)  # noqa: E731
+        if fit.kind == "other_crs":
+            text = tr("{name} is in {file_crs}; the scene is in {scene_crs}.")
+            add_text = tr("Add anyway (reproject)")
+        elif fit.kind == "no_crs":
+            text = tr("{name} has no coordinate system and no units; the scene is in "
+                      "{scene_crs}.")
+            add_text = tr("Add anyway (place at the scene's centre)")
+        else:
+            text = tr("{name} is in {file_crs}; the scene has local coordinates (no "
+                      "coordinate system).")
+            add_text = tr("Add anyway (place at the scene's centre)")
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question,
+                                    tr("Another coordinate system"),
+                                    text.format(name=name, file_crs=fit.file_crs,
+                                                scene_crs=fit.scene_crs), parent=self.window)
+        box.setObjectName("crsFitDialog")
+        box.setInformativeText(tr("Add it to this project anyway, open it in a new project, "
+                                  "or cancel?"))
+        add = box.addButton(add_text, QtWidgets.QMessageBox.AcceptRole)
+        add.setObjectName("addAnyway")
+        new = box.addButton(tr("Open in a new project"), QtWidgets.QMessageBox.ActionRole)
+        new.setObjectName("openInNewProject")
+        cancel = box.addButton(QtWidgets.QMessageBox.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+
+        def finished(_result: int) -> None:
+            clicked = box.clickedButton()
+            if self.fit_box is box:
+                self.fit_box = None
+            box.deleteLater()
+            self.answer_fit(loaded, fit, "add" if clicked is add else
+                            "new" if clicked is new else "cancel")
+
+        box.finished.connect(finished)
+        box.setModal(False)
+        self.fit_box = box
+        box.show()
+        return True
+
+    def answer_fit(self, loaded, fit, answer: str):
+        """Do what was chosen for a file that does not fit the scene: "add" (placed at the
+        scene's centre unless it was transformed into its CRS), "new" (a new project with
+        it, after asking about unsaved work) or "cancel". Returns the layer or None."""
+        from viewer import pipeline
+
+        name = Path(loaded.path).name
+        if answer == "new" and self.maybe_save(QT_TR_NOOP("opening the file in a new project")):
+            self._empty()
+            return pipeline.add_to_scene(self.session.scene, loaded)  # fitted: first
+        if answer == "add":
+            layer = pipeline.add_to_scene(self.session.scene, loaded)
+            if fit.kind != "other_crs" and pipeline.place_in_scene(self.session.scene, layer):
+                self._status(translate("ProjectActions", "{name} placed at the scene's centre"
+                                       ).format(name=name), 6000)
+            return layer
+        loaded.close()
+        self._status(translate("ProjectActions", "Not opened: {name}").format(name=name), 5000)
+        return None
+
     def _read_layers(self, opened: OpenedProject) -> list:
         """Read the project's layers in the background (each is handed back to
-        ``session.restore_layer`` when it has loaded); show the project's warnings.
-        Returns the records whose files are missing."""
+        ``session.restore_layer`` when it has loaded); show the project's warnings. The
+        first layer drawn shows the project's first saved view. Returns the records whose
+        files are missing."""
+        self.opening_view = self.session.opening_view()
         if opened.warnings:
             self._status("; ".join(opened.warnings), 10000)
         for record, path in opened.to_load:
