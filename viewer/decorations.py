@@ -103,8 +103,8 @@ def scene_units(scene: Scene) -> str:
     """The unit of the scene's coordinates: that of its CRS's first axis ("m", "ft"...),
     "units" for a scene without a (projected) CRS."""
     crs = scene.crs
-    if crs is None:
-        return "units"
+    if crs is None:  # layers given units are scaled into metres (viewer.units)
+        return "m" if any(getattr(l, "units", None) for l in scene.layers) else "units"
     try:
         from loaders.crs import as_crs
 

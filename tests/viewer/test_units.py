@@ -42,6 +42,9 @@ def test_units_scale_a_layer_into_metres_and_back(gargo):
     np.testing.assert_allclose(layer_bounds(layer)[0], lo_before * 0.001, rtol=1e-5,
                                atol=1e-6)
     assert layer.data.metadata["units"] == "mm" and scene_length_unit(scene) == "m"
+    from viewer.decorations import scene_units
+
+    assert scene_units(scene) == "m"  # the scale bar says metres too
     scene.update(layer, units="ft")  # from millimetres to feet: x 304.8
     np.testing.assert_allclose(_extent(layer), size * 0.3048, rtol=1e-5)
     scene.update(layer, units="none")  # its numbers again, in "units"
