@@ -102,7 +102,7 @@ from loaders.lod import (
     select_nodes_multi,
 )
 
-from . import camera, colors, features, picking
+from . import camera, colors, features, picking, pointsize
 from .budget import AUTO, Clock, FrameBudget
 from .camera import PRESETS
 from .legend import Overlays
@@ -130,7 +130,18 @@ use_egl_without_display()
 _ACTOR_PREFIX = "realscene-layer-"
 HIGHLIGHT_COLOR = (1.0, 0.85, 0.1)  # the selected object of a city / building model
 #: fields of a layer whose change only needs an actor property update
-_PROPERTY_FIELDS = ("visible", "opacity", "point_size")
+_PROPERTY_FIELDS = ("visible", "opacity", "point_size", "point_size_mode", "point_shape")
+#: GL_PROGRAM_POINT_SIZE: the vertex shader's gl_PointSize sizes points (adaptive size)
+_GL_PROGRAM_POINT_SIZE = 0x8642
+#: point actors' shader parts (viewer.pointsize): the per-point spacing attribute, the
+#: adaptive size (Potree's: spacing x projection / w, clamped) and round splats
+_SPACING_ARRAY = "rs_spacing"
+_VS_DEC = "//VTK::PositionVC::Dec\nin float rsSpacing;\n"
+_VS_SIZE = ("//VTK::PositionVC::Impl\n"
+            f"gl_PointSize = clamp({pointsize.SPLAT_SCALE:.4f} * rsSpacing * rsProj"
+            " / max(gl_Position.w, 1e-6), rsMin, rsMax);\n")
+_FS_ROUND = ("//VTK::UniformFlow::Impl\n"
+             "if (dot(gl_PointCoord * 2.0 - 1.0, gl_PointCoord * 2.0 - 1.0) > 1.0) discard;\n")
 #: node clouds kept per streamed layer beyond those drawn (points)
 _NODE_CACHE_POINTS = 4_000_000
 
@@ -169,6 +180,9 @@ class _Entry:
         self.bounds: tuple[Any, np.ndarray, np.ndarray] | None = None  # cached local box
         self.scalar: tuple[Any, Any] | None = None  # cached (signature, ScalarInfo)
         self.mapper: Any = None
+        self.spacing: np.ndarray | None = None  # drawn points' spacing (world units)
+        self.spacing_cache: dict[Any, float] = {}  # (id(source), node key) -> spacing
+        self.shader_sig: Any = None  # (size mode, shape) the point actor's shader draws
 
 
 class SceneRenderer:
@@ -209,6 +223,7 @@ class SceneRenderer:
         #: the legend / colour bar; its ``on_warning`` hears of text no font can draw
         self.legend_overlays = self._overlays
         self._highlight: str | None = None  # actor name of the selected object
+        self._program_size_on = False  # GL_PROGRAM_POINT_SIZE enabled by a point actor
         self._edl_on = False
         self._handlers = {
             "layer_added": self._on_layer_added,
@@ -522,15 +537,18 @@ class SceneRenderer:
         if isinstance(src, OctreeSource) and src.cloud is layer.data:
             if sig == entry.drawn_sig:
                 return False
-            parts = []
+            parts, own, part_keys = [], {}, []
             for key in keys:
                 start, stop = src.node_slice(key)
                 step = 1 if not partial else max(1, -(-(stop - start) // partial))
                 parts.append(np.arange(start, stop, step, dtype=np.int64))
+                own[key] = self._node_spacing(entry, key, src.cloud.positions[start:stop], step)
+                part_keys.append(np.full(len(parts[-1]), len(own) - 1, np.int64))
             idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
             mask = colors.visible_mask(layer, idx)
             if mask is not None:
                 idx = idx[mask]
+            spacing = self._lod_spacing(entry, src.cloud.positions[idx], part_keys, mask, own)
             data: PointCloud = layer.data
             entry.indices = idx
             entry.node_refs = None
@@ -538,7 +556,7 @@ class SceneRenderer:
             rgb = (colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
                    if len(idx) else np.zeros((0, 3), np.uint8))
             entry.drawn_sig = sig
-            self._set_points(entry, pts, rgb)
+            self._set_points(entry, pts, rgb, spacing)
             return True
         # generic source: node clouds, fetched in the background when not resident
         clouds = self._node_clouds(entry, keys, wait)
@@ -546,25 +564,60 @@ class SceneRenderer:
         if sig == entry.drawn_sig:
             return False
         info = self._scalar_info(entry)
-        pts_list, rgb_list, refs, offsets = [], [], [], [0]
+        pts_list, rgb_list, refs, offsets, own, src_pts, part_keys = [], [], [], [0], {}, [], []
         for key, cloud in clouds:
             local = np.arange(cloud.point_count)
-            if partial:
-                local = local[:: max(1, -(-cloud.point_count // partial))]
+            step = max(1, -(-cloud.point_count // partial)) if partial else 1
+            local = local[::step]
             mask = colors.visible_mask(layer, local, data=cloud)
             if mask is not None:
                 local = local[mask]
+            own[key] = self._node_spacing(entry, key, cloud.positions, step)
+            part_keys.append(np.full(len(local), len(own) - 1, np.int64))
+            shift = np.asarray(cloud.origin, np.float64) - np.asarray(src.origin, np.float64)
+            src_pts.append(cloud.positions[local].astype(np.float64) + shift)
             pts_list.append(self._local_positions(layer, cloud.positions[local], cloud.origin))
             rgb_list.append(colors.layer_colors(layer, local, data=cloud, scalar=info).rgb)
             refs.append((key, cloud, local))
             offsets.append(offsets[-1] + len(local))
         pts = np.concatenate(pts_list) if pts_list else np.zeros((0, 3), np.float32)
         rgb = np.concatenate(rgb_list) if rgb_list else np.zeros((0, 3), np.uint8)
+        spacing = self._lod_spacing(entry, np.concatenate(src_pts) if src_pts
+                                    else np.zeros((0, 3)), part_keys, None, own)
         entry.indices = None
         entry.node_refs = (np.asarray(offsets), refs)
         entry.drawn_sig = sig
-        self._set_points(entry, pts, rgb)
+        self._set_points(entry, pts, rgb, spacing)
         return True
+
+    def _lod_spacing(self, entry: _Entry, positions: np.ndarray, part_keys: list,
+                     mask: np.ndarray | None, own: dict) -> np.ndarray:
+        """Per drawn point, the spacing the adaptive size uses
+        (:func:`viewer.pointsize.lod_spacing`); ``part_keys`` per node, before ``mask``."""
+        index = np.concatenate(part_keys) if part_keys else np.zeros(0, np.int64)
+        if mask is not None:
+            index = index[mask]
+        if not own or not len(index):
+            return np.zeros(len(index), np.float32)
+        try:
+            root = entry.source.node(entry.source.root)
+        except Exception:  # noqa: BLE001 - hierarchy not known: each node its own
+            return np.asarray(list(pointsize.cumulative_spacing(own).values()),
+                              np.float32)[index]
+        return pointsize.lod_spacing(positions, index, own, root.lo, root.hi)
+
+    @staticmethod
+    def _node_spacing(entry: _Entry, key: Any, positions: np.ndarray, step: int = 1) -> float:
+        """Spacing of node ``key``'s points (:func:`viewer.pointsize.surface_spacing` of
+        its local ``positions``, measured once per node and source), wider by sqrt(step)
+        when only every ``step``-th point is drawn."""
+        cache_key = (id(entry.source), key)
+        spacing = entry.spacing_cache.get(cache_key)
+        if spacing is None:
+            spacing = entry.spacing_cache[cache_key] = pointsize.surface_spacing(positions)
+            if len(entry.spacing_cache) > 100_000:  # bounded (streamed sources)
+                entry.spacing_cache.clear()
+        return spacing * float(np.sqrt(max(int(step), 1)))
 
     def _node_clouds(self, entry: _Entry, keys: tuple, wait: bool) -> list:
         """(key, PointCloud) of the selected nodes available now; requests the others."""
@@ -652,22 +705,32 @@ class SceneRenderer:
         pts = self._local_positions(layer, data.positions[idx])
         rgb = colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
         entry.drawn_sig = sig
-        self._set_points(entry, pts, rgb)
+        spacing = np.full(len(pts), pointsize.surface_spacing(pts), np.float32)
+        self._set_points(entry, pts, rgb, spacing)
         return True
 
-    def _set_points(self, entry: _Entry, pts: np.ndarray, rgb: np.ndarray) -> None:
+    def _set_points(self, entry: _Entry, pts: np.ndarray, rgb: np.ndarray,
+                    spacing: np.ndarray | None = None) -> None:
+        """Hand the drawn points to the layer's actor; ``spacing`` (per point, world
+        units) sizes them in the adaptive mode."""
         entry.points = pts
+        entry.spacing = (np.zeros(len(pts), np.float32) if spacing is None
+                         else np.ascontiguousarray(spacing, dtype=np.float32))
         if entry.mapper is None:
             return
         poly = pv.PolyData(pts) if len(pts) else pv.PolyData()
         if len(pts):
             poly.point_data.set_array(np.ascontiguousarray(rgb, dtype=np.uint8), "rgb")
+            poly.point_data.set_array(entry.spacing, _SPACING_ARRAY)
             poly.point_data.active_scalars_name = "rgb"
         entry.mapper.SetInputData(poly)
         entry.mapper.Modified()
 
     # -- timing and interaction ----------------------------------------------------------------
     def _add_observers(self) -> None:
+        renderer = self.plotter.renderer
+        self._observers.append((renderer, renderer.AddObserver("EndEvent",
+                                                               self._on_renderer_end)))
         ren_win = getattr(self.plotter, "render_window", None) or getattr(
             self.plotter, "ren_win", None)
         if ren_win is not None:
@@ -699,6 +762,7 @@ class SceneRenderer:
                 traceback.print_exc()
             finally:
                 self._in_update = False
+        self._update_point_uniforms()
         self.budget.frame_started()
 
     def _on_render_end(self, *_: Any) -> None:
@@ -761,6 +825,13 @@ class SceneRenderer:
         mapper.SelectColorArray("rgb")
         mapper.SetColorModeToDirectScalars()
         mapper.ScalarVisibilityOn()
+        mapper.MapDataArrayToVertexAttribute("rsSpacing", _SPACING_ARRAY, 0, -1)
+        # the adaptive size is the vertex shader's gl_PointSize: program point size on
+        # while this mapper draws (off again after the renderer, see _on_renderer_end)
+        from vtkmodules.vtkCommonCore import vtkCommand
+
+        mapper.AddObserver(vtkCommand.UpdateShaderEvent,
+                           lambda *_: self._program_point_size(entry))
         actor = vtkActor()
         actor.SetMapper(mapper)
         prop = actor.GetProperty()
@@ -773,6 +844,7 @@ class SceneRenderer:
         entry.actors.append(actor)
         entry.names.append(name)
         entry.mapper = mapper
+        entry.shader_sig = None
         entry.drawn_sig = None
         entry.points = np.zeros((0, 3), np.float32)
         self.update_lod(force=True)
@@ -868,6 +940,101 @@ class SceneRenderer:
             if isinstance(layer.data, PointCloud) or getattr(layer.data, "points", None) \
                     is not None:  # (a mesh's glTF POINTS too)
                 prop.SetPointSize(float(layer.point_size))
+        if entry.mapper is not None:
+            self._point_shader(entry)
+
+    # -- point size and shape (viewer.pointsize) -------------------------------------------
+    @staticmethod
+    def _adaptive(entry: _Entry) -> bool:
+        return entry.mapper is not None and entry.layer.point_size_mode == "adaptive"
+
+    def _point_shader(self, entry: _Entry) -> None:
+        """Shader parts of a point layer's actor for its size mode and shape: adaptive
+        sizes in the vertex shader, round splats by discarding the corners."""
+        layer = entry.layer
+        sig = (layer.point_size_mode, layer.point_shape)
+        if sig == entry.shader_sig or not entry.actors:
+            return
+        entry.shader_sig = sig
+        shader = entry.actors[0].GetShaderProperty()
+        shader.ClearAllShaderReplacements()
+        if self._adaptive(entry):
+            shader.AddVertexShaderReplacement("//VTK::PositionVC::Dec", True, _VS_DEC, False)
+            shader.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True, _VS_SIZE,
+                                              False)
+            self._point_uniforms(entry)
+        if layer.point_shape == "round":
+            shader.AddFragmentShaderReplacement("//VTK::UniformFlow::Impl", True, _FS_ROUND,
+                                                False)
+        entry.mapper.Modified()
+
+    def projection_pixels(self) -> float:
+        """Pixels a world unit spans at clip-space w = 1 in the current view (the
+        shader divides by w): viewport half-height x the projection's y scale."""
+        renderer = self.plotter.renderer
+        _, _, w, h = camera.viewport(renderer)
+        mat = renderer.GetActiveCamera().GetProjectionTransformMatrix(w / h, -1.0, 1.0)
+        return float(abs(mat.GetElement(1, 1))) * h / 2.0
+
+    def point_pixel_sizes(self, layer: Layer) -> np.ndarray | None:
+        """Sizes (pixels) of the drawn points of a point layer, as the shader draws them
+        (None for meshes / nothing drawn)."""
+        entry = self._entries.get(layer.id)
+        if entry is None or entry.points is None or entry.mapper is None:
+            return None
+        minimum = float(entry.actors[0].GetProperty().GetPointSize()) if entry.actors \
+            else float(layer.point_size)
+        if not self._adaptive(entry) or entry.spacing is None:
+            return np.full(len(entry.points), minimum)
+        m = camera.view_projection(self.plotter.renderer)
+        w = np.asarray(entry.points, np.float64) @ m[3, :3] + m[3, 3]
+        return pointsize.pixel_sizes(entry.spacing, w, self.projection_pixels(), minimum)
+
+    def _point_uniforms(self, entry: _Entry, projection: float | None = None) -> None:
+        """The adaptive size's uniforms for the coming frame; the smallest size is the
+        actor's point size (the layer's; a report picture may raise it)."""
+        if not entry.actors:
+            return
+        actor = entry.actors[0]
+        minimum = float(actor.GetProperty().GetPointSize())
+        uniforms = actor.GetShaderProperty().GetVertexCustomUniforms()
+        uniforms.SetUniformf("rsProj", float(
+            self.projection_pixels() if projection is None else projection))
+        uniforms.SetUniformf("rsMin", minimum)
+        uniforms.SetUniformf("rsMax", max(pointsize.MAX_PIXELS, minimum))
+
+    def _update_point_uniforms(self) -> None:
+        projection = None
+        for entry in self._entries.values():
+            if self._adaptive(entry) and entry.layer.visible:
+                if projection is None:
+                    projection = self.projection_pixels()
+                self._point_uniforms(entry, projection)
+
+    def _gl_state(self) -> Any:
+        ren_win = self.plotter.renderer.GetRenderWindow()
+        return None if ren_win is None else ren_win.GetState()
+
+    def _program_point_size(self, entry: _Entry) -> None:
+        """UpdateShaderEvent of a point actor (its program is bound, it draws next)."""
+        state = self._gl_state()
+        if state is None:
+            return
+        if self._adaptive(entry):
+            state.vtkglEnable(_GL_PROGRAM_POINT_SIZE)
+            self._program_size_on = True
+        elif self._program_size_on:
+            state.vtkglDisable(_GL_PROGRAM_POINT_SIZE)
+            self._program_size_on = False
+
+    def _on_renderer_end(self, *_: Any) -> None:
+        """After our renderer: program point size off again (other mappers' shaders do
+        not write gl_PointSize)."""
+        if self._program_size_on:
+            self._program_size_on = False
+            state = self._gl_state()
+            if state is not None:
+                state.vtkglDisable(_GL_PROGRAM_POINT_SIZE)
 
     # -- scene events ------------------------------------------------------------------------
     def _on_layer_added(self, layer: Layer, **_: Any) -> None:
@@ -1150,8 +1317,14 @@ class SceneRenderer:
                     or not len(entry.points) or not isinstance(layer.data, PointCloud)):
                 continue
             xy, depth = camera.project_local(renderer, entry.points)
-            k = picking.nearest_point(xy, depth, target, max(float(layer.point_size), 2.0),
-                                      PICK_TOLERANCE_PX)
+            radius = max(float(layer.point_size), 2.0)
+            if self._adaptive(entry):  # the size drawn near the cursor
+                sizes = self.point_pixel_sizes(layer)
+                near = np.sum((xy - target) ** 2, axis=1) <= PICK_TOLERANCE_PX ** 2
+                if sizes is not None and near.any():
+                    radius = max(radius, float(np.median(sizes[near])) / 2.0)
+            k = picking.nearest_point(xy, depth, target, radius,
+                                      max(PICK_TOLERANCE_PX, radius))
             if k is not None and (best is None or depth[k] < best[0]):
                 best = (float(depth[k]), layer, self._drawn_point(entry, k))
         hit = picking.pick_mesh(

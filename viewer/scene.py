@@ -72,6 +72,11 @@ class Layer:
     colormap: str = "viridis"
     solid_color: tuple[float, float, float] = (0.85, 0.85, 0.85)
     point_size: float = 2.0
+    #: point clouds: "adaptive" (Potree's: sized by level-of-detail spacing and
+    #: distance, ``point_size`` the smallest) or "fixed" (``point_size`` pixels);
+    #: "square" or "round" splats (viewer.pointsize)
+    point_size_mode: str = "adaptive"
+    point_shape: str = "square"
     contrast: tuple[float, float] = (2.0, 98.0)  # percentile stretch for scalars
     hidden_classes: set[int] = field(default_factory=set)
     transform: np.ndarray = field(default_factory=lambda: np.eye(4))
@@ -345,6 +350,10 @@ class Scene(EventEmitter):
             if key == "color_mode" and value not in (*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
                                                      *COLOR_MODES_FEATURES, "attribute"):
                 raise ValueError(f"unknown colour mode {value!r}")
+            if key == "point_size_mode" and value not in ("adaptive", "fixed"):
+                raise ValueError(f"unknown point size mode {value!r}")
+            if key == "point_shape" and value not in ("square", "round"):
+                raise ValueError(f"unknown point shape {value!r}")
             if key == "up_axis":  # re-orient the data (a glTF stored Z-up, or back)
                 self._set_up_axis(layer, value)
                 continue

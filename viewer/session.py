@@ -39,7 +39,7 @@ from .scene import Camera, Layer, SavedView, Scene
 
 #: layer properties saved in the project and restored on open
 DISPLAY_FIELDS = ("visible", "opacity", "color_mode", "attribute", "colormap", "solid_color",
-                  "point_size", "contrast")
+                  "point_size", "point_size_mode", "point_shape", "contrast")
 #: city / building models only: the LOD shown and the object filter expression
 FEATURE_FIELDS = ("city_lod", "feature_filter")
 #: file name of the recovery file of an untitled session

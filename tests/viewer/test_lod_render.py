@@ -104,8 +104,9 @@ def test_millimetre_grid_at_national_grid_coordinates(plotter, tmp_path, east, n
     scene = Scene()
     scene.background = (0.0, 0.0, 0.0)
     renderer = SceneRenderer(plotter, scene, point_budget=50_000)
-    layer = scene.add(cloud, name="grid", point_size=3.0, color_mode="solid",
-                      solid_color=(1.0, 1.0, 1.0))
+    # fixed 3-px points: an adaptive size would (rightly) close the grid into a surface
+    layer = scene.add(cloud, name="grid", point_size=3.0, point_size_mode="fixed",
+                      color_mode="solid", solid_color=(1.0, 1.0, 1.0))
     renderer.view_preset("top")
     centre = grid.mean(axis=0)
     cam = plotter.renderer.GetActiveCamera()
