@@ -124,6 +124,17 @@ def test_units_and_up_axis_are_saved_and_restored(gargo, tmp_path):
     assert again.units == "mm" and again.up_axis == "Y"
     np.testing.assert_allclose(_extent(again), size[[0, 2, 1]] * 0.001, rtol=1e-5)
     assert scene_length_unit(reopened.scene) == "m"
+    # the project schema knows the units
+    import json
+
+    from heritage.project import ProjectError
+
+    doc = json.loads(out.read_text())
+    doc["layers"][0]["display"]["units"] = "furlong"
+    bad = tmp_path / "bad.realscene.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="furlong"):
+        Project.load(bad)
 
 
 def test_a_file_that_does_not_fit_the_scene_crs(gargo, shared_data):
