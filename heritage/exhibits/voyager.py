@@ -37,9 +37,12 @@ Tours
 -----
 Each project tour becomes a Voyager tour whose steps are snapshots of the orbit
 navigation (``scenes/0/setup/navigation/orbit`` and ``.../offset``): for each stop the
-camera of its saved view, of its annotation's saved view, or (an annotation without one)
-the previous stop's viewing direction and distance moved onto the annotation, as the
-tour player does (:mod:`viewer.tours`). The transition takes the stop's ``duration``.
+camera stored in it (a stop added as the author's current view), of its saved view, of its
+annotation's saved view, or (an annotation without one) the previous stop's viewing
+direction and distance moved onto the annotation, as the tour player does
+(:func:`heritage.model.stop_camera`). The transition takes the stop's ``duration``. A
+step's title is the stop's caption when it has one (Voyager's steps carry a title and no
+other text), else the stop's title, the view's name or the annotation's title.
 Voyager's orbit camera is ``position = R(orbit) · offset`` with ``R`` the YXZ Euler
 rotation of ``orbit`` (degrees), looking along ``-R · z``; :func:`camera_to_orbit` and
 :func:`orbit_to_camera` convert both ways. The model centre is in front of the camera
@@ -370,8 +373,11 @@ def build_document(source: ExhibitSource, derivatives: list[dict[str, Any]], *,
                            "duration": float(stop.duration), "threshold": 0.5,
                            "values": [orbit, offset]})
             step: dict[str, Any] = {"id": step_id}
-            if title:
-                step["title"] = title
+            # Voyager's tour steps have a title and no text of their own: the caption the
+            # author wrote for the stop, else its title (the view's or annotation's name)
+            text = stop.caption.strip() or title
+            if text:
+                step["title"] = text
             steps.append(step)
             if first_orbit is None:
                 first_orbit, first_offset = orbit, offset

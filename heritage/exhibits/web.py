@@ -14,6 +14,12 @@ Coordinates: the GLB is in glTF's frame (Y up, metres) relative to the source or
 scene ``(x, y, z)`` -> glTF ``(x - ox, z - oz, -(y - oy))``. Hotspot ``data-position`` and
 the tour's camera targets and orbits are given in that frame (:func:`model_frame`).
 
+Tours: every stop goes where :func:`heritage.model.stop_camera` says (a camera stored in
+the stop, its saved view, its annotation's view, else the annotation framed as a tap on its
+hotspot frames it); the page's tour bar shows the stop's title (its own, the view's name or
+the annotation's title) and the caption written for it, and an annotation stop opens the
+annotation's panel.
+
 Text: the page's own words and the vocabulary terms (categories, condition grades) come in
 English and Simplified Chinese (the visitor toggles); what the team wrote (titles,
 descriptions) is shown as written, in any script. No Qt, no VTK.
@@ -36,7 +42,7 @@ import numpy as np
 
 from heritage import vocabulary
 from heritage.media import MediaRefused, embeddable_image
-from heritage.model import DEFAULT_CATEGORIES, Vocabulary
+from heritage.model import DEFAULT_CATEGORIES, Vocabulary, stop_camera
 
 from .source import (
     ExhibitSource,
@@ -206,26 +212,24 @@ def exhibit_data(source: ExhibitSource, *, media_dir: Path | None = None,
     for tour in source.tours:
         stops = []
         for stop in tour.stops:
-            entry: dict[str, Any] | None = None
-            if stop.view_id:
-                try:
-                    view = source.view(stop.view_id)
-                except KeyError:
-                    view = None
-                if view is not None:
-                    entry = {"caption": view.name, "hotspot": None,
-                             "camera": _camera_attrs(view.camera["position"],
-                                                     view.camera["focal_point"], origin)}
-            if entry is None and stop.annotation_id and stop.annotation_id in index_of:
-                h = hotspots[index_of[stop.annotation_id]]
-                entry = {"caption": h["title"], "hotspot": h["number"], "camera": h["camera"]}
-            if entry is None:
+            # the one camera of a stop (heritage.model.stop_camera): a camera stored in the
+            # stop ("Add current view"), its saved view, or its annotation's; an annotation
+            # without a saved view is framed as a tap on its hotspot frames it
+            camera, title, ann = stop_camera(stop, source.views, source.annotation, None)
+            number = index_of.get(ann.id) if ann is not None else None
+            h = hotspots[number] if number is not None else None
+            if camera is not None:
+                cam = _camera_attrs(camera["position"], camera["focal_point"], origin)
+            elif h is not None:
+                cam = h["camera"]
+            else:
                 warnings.append(f"tour “{tour.name}”: a stop whose view or annotation is not "
                                 "in the exhibit was left out")
                 continue
-            entry["duration"] = float(stop.duration)
-            stops.append(entry)
-            radius = max(radius, entry["camera"]["radius"])
+            stops.append({"title": title or "", "caption": stop.caption,
+                          "hotspot": h["number"] if h is not None else None, "camera": cam,
+                          "duration": float(stop.duration)})
+            radius = max(radius, cam["radius"])
         if stops:
             tour_list.append({"name": tour.name, "stops": stops})
         else:
@@ -257,7 +261,8 @@ def page_text(data: dict[str, Any]) -> str:
                   *h["condition"].values()]
     for tour in data["tours"]:
         parts.append(tour["name"])
-        parts.extend(stop["caption"] for stop in tour["stops"])
+        for stop in tour["stops"]:
+            parts += [stop["title"], stop["caption"]]
     return "".join(parts)
 
 

@@ -362,3 +362,41 @@ def test_photos_are_reencoded_and_outside_files_refused(tmp_path):
     assert any("secret.jpg" in w for w in res.warnings)
     assert sorted(p.name for p in (tmp_path / "scene" / "images").iterdir()) == \
         ["annotation-1.jpg"]
+
+
+def test_stored_camera_stops_and_captions_become_steps(tmp_path):
+    """A stop made by "Add current view" (a stored camera, no view, no annotation) is a
+    step at that camera; a step's title is the stop's caption (Voyager's steps have no
+    other text), else the stop's title or the view's / annotation's name."""
+    source = sample_source()
+    tour = source.tours[0]
+    ann = source.annotation(tour.stops[1].annotation_id)
+    focal = [float(v) for v in ann.anchor]
+    stored = {"position": [focal[0] - 12.0, focal[1] - 30.0, focal[2] + 9.0],
+              "focal_point": focal, "view_up": [0.0, 0.0, 1.0], "parallel": False}
+    caption = "南侧屋脊：瓦片松动，注意排水沟。"
+    tour.stops.insert(1, TourStop(camera=stored, caption=caption, duration=3.0))
+    tour.stops.insert(2, TourStop(camera=stored, title="屋脊近景"))
+    tour.stops[0].caption = "从西南方向俯瞰整个样区"  # a view stop with a caption
+    res = export(source, "voyager", tmp_path / "scene", triangles=2_000, points=2_000,
+                 qualities=("Low", "High"))
+    doc = json.loads(res.path.read_text(encoding="utf-8"))
+    assert not errors_of(doc)
+    assert not any("left out" in w for w in res.warnings), res.warnings
+    setup = doc["setups"][0]
+    steps = setup["tours"][0]["steps"]
+    assert len(steps) == len(tour.stops) == 6
+    assert [s.get("title") for s in steps[:4]] == [
+        "从西南方向俯瞰整个样区", caption, "屋脊近景", ann.title]
+    assert caption in res.path.read_text(encoding="utf-8")  # UTF-8 as written
+    # the stored-camera step is a snapshot of that camera
+    states = {s["id"]: s for s in setup["snapshots"]["states"]}
+    state = states[steps[1]["id"]]
+    assert state["duration"] == 3.0
+    origin = doc["metas"][0]["process"]["georeference"]["origin"]
+    pos, focal_m, up = vy.orbit_to_camera(*state["values"])
+    np.testing.assert_allclose(vy.from_model_frame(pos, origin), stored["position"],
+                               atol=1e-3)
+    want = np.subtract(stored["focal_point"], stored["position"])
+    got = vy.from_model_frame(focal_m, origin) - vy.from_model_frame(pos, origin)
+    assert np.dot(want, got) / np.linalg.norm(want) / np.linalg.norm(got) > 1 - 1e-9

@@ -10,6 +10,7 @@ the folder. The hotspots are checked against the GLB's own hotspot nodes (pygltf
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import http.server
 import io
@@ -28,6 +29,7 @@ from heritage import vocabulary
 from heritage.exhibits import ExportCancelled, ExportError, export
 from heritage.exhibits.source import source_from_project
 from heritage.exhibits.web import MARKER, UI_TEXT, exhibit_data, model_frame, orbit
+from heritage.model import TourStop
 from heritage.project import Project
 from tests.heritage.exhibit_support import REPO, SAMPLE_PROJECT, gltf_nodes_world
 
@@ -36,6 +38,10 @@ PHOTO = DATA / "meshes" / "fuze_textured_obj" / "fuze uv.jpg"
 CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("web_exhibit_check.mjs")
 TRICKY_TITLE = "Weathered roof ridge </script><b>屋脊风化</b> {{LANG}} ☂"
+#: a camera stored in a tour stop: the roof ridge from the south-west, closer than its view
+STORED_CAMERA = {"position": [85040.0, 447380.0, 45.0], "focal_point": [85070.0, 447425.0, 25.0],
+                 "view_up": [0.0, 0.0, 1.0], "parallel": False}
+STORED_CAPTION = "南侧屋脊：瓦片松动，注意排水沟 </script>"
 
 
 # -- the exhibit ------------------------------------------------------------------------
@@ -53,6 +59,9 @@ def project_dir(tmp_path_factory):
     project.annotations[0].title = TRICKY_TITLE
     project.annotations[0].media = ["photos/ridge.jpg"]
     project.annotations[1].media = ["../secret.jpg"]
+    # stop 2 of the tour: "Add current view" in the Tours tab (a stored camera, no view,
+    # no annotation) with a Chinese caption and no title
+    project.tours[0].stops.insert(1, TourStop(camera=STORED_CAMERA, caption=STORED_CAPTION))
     project.save(folder / SAMPLE_PROJECT.name)
     return folder
 
@@ -131,6 +140,40 @@ def test_hotspots_sit_on_the_glb_hotspot_nodes(site, exhibit):
         np.testing.assert_allclose(h["position"], in_glb, atol=1e-3)
         np.testing.assert_allclose(h["position"], model_frame(ann.anchor, site.origin),
                                    atol=1e-3)
+
+
+def test_tour_stops_with_a_stored_camera_and_captions(site, exhibit):
+    """Every stop is in the page: a stored-camera stop goes to its camera with its caption
+    (not left out); a stop's title is its own, the view's name or the annotation's."""
+    assert not any("left out" in w for w in exhibit.warnings), exhibit.warnings
+    data = exhibit_data(site)
+    (tour,) = data["tours"]
+    assert len(tour["stops"]) == len(site.tours[0].stops) == 5
+    view_stop, stored, ann_stop = tour["stops"][:3]
+    assert (view_stop["title"], view_stop["caption"], view_stop["hotspot"]) == \
+        ("Overview", "", None)
+    assert (stored["title"], stored["caption"], stored["hotspot"]) == ("", STORED_CAPTION, None)
+    pos = model_frame(STORED_CAMERA["position"], site.origin)
+    tgt = model_frame(STORED_CAMERA["focal_point"], site.origin)
+    theta, phi, radius = orbit(pos, tgt)
+    assert stored["camera"]["orbit"] == f"{theta:.3f}deg {phi:.3f}deg {radius:.3f}m"
+    assert stored["camera"]["target"] == " ".join(f"{v:.3f}m" for v in tgt)
+    first = data["hotspots"][0]
+    assert (ann_stop["title"], ann_stop["hotspot"]) == (TRICKY_TITLE, 1)
+    assert ann_stop["camera"] == first["camera"]
+    # a stored camera wins over the stop's annotation, whose panel still opens; a stop's
+    # own title wins over the annotation's
+    site2 = copy.deepcopy(site)
+    s = site2.tours[0].stops[2]
+    s.camera, s.title, s.caption = dict(STORED_CAMERA), "屋脊近景", "看瓦片"
+    got = exhibit_data(site2)["tours"][0]["stops"][2]
+    assert (got["title"], got["caption"], got["hotspot"]) == ("屋脊近景", "看瓦片", 1)
+    assert got["camera"] == stored["camera"]
+    # the caption is drawn by the page font and written safely inside the page's script
+    page = (exhibit.path / "index.html").read_text(encoding="utf-8")
+    assert "南侧屋脊：瓦片松动" in page and STORED_CAPTION not in page
+    blob = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(blob)["tours"][0]["stops"][1]["caption"] == STORED_CAPTION
 
 
 def test_frame_and_orbit():
@@ -254,6 +297,11 @@ def _judge(result: dict, site, exhibit, shot: Path, inside: str) -> None:
     s1, s2 = result["stop1"], result["stop2"]
     assert (s1["stop"], s2["stop"], result["back"]["stop"]) == ("1", "2", "1")
     assert s1["caption"] == stops[0]["caption"] and s2["caption"] == stops[1]["caption"]
+    assert s1["title"] == stops[0]["title"] == "Overview"
+    # stop 2 is the stored-camera stop: no title, its Chinese caption shown in the tour bar
+    assert s2["title"] == "" and s2["caption"] == STORED_CAPTION
+    assert s2["captionBox"]["height"] > 10 and s2["captionBox"]["width"] > 50
+    assert s1["captionBox"]["height"] == 0  # an empty caption takes no room
     assert "第 2 站" in s2["step"]
     assert s2["orbitAttr"] == stops[1]["camera"]["orbit"]
     target = [float(v.rstrip("m")) for v in stops[1]["camera"]["target"].split()]
@@ -264,6 +312,7 @@ def _judge(result: dict, site, exhibit, shot: Path, inside: str) -> None:
     if stops[1]["hotspot"]:  # an annotation stop opens its panel
         assert s2["panel"] == data["hotspots"][stops[1]["hotspot"] - 1]["title"]
     assert result["back"]["caption"] == stops[0]["caption"]
+    assert result["back"]["title"] == stops[0]["title"]
 
 
 def test_in_chromium_from_file_url(site, exhibit, tmp_path):

@@ -97,7 +97,12 @@ try {
     const o = m.getCameraOrbit(), g = m.getCameraTarget();
     return {
       stop: document.body.dataset.tourStop, step: document.getElementById("tour-step").textContent,
+      title: document.getElementById("tour-title").textContent,
       caption: document.getElementById("tour-caption").textContent,
+      captionBox: (() => {
+        const r = document.getElementById("tour-caption").getBoundingClientRect();
+        return { width: r.width, height: r.height };
+      })(),
       orbitAttr: m.cameraOrbit, targetAttr: m.cameraTarget,
       orbit: [o.theta, o.phi, o.radius], target: [g.x, g.y, g.z],
       panel: document.getElementById("panel").hidden ? null
@@ -111,6 +116,7 @@ try {
     await page.click("#tour-next");
     await page.waitForTimeout(2500);
     out.stop2 = await readStop();
+    await page.screenshot({ path: shot.replace(/\.png$/, "-tour.png") });
     await page.click("#tour-prev");
     out.back = await readStop();
   }

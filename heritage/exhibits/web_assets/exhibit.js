@@ -176,7 +176,10 @@
     var stops = tour.tour.stops, stop = stops[tour.index];
     $("tour-step").textContent = tour.tour.name + " · " +
       t("stop_of").replace("{i}", tour.index + 1).replace("{n}", stops.length);
-    $("tour-caption").textContent = stop.caption;
+    // the stop's title (its own, the view's name or the annotation's title) and the
+    // caption the author wrote for it (a stop added as "the current view" may have only that)
+    $("tour-title").textContent = stop.title || "";
+    $("tour-caption").textContent = stop.caption || "";
     $("tour-prev").disabled = tour.index === 0;
     $("tour-next").disabled = tour.index === stops.length - 1;
     document.body.dataset.tourStop = String(tour.index + 1);
