@@ -65,6 +65,12 @@ class OffscreenRenderer:
                  decorations: Any = None, attribution: str | None = None,
                  lang: str = "en") -> None:
         self.scene = scene
+        #: a viewer.scene.Decorations to draw (scale bar, north arrow, gizmo, title,
+        #: CRS/attribution line; :mod:`viewer.decorations`); None: none
+        self.decorations = decorations
+        self.attribution = attribution
+        self.lang = lang
+        self.decorator: Any = None
         self.size = (int(size[0]), int(size[1]))
         self.session = session
         self.point_budget = "auto" if point_budget is None else point_budget
@@ -77,12 +83,6 @@ class OffscreenRenderer:
     def __enter__(self) -> "OffscreenRenderer":
         import pyvista as pv
 
-        #: a viewer.scene.Decorations to draw (scale bar, north arrow, gizmo, title,
-        #: CRS/attribution line; :mod:`viewer.decorations`); None: none
-        self.decorations = decorations
-        self.attribution = attribution
-        self.lang = lang
-        self.decorator: Any = None
         from .render import SceneRenderer
 
         self.plotter = pv.Plotter(off_screen=True, window_size=self.size)
@@ -96,6 +96,11 @@ class OffscreenRenderer:
 
                 self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer)
                 self.overlay.refresh()
+            if self.decorations is not None:
+                from .decorations import ViewDecorations
+
+                self.decorator = ViewDecorations(self.plotter, self.scene, self.decorations,
+                                                 attribution=self.attribution, lang=self.lang)
         except BaseException:
             self.close()
             raise
@@ -105,14 +110,12 @@ class OffscreenRenderer:
         self.close()
 
     def close(self) -> None:
+        if self.decorator is not None:
+            self.decorator.close()
+            self.decorator = None
         if self.overlay is not None:
             self.overlay.close()
             self.overlay = None
-            if self.decorations is not None:
-                from .decorations import ViewDecorations
-
-                self.decorator = ViewDecorations(self.plotter, self.scene, self.decorations,
-                                                 attribution=self.attribution, lang=self.lang)
         if self.renderer is not None:
             self.renderer.close()
             self.renderer = None
@@ -122,9 +125,6 @@ class OffscreenRenderer:
 
     # -- camera -------------------------------------------------------------------------
     def set_view(self, view: Any = None) -> None:
-        if self.decorator is not None:
-            self.decorator.close()
-            self.decorator = None
         """Point the camera: None keeps it; a preset name (top, front, side, iso, fit);
         the name of a saved view (UnknownView listing the names if there is none); a
         :class:`viewer.scene.Camera` or a saved view (true coordinates)."""
