@@ -82,7 +82,8 @@ def run_app(paths: list[str], snapshot: str | None = None, sample: bool = False,
     if snapshot:
         def take() -> None:
             nonlocal exit_code
-            window.renderer.fit()
+            if not (project and window.scene.views):  # a project shows its first view
+                window.renderer.fit()
             window.renderer.render()
             app.processEvents()
             window.renderer.render()
