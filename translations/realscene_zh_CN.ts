@@ -76,420 +76,405 @@
         <translation>正在建立索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="29"/>
+        <location filename="../viewer/qt/main_window.py" line="25"/>
         <source>Auto</source>
-        <extracomment>version of the saved dock layout (QSettings &quot;window_state&quot;): a state saved by an older layout (docks wider than the 3D view) is not restored (label, value) of the point budget choices; values are what QSettings stores</extracomment>
+        <extracomment>(label, value) of the point budget choices; values are what QSettings stores</extracomment>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="95"/>
+        <location filename="../viewer/qt/main_window.py" line="90"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="97"/>
+        <location filename="../viewer/qt/main_window.py" line="92"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="100"/>
+        <location filename="../viewer/qt/main_window.py" line="95"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="110"/>
+        <location filename="../viewer/qt/main_window.py" line="105"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="116"/>
+        <location filename="../viewer/qt/main_window.py" line="111"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="127"/>
+        <location filename="../viewer/qt/main_window.py" line="122"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="139"/>
+        <location filename="../viewer/qt/main_window.py" line="134"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="149"/>
+        <location filename="../viewer/qt/main_window.py" line="142"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="157"/>
+        <location filename="../viewer/qt/main_window.py" line="150"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="163"/>
+        <location filename="../viewer/qt/main_window.py" line="156"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="167"/>
+        <location filename="../viewer/qt/main_window.py" line="160"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="270"/>
+        <location filename="../viewer/qt/main_window.py" line="263"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="273"/>
+        <location filename="../viewer/qt/main_window.py" line="266"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="274"/>
+        <location filename="../viewer/qt/main_window.py" line="267"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="276"/>
+        <location filename="../viewer/qt/main_window.py" line="269"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="277"/>
+        <location filename="../viewer/qt/main_window.py" line="270"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="272"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="275"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="285"/>
+        <location filename="../viewer/qt/main_window.py" line="278"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="286"/>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="284"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="293"/>
+        <location filename="../viewer/qt/main_window.py" line="286"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="295"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="290"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="305"/>
+        <location filename="../viewer/qt/main_window.py" line="315"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="318"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="319"/>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="323"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="298"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="299"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="301"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="302"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="332"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="335"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="350"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="352"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="361"/>
+        <location filename="../viewer/qt/main_window.py" line="353"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
-        <source>&amp;Preferences…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="371"/>
-        <source>Default author of new annotations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="373"/>
-        <source>&amp;Keyboard shortcuts…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="392"/>
+        <location filename="../viewer/qt/main_window.py" line="378"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="397"/>
+        <location filename="../viewer/qt/main_window.py" line="383"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="405"/>
+        <location filename="../viewer/qt/main_window.py" line="389"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="410"/>
+        <location filename="../viewer/qt/main_window.py" line="394"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="415"/>
+        <location filename="../viewer/qt/main_window.py" line="397"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="418"/>
+        <location filename="../viewer/qt/main_window.py" line="400"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="426"/>
+        <location filename="../viewer/qt/main_window.py" line="408"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="435"/>
+        <location filename="../viewer/qt/main_window.py" line="418"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="439"/>
+        <location filename="../viewer/qt/main_window.py" line="422"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="451"/>
+        <location filename="../viewer/qt/main_window.py" line="434"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="493"/>
+        <location filename="../viewer/qt/main_window.py" line="475"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="497"/>
+        <location filename="../viewer/qt/main_window.py" line="479"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1246"/>
+        <location filename="../viewer/qt/main_window.py" line="1138"/>
         <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -665,38 +650,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="479"/>
+        <location filename="../viewer/qt/panels.py" line="502"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="482"/>
-        <location filename="../viewer/qt/panels.py" line="493"/>
+        <location filename="../viewer/qt/panels.py" line="505"/>
+        <location filename="../viewer/qt/panels.py" line="516"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="484"/>
+        <location filename="../viewer/qt/panels.py" line="507"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="487"/>
+        <location filename="../viewer/qt/panels.py" line="510"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="489"/>
+        <location filename="../viewer/qt/panels.py" line="512"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="495"/>
+        <location filename="../viewer/qt/panels.py" line="518"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="499"/>
+        <location filename="../viewer/qt/panels.py" line="522"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -1333,7 +1318,7 @@
     </message>
     <message>
         <location filename="../viewer/qt/annotations.py" line="233"/>
-        <location filename="../viewer/qt/annotations.py" line="523"/>
+        <location filename="../viewer/qt/annotations.py" line="505"/>
         <source>Category colour</source>
         <translation>类别颜色</translation>
     </message>
@@ -1428,7 +1413,7 @@
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="279"/>
+        <location filename="../viewer/qt/annotations.py" line="280"/>
         <source>Style</source>
         <translation>样式</translation>
     </message>
@@ -1458,72 +1443,67 @@
         <translation>样式、媒体、对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="316"/>
-        <source>Select an annotation to edit it, or add one with a tool of the Annotate toolbar.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/annotations.py" line="364"/>
+        <location filename="../viewer/qt/annotations.py" line="348"/>
         <source>All categories</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="374"/>
+        <location filename="../viewer/qt/annotations.py" line="358"/>
         <source>All conditions</source>
         <translation>全部完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="478"/>
+        <location filename="../viewer/qt/annotations.py" line="460"/>
         <source>file not found</source>
         <translation>找不到文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="504"/>
+        <location filename="../viewer/qt/annotations.py" line="486"/>
         <source>Cannot apply</source>
         <translation>无法应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="534"/>
+        <location filename="../viewer/qt/annotations.py" line="516"/>
         <source>Annotation colour</source>
         <translation>标注颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="541"/>
+        <location filename="../viewer/qt/annotations.py" line="523"/>
         <source>Add category</source>
         <translation>添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="542"/>
+        <location filename="../viewer/qt/annotations.py" line="524"/>
         <source>Name of the new category (e.g. Salt efflorescence):</source>
         <translation>新类别的名称（例如：盐析）：</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="546"/>
+        <location filename="../viewer/qt/annotations.py" line="528"/>
         <source>Colour for {name}</source>
         <translation>{name} 的颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="553"/>
+        <location filename="../viewer/qt/annotations.py" line="535"/>
         <source>Cannot add category</source>
         <translation>无法添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="566"/>
+        <location filename="../viewer/qt/annotations.py" line="548"/>
         <source>Link photos or documents</source>
         <translation>链接照片或文档</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="568"/>
+        <location filename="../viewer/qt/annotations.py" line="550"/>
         <source>Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)</source>
         <translation>图像 (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="597"/>
+        <location filename="../viewer/qt/annotations.py" line="579"/>
         <source> Relink it with Add….</source>
         <translation>请用“添加…”重新链接。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="598"/>
+        <location filename="../viewer/qt/annotations.py" line="580"/>
         <source>Not opened: {path} {reason}.</source>
         <translation>未打开：{path} {reason}。</translation>
     </message>
@@ -1852,179 +1832,174 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="479"/>
+        <location filename="../viewer/qt/main_window.py" line="461"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="482"/>
+        <location filename="../viewer/qt/main_window.py" line="464"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="508"/>
-        <source>Annotate</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/main_window.py" line="598"/>
+        <location filename="../viewer/qt/main_window.py" line="560"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="600"/>
+        <location filename="../viewer/qt/main_window.py" line="562"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="619"/>
+        <location filename="../viewer/qt/main_window.py" line="581"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="621"/>
+        <location filename="../viewer/qt/main_window.py" line="583"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="637"/>
+        <location filename="../viewer/qt/main_window.py" line="599"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="685"/>
+        <location filename="../viewer/qt/main_window.py" line="647"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="703"/>
+        <location filename="../viewer/qt/main_window.py" line="665"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="719"/>
+        <location filename="../viewer/qt/main_window.py" line="681"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="767"/>
+        <location filename="../viewer/qt/main_window.py" line="729"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="770"/>
+        <location filename="../viewer/qt/main_window.py" line="732"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="801"/>
+        <location filename="../viewer/qt/main_window.py" line="763"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="810"/>
+        <location filename="../viewer/qt/main_window.py" line="772"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="837"/>
+        <location filename="../viewer/qt/main_window.py" line="799"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="875"/>
+        <location filename="../viewer/qt/main_window.py" line="837"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="906"/>
+        <location filename="../viewer/qt/main_window.py" line="861"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="920"/>
+        <location filename="../viewer/qt/main_window.py" line="875"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="921"/>
+        <location filename="../viewer/qt/main_window.py" line="876"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="943"/>
+        <location filename="../viewer/qt/main_window.py" line="898"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="961"/>
+        <location filename="../viewer/qt/main_window.py" line="923"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="966"/>
+        <location filename="../viewer/qt/main_window.py" line="928"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="969"/>
+        <location filename="../viewer/qt/main_window.py" line="931"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1001"/>
+        <location filename="../viewer/qt/main_window.py" line="963"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1164"/>
+        <location filename="../viewer/qt/main_window.py" line="1056"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1164"/>
+        <location filename="../viewer/qt/main_window.py" line="1056"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1169"/>
+        <location filename="../viewer/qt/main_window.py" line="1061"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1175"/>
+        <location filename="../viewer/qt/main_window.py" line="1067"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1177"/>
+        <location filename="../viewer/qt/main_window.py" line="1069"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1198"/>
+        <location filename="../viewer/qt/main_window.py" line="1090"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1201"/>
+        <location filename="../viewer/qt/main_window.py" line="1093"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1204"/>
+        <location filename="../viewer/qt/main_window.py" line="1096"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1206"/>
+        <location filename="../viewer/qt/main_window.py" line="1098"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1313"/>
+        <location filename="../viewer/qt/main_window.py" line="1192"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -2251,29 +2226,6 @@ Formats: {formats}</source>
     </message>
 </context>
 <context>
-    <name>PreferencesDialog</name>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="130"/>
-        <source>Preferences</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="132"/>
-        <source>your name, e.g. Li Wei</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="133"/>
-        <source>Written as the author of new annotations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="135"/>
-        <source>Default author</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>ProjectActions</name>
     <message>
         <location filename="../viewer/qt/project_actions.py" line="48"/>
@@ -2405,103 +2357,133 @@ Formats: {formats}</source>
     <name>PropertiesPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="206"/>
-        <location filename="../viewer/qt/panels.py" line="313"/>
+        <location filename="../viewer/qt/panels.py" line="330"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/panels.py" line="218"/>
+        <source>Adaptive</source>
+        <translation>自适应</translation>
+    </message>
+    <message>
         <location filename="../viewer/qt/panels.py" line="219"/>
+        <source>Fixed</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="221"/>
+        <source>Adaptive: points grow with the level of detail&apos;s spacing as you come closer, so close-ups show a closed surface (the point size is the smallest). Fixed: every point is the point size in pixels.</source>
+        <translation>自适应：点的大小随细节层次的点间距变化，越靠近越大，近景呈现为连续的表面（点大小为最小值）。固定：每个点都按点大小（像素）绘制。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="224"/>
+        <source>Round points</source>
+        <translation>圆形点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="226"/>
+        <source>Draw points as round splats instead of squares</source>
+        <translation>将点绘制为圆形而不是方形</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="229"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="236"/>
+        <location filename="../viewer/qt/panels.py" line="246"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="243"/>
+        <location filename="../viewer/qt/panels.py" line="253"/>
         <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
         <translation>没有坐标系的文件的长度单位：图层按此缩放为米。无：以“单位”计量。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="246"/>
+        <location filename="../viewer/qt/panels.py" line="256"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="250"/>
+        <location filename="../viewer/qt/panels.py" line="260"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="251"/>
+        <location filename="../viewer/qt/panels.py" line="261"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="252"/>
+        <location filename="../viewer/qt/panels.py" line="262"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="253"/>
+        <location filename="../viewer/qt/panels.py" line="263"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="254"/>
+        <location filename="../viewer/qt/panels.py" line="264"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="255"/>
+        <location filename="../viewer/qt/panels.py" line="265"/>
+        <source>Size mode</source>
+        <translation>大小模式</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="267"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="256"/>
+        <location filename="../viewer/qt/panels.py" line="268"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="257"/>
+        <location filename="../viewer/qt/panels.py" line="269"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="259"/>
+        <location filename="../viewer/qt/panels.py" line="271"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="261"/>
+        <location filename="../viewer/qt/panels.py" line="273"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="262"/>
+        <location filename="../viewer/qt/panels.py" line="274"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="265"/>
+        <location filename="../viewer/qt/panels.py" line="277"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="268"/>
+        <location filename="../viewer/qt/panels.py" line="280"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="272"/>
+        <location filename="../viewer/qt/panels.py" line="284"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="439"/>
+        <location filename="../viewer/qt/panels.py" line="462"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -2532,30 +2514,6 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/media_dialogs.py" line="124"/>
         <source>Size</source>
         <translation>尺寸</translation>
-    </message>
-</context>
-<context>
-    <name>ShortcutsDialog</name>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="88"/>
-        <source>Keyboard shortcuts</source>
-        <extracomment>the click tools&apos; keys (none clashes with F, Shift+F, 1-4, E, M, Ctrl+B/E/I/U, Return, Escape, nor the standard Open/Save/Undo/Redo/Quit keys)</extracomment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="90"/>
-        <source>Search…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="92"/>
-        <source>Action</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/shortcuts.py" line="92"/>
-        <source>Shortcut</source>
-        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -214,6 +214,16 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.colormap.addItems(COLORMAPS)
         self.point_size = QtWidgets.QDoubleSpinBox(objectName="pointSize", minimum=1.0,
                                                    maximum=20.0, singleStep=1.0, decimals=0)
+        self.point_size_mode = QtWidgets.QComboBox(objectName="pointSizeMode")
+        self.point_size_mode.addItem(self.tr("Adaptive"), "adaptive")
+        self.point_size_mode.addItem(self.tr("Fixed"), "fixed")
+        self.point_size_mode.setToolTip(self.tr(
+            "Adaptive: points grow with the level of detail's spacing as you come closer, "
+            "so close-ups show a closed surface (the point size is the smallest). Fixed: "
+            "every point is the point size in pixels."))
+        self.round_points = QtWidgets.QCheckBox(self.tr("Round points"),
+                                                objectName="roundPoints")
+        self.round_points.setToolTip(self.tr("Draw points as round splats instead of squares"))
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Horizontal, objectName="opacity")
         self.opacity.setRange(5, 100)
         self.solid_color = QtWidgets.QPushButton(self.tr("Choose…"), objectName="solidColor")
@@ -252,6 +262,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         form.addRow(self.tr("Colour map"), self.colormap)
         form.addRow(self.tr("Contrast"), contrast)
         form.addRow(self.tr("Point size"), self.point_size)
+        form.addRow(self.tr("Size mode"), self.point_size_mode)
+        form.addRow("", self.round_points)
         form.addRow(self.tr("Opacity"), self.opacity)
         form.addRow(self.tr("Colour"), self.solid_color)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
@@ -278,6 +290,10 @@ class PropertiesPanel(QtWidgets.QWidget):
             lambda t: self._set(attribute=t or None, color_mode="attribute") if t else None)
         self.colormap.currentTextChanged.connect(lambda t: self._set(colormap=t))
         self.point_size.valueChanged.connect(lambda v: self._set(point_size=float(v)))
+        self.point_size_mode.currentIndexChanged.connect(
+            lambda i: self._set(point_size_mode=self.point_size_mode.itemData(i)))
+        self.round_points.toggled.connect(
+            lambda on: self._set(point_shape="round" if on else "square"))
         self.opacity.valueChanged.connect(lambda v: self._set(opacity=v / 100.0))
         self.contrast_lo.valueChanged.connect(self._contrast_changed)
         self.contrast_hi.valueChanged.connect(self._contrast_changed)
@@ -301,7 +317,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         try:
             enabled = layer is not None
             for w in (self.color_mode, self.attribute, self.colormap, self.point_size,
-                      self.opacity, self.solid_color, self.contrast_lo, self.contrast_hi,
+                      self.point_size_mode, self.round_points, self.opacity, self.solid_color,
+                      self.contrast_lo, self.contrast_hi,
                       self.classes):
                 w.setEnabled(enabled)
             self.assign_crs_button.setEnabled(bool(enabled and layer.path
@@ -331,6 +348,12 @@ class PropertiesPanel(QtWidgets.QWidget):
             is_points = isinstance(layer.data, PointCloud) or \
                 getattr(layer.data, "points", None) is not None
             self.point_size.setEnabled(is_points)
+            is_cloud = isinstance(layer.data, PointCloud)  # (size mode / shape: clouds)
+            self.point_size_mode.setCurrentIndex(
+                max(self.point_size_mode.findData(layer.point_size_mode), 0))
+            self.round_points.setChecked(layer.point_shape == "round")
+            self.point_size_mode.setEnabled(is_cloud)
+            self.round_points.setEnabled(is_cloud)
             has_axis = layer.up_axis is not None
             self.up_axis.setVisible(has_axis)
             self.up_axis_label.setVisible(has_axis)
