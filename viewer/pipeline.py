@@ -279,11 +279,32 @@ class CrsFit:
     scene_crs: str = ""
 
 
+def _near_scene(scene: Any, data: Any) -> bool:
+    """True when ``data``'s bounds overlap the scene's layers' or lie beside them (within
+    the larger extent): their coordinates already agree."""
+    import numpy as np
+
+    try:
+        lo, hi = scene.bounds(list(scene.layers))
+        dlo, dhi = (np.asarray(b, dtype=np.float64) for b in data.bounds)
+    except Exception:  # noqa: BLE001 - no bounds to compare: ask
+        return False
+    if not (np.isfinite(dlo).all() and np.isfinite(dhi).all()):
+        return False
+    size = max(float(np.max(hi - lo)), float(np.max(dhi - dlo)), 1.0)
+    gap = np.maximum(np.maximum(lo - dhi, dlo - hi), 0.0)
+    return float(np.max(gap)) <= size
+
+
 def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
     """Whether ``data``, just read (and transformed by :func:`load`), fits the non-empty
-    ``scene``: None when it does (an empty scene takes any file), else what differs. The
-    window asks what to do (add anyway, open in a new project, cancel), the command line
-    warns."""
+    ``scene``: None when it does, else what differs. It does not fit when its CRS is
+    another one (or it has none while the scene has one, or the other way round) *and* it
+    does not lie with the scene's data: a heritage mesh in its own units beside a city,
+    a scan from another continent. A file in another CRS that lands on the scene once
+    transformed, or a survey delivered without a CRS record in the scene's coordinates,
+    fits (an empty scene takes any file). The window asks what to do (add anyway, open
+    in a new project, cancel), the command line warns."""
     from loaders import georef
     from loaders.crs import as_crs, crs_label
 
@@ -293,7 +314,7 @@ def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
         except ValueError:
             return "an unknown CRS"
 
-    if not getattr(scene, "layers", None):
+    if not getattr(scene, "layers", None) or _near_scene(scene, data):
         return None
     scene_crs = scene.crs
     source = data.metadata.get("reprojected_from")

@@ -154,9 +154,16 @@ def test_a_file_that_does_not_fit_the_scene_crs(gargo, shared_data):
     local = Scene()
     local.add(loaders.read(gargo), path=str(gargo))
     assert pipeline.crs_fit(local, feet.data).kind == "georeferenced"
-    # the same CRS fits
+    # the same CRS fits; so does a file without CRS whose numbers lie on the scene (a
+    # survey delivered without its CRS record) and a georeferenced file onto such a scan
     same = pipeline.load(str(ROOT / "assets" / "sample_site" / "delft.city.json"), scene.crs)
     assert pipeline.crs_fit(scene, same.data) is None
+    ahn3 = pipeline.load(str(shared_data / "pointclouds" / "ahn3_cropped_2.laz"), scene.crs,
+                         with_lod=False)
+    assert ahn3.data.crs is None and pipeline.crs_fit(scene, ahn3.data) is None
+    scan_only = Scene()
+    scan_only.add(ahn3.data, path="ahn3_cropped_2.laz")
+    assert pipeline.crs_fit(scan_only, same.data) is None
     # "add anyway" places the unitless mesh at the scene's centre, out of its own numbers
     layer = pipeline.add_to_scene(scene, heritage)
     assert pipeline.place_in_scene(scene, layer)
