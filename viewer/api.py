@@ -214,6 +214,25 @@ class LayerHandle:
         self._set(point_size=value)
 
     @property
+    def point_size_mode(self) -> str:
+        """"adaptive" (by level-of-detail spacing and distance, ``point_size`` the
+        smallest; viewer.pointsize) or "fixed" (``point_size`` pixels)."""
+        return self._layer.point_size_mode
+
+    @point_size_mode.setter
+    def point_size_mode(self, value: str) -> None:
+        self._set(point_size_mode=str(value))
+
+    @property
+    def point_shape(self) -> str:
+        """"square" or "round" splats."""
+        return self._layer.point_shape
+
+    @point_shape.setter
+    def point_shape(self, value: str) -> None:
+        self._set(point_shape=str(value))
+
+    @property
     def colormap(self) -> str:
         return self._layer.colormap
 

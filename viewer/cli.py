@@ -179,7 +179,13 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="top, front, side, iso, fit, or a project's saved view "
                         "(default: the project's first saved view, else iso)")
     p.add_argument("--background", metavar="COLOR", help="name, #rrggbb or r,g,b (0-1)")
-    p.add_argument("--point-size", dest="point_size", type=float, metavar="N")
+    p.add_argument("--point-size", dest="point_size", type=float, metavar="N",
+                   help="point size in pixels (adaptive size: the smallest)")
+    p.add_argument("--point-size-mode", dest="point_size_mode", choices=("adaptive", "fixed"),
+                   help="adaptive (default: grows with the level of detail's spacing as "
+                        "the camera comes closer) or fixed pixels")
+    p.add_argument("--round-points", dest="round_points", action="store_true",
+                   help="round point splats instead of squares")
     p.add_argument("--budget", default="auto", metavar="N|auto",
                    help="most points drawn (level of detail); auto: 1.5M for images")
     p.add_argument("--msaa", type=int, default=None, metavar="N",
@@ -914,6 +920,11 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
     if args.point_size is not None:
         for layer in layers:
             layer.point_size = float(args.point_size)
+    for layer in layers:
+        if args.point_size_mode:
+            layer.point_size_mode = args.point_size_mode
+        if args.round_points:
+            layer.point_shape = "round"
     if background is not None:
         scene.background = background
     if args.edl:

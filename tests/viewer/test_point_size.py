@@ -184,3 +184,41 @@ def test_size_mode_and_shape_are_saved_and_restored(shared_data, tmp_path):
         fresh.update(again, point_shape="triangle")
     with pytest.raises(ValueError):
         fresh.update(again, point_size_mode="huge")
+
+
+# -- the CLI and a script ----------------------------------------------------------------------
+def test_cli_render_round_and_fixed_points(shared_data, tmp_path, capsys):
+    from PIL import Image
+
+    from viewer.cli import main
+
+    scan = shared_data / "pointclouds" / "autzen_trim.laz"
+    common = ["render", str(scan), "--size", "320x240", "--view", "top", "--point-size", "4",
+              "--msaa", "0"]
+    images = {}
+    for name, extra in {"adaptive": [], "round": ["--round-points"],
+                        "fixed": ["--point-size-mode", "fixed"]}.items():
+        out = tmp_path / f"{name}.png"
+        assert main([*common, "-o", str(out), *extra]) == 0, capsys.readouterr().err
+        images[name] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    def changed(name):
+        return (np.abs(images[name] - images["adaptive"]).max(axis=2) > 30).mean()
+
+    assert changed("round") > 0.01
+    # the whole scan from above: adaptive points stay at the point size (no blobs)
+    assert changed("fixed") < 0.005
+    assert main([*common, "-o", str(tmp_path / "x.png"), "--point-size-mode", "huge"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_script_sets_size_mode_and_shape(shared_data):
+    from viewer.api import open_files
+
+    site = open_files(shared_data / "pointclouds" / "autzen-bmx-2010.las")
+    layer = site.layers[0]
+    assert layer.point_size_mode == "adaptive" and layer.point_shape == "square"
+    layer.point_size_mode = "fixed"
+    layer.point_shape = "round"
+    assert (layer.point_size_mode, layer.point_shape) == ("fixed", "round")
+    with pytest.raises(ValueError):
+        layer.point_shape = "star"
