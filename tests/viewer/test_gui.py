@@ -171,6 +171,9 @@ def test_background_edl_and_camera_presets(qtbot, window, shared_data):
 def test_layer_reorder_and_remove(qtbot, window, shared_data):
     open_and_wait(qtbot, window, shared_data / "pointclouds" / "autzen-bmx-2010.las")
     open_and_wait(qtbot, window, shared_data / "pointclouds" / "permutations_1.2_2.las")
+    # Oregon and UTM 15N are far apart: the window asks (issue 17); add it anyway
+    window.project_actions.fit_box.findChild(QtWidgets.QPushButton, "addAnyway").click()
+    qtbot.waitUntil(lambda: len(window.scene.layers) == 2)
     names = lambda: [l.name for l in window.scene.layers]  # noqa: E731
     assert names() == ["autzen-bmx-2010.las", "permutations_1.2_2.las"]
     window.layer_panel.tree.setCurrentItem(window.layer_panel.tree.topLevelItem(1))
