@@ -206,6 +206,11 @@ class StillJob(_Job):
         # the points of the whole picture: selected at its size, held for every tile
         plotter.ren_win.SetSize(*self.size)
         renderer.update_lod(force=True)
+        overlay = getattr(self.off, "overlay", None)
+        if overlay is not None:  # the labels placed once for the whole picture, held
+            overlay.place_labels()
+            overlay.labels_held = True
+            state["overlay"] = overlay
         for actor in _fixed_2d_actors(ren):
             coords = []
             for coord in (actor.GetPositionCoordinate(), actor.GetPosition2Coordinate()):
@@ -270,6 +275,8 @@ class StillJob(_Job):
                 coord.SetReferenceCoordinate(ref)
                 coord.SetValue(*value)
         state["held"].__exit__(None, None, None)
+        if "overlay" in state:
+            state["overlay"].labels_held = False
         plotter.ren_win.SetSize(*state["size"])
         if "legends" in state:
             state["legends"][0].set_visible(True)
