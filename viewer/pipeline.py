@@ -279,13 +279,19 @@ class CrsFit:
     scene_crs: str = ""
 
 
+def _with_data(scene: Any) -> list:
+    """The scene's layers that hold points or vertices (an empty file places nothing)."""
+    return [l for l in scene.layers
+            if getattr(l.data, "point_count", getattr(l.data, "vertex_count", 0))]
+
+
 def _near_scene(scene: Any, data: Any) -> bool:
     """True when ``data``'s bounds overlap the scene's layers' or lie beside them (within
     the larger extent): their coordinates already agree."""
     import numpy as np
 
     try:
-        lo, hi = scene.bounds(list(scene.layers))
+        lo, hi = scene.bounds(_with_data(scene))
         dlo, dhi = (np.asarray(b, dtype=np.float64) for b in data.bounds)
     except Exception:  # noqa: BLE001 - no bounds to compare: ask
         return False
@@ -314,7 +320,7 @@ def crs_fit(scene: Any, data: Any, name: str = "the file") -> CrsFit | None:
         except ValueError:
             return "an unknown CRS"
 
-    if not getattr(scene, "layers", None) or _near_scene(scene, data):
+    if not _with_data(scene) or _near_scene(scene, data):
         return None
     scene_crs = scene.crs
     source = data.metadata.get("reprojected_from")

@@ -144,6 +144,9 @@ def test_remove_layer_undo_keeps_the_measurement(qtbot, window, shared_data):
     click(qtbot, window, 0.6, 0.5)
     window._cancel_tool()
     open_and_wait(qtbot, window, small)  # a second layer, after the first
+    # (UTM 15N, far from the Delft scan: the window asks; add it anyway)
+    window.project_actions.fit_box.findChild(QtWidgets.QPushButton, "addAnyway").click()
+    qtbot.waitUntil(lambda: len(window.scene.layers) == 2)
     layer = window.scene.layer_by_name("ahn3_cropped_2.laz")
     window.scene.update(layer, color_mode="elevation", point_size=5.0)
     data = layer.data

@@ -164,6 +164,10 @@ def test_a_file_that_does_not_fit_the_scene_crs(gargo, shared_data):
     scan_only = Scene()
     scan_only.add(ahn3.data, path="ahn3_cropped_2.laz")
     assert pipeline.crs_fit(scan_only, same.data) is None
+    # a scene of empty layers (files without points) places nothing: anything fits
+    empty = Scene()
+    empty.add(loaders.PointCloud(np.zeros((0, 3), np.float32), np.zeros(3)), name="empty")
+    assert pipeline.crs_fit(empty, feet.data) is None
     # "add anyway" places the unitless mesh at the scene's centre, out of its own numbers
     layer = pipeline.add_to_scene(scene, heritage)
     assert pipeline.place_in_scene(scene, layer)
