@@ -34,6 +34,16 @@ Extra public API
     to_local(xyz_true) / to_true(xyz_local)  scene-origin conversions (float64)
     actors(layer) -> list of the layer's VTK actors
     refresh(layer=None)                      rebuild actors (e.g. after data edits)
+    point_pixel_sizes(layer) -> ndarray | None  sizes (px) the drawn points are drawn at
+    projection_pixels() -> float             pixels a world unit spans at clip w = 1
+
+Point size (:mod:`viewer.pointsize`)
+------------------------------------
+``layer.point_size_mode`` "adaptive" (default): every drawn point carries the spacing of
+the deepest drawn LOD node holding it (with its ancestors' density) and the vertex shader
+draws it ``spacing x projection / w`` pixels, between the actor's point size (the
+layer's) and ``pointsize.MAX_PIXELS`` (GL_PROGRAM_POINT_SIZE on while a point actor
+draws); "fixed": the point size. ``layer.point_shape`` "round" discards the corners.
 
 Level of detail
 ---------------

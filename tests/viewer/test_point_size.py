@@ -222,3 +222,15 @@ def test_script_sets_size_mode_and_shape(shared_data):
     assert (layer.point_size_mode, layer.point_shape) == ("fixed", "round")
     with pytest.raises(ValueError):
         layer.point_shape = "star"
+
+
+def test_benchmark_runs(shared_data):
+    """benchmarks/point_size.py on a small window (no timing assertions: it cannot rot)."""
+    from benchmarks import point_size
+
+    results = point_size.run(copies=1, frames=1, size=(160, 120))
+    techniques = {r["technique"] for r in results["rows"]}
+    assert {"fixed square", "adaptive square", "adaptive round",
+            "vtkPointGaussianMapper round"} <= techniques
+    assert all(r["frame_s"] > 0 and r["drawn"] > 0 for r in results["rows"])
+    assert "| close-up | adaptive round |" in point_size.report(results)
