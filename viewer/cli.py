@@ -14,6 +14,11 @@
                    [--crs [FILE=]CRS ...]
     realscene open-sample
     realscene index PATH [-o OUT.copc.laz]
+    realscene index DIR [-o OUT_DIR] [--scheduler tcp://HOST:PORT] [--workers N]
+    realscene compare A B [--method c2c|m3c2] -o OUT.laz [--report OUT.html]
+                      [--local-model plane|quadric] [--k N] [--signed]      (c2c)
+                      [--normal-radii R,...] [--cyl-radius R] [--max-distance D]
+                      [--registration-error E] [--core-spacing S] [--robust]  (m3c2)
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
     realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
@@ -226,11 +231,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", metavar="OUT.png")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
-    p = sub.add_parser("index", help="write a COPC copy of a LAS/LAZ file so it opens "
-                       "(and streams) fast")
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("-o", "--output", metavar="OUT.copc.laz",
-                   help="default: NAME.copc.laz next to PATH, or the cache folder")
+    p = sub.add_parser("index", help="write a COPC copy of a LAS/LAZ file (or of every "
+                       "LAS/LAZ in a folder, on Dask) so it opens (and streams) fast")
+    p.add_argument("path", metavar="PATH|DIR")
+    p.add_argument("-o", "--output", metavar="OUT.copc.laz|OUT_DIR",
+                   help="default: NAME.copc.laz next to PATH, or the cache folder "
+                   "(a folder: next to its files)")
+    _batch_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("annotations", help="export a project's annotations (Web Annotation "
@@ -251,6 +258,57 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="report: its language, en (default) or zh (Simplified Chinese): "
                    "headings, labels, categories and condition grades; dates stay ISO")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("clip", help="write the points of a LAS/LAZ/COPC file inside (or "
+                       "outside) a box or polygon at full resolution to LAS/LAZ/COPC")
+    p.add_argument("path", metavar="PATH")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--box", metavar="XMIN,YMIN,ZMIN,XMAX,YMAX,ZMAX",
+                   help="an axis-aligned box in the file's CRS")
+    g.add_argument("--polygon", metavar="WKT",
+                   help="a WKT POLYGON in the file's CRS (XY; every height unless --zmin/--zmax)")
+    p.add_argument("--angle", type=float, default=0.0, metavar="DEGREES",
+                   help="--box: turn the box about Z around its centre (counter-clockwise)")
+    p.add_argument("--zmin", type=float, help="--polygon: lowest height kept")
+    p.add_argument("--zmax", type=float, help="--polygon: highest height kept")
+    p.add_argument("--outside", action="store_true", help="keep the points outside instead")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.laz|OUT.las|OUT.copc.laz")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
+    p = sub.add_parser("compare", help="change between two survey epochs: B's points with "
+                       "their C2C or M3C2 distance to A (LAS/LAZ extra dimensions), an HTML "
+                       "report; two folders: every pair of tiles on Dask")
+    p.add_argument("a", metavar="A|DIR_A", help="epoch A, the reference")
+    p.add_argument("b", metavar="B|DIR_B", help="epoch B, compared (written with distances)")
+    p.add_argument("-o", "--output", metavar="OUT.laz|OUT_DIR",
+                   help="B with the distances as extra dimensions (.las or .laz)")
+    p.add_argument("--method", choices=("c2c", "m3c2"), default=None,
+                   help="c2c: nearest-neighbour cloud-to-cloud (default); m3c2: M3C2 with "
+                   "level of detection at 95%% (py4dgeo)")
+    p.add_argument("--report", metavar="OUT.html", help="also write an HTML change report")
+    g = p.add_argument_group("c2c")
+    g.add_argument("--local-model", dest="local_model", choices=("plane", "quadric"),
+                   help="distance to a least-squares plane / quadric of A's nearest points "
+                   "(as CloudCompare), when smaller than the nearest-neighbour distance")
+    g.add_argument("--k", type=_count, metavar="N",
+                   help="neighbours of the local model (default 6 plane, 12 quadric)")
+    g.add_argument("--signed", action="store_true", default=None,
+                   help="sign by the side of A's local plane (normal up): + above A")
+    g = p.add_argument_group("m3c2")
+    g.add_argument("--normal-radii", dest="normal_radii", type=_floats, metavar="R,...",
+                   help="radii of the multi-scale normals in metres (default 0.5,1,2)")
+    g.add_argument("--cyl-radius", dest="cyl_radius", type=_positive, metavar="R",
+                   help="cylinder radius in metres (default 0.5)")
+    g.add_argument("--max-distance", dest="max_distance", type=_positive, metavar="D",
+                   help="cylinder half-length in metres (default 5)")
+    g.add_argument("--registration-error", dest="registration_error", type=float,
+                   metavar="E", help="registration error added to the LoD (metres, default 0)")
+    g.add_argument("--core-spacing", dest="core_spacing", type=_positive, metavar="S",
+                   help="core points one per S-metre voxel of B (default: every point)")
+    g.add_argument("--robust", action="store_true", default=None,
+                   help="median and inter-quartile range instead of mean and deviation")
+    _batch_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
@@ -299,6 +357,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _floats(text: str) -> list[float]:
+    return [_positive(t) for t in text.split(",") if t.strip()] or \
+        [_positive(text)]
+
+
 def _url_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-redirects", dest="allow_redirects", action="store_true",
                    help="follow HTTP redirects of a COPC URL to other hosts")
@@ -345,6 +418,18 @@ def assigned_crs(specs: Sequence[str], paths: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _batch_options(p: argparse.ArgumentParser) -> None:
+    """Options of the folder forms (``index DIR``, ``compare DIR_A DIR_B``) run on Dask."""
+    g = p.add_argument_group("folders (run on Dask)")
+    g.add_argument("--scheduler", metavar="tcp://HOST:PORT|FILE",
+                   help="run on this Dask scheduler (its address or --scheduler-file); "
+                   "default: a local cluster of worker processes")
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="local cluster: number of worker processes (default: one per core)")
+    g.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to try to reach --scheduler (default 10)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     with own_stdout():
@@ -361,7 +446,8 @@ def _main(argv: list[str]) -> int:
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
-                   "export": cmd_export}[args.command]
+                   "export": cmd_export, "clip": cmd_clip,
+                   "compare": cmd_compare}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -989,6 +1075,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if not Path(args.path).exists():
         raise UsageError(f"{args.path}: file not found")
+    if Path(args.path).is_dir():
+        return cmd_index_folder(args)
+    if args.scheduler is not None or args.workers is not None:
+        raise UsageError("--scheduler and --workers are for a folder (index DIR)")
     started = time.perf_counter()
     last = [""]
     out = write_copc(args.path, args.output, progress=lambda f, m: last.__setitem__(0, m))
@@ -997,6 +1087,130 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"{summary.split(' in ')[0]} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
     return 0
+
+
+def _batch_progress(done: int, total: int, record: dict) -> None:
+    """One line per tile on stderr as it finishes: done / skipped / failed (and why)."""
+    status = record.get("status")
+    if status == "failed":
+        text = f"FAILED: {record.get('reason', '?')}"
+    elif status == "skipped":
+        text = "skipped (already done)"
+    else:
+        worker = (record.get("worker") or {}).get("address") or "?"
+        text = f"done in {record.get('seconds', 0):.2f} s on {worker}"
+    print(f"[{done}/{total}] {record.get('name')}: {text}", file=sys.stderr, flush=True)
+
+
+def _batch_finish(summary: dict) -> int:
+    """Print the summary's path; exit code 2 (with one line) when a tile failed."""
+    from heritage.monitoring.batch import SUMMARY
+
+    out = Path(summary["output_folder"])
+    counts = summary["counts"]
+    for item in summary.get("refused", []):
+        print(f"refused {item['file']}: {item['reason']}", file=sys.stderr)
+    for key in ("only_in_a", "only_in_b"):
+        for path in summary.get(key, []):
+            print(f"unpaired ({key.replace('_', ' ')}): {path}", file=sys.stderr)
+    print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
+          f"of {summary['tiles_total']} tiles in {summary['seconds']:.2f} s", file=sys.stderr)
+    say(out / SUMMARY)
+    if counts["failed"]:
+        first = summary["failed"][0]
+        raise UsageError(f"{counts['failed']} of {summary['tiles_total']} tiles failed "
+                         f"(first: {first['reason']}); see {out / SUMMARY}")
+    return 0
+
+
+def cmd_index_folder(args: argparse.Namespace) -> int:
+    """``realscene index DIR [-o OUT_DIR] [--scheduler ...]``: every LAS/LAZ on Dask."""
+    from heritage.monitoring.batch import BatchError, index_folder
+
+    try:
+        summary = index_folder(args.path, args.output, scheduler=args.scheduler,
+                               n_workers=args.workers, progress=_batch_progress,
+                               connect_timeout=args.connect_timeout)
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    return _batch_finish(summary)
+
+
+def cmd_compare_folders(args: argparse.Namespace) -> int:
+    """``realscene compare DIR_A DIR_B -o OUT_DIR [--method ...] [--scheduler ...]``:
+    tiles paired by name, one comparison per pair on Dask."""
+    from heritage.monitoring.batch import BatchError, compare_folders
+
+    if not args.output:
+        raise UsageError("compare DIR_A DIR_B needs -o OUT_DIR")
+    options = {k: v for k, v in _compare_options(args).items() if k != "method"}
+    try:
+        summary = compare_folders(args.a, args.b, args.output,
+                                  method=getattr(args, "method", None) or "c2c",
+                                  options=options, scheduler=args.scheduler,
+                                  n_workers=args.workers, progress=_batch_progress,
+                                  connect_timeout=args.connect_timeout)
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    return _batch_finish(summary)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``realscene compare A B --method c2c|m3c2 -o OUT.laz [--report OUT.html]``: two
+    files (:func:`heritage.monitoring.change.compare_files`); two folders go to
+    :func:`cmd_compare_folders` (Dask)."""
+    a, b = Path(args.a), Path(args.b)
+    if a.is_dir() and b.is_dir():
+        return cmd_compare_folders(args)
+    if a.is_dir() or b.is_dir():
+        raise UsageError("compare two files (A B) or two folders (DIR_A DIR_B), not one "
+                         "of each")
+    from heritage.monitoring.change import ChangeCancelled, compare_files
+
+    for path in (a, b):
+        if not path.exists():
+            raise UsageError(f"{path}: file not found")
+    if args.scheduler is not None or args.workers is not None:
+        raise UsageError("--scheduler and --workers are for folders (compare DIR_A DIR_B)")
+    if not args.output:
+        raise UsageError("compare A B needs -o OUT.laz (B with the distances)")
+    method = args.method or "c2c"
+    options = {k: v for k, v in _compare_options(args).items() if k != "method"}
+    wrong = sorted(k for k in options if k in
+                   ({"local_model", "k", "signed"} if method == "m3c2" else
+                    {"normal_radii", "cyl_radius", "max_distance", "registration_error",
+                     "core_spacing", "robust"}))
+    if wrong:
+        raise UsageError(f"--{wrong[0].replace('_', '-')} is not an option of --method "
+                         f"{method}")
+    try:
+        result = compare_files(a, b, args.output, method=method, report_path=args.report,
+                               **options)
+    except ChangeCancelled:
+        raise KeyboardInterrupt from None
+    except ValueError as exc:
+        raise UsageError(_one_line(exc)) from None
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    s = result.stats
+    line = (f"{result.method}: {s.valid:,} of {s.count:,} points of {result.epoch_b['name']}"
+            f" measured against {result.count_a:,} of {result.epoch_a['name']}; mean "
+            f"{s.mean:.4f} m, median {s.median:.4f} m, p95 |d| {s.p95_abs:.4f} m, max |d| "
+            f"{s.max_abs:.4f} m")
+    if s.share_significant is not None:
+        line += f"; significant {s.significant:,} ({100 * s.share_significant:.2f} %)"
+    print(f"{line}; {result.seconds:.2f} s", file=sys.stderr)
+    say(result.out_path)
+    if result.report_path:
+        say(result.report_path)
+    return 0
+
+
+def _compare_options(args: argparse.Namespace) -> dict:
+    """The per-pair options of ``compare`` given on the command line (None: not given)."""
+    skip = {"a", "b", "output", "scheduler", "workers", "connect_timeout", "command",
+            "debug", "report"}
+    return {k: v for k, v in vars(args).items() if k not in skip and v is not None}
 
 
 # --------------------------------------------------------------------------------------
@@ -1089,6 +1303,35 @@ class _OffscreenViews:
 # --------------------------------------------------------------------------------------
 # tour frames
 # --------------------------------------------------------------------------------------
+
+
+def cmd_clip(args: argparse.Namespace) -> int:
+    """``realscene clip PATH --box ...|--polygon WKT [--outside] -o OUT``."""
+    from heritage.monitoring.clip import Box, Polygon, clip_file
+
+    if not Path(args.path).exists():
+        raise UsageError(f"{args.path}: file not found")
+    try:
+        if args.box is not None:
+            if args.zmin is not None or args.zmax is not None:
+                raise ValueError("--zmin/--zmax go with --polygon (a box has its own Z range)")
+            region = Box.parse(args.box, angle=args.angle)
+        else:
+            if args.angle:
+                raise ValueError("--angle goes with --box")
+            region = Polygon.from_wkt(args.polygon, args.zmin, args.zmax)
+    except ValueError as exc:
+        raise UsageError(f"bad clip region: {_one_line(exc)}") from None
+    result = clip_file(args.path, region, args.output, outside=args.outside)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    how = (f"{result.nodes_read} of {result.nodes_total}+ COPC nodes" if result.copc_query
+           else "the whole file")
+    print(f"{result.points_written:,} of {result.source_points:,} points written "
+          f"(read {result.points_read:,} points, {result.bytes_read:,} bytes from {how}) "
+          f"in {result.seconds:.2f} s", file=sys.stderr)
+    say(result.output)
+    return 0
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
