@@ -9,3 +9,8 @@ runs locally or on a Dask cluster); the dialog lives in ``viewer/qt`` and the co
 
 No Qt, no VTK (import-linter contracts in ``pyproject.toml``).
 """
+
+from .clip import Box, ClipResult, Polygon, Region, Slab, clip_file, region_from_annotation
+
+__all__ = ["Box", "ClipResult", "Polygon", "Region", "Slab", "clip_file",
+           "region_from_annotation"]
