@@ -311,22 +311,6 @@ def _build_parser() -> argparse.ArgumentParser:
     _batch_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
-    p = sub.add_parser("clip", help="write the points of a LAS/LAZ/COPC file inside (or "
-                       "outside) a box or polygon at full resolution to LAS/LAZ/COPC")
-    p.add_argument("path", metavar="PATH")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--box", metavar="XMIN,YMIN,ZMIN,XMAX,YMAX,ZMAX",
-                   help="an axis-aligned box in the file's CRS")
-    g.add_argument("--polygon", metavar="WKT",
-                   help="a WKT POLYGON in the file's CRS (XY; every height unless --zmin/--zmax)")
-    p.add_argument("--angle", type=float, default=0.0, metavar="DEGREES",
-                   help="--box: turn the box about Z around its centre (counter-clockwise)")
-    p.add_argument("--zmin", type=float, help="--polygon: lowest height kept")
-    p.add_argument("--zmax", type=float, help="--polygon: highest height kept")
-    p.add_argument("--outside", action="store_true", help="keep the points outside instead")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.laz|OUT.las|OUT.copc.laz")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-
     p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
                        "(the camera path the window's player shows)")
     p.add_argument("project", metavar="PROJECT")
@@ -462,7 +446,7 @@ def _main(argv: list[str]) -> int:
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
-                   "export": cmd_export, "clip": cmd_clip, "clip": cmd_clip,
+                   "export": cmd_export, "clip": cmd_clip,
                    "compare": cmd_compare}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
@@ -1319,35 +1303,6 @@ class _OffscreenViews:
 # --------------------------------------------------------------------------------------
 # tour frames
 # --------------------------------------------------------------------------------------
-
-
-def cmd_clip(args: argparse.Namespace) -> int:
-    """``realscene clip PATH --box ...|--polygon WKT [--outside] -o OUT``."""
-    from heritage.monitoring.clip import Box, Polygon, clip_file
-
-    if not Path(args.path).exists():
-        raise UsageError(f"{args.path}: file not found")
-    try:
-        if args.box is not None:
-            if args.zmin is not None or args.zmax is not None:
-                raise ValueError("--zmin/--zmax go with --polygon (a box has its own Z range)")
-            region = Box.parse(args.box, angle=args.angle)
-        else:
-            if args.angle:
-                raise ValueError("--angle goes with --box")
-            region = Polygon.from_wkt(args.polygon, args.zmin, args.zmax)
-    except ValueError as exc:
-        raise UsageError(f"bad clip region: {_one_line(exc)}") from None
-    result = clip_file(args.path, region, args.output, outside=args.outside)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    how = (f"{result.nodes_read} of {result.nodes_total}+ COPC nodes" if result.copc_query
-           else "the whole file")
-    print(f"{result.points_written:,} of {result.source_points:,} points written "
-          f"(read {result.points_read:,} points, {result.bytes_read:,} bytes from {how}) "
-          f"in {result.seconds:.2f} s", file=sys.stderr)
-    say(result.output)
-    return 0
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
