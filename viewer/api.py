@@ -143,6 +143,21 @@ class LayerHandle:
 
         return layer_bounds(self._layer)
 
+    def export_clip(self, region: Any, out: str | Path, *, outside: bool = False,
+                    progress: Any = None, cancel: Any = None) -> Any:
+        """Write this point layer's file clipped to ``region`` (a
+        :mod:`heritage.monitoring.clip` Box / Polygon / Slab, or a polygon or box
+        :class:`Annotation`, in the file's own coordinates) at full resolution to ``out``
+        (.las / .laz / .copc.laz); returns the :class:`~heritage.monitoring.clip.ClipResult`."""
+        from heritage.monitoring.clip import Region, clip_file, region_from_annotation
+
+        if self.kind != "pointcloud" or not self.path:
+            raise ValueError(f"layer {self.name!r} is not a point cloud read from a file")
+        if not isinstance(region, Region):
+            region = region_from_annotation(region)
+        return clip_file(self.path, region, out, outside=outside, progress=progress,
+                         cancel=cancel)
+
     @property
     def color_modes(self) -> list[str]:
         return self._layer.available_color_modes()

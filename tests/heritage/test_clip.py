@@ -247,3 +247,17 @@ def test_bad_inputs_are_one_clear_error(shared_data, tmp_path):
     with pytest.raises(LoadError, match="no points"):
         clip_file(src, box, tmp_path / "empty.copc.laz")
     assert not (tmp_path / "o.laz").exists() and not (tmp_path / "empty.copc.laz").exists()
+
+
+def test_site_layer_export_clip(shared_data, tmp_path):
+    from viewer.api import open_files
+
+    src = shared_data / "pointclouds" / "append-bug.laz"
+    las = laspy.read(src)
+    box = _middle_box(las)
+    with open_files(src) as site:
+        layer = site.layers[0]
+        result = layer.export_clip(Annotation(kind="box", points=[box.min, box.max]),
+                                   tmp_path / "a.laz")
+    assert result.points_written == int(_numpy_box_mask(las, box).sum())
+    assert len(laspy.read(tmp_path / "a.laz")) == result.points_written
