@@ -14,33 +14,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from .vocabulary import CATEGORY_TERMS, CONDITION_TERMS, category_term, condition_term
+from .vocabulary import (
+    CATEGORY_COLORS,
+    CATEGORY_TERMS,
+    CONDITION_COLORS,
+    CONDITION_TERMS,
+    category_term,
+    condition_term,
+)
 
 ANNOTATION_KINDS = ("point", "polyline", "polygon", "box")
 
 #: The default heritage vocabulary: id -> (label, RGB 0..255). Teams extend it per project.
 DEFAULT_CATEGORIES: dict[str, tuple[str, tuple[int, int, int]]] = {
-    key: (CATEGORY_TERMS[key]["en"], color) for key, color in (
-        ("crack", (220, 40, 40)),
-        ("erosion", (230, 140, 30)),
-        ("biological_growth", (60, 170, 60)),
-        ("material_loss", (150, 80, 40)),
-        ("deformation", (170, 60, 200)),
-        ("graffiti", (240, 80, 200)),
-        ("past_intervention", (40, 120, 230)),
-        ("inscription", (240, 210, 40)),
-        ("decoration", (40, 200, 200)),
-        ("other", (200, 200, 200)))
-}
+    key: (CATEGORY_TERMS[key]["en"], CATEGORY_COLORS[key]) for key in CATEGORY_TERMS}
 
 #: Condition grades, best first, with display colours.
 DEFAULT_CONDITIONS: dict[str, tuple[str, tuple[int, int, int]]] = {
-    key: (CONDITION_TERMS[key]["en"], color) for key, color in (
-        ("good", (60, 180, 75)),
-        ("fair", (255, 200, 40)),
-        ("poor", (245, 130, 48)),
-        ("critical", (220, 30, 30)))
-}
+    key: (CONDITION_TERMS[key]["en"], CONDITION_COLORS[key]) for key in CONDITION_TERMS}
 
 
 def new_id() -> str:

@@ -29,6 +29,34 @@ CATEGORY_TERMS: dict[str, dict[str, str]] = {
     "other": {"en": "Other", "zh": "其他"},
 }
 
+#: default display colours (RGB 0..255) of the categories: each reads on grey scans
+#: ((0.85, 0.85, 0.85)), on white and on the dark default background (WCAG contrast
+#: ratio >= 2 against each; tests/heritage/test_default_colors.py checks it)
+CATEGORY_COLORS: dict[str, tuple[int, int, int]] = {
+    "crack": (220, 40, 40),
+    "erosion": (230, 120, 0),
+    "biological_growth": (40, 150, 40),
+    "material_loss": (150, 80, 40),
+    "deformation": (150, 60, 200),
+    "graffiti": (225, 60, 150),
+    "past_intervention": (40, 110, 230),
+    "inscription": (160, 150, 0),
+    "decoration": (0, 150, 150),
+    "other": (95, 105, 125),  # slate, not light grey: it vanished on grey points
+}
+
+#: default display colours of the condition grades (same contrast rule)
+CONDITION_COLORS: dict[str, tuple[int, int, int]] = {
+    "good": (40, 150, 60),
+    "fair": (180, 140, 0),
+    "poor": (225, 105, 0),
+    "critical": (220, 30, 30),
+}
+
+#: the selected annotation or measurement in the view (was white, which vanished on
+#: white backgrounds and light scans): magenta, apart from every category colour
+HIGHLIGHT_COLOR: tuple[int, int, int] = (255, 0, 255)
+
 #: condition grades, best first: key -> {language: term}
 CONDITION_TERMS: dict[str, dict[str, str]] = {
     "good": {"en": "Good", "zh": "完好"},

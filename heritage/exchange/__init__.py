@@ -142,7 +142,9 @@ def merge_into(project: Project, result: ImportResult, where: str | Path = "<imp
             index[ann.id] = len(project.annotations)
             project.annotations.append(ann)
             added += 1
-    default = (200, 200, 200)
+    from ..vocabulary import CATEGORY_COLORS
+
+    default = CATEGORY_COLORS["other"]  # (reads on grey scans, unlike light grey)
     used_c = {a.category for a in result.annotations}
     for key, (label, color) in result.categories.items():
         if key in used_c and key not in project.vocabulary.categories:
