@@ -1143,6 +1143,9 @@ def cmd_compare_folders(args: argparse.Namespace) -> int:
 
     if not args.output:
         raise UsageError("compare DIR_A DIR_B needs -o OUT_DIR")
+    if getattr(args, "report", None):
+        raise UsageError("--report is for two files; a folder comparison writes "
+                         "OUT_DIR/summary.json with every tile's statistics")
     options = {k: v for k, v in _compare_options(args).items() if k != "method"}
     try:
         summary = compare_folders(args.a, args.b, args.output,

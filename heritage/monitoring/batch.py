@@ -200,7 +200,7 @@ def _compare_work(inputs: Sequence[str], out: Path, params: dict) -> dict:
     from heritage.monitoring.change import compare_files
 
     result = compare_files(inputs[0], inputs[1], out, **params)
-    return _jsonable(result)
+    return _jsonable(result.to_dict() if hasattr(result, "to_dict") else result)
 
 
 WORK: dict[str, Callable[[Sequence[str], Path, dict], dict]] = {
@@ -286,6 +286,8 @@ def run_tile(kind: str, tile: dict, out_dir: str, params: dict) -> dict:
                              "choose another output folder")
         record["result"] = WORK[kind](tile["inputs"], tmp, dict(params))
         os.replace(tmp, final)
+        if isinstance(record["result"], dict) and "out_path" in record["result"]:
+            record["result"]["out_path"] = str(final)
         record["output_bytes"] = final.stat().st_size
         record["status"] = "done"
     except (KeyboardInterrupt, SystemExit):
@@ -341,7 +343,8 @@ def is_complete(out_dir: Path, kind: str, tile: Tile, params: dict) -> dict | No
 
 def local_cluster_options(n_tiles: int, n_workers: int | None = None) -> dict:
     """LocalCluster settings: one single-threaded worker process per core (never more than
-    there are tiles), each allowed an equal share of 80 % of the memory."""
+    there are tiles), each allowed an equal share of 80 % of the memory; listening on
+    127.0.0.1 only, the (optional) dashboard on a free port."""
     import psutil
 
     try:
@@ -351,7 +354,7 @@ def local_cluster_options(n_tiles: int, n_workers: int | None = None) -> dict:
     workers = max(1, min(n_workers or cores, max(n_tiles, 1)))
     memory = int(psutil.virtual_memory().total * 0.8 / workers)
     return {"n_workers": workers, "threads_per_worker": 1, "processes": True,
-            "memory_limit": memory, "dashboard_address": None,
+            "memory_limit": memory, "host": "127.0.0.1", "dashboard_address": ":0",
             "silence_logs": logging.ERROR}
 
 

@@ -105,7 +105,7 @@ def cut_tiles(src: Path, folder: Path, n: int = 3, shift: float = 0.0) -> list[P
         tile = laspy.LasData(las.header)
         tile.points = las.points[np.asarray(mask)].copy()
         if shift:
-            tile.z = np.asarray(tile.z) + shift
+            tile.Z = np.asarray(tile.Z) + int(round(shift / las.header.scales[2]))
         path = folder / f"tile_{i}.laz"
         tile.write(path)
         out.append(path)
