@@ -650,38 +650,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="502"/>
+        <location filename="../viewer/qt/panels.py" line="504"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="505"/>
-        <location filename="../viewer/qt/panels.py" line="516"/>
+        <location filename="../viewer/qt/panels.py" line="507"/>
+        <location filename="../viewer/qt/panels.py" line="518"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="507"/>
+        <location filename="../viewer/qt/panels.py" line="509"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="510"/>
+        <location filename="../viewer/qt/panels.py" line="512"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="512"/>
+        <location filename="../viewer/qt/panels.py" line="514"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="518"/>
+        <location filename="../viewer/qt/panels.py" line="520"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="522"/>
+        <location filename="../viewer/qt/panels.py" line="524"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -2357,7 +2357,7 @@ Formats: {formats}</source>
     <name>PropertiesPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="206"/>
-        <location filename="../viewer/qt/panels.py" line="330"/>
+        <location filename="../viewer/qt/panels.py" line="332"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
@@ -2428,62 +2428,57 @@ Formats: {formats}</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="264"/>
+        <location filename="../viewer/qt/panels.py" line="267"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="265"/>
-        <source>Size mode</source>
-        <translation>大小模式</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/panels.py" line="267"/>
+        <location filename="../viewer/qt/panels.py" line="269"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="268"/>
+        <location filename="../viewer/qt/panels.py" line="270"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="269"/>
+        <location filename="../viewer/qt/panels.py" line="271"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="271"/>
+        <location filename="../viewer/qt/panels.py" line="273"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="273"/>
+        <location filename="../viewer/qt/panels.py" line="275"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="274"/>
+        <location filename="../viewer/qt/panels.py" line="276"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="277"/>
+        <location filename="../viewer/qt/panels.py" line="279"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="280"/>
+        <location filename="../viewer/qt/panels.py" line="282"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="284"/>
+        <location filename="../viewer/qt/panels.py" line="286"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="462"/>
+        <location filename="../viewer/qt/panels.py" line="464"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>

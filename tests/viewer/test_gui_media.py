@@ -79,8 +79,9 @@ def test_4k_transparent_screenshot_through_the_dialog(qtbot, window, tmp_path, m
     alpha = np.asarray(image)[..., 3]
     assert alpha[0, 0] == 0 and alpha[-1, -1] == 0  # the corners are background
     # the window's camera (its vertical view angle) in a wider picture: the site in the
-    # middle, opaque, the rest see-through
-    assert (alpha == 0).mean() > 0.5 and (alpha == 255).sum() > 20_000
+    # middle, opaque, the rest see-through (the scan's adaptive points close into a
+    # surface at 4K: about half the picture)
+    assert (alpha == 0).mean() > 0.4 and (alpha == 255).sum() > 20_000
     assert alpha[1080 - 200:1080 + 200, 1920 - 300:1920 + 300].max() == 255
     assert _leftovers(out.parent) == ["site_4k.png"]
     # done: the bar is gone, the actions are back, the path is said, the view is unchanged
