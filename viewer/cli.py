@@ -19,6 +19,8 @@
                       [--local-model plane|quadric] [--k N] [--signed]      (c2c)
                       [--normal-radii R,...] [--cyl-radius R] [--max-distance D]
                       [--registration-error E] [--core-spacing S] [--robust]  (m3c2)
+    realscene register A B -o B_aligned.laz [--pairs PAIRS.csv] [--allow-scale]
+                       [--max-distance M] [--voxel M] [--no-icp]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
     realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
@@ -311,6 +313,24 @@ def _build_parser() -> argparse.ArgumentParser:
     _batch_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
+    p = sub.add_parser("register", help="register epoch B onto epoch A (point pairs, then "
+                       "ICP) and write B moved, at full resolution, with its transform")
+    p.add_argument("a", metavar="A", help="epoch A, the reference (stays where it is)")
+    p.add_argument("b", metavar="B", help="epoch B, moved onto A (LAS/LAZ/COPC)")
+    p.add_argument("-o", "--output", required=True, metavar="B_aligned.laz",
+                   help="B moved (.las or .laz); OUT.transform.json is written beside it")
+    p.add_argument("--pairs", metavar="PAIRS.csv",
+                   help="three or more matching points, one per line: bx,by,bz,ax,ay,az "
+                   "(the coarse alignment ICP starts from)")
+    p.add_argument("--allow-scale", action="store_true",
+                   help="--pairs: fit a similarity (with scale) instead of a rigid motion")
+    p.add_argument("--max-distance", type=_positive, metavar="M",
+                   help="ICP correspondence distance in metres (default 3x the spacing)")
+    p.add_argument("--voxel", type=_non_negative_float, metavar="M",
+                   help="ICP downsampling voxel in metres (default: chosen for big clouds)")
+    p.add_argument("--no-icp", action="store_true", help="only the point-pair fit")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
     p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
                        "(the camera path the window's player shows)")
     p.add_argument("project", metavar="PROJECT")
@@ -447,7 +467,7 @@ def _main(argv: list[str]) -> int:
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
                    "export": cmd_export, "clip": cmd_clip,
-                   "compare": cmd_compare}[args.command]
+                   "compare": cmd_compare, "register": cmd_register}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -1334,6 +1354,55 @@ def cmd_clip(args: argparse.Namespace) -> int:
           f"(read {result.points_read:,} points, {result.bytes_read:,} bytes from {how}) "
           f"in {result.seconds:.2f} s", file=sys.stderr)
     say(result.output)
+    return 0
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    """``realscene register A B -o B_aligned.laz``: B onto A (heritage.monitoring.register),
+    B written moved at full resolution, the transform as JSON beside it."""
+    from heritage.monitoring import register as reg
+
+    for path in (args.a, args.b):
+        if not Path(path).exists():
+            raise UsageError(f"{path}: file not found")
+    out = Path(args.output)
+    if out.suffix.lower() not in (".las", ".laz"):
+        raise UsageError(f"{args.output}: the output must end in .las or .laz")
+    if args.no_icp and args.pairs is None:
+        raise UsageError("--no-icp needs --pairs (nothing else to align by)")
+    if args.allow_scale and args.pairs is None:
+        raise UsageError("--allow-scale goes with --pairs")
+    pairs = reg.read_pairs_csv(args.pairs) if args.pairs else None
+    options: dict[str, Any] = {}
+    if args.max_distance is not None:
+        options["max_distance"] = args.max_distance
+    if args.voxel is not None:
+        options["voxel"] = args.voxel
+    try:
+        result = reg.register_files(args.a, args.b, pairs, allow_scale=args.allow_scale,
+                                    icp=not args.no_icp, **options)
+    except ValueError as exc:
+        raise UsageError(f"cannot register {args.b} onto {args.a}: {_one_line(exc)}") from None
+    count = reg.write_registered(args.b, out, result.matrix)
+    transform = reg.write_transform_json(reg.transform_path(out), result, args.a, args.b)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.no_icp:
+        say(f"point pairs RMS {result.pairs_rms:.4f} m (no ICP)")
+    else:
+        say(result.summary())
+    print(f"{count:,} points written to {out}; transform in {transform}", file=sys.stderr)
+    say(out)
     return 0
 
 
