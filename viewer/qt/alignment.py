@@ -11,15 +11,21 @@ every change is undoable and saved with the project.
   layer (the source, kept in the layer's file coordinates) and the matching point on
   the reference layer (the target). From three pairs on, a least-squares similarity is
   fitted (:func:`loaders.georef.fit_similarity`); "Apply fit" sets it.
+- *Refine by ICP*: from the layer's current transform (e.g. the point-pair fit), point-to-
+  plane ICP of the moved point cloud onto the reference point cloud
+  (:func:`heritage.monitoring.register.register_points`) in a worker thread, with progress
+  and Cancel; RMSE and overlap are shown and the refined transform is set (undoable).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from loaders import LoadCancelled, PointCloud
 from loaders.georef import apply_matrix, fit_similarity, similarity_from_values, values_from_matrix
 
 from ..scene import Layer, Scene
@@ -126,6 +132,34 @@ class AlignmentPanel(QtWidgets.QWidget):
         self.rms_label.setWordWrap(True)
         pl.addWidget(self.rms_label)
         layout.addWidget(pairs)
+
+        # -- refine by ICP ------------------------------------------------------------------
+        icp = QtWidgets.QGroupBox(self.tr("Refine by ICP"))
+        il = QtWidgets.QVBoxLayout(icp)
+        row = QtWidgets.QHBoxLayout()
+        self.icp_button = QtWidgets.QPushButton(self.tr("Refine by ICP"),
+                                                objectName="alignRefineIcp")
+        self.icp_button.setToolTip(self.tr("Move the layer onto the reference by ICP, "
+                                           "starting from its current alignment"))
+        self.icp_cancel_button = QtWidgets.QPushButton(self.tr("Cancel"),
+                                                       objectName="alignCancelIcp")
+        self.icp_cancel_button.setEnabled(False)
+        row.addWidget(self.icp_button)
+        row.addWidget(self.icp_cancel_button)
+        il.addLayout(row)
+        self.icp_progress = QtWidgets.QProgressBar(objectName="alignIcpProgress")
+        self.icp_progress.setRange(0, 1000)
+        self.icp_progress.setVisible(False)
+        il.addWidget(self.icp_progress)
+        self.icp_label = QtWidgets.QLabel("", objectName="alignIcpResult")
+        self.icp_label.setWordWrap(True)
+        self.icp_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        il.addWidget(self.icp_label)
+        layout.addWidget(icp)
+        #: the running ICP job (None: none)
+        self.icp_job: IcpJob | None = None
+        #: the last ICP result (heritage.monitoring.register.Registration)
+        self.icp_result = None
         self.status_label = QtWidgets.QLabel("", objectName="alignStatus")
         self.status_label.setWordWrap(True)
         layout.addWidget(self.status_label)
@@ -139,6 +173,8 @@ class AlignmentPanel(QtWidgets.QWidget):
         self.remove_button.clicked.connect(self.remove_selected_pair)
         self.clear_button.clicked.connect(self.clear_pairs)
         self.apply_fit_button.clicked.connect(self.apply_fit)
+        self.icp_button.clicked.connect(self.refine_by_icp)
+        self.icp_cancel_button.clicked.connect(self.cancel_icp)
 
         scene.connect("layer_added", self._on_layers)
         scene.connect("layer_removed", self._on_layers)
@@ -394,3 +430,122 @@ class AlignmentPanel(QtWidgets.QWidget):
         self.add_pair(src, pick.xyz)
         self.show_status(self.tr("Pair {n} added; click a point on {name}").format(
             n=len(self.pairs), name=moved.name))
+
+    # -- refine by ICP -----------------------------------------------------------------------
+    def refine_by_icp(self) -> bool:
+        """Start ICP of the moved layer onto the reference in a worker thread."""
+        moved, reference = self.moved_layer(), self.reference_layer()
+        if self.icp_job is not None:
+            return False
+        if moved is None or reference is None or moved is reference:
+            self.show_status(self.tr("Choose a layer and another layer as reference"))
+            return False
+        if not isinstance(moved.data, PointCloud) or not isinstance(reference.data, PointCloud):
+            self.show_status(self.tr("ICP aligns a point cloud onto a point cloud"))
+            return False
+        target = reference.data.xyz()
+        if not np.allclose(reference.transform, np.eye(4)):
+            target = apply_matrix(reference.transform, target)
+        job = IcpJob(target, moved.data.xyz(), np.array(moved.transform, dtype=np.float64),
+                     moved, parent=self)
+        job.progress.connect(self._icp_progress)
+        job.finished.connect(self._icp_finished)
+        job.failed.connect(self._icp_failed)
+        job.cancelled.connect(self._icp_cancelled)
+        self.icp_job = job
+        self.icp_button.setEnabled(False)
+        self.icp_cancel_button.setEnabled(True)
+        self.icp_progress.setValue(0)
+        self.icp_progress.setVisible(True)
+        self.icp_label.setText(self.tr("Refining {name} by ICP…").format(name=moved.name))
+        job.start()
+        return True
+
+    def cancel_icp(self) -> None:
+        if self.icp_job is not None:
+            self.icp_job.cancel()
+
+    def _icp_done(self) -> None:
+        self.icp_job = None
+        self.icp_button.setEnabled(True)
+        self.icp_cancel_button.setEnabled(False)
+        self.icp_progress.setVisible(False)
+
+    def _icp_progress(self, _job, fraction: float, _message: str) -> None:
+        self.icp_progress.setValue(int(round(fraction * 1000)))
+
+    def _icp_finished(self, job, result) -> None:
+        self._icp_done()
+        self.icp_result = result
+        layer = job.layer
+        if layer not in self.scene.layers:
+            return
+        self._set_transform(layer, result.matrix, self.tr("Refined {name} by ICP"))
+        text = self.tr("RMSE {rmse} m, overlap {overlap} %, {n} iterations").format(
+            rmse=f"{result.rmse:.4f}", overlap=f"{result.overlap * 100:.1f}",
+            n=result.iterations)
+        if result.overlap < 0.3:
+            text += "\n" + self.tr("Little overlap: align by point pairs first")
+        self.icp_label.setText(text)
+
+    def _icp_failed(self, _job, message: str) -> None:
+        self._icp_done()
+        self.icp_label.setText(self.tr("ICP failed: {error}").format(error=message))
+
+    def _icp_cancelled(self, _job) -> None:
+        self._icp_done()
+        self.icp_label.setText(self.tr("ICP cancelled; the layer was not moved"))
+
+
+class IcpJob(QtCore.QObject):
+    """ICP (:func:`heritage.monitoring.register.register_points`) in a worker thread.
+    Cancel is seen at the next ICP iteration. Signals are delivered queued to the GUI."""
+
+    progress = QtCore.Signal(object, float, str)  # job, fraction, message
+    finished = QtCore.Signal(object, object)  # job, Registration
+    failed = QtCore.Signal(object, str)  # job, message
+    cancelled = QtCore.Signal(object)  # job
+
+    def __init__(self, target_xyz: np.ndarray, source_xyz: np.ndarray, init: np.ndarray,
+                 layer: Layer, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self._args = (target_xyz, source_xyz, init)
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.done = False
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="icp", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _report(self, fraction: float, message: str) -> None:
+        if self._cancel.is_set():
+            raise LoadCancelled("ICP")
+        self.progress.emit(self, float(fraction), message)
+
+    def _run(self) -> None:
+        from heritage.monitoring.register import register_points
+
+        target, source, init = self._args
+        try:
+            result = register_points(target, source, init, progress=self._report)
+        except LoadCancelled:
+            self.done = True
+            self.cancelled.emit(self)
+        except (ValueError, MemoryError) as exc:
+            self.done = True
+            self.failed.emit(self, str(exc))
+        except Exception as exc:  # noqa: BLE001 - never let a worker die silently
+            self.done = True
+            self.failed.emit(self, f"unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            self.done = True
+            self.finished.emit(self, result)
