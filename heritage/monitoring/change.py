@@ -20,7 +20,8 @@ along ``orientation`` (up by default): positive = B above/in front of A.
 **M3C2** (Lague et al. 2013) is py4dgeo's ``M3C2``: multi-scale normals on A's points
 (``normal_radii``), distance along the normal between the means of A's and B's points in
 a cylinder of radius ``cyl_radius`` (up to ``max_distance``), the level of detection at
-95 % (``lodetection``, registration error included) and ``significant = |d| > LoD``.
+95 % (``lodetection``, registration error included) and ``significant = |d| > LoD``
+with at least ``min_points`` of each epoch in the cylinder.
 Core points are B's points (or a voxel subsample of them, ``core_spacing``, each B point
 taking its nearest core point's values).
 
@@ -56,6 +57,7 @@ M3C2_FIELDS = ("m3c2_distance", "m3c2_lod", "m3c2_significant")
 DEFAULT_NORMAL_RADII = (0.5, 1.0, 2.0)
 DEFAULT_CYL_RADIUS = 0.5
 DEFAULT_MAX_DISTANCE = 5.0
+DEFAULT_MIN_POINTS = 5
 _CHUNK = 250_000  # query points between progress reports / cancel checks
 
 
@@ -228,11 +230,15 @@ def m3c2(a_xyz: Any, b_xyz: Any, corepoints: Any = None, *,
          normal_radii: Sequence[float] = DEFAULT_NORMAL_RADII,
          cyl_radius: float = DEFAULT_CYL_RADIUS, max_distance: float = DEFAULT_MAX_DISTANCE,
          registration_error: float = 0.0, orientation: Sequence[float] = (0.0, 0.0, 1.0),
-         robust: bool = False, progress: Progress | None = None,
+         robust: bool = False, min_points: int = DEFAULT_MIN_POINTS,
+         progress: Progress | None = None,
          cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """M3C2 distances (py4dgeo) at ``corepoints`` (default: B's points):
     ``(distance, lod95, significant)``; distance and LoD are NaN where a cylinder holds
-    no point of an epoch (then not significant). Normals are computed on A."""
+    no point of an epoch (then not significant). Normals are computed on A. A distance
+    is significant when ``|d| > LoD`` and each epoch has at least ``min_points`` points in
+    the cylinder (CloudCompare's "minimum points for statistics": a spread from one or two
+    points is no spread); distance and LoD are py4dgeo's, unchanged."""
     import py4dgeo
 
     _quiet_py4dgeo()
@@ -247,12 +253,12 @@ def m3c2(a_xyz: Any, b_xyz: Any, corepoints: Any = None, *,
     if len(a) == 0 or len(b) == 0:
         raise ValueError("both epochs need points for M3C2")
     _step(progress, cancel, 0.0, "Indexing both epochs")
-    ep_a, ep_b = py4dgeo.Epoch(a), py4dgeo.Epoch(b)
-    ep_a.build_kdtree()
-    ep_b.build_kdtree()
+    ep_a, ep_b = py4dgeo.Epoch(a), py4dgeo.Epoch(b)  # search trees: py4dgeo's default,
+    # built on the first chunk and reused by the next ones
     n = len(core)
     dist = np.empty(n, dtype=np.float64)
     lod = np.empty(n, dtype=np.float64)
+    enough = np.empty(n, dtype=bool)
     for start in range(0, n, _CHUNK):
         _step(progress, cancel, 0.1 + 0.9 * start / max(n, 1),
               f"M3C2: {start:,} of {n:,} core points")
@@ -265,9 +271,11 @@ def m3c2(a_xyz: Any, b_xyz: Any, corepoints: Any = None, *,
         d, unc = algo.run()
         dist[start:start + len(d)] = d
         lod[start:start + len(d)] = unc["lodetection"]
+        enough[start:start + len(d)] = (unc["num_samples1"] >= min_points) & \
+            (unc["num_samples2"] >= min_points)
     with np.errstate(invalid="ignore"):
         significant = np.abs(dist) > lod
-    significant &= np.isfinite(dist) & np.isfinite(lod)
+    significant &= np.isfinite(dist) & np.isfinite(lod) & enough
     _step(progress, None, 1.0, f"M3C2 at {n:,} core points")
     return dist, lod, significant
 
@@ -482,15 +490,17 @@ def compare_files(path_a: str | os.PathLike, path_b: str | os.PathLike,
                   cyl_radius: float = DEFAULT_CYL_RADIUS,
                   max_distance: float = DEFAULT_MAX_DISTANCE,
                   registration_error: float = 0.0, core_spacing: float | None = None,
-                  robust: bool = False, progress: Progress | None = None,
+                  robust: bool = False, min_points: int = DEFAULT_MIN_POINTS,
+                  progress: Progress | None = None,
                   cancel: Cancel | None = None, report_path: str | os.PathLike | None = None,
                   lang: str = "en") -> CompareResult:
     """Compare epoch B to epoch A and write B with the change as extra dimensions.
 
     ``method`` "c2c" (``local_model``, ``k``, ``signed``) or "m3c2" (``normal_radii``,
     ``cyl_radius``, ``max_distance``, ``registration_error``, ``core_spacing``,
-    ``robust``). ``report_path``: also an HTML change report. LoadError for a bad input
-    file, ValueError for bad parameters, ChangeCancelled when ``cancel()`` turns true."""
+    ``robust``, ``min_points``). ``report_path``: also an HTML change report. LoadError
+    for a bad input file, ValueError for bad parameters, ChangeCancelled when ``cancel()``
+    turns true."""
     started = time.perf_counter()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (c2c or m3c2)")
@@ -537,13 +547,14 @@ def compare_files(path_a: str | os.PathLike, path_b: str | os.PathLike,
         params = {"normal_radii": [float(r) for r in normal_radii],
                   "cyl_radius": float(cyl_radius), "max_distance": float(max_distance),
                   "registration_error": float(registration_error),
-                  "core_spacing": core_spacing, "robust": bool(robust)}
+                  "core_spacing": core_spacing, "robust": bool(robust),
+                  "min_points": int(min_points)}
         if core_spacing:
             core_idx = voxel_corepoints(eb.xyz, float(core_spacing))
             d, lod, sig = m3c2(ea.xyz, eb.xyz, eb.xyz[core_idx], normal_radii=normal_radii,
                                cyl_radius=cyl_radius, max_distance=max_distance,
                                registration_error=registration_error, robust=robust,
-                               progress=calc, cancel=cancel)
+                               min_points=min_points, progress=calc, cancel=cancel)
             from scipy.spatial import cKDTree
 
             _, nearest = cKDTree(eb.xyz[core_idx]).query(eb.xyz, workers=-1)
@@ -553,7 +564,7 @@ def compare_files(path_a: str | os.PathLike, path_b: str | os.PathLike,
             d, lod, sig = m3c2(ea.xyz, eb.xyz, normal_radii=normal_radii,
                                cyl_radius=cyl_radius, max_distance=max_distance,
                                registration_error=registration_error, robust=robust,
-                               progress=calc, cancel=cancel)
+                               min_points=min_points, progress=calc, cancel=cancel)
         fields = {"m3c2_distance": d, "m3c2_lod": lod,
                   "m3c2_significant": sig.astype(np.uint8)}
         stats = change_stats(d, sig)

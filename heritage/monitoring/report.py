@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,13 @@ def histogram_svg(counts: list[int], edges: list[float], lang: str = "en") -> st
 
     limit = max(abs(edges[0]), abs(edges[-1]), 1e-9)
     cmap = colormaps["RdBu_r"]
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "realscene"}):
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "realscene",
+                     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]}), \
+            warnings.catch_warnings():
+        # text stays text in the SVG (the browser draws it); a missing glyph in
+        # matplotlib's own fonts only affects its layout estimate
+        warnings.filterwarnings("ignore", message="Glyph .* missing")
+        warnings.filterwarnings("ignore", message="findfont")
         fig = Figure(figsize=(7.5, 3.2))
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
