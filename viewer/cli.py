@@ -18,7 +18,8 @@
     realscene compare A B [--method c2c|m3c2] -o OUT.laz [--report OUT.html]
                       [--local-model plane|quadric] [--k N] [--signed]      (c2c)
                       [--normal-radii R,...] [--cyl-radius R] [--max-distance D]
-                      [--registration-error E] [--core-spacing S] [--robust]  (m3c2)
+                      [--registration-error E] [--core-spacing S] [--robust]
+                      [--min-points N]                                       (m3c2)
     realscene register A B -o B_aligned.laz [--pairs PAIRS.csv] [--allow-scale]
                        [--max-distance M] [--voxel M] [--no-icp]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
@@ -308,6 +309,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    metavar="E", help="registration error added to the LoD (metres, default 0)")
     g.add_argument("--core-spacing", dest="core_spacing", type=_positive, metavar="S",
                    help="core points one per S-metre voxel of B (default: every point)")
+    g.add_argument("--min-points", dest="min_points", type=_count, metavar="N",
+                   help="significant only with at least N points of each epoch in the "
+                   "cylinder (default 5)")
     g.add_argument("--robust", action="store_true", default=None,
                    help="median and inter-quartile range instead of mean and deviation")
     _batch_options(p)
@@ -1202,7 +1206,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     wrong = sorted(k for k in options if k in
                    ({"local_model", "k", "signed"} if method == "m3c2" else
                     {"normal_radii", "cyl_radius", "max_distance", "registration_error",
-                     "core_spacing", "robust"}))
+                     "core_spacing", "robust", "min_points"}))
     if wrong:
         raise UsageError(f"--{wrong[0].replace('_', '-')} is not an option of --method "
                          f"{method}")
