@@ -4,63 +4,63 @@
 <context>
     <name></name>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="29"/>
+        <location filename="../viewer/qt/annotations.py" line="30"/>
         <source>Pin</source>
         <extracomment>points after which a tool finishes by itself the tools&apos; names in status messages (QT_TR_NOOP sources)</extracomment>
         <translation>图钉</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="29"/>
+        <location filename="../viewer/qt/annotations.py" line="30"/>
         <source>Polyline</source>
         <translation>折线</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="30"/>
+        <location filename="../viewer/qt/annotations.py" line="31"/>
         <source>Polygon (area)</source>
         <translation>多边形（面积）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="30"/>
+        <location filename="../viewer/qt/annotations.py" line="31"/>
         <source>Box region</source>
         <translation>框选区域</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="31"/>
+        <location filename="../viewer/qt/annotations.py" line="32"/>
         <source>Distance</source>
         <translation>距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="32"/>
+        <location filename="../viewer/qt/annotations.py" line="33"/>
         <source>Horizontal distance</source>
         <translation>水平距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="33"/>
+        <location filename="../viewer/qt/annotations.py" line="34"/>
         <source>Vertical distance</source>
         <translation>垂直距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="34"/>
+        <location filename="../viewer/qt/annotations.py" line="35"/>
         <source>Height difference</source>
         <translation>高差</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="35"/>
+        <location filename="../viewer/qt/annotations.py" line="36"/>
         <source>Polyline length</source>
         <translation>折线长度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="36"/>
+        <location filename="../viewer/qt/annotations.py" line="37"/>
         <source>Area (in plane)</source>
         <translation>面积（平面内）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="37"/>
+        <location filename="../viewer/qt/annotations.py" line="38"/>
         <source>Projected area</source>
         <translation>投影面积</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="37"/>
+        <location filename="../viewer/qt/annotations.py" line="38"/>
         <source>Angle</source>
         <translation>角度</translation>
     </message>
@@ -76,405 +76,420 @@
         <translation>正在建立索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="25"/>
+        <location filename="../viewer/qt/main_window.py" line="29"/>
         <source>Auto</source>
-        <extracomment>(label, value) of the point budget choices; values are what QSettings stores</extracomment>
+        <extracomment>version of the saved dock layout (QSettings &quot;window_state&quot;): a state saved by an older layout (docks wider than the 3D view) is not restored (label, value) of the point budget choices; values are what QSettings stores</extracomment>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="90"/>
+        <location filename="../viewer/qt/main_window.py" line="95"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="92"/>
+        <location filename="../viewer/qt/main_window.py" line="97"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="95"/>
+        <location filename="../viewer/qt/main_window.py" line="100"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="105"/>
+        <location filename="../viewer/qt/main_window.py" line="110"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="111"/>
+        <location filename="../viewer/qt/main_window.py" line="116"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="122"/>
+        <location filename="../viewer/qt/main_window.py" line="127"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="134"/>
+        <location filename="../viewer/qt/main_window.py" line="139"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="142"/>
+        <location filename="../viewer/qt/main_window.py" line="149"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="150"/>
+        <location filename="../viewer/qt/main_window.py" line="157"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="156"/>
+        <location filename="../viewer/qt/main_window.py" line="163"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="160"/>
+        <location filename="../viewer/qt/main_window.py" line="167"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="263"/>
+        <location filename="../viewer/qt/main_window.py" line="270"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="266"/>
+        <location filename="../viewer/qt/main_window.py" line="273"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="267"/>
+        <location filename="../viewer/qt/main_window.py" line="274"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="269"/>
+        <location filename="../viewer/qt/main_window.py" line="276"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="270"/>
+        <location filename="../viewer/qt/main_window.py" line="277"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="272"/>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="274"/>
+        <location filename="../viewer/qt/main_window.py" line="281"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="275"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="278"/>
+        <location filename="../viewer/qt/main_window.py" line="285"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="286"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="281"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="284"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="286"/>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="287"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="296"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="290"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="298"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="315"/>
+        <location filename="../viewer/qt/main_window.py" line="305"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="318"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="319"/>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="320"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="293"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="295"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="302"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="335"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="350"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="352"/>
+        <location filename="../viewer/qt/main_window.py" line="360"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="353"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <source>&amp;Preferences…</source>
+        <translation>首选项(&amp;P)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="371"/>
+        <source>Default author of new annotations</source>
+        <translation>新标注的默认记录人</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="373"/>
+        <source>&amp;Keyboard shortcuts…</source>
+        <translation>键盘快捷键(&amp;K)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="378"/>
+        <location filename="../viewer/qt/main_window.py" line="392"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="383"/>
+        <location filename="../viewer/qt/main_window.py" line="397"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="389"/>
+        <location filename="../viewer/qt/main_window.py" line="405"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="394"/>
+        <location filename="../viewer/qt/main_window.py" line="410"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="397"/>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="400"/>
+        <location filename="../viewer/qt/main_window.py" line="418"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="408"/>
+        <location filename="../viewer/qt/main_window.py" line="426"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="418"/>
+        <location filename="../viewer/qt/main_window.py" line="435"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="422"/>
+        <location filename="../viewer/qt/main_window.py" line="439"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="434"/>
+        <location filename="../viewer/qt/main_window.py" line="451"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="475"/>
+        <location filename="../viewer/qt/main_window.py" line="493"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="479"/>
+        <location filename="../viewer/qt/main_window.py" line="497"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1138"/>
+        <location filename="../viewer/qt/main_window.py" line="1246"/>
         <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -1039,252 +1054,309 @@
 <context>
     <name>AlignmentPanel</name>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="54"/>
+        <location filename="../viewer/qt/alignment.py" line="60"/>
         <source>The layer to move</source>
         <extracomment>pairs: (source in the moved layer&apos;s file coordinates, target true coordinates)</extracomment>
         <translation>要移动的图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="56"/>
+        <location filename="../viewer/qt/alignment.py" line="62"/>
         <source>The layer it is aligned to</source>
         <translation>作为配准参照的图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="57"/>
+        <location filename="../viewer/qt/alignment.py" line="63"/>
         <source>Layer</source>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="58"/>
+        <location filename="../viewer/qt/alignment.py" line="64"/>
         <source>Reference</source>
         <translation>参照</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="62"/>
+        <location filename="../viewer/qt/alignment.py" line="68"/>
         <source>By values</source>
         <translation>按数值</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="68"/>
+        <location filename="../viewer/qt/alignment.py" line="74"/>
         <source>Translate (m)</source>
         <translation>平移（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="69"/>
+        <location filename="../viewer/qt/alignment.py" line="75"/>
         <source>Rotate (°)</source>
         <translation>旋转（°）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="75"/>
+        <location filename="../viewer/qt/alignment.py" line="81"/>
         <source>Scale</source>
         <translation>缩放</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="81"/>
+        <location filename="../viewer/qt/alignment.py" line="87"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="83"/>
+        <location filename="../viewer/qt/alignment.py" line="89"/>
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="84"/>
+        <location filename="../viewer/qt/alignment.py" line="90"/>
         <source>Back to the file&apos;s own coordinates (identity)</source>
         <translation>恢复为文件自身的坐标（恒等变换）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="91"/>
+        <location filename="../viewer/qt/alignment.py" line="97"/>
         <source>By point pairs</source>
         <translation>按同名点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="94"/>
+        <location filename="../viewer/qt/alignment.py" line="100"/>
         <source>Pick pairs</source>
         <translation>拾取点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="97"/>
+        <location filename="../viewer/qt/alignment.py" line="103"/>
         <source>Click a point on the layer, then the same point on the reference; repeat (at least 3 pairs)</source>
         <translation>先点击图层上的一个点，再点击参照上的同一点；重复（至少 3 对）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="99"/>
+        <location filename="../viewer/qt/alignment.py" line="105"/>
         <source>Allow scale</source>
         <translation>允许缩放</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="106"/>
+        <location filename="../viewer/qt/alignment.py" line="112"/>
         <source>Source XYZ</source>
         <translation>源 XYZ</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="106"/>
+        <location filename="../viewer/qt/alignment.py" line="112"/>
         <source>Target XYZ</source>
         <translation>目标 XYZ</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="107"/>
+        <location filename="../viewer/qt/alignment.py" line="113"/>
         <source>Residual (m)</source>
         <translation>残差（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="114"/>
+        <location filename="../viewer/qt/alignment.py" line="120"/>
         <source>Remove pair</source>
         <translation>删除点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="116"/>
+        <location filename="../viewer/qt/alignment.py" line="122"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="117"/>
+        <location filename="../viewer/qt/alignment.py" line="123"/>
         <source>Apply fit</source>
         <translation>应用拟合</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="124"/>
+        <location filename="../viewer/qt/alignment.py" line="130"/>
         <source>Add at least 3 point pairs</source>
         <translation>请至少添加 3 个点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="241"/>
+        <location filename="../viewer/qt/alignment.py" line="137"/>
+        <location filename="../viewer/qt/alignment.py" line="140"/>
+        <source>Refine by ICP</source>
+        <translation>ICP 精配准</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="142"/>
+        <source>Move the layer onto the reference by ICP, starting from its current alignment</source>
+        <translation>从当前对齐位置起，用 ICP 将图层配准到参考图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="144"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="277"/>
         <source>Pivot (layer centre): {xyz}</source>
+        <extracomment>the running ICP job (None: none) the last ICP result (heritage.monitoring.register.Registration)</extracomment>
         <translation>旋转中心（图层中心）：{xyz}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="246"/>
+        <location filename="../viewer/qt/alignment.py" line="282"/>
         <source>The current transform cannot be shown as values: {error}</source>
         <translation>当前变换无法用数值表示：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="270"/>
-        <location filename="../viewer/qt/alignment.py" line="364"/>
+        <location filename="../viewer/qt/alignment.py" line="306"/>
+        <location filename="../viewer/qt/alignment.py" line="400"/>
         <source>Open a layer to align first</source>
         <translation>请先打开要配准的图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="277"/>
+        <location filename="../viewer/qt/alignment.py" line="313"/>
         <source>Moved {name}</source>
         <translation>已移动 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="284"/>
+        <location filename="../viewer/qt/alignment.py" line="320"/>
         <source>Reset the transform of {name}</source>
         <translation>已重置 {name} 的变换</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="333"/>
+        <location filename="../viewer/qt/alignment.py" line="369"/>
         <source>RMS {rms} m over {n} pairs</source>
         <translation>{n} 个点对的 RMS 为 {rms} 米</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="337"/>
+        <location filename="../viewer/qt/alignment.py" line="373"/>
         <source>Add {n} more point pairs</source>
         <translation>还需添加 {n} 个点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="338"/>
+        <location filename="../viewer/qt/alignment.py" line="374"/>
         <source>Add 1 more point pair</source>
         <translation>还需添加 1 个点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="353"/>
+        <location filename="../viewer/qt/alignment.py" line="389"/>
         <source>Add at least 3 point pairs before applying a fit</source>
         <translation>应用拟合前请至少添加 3 个点对</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="355"/>
+        <location filename="../viewer/qt/alignment.py" line="391"/>
         <source>Aligned {name}</source>
         <translation>已配准 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="366"/>
+        <location filename="../viewer/qt/alignment.py" line="402"/>
         <source>Click a point on {name}</source>
         <translation>请点击 {name} 上的一个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="379"/>
+        <location filename="../viewer/qt/alignment.py" line="415"/>
         <source>Click a point on {name} (the layer to move) first</source>
         <translation>请先点击 {name}（要移动的图层）上的一个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="383"/>
+        <location filename="../viewer/qt/alignment.py" line="419"/>
         <source>the reference</source>
         <translation>参照</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="384"/>
+        <location filename="../viewer/qt/alignment.py" line="420"/>
         <source>Now click the same point on {name}</source>
         <translation>现在请点击 {name} 上的同一点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="387"/>
+        <location filename="../viewer/qt/alignment.py" line="423"/>
         <source>Click the matching point on {name} (the reference)</source>
         <translation>请点击 {name}（参照）上的对应点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="391"/>
+        <location filename="../viewer/qt/alignment.py" line="427"/>
         <source>Click the matching point on another layer</source>
         <translation>请点击另一图层上的对应点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/alignment.py" line="395"/>
+        <location filename="../viewer/qt/alignment.py" line="431"/>
         <source>Pair {n} added; click a point on {name}</source>
         <translation>已添加第 {n} 个点对；请点击 {name} 上的一个点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="441"/>
+        <source>Choose a layer and another layer as reference</source>
+        <translation>请选择一个图层，并选择另一个图层作为参考</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="444"/>
+        <source>ICP aligns a point cloud onto a point cloud</source>
+        <translation>ICP 只能将点云配准到点云</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="460"/>
+        <source>Refining {name} by ICP…</source>
+        <translation>正在用 ICP 精配准 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="483"/>
+        <source>Refined {name} by ICP</source>
+        <translation>已用 ICP 精配准 {name}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="484"/>
+        <source>RMSE {rmse} m, overlap {overlap} %, {n} iterations</source>
+        <translation>均方根误差 {rmse} 米，重叠 {overlap} %，迭代 {n} 次</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="488"/>
+        <source>Little overlap: align by point pairs first</source>
+        <translation>重叠太少：请先用点对粗配准</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="493"/>
+        <source>ICP failed: {error}</source>
+        <translation>ICP 失败：{error}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/alignment.py" line="497"/>
+        <source>ICP cancelled; the layer was not moved</source>
+        <translation>ICP 已取消；图层未移动</translation>
     </message>
 </context>
 <context>
     <name>AnnotationTool</name>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="78"/>
+        <location filename="../viewer/qt/annotations.py" line="79"/>
         <source>click {n} points</source>
         <translation>点击 {n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="79"/>
+        <location filename="../viewer/qt/annotations.py" line="80"/>
         <source>click 1 point</source>
         <translation>点击 1 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="79"/>
+        <location filename="../viewer/qt/annotations.py" line="80"/>
         <source>click points, Enter to finish</source>
         <translation>点击多个点，按 Enter 完成</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="80"/>
+        <location filename="../viewer/qt/annotations.py" line="81"/>
         <source>{tool}: {how}; Esc cancels</source>
         <translation>{tool}：{how}；按 Esc 取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="107"/>
+        <location filename="../viewer/qt/annotations.py" line="108"/>
         <source>Select an annotation to edit first</source>
         <translation>请先选择要编辑的标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="114"/>
+        <location filename="../viewer/qt/annotations.py" line="115"/>
         <source>Move vertex: click the vertex to move, then click where it goes; Esc ends</source>
         <translation>移动顶点：点击要移动的顶点，再点击目标位置；按 Esc 结束</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="134"/>
+        <location filename="../viewer/qt/annotations.py" line="135"/>
         <source>Vertex {n} of “{title}”: now click its new place</source>
         <translation>“{title}”的第 {n} 个顶点：现在请点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="149"/>
+        <location filename="../viewer/qt/annotations.py" line="150"/>
         <source>Vertex moved (Ctrl+Z undoes); click another vertex, or Esc</source>
         <translation>顶点已移动（Ctrl+Z 撤销）；可点击另一个顶点，或按 Esc</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="167"/>
+        <location filename="../viewer/qt/annotations.py" line="168"/>
         <source>{tool} needs at least {n} points</source>
         <translation>{tool}至少需要 {n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="181"/>
+        <location filename="../viewer/qt/annotations.py" line="182"/>
         <source>Annotation {n}</source>
         <translation>标注 {n}</translation>
     </message>
@@ -1292,123 +1364,123 @@
 <context>
     <name>AnnotationsPanel</name>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="210"/>
+        <location filename="../viewer/qt/annotations.py" line="211"/>
         <source>Search annotations…</source>
         <translation>搜索标注…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="214"/>
+        <location filename="../viewer/qt/annotations.py" line="215"/>
         <source>author</source>
         <translation>作者</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="216"/>
+        <location filename="../viewer/qt/annotations.py" line="217"/>
         <source>since YYYY-MM-DD</source>
         <translation>起始日期 YYYY-MM-DD</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="227"/>
+        <location filename="../viewer/qt/annotations.py" line="228"/>
         <source>tag; tag</source>
         <translation>标签; 标签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="231"/>
+        <location filename="../viewer/qt/annotations.py" line="232"/>
         <source>Add a category to this project&apos;s vocabulary</source>
         <translation>向本项目的词表添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="233"/>
-        <location filename="../viewer/qt/annotations.py" line="505"/>
+        <location filename="../viewer/qt/annotations.py" line="234"/>
+        <location filename="../viewer/qt/annotations.py" line="524"/>
         <source>Category colour</source>
         <translation>类别颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="235"/>
+        <location filename="../viewer/qt/annotations.py" line="236"/>
         <source>Colour of this annotation in the view (click to change)</source>
         <translation>此标注在视图中的颜色（点击更改）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="238"/>
+        <location filename="../viewer/qt/annotations.py" line="239"/>
         <source>Back to the category&apos;s colour</source>
         <translation>恢复为类别颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="239"/>
+        <location filename="../viewer/qt/annotations.py" line="240"/>
         <source>shown</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="244"/>
+        <location filename="../viewer/qt/annotations.py" line="245"/>
         <source>Add…</source>
         <translation>添加…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="246"/>
+        <location filename="../viewer/qt/annotations.py" line="247"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="247"/>
+        <location filename="../viewer/qt/annotations.py" line="248"/>
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="249"/>
+        <location filename="../viewer/qt/annotations.py" line="250"/>
         <source>Layer of the linked object</source>
         <translation>所链接对象的图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="252"/>
+        <location filename="../viewer/qt/annotations.py" line="253"/>
         <source>object id (IFC GlobalId, CityJSON id)</source>
         <translation>对象编号（IFC GlobalId、CityJSON id）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="253"/>
+        <location filename="../viewer/qt/annotations.py" line="254"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="254"/>
+        <location filename="../viewer/qt/annotations.py" line="255"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="255"/>
+        <location filename="../viewer/qt/annotations.py" line="256"/>
         <source>Fly to</source>
         <translation>飞至</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="265"/>
+        <location filename="../viewer/qt/annotations.py" line="266"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="266"/>
+        <location filename="../viewer/qt/annotations.py" line="267"/>
         <source>Description</source>
         <translation>描述</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="270"/>
+        <location filename="../viewer/qt/annotations.py" line="271"/>
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="271"/>
+        <location filename="../viewer/qt/annotations.py" line="272"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="272"/>
+        <location filename="../viewer/qt/annotations.py" line="273"/>
         <source>Observed</source>
         <translation>观测日期</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="273"/>
+        <location filename="../viewer/qt/annotations.py" line="274"/>
         <source>Author</source>
         <translation>作者</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="274"/>
+        <location filename="../viewer/qt/annotations.py" line="275"/>
         <source>Tags</source>
         <translation>标签</translation>
     </message>
@@ -1418,92 +1490,97 @@
         <translation>样式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="288"/>
+        <location filename="../viewer/qt/annotations.py" line="289"/>
         <source>Media</source>
         <translation>媒体</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="289"/>
+        <location filename="../viewer/qt/annotations.py" line="290"/>
         <source>Object layer</source>
         <translation>对象图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="290"/>
+        <location filename="../viewer/qt/annotations.py" line="291"/>
         <source>Object id</source>
         <translation>对象编号</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="297"/>
+        <location filename="../viewer/qt/annotations.py" line="298"/>
         <source>Record</source>
         <translation>记录</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="298"/>
+        <location filename="../viewer/qt/annotations.py" line="299"/>
         <source>Style, media, object</source>
         <translation>样式、媒体、对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="348"/>
+        <location filename="../viewer/qt/annotations.py" line="317"/>
+        <source>Select an annotation to edit it, or add one with a tool of the Annotate toolbar.</source>
+        <translation>选择一条标注以编辑，或用“标注”工具栏中的工具新建。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/annotations.py" line="365"/>
         <source>All categories</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="358"/>
+        <location filename="../viewer/qt/annotations.py" line="375"/>
         <source>All conditions</source>
         <translation>全部完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="460"/>
+        <location filename="../viewer/qt/annotations.py" line="479"/>
         <source>file not found</source>
         <translation>找不到文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="486"/>
+        <location filename="../viewer/qt/annotations.py" line="505"/>
         <source>Cannot apply</source>
         <translation>无法应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="516"/>
+        <location filename="../viewer/qt/annotations.py" line="535"/>
         <source>Annotation colour</source>
         <translation>标注颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="523"/>
+        <location filename="../viewer/qt/annotations.py" line="542"/>
         <source>Add category</source>
         <translation>添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="524"/>
+        <location filename="../viewer/qt/annotations.py" line="543"/>
         <source>Name of the new category (e.g. Salt efflorescence):</source>
         <translation>新类别的名称（例如：盐析）：</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="528"/>
+        <location filename="../viewer/qt/annotations.py" line="547"/>
         <source>Colour for {name}</source>
         <translation>{name} 的颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="535"/>
+        <location filename="../viewer/qt/annotations.py" line="554"/>
         <source>Cannot add category</source>
         <translation>无法添加类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="548"/>
+        <location filename="../viewer/qt/annotations.py" line="567"/>
         <source>Link photos or documents</source>
         <translation>链接照片或文档</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="550"/>
+        <location filename="../viewer/qt/annotations.py" line="569"/>
         <source>Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;All files (*)</source>
         <translation>图像 (*.jpg *.jpeg *.png *.tif *.tiff *.webp);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="579"/>
+        <location filename="../viewer/qt/annotations.py" line="598"/>
         <source> Relink it with Add….</source>
         <translation>请用“添加…”重新链接。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/annotations.py" line="580"/>
+        <location filename="../viewer/qt/annotations.py" line="599"/>
         <source>Not opened: {path} {reason}.</source>
         <translation>未打开：{path} {reason}。</translation>
     </message>
@@ -1832,174 +1909,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="461"/>
+        <location filename="../viewer/qt/main_window.py" line="479"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="464"/>
+        <location filename="../viewer/qt/main_window.py" line="482"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="560"/>
+        <location filename="../viewer/qt/main_window.py" line="508"/>
+        <source>Annotate</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="598"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="562"/>
+        <location filename="../viewer/qt/main_window.py" line="600"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="581"/>
+        <location filename="../viewer/qt/main_window.py" line="619"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="583"/>
+        <location filename="../viewer/qt/main_window.py" line="621"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="599"/>
+        <location filename="../viewer/qt/main_window.py" line="637"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="647"/>
+        <location filename="../viewer/qt/main_window.py" line="685"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="665"/>
+        <location filename="../viewer/qt/main_window.py" line="703"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="681"/>
+        <location filename="../viewer/qt/main_window.py" line="719"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="729"/>
+        <location filename="../viewer/qt/main_window.py" line="767"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="732"/>
+        <location filename="../viewer/qt/main_window.py" line="770"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="763"/>
+        <location filename="../viewer/qt/main_window.py" line="801"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="772"/>
+        <location filename="../viewer/qt/main_window.py" line="810"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="799"/>
+        <location filename="../viewer/qt/main_window.py" line="837"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="837"/>
+        <location filename="../viewer/qt/main_window.py" line="875"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="861"/>
+        <location filename="../viewer/qt/main_window.py" line="906"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="875"/>
+        <location filename="../viewer/qt/main_window.py" line="920"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="876"/>
+        <location filename="../viewer/qt/main_window.py" line="921"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="898"/>
+        <location filename="../viewer/qt/main_window.py" line="943"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="923"/>
+        <location filename="../viewer/qt/main_window.py" line="961"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="928"/>
+        <location filename="../viewer/qt/main_window.py" line="966"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="931"/>
+        <location filename="../viewer/qt/main_window.py" line="969"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="963"/>
+        <location filename="../viewer/qt/main_window.py" line="1001"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1056"/>
+        <location filename="../viewer/qt/main_window.py" line="1164"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1056"/>
+        <location filename="../viewer/qt/main_window.py" line="1164"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1061"/>
+        <location filename="../viewer/qt/main_window.py" line="1169"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1067"/>
+        <location filename="../viewer/qt/main_window.py" line="1175"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1069"/>
+        <location filename="../viewer/qt/main_window.py" line="1177"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1090"/>
+        <location filename="../viewer/qt/main_window.py" line="1198"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1093"/>
+        <location filename="../viewer/qt/main_window.py" line="1201"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1096"/>
+        <location filename="../viewer/qt/main_window.py" line="1204"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1098"/>
+        <location filename="../viewer/qt/main_window.py" line="1206"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1192"/>
+        <location filename="../viewer/qt/main_window.py" line="1313"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -2223,6 +2305,29 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/objects.py" line="633"/>
         <source>Highest per object</source>
         <translation>每个对象的最高层次</translation>
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="130"/>
+        <source>Preferences</source>
+        <translation>首选项</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="132"/>
+        <source>your name, e.g. Li Wei</source>
+        <translation>您的姓名，例如 李伟</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="133"/>
+        <source>Written as the author of new annotations</source>
+        <translation>作为新标注的记录人写入</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="135"/>
+        <source>Default author</source>
+        <translation>默认记录人</translation>
     </message>
 </context>
 <context>
@@ -2509,6 +2614,30 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/media_dialogs.py" line="124"/>
         <source>Size</source>
         <translation>尺寸</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="88"/>
+        <source>Keyboard shortcuts</source>
+        <extracomment>the click tools&apos; keys (none clashes with F, Shift+F, 1-4, E, M, Ctrl+B/E/I/U, Return, Escape, nor the standard Open/Save/Undo/Redo/Quit keys)</extracomment>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="90"/>
+        <source>Search…</source>
+        <translation>搜索…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="92"/>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/shortcuts.py" line="92"/>
+        <source>Shortcut</source>
+        <translation>快捷键</translation>
     </message>
 </context>
 <context>

@@ -18,6 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from heritage.measure import format_value, measure
+from heritage.vocabulary import HIGHLIGHT_COLOR
 
 from .labels import PlacedLabel, place_labels, project
 from .legend import use_font_for
@@ -153,7 +154,7 @@ class AnnotationOverlay:
         for a in self.visible_annotations():
             color = a.color or vocab.category_color(a.category)
             if a.id == self.selected_id:
-                color = (255, 255, 255)
+                color = HIGHLIGHT_COLOR  # (white vanished on white/light scans)
             behind = self._background(a.id)
             if behind == "hide":
                 continue
@@ -182,7 +183,7 @@ class AnnotationOverlay:
             behind = self._background(m.id)
             if not m.visible or behind == "hide":
                 continue
-            color = (255, 255, 255) if m.id == self.selected_id else (255, 255, 0)
+            color = HIGHLIGHT_COLOR if m.id == self.selected_id else (255, 255, 0)
             if behind == "dim":
                 color = _dimmed(color)
             closed = m.kind in ("area", "projected_area")

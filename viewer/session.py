@@ -124,6 +124,9 @@ class ProjectSession:
         #: records of the project whose layers have not been handed back yet (still
         #: loading, or failed to read): they stay in the project when it is saved
         self._unread: list[LayerRecord] = list(self.project.layers)
+        #: the author written into new annotations that name none (the window's
+        #: Edit > Preferences…, ``realscene annotations --author``)
+        self.default_author = ""
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -135,6 +138,8 @@ class ProjectSession:
 
     # -- annotations -----------------------------------------------------------------
     def add_annotation(self, annotation: Annotation, camera: Camera | None = None) -> Annotation:
+        if not annotation.author and self.default_author:
+            annotation.author = self.default_author
         if annotation.view is None and camera is not None:
             annotation.view = camera.to_dict()
 

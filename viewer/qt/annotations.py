@@ -15,6 +15,7 @@ from PySide6.QtCore import QT_TR_NOOP
 
 from heritage.measure import format_value, measure, minimum_points
 from heritage.model import Annotation, Measurement
+from heritage.vocabulary import CATEGORY_COLORS
 
 from ..session import ProjectSession
 from . import i18n
@@ -179,8 +180,8 @@ class AnnotationTool(QtCore.QObject):
             n = sum(1 for a in self.session.project.annotations) + 1
             annotation = Annotation(ANNOTATION_TOOLS[mode], points,
                                     title=self.tr("Annotation {n}").format(n=n),
-                                    observed=date.today().isoformat(),
-                                    author=str(self.window.settings.value("author", "")))
+                                    observed=date.today().isoformat())
+            # (the author: the session's default_author, Edit > Preferences…)
             feature = getattr(self._last_pick, "feature_id", None)
             if mode == "pin" and feature:
                 annotation.link = {"layer": self._last_pick.layer.name,
@@ -275,9 +276,9 @@ class AnnotationsPanel(QtWidgets.QWidget):
         style_row = QtWidgets.QHBoxLayout()
         style_row.addWidget(self.color_button, 1)
         style_row.addWidget(self.color_reset)
-        style_row.addWidget(self.visible_check)
         extra = QtWidgets.QFormLayout()
         extra.addRow(self.tr("Style"), style_row)
+        extra.addRow("", self.visible_check)
         media_box = QtWidgets.QVBoxLayout()
         media_box.addWidget(self.media)
         media_buttons = QtWidgets.QHBoxLayout()
@@ -298,15 +299,31 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.form_tabs.addTab(extra_page, self.tr("Style, media, object"))
         form.setContentsMargins(2, 2, 2, 2)
         extra.setContentsMargins(2, 2, 2, 2)
+        for f in (form, extra):  # a narrow dock puts a field under its label
+            f.setRowWrapPolicy(QtWidgets.QFormLayout.WrapLongRows)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.apply_button, self.fly_button, self.delete_button):
+            # as narrow as their text (the style's 80 px minimum would widen the dock)
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(b.text()) + 16)
             buttons.addWidget(b)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        # the form and its buttons: shown only for a selected (or new) annotation, so
+        # that with none selected the list gets the room
+        self.editor = QtWidgets.QWidget(objectName="annEditor")
+        editor_layout = QtWidgets.QVBoxLayout(self.editor)
+        editor_layout.setContentsMargins(0, 0, 0, 0)
+        editor_layout.addWidget(self.form_tabs)
+        editor_layout.addLayout(buttons)
+        self.hint = QtWidgets.QLabel(self.tr("Select an annotation to edit it, or add one "
+                                             "with a tool of the Annotate toolbar."),
+                                     objectName="annHint", wordWrap=True)
+        self.hint.setEnabled(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
         layout.addWidget(self.list, 1)
-        layout.addWidget(self.form_tabs)
-        layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.editor)
 
         for w in (self.search, self.author_filter, self.since_filter):
             w.textChanged.connect(self.refresh)
@@ -439,6 +456,8 @@ class AnnotationsPanel(QtWidgets.QWidget):
                   self.visible_check, self.media, self.media_add, self.media_remove,
                   self.media_open, self.link_layer, self.link_feature):
             w.setEnabled(enabled)
+        self.editor.setVisible(enabled)
+        self.hint.setVisible(not enabled)
         if not enabled:
             return
         a = self.session.project.annotation(ann_id)
@@ -524,11 +543,11 @@ class AnnotationsPanel(QtWidgets.QWidget):
             self.tr("Name of the new category (e.g. Salt efflorescence):"))
         if not ok or not label.strip():
             return
-        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(200, 200, 200), self,
+        color = QtWidgets.QColorDialog.getColor(QtGui.QColor(*CATEGORY_COLORS["other"]), self,
                                                 self.tr("Colour for {name}").format(
                                                     name=label.strip()))
         rgb = (color.red(), color.green(), color.blue()) if color.isValid() else \
-            (200, 200, 200)
+            CATEGORY_COLORS["other"]
         try:
             key = self.session.add_category(label.strip(), rgb)
         except ValueError as exc:

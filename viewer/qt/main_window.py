@@ -17,8 +17,13 @@ from . import dialogs, i18n
 from .loading import LoadJob
 from .panels import LayerPanel, PropertiesPanel
 from .project_actions import ProjectActions
+from .shortcuts import TOOL_SHORTCUTS
 
 ORG, APP = "RealScene", "RealScene"
+#: version of the saved dock layout (QSettings "window_state"): a state saved by an
+#: older layout (docks wider than the 3D view) is not restored
+LAYOUT_VERSION = 2
+
 
 
 #: (label, value) of the point budget choices; values are what QSettings stores
@@ -59,6 +64,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.session = ProjectSession(self.scene,
                                       untitled_recovery=self._untitled_recovery_path())
+        self.session.default_author = str(self.settings.value("author", "") or "")
         #: False after close_without_asking() or once the window has closed
         self._ask_on_close = True
         #: the File menu's project actions (open, save, import, export, recover, recent)
@@ -135,6 +141,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                      QtCore.Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.measurements_dock, self.tours_dock)
         self.annotations_dock.raise_()
+        # a tool opens the list its record goes to (when its dock was closed or behind)
+        self.tool.changed.connect(self._show_panel_for_tool)
 
         # status bar: picked point, progress, cancel
         self.pick_label = QtWidgets.QLabel(objectName="pickLabel")
@@ -343,6 +351,7 @@ class MainWindow(QtWidgets.QMainWindow):
             action = self._action(label, lambda checked, k=key: self.tool.start(
                 k if checked else None), checkable=True)
             action.setObjectName(f"tool_{key}")
+            action.setShortcut(QtGui.QKeySequence(TOOL_SHORTCUTS[key]))
             group.addAction(action)
             self.tool_actions[key] = action
         group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
@@ -358,6 +367,12 @@ class MainWindow(QtWidgets.QMainWindow):
             # only while the 3D view has focus: Return in a text field must not finish
             action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
             self.plotter.interactor.addAction(action)
+        self.preferences_action = self._action(
+            QT_TR_NOOP("&Preferences…"), self.preferences_dialog, "Ctrl+,",
+            tip=QT_TR_NOOP("Default author of new annotations"))
+        self.preferences_action.setMenuRole(QtGui.QAction.PreferencesRole)
+        self.shortcuts_action = self._action(QT_TR_NOOP("&Keyboard shortcuts…"),
+                                             self.shortcuts_dialog, "F1")
         self.session.undo.listeners.append(self.update_undo_actions)
         self.update_undo_actions()
 
@@ -394,6 +409,8 @@ class MainWindow(QtWidgets.QMainWindow):
         edit_menu = self._menu(bar, QT_TR_NOOP("&Edit"))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.preferences_action)
         annotate_menu = self._menu(bar, QT_TR_NOOP("&Annotate"))
         for key in ("pin", "polyline", "polygon", "box"):
             annotate_menu.addAction(self.tool_actions[key])
@@ -411,6 +428,7 @@ class MainWindow(QtWidgets.QMainWindow):
             view_menu.addAction(action)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
+        view_menu.addAction(self.measurements_dock.toggleViewAction())
         view_menu.addAction(self.tours_dock.toggleViewAction())
         view_menu.addAction(self.objects_dock.toggleViewAction())
         view_menu.addAction(self.alignment_dock.toggleViewAction())
@@ -432,6 +450,7 @@ class MainWindow(QtWidgets.QMainWindow):
             group.addAction(action)
             self.language_actions[code] = action
         help_menu = self._menu(bar, QT_TR_NOOP("&Help"))
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
     def _menu(self, parent, title: str) -> QtWidgets.QMenu:
@@ -485,6 +504,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.set_point_budget(self.budget_box.currentData())
         self.budget_box.currentIndexChanged.connect(self._on_budget_changed)
         tb.addWidget(self.budget_box)
+        # the click tools on a second row: annotation shapes, then measurements
+        self.addToolBarBreak()
+        tools = self.addToolBar(self.tr("Annotate"))
+        tools.setObjectName("annotateToolbar")
+        self.annotate_toolbar = tools
+        for key in ("pin", "polyline", "polygon", "box"):
+            tools.addAction(self.tool_actions[key])
+        tools.addSeparator()
+        for key, action in self.tool_actions.items():
+            if key not in ("pin", "polyline", "polygon", "box"):
+                tools.addAction(action)
+        tools.addSeparator()
+        tools.addAction(self.move_vertex_action)
+        tools.addAction(self.finish_action)
+        tools.addAction(self.cancel_tool_action)
+        from .shortcuts import show_shortcut_in_tooltip
+
+        for bar in (tb, tools):
+            for action in bar.actions():
+                show_shortcut_in_tooltip(action)
 
     # -- opening files --------------------------------------------------------------
     def open_paths(self, paths, allow_redirects: bool = False,
@@ -1036,16 +1075,72 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- layout persistence -------------------------------------------------------------
     def _restore_layout(self) -> None:
+        """The saved geometry and dock layout; a dock layout saved by an older version
+        (LAYOUT_VERSION) is ignored, and the default one (narrow docks, the 3D view the
+        largest part) is applied when the window is first shown."""
         geometry = self.settings.value("geometry")
         state = self.settings.value("window_state")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        restored = False
         if state is not None:
-            self.restoreState(state)
+            restored = self.restoreState(state, LAYOUT_VERSION)
+        self._default_dock_sizes_pending = not restored
 
-    def save_layout(self) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+    def default_dock_widths(self, width: int | None = None) -> tuple[int, int]:
+        """(left, right) dock widths for a window ``width`` px wide: together at most
+        ~36 % of it, so that the 3D view keeps more than 60 %."""
+        width = width or self.width()
+        left = max(200, min(260, int(width * 0.19)))
+        right = max(230, min(320, int(width * 0.18)))
+        return left, right
+
+    def apply_default_layout(self) -> None:
+        """Narrow docks: Layers above Properties on the left, the Annotations /
+        Measurements / Objects / Align tabs on the right."""
+        left, right = self.default_dock_widths()
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            narrow_combos(dock.widget())
+            budget = left if self.dockWidgetArea(dock) == QtCore.Qt.LeftDockWidgetArea \
+                else right
+            widget = dock.widget()
+            if widget.minimumSizeHint().width() > budget and \
+                    not isinstance(widget, QtWidgets.QScrollArea):
+                # a panel wider than its share scrolls instead of squeezing the view
+                dock.setWidget(scrolled(widget))
+        self.resizeDocks([self.layer_dock, self.annotations_dock], [left, right],
+                         QtCore.Qt.Horizontal)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if getattr(self, "_default_dock_sizes_pending", None) is not None:
+            pending, self._default_dock_sizes_pending = self._default_dock_sizes_pending, None
+            for dock in self.findChildren(QtWidgets.QDockWidget):
+                narrow_combos(dock.widget())
+            if pending:  # (once the docks have their first sizes: after this event)
+                QtCore.QTimer.singleShot(0, self.apply_default_layout)
+
+    def _show_panel_for_tool(self) -> None:
+        from .annotations import ANNOTATION_TOOLS, MEASURE_TOOLS
+
+        mode = self.tool.mode
+        dock = self.annotations_dock if mode in ANNOTATION_TOOLS or mode == "move_vertex" \
+            else self.measurements_dock if mode in MEASURE_TOOLS else None
+        if dock is not None and (dock.isHidden() or not dock.widget().isVisible()):
+            dock.show()
+            dock.raise_()
+
+    def preferences_dialog(self) -> None:
+        from .shortcuts import PreferencesDialog
+
+        dialog = PreferencesDialog(self.session.default_author, self)
+        if dialog.exec() == QtWidgets.QDialog.Accepted:
+            self.set_default_author(dialog.author.text())
+
+    def set_default_author(self, author: str) -> None:
+        """The author of new annotations (kept for the next start)."""
+        self.session.default_author = author.strip()
+        self.settings.setValue("author", self.session.default_author)
         self.settings.sync()
 
     # -- heritage: undo, tools, projects ----------------------------------------------------
@@ -1175,6 +1270,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.renderer.close()
         self.plotter.close()
         super().closeEvent(event)
+
+
+def narrow_combos(widget: QtWidgets.QWidget, chars: int = 3) -> None:
+    """Let the combo boxes in ``widget`` be narrower than their longest item (shown in
+    full in the open list), so that a dock never pushes the 3D view below its share."""
+    for combo in widget.findChildren(QtWidgets.QComboBox):
+        combo.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        # (Qt keeps the minimum size hint computed from the items until a style change)
+        QtWidgets.QApplication.sendEvent(combo, QtCore.QEvent(QtCore.QEvent.StyleChange))
+        view = combo.view()
+        view.setMinimumWidth(max(view.minimumWidth(), view.sizeHintForColumn(0) + 24))
 
 
 def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
