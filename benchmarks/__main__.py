@@ -6,6 +6,8 @@
     python -m benchmarks --only ttff,ingest   # a subset of: ttff ingest memory frame stall
                                               #   city ifc cityframe (city models, BIM) memscale
                                               #   exhibits (curator exports: GLB...)
+                                              #   change (C2C vs open3d and CloudCompare,
+                                              #   M3C2 vs py4dgeo; --change-points 5M)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -22,18 +24,19 @@ import sys
 import time
 from pathlib import Path
 
-from . import citymodels, exhibits, harness, memscale, synthetic
+from . import change_bench, citymodels, exhibits, harness, memscale, synthetic
 
 HERE = Path(__file__).resolve().parent
 POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
 CITY = ("city", "ifc", "cityframe")
 MEMSCALE = ("memscale",)
 EXHIBITS = ("exhibits",)
-ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS
+CHANGE = ("change",)  # issue 18: C2C vs open3d / CloudCompare, M3C2 vs py4dgeo
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
-        command: str = "python -m benchmarks") -> dict:
+        command: str = "python -m benchmarks", change_points: int | None = None) -> dict:
     results: dict = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
                      "command": command, "reps": reps,
                      "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
@@ -82,6 +85,10 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         results["memscale"] = memscale.run(data_dir, log=log)
     if "exhibits" in only:
         results["exhibits"] = exhibits.run(data_dir, reps, log=log)
+    if "change" in only:
+        # 5M vs 5M (the issue's target size), fewer in a run of smaller sizes (--quick)
+        results["change"] = change_bench.run(change_points or min(5_000_000, max(sizes)),
+                                             reps, log=log)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -100,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=synthetic.DATA_DIR)
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     ap.add_argument("--json", type=Path, default=None, help="also write the raw numbers")
+    ap.add_argument("--change-points", default=None,
+                    help="change: points of each epoch for C2C (default 5M, at most the "
+                    "largest of --sizes)")
     args = ap.parse_args(argv)
     sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     reps = args.reps
@@ -115,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = run(sizes, reps, args.data_dir, only, command=command.strip())
+    results = run(sizes, reps, args.data_dir, only, command=command.strip(),
+                  change_points=synthetic.parse_size(args.change_points)
+                  if args.change_points else None)
     text = write_report(results, only, args.out)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
@@ -138,6 +150,7 @@ def write_report(results: dict, only, out: Path) -> str:
             f"Machine: {machine}.")
     existing = out.read_text() if out.exists() else ""
     existing, old_exhibits = exhibits.extract(existing)
+    existing, old_change = change_bench.extract(existing)
     rest, marker, old_mem = existing.partition(memscale.MARKER)
     text = citymodels.merge(rest, pc, city)
     if "memscale" in only:
@@ -155,6 +168,13 @@ def write_report(results: dict, only, out: Path) -> str:
                                         f"Run {results['date']} with `{results['command']}`. "
                                         f"Machine: {machine}.")
     text = exhibits.merge(text, old_exhibits)
+    if "change" in only:
+        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
+        old_change = change_bench.section(results["change"],
+                                          f"Run {results['date']} with `{results['command']}`"
+                                          f"; median of {results['reps']} run(s). "
+                                          f"Machine: {machine}.")
+    text = change_bench.merge(text, old_change)
     out.write_text(text)
     return text
 
