@@ -1143,6 +1143,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("author", self.session.default_author)
         self.settings.sync()
 
+    def shortcuts_dialog(self):
+        """Help > Keyboard shortcuts…: every action that has a key (non-modal)."""
+        from .shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(QtCore.Qt.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
+        self.settings.sync()
+
     # -- heritage: undo, tools, projects ----------------------------------------------------
     def update_undo_actions(self) -> None:
         """Undo/redo texts and the window title (project name, * when unsaved)."""
