@@ -374,6 +374,7 @@ class Site:
     # -- output --------------------------------------------------------------------------
     def render(self, path: str | Path, size: tuple[int, int] = (1280, 800),
                view: str | None = None, edl: bool | None = None,
+               edl_strength: float | None = None, edl_radius: float | None = None,
                background: tuple[float, float, float] | None = None,
                transparent: bool = False, progress: Any = None) -> Path:
         """Render the scene (visible layers, annotations and measurements) to a PNG.
@@ -392,8 +393,10 @@ class Site:
         if view is None:  # a project opens on its first saved view
             opening = self.session.opening_view()
             view = opening.name if opening is not None else "iso"
-        if edl is not None:
-            self.scene.set_edl(edl)
+        if edl is not None or edl_strength is not None or edl_radius is not None:
+            # eye-dome lighting (viewer.edl): strength 0-10, radius 1-8 px (ValueError)
+            self.scene.set_edl(edl if edl is not None else True, strength=edl_strength,
+                               radius=edl_radius)
         if background is not None:
             self.scene.set_background(background)
         offscreen = self._offscreen((w, h))

@@ -183,6 +183,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="rgb, intensity, classification, elevation, solid, material, "
                         "vertex, attribute:NAME or an attribute name")
     p.add_argument("--edl", action="store_true", help="eye-dome lighting")
+    p.add_argument("--edl-strength", type=float, default=None, metavar="S",
+                   help="eye-dome lighting strength, 0-10 (default 1.0, Potree's); implies --edl")
+    p.add_argument("--edl-radius", type=float, default=None, metavar="R",
+                   help="eye-dome lighting radius in pixels, 1-8 (default 1.4); implies --edl")
     p.add_argument("--view", default=None, metavar="NAME",
                    help="top, front, side, iso, fit, or a project's saved view "
                         "(default: the project's first saved view, else iso)")
@@ -1037,8 +1041,13 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
             layer.point_shape = "round"
     if background is not None:
         scene.background = background
-    if args.edl:
-        scene.edl = True
+    edl_strength = getattr(args, "edl_strength", None)
+    edl_radius = getattr(args, "edl_radius", None)
+    if args.edl or edl_strength is not None or edl_radius is not None:
+        try:
+            scene.set_edl(True, strength=edl_strength, radius=edl_radius)
+        except ValueError as exc:
+            raise UsageError(f"bad --edl-strength/--edl-radius: {exc}") from None
     from viewer import media_render
 
     shown = [-1]

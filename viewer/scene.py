@@ -22,6 +22,7 @@ import numpy as np
 
 from loaders import Dataset, FeatureMesh, Mesh, PointCloud
 
+from . import edl
 from .events import EventEmitter
 
 COLOR_MODES_POINTS = ("rgb", "intensity", "classification", "elevation", "solid")
@@ -273,6 +274,9 @@ class Scene(EventEmitter):
         self.selected: Layer | None = None
         self.background: tuple[float, float, float] = (0.12, 0.13, 0.16)
         self.edl: bool = False
+        #: eye-dome lighting strength and radius (px), Potree's (viewer.edl)
+        self.edl_strength: float = edl.DEFAULT_STRENGTH
+        self.edl_radius: float = edl.DEFAULT_RADIUS
         #: scale bar, north arrow, axis gizmo... (event ``decorations_changed``)
         self.decorations = Decorations()
         self.last_pick: Pick | None = None
@@ -455,8 +459,15 @@ class Scene(EventEmitter):
             setattr(self.decorations, key, str(value) if key == "title" else bool(value))
         self.emit("decorations_changed", decorations=self.decorations)
 
-    def set_edl(self, enabled: bool) -> None:
-        self.edl = bool(enabled)
+    def set_edl(self, enabled: bool | None = None, *, strength: float | None = None,
+                radius: float | None = None) -> None:
+        """Eye-dome lighting on/off (None: unchanged), its strength (0..10) and radius
+        (1..8 px); ValueError for values out of range (nothing changed then)."""
+        strength = self.edl_strength if strength is None else edl.check_strength(strength)
+        radius = self.edl_radius if radius is None else edl.check_radius(radius)
+        if enabled is not None:
+            self.edl = bool(enabled)
+        self.edl_strength, self.edl_radius = strength, radius
         self.emit("edl_changed", enabled=self.edl)
 
     def set_pick(self, pick: Pick | None) -> None:
