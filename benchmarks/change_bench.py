@@ -14,6 +14,9 @@ OFF -O B.ply -O A.ply -C2C_DIST`` under xvfb-run when there is no display; its o
 computation times (approximate + exact distances) are compared, and the whole process's
 wall time (loading PLY included) is given beside them.
 
+Ours and each Python baseline are timed interleaved after one warm-up call each (median of
+the repetitions), so the load of a shared machine falls on both.
+
 Targets (issue 18): C2C at most 1.0x open3d and CloudCompare; M3C2 at most 1.1x py4dgeo.
 """
 
@@ -85,6 +88,21 @@ def _median(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+def _interleaved(fns: dict[str, Callable[[], Any]], reps: int) -> dict[str, tuple[float, Any]]:
+    """Median seconds and last result of each function: one untimed warm-up call each,
+    then the repetitions alternate between them (the machine's load falls on both)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    outs: dict[str, Any] = {}
+    for _ in range(reps):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            outs[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: (statistics.median(times[k]), outs[k]) for k in fns}
+
+
 def cloudcompare(a_ply: Path, b_ply: Path) -> dict[str, float] | None:
     """CloudCompare's C2C of B (compared) to A (reference): its printed times and the
     process's wall time; None when CloudCompare is not installed."""
@@ -117,16 +135,14 @@ def measure(points: int, reps: int, log=print) -> dict[str, Any]:
     log(f"[change] building epochs of {points:,} points")
     a, b = epochs(points)
     out: dict[str, Any] = {"points": len(a), "reps": reps}
-    log("[change] C2C ours")
-    out["ours_s"], ours = _median(lambda: c2c(a, b), reps)
-
     def o3d_c2c() -> np.ndarray:
         pa = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(a))
         pb = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(b))
         return np.asarray(pb.compute_point_cloud_distance(pa))
 
-    log("[change] C2C open3d")
-    out["open3d_s"], ref = _median(o3d_c2c, reps)
+    log("[change] C2C ours and open3d, interleaved")
+    timed = _interleaved({"ours": lambda: c2c(a, b), "open3d": o3d_c2c}, reps)
+    (out["ours_s"], ours), (out["open3d_s"], ref) = timed["ours"], timed["open3d"]
     out["max_diff_open3d"] = float(np.abs(ours - ref).max())
     CACHE.mkdir(parents=True, exist_ok=True)
     a_ply = _ply(CACHE / f"change_a_{len(a)}.ply", a)
@@ -154,16 +170,17 @@ def measure(points: int, reps: int, log=print) -> dict[str, Any]:
     ma, mb = a[:n], b[:n]
     core = mb[voxel_corepoints(mb, M3C2_CORE_SPACING)]
     out["m3c2_points"], out["m3c2_core"] = n, len(core)
-    log(f"[change] M3C2 ours ({n:,} points, {len(core):,} core points)")
-    out["m3c2_ours_s"], (d, _, _) = _median(lambda: m3c2(ma, mb, core, **M3C2_PARAMS), reps)
-
     def direct() -> np.ndarray:
         algo = py4dgeo.M3C2(epochs=(py4dgeo.Epoch(ma), py4dgeo.Epoch(mb)), corepoints=core,
                             **M3C2_PARAMS)
         return algo.run()[0]
 
-    log("[change] M3C2 py4dgeo direct")
-    out["m3c2_py4dgeo_s"], ref_d = _median(direct, reps)
+    log(f"[change] M3C2 ours and py4dgeo direct, interleaved ({n:,} points, "
+        f"{len(core):,} core points)")
+    timed = _interleaved({"ours": lambda: m3c2(ma, mb, core, **M3C2_PARAMS),
+                          "py4dgeo": direct}, reps)
+    (out["m3c2_ours_s"], (d, _, _)), (out["m3c2_py4dgeo_s"], ref_d) = \
+        timed["ours"], timed["py4dgeo"]
     with np.errstate(invalid="ignore"):
         out["m3c2_same"] = float(np.mean((np.abs(d - ref_d) <= 1e-9)
                                          | (np.isnan(d) & np.isnan(ref_d))))
