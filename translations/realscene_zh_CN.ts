@@ -285,211 +285,221 @@
     </message>
     <message>
         <location filename="../viewer/qt/main_window.py" line="323"/>
+        <source>Eye-dome lighting &amp;settings…</source>
+        <translation>EDL 眼罩光照设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <source>Strength and radius of eye-dome lighting, with live preview</source>
+        <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="331"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="332"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="349"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="350"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="352"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="352"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="364"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="361"/>
+        <location filename="../viewer/qt/main_window.py" line="365"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="374"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="371"/>
+        <location filename="../viewer/qt/main_window.py" line="375"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="373"/>
+        <location filename="../viewer/qt/main_window.py" line="377"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="384"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="392"/>
+        <location filename="../viewer/qt/main_window.py" line="396"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="397"/>
+        <location filename="../viewer/qt/main_window.py" line="401"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="405"/>
+        <location filename="../viewer/qt/main_window.py" line="410"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="410"/>
+        <location filename="../viewer/qt/main_window.py" line="415"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="415"/>
+        <location filename="../viewer/qt/main_window.py" line="420"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="418"/>
+        <location filename="../viewer/qt/main_window.py" line="423"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="426"/>
+        <location filename="../viewer/qt/main_window.py" line="431"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="435"/>
+        <location filename="../viewer/qt/main_window.py" line="440"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="439"/>
+        <location filename="../viewer/qt/main_window.py" line="444"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="451"/>
+        <location filename="../viewer/qt/main_window.py" line="456"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="493"/>
+        <location filename="../viewer/qt/main_window.py" line="498"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="497"/>
+        <location filename="../viewer/qt/main_window.py" line="502"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1246"/>
+        <location filename="../viewer/qt/main_window.py" line="1268"/>
         <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -1648,6 +1658,49 @@
     </message>
 </context>
 <context>
+    <name>EdlDialog</name>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="23"/>
+        <source>Eye-dome lighting</source>
+        <translation>EDL 眼罩光照</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="24"/>
+        <source>Eye-dome lighting on</source>
+        <translation>开启 EDL 眼罩光照</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="29"/>
+        <source>How dark the edges behind nearer points get (Potree&apos;s default: 1.0)</source>
+        <translation>较近点后方边缘的加深程度（Potree 默认值：1.0）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="35"/>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="36"/>
+        <source>How far (in pixels) each point looks for nearer neighbours: the width of the dark edges (default 1.4)</source>
+        <translation>每个点查找较近邻点的距离（像素）：即暗边的宽度（默认 1.4）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="38"/>
+        <source>Defaults</source>
+        <translation>默认值</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="44"/>
+        <source>Strength</source>
+        <translation>强度</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/edl_dialog.py" line="45"/>
+        <source>Radius</source>
+        <translation>半径</translation>
+    </message>
+</context>
+<context>
     <name>ExhibitDialog</name>
     <message>
         <location filename="../viewer/qt/exhibit_dialog.py" line="73"/>
@@ -1909,179 +1962,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="479"/>
+        <location filename="../viewer/qt/main_window.py" line="484"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="482"/>
+        <location filename="../viewer/qt/main_window.py" line="487"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="508"/>
+        <location filename="../viewer/qt/main_window.py" line="513"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="598"/>
+        <location filename="../viewer/qt/main_window.py" line="603"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="600"/>
+        <location filename="../viewer/qt/main_window.py" line="605"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="619"/>
+        <location filename="../viewer/qt/main_window.py" line="624"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="621"/>
+        <location filename="../viewer/qt/main_window.py" line="626"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="637"/>
+        <location filename="../viewer/qt/main_window.py" line="642"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="685"/>
+        <location filename="../viewer/qt/main_window.py" line="690"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="703"/>
+        <location filename="../viewer/qt/main_window.py" line="708"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="719"/>
+        <location filename="../viewer/qt/main_window.py" line="724"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="767"/>
+        <location filename="../viewer/qt/main_window.py" line="772"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="770"/>
+        <location filename="../viewer/qt/main_window.py" line="775"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="801"/>
+        <location filename="../viewer/qt/main_window.py" line="806"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="810"/>
+        <location filename="../viewer/qt/main_window.py" line="815"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="837"/>
+        <location filename="../viewer/qt/main_window.py" line="842"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="875"/>
+        <location filename="../viewer/qt/main_window.py" line="880"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="906"/>
+        <location filename="../viewer/qt/main_window.py" line="928"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="920"/>
+        <location filename="../viewer/qt/main_window.py" line="942"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="921"/>
+        <location filename="../viewer/qt/main_window.py" line="943"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="943"/>
+        <location filename="../viewer/qt/main_window.py" line="965"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="961"/>
+        <location filename="../viewer/qt/main_window.py" line="983"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="966"/>
+        <location filename="../viewer/qt/main_window.py" line="988"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="969"/>
+        <location filename="../viewer/qt/main_window.py" line="991"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1001"/>
+        <location filename="../viewer/qt/main_window.py" line="1023"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1164"/>
+        <location filename="../viewer/qt/main_window.py" line="1186"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1164"/>
+        <location filename="../viewer/qt/main_window.py" line="1186"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1169"/>
+        <location filename="../viewer/qt/main_window.py" line="1191"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1175"/>
+        <location filename="../viewer/qt/main_window.py" line="1197"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1177"/>
+        <location filename="../viewer/qt/main_window.py" line="1199"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1198"/>
+        <location filename="../viewer/qt/main_window.py" line="1220"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1201"/>
+        <location filename="../viewer/qt/main_window.py" line="1223"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1204"/>
+        <location filename="../viewer/qt/main_window.py" line="1226"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1206"/>
+        <location filename="../viewer/qt/main_window.py" line="1228"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1313"/>
+        <location filename="../viewer/qt/main_window.py" line="1335"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>

@@ -301,6 +301,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.edl_action = self._action(QT_TR_NOOP("&Eye-dome lighting"), self.toggle_edl,
                                        "E", checkable=True,
                                        tip=QT_TR_NOOP("Shade points by depth to show shape"))
+        self.edl_settings_action = self._action(
+            QT_TR_NOOP("Eye-dome lighting &settings…"), self.show_edl_dialog,
+            tip=QT_TR_NOOP("Strength and radius of eye-dome lighting, with live preview"))
+        self.edl_dialog = None
         self.save_view_action = self._action(
             QT_TR_NOOP("Save &view…"), self.save_view_dialog, "Ctrl+B",
             tip=QT_TR_NOOP("Bookmark the current camera"))
@@ -399,6 +403,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_views()
         view_menu.addSeparator()
         view_menu.addAction(self.edl_action)
+        view_menu.addAction(self.edl_settings_action)
         view_menu.addAction(self.background_action)
         self.crs_action = view_menu.addAction("", self.crs_dialog)
         i18n.set_text(self.crs_action, "setText", "", QT_TR_NOOP("&Coordinate systems…"))
@@ -893,6 +898,23 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def toggle_edl(self, checked: bool) -> None:
         self.scene.set_edl(checked)
+
+    def show_edl_dialog(self) -> None:
+        """View > Eye-dome lighting settings… (viewer.qt.edl_dialog; non-modal)."""
+        if self.edl_dialog is None:
+            from .edl_dialog import EdlDialog
+
+            self.edl_dialog = EdlDialog(self.scene, self)
+            self.scene.connect("edl_changed", self._sync_edl_action)
+        self.edl_dialog.sync()
+        self.edl_dialog.show()
+        self.edl_dialog.raise_()
+
+    def _sync_edl_action(self, enabled: bool = False, **_: object) -> None:
+        if self.edl_action.isChecked() != bool(enabled):
+            self.edl_action.blockSignals(True)
+            self.edl_action.setChecked(bool(enabled))
+            self.edl_action.blockSignals(False)
 
     def choose_background(self) -> None:
         r, g, b = (int(c * 255) for c in self.scene.background)
