@@ -93,7 +93,9 @@ def spatial_order(xyz: np.ndarray) -> np.ndarray:
     cell = max(math.sqrt(area * 64.0 / n), 1e-9)
     ij = np.floor((xyz[:, :2] - lo) / cell).astype(np.int64)
     key = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
-    return np.argsort(key, kind="stable")
+    if key.max() < 2**31:
+        key = key.astype(np.int32)
+    return np.argsort(key)  # the order inside a cell does not matter: quicksort
 
 
 # ---------------------------------------------------------------------------------------
