@@ -192,3 +192,21 @@ def test_cli_render_edl_strength_and_radius(tmp_path, capsys):
     code = main(["render", str(src), "-o", str(tmp_path / "x.png"), "--edl-strength", "99"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "EDL strength" in err[0], err
+
+
+def test_picking_is_the_same_with_edl_on(step):
+    """The write-back after each frame must not disturb hardware picking."""
+    scene, r, shot = step
+    shot()
+
+    def picks():
+        out = []
+        for x, y in ((100, 120), (160, 120), (220, 120), (162, 120)):
+            p = r.pick(x, y)
+            out.append(None if p is None else tuple(np.round(p.xyz, 3)))
+        return out
+
+    plain = picks()
+    assert all(p is not None for p in plain)
+    shot(strength=1.0, radius=3.0)
+    assert picks() == plain
