@@ -210,3 +210,33 @@ def test_picking_is_the_same_with_edl_on(step):
     assert all(p is not None for p in plain)
     shot(strength=1.0, radius=3.0)
     assert picks() == plain
+
+
+def test_api_render_edl_strength_and_radius(tmp_path):
+    """viewer.api: ``site.render(..., edl_strength=, edl_radius=)`` shades like the CLI;
+    a value out of range is a ValueError before anything is drawn."""
+    import laspy
+    from PIL import Image
+
+    from viewer.api import open_files
+
+    pts = step_scene(spacing=0.05).layers[0].data.positions.astype(np.float64)
+    las = laspy.create(point_format=0, file_version="1.2")
+    las.header.scales = [0.001] * 3
+    las.header.offsets = [0.0] * 3
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(tmp_path / "step.las")
+    with open_files(tmp_path / "step.las") as site:
+
+        def dark(**kw):
+            out = site.render(tmp_path / "a.png", size=(320, 240), view="top", **kw)
+            return int((np.asarray(Image.open(out).convert("L")) < 100).sum())
+
+        plain = dark(edl=False)
+        weak = dark(edl_strength=0.02)
+        assert site.scene.edl and site.scene.edl_strength == 0.02
+        wide = dark(edl_strength=0.5, edl_radius=5)
+        assert plain < weak < wide
+        with pytest.raises(ValueError, match="EDL radius"):
+            site.render(tmp_path / "b.png", size=(320, 240), edl_radius=50)
+        assert not (tmp_path / "b.png").exists()
