@@ -182,14 +182,11 @@ def c2c(a_xyz: Any, b_xyz: Any, *, local_model: str | None = None, k: int | None
     if len(b) == 0:
         return out
     orient = np.asarray(orientation, dtype=np.float64)
-    origin = a.min(axis=0)  # centred: the same rounding for every query
-    a = a - origin
-    b = b - origin
     _step(progress, cancel, 0.0, f"Indexing {len(a):,} points of epoch A")
     tree = cKDTree(a, leafsize=16, balanced_tree=False, compact_nodes=False)
     order = spatial_order(b)
     total = len(b)
-    chunk = _CHUNK * (4 if local_model is None and not signed else 1)
+    chunk = _CHUNK * (8 if local_model is None and not signed else 1)
     for start in range(0, total, chunk):
         _step(progress, cancel, 0.05 + 0.95 * start / total,
               f"Distances: {start:,} of {total:,} points of epoch B")
