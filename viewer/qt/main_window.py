@@ -25,7 +25,6 @@ ORG, APP = "RealScene", "RealScene"
 LAYOUT_VERSION = 2
 
 
-
 #: (label, value) of the point budget choices; values are what QSettings stores
 POINT_BUDGETS = [(QT_TR_NOOP("Auto"), "auto"), ("100k", "100000"), ("250k", "250000"),
                  ("500k", "500000"), ("1M", "1000000"), ("2M", "2000000"),
@@ -74,17 +73,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.overlay = AnnotationOverlay(self.plotter, self.session, self.renderer,
                                          on_warning=self._font_warning)
         self.renderer.legend_overlays.on_warning = self._font_warning
-        # legends at the UI font's size, in the view's device pixels
-        self.renderer.legend_overlays.font_px = max(6, round(
-            QtGui.QFontInfo(self.font()).pixelSize() * self.devicePixelRatioF()))
-        self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
-        self.annotations_panel.fly_to_requested.connect(self.fly_to)
         from ..decorations import ViewDecorations
 
         #: scale bar, north arrow, axis gizmo (View menu; scene.decorations)
         self.decorations = ViewDecorations(self.plotter, self.scene,
                                            lang=i18n.current_language(),
                                            on_warning=self._font_warning)
+        # legends at the UI font's size, in the view's device pixels
+        self.renderer.legend_overlays.font_px = max(6, round(
+            QtGui.QFontInfo(self.font()).pixelSize() * self.devicePixelRatioF()))
+        self.annotations_panel = AnnotationsPanel(self.session, self.overlay)
+        self.annotations_panel.fly_to_requested.connect(self.fly_to)
         self.tool = AnnotationTool(self.session, self.overlay, self)
         from .tours import TourPlayer
 
@@ -298,6 +297,25 @@ class MainWindow(QtWidgets.QMainWindow):
             "side": self._action(QT_TR_NOOP("S&ide"), lambda: self.view_preset("side"), "3"),
             "iso": self._action(QT_TR_NOOP("&Isometric"), lambda: self.view_preset("iso"), "4"),
         }
+        self.decoration_actions = {
+            key: self._action(text, lambda on, k=key: self.toggle_decoration(k, on),
+                              checkable=True, tip=tip)
+            for key, text, tip in (
+                ("axes", QT_TR_NOOP("&Axis gizmo"), QT_TR_NOOP("X, Y, Z axes in a corner")),
+                ("scale_bar", QT_TR_NOOP("Scale &bar"),
+                 QT_TR_NOOP("A scale bar at the focal distance (metres, or units without "
+                            "a CRS)")),
+                ("north_arrow", QT_TR_NOOP("&North arrow"),
+                 QT_TR_NOOP("An arrow to grid north (georeferenced scenes)")),
+                ("attribution", QT_TR_NOOP("CRS and &credits line"),
+                 QT_TR_NOOP("The coordinate system and the data's credits at the bottom "
+                            "(also in screenshots)")))}
+        for key, action in self.decoration_actions.items():  # as last time (settings)
+            action.setObjectName(f"decoration_{key}")
+            on = self.settings.value(f"view/{key}", getattr(self.scene.decorations, key),
+                                     type=bool)
+            self.scene.set_decorations(**{key: on})
+            action.setChecked(bool(on))
         self.edl_action = self._action(QT_TR_NOOP("&Eye-dome lighting"), self.toggle_edl,
                                        "E", checkable=True,
                                        tip=QT_TR_NOOP("Shade points by depth to show shape"))
@@ -319,25 +337,6 @@ class MainWindow(QtWidgets.QMainWindow):
                                                 project.open_project_dialog, "Ctrl+Shift+O")
         self.save_project_action = self._action(QT_TR_NOOP("Save project"), project.save_project,
                                                 QtGui.QKeySequence.Save)
-        self.decoration_actions = {
-            key: self._action(text, lambda on, k=key: self.toggle_decoration(k, on),
-                              checkable=True, tip=tip)
-            for key, text, tip in (
-                ("axes", QT_TR_NOOP("&Axis gizmo"), QT_TR_NOOP("X, Y, Z axes in a corner")),
-                ("scale_bar", QT_TR_NOOP("Scale &bar"),
-                 QT_TR_NOOP("A scale bar at the focal distance (metres, or units without "
-                            "a CRS)")),
-                ("north_arrow", QT_TR_NOOP("&North arrow"),
-                 QT_TR_NOOP("An arrow to grid north (georeferenced scenes)")),
-                ("attribution", QT_TR_NOOP("CRS and &credits line"),
-                 QT_TR_NOOP("The coordinate system and the data's credits at the bottom "
-                            "(also in screenshots)")))}
-        for key, action in self.decoration_actions.items():  # as last time (settings)
-            action.setObjectName(f"decoration_{key}")
-            on = self.settings.value(f"view/{key}", getattr(self.scene.decorations, key),
-                                     type=bool)
-            self.scene.set_decorations(**{key: on})
-            action.setChecked(bool(on))
         self.save_project_as_action = self._action(QT_TR_NOOP("Save project &as…"),
                                                    project.save_project_as, "Ctrl+Alt+S")
         self.tool_actions = {}
@@ -404,6 +403,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.edl_action)
         view_menu.addAction(self.edl_settings_action)
+        for action in self.decoration_actions.values():
+            view_menu.addAction(action)
         view_menu.addAction(self.background_action)
         self.crs_action = view_menu.addAction("", self.crs_dialog)
         i18n.set_text(self.crs_action, "setText", "", QT_TR_NOOP("&Coordinate systems…"))
@@ -429,8 +430,6 @@ class MainWindow(QtWidgets.QMainWindow):
         annotate_menu.addAction(self.cancel_tool_action)
         self.tours_menu = self._menu(view_menu, QT_TR_NOOP("&Tours"))
         self.tours_menu.aboutToShow.connect(self._refresh_tours)
-        for action in self.decoration_actions.values():
-            view_menu.addAction(action)
         self._refresh_tours()
         view_menu.addAction(self.annotations_dock.toggleViewAction())
         view_menu.addAction(self.measurements_dock.toggleViewAction())
@@ -896,6 +895,13 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, v=view: self.restore_view(v))
         self.views_menu.setEnabled(bool(self.scene.views))
 
+    def toggle_decoration(self, key: str, checked: bool) -> None:
+        """Show or hide a decoration of the view (``key``: a field of
+        viewer.scene.Decorations); screenshots draw the same."""
+        self.scene.set_decorations(**{key: checked})
+        self.settings.setValue(f"view/{key}", bool(checked))
+        self.renderer.request_render()
+
     def toggle_edl(self, checked: bool) -> None:
         self.scene.set_edl(checked)
 
@@ -959,13 +965,6 @@ class MainWindow(QtWidgets.QMainWindow):
         line = self.tr("Click failed: {kind}: {message}").format(
             kind=type(exc).__name__, message=text)
         self.statusBar().showMessage(line, 15000)
-
-    def toggle_decoration(self, key: str, checked: bool) -> None:
-        """Show or hide a decoration of the view (``key``: a field of
-        viewer.scene.Decorations); screenshots draw the same."""
-        self.scene.set_decorations(**{key: checked})
-        self.settings.setValue(f"view/{key}", bool(checked))
-        self.renderer.request_render()
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QtCore.QEvent.Resize and watched is self.plotter.interactor:
