@@ -2713,12 +2713,12 @@ Formats: {formats}</source>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="167"/>
         <source>Delete</source>
-        <translation type="unfinished">删除</translation>
+        <translation>删除</translation>
     </message>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="168"/>
         <source>Delete this tour</source>
-        <translation type="unfinished"></translation>
+        <translation>删除此导览</translation>
     </message>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="169"/>
@@ -2786,12 +2786,12 @@ Formats: {formats}</source>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="182"/>
         <source>Title</source>
-        <translation type="unfinished">标题</translation>
+        <translation>标题</translation>
     </message>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="183"/>
         <source>Move (s)</source>
-        <translation type="unfinished"></translation>
+        <translation>移动（秒）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/tour_panel.py" line="183"/>
