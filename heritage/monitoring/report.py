@@ -59,8 +59,7 @@ def histogram_svg(counts: list[int], edges: list[float], lang: str = "en") -> st
 
     limit = max(abs(edges[0]), abs(edges[-1]), 1e-9)
     cmap = colormaps["RdBu_r"]
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "realscene",
-                     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]}), \
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "realscene"}), \
             warnings.catch_warnings():
         # text stays text in the SVG (the browser draws it); a missing glyph in
         # matplotlib's own fonts only affects its layout estimate
