@@ -139,6 +139,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tours_dock = self._dock(QT_TR_NOOP("Tours"), "toursDock", self.tour_panel,
                                      QtCore.Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.measurements_dock, self.tours_dock)
+        # five tabs do not fit under a narrow dock: vertical tabs on its outer edge keep
+        # every title readable without widening the dock
+        self.setTabPosition(QtCore.Qt.RightDockWidgetArea, QtWidgets.QTabWidget.East)
         self.annotations_dock.raise_()
         # a tool opens the list its record goes to (when its dock was closed or behind)
         self.tool.changed.connect(self._show_panel_for_tool)
