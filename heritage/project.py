@@ -217,6 +217,8 @@ class Project:
     tours: list[Tour] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
+    #: annotations proposed from detected change, not accepted yet (not exported)
+    proposals: list[Annotation] = field(default_factory=list)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     created: str = field(default_factory=now_iso)
     modified: str = field(default_factory=now_iso)
@@ -279,6 +281,7 @@ class Project:
             "vocabulary": self.vocabulary.to_dict(),
             "annotations": [a.to_dict() for a in self.annotations],
             "measurements": [m.to_dict() for m in self.measurements],
+            **({"proposals": [a.to_dict() for a in self.proposals]} if self.proposals else {}),
         }
 
     def to_json(self) -> str:
@@ -308,6 +311,7 @@ class Project:
                 tours=[Tour.from_dict(t) for t in d.get("tours", [])],
                 annotations=[Annotation.from_dict(a) for a in d.get("annotations", [])],
                 measurements=[Measurement.from_dict(m) for m in d.get("measurements", [])],
+                proposals=[Annotation.from_dict(a) for a in d.get("proposals", [])],
                 vocabulary=Vocabulary.from_dict(d.get("vocabulary")),
                 created=d.get("created") or now_iso(),
                 modified=d.get("modified") or now_iso(),

@@ -191,6 +191,90 @@ class ProjectSession:
 
         self.undo.push(Command(f"Delete “{annotation.title}”", do, undo))
 
+    # -- proposals (significant change → condition, heritage.monitoring.clusters) ---------
+    def proposal(self, proposal_id: str) -> Annotation:
+        for a in self.project.proposals:
+            if a.id == proposal_id:
+                return a
+        raise KeyError(proposal_id)
+
+    def propose_annotations(self, changed: str | Path | list, *, date_a: str | None = None,
+                            date_b: str | None = None, threshold: float | None = None,
+                            lang: str = "en", **options: Any) -> list[Annotation]:
+        """Propose one annotation per cluster of significant change (undoable, one step):
+        ``changed`` is a LAS/LAZ written by ``compare`` (M3C2 significance, or C2C with
+        ``threshold``) or a list of :class:`~heritage.monitoring.clusters.ChangeCluster`.
+        Proposals are kept in the project (saved) but are not annotations until accepted.
+        LoadError for a file without change dimensions."""
+        from heritage.monitoring.clusters import clusters_from_file, propose
+
+        if isinstance(changed, (str, Path)):
+            clusters = clusters_from_file(changed, threshold=threshold, date_a=date_a,
+                                          date_b=date_b, **options)
+        else:
+            clusters = list(changed)
+        proposals = propose(clusters, lang=lang, author=self.default_author)
+        if not proposals:
+            return []
+
+        def do() -> None:
+            self.project.proposals.extend(proposals)
+            self._emit("annotations_changed")
+
+        def undo() -> None:
+            for a in proposals:
+                self.project.proposals.remove(a)
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Propose {len(proposals)} annotations from change", do, undo))
+        return proposals
+
+    def accept_proposal(self, proposal_id: str) -> Annotation:
+        """The proposal becomes an ordinary annotation (undoable: undo makes it a proposal
+        again)."""
+        return self.accept_proposals([proposal_id])[0]
+
+    def accept_proposals(self, proposal_ids: list[str] | None = None) -> list[Annotation]:
+        """Accept the given proposals (all of them when None) in one undoable step."""
+        chosen = [self.proposal(i) for i in proposal_ids] if proposal_ids is not None \
+            else list(self.project.proposals)
+        if not chosen:
+            return []
+        places = [self.project.proposals.index(a) for a in chosen]
+
+        def do() -> None:
+            for a in chosen:
+                self.project.proposals.remove(a)
+                a.modified = now_iso()
+                self.project.annotations.append(a)
+            self._emit("annotations_changed")
+
+        def undo() -> None:
+            for a in chosen:
+                self.project.annotations.remove(a)
+            for at, a in sorted(zip(places, chosen, strict=True), key=lambda t: t[0]):
+                self.project.proposals.insert(at, a)
+            self._emit("annotations_changed")
+
+        what = f"“{chosen[0].title}”" if len(chosen) == 1 else f"{len(chosen)} proposals"
+        self.undo.push(Command(f"Accept {what}", do, undo))
+        return chosen
+
+    def reject_proposal(self, proposal_id: str) -> None:
+        """Remove a proposal (undoable)."""
+        proposal = self.proposal(proposal_id)
+        index = self.project.proposals.index(proposal)
+
+        def do() -> None:
+            self.project.proposals.remove(proposal)
+            self._emit("annotations_changed")
+
+        def undo() -> None:
+            self.project.proposals.insert(index, proposal)
+            self._emit("annotations_changed")
+
+        self.undo.push(Command(f"Reject “{proposal.title}”", do, undo))
+
     def add_category(self, label: str, color: tuple[int, int, int]) -> str:
         """Extend the project's vocabulary with a category (undoable); returns its key."""
         vocab = self.project.vocabulary
