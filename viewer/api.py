@@ -158,6 +158,29 @@ class LayerHandle:
         return clip_file(self.path, region, out, outside=outside, progress=progress,
                          cancel=cancel)
 
+    def export_change(self, out: str | Path, progress: Any = None) -> Path:
+        """Write this layer's file (LAS/LAZ) with the change of :meth:`Site.compare` as
+        extra dimensions (``c2c_distance``; ``m3c2_distance``, ``m3c2_lod``,
+        ``m3c2_significant``), every dimension, VLR and the CRS kept."""
+        from .change_layer import export_with_change
+
+        return export_with_change(self._layer, out, progress=progress)
+
+    @property
+    def change(self) -> Any:
+        """The last comparison attached to this layer
+        (:class:`viewer.change_layer.LayerChange`: fields, stats, params), or None."""
+        return getattr(self._layer.data, "metadata", {}).get("change")
+
+    @property
+    def significant_only(self) -> bool:
+        """Change layers: draw change below the level of detection grey (M3C2)."""
+        return self._layer.significant_only
+
+    @significant_only.setter
+    def significant_only(self, value: bool) -> None:
+        self._set(significant_only=bool(value))
+
     @property
     def color_modes(self) -> list[str]:
         return self._layer.available_color_modes()
@@ -364,6 +387,31 @@ class Site:
             raise ValueError(f"layer {target.name!r} is not in this site")
         pipeline.assign_crs(self.session, target, crs)
         return LayerHandle(self, target)
+
+    def compare(self, a: str | LayerHandle | Layer, b: str | LayerHandle | Layer,
+                method: str = "c2c", *, significant_only: bool = False,
+                progress: Any = None, cancel: Any = None, **params: Any) -> LayerHandle:
+        """Change from epoch ``a`` to epoch ``b`` (point layers, by name or handle) by
+        ``method`` "c2c" (``local_model``, ``k``, ``signed``) or "m3c2"
+        (``normal_radii``, ``cyl_radius``, ``max_distance``, ``registration_error``,
+        ``core_spacing``, ``robust``, ``min_points``), on every point of each layer, as
+        the window's Tools > Compare epochs…: the distances become attributes of ``b``,
+        coloured with a diverging map centred on zero; returns ``b``'s handle (its
+        :attr:`LayerHandle.change` holds the statistics)."""
+        from .change_layer import attach_change, compare_layers
+
+        layers = []
+        for item in (a, b):
+            if isinstance(item, str):
+                item = self.layer(item)
+            target = item.layer if isinstance(item, LayerHandle) else item
+            if target not in self.scene.layers:
+                raise ValueError(f"layer {target.name!r} is not in this site")
+            layers.append(target)
+        change = compare_layers(layers[0], layers[1], method, progress=progress,
+                                cancel=cancel, **params)
+        attach_change(self.session, layers[1], change, significant_only=significant_only)
+        return LayerHandle(self, layers[1])
 
     def undo(self) -> None:
         self.session.undo.undo()

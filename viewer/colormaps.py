@@ -94,7 +94,17 @@ _ANCHORS: dict[str, list[tuple[float, float, float]]] = {
                (0.994, 0.736, 0.156), (0.940, 0.975, 0.131)],
     "coolwarm": [(0.230, 0.299, 0.754), (0.552, 0.690, 0.996), (0.866, 0.866, 0.866),
                  (0.956, 0.604, 0.484), (0.706, 0.016, 0.150)],
+    # ColorBrewer RdBu (as matplotlib's): red low, white centre, blue high; "rdbu_r" is
+    # the change map (loss blue, no change white, gain red)
+    "rdbu": [(0.404, 0.000, 0.122), (0.698, 0.094, 0.169), (0.839, 0.376, 0.302),
+             (0.957, 0.647, 0.510), (0.992, 0.859, 0.780), (0.969, 0.969, 0.969),
+             (0.820, 0.898, 0.941), (0.573, 0.773, 0.871), (0.263, 0.576, 0.765),
+             (0.129, 0.400, 0.675), (0.020, 0.188, 0.380)],
 }
+#: colour maps with a neutral centre: scalar ranges drawn with them are symmetric about
+#: zero (viewer.colors), so no change is the centre colour
+DIVERGING_COLORMAPS = ("rdbu", "coolwarm", "bwr", "seismic", "rdylbu", "rdgy", "brbg",
+                       "piyg", "prgn", "puor", "spectral", "rdylgn")
 COLORMAP_ALIASES = {"grey": "gray", "greys": "gray", "grays": "gray", "rainbow": "jet"}
 COLORMAPS: tuple[str, ...] = tuple(_ANCHORS)
 _LUT_CACHE: dict[tuple[str, int], np.ndarray] = {}
@@ -103,7 +113,7 @@ _LUT_CACHE: dict[tuple[str, int], np.ndarray] = {}
 def colormap_lut(name: str, n: int = 256) -> np.ndarray:
     """(n, 3) uint8 lookup table of a colormap.
 
-    Built-in: viridis, turbo, jet, gray, terrain, plasma, coolwarm (``_r`` suffix
+    Built-in: viridis, turbo, jet, gray, terrain, plasma, coolwarm, rdbu (``_r`` suffix
     reverses). Other names are taken from matplotlib when it is installed; otherwise
     ``ValueError``.
     """
@@ -151,3 +161,11 @@ def apply_colormap(values: np.ndarray, vmin: float, vmax: float,
     t = np.nan_to_num(t, nan=0.0, posinf=1.0, neginf=0.0)
     idx = np.clip((t * (len(lut) - 1) + 0.5).astype(np.int64), 0, len(lut) - 1)
     return lut[idx]
+
+
+def is_diverging(name: str) -> bool:
+    """True for a colour map with a neutral centre (``rdbu_r``, ``coolwarm``, ``RdBu``...)."""
+    base = str(name).lower()
+    if base.endswith("_r"):
+        base = base[:-2]
+    return base in DIVERGING_COLORMAPS

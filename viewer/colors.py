@@ -41,10 +41,14 @@ from .colormaps import (
     class_color,
     class_name,
     colormap_lut,
+    is_diverging,
 )
 from .features import layer_feature_colors
 
 SCALAR_MODES = ("intensity", "elevation", "attribute")
+#: points a diverging colour map cannot place (NaN: e.g. an M3C2 cylinder without points)
+#: and, with ``layer.significant_only``, change below its level of detection
+NOT_SIGNIFICANT_RGB = (150, 150, 150)
 INTENSITY_COLORMAP = "gray"
 #: Largest number of values used to estimate percentiles (strided, deterministic).
 PERCENTILE_SAMPLE = 2_000_000
@@ -150,6 +154,30 @@ def _stretch(values: np.ndarray, contrast: tuple[float, float]) -> tuple[float, 
     return float(vmin), float(vmax)
 
 
+def symmetric_range(values: np.ndarray, percentile: float = 98.0) -> tuple[float, float]:
+    """(-m, m) with m the ``percentile`` of |values| (finite values): a diverging colour
+    map's range, centred on zero (no change is its centre colour)."""
+    v = _sample(np.asarray(values)).astype(np.float64)
+    v = np.abs(v[np.isfinite(v)])
+    if len(v) == 0:
+        return -1.0, 1.0
+    m = float(np.percentile(v, max(0.0, min(float(percentile), 100.0))))
+    if m <= 0.0:
+        m = float(v.max()) if v.max() > 0 else 1e-3
+    return -m, m
+
+
+def significance_attribute(layer: Any) -> str | None:
+    """The attribute telling whether the change shown is significant: for an attribute
+    ``<method>_distance`` the layer's ``<method>_significant`` (M3C2), else None."""
+    name = str(layer.attribute or "")
+    data = layer.data
+    if not name.endswith("_distance") or not isinstance(data, PointCloud):
+        return None
+    sig = name[: -len("_distance")] + "_significant"
+    return sig if sig in data.attributes else None
+
+
 def _scalar_values(layer: Any, mode: str, data: Any = None) -> tuple[str, np.ndarray]:
     data = layer.data if data is None else data
     if mode == "elevation":
@@ -166,7 +194,11 @@ def scalar_info(layer: Any) -> ScalarInfo | None:
     if mode not in SCALAR_MODES:
         return None
     name, values = _scalar_values(layer, mode)
-    vmin, vmax = _stretch(values, layer.contrast)
+    if mode == "attribute" and is_diverging(layer.colormap):
+        # symmetric about zero, its half-width the upper contrast percentile of |value|
+        vmin, vmax = symmetric_range(values, (layer.contrast or (0.0, 100.0))[1])
+    else:
+        vmin, vmax = _stretch(values, layer.contrast)
     if mode == "elevation":  # local z -> true z
         vmin += float(layer.data.origin[2])
         vmax += float(layer.data.origin[2])
@@ -233,8 +265,17 @@ def layer_colors(layer: Any, indices: np.ndarray | None = None, data: Any = None
             if mode == "elevation":
                 lo -= float(data.origin[2])
                 hi -= float(data.origin[2])
-            return LayerColors(apply_colormap(values, lo, hi, info.colormap), "point",
-                               mode, info)
+            rgb = apply_colormap(values, lo, hi, info.colormap)
+            if mode == "attribute" and is_diverging(info.colormap):
+                grey = ~np.isfinite(values)
+                sig_name = significance_attribute(layer) \
+                    if getattr(layer, "significant_only", False) else None
+                if sig_name is not None and sig_name in data.attributes:
+                    sig = _take(data.attributes[sig_name], indices)
+                    grey |= ~np.asarray(sig).astype(bool)
+                if grey.any():
+                    rgb[grey] = NOT_SIGNIFICANT_RGB
+            return LayerColors(rgb, "point", mode, info)
         return LayerColors(_solid(layer, n), "point", "solid")
 
     assert isinstance(data, Mesh)
@@ -341,8 +382,10 @@ def class_legend(layer: Any) -> list[tuple[int, str, tuple[int, int, int], int]]
 
 
 __all__ = [
-    "ASPRS_CLASSES", "COLORMAPS", "INTENSITY_COLORMAP", "LayerColors", "SCALAR_MODES",
+    "ASPRS_CLASSES", "COLORMAPS", "INTENSITY_COLORMAP", "LayerColors",
+    "NOT_SIGNIFICANT_RGB", "SCALAR_MODES",
     "ScalarInfo", "apply_colormap", "check_color_mode", "class_color", "class_counts",
     "class_legend", "class_name", "colormap_lut", "effective_mode", "layer_colors",
-    "layer_rgb", "mesh_face_rgb", "scalar_info", "scalar_range", "visible_mask",
+    "layer_rgb", "mesh_face_rgb", "scalar_info", "scalar_range", "significance_attribute",
+    "symmetric_range", "visible_mask", "is_diverging",
 ]

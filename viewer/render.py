@@ -536,7 +536,8 @@ class SceneRenderer:
         if mode not in colors.SCALAR_MODES:
             return None
         key = (mode, layer.attribute, layer.colormap, tuple(layer.contrast), id(layer.data),
-               layer.data.point_count)
+               layer.data.point_count,
+               id(getattr(layer.data, "attributes", {}).get(layer.attribute)))
         if entry.scalar is None or entry.scalar[0] != key:
             entry.scalar = (key, colors.scalar_info(layer))
         return entry.scalar[1]

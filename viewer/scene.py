@@ -79,6 +79,9 @@ class Layer:
     point_size_mode: str = "adaptive"
     point_shape: str = "square"
     contrast: tuple[float, float] = (2.0, 98.0)  # percentile stretch for scalars
+    #: change layers (a diverging map on ``<method>_distance``): points whose
+    #: ``<method>_significant`` is 0 are drawn grey (viewer.colors)
+    significant_only: bool = False
     hidden_classes: set[int] = field(default_factory=set)
     transform: np.ndarray = field(default_factory=lambda: np.eye(4))
     #: level-of-detail source (loaders.lod.LodSource) for point clouds: an in-memory
