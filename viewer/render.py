@@ -37,6 +37,22 @@ Extra public API
     point_pixel_sizes(layer) -> ndarray | None  sizes (px) the drawn points are drawn at
     projection_pixels() -> float             pixels a world unit spans at clip w = 1
 
+Clip (``scene.clip``, event ``clip_changed``)
+---------------------------------------------
+Every layer kind is clipped while drawing, with the same region semantics as the export
+(:mod:`heritage.monitoring.clip`): point layers mask their drawn subset in numpy with
+``region.mask`` on the drawn points' true coordinates (what is shown is what
+``clip_file`` keeps, for a box, a polygon or a slab, inside or outside); meshes, city and
+IFC models are cut by ``vtkClipPolyData`` one plane at a time over convex cells (a box,
+turned or not, is one cell of six planes, a slab one of two, a polygon one prism per
+triangle of its earcut triangulation, holes left out): a plane is linear, so edges are
+cut exactly (one implicit function such as ``vtkPlanes`` or ``vtkImplicitSelectionLoop``
+is not, and a large triangle is then cut at the wrong place); the inside is the union of
+the cells' parts, the outside what is left. Mapper clipping planes were not used: they
+only express the inside of one convex region (at most six planes), never a concave
+polygon or the outside. The cut keeps the cells' ``face_id``, so picking still finds the
+object; the region's outline is drawn as a wireframe (``clip_outline_actor``).
+
 Point size (:mod:`viewer.pointsize`)
 ------------------------------------
 ``layer.point_size_mode`` "adaptive" (default): every drawn point carries the spacing of
@@ -139,6 +155,7 @@ use_egl_without_display()
 
 _ACTOR_PREFIX = "realscene-layer-"
 HIGHLIGHT_COLOR = (1.0, 0.85, 0.1)  # the selected object of a city / building model
+CLIP_OUTLINE_COLOR = (1.0, 0.45, 0.05)  # the clip region's wireframe
 #: fields of a layer whose change only needs an actor property update
 _PROPERTY_FIELDS = ("visible", "opacity", "point_size", "point_size_mode", "point_shape")
 #: GL_PROGRAM_POINT_SIZE: the vertex shader's gl_PointSize sizes points (adaptive size)
@@ -236,6 +253,9 @@ class SceneRenderer:
         self._program_size_on = False  # GL_PROGRAM_POINT_SIZE enabled by a point actor
         self._edl_on = False
         self._edl_tag: tuple[Any, int] | None = None  # (render window, EndEvent observer)
+        self._clip_function: tuple[Any, Any] | None = None  # (clip, vtk implicit function)
+        #: the clip region's wireframe (None without an active clip)
+        self.clip_outline_actor: Any = None
         self._handlers = {
             "layer_added": self._on_layer_added,
             "layer_removed": self._on_layer_removed,
@@ -245,6 +265,7 @@ class SceneRenderer:
             "edl_changed": self._on_edl_changed,
             "selection_changed": self._on_selection_changed,
             "feature_selected": self._on_feature_selected,
+            "clip_changed": self._on_clip_changed,
         }
         for name, handler in self._handlers.items():
             scene.connect(name, handler)
@@ -253,6 +274,7 @@ class SceneRenderer:
         for layer in scene.layers:
             self._build(layer)
         self._set_edl(scene.edl)
+        self._update_clip_outline()
         self._update_overlays()
         self._observers: list[tuple[Any, int]] = []
         self._add_observers()
@@ -276,6 +298,10 @@ class SceneRenderer:
         for entry in list(self._entries.values()):
             self._remove_actors(entry)
         self._entries.clear()
+        if self.clip_outline_actor is not None:
+            self.plotter.remove_actor("realscene-clip-outline", reset_camera=False,
+                                      render=False)
+            self.clip_outline_actor = None
         self._remove_overlays()
         if self._edl_on:
             self._set_edl(False)
@@ -562,9 +588,12 @@ class SceneRenderer:
                 idx = idx[mask]
             spacing = self._lod_spacing(entry, src.cloud.positions[idx], part_keys, mask, own)
             data: PointCloud = layer.data
+            pts = self._local_positions(layer, data.positions[idx])
+            keep = self._clip_mask(pts)
+            if keep is not None:
+                idx, pts, spacing = idx[keep], pts[keep], spacing[keep]
             entry.indices = idx
             entry.node_refs = None
-            pts = self._local_positions(layer, data.positions[idx])
             rgb = (colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
                    if len(idx) else np.zeros((0, 3), np.uint8))
             entry.drawn_sig = sig
@@ -585,10 +614,14 @@ class SceneRenderer:
             if mask is not None:
                 local = local[mask]
             own[key] = self._node_spacing(entry, key, cloud.positions, step)
+            drawn = self._local_positions(layer, cloud.positions[local], cloud.origin)
+            keep = self._clip_mask(drawn)
+            if keep is not None:
+                local, drawn = local[keep], drawn[keep]
             part_keys.append(np.full(len(local), len(own) - 1, np.int64))
             shift = np.asarray(cloud.origin, np.float64) - np.asarray(src.origin, np.float64)
             src_pts.append(cloud.positions[local].astype(np.float64) + shift)
-            pts_list.append(self._local_positions(layer, cloud.positions[local], cloud.origin))
+            pts_list.append(drawn)
             rgb_list.append(colors.layer_colors(layer, local, data=cloud, scalar=info).rgb)
             refs.append((key, cloud, local))
             offsets.append(offsets[-1] + len(local))
@@ -712,9 +745,12 @@ class SceneRenderer:
         mask = colors.visible_mask(layer, idx)
         if mask is not None:
             idx = idx[mask]
+        pts = self._local_positions(layer, data.positions[idx])
+        keep = self._clip_mask(pts)
+        if keep is not None:
+            idx, pts = idx[keep], pts[keep]
         entry.indices = idx
         entry.node_refs = None
-        pts = self._local_positions(layer, data.positions[idx])
         rgb = colors.layer_colors(layer, idx, scalar=self._scalar_info(entry)).rgb
         entry.drawn_sig = sig
         spacing = np.full(len(pts), pointsize.surface_spacing(pts), np.float32)
@@ -819,6 +855,11 @@ class SceneRenderer:
             self._update_highlight()
 
     def _add(self, entry: _Entry, poly: pv.PolyData, suffix: str = "", **kwargs: Any) -> Any:
+        """Add one of the layer's mesh actors (cut by the clip first); None when the clip
+        leaves nothing of it."""
+        poly = self._clip_poly(poly)
+        if poly is None:
+            return None
         name = f"{_ACTOR_PREFIX}{entry.layer.id}{suffix}"
         actor = self.plotter.add_mesh(poly, name=name, reset_camera=False, render=False,
                                       show_scalar_bar=False, **kwargs)
@@ -899,7 +940,8 @@ class SceneRenderer:
             else:
                 poly.point_data["rgb"] = lc.rgb
             actor = self._add(entry, poly, scalars="rgb", rgb=True, **kwargs)
-            entry.mesh_actor_ids.add(id(actor))
+            if actor is not None:
+                entry.mesh_actor_ids.add(id(actor))
         for k, (img, ids) in enumerate(textured):
             poly = pv.PolyData.from_regular_faces(pts, faces[ids])
             poly.cell_data["face_id"] = ids.astype(np.int32)
@@ -909,7 +951,8 @@ class SceneRenderer:
                 img = np.clip(img, 0, 255).astype(np.uint8)
             texture = pv.Texture(img)  # pyvista flips rows (image top = v 1)
             actor = self._add(entry, poly, suffix=f"-tex{k}", texture=texture, **kwargs)
-            entry.mesh_actor_ids.add(id(actor))
+            if actor is not None:
+                entry.mesh_actor_ids.add(id(actor))
         if extras:
             self._add_points_and_lines(entry, pts, lc)
 
@@ -1121,6 +1164,230 @@ class SceneRenderer:
         for p in new[slots[0]:]:
             ren.AddViewProp(p)
 
+    # -- clip ------------------------------------------------------------------------------------
+    def _active_clip(self) -> Any:
+        clip = getattr(self.scene, "clip", None)
+        return clip if clip is not None and clip.enabled else None
+
+    def _clip_mask(self, pts_local: np.ndarray) -> np.ndarray | None:
+        """Which of the drawn points (scene-local) the clip keeps; None: all of them."""
+        clip = self._active_clip()
+        if clip is None or not len(pts_local):
+            return None
+        return clip.mask(pts_local.astype(np.float64) + self.origin)
+
+    def _convex_cells(self, clip: Any) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """The clip region as convex cells, each a list of planes (point, outward normal)
+        in scene-local coordinates: a box (turned or not) one cell of six planes, a slab
+        one of two, a polygon one triangular prism per triangle of its earcut
+        triangulation (holes left out), with its Z range. Cached per clip."""
+        if self._clip_function is not None and self._clip_function[0] is clip:
+            return self._clip_function[1]
+        from heritage.monitoring.clip import Box, Polygon, Slab
+
+        o = self.origin
+
+        def z_planes(zmin: float | None, zmax: float | None) -> list:
+            out = []
+            if zmax is not None:
+                out.append((np.array([0.0, 0.0, zmax - o[2]]), np.array([0.0, 0.0, 1.0])))
+            if zmin is not None:
+                out.append((np.array([0.0, 0.0, zmin - o[2]]), np.array([0.0, 0.0, -1.0])))
+            return out
+
+        def sides(ring: np.ndarray) -> list:
+            ring = np.asarray(ring, np.float64) - o[:2]
+            x, y = ring[:, 0], ring[:, 1]
+            if np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y) < 0:  # clockwise
+                ring = ring[::-1]
+            out = []
+            for i in range(len(ring)):
+                a, b = ring[i], ring[(i + 1) % len(ring)]
+                d = b - a
+                length = float(np.hypot(d[0], d[1]))
+                if length > 0:
+                    out.append((np.array([a[0], a[1], 0.0]),
+                                np.array([d[1], -d[0], 0.0]) / length))
+            return out
+
+        region = clip.region
+        if isinstance(region, Box):
+            cells = [sides(region.corners_xy()) + z_planes(region.min[2], region.max[2])]
+        elif isinstance(region, Slab):
+            n = np.asarray(region.normal, np.float64)
+            p = np.asarray(region.point, np.float64) - o
+            h = region.thickness / 2.0
+            cells = [[(p + h * n, n), (p - h * n, -n)]]
+        elif isinstance(region, Polygon):
+            import mapbox_earcut
+
+            rings = [np.asarray(region.vertices, np.float64)]
+            rings += [np.asarray(h, np.float64) for h in region.holes]
+            verts = np.concatenate(rings)
+            ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
+            tri = mapbox_earcut.triangulate_float64(verts, ends).reshape(-1, 3)
+            zs = z_planes(region.zmin, region.zmax)
+            cells = [sides(verts[t]) + zs for t in tri]
+        else:
+            raise TypeError(f"cannot draw a clip by {type(region).__name__}")
+        self._clip_function = (clip, cells)
+        return cells
+
+    @staticmethod
+    def _split(poly: Any, planes: list) -> tuple[Any, Any]:
+        """``poly`` -> (the part inside the convex cell, the rest), cut exactly: one plane
+        at a time (a plane's function is linear, so the cut edges are exact)."""
+        from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPolyData
+        from vtkmodules.vtkFiltersCore import vtkClipPolyData
+
+        inside, outside = poly, []
+        for point, normal in planes:
+            if inside.GetNumberOfCells() == 0:
+                break
+            plane = vtkPlane()
+            plane.SetOrigin(*(float(v) for v in point))
+            plane.SetNormal(*(float(v) for v in normal))
+            cutter = vtkClipPolyData()
+            cutter.SetInputData(inside)
+            cutter.SetClipFunction(plane)
+            cutter.GenerateClippedOutputOn()  # f <= 0: the cell's side of the plane
+            cutter.Update()
+            beyond = vtkPolyData()
+            beyond.ShallowCopy(cutter.GetOutput())
+            if beyond.GetNumberOfCells():
+                outside.append(beyond)
+            inside = vtkPolyData()
+            inside.ShallowCopy(cutter.GetClippedOutput())
+        return inside, outside
+
+    def _clip_poly(self, poly: Any) -> Any:
+        """``poly`` cut by the active clip (itself without one); None when nothing is
+        left. Cells keep their data (``face_id``), points theirs (colours, UVs)."""
+        clip = self._active_clip()
+        if clip is None or poly.n_points == 0:
+            return poly
+        from vtkmodules.vtkFiltersCore import vtkAppendPolyData
+
+        kept, rest = [], poly
+        for planes in self._convex_cells(clip):
+            inside, outside = self._split(rest, planes)
+            if inside.GetNumberOfCells():
+                kept.append(inside)
+            if not outside:
+                rest = None
+                break
+            if len(outside) == 1:
+                rest = outside[0]
+            else:
+                joined = vtkAppendPolyData()
+                for part in outside:
+                    joined.AddInputData(part)
+                joined.Update()
+                rest = joined.GetOutput()
+        pieces = kept if clip.inside else ([] if rest is None else [rest])
+        pieces = [p for p in pieces if p.GetNumberOfCells()]
+        if not pieces:
+            return None
+        if len(pieces) == 1:
+            out = pv.wrap(pieces[0])
+        else:
+            joined = vtkAppendPolyData()
+            for part in pieces:
+                joined.AddInputData(part)
+            joined.Update()
+            out = pv.wrap(joined.GetOutput())
+        tcoords = poly.GetPointData().GetTCoords()
+        if tcoords is not None and out.GetPointData().GetTCoords() is None:
+            tc = out.GetPointData().GetArray(tcoords.GetName())
+            if tc is not None:
+                out.GetPointData().SetTCoords(tc)
+        return out
+
+    def clip_outline(self) -> np.ndarray | None:
+        """Segments (n, 2, 3) of the active clip region's wireframe, true coordinates;
+        unbounded sides (a polygon without Z range, a slab) span the scene's bounds."""
+        clip = self._active_clip()
+        bounds = self.scene.bounds()
+        if clip is None:
+            return None
+        from heritage.monitoring.clip import Box, Polygon, Slab
+
+        region = clip.region
+        if bounds is None:
+            lo, hi = region.bounds()
+            lo = np.where(np.isfinite(lo), lo, 0.0)
+            hi = np.where(np.isfinite(hi), hi, 1.0)
+            bounds = (lo, hi)
+        blo, bhi = (np.asarray(b, np.float64) for b in bounds)
+
+        def prism(ring: np.ndarray, z0: float, z1: float) -> list:
+            segs = []
+            for i in range(len(ring)):
+                a, b = ring[i], ring[(i + 1) % len(ring)]
+                for z in (z0, z1):
+                    segs.append([[a[0], a[1], z], [b[0], b[1], z]])
+                segs.append([[a[0], a[1], z0], [a[0], a[1], z1]])
+            return segs
+
+        if isinstance(region, Box):
+            segs = prism(region.corners_xy(), region.min[2], region.max[2])
+        elif isinstance(region, Polygon):
+            z0 = blo[2] if region.zmin is None else region.zmin
+            z1 = bhi[2] if region.zmax is None else region.zmax
+            segs = prism(np.asarray(region.vertices), z0, z1)
+            for hole in region.holes:
+                segs += prism(np.asarray(hole), z0, z1)
+        elif isinstance(region, Slab):
+            n = np.asarray(region.normal, np.float64)
+            u = np.cross(n, [0.0, 0.0, 1.0])
+            if np.linalg.norm(u) < 1e-9:
+                u = np.cross(n, [1.0, 0.0, 0.0])
+            u /= np.linalg.norm(u)
+            v = np.cross(n, u)
+            centre = (blo + bhi) / 2.0
+            p = np.asarray(region.point, np.float64)
+            centre = centre - ((centre - p) @ n) * n  # onto the plane
+            half = max(float(np.linalg.norm(bhi - blo)) / 2.0, region.thickness)
+            segs = []
+            for side in (-0.5, 0.5):
+                c = centre + side * region.thickness * n
+                quad = [c + half * (su * u + sv * v)
+                        for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+                segs += [[quad[i], quad[(i + 1) % 4]] for i in range(4)]
+        else:
+            return None
+        return np.asarray(segs, np.float64)
+
+    def _update_clip_outline(self) -> None:
+        name = "realscene-clip-outline"
+        self.plotter.remove_actor(name, reset_camera=False, render=False)
+        self.clip_outline_actor = None
+        segs = self.clip_outline()
+        if segs is None or not len(segs):
+            return
+        pts = (segs.reshape(-1, 3) - self.origin).astype(np.float32)
+        n = len(segs)
+        cells = np.column_stack([np.full(n, 2, np.int64), np.arange(2 * n).reshape(n, 2)])
+        poly = pv.PolyData(pts, lines=cells.ravel())
+        actor = self.plotter.add_mesh(poly, name=name, color=CLIP_OUTLINE_COLOR,
+                                      line_width=2.0, lighting=False, pickable=False,
+                                      reset_camera=False, render=False)
+        self.clip_outline_actor = actor
+
+    def _on_clip_changed(self, **_: Any) -> None:
+        """Cut every layer again: point layers re-mask their drawn subset, mesh layers
+        are rebuilt through the new cut."""
+        self._clip_function = None
+        for entry in list(self._entries.values()):
+            if isinstance(entry.layer.data, PointCloud):
+                entry.drawn_sig = None
+            else:
+                self._build(entry.layer)
+        self._restack()
+        self._update_clip_outline()
+        self.update_lod(force=True)
+        self._auto_render()
+
     def _on_background_changed(self, color: Any = None, **_: Any) -> None:
         self.plotter.set_background(self.scene.background if color is None else color)
         self._auto_render()
@@ -1163,8 +1430,10 @@ class SceneRenderer:
             faces &= shown
         if not faces.any():
             return
-        poly = pv.PolyData.from_regular_faces(entry.points,
-                                              np.asarray(model.faces, np.int64)[faces])
+        poly = self._clip_poly(pv.PolyData.from_regular_faces(
+            entry.points, np.asarray(model.faces, np.int64)[faces]))
+        if poly is None:
+            return
         name = f"{_ACTOR_PREFIX}{layer.id}-highlight"
         actor = self.plotter.add_mesh(poly, name=name, color=HIGHLIGHT_COLOR,
                                       reset_camera=False, render=False, pickable=False,
@@ -1379,13 +1648,25 @@ class SceneRenderer:
                                       max(PICK_TOLERANCE_PX, radius))
             if k is not None and (best is None or depth[k] < best[0]):
                 best = (float(depth[k]), layer, self._drawn_point(entry, k))
-        hit = picking.pick_mesh(
-            renderer,
-            [(e.layer, e.actors, e.points) for e in self._entries.values()
-             if isinstance(e.layer.data, Mesh) and e.layer.visible and e.actors],
-            x, y)
+        meshes = [e for e in self._entries.values()
+                  if isinstance(e.layer.data, Mesh) and e.layer.visible and e.actors]
+        if self._active_clip() is None:
+            candidates = [(e.layer, e.actors, e.points) for e in meshes]
+        else:  # cut actors have their own points (the vertex comes from the face below)
+            candidates = [(e.layer, [a], np.asarray(a.GetMapper().GetInput().GetPoints()
+                                                    .GetData()))
+                          for e in meshes for a in e.actors
+                          if a.GetMapper() is not None and a.GetMapper().GetInput() is not None
+                          and a.GetMapper().GetInput().GetPoints() is not None]
+        hit = picking.pick_mesh(renderer, candidates, x, y)
         if hit is not None and (best is None or hit.depth < best[0]):
-            pick = feature_pick(hit.owner, hit.vertex, hit.face, self.to_true(hit.position))
+            vertex = hit.vertex
+            if self._active_clip() is not None and hit.face >= 0:
+                # a cut mesh has its own point ids: the nearest vertex of the hit face
+                face = np.asarray(hit.owner.data.faces[hit.face], np.int64)
+                pts = self._entries[hit.owner.id].points[face].astype(np.float64)
+                vertex = int(face[np.argmin(np.sum((pts - hit.position) ** 2, axis=1))])
+            pick = feature_pick(hit.owner, vertex, hit.face, self.to_true(hit.position))
         else:
             pick = None if best is None else best[2]
         if pick is not None and pick.feature_id is not None:

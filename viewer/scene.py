@@ -9,6 +9,7 @@ and the Qt widgets subscribe and redraw. Events (all carry keyword arguments):
 - ``camera_changed(camera)``, ``background_changed(color)``, ``edl_changed(enabled)``,
   ``decorations_changed(decorations)``
 - ``picked(pick)`` when a point was picked in a view
+- ``clip_changed(clip)`` when the clip region, its side or its switch changed
 """
 
 from __future__ import annotations
@@ -250,6 +251,23 @@ class Decorations:
         return cls(**{k: (str(v) if k == "title" else bool(v)) for k, v in known.items()})
 
 
+@dataclass(frozen=True)
+class Clip:
+    """The scene's clip: a :mod:`heritage.monitoring.clip` region (Box, Polygon, Slab) in
+    the scene's true coordinates (its CRS), the side drawn (``inside``: the region's
+    points, else the rest) and a switch (``enabled``; off keeps the region for later)."""
+
+    region: Any
+    inside: bool = True
+    enabled: bool = True
+
+    def mask(self, xyz_true: Any) -> np.ndarray:
+        """Bool array over (N, 3) true positions: True where a point is drawn."""
+        if not self.enabled:
+            return np.ones(len(np.asarray(xyz_true)), bool)
+        return self.region.mask(xyz_true, inside=self.inside)
+
+
 @dataclass
 class Pick:
     """A picked point: true coordinates and the layer's attribute values there."""
@@ -287,6 +305,8 @@ class Scene(EventEmitter):
         self.selected_feature: tuple[Layer, str] | None = None
         #: the scene's CRS (pyproj.CRS): the first georeferenced layer's unless set
         self.crs: Any = None
+        #: the clip drawn in every view (:class:`Clip`; None: nothing clipped)
+        self.clip: Clip | None = None
 
     # -- layers ---------------------------------------------------------------------
     def add(self, data: Dataset, name: str | None = None, path: str | None = None,
@@ -472,6 +492,21 @@ class Scene(EventEmitter):
             self.edl = bool(enabled)
         self.edl_strength, self.edl_radius = strength, radius
         self.emit("edl_changed", enabled=self.edl)
+
+    def set_clip(self, region: Any = None, *, inside: bool = True,
+                 enabled: bool = True) -> Clip | None:
+        """Clip every layer to ``region`` (a heritage.monitoring.clip Box / Polygon /
+        Slab in the scene's true coordinates; None: no clip), drawing what lies
+        ``inside`` it or outside; ``enabled=False`` keeps the region but draws all.
+        Emits ``clip_changed``; TypeError for something that is not a region."""
+        from heritage.monitoring.clip import Region
+
+        if region is not None and not isinstance(region, Region):
+            raise TypeError("the clip region must be a Box, Polygon or Slab "
+                            "(heritage.monitoring.clip)")
+        self.clip = None if region is None else Clip(region, bool(inside), bool(enabled))
+        self.emit("clip_changed", clip=self.clip)
+        return self.clip
 
     def set_pick(self, pick: Pick | None) -> None:
         self.last_pick = pick
