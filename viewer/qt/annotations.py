@@ -322,6 +322,7 @@ class AnnotationsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self._build_proposals())
         layout.addWidget(self.hint)
         layout.addWidget(self.editor)
 
@@ -345,8 +346,134 @@ class AnnotationsPanel(QtWidgets.QWidget):
         self.fly_button.clicked.connect(lambda: self.current_id() and
                                         self.fly_to_requested.emit(self.current_id()))
         session.scene.connect("annotations_changed", lambda **kw: self.refresh())
+        session.scene.connect("annotations_changed", lambda **kw: self.refresh_proposals())
         session.scene.connect("vocabulary_changed", lambda **kw: self._vocabulary_changed())
         self.refresh()
+
+    # -- proposals (significant change → condition) ---------------------------------------
+    def _build_proposals(self) -> QtWidgets.QWidget:
+        """The "Proposed" section: annotations proposed from detected change (not
+        annotations yet), each accepted (an ordinary, undoable annotation) or rejected."""
+        box = QtWidgets.QWidget(objectName="proposalsBox")
+        self.proposals_label = QtWidgets.QLabel(objectName="proposalsLabel")
+        self.propose_button = QtWidgets.QToolButton(objectName="proposeFromChange",
+                                                    text=self.tr("From change…"))
+        self.propose_button.setToolTip(self.tr(
+            "Propose one annotation per cluster of significant change, from a point cloud "
+            "written by Compare (M3C2, or C2C with a threshold)"))
+        self.proposal_list = QtWidgets.QListWidget(objectName="proposalList")
+        self.proposal_list.setMaximumHeight(90)
+        self.proposal_list.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
+        self.accept_button = QtWidgets.QToolButton(objectName="proposalAccept",
+                                                   text=self.tr("Accept"))
+        self.reject_button = QtWidgets.QToolButton(objectName="proposalReject",
+                                                   text=self.tr("Reject"))
+        self.accept_all_button = QtWidgets.QToolButton(objectName="proposalAcceptAll",
+                                                       text=self.tr("Accept all"))
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.proposals_label, 1)
+        head.addWidget(self.propose_button)
+        actions = QtWidgets.QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        for b in (self.accept_button, self.reject_button, self.accept_all_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.proposal_list)
+        layout.addLayout(actions)
+        self._proposal_widgets = (self.proposal_list, self.accept_button, self.reject_button,
+                                  self.accept_all_button)
+        self.accept_button.clicked.connect(self.accept_selected_proposals)
+        self.reject_button.clicked.connect(self.reject_selected_proposals)
+        self.accept_all_button.clicked.connect(lambda: self.session.accept_proposals())
+        self.propose_button.clicked.connect(self.propose_from_change_dialog)
+        self.proposal_list.itemSelectionChanged.connect(self._proposal_selection_changed)
+        self.refresh_proposals()
+        return box
+
+    def refresh_proposals(self) -> None:
+        proposals = self.session.project.proposals
+        selected = set(self.selected_proposals())
+        self.proposal_list.blockSignals(True)
+        self.proposal_list.clear()
+        vocab = self.session.project.vocabulary
+        lang = i18n.current_language()
+        for a in proposals:
+            item = QtWidgets.QListWidgetItem(
+                f"{a.title} — {vocab.category_label(a.category, lang)}")
+            item.setData(QtCore.Qt.UserRole, a.id)
+            item.setToolTip(a.description)
+            pix = QtGui.QPixmap(12, 12)
+            pix.fill(QtCore.Qt.transparent)
+            painter = QtGui.QPainter(pix)  # an outline: a proposal, not an annotation yet
+            pen = QtGui.QPen(QtGui.QColor(*vocab.category_color(a.category)), 2,
+                             QtCore.Qt.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(1, 1, 10, 10)
+            painter.end()
+            item.setIcon(QtGui.QIcon(pix))
+            item.setForeground(QtGui.QBrush(QtGui.QColor(128, 128, 128)))
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+            self.proposal_list.addItem(item)
+            item.setSelected(a.id in selected)
+        self.proposal_list.blockSignals(False)
+        self.proposals_label.setText(self.tr("Proposed from change: {n}").format(
+            n=len(proposals)))
+        for w in self._proposal_widgets:
+            w.setVisible(bool(proposals))
+        self._proposal_selection_changed()
+
+    def selected_proposals(self) -> list[str]:
+        return [item.data(QtCore.Qt.UserRole) for item in self.proposal_list.selectedItems()]
+
+    def _proposal_selection_changed(self) -> None:
+        chosen = bool(self.proposal_list.selectedItems())
+        self.accept_button.setEnabled(chosen)
+        self.reject_button.setEnabled(chosen)
+
+    def accept_selected_proposals(self) -> None:
+        ids = self.selected_proposals()
+        if ids:
+            accepted = self.session.accept_proposals(ids)
+            self.select(accepted[-1].id)
+
+    def reject_selected_proposals(self) -> None:
+        for pid in self.selected_proposals():
+            self.session.reject_proposal(pid)
+
+    def propose_from_change_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, self.tr("Propose annotations from change"),
+            str(self.session.project.folder),
+            self.tr("Compared point clouds (*.laz *.las);;All files (*)"))
+        if path:
+            self.propose_from_change(path)
+
+    def propose_from_change(self, path, threshold: float | None = None) -> int:
+        """Propose annotations from a compared point cloud; a C2C one asks for the
+        threshold. Returns how many were proposed; errors go to a message box."""
+        from loaders.types import LoadError
+
+        try:
+            made = self.session.propose_annotations(path, threshold=threshold,
+                                                    lang=i18n.current_language())
+        except LoadError as exc:
+            if threshold is None and "threshold" in str(exc):
+                value, ok = QtWidgets.QInputDialog.getDouble(
+                    self, self.tr("Change threshold"),
+                    self.tr("C2C distances carry no significance: count a change as "
+                            "significant beyond (m):"), 0.05, 0.001, 100.0, 3)
+                return self.propose_from_change(path, value) if ok else 0
+            QtWidgets.QMessageBox.warning(self, self.tr("Cannot propose"), str(exc))
+            return 0
+        self._status(self.tr("{n} annotations proposed from change: accept or reject them "
+                             "under the list").format(n=len(made)))
+        return len(made)
 
     def _vocabulary_changed(self) -> None:
         cat, cond = self.category_filter.currentData(), self.condition_filter.currentData()
