@@ -22,6 +22,8 @@
                       [--min-points N]                                       (m3c2)
     realscene register A B -o B_aligned.laz [--pairs PAIRS.csv] [--allow-scale]
                        [--max-distance M] [--voxel M] [--no-icp]
+    realscene propose CHANGED.laz --project PROJECT [--threshold T] [--date-a D]
+                      [--date-b D] [--min-points N] [--min-area M2] [--lang zh]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
     realscene annotations PROJECT --import FILE -o NEW_PROJECT
     realscene tour PROJECT --name NAME -o DIR [--size WxH] [--fps N]
@@ -321,6 +323,27 @@ def _build_parser() -> argparse.ArgumentParser:
     _batch_options(p)
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
+    p = sub.add_parser("propose", help="propose condition annotations from significant "
+                       "change: one per cluster of changed points, saved in the project "
+                       "as proposals to accept or reject in the Annotations panel")
+    p.add_argument("changed", metavar="CHANGED.laz",
+                   help="epoch B written by `realscene compare` (M3C2, or C2C with "
+                   "--threshold)")
+    p.add_argument("--project", required=True, metavar="PROJECT",
+                   help="the project the proposals are added to (saved in place)")
+    p.add_argument("--threshold", type=_positive, metavar="M",
+                   help="significant beyond this |distance| in metres (needed for C2C)")
+    p.add_argument("--date-a", metavar="YYYY-MM-DD", help="date of epoch A")
+    p.add_argument("--date-b", metavar="YYYY-MM-DD",
+                   help="date of epoch B (default: the file's creation date)")
+    p.add_argument("--min-points", type=int, default=30, metavar="N",
+                   help="drop clusters of fewer points (default 30)")
+    p.add_argument("--min-area", type=_non_negative_float, default=0.25, metavar="M2",
+                   help="drop clusters smaller than this many m² (default 0.25)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the titles and descriptions")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
     p = sub.add_parser("register", help="register epoch B onto epoch A (point pairs, then "
                        "ICP) and write B moved, at full resolution, with its transform")
     p.add_argument("a", metavar="A", help="epoch A, the reference (stays where it is)")
@@ -471,6 +494,8 @@ def _main(argv: list[str]) -> int:
         if args.command is None:
             _build_parser().print_help()
             return 0
+        if args.command == "propose":
+            return int(cmd_propose(args) or 0)
         handler = {"info": cmd_info, "render": cmd_render, "open": cmd_open,
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
@@ -1339,6 +1364,40 @@ class _OffscreenViews:
 # --------------------------------------------------------------------------------------
 # tour frames
 # --------------------------------------------------------------------------------------
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    """``realscene propose CHANGED.laz --project P``: clusters of significant change
+    (:mod:`heritage.monitoring.clusters`) added to the project as proposals."""
+    from datetime import date
+
+    from heritage.project import Project, ProjectError
+    from viewer.scene import Scene
+    from viewer.session import ProjectSession
+
+    for value in (args.date_a, args.date_b):
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise UsageError(f"bad date {value!r}: use YYYY-MM-DD") from None
+    if not Path(args.changed).exists():
+        raise UsageError(f"{args.changed}: file not found")
+    try:
+        project = Project.load(args.project)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    session = ProjectSession(Scene(), project)
+    made = session.propose_annotations(args.changed, threshold=args.threshold,
+                                       date_a=args.date_a, date_b=args.date_b,
+                                       lang=args.lang, min_points=args.min_points,
+                                       min_area=args.min_area)
+    project.save()
+    for a in made:
+        print(f"{a.id}\t{a.category}\t{a.title}", file=sys.stderr)
+    print(f"{len(made)} proposals added to {args.project} "
+          f"({len(project.proposals)} waiting to be accepted or rejected)", file=sys.stderr)
+    return 0
 
 
 def cmd_clip(args: argparse.Namespace) -> int:

@@ -171,3 +171,31 @@ def test_session_accept_undo_reject_save_reopen(tmp_path):
     assert [a.id for a in reopened.proposals] == [third.id]
     # a project without proposals writes none (older readers see the same document)
     assert "proposals" not in Project().to_dict()
+
+
+def test_cli_propose_adds_proposals_to_the_project(tmp_path, capsys):
+    import laspy
+
+    from viewer.cli import main
+
+    xyz = _ground()
+    d = np.where(np.hypot(xyz[:, 0] - 20, xyz[:, 1] - 20) < 4.0, -0.07, 0.0)
+    header = laspy.LasHeader(point_format=3, version="1.4")
+    header.scales = [0.001] * 3
+    header.add_extra_dims([laspy.ExtraBytesParams("c2c_distance", "f8")])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = xyz[:, 0], xyz[:, 1], xyz[:, 2] + d
+    las["c2c_distance"] = d
+    changed = tmp_path / "c2c.laz"
+    las.write(str(changed))
+    project = tmp_path / "p.realscene.json"
+    Project().save(project)
+    args = ["propose", str(changed), "--project", str(project), "--date-a", "2019-01-02",
+            "--date-b", "2024-03-04", "--lang", "zh"]
+    assert main(args) == 2  # C2C needs a threshold: one line, no traceback
+    assert "threshold" in capsys.readouterr().err
+    assert main(args + ["--threshold", "0.03"]) == 0
+    (p,) = Project.load(project).proposals
+    assert p.category == "material_loss" and "2019-01-02" in p.description
+    assert "平方米" in p.description and Project.load(project).annotations == []
+    assert main(["propose", str(changed), "--project", str(project), "--date-a", "x"]) == 2
