@@ -22,6 +22,8 @@
                       [--min-points N]                                       (m3c2)
     realscene register A B -o B_aligned.laz [--pairs PAIRS.csv] [--allow-scale]
                        [--max-distance M] [--voxel M] [--no-icp]
+    realscene deviation SCAN MODEL [--tolerance T] [--max-distance D] -o OUT.csv
+                        [--laz OUT.laz]
     realscene propose CHANGED.laz --project PROJECT [--threshold T] [--date-a D]
                       [--date-b D] [--min-points N] [--min-area M2] [--lang zh]
     realscene annotations PROJECT --export webanno|geojson|csv|report -o OUT [--lang zh]
@@ -362,6 +364,23 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-icp", action="store_true", help="only the point-pair fit")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
+    p = sub.add_parser("deviation", help="scan vs model: distance of a scan's points to a "
+                       "mesh, city model or IFC model, summarised per object (CSV), and the "
+                       "scan with the distances (LAS/LAZ)")
+    p.add_argument("scan", metavar="SCAN", help="the point cloud (LAS/LAZ/COPC, E57, PLY...)")
+    p.add_argument("model", metavar="MODEL", help="the mesh, CityJSON or IFC model")
+    p.add_argument("--tolerance", type=_non_negative_float, default=0.1, metavar="T",
+                   help="share of points farther than T metres per object (default 0.1)")
+    p.add_argument("--max-distance", dest="max_distance", type=_positive, default=5.0,
+                   metavar="D", help="points farther than D metres from the model count "
+                   "for no object (default 5)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.csv",
+                   help="one row per object: points, mean, mean |d|, median |d|, max |d|, "
+                   "RMS, share beyond the tolerance")
+    p.add_argument("--laz", metavar="OUT.laz",
+                   help="also the scan with model_distance as an extra dimension")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
     p = sub.add_parser("tour", help="write a project's tour as numbered PNG frames "
                        "(the camera path the window's player shows)")
     p.add_argument("project", metavar="PROJECT")
@@ -500,7 +519,8 @@ def _main(argv: list[str]) -> int:
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
                    "export": cmd_export, "clip": cmd_clip,
-                   "compare": cmd_compare, "register": cmd_register}[args.command]
+                   "compare": cmd_compare, "register": cmd_register,
+                   "deviation": cmd_deviation}[args.command]
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -1264,6 +1284,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
     say(result.out_path)
     if result.report_path:
         say(result.report_path)
+    return 0
+
+
+def cmd_deviation(args: argparse.Namespace) -> int:
+    """``realscene deviation SCAN MODEL [--tolerance T] -o OUT.csv [--laz OUT.laz]``:
+    :func:`heritage.monitoring.deviation.deviation_files`."""
+    from heritage.monitoring.deviation import DeviationCancelled, deviation_files
+
+    for path in (Path(args.scan), Path(args.model)):
+        if not path.exists():
+            raise UsageError(f"{path}: file not found")
+    if not args.output.lower().endswith(".csv"):
+        raise UsageError(f"{args.output}: the summary is a .csv file")
+    try:
+        done = deviation_files(args.scan, args.model, args.output, laz_path=args.laz,
+                               tolerance=args.tolerance, max_distance=args.max_distance)
+    except DeviationCancelled:
+        raise KeyboardInterrupt from None
+    except ValueError as exc:
+        raise UsageError(_one_line(exc)) from None
+    result = done.result
+    for warning in done.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"deviation: {result.assigned:,} of {done.scan_count:,} points within "
+          f"{result.max_distance:g} m of {len(result.objects):,} objects; tolerance "
+          f"{result.tolerance:g} m; {result.seconds:.2f} s", file=sys.stderr)
+    for o in result.objects[:10]:
+        print(f"  {o.key}  {o.type}  {o.points:,} points  mean {o.mean:+.3f} m  "
+              f"mean |d| {o.mean_abs:.3f} m  max |d| {o.max_abs:.3f} m  "
+              f"beyond {100 * o.beyond:.1f} %", file=sys.stderr)
+    say(done.csv_path)
+    if done.laz_path:
+        say(done.laz_path)
     return 0
 
 
