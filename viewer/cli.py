@@ -287,6 +287,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.laz|OUT.las|OUT.copc.laz")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
 
+    p = sub.add_parser("profile", help="a 2D cross-section along a line: the points within "
+                       "the width (full resolution from LAS/LAZ/COPC) and the cut lines of "
+                       "meshes / city / IFC models, as SVG, PNG or CSV")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--line", required=True, metavar="X1,Y1,X2,Y2",
+                   help="the section line in the files' coordinates")
+    p.add_argument("--width", required=True, type=_positive, metavar="W",
+                   help="full width of the section (W/2 either side of the line)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.svg|OUT.png|OUT.csv")
+    p.add_argument("--title", default="", help="a title over the plot")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+
     p = sub.add_parser("compare", help="change between two survey epochs: B's points with "
                        "their C2C or M3C2 distance to A (LAS/LAZ extra dimensions), an HTML "
                        "report; two folders: every pair of tiles on Dask")
@@ -519,6 +531,7 @@ def _main(argv: list[str]) -> int:
                    "open-sample": cmd_open_sample, "index": cmd_index,
                    "annotations": cmd_annotations, "tour": cmd_tour,
                    "export": cmd_export, "clip": cmd_clip,
+                   "profile": cmd_profile,
                    "compare": cmd_compare, "register": cmd_register,
                    "deviation": cmd_deviation}[args.command]
         return int(handler(args) or 0)
@@ -1479,6 +1492,35 @@ def cmd_clip(args: argparse.Namespace) -> int:
           f"(read {result.points_read:,} points, {result.bytes_read:,} bytes from {how}) "
           f"in {result.seconds:.2f} s", file=sys.stderr)
     say(result.output)
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """``realscene profile PATH... --line X1,Y1,X2,Y2 --width W -o OUT``: the section
+    (heritage.monitoring.profile) written as SVG, PNG or CSV."""
+    from heritage.monitoring.profile import OUTPUT_SUFFIXES, ProfileLine, profile_files
+
+    from .colormaps import CLASS_TABLE
+
+    for path in args.paths:
+        if not Path(path).exists():
+            raise UsageError(f"{path}: file not found")
+    if Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"{args.output}: the output must end in .svg, .png or .csv")
+    try:
+        line = ProfileLine.parse(args.line, args.width)
+    except ValueError as exc:
+        raise UsageError(f"bad profile line: {_one_line(exc)}") from None
+    profile = profile_files(args.paths, line)
+    for warning in profile.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not profile.point_count and not profile.segment_count:
+        print("warning: nothing lies in the section (is the line in the files' "
+              "coordinates?)", file=sys.stderr)
+    out = profile.write(args.output, class_table=CLASS_TABLE, title=args.title)
+    print(f"{profile.point_count:,} points and {profile.segment_count:,} cut-line segments "
+          f"along {line.length:.2f} {profile.units} (width {line.width:g})", file=sys.stderr)
+    say(out)
     return 0
 
 
