@@ -8,6 +8,9 @@
                                               #   exhibits (curator exports: GLB...)
                                               #   change (C2C vs open3d and CloudCompare,
                                               #   M3C2 vs py4dgeo; --change-points 5M)
+                                              #   clip (box clip export from LAZ / COPC
+                                              #   vs laspy.read; --clip-points 30M,
+                                              #   --clip-leaf-sizes 100k,50k,25k)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -24,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import change_bench, citymodels, exhibits, harness, memscale, synthetic
+from . import change_bench, citymodels, clip_bench, exhibits, harness, memscale, synthetic
 
 HERE = Path(__file__).resolve().parent
 POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
@@ -32,11 +35,13 @@ CITY = ("city", "ifc", "cityframe")
 MEMSCALE = ("memscale",)
 EXHIBITS = ("exhibits",)
 CHANGE = ("change",)  # issue 18: C2C vs open3d / CloudCompare, M3C2 vs py4dgeo
-ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE
+CLIP = ("clip",)  # issue 18: box clip export from LAZ / COPC vs laspy.read + mask
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
-        command: str = "python -m benchmarks", change_points: int | None = None) -> dict:
+        command: str = "python -m benchmarks", change_points: int | None = None,
+        clip_points: int | None = None, clip_leaf_sizes: list[int] | None = None) -> dict:
     results: dict = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
                      "command": command, "reps": reps,
                      "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
@@ -89,6 +94,10 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         # 5M vs 5M (the issue's target size), fewer in a run of smaller sizes (--quick)
         results["change"] = change_bench.run(change_points or min(5_000_000, max(sizes)),
                                              reps, log=log)
+    if "clip" in only:
+        # 30M (the issue's target size), fewer in a run of smaller sizes (--quick)
+        results["clip"] = clip_bench.run(clip_points or min(30_000_000, max(sizes)), reps,
+                                         log=log, leaf_sizes=clip_leaf_sizes)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -110,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--change-points", default=None,
                     help="change: points of each epoch for C2C (default 5M, at most the "
                     "largest of --sizes)")
+    ap.add_argument("--clip-points", default=None,
+                    help="clip: points of the LAZ to clip from (default 30M, at most the "
+                    "largest of --sizes)")
+    ap.add_argument("--clip-leaf-sizes", default="",
+                    help="clip: also index with these COPC node capacities and clip from "
+                    "each (e.g. 100k,50k,25k)")
     args = ap.parse_args(argv)
     sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     reps = args.reps
@@ -127,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     results = run(sizes, reps, args.data_dir, only, command=command.strip(),
                   change_points=synthetic.parse_size(args.change_points)
-                  if args.change_points else None)
+                  if args.change_points else None,
+                  clip_points=synthetic.parse_size(args.clip_points)
+                  if args.clip_points else None,
+                  clip_leaf_sizes=[synthetic.parse_size(s) for s in
+                                   args.clip_leaf_sizes.split(",") if s.strip()] or None)
     text = write_report(results, only, args.out)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
@@ -151,6 +170,7 @@ def write_report(results: dict, only, out: Path) -> str:
     existing = out.read_text() if out.exists() else ""
     existing, old_exhibits = exhibits.extract(existing)
     existing, old_change = change_bench.extract(existing)
+    existing, old_clip = clip_bench.extract(existing)
     rest, marker, old_mem = existing.partition(memscale.MARKER)
     text = citymodels.merge(rest, pc, city)
     if "memscale" in only:
@@ -175,6 +195,13 @@ def write_report(results: dict, only, out: Path) -> str:
                                           f"; median of {results['reps']} run(s). "
                                           f"Machine: {machine}.")
     text = change_bench.merge(text, old_change)
+    if "clip" in only:
+        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
+        old_clip = clip_bench.section(results["clip"],
+                                      f"Run {results['date']} with `{results['command']}`; "
+                                      f"median of {results['reps']} run(s). "
+                                      f"Machine: {machine}.")
+    text = clip_bench.merge(text, old_clip)
     out.write_text(text)
     return text
 
