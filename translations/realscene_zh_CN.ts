@@ -138,368 +138,368 @@
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="273"/>
+        <location filename="../viewer/qt/main_window.py" line="276"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="276"/>
+        <location filename="../viewer/qt/main_window.py" line="279"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="277"/>
+        <location filename="../viewer/qt/main_window.py" line="280"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="282"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="280"/>
+        <location filename="../viewer/qt/main_window.py" line="283"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="285"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="284"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="285"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="292"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="292"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="299"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="300"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="301"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="302"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="303"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="307"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="307"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <location filename="../viewer/qt/main_window.py" line="312"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="315"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="313"/>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="317"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="326"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="331"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="332"/>
+        <location filename="../viewer/qt/main_window.py" line="335"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="335"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="350"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="350"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="349"/>
+        <location filename="../viewer/qt/main_window.py" line="352"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="350"/>
+        <location filename="../viewer/qt/main_window.py" line="353"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="351"/>
+        <location filename="../viewer/qt/main_window.py" line="354"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="352"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="353"/>
+        <location filename="../viewer/qt/main_window.py" line="356"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="354"/>
+        <location filename="../viewer/qt/main_window.py" line="357"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="365"/>
+        <location filename="../viewer/qt/main_window.py" line="368"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <location filename="../viewer/qt/main_window.py" line="371"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="373"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="377"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="378"/>
+        <location filename="../viewer/qt/main_window.py" line="381"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="383"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="387"/>
+        <location filename="../viewer/qt/main_window.py" line="390"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="399"/>
+        <location filename="../viewer/qt/main_window.py" line="402"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="404"/>
+        <location filename="../viewer/qt/main_window.py" line="407"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="413"/>
+        <location filename="../viewer/qt/main_window.py" line="416"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="418"/>
+        <location filename="../viewer/qt/main_window.py" line="421"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="423"/>
+        <location filename="../viewer/qt/main_window.py" line="426"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="426"/>
+        <location filename="../viewer/qt/main_window.py" line="429"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="434"/>
+        <location filename="../viewer/qt/main_window.py" line="437"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="443"/>
+        <location filename="../viewer/qt/main_window.py" line="446"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="447"/>
+        <location filename="../viewer/qt/main_window.py" line="450"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="459"/>
+        <location filename="../viewer/qt/main_window.py" line="462"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="501"/>
+        <location filename="../viewer/qt/main_window.py" line="504"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="505"/>
+        <location filename="../viewer/qt/main_window.py" line="508"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1271"/>
+        <location filename="../viewer/qt/main_window.py" line="1274"/>
         <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -675,38 +675,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="504"/>
+        <location filename="../viewer/qt/panels.py" line="508"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="507"/>
-        <location filename="../viewer/qt/panels.py" line="518"/>
+        <location filename="../viewer/qt/panels.py" line="511"/>
+        <location filename="../viewer/qt/panels.py" line="522"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="509"/>
+        <location filename="../viewer/qt/panels.py" line="513"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="512"/>
+        <location filename="../viewer/qt/panels.py" line="516"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="514"/>
+        <location filename="../viewer/qt/panels.py" line="518"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="520"/>
+        <location filename="../viewer/qt/panels.py" line="524"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="524"/>
+        <location filename="../viewer/qt/panels.py" line="528"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -1059,6 +1059,36 @@
         <location filename="../viewer/qt/media_dialogs.py" line="44"/>
         <source>HD 1280×720</source>
         <translation>高清 1280×720</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="233"/>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="240"/>
+        <source>&amp;Compare epochs…</source>
+        <translation>比较测量期次(&amp;C)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="241"/>
+        <source>Change between two scans: C2C or M3C2 distances on epoch B</source>
+        <translation>两次扫描之间的变化：在期次 B 上计算 C2C 或 M3C2 距离</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="244"/>
+        <source>Export with &amp;change…</source>
+        <translation>导出含变化量的点云(&amp;C)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="245"/>
+        <source>Write the selected layer&apos;s file with its change distances</source>
+        <translation>将所选图层的文件连同其变化距离一起写出</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="252"/>
+        <source>Change</source>
+        <translation>变化</translation>
     </message>
 </context>
 <context>
@@ -1685,6 +1715,196 @@
     </message>
 </context>
 <context>
+    <name>ChangeTools</name>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="275"/>
+        <source>{name} streams over the network: save it as a file first</source>
+        <translation>{name} 通过网络流式加载：请先将其保存为文件</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="279"/>
+        <source>Epoch B streams: write the change to</source>
+        <translation>期次 B 为流式加载：将变化写入</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="282"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="354"/>
+        <source>LAZ/LAS point clouds (*.laz *.las)</source>
+        <translation>LAZ/LAS 点云 (*.laz *.las)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="297"/>
+        <source>Comparing: {message} {percent}</source>
+        <translation>正在比较：{message} {percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="305"/>
+        <source>Wrote {path}; opening it</source>
+        <translation>已写出 {path}，正在打开</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="314"/>
+        <source>{b} compared with {a}: mean {mean:.4f} m, median {median:.4f} m, 95% of |d| below {p95:.4f} m</source>
+        <translation>{b} 与 {a} 比较：均值 {mean:.4f} 米，中位数 {median:.4f} 米，95% 的 |d| 小于 {p95:.4f} 米</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="330"/>
+        <source>Comparison cancelled; nothing changed</source>
+        <translation>比较已取消，未做任何更改</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="334"/>
+        <source>Cannot compare</source>
+        <translation>无法比较</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="346"/>
+        <source>Select a layer compared with an epoch (Tools &gt; Compare epochs…) first.</source>
+        <translation>请先选择一个已与某期次比较过的图层（工具 &gt; 比较测量期次…）。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="352"/>
+        <source>Export with change</source>
+        <translation>导出含变化量的点云</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="363"/>
+        <source>Exported {path}</source>
+        <translation>已导出 {path}</translation>
+    </message>
+</context>
+<context>
+    <name>CompareDialog</name>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="38"/>
+        <source>Compare epochs</source>
+        <translation>比较测量期次</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="48"/>
+        <source>Cloud to cloud (C2C)</source>
+        <translation>点云到点云 (C2C)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="49"/>
+        <source>M3C2 with level of detection</source>
+        <translation>M3C2（含检测限）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="52"/>
+        <source>None (nearest neighbour)</source>
+        <translation>无（最近邻）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="53"/>
+        <source>Plane</source>
+        <translation>平面</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="54"/>
+        <source>Quadric</source>
+        <translation>二次曲面</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="55"/>
+        <source>Signed (above A positive)</source>
+        <translation>带符号（高于 A 为正）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="64"/>
+        <source>every point</source>
+        <translation>每个点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="66"/>
+        <source>Show significant change only</source>
+        <translation>仅显示显著变化</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="67"/>
+        <source>C2C</source>
+        <translation>C2C</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="69"/>
+        <source>Local model</source>
+        <translation>局部模型</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="71"/>
+        <source>M3C2</source>
+        <translation>M3C2</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="73"/>
+        <source>Normal radii (m)</source>
+        <translation>法向半径（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="74"/>
+        <source>Cylinder radius (m)</source>
+        <translation>圆柱半径（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="75"/>
+        <source>Max distance (m)</source>
+        <translation>最大距离（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="76"/>
+        <source>Registration error (m)</source>
+        <translation>配准误差（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="77"/>
+        <source>Core point spacing (m)</source>
+        <translation>核心点间距（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="80"/>
+        <source>Epoch A (reference)</source>
+        <translation>期次 A（参考）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="81"/>
+        <source>Epoch B (compared)</source>
+        <translation>期次 B（比较对象）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="82"/>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="85"/>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="114"/>
+        <source>Open two point clouds (two epochs) to compare.</source>
+        <translation>请打开两个点云（两个期次）以进行比较。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="118"/>
+        <source>Choose two different epochs.</source>
+        <translation>请选择两个不同的期次。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="130"/>
+        <source>Normal radii: one or more positive numbers, e.g. 0.5, 1, 2.</source>
+        <translation>法向半径：一个或多个正数，例如 0.5, 1, 2。</translation>
+    </message>
+</context>
+<context>
+    <name>CompareJob</name>
+    <message>
+        <location filename="../viewer/qt/compare_dialog.py" line="171"/>
+        <source>Comparing {b} with {a}…</source>
+        <translation>正在将 {b} 与 {a} 比较…</translation>
+    </message>
+</context>
+<context>
     <name>CrsDialog</name>
     <message>
         <location filename="../viewer/qt/crs.py" line="84"/>
@@ -1921,6 +2141,49 @@
     </message>
 </context>
 <context>
+    <name>HistogramPanel</name>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="76"/>
+        <source>Significant only</source>
+        <translation>仅显著变化</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="79"/>
+        <source>Draw change below the level of detection in grey</source>
+        <translation>低于检测限的变化以灰色显示</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="106"/>
+        <source>Select a layer compared with an epoch (Tools &gt; Compare epochs…).</source>
+        <translation>请选择一个已与某期次比较过的图层（工具 &gt; 比较测量期次…）。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="122"/>
+        <source>Mean {v} m</source>
+        <translation>均值 {v} 米</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="123"/>
+        <source>Median {v} m</source>
+        <translation>中位数 {v} 米</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="124"/>
+        <source>95% of |d| below {v} m</source>
+        <translation>95% 的 |d| 小于 {v} 米</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="125"/>
+        <source>{n} points</source>
+        <translation>{n} 个点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/histogram_panel.py" line="127"/>
+        <source>Significant: {share} ({n} points)</source>
+        <translation>显著：{share}（{n} 个点）</translation>
+    </message>
+</context>
+<context>
     <name>LayerPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="58"/>
@@ -1939,82 +2202,83 @@
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="65"/>
+        <location filename="../viewer/qt/panels.py" line="67"/>
         <source>Move layer up</source>
+        <extracomment>callables (menu, layer) adding a tool&apos;s actions to a layer&apos;s context menu</extracomment>
         <translation>图层上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="66"/>
+        <location filename="../viewer/qt/panels.py" line="68"/>
         <source>Move layer down</source>
         <translation>图层下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="67"/>
+        <location filename="../viewer/qt/panels.py" line="69"/>
         <source>Remove layer (Del)</source>
         <translation>移除图层（Del）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="105"/>
+        <location filename="../viewer/qt/panels.py" line="107"/>
         <source>points</source>
         <translation>点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="107"/>
+        <location filename="../viewer/qt/panels.py" line="109"/>
         <source>points (COPC)</source>
         <translation>点云（COPC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="109"/>
+        <location filename="../viewer/qt/panels.py" line="111"/>
         <source> (loading…)</source>
         <translation>（加载中…）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="111"/>
+        <location filename="../viewer/qt/panels.py" line="113"/>
         <source>IFC model</source>
         <translation>IFC 模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="112"/>
+        <location filename="../viewer/qt/panels.py" line="114"/>
         <source>city model</source>
         <translation>城市模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="113"/>
+        <location filename="../viewer/qt/panels.py" line="115"/>
         <source>{n} obj</source>
         <translation>{n} 个对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="115"/>
+        <location filename="../viewer/qt/panels.py" line="117"/>
         <source>mesh</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="120"/>
+        <location filename="../viewer/qt/panels.py" line="122"/>
         <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
         <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="124"/>
+        <location filename="../viewer/qt/panels.py" line="126"/>
         <source>Transformed from {crs} into the scene CRS</source>
         <translation>已从 {crs} 转换到场景坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="186"/>
+        <location filename="../viewer/qt/panels.py" line="188"/>
         <source>Zoom to layer</source>
         <translation>缩放至图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="187"/>
+        <location filename="../viewer/qt/panels.py" line="189"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="188"/>
+        <location filename="../viewer/qt/panels.py" line="190"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="190"/>
+        <location filename="../viewer/qt/panels.py" line="194"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -2022,179 +2286,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="487"/>
+        <location filename="../viewer/qt/main_window.py" line="490"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="490"/>
+        <location filename="../viewer/qt/main_window.py" line="493"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="516"/>
+        <location filename="../viewer/qt/main_window.py" line="519"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="606"/>
+        <location filename="../viewer/qt/main_window.py" line="609"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="608"/>
+        <location filename="../viewer/qt/main_window.py" line="611"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="627"/>
+        <location filename="../viewer/qt/main_window.py" line="630"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="629"/>
+        <location filename="../viewer/qt/main_window.py" line="632"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="645"/>
+        <location filename="../viewer/qt/main_window.py" line="648"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="693"/>
+        <location filename="../viewer/qt/main_window.py" line="696"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="711"/>
+        <location filename="../viewer/qt/main_window.py" line="714"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="727"/>
+        <location filename="../viewer/qt/main_window.py" line="730"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="775"/>
+        <location filename="../viewer/qt/main_window.py" line="778"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="778"/>
+        <location filename="../viewer/qt/main_window.py" line="781"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="809"/>
+        <location filename="../viewer/qt/main_window.py" line="812"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="818"/>
+        <location filename="../viewer/qt/main_window.py" line="821"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="845"/>
+        <location filename="../viewer/qt/main_window.py" line="848"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="883"/>
+        <location filename="../viewer/qt/main_window.py" line="886"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="931"/>
+        <location filename="../viewer/qt/main_window.py" line="934"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="945"/>
+        <location filename="../viewer/qt/main_window.py" line="948"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="946"/>
+        <location filename="../viewer/qt/main_window.py" line="949"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="968"/>
+        <location filename="../viewer/qt/main_window.py" line="971"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="986"/>
+        <location filename="../viewer/qt/main_window.py" line="989"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="991"/>
+        <location filename="../viewer/qt/main_window.py" line="994"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="994"/>
+        <location filename="../viewer/qt/main_window.py" line="997"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1026"/>
+        <location filename="../viewer/qt/main_window.py" line="1029"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1189"/>
+        <location filename="../viewer/qt/main_window.py" line="1192"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1189"/>
+        <location filename="../viewer/qt/main_window.py" line="1192"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1194"/>
+        <location filename="../viewer/qt/main_window.py" line="1197"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1200"/>
+        <location filename="../viewer/qt/main_window.py" line="1203"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1202"/>
+        <location filename="../viewer/qt/main_window.py" line="1205"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1223"/>
+        <location filename="../viewer/qt/main_window.py" line="1226"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1226"/>
+        <location filename="../viewer/qt/main_window.py" line="1229"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1229"/>
+        <location filename="../viewer/qt/main_window.py" line="1232"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1231"/>
+        <location filename="../viewer/qt/main_window.py" line="1234"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1338"/>
+        <location filename="../viewer/qt/main_window.py" line="1341"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -2574,129 +2838,129 @@ Formats: {formats}</source>
 <context>
     <name>PropertiesPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="206"/>
-        <location filename="../viewer/qt/panels.py" line="332"/>
+        <location filename="../viewer/qt/panels.py" line="210"/>
+        <location filename="../viewer/qt/panels.py" line="336"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="218"/>
+        <location filename="../viewer/qt/panels.py" line="222"/>
         <source>Adaptive</source>
         <translation>自适应</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="219"/>
+        <location filename="../viewer/qt/panels.py" line="223"/>
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="221"/>
+        <location filename="../viewer/qt/panels.py" line="225"/>
         <source>Adaptive: points grow with the level of detail&apos;s spacing as you come closer, so close-ups show a closed surface (the point size is the smallest). Fixed: every point is the point size in pixels.</source>
         <translation>自适应：点的大小随细节层次的点间距变化，越靠近越大，近景呈现为连续的表面（点大小为最小值）。固定：每个点都按点大小（像素）绘制。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="224"/>
+        <location filename="../viewer/qt/panels.py" line="228"/>
         <source>Round points</source>
         <translation>圆形点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="226"/>
+        <location filename="../viewer/qt/panels.py" line="230"/>
         <source>Draw points as round splats instead of squares</source>
         <translation>将点绘制为圆形而不是方形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="229"/>
+        <location filename="../viewer/qt/panels.py" line="233"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="246"/>
+        <location filename="../viewer/qt/panels.py" line="250"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="253"/>
+        <location filename="../viewer/qt/panels.py" line="257"/>
         <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
         <translation>没有坐标系的文件的长度单位：图层按此缩放为米。无：以“单位”计量。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="256"/>
+        <location filename="../viewer/qt/panels.py" line="260"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="260"/>
+        <location filename="../viewer/qt/panels.py" line="264"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="261"/>
+        <location filename="../viewer/qt/panels.py" line="265"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="262"/>
+        <location filename="../viewer/qt/panels.py" line="266"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="263"/>
+        <location filename="../viewer/qt/panels.py" line="267"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="267"/>
+        <location filename="../viewer/qt/panels.py" line="271"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="269"/>
+        <location filename="../viewer/qt/panels.py" line="273"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="270"/>
+        <location filename="../viewer/qt/panels.py" line="274"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="271"/>
+        <location filename="../viewer/qt/panels.py" line="275"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="273"/>
+        <location filename="../viewer/qt/panels.py" line="277"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="275"/>
+        <location filename="../viewer/qt/panels.py" line="279"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="276"/>
+        <location filename="../viewer/qt/panels.py" line="280"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="279"/>
+        <location filename="../viewer/qt/panels.py" line="283"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="282"/>
+        <location filename="../viewer/qt/panels.py" line="286"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="286"/>
+        <location filename="../viewer/qt/panels.py" line="290"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="464"/>
+        <location filename="../viewer/qt/panels.py" line="468"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>

@@ -194,6 +194,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        from .compare_dialog import ChangeTools
+
+        self.change_tools = ChangeTools(self)  # Tools > Compare epochs…, Change dock
 
         self.scene.connect("picked", self._on_picked)
         self.scene.connect("views_changed", lambda **kw: self._refresh_views())

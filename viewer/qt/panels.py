@@ -62,6 +62,8 @@ class LayerPanel(QtWidgets.QWidget):
         self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
         self.tree.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
+        #: callables (menu, layer) adding a tool's actions to a layer's context menu
+        self.context_extensions: list = []
         self.up_button = QtWidgets.QToolButton(text="▲", toolTip=self.tr("Move layer up"))
         self.down_button = QtWidgets.QToolButton(text="▼", toolTip=self.tr("Move layer down"))
         self.remove_button = QtWidgets.QToolButton(text="✕", toolTip=self.tr("Remove layer (Del)"))
@@ -186,6 +188,8 @@ class LayerPanel(QtWidgets.QWidget):
         menu.addAction(self.tr("Zoom to layer"), lambda: self.window().fit_selection())
         menu.addAction(self.tr("Move up"), lambda: self._move(-1))
         menu.addAction(self.tr("Move down"), lambda: self._move(+1))
+        for extend in self.context_extensions:
+            extend(menu, layer)
         menu.addSeparator()
         menu.addAction(self.tr("Remove"), self.remove_selected)
         menu.exec(self.tree.viewport().mapToGlobal(pos))
