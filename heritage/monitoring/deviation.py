@@ -320,11 +320,14 @@ def deviation(scan_xyz: Any, model: Mesh, *, tolerance: float = DEFAULT_TOLERANC
 
 def attach(result: DeviationResult, scan: Any = None, model: Any = None) -> None:
     """Keep the result on the data: the scan's per-point ``model_distance`` attribute
-    (float32) and, on a FeatureMesh, each measured object's ``deviation`` attribute
-    (``{"mean", "mean_abs", "max_abs", "rms", "beyond", "points"}``; objects without
-    points lose an earlier one), so colouring, filters and the properties use them."""
+    (float32; NaN for a point farther than the maximum distance, drawn grey, so the colour
+    range is that of the points near the model) and, on a FeatureMesh, each measured
+    object's ``deviation`` attribute (``{"points", "mean", "mean_abs", "median_abs",
+    "max_abs", "rms", "beyond"}``; objects without points lose an earlier one), so
+    colouring, filters and the properties use them."""
     if scan is not None:
-        scan.attributes[DISTANCE_FIELD] = result.distance.astype(np.float32)
+        near = np.where(result.object_index >= 0, result.distance, np.nan)
+        scan.attributes[DISTANCE_FIELD] = near.astype(np.float32)
     if isinstance(model, FeatureMesh):
         by_key = result.by_key()
         for f in model.features:
@@ -419,3 +422,36 @@ def deviation_files(scan_path: str | os.PathLike, model_path: str | os.PathLike,
     _step(progress, cancel, 1.0, "done")
     return DeviationFilesResult(result, str(csv_path), str(laz_path) if laz_path else None,
                                 len(xyz), result.warnings)
+
+
+#: colour maps of the window's result: the scan by signed distance (diverging, centred on
+#: zero: blue behind the model, red in front), the objects by their share beyond tolerance
+SCAN_COLORMAP = "rdbu_r"
+OBJECT_COLORMAP = "YlOrRd"
+OBJECT_ATTRIBUTE = f"{ATTRIBUTE}.beyond"
+
+
+def show_result(owner: Any, scan_layer: Any, model_layer: Any,
+                result: DeviationResult) -> bool:
+    """Keep ``result`` on the two layers and colour them: the scan by ``model_distance``
+    (:data:`SCAN_COLORMAP`) when the result covers every point of its data, the model's
+    objects by their share of points beyond the tolerance (:data:`OBJECT_COLORMAP`).
+    ``owner``: a session (undoable colouring, ``update_layer``) or a scene. Returns True
+    when the scan got the per-point distances."""
+    scene = getattr(owner, "scene", owner)
+    update = getattr(owner, "update_layer", None) or scene.update
+    scan = scan_layer.data
+    per_point = getattr(scan, "point_count", -1) == len(result.distance)
+    attach(result, scan if per_point else None, model_layer.data)
+    model_layer.data.metadata["deviation"] = {
+        "tolerance": result.tolerance, "max_distance": result.max_distance,
+        "scan": getattr(scan_layer, "name", ""), "assigned": result.assigned}
+    if per_point:
+        scene.emit("layer_changed", layer=scan_layer, field="data")
+        update(scan_layer, color_mode="attribute", attribute=DISTANCE_FIELD,
+               colormap=SCAN_COLORMAP, contrast=(2.0, 98.0))
+    scene.emit("layer_changed", layer=model_layer, field="data")
+    if isinstance(model_layer.data, FeatureMesh):
+        update(model_layer, color_mode="attribute", attribute=OBJECT_ATTRIBUTE,
+               colormap=OBJECT_COLORMAP)
+    return per_point

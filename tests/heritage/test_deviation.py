@@ -163,7 +163,12 @@ def test_attach_csv_and_cancel(tmp_path):
     result = deviation(scan.xyz(), model, tolerance=0.2)
     attach(result, cloud, model)
     assert cloud.attributes[DISTANCE_FIELD].dtype == np.float32
-    assert len(cloud.attributes[DISTANCE_FIELD]) == cloud.point_count
+    kept = cloud.attributes[DISTANCE_FIELD]
+    assert len(kept) == cloud.point_count
+    near = result.object_index >= 0
+    assert 0 < near.sum() < len(near)
+    np.testing.assert_allclose(kept[near], result.distance[near], rtol=1e-6)
+    assert np.isnan(kept[~near]).all()  # beyond the maximum distance: no colour
     first = result.objects[0]
     feature = model.feature(first.key)
     assert feature.attributes[ATTRIBUTE]["points"] == first.points

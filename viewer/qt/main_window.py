@@ -207,6 +207,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refit_after_reload = False
         self._progress_message: str | None = None  # the last progress line shown
         self._refresh_crs_button()
+        from .deviation_dialog import DeviationTools
+
+        self.deviation_tools = DeviationTools(self)  # Tools > Scan vs model…
         self.scene.connect("*", self._schedule_render)
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._render_timer.timeout.connect(self._do_render)

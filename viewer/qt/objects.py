@@ -146,11 +146,17 @@ class ObjectsPanel(QtWidgets.QWidget):
         self.properties.setObjectName("objectProperties")
         self.properties.setHeaderLabels([self.tr("Property"), self.tr("Value")])
         self.properties.setUniformRowHeights(True)
+        from .deviation_dialog import DeviationList
+
+        # per-object deviation from a scan (Tools > Scan vs model…), hidden until measured
+        self.deviation = DeviationList(scene, renderer)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.properties)
+        splitter.addWidget(self.deviation)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 2)
 
         content = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(content)
@@ -238,6 +244,7 @@ class ObjectsPanel(QtWidgets.QWidget):
         if layer is self.layer and not force:
             return
         self.layer = layer
+        self.deviation.set_layer(layer)
         if layer is None:
             self.stack.setCurrentWidget(self.placeholder)
             self._updating = True
@@ -432,6 +439,7 @@ class ObjectsPanel(QtWidgets.QWidget):
     def _show_feature(self, fid: str | None) -> None:
         self._updating = True
         try:
+            self.deviation.select(fid)
             if fid is None or self.layer is None:
                 self.tree.clearSelection()
                 self.properties.clear()
