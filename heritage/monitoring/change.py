@@ -7,8 +7,9 @@
     d, lod, significant = m3c2(a_xyz, b_xyz, cyl_radius=0.5, normal_radii=(0.5, 1.0, 2.0))
 
 **C2C** (as CloudCompare's "Cloud/Cloud dist."): for every point of epoch B, the distance
-to the nearest point of epoch A (a scipy k-d tree on A, queries in spatial order on all
-cores; the same numbers as open3d's ``compute_point_cloud_distance``). With a local model
+to the nearest point of epoch A (pykdtree's k-d tree on A, float64, queried on all cores
+in the points' own order when it is already spatially coherent, as scans and tiles are, else
+in a grid order; the same numbers as open3d's ``compute_point_cloud_distance``). With a local model
 (CloudCompare's option), the ``k`` nearest A points around that nearest A point are fitted
 by a least-squares plane or a quadric height surface ``h = a + bu + cv + du² + euv + fv²``
 in the plane's frame, and the distance of the B point to that model is used when it is
@@ -82,20 +83,41 @@ def _as_xyz(xyz: Any, what: str) -> np.ndarray:
     return arr
 
 
+def _order_cell(xyz: np.ndarray) -> tuple[np.ndarray, float]:
+    """(XY minimum, side of a grid cell holding about 64 points) of a cloud."""
+    lo, hi = xyz[:, :2].min(axis=0), xyz[:, :2].max(axis=0)
+    area = max(float(np.prod(np.maximum(hi - lo, 1e-9))), 1e-18)
+    return lo, max(math.sqrt(area * 64.0 / len(xyz)), 1e-9)
+
+
 def spatial_order(xyz: np.ndarray) -> np.ndarray:
     """A permutation visiting the points cell by cell (row-major over an XY grid of about
-    64 points a cell): k-d tree queries in this order hit the cache, ~2x faster."""
+    64 points a cell): k-d tree queries in this order hit the cache."""
     n = len(xyz)
     if n < 2:
         return np.arange(n)
-    lo, hi = xyz[:, :2].min(axis=0), xyz[:, :2].max(axis=0)
-    area = max(float(np.prod(np.maximum(hi - lo, 1e-9))), 1e-18)
-    cell = max(math.sqrt(area * 64.0 / n), 1e-9)
+    lo, cell = _order_cell(xyz)
     ij = np.floor((xyz[:, :2] - lo) / cell).astype(np.int64)
     key = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
     if key.max() < 2**31:
         key = key.astype(np.int32)
     return np.argsort(key)  # the order inside a cell does not matter: quicksort
+
+
+def in_spatial_order(xyz: np.ndarray, windows: int = 16, window: int = 4096) -> bool:
+    """Whether consecutive points are mostly neighbours already (scan lines, tiles, COPC
+    nodes): the median step between consecutive points of ``windows`` samples spread
+    through the array is at most a :func:`spatial_order` cell. A k-d tree is then as fast
+    in this order as in :func:`spatial_order` (which costs a sort); in a shuffled order
+    every query misses the cache (~10x slower)."""
+    n = len(xyz)
+    if n < 3:
+        return True
+    _, cell = _order_cell(xyz)
+    starts = np.unique(np.linspace(0, max(n - window, 0), windows).astype(np.int64))
+    steps = np.concatenate([np.linalg.norm(np.diff(xyz[s:s + window], axis=0), axis=1)
+                            for s in starts])
+    return bool(np.median(steps) <= cell)
 
 
 # ---------------------------------------------------------------------------------------
@@ -120,7 +142,7 @@ def _model_distances(a: np.ndarray, tree: Any, nn_idx: np.ndarray, b: np.ndarray
     point is ``nn_idx``; models are fitted once per distinct nearest point."""
     uniq, inverse = np.unique(nn_idx, return_inverse=True)
     kk = min(k, len(a))
-    _, nb = tree.query(a[uniq], k=kk, workers=-1)
+    _, nb = tree.query(a[uniq], k=kk)
     nb = np.asarray(nb).reshape(len(uniq), kk)
     nbrs = a[nb]
     centroid, vecs, d = _fit_planes(nbrs)
@@ -164,7 +186,7 @@ def c2c(a_xyz: Any, b_xyz: Any, *, local_model: str | None = None, k: int | None
     quadric, which must be over-determined; the smaller of model and nearest-neighbour
     distance is kept, as CloudCompare does). ``signed``: the sign of the side of A's local
     plane (normal oriented along ``orientation``)."""
-    from scipy.spatial import cKDTree
+    from pykdtree.kdtree import KDTree
 
     if local_model not in LOCAL_MODELS:
         raise ValueError(f"unknown local model {local_model!r} (none, plane or quadric)")
@@ -183,16 +205,20 @@ def c2c(a_xyz: Any, b_xyz: Any, *, local_model: str | None = None, k: int | None
         return out
     orient = np.asarray(orientation, dtype=np.float64)
     _step(progress, cancel, 0.0, f"Indexing {len(a):,} points of epoch A")
-    tree = cKDTree(a, leafsize=16, balanced_tree=False, compact_nodes=False)
-    order = spatial_order(b)
+    if not in_spatial_order(a):  # the tree's leaves then lie together in memory too
+        a = a[spatial_order(a)]
+    # pykdtree (OpenMP, the GIL released): build + query of 5M vs 5M points about 1.5x
+    # faster than scipy's cKDTree and than open3d on two cores, the same float64 distances
+    tree = KDTree(a, leafsize=16)
+    order = None if in_spatial_order(b) else spatial_order(b)
     total = len(b)
     chunk = _CHUNK * (8 if local_model is None and not signed else 1)
     for start in range(0, total, chunk):
         _step(progress, cancel, 0.05 + 0.95 * start / total,
               f"Distances: {start:,} of {total:,} points of epoch B")
-        sel = order[start:start + chunk]
+        sel = slice(start, start + chunk) if order is None else order[start:start + chunk]
         q = b[sel]
-        dist, idx = tree.query(q, k=1, workers=-1)
+        dist, idx = tree.query(q, k=1)
         if local_model is not None or signed:
             model, sign = _model_distances(a, tree, np.asarray(idx), q, local_model, k,
                                            orient, signed)

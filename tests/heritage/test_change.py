@@ -8,7 +8,15 @@ import laspy
 import numpy as np
 import pytest
 
-from heritage.monitoring.change import ChangeCancelled, c2c, compare_files, m3c2, voxel_corepoints
+from heritage.monitoring.change import (
+    ChangeCancelled,
+    c2c,
+    compare_files,
+    in_spatial_order,
+    m3c2,
+    spatial_order,
+    voxel_corepoints,
+)
 from heritage.monitoring.report import write_change_report
 from loaders.types import LoadError
 
@@ -64,6 +72,55 @@ def test_c2c_equals_open3d_on_real_scans(ahn3, shared_data):
         assert ours.shape == ref.shape
         assert np.abs(ours - ref).max() < 1e-6
         assert ours.max() > 0.05  # real distances, not zeros
+
+
+def test_in_spatial_order_probe(ahn3):
+    xyz = _xyz(ahn3)
+    shuffled = xyz[np.random.default_rng(3).permutation(len(xyz))]
+    assert in_spatial_order(xyz)  # a LAS tile's own order: consecutive points are close
+    assert not in_spatial_order(shuffled)
+    assert in_spatial_order(shuffled[spatial_order(shuffled)])
+    assert in_spatial_order(xyz[:2]) and in_spatial_order(xyz[:0])
+
+
+def test_c2c_in_any_point_order_and_cache_friendly(ahn3, monkeypatch):
+    """Shuffled epochs give the same distances (to open3d, and to the file order, with a
+    local model and a sign too: the tree is then built on A reordered), and the k-d tree
+    only ever sees A and the queries in a spatially coherent order."""
+    import open3d as o3d
+    import pykdtree.kdtree as pk
+
+    xyz = _xyz(ahn3)
+    rng = np.random.default_rng(5)
+    a = xyz[::2][rng.permutation(len(xyz[::2]))]
+    pb = rng.permutation(len(xyz[1::2]))
+    b = xyz[1::2][pb] + rng.normal(0.0, 0.01, (len(pb), 3))
+    seen: list[tuple[str, bool]] = []
+    real = pk.KDTree
+
+    class Spy:
+        def __init__(self, data, **kw):
+            seen.append(("tree", in_spatial_order(data)))
+            self._t = real(data, **kw)
+
+        def query(self, q, **kw):
+            if len(q) > 10_000:
+                seen.append(("query", in_spatial_order(q)))
+            return self._t.query(q, **kw)
+
+    monkeypatch.setattr(pk, "KDTree", Spy)
+    ours = c2c(a, b)
+    assert seen and all(ok for _, ok in seen) and {w for w, _ in seen} == {"tree", "query"}
+    ref = np.asarray(o3d.geometry.PointCloud(o3d.utility.Vector3dVector(b))
+                     .compute_point_cloud_distance(
+                         o3d.geometry.PointCloud(o3d.utility.Vector3dVector(a))))
+    assert np.abs(ours - ref).max() < 1e-6
+    back = np.empty(len(b), dtype=np.int64)
+    back[pb] = np.arange(len(b))
+    a_sorted = a[np.argsort(a[:, 0] * 1e4 + a[:, 1], kind="stable")]
+    b_file = b[back]
+    for kw in ({}, {"local_model": "plane", "signed": True}):
+        assert np.allclose(c2c(a, b, **kw)[back], c2c(a_sorted, b_file, **kw), atol=1e-9)
 
 
 def test_c2c_local_plane_and_quadric_models():
