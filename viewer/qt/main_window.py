@@ -194,6 +194,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        from .profile_panel import ProfileTools
+
+        self.profile_tools = ProfileTools(self)  # Tools > Profile… (a 2D cross-section)
         from .compare_dialog import ChangeTools
 
         self.change_tools = ChangeTools(self)  # Tools > Compare epochs…, Change dock
