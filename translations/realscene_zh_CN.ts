@@ -1090,6 +1090,52 @@
         <source>Change</source>
         <translation>变化</translation>
     </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="195"/>
+        <source>Scan vs &amp;model…</source>
+        <translation>扫描与模型比较(&amp;M)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="196"/>
+        <source>Distance of a scan&apos;s points to a mesh, city or IFC model, per object</source>
+        <translation>扫描点到网格、城市模型或 IFC 模型的距离，按对象统计</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="274"/>
+        <source>Object</source>
+        <extracomment>the Deviation list&apos;s columns: header (QT_TR_NOOP source) and the per-object key</extracomment>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="274"/>
+        <source>Points</source>
+        <translation>点数</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
+        <source>Mean (m)</source>
+        <translation>平均值（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
+        <source>Mean |d| (m)</source>
+        <translation>平均 |d|（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <source>Max |d| (m)</source>
+        <translation>最大 |d|（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <source>RMS (m)</source>
+        <translation>均方根（米）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
+        <source>Beyond tolerance</source>
+        <translation>超出容差</translation>
+    </message>
 </context>
 <context>
     <name>AlignmentPanel</name>
@@ -3309,6 +3355,93 @@ Allow it only if you trust {host}.</source>
         <location filename="../viewer/qt/dialogs.py" line="120"/>
         <source>Name of the view:</source>
         <translation>视图名称：</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationDialog</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="41"/>
+        <source>Scan vs model</source>
+        <translation>扫描与模型比较</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
+        <source>Scan (points)</source>
+        <translation>扫描（点云）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="65"/>
+        <source>Model (mesh, city or IFC)</source>
+        <translation>模型（网格、城市或 IFC）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
+        <source>Tolerance</source>
+        <translation>容差</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="67"/>
+        <source>Farthest point counted for an object</source>
+        <translation>计入对象的最远距离</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="69"/>
+        <source>Every point is measured to the nearest triangle in the scene&apos;s coordinates (both layers&apos; alignment applied); + in front of the face, − behind it.</source>
+        <translation>每个点都在场景坐标中（已应用两个图层的对齐）量测到最近的三角形；面的正面为 +，背面为 −。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="76"/>
+        <source>Measure</source>
+        <translation>量测</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="88"/>
+        <source>Open a point cloud and a mesh, city model or IFC model to compare.</source>
+        <translation>请先打开一个点云以及一个网格、城市模型或 IFC 模型再进行比较。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="93"/>
+        <source>{name} has no triangles to measure against.</source>
+        <translation>{name} 没有可供量测的三角形。</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationJob</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="128"/>
+        <source>Measuring {scan} against {model}…</source>
+        <translation>正在量测 {scan} 与 {model}…</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationList</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="319"/>
+        <source>Deviation from {scan}: {n} objects, tolerance {tolerance} m</source>
+        <translation>与 {scan} 的偏差：{n} 个对象，容差 {tolerance} 米</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationTools</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="220"/>
+        <source>Scan vs model: {percent}</source>
+        <translation>扫描与模型比较：{percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="235"/>
+        <source>{scan} vs {model}: {points} points on {objects} objects within {distance} m; {seconds} s</source>
+        <translation>{scan} 与 {model}：{points} 个点落在 {distance} 米内的 {objects} 个对象上；{seconds} 秒</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="250"/>
+        <source>Scan vs model cancelled; nothing changed</source>
+        <translation>扫描与模型比较已取消；未作任何更改</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="254"/>
+        <source>Cannot measure</source>
+        <translation>无法量测</translation>
     </message>
 </context>
 </TS>

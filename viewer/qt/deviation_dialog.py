@@ -291,7 +291,7 @@ class DeviationList(QtWidgets.QWidget):
         self.table = QtWidgets.QTreeWidget(objectName="objectDeviationTable")
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
-        self.table.setHeaderLabels([translate("DeviationList", h) for h, _ in COLUMNS])
+        self.table.setHeaderLabels([translate("", h) for h, _ in COLUMNS])
         self.table.setSortingEnabled(True)
         self.table.header().setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selected)
