@@ -83,9 +83,11 @@ def _as_xyz(xyz: Any, what: str) -> np.ndarray:
     return arr
 
 
-def _order_cell(xyz: np.ndarray) -> tuple[np.ndarray, float]:
-    """(XY minimum, side of a grid cell holding about 64 points) of a cloud."""
-    lo, hi = xyz[:, :2].min(axis=0), xyz[:, :2].max(axis=0)
+def _order_cell(xyz: np.ndarray, stride: int = 1) -> tuple[np.ndarray, float]:
+    """(XY minimum, side of a grid cell holding about 64 points) of a cloud; ``stride``:
+    the extent of every stride-th point only (an estimate, for :func:`in_spatial_order`)."""
+    x, y = xyz[::stride, 0], xyz[::stride, 1]  # column by column: 6x faster than (N, 2)
+    lo, hi = np.array([x.min(), y.min()]), np.array([x.max(), y.max()])
     area = max(float(np.prod(np.maximum(hi - lo, 1e-9))), 1e-18)
     return lo, max(math.sqrt(area * 64.0 / len(xyz)), 1e-9)
 
@@ -113,7 +115,7 @@ def in_spatial_order(xyz: np.ndarray, windows: int = 16, window: int = 4096) -> 
     n = len(xyz)
     if n < 3:
         return True
-    _, cell = _order_cell(xyz)
+    _, cell = _order_cell(xyz, stride=16)
     starts = np.unique(np.linspace(0, max(n - window, 0), windows).astype(np.int64))
     steps = np.concatenate([np.linalg.norm(np.diff(xyz[s:s + window], axis=0), axis=1)
                             for s in starts])
