@@ -212,3 +212,42 @@ def test_cli_writes_csv_and_laz(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "missing.obj" in bad.stderr
+
+
+def test_ifc_points_offset_from_their_element_by_a_known_distance():
+    """Points on an IFC model's element faces moved 2 cm off along the face: every
+    element measures 2 cm (a wall, a slab, a window are objects of their own)."""
+    model = read(DATA / "bim" / "AC20-FZK-Haus.ifc")
+    objects = model_objects(model)
+    v, f = objects.vertices, objects.faces
+    tri = v[f]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(normal, axis=1)
+    rng = np.random.default_rng(7)
+    pick = rng.choice(np.flatnonzero(area > 0.05), 3000, replace=True)
+    r1, r2 = rng.random(len(pick)), rng.random(len(pick))
+    flip = r1 + r2 > 1
+    r1[flip], r2[flip] = 1 - r1[flip], 1 - r2[flip]
+    t = tri[pick]
+    # inside the triangle, away from its edges (the centroid pulled in)
+    on = (t[:, 0] + (t[:, 1] - t[:, 0]) * r1[:, None] + (t[:, 2] - t[:, 0]) * r2[:, None])
+    on = on * 0.8 + t.mean(axis=1) * 0.2
+    xyz = on + normal[pick] / area[pick][:, None] * 0.02
+    result = deviation(xyz, model, tolerance=0.01, max_distance=1.0)
+    # nothing of the model is nearer than 2 cm except where two elements touch
+    near = np.abs(result.distance) < 0.02 - 1e-4
+    assert near.mean() < 0.25  # openings, sills and slabs meet walls: ~18 % here
+    good = ~near
+    np.testing.assert_allclose(np.abs(result.distance[good]), 0.02, atol=1e-4)
+    # + in front of the face; a face doubled back to back (or a 4 cm thin element)
+    # is as near from behind
+    assert (result.distance[good] > 0).mean() > 0.85
+    same = result.object_index[good] == objects.face_object[pick][good]
+    assert same.mean() > 0.8  # the rest: a coincident face of another element (a tie)
+    walls = [o for o in result.objects if o.type.startswith("IfcWall")]
+    assert len(walls) >= 10
+    # 2 cm > the 1 cm tolerance: beyond it, except where a wall meets a slab or a window
+    assert np.median([o.beyond for o in walls]) > 0.9
+    assert min(o.beyond for o in walls) > 0.7
+    for o in walls:
+        assert o.max_abs == pytest.approx(0.02, abs=1e-3)
