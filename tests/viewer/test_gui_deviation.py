@@ -64,13 +64,13 @@ def test_scan_vs_model_in_the_window(qtbot, window, shared_data, tmp_path):
     table = panel.deviation.table
     assert panel.deviation.isVisibleTo(panel)
     assert table.topLevelItemCount() == len(result.objects)
-    table.sortByColumn(1, QtCore.Qt.DescendingOrder)  # points
-    counts = [table.topLevelItem(i).data(1, QtCore.Qt.UserRole)
+    table.sortByColumn(2, QtCore.Qt.DescendingOrder)  # points
+    counts = [table.topLevelItem(i).data(2, QtCore.Qt.UserRole)
               for i in range(table.topLevelItemCount())]
     assert counts == sorted(counts, reverse=True)
     assert counts[0] == result.objects[0].points
-    table.sortByColumn(6, QtCore.Qt.DescendingOrder)  # beyond tolerance
-    shares = [table.topLevelItem(i).data(6, QtCore.Qt.UserRole)
+    table.sortByColumn(7, QtCore.Qt.DescendingOrder)  # beyond tolerance
+    shares = [table.topLevelItem(i).data(7, QtCore.Qt.UserRole)
               for i in range(table.topLevelItemCount())]
     assert shares == sorted(shares, reverse=True)
 
@@ -81,7 +81,7 @@ def test_scan_vs_model_in_the_window(qtbot, window, shared_data, tmp_path):
     table.setCurrentItem(row)
     qtbot.waitUntil(lambda: window.scene.selected_feature is not None
                     and window.scene.selected_feature[1] == building.key, timeout=5_000)
-    assert row.text(1) == f"{building.points:,}"
+    assert row.text(1) == "Building" and row.text(2) == f"{building.points:,}"
     props = panel.properties
     names = [props.topLevelItem(i).text(0) for i in range(props.topLevelItemCount())]
     assert names  # the object's properties (its deviation attribute among them)

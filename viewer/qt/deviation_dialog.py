@@ -271,7 +271,8 @@ class _Row(QtWidgets.QTreeWidgetItem):
 
 
 #: the Deviation list's columns: header (QT_TR_NOOP source) and the per-object key
-COLUMNS = ((QT_TR_NOOP("Object"), None), (QT_TR_NOOP("Points"), "points"),
+COLUMNS = ((QT_TR_NOOP("Object"), None), (None, "type"),  # the Objects tree's "Type"
+           (QT_TR_NOOP("Points"), "points"),
            (QT_TR_NOOP("Mean (m)"), "mean"), (QT_TR_NOOP("Mean |d| (m)"), "mean_abs"),
            (QT_TR_NOOP("Max |d| (m)"), "max_abs"), (QT_TR_NOOP("RMS (m)"), "rms"),
            (QT_TR_NOOP("Beyond tolerance"), "beyond"))
@@ -291,7 +292,8 @@ class DeviationList(QtWidgets.QWidget):
         self.table = QtWidgets.QTreeWidget(objectName="objectDeviationTable")
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
-        self.table.setHeaderLabels([translate("", h) for h, _ in COLUMNS])
+        self.table.setHeaderLabels([translate("", h) if h else translate("ObjectsPanel", "Type")
+                                    for h, _ in COLUMNS])
         self.table.setSortingEnabled(True)
         self.table.header().setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selected)
@@ -325,7 +327,8 @@ class DeviationList(QtWidgets.QWidget):
             item = _Row([f.id])
             item.setData(0, QtCore.Qt.UserRole + 1, f.id)
             item.setToolTip(0, f"{f.type}  {f.name or ''}".strip())
-            for col, (_, key) in enumerate(COLUMNS[1:], 1):
+            item.setText(1, f.type or "")
+            for col, (_, key) in enumerate(COLUMNS[2:], 2):
                 value = d.get(key)
                 item.setData(col, QtCore.Qt.UserRole, value)
                 if key == "points":
