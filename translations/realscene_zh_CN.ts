@@ -138,368 +138,368 @@
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="276"/>
+        <location filename="../viewer/qt/main_window.py" line="285"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="279"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="280"/>
+        <location filename="../viewer/qt/main_window.py" line="289"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="282"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="283"/>
+        <location filename="../viewer/qt/main_window.py" line="292"/>
         <source>Stream a COPC point cloud over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="285"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="287"/>
+        <location filename="../viewer/qt/main_window.py" line="296"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="300"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="292"/>
+        <location filename="../viewer/qt/main_window.py" line="301"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="303"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="295"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="302"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="312"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="313"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="315"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="317"/>
+        <location filename="../viewer/qt/main_window.py" line="326"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="334"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="335"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="349"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="353"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="350"/>
+        <location filename="../viewer/qt/main_window.py" line="359"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="350"/>
+        <location filename="../viewer/qt/main_window.py" line="359"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="351"/>
+        <location filename="../viewer/qt/main_window.py" line="360"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="351"/>
+        <location filename="../viewer/qt/main_window.py" line="360"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="352"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="353"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="354"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="364"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="356"/>
+        <location filename="../viewer/qt/main_window.py" line="365"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="357"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <location filename="../viewer/qt/main_window.py" line="377"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="371"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="373"/>
+        <location filename="../viewer/qt/main_window.py" line="382"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="389"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="381"/>
+        <location filename="../viewer/qt/main_window.py" line="390"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="383"/>
+        <location filename="../viewer/qt/main_window.py" line="392"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="390"/>
+        <location filename="../viewer/qt/main_window.py" line="399"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="402"/>
+        <location filename="../viewer/qt/main_window.py" line="411"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="407"/>
+        <location filename="../viewer/qt/main_window.py" line="416"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="416"/>
+        <location filename="../viewer/qt/main_window.py" line="425"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="421"/>
+        <location filename="../viewer/qt/main_window.py" line="430"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="426"/>
+        <location filename="../viewer/qt/main_window.py" line="435"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="429"/>
+        <location filename="../viewer/qt/main_window.py" line="438"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="437"/>
+        <location filename="../viewer/qt/main_window.py" line="446"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="446"/>
+        <location filename="../viewer/qt/main_window.py" line="455"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="450"/>
+        <location filename="../viewer/qt/main_window.py" line="459"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="462"/>
+        <location filename="../viewer/qt/main_window.py" line="471"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="504"/>
+        <location filename="../viewer/qt/main_window.py" line="513"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="508"/>
+        <location filename="../viewer/qt/main_window.py" line="517"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1274"/>
+        <location filename="../viewer/qt/main_window.py" line="1283"/>
         <location filename="../viewer/qt/project_actions.py" line="393"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -1061,9 +1061,37 @@
         <translation>高清 1280×720</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/clip_panel.py" line="374"/>
+        <source>Clip</source>
+        <translation>裁剪</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="383"/>
         <location filename="../viewer/qt/compare_dialog.py" line="233"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="188"/>
+        <location filename="../viewer/qt/profile_panel.py" line="322"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="390"/>
+        <source>C&amp;lip…</source>
+        <translation>裁剪(&amp;L)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="391"/>
+        <source>Clip every layer by a box, a polygon or a slab</source>
+        <translation>用长方体、多边形或切片裁剪所有图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="394"/>
+        <source>Export clipped &amp;points…</source>
+        <translation>导出裁剪的点(&amp;P)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="395"/>
+        <source>Write the selected point layer&apos;s file inside the clip</source>
+        <translation>将所选点云图层文件中裁剪区域内的点写出</translation>
     </message>
     <message>
         <location filename="../viewer/qt/compare_dialog.py" line="240"/>
@@ -1107,34 +1135,44 @@
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="274"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
         <source>Points</source>
         <translation>点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
         <source>Mean (m)</source>
         <translation>平均值（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
         <source>Mean |d| (m)</source>
         <translation>平均 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
         <source>Max |d| (m)</source>
         <translation>最大 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
         <source>RMS (m)</source>
         <translation>均方根（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="278"/>
         <source>Beyond tolerance</source>
         <translation>超出容差</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="329"/>
+        <source>&amp;Profile…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="330"/>
+        <source>A 2D cross-section of the points and models along a line, with measurements</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1820,6 +1858,256 @@
     </message>
 </context>
 <context>
+    <name>ClipExportJob</name>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="317"/>
+        <source>Clipping {name}…</source>
+        <translation>正在裁剪 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>ClipPanel</name>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="47"/>
+        <source>Box</source>
+        <extracomment>&quot;polygon&quot; / &quot;slab&quot; while clicks in the view are taken as the region&apos;s points</extracomment>
+        <translation>长方体</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="48"/>
+        <source>Polygon</source>
+        <translation>多边形</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="49"/>
+        <source>Slab (section)</source>
+        <translation>切片（剖面）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="58"/>
+        <source>{axis} min</source>
+        <translation>{axis} 最小</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="59"/>
+        <source>{axis} max</source>
+        <translation>{axis} 最大</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="69"/>
+        <source>From view</source>
+        <translation>取自视图</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="71"/>
+        <source>The bounds of the visible layers</source>
+        <translation>可见图层的范围</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="73"/>
+        <source>From layer</source>
+        <translation>取自图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="75"/>
+        <source>The bounds of the selected layer</source>
+        <translation>所选图层的范围</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="87"/>
+        <source>From selected annotation</source>
+        <translation>取自所选标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="89"/>
+        <source>A polygon or box annotation selected in the Annotations panel</source>
+        <translation>在标注面板中选中的多边形或长方体标注</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="91"/>
+        <source>Draw in the view</source>
+        <translation>在视图中绘制</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="93"/>
+        <source>Click the polygon&apos;s corners in the 3D view, then Apply</source>
+        <translation>在三维视图中点击多边形的各个角点，然后点“应用”</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="104"/>
+        <source>Pick two points</source>
+        <translation>拾取两个点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="106"/>
+        <source>A vertical section through two points clicked in the 3D view</source>
+        <translation>经过在三维视图中点击的两点的竖直剖面</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="116"/>
+        <source>Thickness</source>
+        <translation>厚度</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="122"/>
+        <source>Inside</source>
+        <translation>内部</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="124"/>
+        <source>Outside</source>
+        <translation>外部</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="129"/>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="131"/>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="132"/>
+        <source>Draw every layer whole again</source>
+        <translation>重新完整显示所有图层</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="137"/>
+        <source>Export clipped points…</source>
+        <translation>导出裁剪的点…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="140"/>
+        <source>Write the selected point layer&apos;s LAS/LAZ/COPC file inside the clip, at full resolution</source>
+        <translation>以全分辨率写出所选点云图层的 LAS/LAZ/COPC 文件中裁剪区域内的点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="172"/>
+        <source>Nothing is visible to take bounds from.</source>
+        <translation>没有可见内容可取范围。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="183"/>
+        <source>Select a layer first.</source>
+        <translation>请先选择一个图层。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="192"/>
+        <source>Select a polygon or box annotation first.</source>
+        <translation>请先选择一个多边形或长方体标注。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="197"/>
+        <source>Only a polygon or box annotation can clip.</source>
+        <translation>只有多边形或长方体标注可以用于裁剪。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="217"/>
+        <source>Take a polygon from an annotation or draw one (three corners at least).</source>
+        <translation>请从标注取多边形或绘制一个（至少三个角点）。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="221"/>
+        <source>Pick two points for the section first.</source>
+        <translation>请先为剖面拾取两个点。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="249"/>
+        <source>No clip: every layer is drawn whole.</source>
+        <translation>未裁剪：所有图层完整显示。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="251"/>
+        <source>inside</source>
+        <translation>内部</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="251"/>
+        <source>outside</source>
+        <translation>外部</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="252"/>
+        <source>box</source>
+        <translation>长方体</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="252"/>
+        <source>polygon</source>
+        <translation>多边形</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="253"/>
+        <source>slab</source>
+        <translation>切片</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="254"/>
+        <source>Clipped: {side} the {kind}.</source>
+        <translation>已裁剪：显示{kind}{side}。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="269"/>
+        <source>Click the corners in the view, then Apply.</source>
+        <translation>在视图中点击各个角点，然后点“应用”。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="271"/>
+        <source>Click two points in the view.</source>
+        <translation>在视图中点击两个点。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="287"/>
+        <source>{n} corner(s); Apply when done.</source>
+        <translation>已有 {n} 个角点；完成后点“应用”。</translation>
+    </message>
+</context>
+<context>
+    <name>ClipTools</name>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="416"/>
+        <source>Clip the view first (a box, a polygon or a slab), then export.</source>
+        <translation>请先裁剪视图（长方体、多边形或切片），再导出。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="420"/>
+        <source>Select a point layer to export.</source>
+        <translation>请选择要导出的点云图层。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="430"/>
+        <source>Export clipped points</source>
+        <translation>导出裁剪的点</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="432"/>
+        <source>Point clouds (*.laz *.las *.copc.laz)</source>
+        <translation>点云 (*.laz *.las *.copc.laz)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="448"/>
+        <source>Clipping {name}: {percent}</source>
+        <translation>正在裁剪 {name}：{percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="454"/>
+        <source>Wrote {count} of {total} points to {path}</source>
+        <translation>已将 {total} 个点中的 {count} 个写入 {path}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="467"/>
+        <source>Clip export cancelled; nothing written</source>
+        <translation>裁剪导出已取消；未写出任何文件</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/clip_panel.py" line="471"/>
+        <source>Cannot export the clip</source>
+        <translation>无法导出裁剪结果</translation>
+    </message>
+</context>
+<context>
     <name>CompareDialog</name>
     <message>
         <location filename="../viewer/qt/compare_dialog.py" line="38"/>
@@ -1981,6 +2269,93 @@
         <location filename="../viewer/qt/crs.py" line="138"/>
         <source>none: coordinates in the scene CRS only</source>
         <translation>无：仅显示场景坐标参考系中的坐标</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationDialog</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="41"/>
+        <source>Scan vs model</source>
+        <translation>扫描与模型比较</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
+        <source>Scan (points)</source>
+        <translation>扫描（点云）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="65"/>
+        <source>Model (mesh, city or IFC)</source>
+        <translation>模型（网格、城市或 IFC）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
+        <source>Tolerance</source>
+        <translation>容差</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="67"/>
+        <source>Farthest point counted for an object</source>
+        <translation>计入对象的最远距离</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="69"/>
+        <source>Every point is measured to the nearest triangle in the scene&apos;s coordinates (both layers&apos; alignment applied); + in front of the face, − behind it.</source>
+        <translation>每个点都在场景坐标中（已应用两个图层的对齐）量测到最近的三角形；面的正面为 +，背面为 −。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="76"/>
+        <source>Measure</source>
+        <translation>量测</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="88"/>
+        <source>Open a point cloud and a mesh, city model or IFC model to compare.</source>
+        <translation>请先打开一个点云以及一个网格、城市模型或 IFC 模型再进行比较。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="93"/>
+        <source>{name} has no triangles to measure against.</source>
+        <translation>{name} 没有可供量测的三角形。</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationJob</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="128"/>
+        <source>Measuring {scan} against {model}…</source>
+        <translation>正在量测 {scan} 与 {model}…</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationList</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="321"/>
+        <source>Deviation from {scan}: {n} objects, tolerance {tolerance} m</source>
+        <translation>与 {scan} 的偏差：{n} 个对象，容差 {tolerance} 米</translation>
+    </message>
+</context>
+<context>
+    <name>DeviationTools</name>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="220"/>
+        <source>Scan vs model: {percent}</source>
+        <translation>扫描与模型比较：{percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="235"/>
+        <source>{scan} vs {model}: {points} points on {objects} objects within {distance} m; {seconds} s</source>
+        <translation>{scan} 与 {model}：{points} 个点落在 {distance} 米内的 {objects} 个对象上；{seconds} 秒</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="250"/>
+        <source>Scan vs model cancelled; nothing changed</source>
+        <translation>扫描与模型比较已取消；未作任何更改</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="254"/>
+        <source>Cannot measure</source>
+        <translation>无法量测</translation>
     </message>
 </context>
 <context>
@@ -2332,179 +2707,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="490"/>
+        <location filename="../viewer/qt/main_window.py" line="499"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="493"/>
+        <location filename="../viewer/qt/main_window.py" line="502"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="519"/>
+        <location filename="../viewer/qt/main_window.py" line="528"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="609"/>
+        <location filename="../viewer/qt/main_window.py" line="618"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="611"/>
+        <location filename="../viewer/qt/main_window.py" line="620"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="630"/>
+        <location filename="../viewer/qt/main_window.py" line="639"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="632"/>
+        <location filename="../viewer/qt/main_window.py" line="641"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="648"/>
+        <location filename="../viewer/qt/main_window.py" line="657"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="696"/>
+        <location filename="../viewer/qt/main_window.py" line="705"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="714"/>
+        <location filename="../viewer/qt/main_window.py" line="723"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="730"/>
+        <location filename="../viewer/qt/main_window.py" line="739"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="778"/>
+        <location filename="../viewer/qt/main_window.py" line="787"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="781"/>
+        <location filename="../viewer/qt/main_window.py" line="790"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="812"/>
+        <location filename="../viewer/qt/main_window.py" line="821"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="821"/>
+        <location filename="../viewer/qt/main_window.py" line="830"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="848"/>
+        <location filename="../viewer/qt/main_window.py" line="857"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="886"/>
+        <location filename="../viewer/qt/main_window.py" line="895"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="934"/>
+        <location filename="../viewer/qt/main_window.py" line="943"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="948"/>
+        <location filename="../viewer/qt/main_window.py" line="957"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="949"/>
+        <location filename="../viewer/qt/main_window.py" line="958"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="971"/>
+        <location filename="../viewer/qt/main_window.py" line="980"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="989"/>
+        <location filename="../viewer/qt/main_window.py" line="998"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="994"/>
+        <location filename="../viewer/qt/main_window.py" line="1003"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="997"/>
+        <location filename="../viewer/qt/main_window.py" line="1006"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1029"/>
+        <location filename="../viewer/qt/main_window.py" line="1038"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1192"/>
+        <location filename="../viewer/qt/main_window.py" line="1201"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1192"/>
+        <location filename="../viewer/qt/main_window.py" line="1201"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1197"/>
+        <location filename="../viewer/qt/main_window.py" line="1206"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1203"/>
+        <location filename="../viewer/qt/main_window.py" line="1212"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1205"/>
+        <location filename="../viewer/qt/main_window.py" line="1214"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1226"/>
+        <location filename="../viewer/qt/main_window.py" line="1235"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1229"/>
+        <location filename="../viewer/qt/main_window.py" line="1238"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1232"/>
+        <location filename="../viewer/qt/main_window.py" line="1241"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1234"/>
+        <location filename="../viewer/qt/main_window.py" line="1243"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1341"/>
+        <location filename="../viewer/qt/main_window.py" line="1350"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -2639,6 +3014,7 @@ Formats: {formats}</source>
         <translation>层级</translation>
     </message>
     <message>
+        <location filename="../viewer/qt/deviation_dialog.py" line="295"/>
         <location filename="../viewer/qt/objects.py" line="94"/>
         <location filename="../viewer/qt/objects.py" line="135"/>
         <source>Type</source>
@@ -2690,42 +3066,42 @@ Formats: {formats}</source>
         <translation>值</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="489"/>
+        <location filename="../viewer/qt/objects.py" line="497"/>
         <source>centre ({crs})</source>
         <translation>中心（{crs}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="523"/>
+        <location filename="../viewer/qt/objects.py" line="531"/>
         <source>No matching objects</source>
         <translation>没有匹配的对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="549"/>
+        <location filename="../viewer/qt/objects.py" line="557"/>
         <source>Materials</source>
         <translation>材质</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="551"/>
+        <location filename="../viewer/qt/objects.py" line="559"/>
         <source>Semantic surfaces</source>
         <translation>语义面</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="552"/>
+        <location filename="../viewer/qt/objects.py" line="560"/>
         <source>Object type</source>
         <translation>对象类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="554"/>
+        <location filename="../viewer/qt/objects.py" line="562"/>
         <source>Attribute: {name}</source>
         <translation>属性：{name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="624"/>
+        <location filename="../viewer/qt/objects.py" line="632"/>
         <source>{n} of {total} objects match</source>
         <translation>{total} 个对象中有 {n} 个匹配</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/objects.py" line="633"/>
+        <location filename="../viewer/qt/objects.py" line="641"/>
         <source>Highest per object</source>
         <translation>每个对象的最高层次</translation>
     </message>
@@ -2751,6 +3127,124 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/shortcuts.py" line="135"/>
         <source>Default author</source>
         <translation>默认记录人</translation>
+    </message>
+</context>
+<context>
+    <name>ProfilePanel</name>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="42"/>
+        <source>Profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="50"/>
+        <source>Pick line in view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="52"/>
+        <source>Click the two ends of the section line in the 3D view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="55"/>
+        <source>Take the line from a polyline annotation (its first and last point)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="57"/>
+        <source>Use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="61"/>
+        <source>Full width of the section</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="62"/>
+        <source>Measure</source>
+        <translation type="unfinished">量测</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="65"/>
+        <source>Click two points of the profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="66"/>
+        <source>Save measurements to project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="71"/>
+        <source>Export the profile as {fmt}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="87"/>
+        <source>Width</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="139"/>
+        <source>Click the first end of the line in the 3D view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="146"/>
+        <source>Now click the other end</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="195"/>
+        <source>{points} points, {segments} cut-line segments along {length} {units}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="212"/>
+        <source>Pick a line in the 3D view or use a polyline annotation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="220"/>
+        <source>distance along the profile ({units})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="222"/>
+        <source>height ({units})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="231"/>
+        <source>Click the first point of the measurement</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="232"/>
+        <source>Click the second point</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="275"/>
+        <source>Profile: {label}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="277"/>
+        <source>{n} measurements saved to the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="299"/>
+        <source>Export profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/profile_panel.py" line="307"/>
+        <source>Exported {name}</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3355,93 +3849,6 @@ Allow it only if you trust {host}.</source>
         <location filename="../viewer/qt/dialogs.py" line="120"/>
         <source>Name of the view:</source>
         <translation>视图名称：</translation>
-    </message>
-</context>
-<context>
-    <name>DeviationDialog</name>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="41"/>
-        <source>Scan vs model</source>
-        <translation>扫描与模型比较</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
-        <source>Scan (points)</source>
-        <translation>扫描（点云）</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="65"/>
-        <source>Model (mesh, city or IFC)</source>
-        <translation>模型（网格、城市或 IFC）</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
-        <source>Tolerance</source>
-        <translation>容差</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="67"/>
-        <source>Farthest point counted for an object</source>
-        <translation>计入对象的最远距离</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="69"/>
-        <source>Every point is measured to the nearest triangle in the scene&apos;s coordinates (both layers&apos; alignment applied); + in front of the face, − behind it.</source>
-        <translation>每个点都在场景坐标中（已应用两个图层的对齐）量测到最近的三角形；面的正面为 +，背面为 −。</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="76"/>
-        <source>Measure</source>
-        <translation>量测</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="88"/>
-        <source>Open a point cloud and a mesh, city model or IFC model to compare.</source>
-        <translation>请先打开一个点云以及一个网格、城市模型或 IFC 模型再进行比较。</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="93"/>
-        <source>{name} has no triangles to measure against.</source>
-        <translation>{name} 没有可供量测的三角形。</translation>
-    </message>
-</context>
-<context>
-    <name>DeviationJob</name>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="128"/>
-        <source>Measuring {scan} against {model}…</source>
-        <translation>正在量测 {scan} 与 {model}…</translation>
-    </message>
-</context>
-<context>
-    <name>DeviationList</name>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="319"/>
-        <source>Deviation from {scan}: {n} objects, tolerance {tolerance} m</source>
-        <translation>与 {scan} 的偏差：{n} 个对象，容差 {tolerance} 米</translation>
-    </message>
-</context>
-<context>
-    <name>DeviationTools</name>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="220"/>
-        <source>Scan vs model: {percent}</source>
-        <translation>扫描与模型比较：{percent}</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="235"/>
-        <source>{scan} vs {model}: {points} points on {objects} objects within {distance} m; {seconds} s</source>
-        <translation>{scan} 与 {model}：{points} 个点落在 {distance} 米内的 {objects} 个对象上；{seconds} 秒</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="250"/>
-        <source>Scan vs model cancelled; nothing changed</source>
-        <translation>扫描与模型比较已取消；未作任何更改</translation>
-    </message>
-    <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="254"/>
-        <source>Cannot measure</source>
-        <translation>无法量测</translation>
     </message>
 </context>
 </TS>

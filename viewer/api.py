@@ -285,7 +285,7 @@ class Site:
     ``layers``, ``layer(name)``, ``annotations``, ``measurements``, ``views``, ``tours``,
     ``crs``, ``warnings``; ``add_file``, ``assign_crs``, ``add_annotation``, ``render``,
     ``render_tour``, ``export_annotations``, ``export_exhibit``, ``save``,
-    ``undo``/``redo``, ``close``. Use it
+    ``set_clip``/``clear_clip``/``export_clip``, ``undo``/``redo``, ``close``. Use it
     in a ``with`` block (or call :meth:`close`) to free the renderer.
     """
 
@@ -412,6 +412,56 @@ class Site:
                                 cancel=cancel, **params)
         attach_change(self.session, layers[1], change, significant_only=significant_only)
         return LayerHandle(self, layers[1])
+
+    # -- clip ----------------------------------------------------------------------------
+    @property
+    def clip(self) -> Any:
+        """The scene's clip (:class:`viewer.scene.Clip`: region, inside, enabled) or None."""
+        return self.scene.clip
+
+    def set_clip(self, region: Any, *, inside: bool = True, enabled: bool = True,
+                 outline: bool = True) -> Any:
+        """Clip every layer of renders to ``region``: a :mod:`heritage.monitoring.clip`
+        Box / Polygon / Slab in the scene's coordinates, a polygon or box
+        :class:`Annotation`, or an annotation's id; ``inside=False`` keeps the rest;
+        ``outline``: draw the region's orange wireframe. Returns the scene's Clip."""
+        from heritage.monitoring.clip import Region, region_from_annotation
+
+        if isinstance(region, str):
+            region = self.session.project.annotation(region)
+        if not isinstance(region, Region):
+            region = region_from_annotation(region)
+        return self.scene.set_clip(region, inside=inside, enabled=enabled, outline=outline)
+
+    def clear_clip(self) -> None:
+        """Draw every layer whole again."""
+        self.scene.set_clip(None)
+
+    def export_clip(self, layer: str | LayerHandle | Layer, out: str | Path, *,
+                    region: Any = None, inside: bool | None = None, progress: Any = None,
+                    cancel: Any = None) -> Any:
+        """Write ``layer``'s LAS/LAZ/COPC file clipped at full resolution to ``out``: by
+        ``region`` (scene coordinates, as :meth:`set_clip` takes; default: the scene's
+        clip and its side), taken into the file's coordinates (the layer's alignment
+        inverted, its CRS if it was reprojected: :func:`viewer.clip_layer.region_in_file`).
+        Returns the :class:`~heritage.monitoring.clip.ClipResult`."""
+        from heritage.monitoring.clip import Region, region_from_annotation
+
+        from .clip_layer import export_layer_clip
+
+        target = self.layer(layer).layer if isinstance(layer, str) else (
+            layer.layer if isinstance(layer, LayerHandle) else layer)
+        if region is None:
+            if self.scene.clip is None:
+                raise ValueError("no region given and the scene has no clip")
+            region = self.scene.clip.region
+            inside = self.scene.clip.inside if inside is None else inside
+        elif isinstance(region, str):
+            region = region_from_annotation(self.session.project.annotation(region))
+        elif not isinstance(region, Region):
+            region = region_from_annotation(region)
+        return export_layer_clip(target, region, out, inside=True if inside is None else inside,
+                                 scene_crs=self.scene.crs, progress=progress, cancel=cancel)
 
     def undo(self) -> None:
         self.session.undo.undo()

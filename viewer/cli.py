@@ -5,6 +5,7 @@
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
                      [--transparent]   (any size up to 16384x16384, e.g. 8K 7680x4320)
+                     [--clip-box X0,Y0,Z0,X1,Y1,Z1 [--clip-outside] [--clip-outline]]
                      [--scale-bar] [--north-arrow] [--axes] [--title TEXT]
                      [--attribution TEXT] [--no-attribution]   (the CRS line is drawn
                      at the bottom unless --no-attribution)
@@ -209,6 +210,13 @@ def _build_parser() -> argparse.ArgumentParser:
                         "does (which skips anti-aliasing for speed)")
     p.add_argument("--transparent", action="store_true",
                    help="PNG with an alpha channel, transparent where nothing is drawn")
+    p.add_argument("--clip-box", dest="clip_box", metavar="X0,Y0,Z0,X1,Y1,Z1",
+                   help="draw only what lies inside this box (scene coordinates: the "
+                        "scene CRS); meshes are cut along its sides")
+    p.add_argument("--clip-outside", dest="clip_outside", action="store_true",
+                   help="with --clip-box: draw what lies outside the box instead")
+    p.add_argument("--clip-outline", dest="clip_outline", action="store_true",
+                   help="with --clip-box: draw the box's orange wireframe")
     p.add_argument("--scale-bar", dest="scale_bar", action="store_true",
                    help="a scale bar (lower left; metres, or units without a CRS)")
     p.add_argument("--north-arrow", dest="north_arrow", action="store_true",
@@ -1099,6 +1107,17 @@ def _render(args: argparse.Namespace, out: Path, size: tuple[int, int], budget: 
             layer.point_shape = "round"
     if background is not None:
         scene.background = background
+    clip_box = getattr(args, "clip_box", None)
+    if clip_box is not None:
+        from heritage.monitoring.clip import Box
+
+        try:
+            box = Box.parse(clip_box)
+        except ValueError as exc:
+            raise UsageError(f"bad --clip-box: {exc}") from None
+        scene.set_clip(box, inside=not args.clip_outside, outline=args.clip_outline)
+    elif getattr(args, "clip_outside", False) or getattr(args, "clip_outline", False):
+        raise UsageError("--clip-outside and --clip-outline go with --clip-box")
     edl_strength = getattr(args, "edl_strength", None)
     edl_radius = getattr(args, "edl_radius", None)
     if args.edl or edl_strength is not None or edl_radius is not None:

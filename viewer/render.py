@@ -1362,6 +1362,8 @@ class SceneRenderer:
         name = "realscene-clip-outline"
         self.plotter.remove_actor(name, reset_camera=False, render=False)
         self.clip_outline_actor = None
+        if not getattr(self._active_clip(), "outline", True):
+            return
         segs = self.clip_outline()
         if segs is None or not len(segs):
             return

@@ -260,6 +260,8 @@ class Clip:
     region: Any
     inside: bool = True
     enabled: bool = True
+    #: draw the region's wireframe (off: pictures with nothing but the clipped data)
+    outline: bool = True
 
     def mask(self, xyz_true: Any) -> np.ndarray:
         """Bool array over (N, 3) true positions: True where a point is drawn."""
@@ -494,7 +496,7 @@ class Scene(EventEmitter):
         self.emit("edl_changed", enabled=self.edl)
 
     def set_clip(self, region: Any = None, *, inside: bool = True,
-                 enabled: bool = True) -> Clip | None:
+                 enabled: bool = True, outline: bool = True) -> Clip | None:
         """Clip every layer to ``region`` (a heritage.monitoring.clip Box / Polygon /
         Slab in the scene's true coordinates; None: no clip), drawing what lies
         ``inside`` it or outside; ``enabled=False`` keeps the region but draws all.
@@ -504,7 +506,8 @@ class Scene(EventEmitter):
         if region is not None and not isinstance(region, Region):
             raise TypeError("the clip region must be a Box, Polygon or Slab "
                             "(heritage.monitoring.clip)")
-        self.clip = None if region is None else Clip(region, bool(inside), bool(enabled))
+        self.clip = None if region is None else Clip(region, bool(inside), bool(enabled),
+                                                     bool(outline))
         self.emit("clip_changed", clip=self.clip)
         return self.clip
 

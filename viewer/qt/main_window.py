@@ -200,6 +200,9 @@ class MainWindow(QtWidgets.QMainWindow):
         from .compare_dialog import ChangeTools
 
         self.change_tools = ChangeTools(self)  # Tools > Compare epochs…, Change dock
+        from .clip_panel import ClipTools
+
+        self.clip_tools = ClipTools(self)  # Tools > Clip…, the Clip dock, clipped export
 
         self.scene.connect("picked", self._on_picked)
         self.scene.connect("views_changed", lambda **kw: self._refresh_views())
