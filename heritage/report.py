@@ -241,7 +241,7 @@ def _title(head: list[tuple[str, str]], lang: str) -> str:
 # HTML
 # ---------------------------------------------------------------------------------------
 
-_CSS = """
+REPORT_CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,"Noto Sans CJK SC","Source Han Sans SC",
 "Microsoft YaHei","PingFang SC","Hiragino Sans GB",sans-serif;margin:2em;color:#222;
 max-width:60em}
@@ -262,17 +262,18 @@ figcaption{font-size:.85em;color:#555}
 """
 
 
-def _e(text: Any) -> str:
+def escape_html(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
 def _img(pic: _Picture, cls: str = "") -> str:
-    cap = f"<figcaption>{_e(pic.label)}</figcaption>" if cls != "view" else ""
+    cap = f"<figcaption>{escape_html(pic.label)}</figcaption>" if cls != "view" else ""
     if pic.data is None:
-        return f'<p class="note">{_e(pic.label)}: {_e(pic.note)}</p>' if cls != "view" \
-            else f'<p class="note">{_e(pic.note)}</p>'
+        if cls != "view":
+            return f'<p class="note">{escape_html(pic.label)}: {escape_html(pic.note)}</p>'
+        return f'<p class="note">{escape_html(pic.note)}</p>'
     uri = f"data:{pic.mime};base64,{base64.b64encode(pic.data).decode('ascii')}"
-    return (f'<figure class="{cls}"><img src="{uri}" alt="{_e(pic.label)}">{cap}'
+    return (f'<figure class="{cls}"><img src="{uri}" alt="{escape_html(pic.label)}">{cap}'
             "</figure>")
 
 
@@ -295,62 +296,62 @@ def render_html(project: Project, entries: list[_Entry], generated: str | None =
     title = _title(head, lang)
     html_lang = "zh-Hans" if lang == "zh" else "en"
     parts = ["<!DOCTYPE html>", f'<html lang="{html_lang}"><head><meta charset="utf-8">',
-             f"<title>{_e(title)}</title>",
-             '<meta name="generator" content="RealScene">', f"<style>{_CSS}</style>",
-             "</head><body>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
-    parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head]
+             f"<title>{escape_html(title)}</title>",
+             '<meta name="generator" content="RealScene">', f"<style>{REPORT_CSS}</style>",
+             "</head><body>", f"<h1>{escape_html(title)}</h1>", '<table class="meta">']
+    parts += [f"<tr><th>{escape_html(k)}</th><td>{escape_html(v)}</td></tr>" for k, v in head]
     parts.append("</table>")
 
     cols, rows = _summary(project, lang)
-    parts.append(f"<h2>{_e(w('Summary by category and condition'))}</h2>")
-    parts.append(f'<table class="summary"><tr><th>{_e(w("Category"))}</th>'
-                 + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
+    parts.append(f"<h2>{escape_html(w('Summary by category and condition'))}</h2>")
+    parts.append(f'<table class="summary"><tr><th>{escape_html(w("Category"))}</th>'
+                 + "".join(f"<th>{escape_html(c)}</th>" for c in cols) + "</tr>")
     for n_row, (label, counts) in enumerate(rows, start=1):
         cells = "".join(f'<td class="n">{n}</td>' for n in counts)
         tag = "th" if n_row == len(rows) else "td"  # the last row: all categories
-        parts.append(f"<tr><{tag}>{_e(label)}</{tag}>{cells}</tr>")
+        parts.append(f"<tr><{tag}>{escape_html(label)}</{tag}>{cells}</tr>")
     parts.append("</table>")
 
     for i, en in enumerate(entries, start=1):
         a = en.ann
-        parts.append(f'<section class="annotation" id="a-{_e(a.id)}">')
+        parts.append(f'<section class="annotation" id="a-{escape_html(a.id)}">')
         parts.append(f"<h2>{i}. {_swatch(a.color or vocab.category_color(a.category))}"
-                     f"{_e(a.title or w('(untitled)'))}</h2>")
+                     f"{escape_html(a.title or w('(untitled)'))}</h2>")
         parts.append(_img(en.view, "view"))
         parts.append('<table class="meta">')
         for k, v in en.rows:
             sw = ""
             if k == w("Condition") and a.condition in vocab.conditions:
                 sw = _swatch(vocab.conditions[a.condition][1])
-            parts.append(f"<tr><th>{_e(k)}</th><td>{sw}{_e(v)}</td></tr>")
+            parts.append(f"<tr><th>{escape_html(k)}</th><td>{sw}{escape_html(v)}</td></tr>")
         parts.append("</table>")
         if a.description:
-            parts.append(f'<div class="description">{_e(a.description)}</div>')
+            parts.append(f'<div class="description">{escape_html(a.description)}</div>')
         if en.photos:
-            parts.append(f"<h3>{_e(w('Photos'))}</h3><div class=\"photos\">")
+            parts.append(f"<h3>{escape_html(w('Photos'))}</h3><div class=\"photos\">")
             parts += [_img(p, "photo") for p in en.photos]
             parts.append("</div>")
         if en.files:
-            parts.append(f"<h3>{_e(w('Other linked files'))}</h3><ul>"
-                         + "".join(f"<li>{_e(f)}</li>" for f in en.files) + "</ul>")
+            parts.append(f"<h3>{escape_html(w('Other linked files'))}</h3><ul>"
+                         + "".join(f"<li>{escape_html(f)}</li>" for f in en.files) + "</ul>")
         parts.append("</section>")
     if not entries:
-        parts.append(f'<p class="note">{_e(w("This project has no annotations."))}</p>')
+        parts.append(f'<p class="note">{escape_html(w("This project has no annotations."))}</p>')
     m_rows = _measurement_rows(project, lang)
     if m_rows:
         heads = ("Name", "Kind", "Value", "Units", "Date")
-        parts.append(f'<h2 id="measurements">{_e(w("Measurements"))}</h2>'
+        parts.append(f'<h2 id="measurements">{escape_html(w("Measurements"))}</h2>'
                      '<table class="summary measurements"><tr>'
-                     + "".join(f"<th>{_e(w(h))}</th>" for h in heads) + "</tr>")
-        parts += ["<tr>" + "".join(f'<td{" class=n" if i == 2 else ""}>{_e(c)}</td>'
+                     + "".join(f"<th>{escape_html(w(h))}</th>" for h in heads) + "</tr>")
+        parts += ["<tr>" + "".join(f'<td{" class=n" if i == 2 else ""}>{escape_html(c)}</td>'
                                    for i, c in enumerate(r)) + "</tr>" for r in m_rows]
         parts.append("</table>")
     if left_out:
-        parts.append(f'<h2 id="left-out">{_e(w("Left out"))}</h2><p>'
-                     + _e(w("These linked files were not included: media are read only "
+        parts.append(f'<h2 id="left-out">{escape_html(w("Left out"))}</h2><p>'
+                     + escape_html(w("These linked files were not included: media are read only "
                             "from the project folder, and only images RealScene can "
                             "decode are embedded.")) + "</p><ul>"
-                     + "".join(f"<li>{_e(_printable(w))}</li>" for w in left_out)
+                     + "".join(f"<li>{escape_html(_printable(w))}</li>" for w in left_out)
                      + "</ul>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

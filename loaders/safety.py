@@ -126,3 +126,13 @@ def resolve_inside(base_dir: str | os.PathLike, reference: str, *,
 
 __all__ = ["UnsafePath", "check_regular_file", "describe_non_regular", "open_regular",
            "read_regular", "resolve_inside"]
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when ``a`` and ``b`` name the same file (the same path once resolved, or the
+    same inode through a link): an output must never overwrite its own input."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False

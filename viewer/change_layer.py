@@ -33,6 +33,7 @@ import numpy as np
 
 from heritage.monitoring import change as core
 from loaders import LoadError, PointCloud
+from loaders.safety import same_file
 
 from .scene import Layer
 
@@ -248,7 +249,7 @@ def export_with_change(layer: Layer, out_path: str | os.PathLike,
     out = Path(out_path)
     if out.suffix.lower() not in (".las", ".laz"):
         raise ValueError(f"{out}: the output must be a .las or .laz file")
-    if core._same(out, Path(layer.path)):
+    if same_file(out, layer.path):
         raise ValueError(f"{out}: the output would overwrite the layer's file; choose another")
     if not out.parent.is_dir():
         raise ValueError(f"{out.parent}: the output folder does not exist")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..project import atomic_write_text
-from ..report import _CSS, _e
+from ..report import REPORT_CSS, escape_html
 
 _WORDS_ZH = {
     "Change report": "变化报告", "Epoch A (reference)": "期次 A（参考）",
@@ -92,12 +92,12 @@ def render_change_html(result: Any, generated: str | None = None, lang: str = "e
     title = f"{w('Change report')}: {result.epoch_a['name']} → {result.epoch_b['name']}"
     html_lang = "zh-Hans" if lang == "zh" else "en"
     parts = ["<!DOCTYPE html>", f'<html lang="{html_lang}"><head><meta charset="utf-8">',
-             f"<title>{_e(title)}</title>", '<meta name="generator" content="RealScene">',
-             f"<style>{_CSS}\n.hist svg{{max-width:100%;height:auto}}</style>",
-             "</head><body>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
+             f"<title>{escape_html(title)}</title>", '<meta name="generator" content="RealScene">',
+             f"<style>{REPORT_CSS}\n.hist svg{{max-width:100%;height:auto}}</style>",
+             "</head><body>", f"<h1>{escape_html(title)}</h1>", '<table class="meta">']
 
     def row(key: str, value: Any) -> None:
-        parts.append(f"<tr><th>{_e(key)}</th><td>{_e(value)}</td></tr>")
+        parts.append(f"<tr><th>{escape_html(key)}</th><td>{escape_html(value)}</td></tr>")
 
     for label, ep, count in ((w("Epoch A (reference)"), result.epoch_a, result.count_a),
                              (w("Epoch B (compared)"), result.epoch_b, result.count_b)):
@@ -109,7 +109,7 @@ def render_change_html(result: Any, generated: str | None = None, lang: str = "e
     row(w("Output"), Path(result.out_path).name + " (" + ", ".join(result.fields) + ")")
     row(w("Generated"), generated)
     parts.append("</table>")
-    parts.append(f"<h2>{_e(w('Distances'))}</h2>")
+    parts.append(f"<h2>{escape_html(w('Distances'))}</h2>")
     parts.append('<table class="meta stats">')
     row(w("Mean"), _m(s.mean))
     row(w("Median"), _m(s.median))
@@ -127,11 +127,11 @@ def render_change_html(result: Any, generated: str | None = None, lang: str = "e
     parts.append("</table>")
     svg = histogram_svg(s.histogram_counts, s.histogram_edges, lang)
     if svg:
-        parts.append(f"<h2>{_e(w('Histogram'))}</h2>")
+        parts.append(f"<h2>{escape_html(w('Histogram'))}</h2>")
         parts.append(f'<figure class="hist">{svg}</figure>')
     if result.warnings:
-        parts.append(f"<h2>{_e(w('Warnings'))}</h2><ul>")
-        parts += [f"<li>{_e(text)}</li>" for text in result.warnings]
+        parts.append(f"<h2>{escape_html(w('Warnings'))}</h2><ul>")
+        parts += [f"<li>{escape_html(text)}</li>" for text in result.warnings]
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
