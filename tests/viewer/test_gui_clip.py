@@ -154,3 +154,23 @@ def test_export_cancel_leaves_no_file_and_refusals(qtbot, window, shared_data, t
     assert job.done and job.result is None
     assert "cancelled" in window.statusBar().currentMessage()
     assert not out.exists() and not list(tmp_path.glob("cancelled*"))
+
+
+def test_polygon_drawn_by_clicks(qtbot, window, autzen):
+    _, layer = autzen
+    panel = window.clip_tools.panel
+    window.view_preset("top")
+    window.tool.start("pin")  # the annotation tool stops while the clip takes clicks
+    panel.set_shape("polygon")
+    panel.draw_button.click()
+    assert panel.picking == "polygon" and window.tool.mode is None
+    picks = [click(qtbot, window, fx, fy) for fx, fy in ((0.35, 0.45), (0.65, 0.45),
+                                                         (0.5, 0.6))]
+    assert "3" in panel.status.text()
+    panel.apply_button.click()
+    region = window.scene.clip.region
+    assert type(region).__name__ == "Polygon" and panel.picking is None
+    assert np.allclose(region.vertices, [p.xyz[:2] for p in picks])
+    assert not window.session.project.annotations  # no pin was added meanwhile
+    drawn = _drawn_true(window, layer)
+    assert len(drawn) and region.mask(drawn).all()
