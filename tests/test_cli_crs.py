@@ -73,7 +73,8 @@ def test_render_places_a_file_by_the_crs_given(tmp_path, capsys):
     bare = tmp_path / "bare.las"
     write_survey_las(bare, None, prefixed=True)
     apart, together = tmp_path / "apart.png", tmp_path / "together.png"
-    common = ["--size", "320x200", "--view", "top", "--point-size", "6", "--msaa", "0"]
+    common = ["--size", "320x200", "--view", "top", "--point-size", "6", "--msaa", "0",
+              "--no-attribution"]  # only the data in the picture
     code, out, err = _run(capsys, "render", tagged, bare, "-o", apart, *common)
     assert code == 0, err
     code, out, err = _run(capsys, "render", tagged, bare, "-o", together, *common,

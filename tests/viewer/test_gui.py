@@ -102,6 +102,8 @@ def test_pick_point_shows_full_precision_coordinates(qtbot, window, shared_data)
 
 def test_visibility_checkbox_hides_layer(qtbot, window, shared_data):
     open_and_wait(qtbot, window, shared_data / "meshes" / "gargo.ply")
+    # only the data: no gizmo, scale bar or arrow over it (they stay when layers hide)
+    window.scene.set_decorations(axes=False, scale_bar=False, north_arrow=False)
     bg = background_u8(window)
     assert non_background_fraction(view_image(window), bg) > 0.05
     item = window.layer_panel.tree.topLevelItem(0)
@@ -195,7 +197,8 @@ def test_window_layout_is_remembered(qtbot, tmp_path):
     qtbot.waitExposed(first)
     first.properties_dock.hide()
     size = (first.width(), first.height())  # (the toolbar rows may round it by a few px)
-    assert abs(size[0] - 1000) <= 8 and abs(size[1] - 700) <= 8
+    # (the toolbar rows may make it taller than asked: at most a third row of tools)
+    assert abs(size[0] - 1000) <= 8 and 0 <= size[1] - 700 <= 40
     first.close()
     second = MainWindow(settings=QtCore.QSettings(ini, QtCore.QSettings.IniFormat))
     qtbot.addWidget(second)
