@@ -1167,12 +1167,12 @@
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="329"/>
         <source>&amp;Profile…</source>
-        <translation type="unfinished"></translation>
+        <translation>剖面(&amp;P)…</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="330"/>
         <source>A 2D cross-section of the points and models along a line, with measurements</source>
-        <translation type="unfinished"></translation>
+        <translation>沿一条线的点云与模型二维剖面，可在其上量测</translation>
     </message>
 </context>
 <context>
@@ -3134,117 +3134,117 @@ Formats: {formats}</source>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="42"/>
         <source>Profile</source>
-        <translation type="unfinished"></translation>
+        <translation>剖面</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="50"/>
         <source>Pick line in view</source>
-        <translation type="unfinished"></translation>
+        <translation>在视图中拾取剖面线</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="52"/>
         <source>Click the two ends of the section line in the 3D view</source>
-        <translation type="unfinished"></translation>
+        <translation>在三维视图中点击剖面线的两个端点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="55"/>
         <source>Take the line from a polyline annotation (its first and last point)</source>
-        <translation type="unfinished"></translation>
+        <translation>从折线标注取剖面线（其首末两点）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="57"/>
         <source>Use</source>
-        <translation type="unfinished"></translation>
+        <translation>使用</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="61"/>
         <source>Full width of the section</source>
-        <translation type="unfinished"></translation>
+        <translation>剖面的总宽度</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="62"/>
         <source>Measure</source>
-        <translation type="unfinished">量测</translation>
+        <translation>量测</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="65"/>
         <source>Click two points of the profile</source>
-        <translation type="unfinished"></translation>
+        <translation>在剖面上点击两点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="66"/>
         <source>Save measurements to project</source>
-        <translation type="unfinished"></translation>
+        <translation>将量测保存到项目</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="71"/>
         <source>Export the profile as {fmt}</source>
-        <translation type="unfinished"></translation>
+        <translation>将剖面导出为 {fmt}</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="87"/>
         <source>Width</source>
-        <translation type="unfinished"></translation>
+        <translation>宽度</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="139"/>
         <source>Click the first end of the line in the 3D view</source>
-        <translation type="unfinished"></translation>
+        <translation>在三维视图中点击剖面线的第一个端点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="146"/>
         <source>Now click the other end</source>
-        <translation type="unfinished"></translation>
+        <translation>再点击另一个端点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="195"/>
         <source>{points} points, {segments} cut-line segments along {length} {units}</source>
-        <translation type="unfinished"></translation>
+        <translation>{points} 个点，{segments} 段切割线，长 {length} {units}</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="212"/>
         <source>Pick a line in the 3D view or use a polyline annotation</source>
-        <translation type="unfinished"></translation>
+        <translation>在三维视图中拾取剖面线，或使用折线标注</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="220"/>
         <source>distance along the profile ({units})</source>
-        <translation type="unfinished"></translation>
+        <translation>沿剖面距离（{units}）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="222"/>
         <source>height ({units})</source>
-        <translation type="unfinished"></translation>
+        <translation>高度（{units}）</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="231"/>
         <source>Click the first point of the measurement</source>
-        <translation type="unfinished"></translation>
+        <translation>点击量测的第一点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="232"/>
         <source>Click the second point</source>
-        <translation type="unfinished"></translation>
+        <translation>点击第二点</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="275"/>
         <source>Profile: {label}</source>
-        <translation type="unfinished"></translation>
+        <translation>剖面：{label}</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="277"/>
         <source>{n} measurements saved to the project</source>
-        <translation type="unfinished"></translation>
+        <translation>已将 {n} 项量测保存到项目</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="299"/>
         <source>Export profile</source>
-        <translation type="unfinished"></translation>
+        <translation>导出剖面</translation>
     </message>
     <message>
         <location filename="../viewer/qt/profile_panel.py" line="307"/>
         <source>Exported {name}</source>
-        <translation type="unfinished"></translation>
+        <translation>已导出 {name}</translation>
     </message>
 </context>
 <context>
