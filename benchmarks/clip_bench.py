@@ -232,7 +232,9 @@ def section(result: dict[str, Any], header: str) -> str:
     rows = result["rows"]
     base, laz, copc = (rows[w] for w in WAYS)
     lines = [BEGIN, "", "# Clip export (heritage monitoring)", "", header, "",
-             f"Box of 1 % of the area (full height) from a {result['points']:,}-point LAZ "
+             f"Box of 1 % of the area (full height, in the middle: it straddles the "
+             f"octree's split planes at every level, the worst place for a COPC query) "
+             f"from a {result['points']:,}-point LAZ "
              f"({_mib(result['laz_bytes'])} MiB; the real autzen tile copied side by side "
              f"with offsets) and from its COPC (RealScene's writer, "
              f"{result['index']['leaf']:,} points a node at most; indexing took "
@@ -269,6 +271,15 @@ def section(result: dict[str, Any], header: str) -> str:
                          f"{r['bytes'] / 2**20:.1f} | {r['nodes_total']:,} | "
                          f"{r['median']:.3g} | {r['points_read']:,} ({r['nodes']} nodes) | "
                          f"{r['bytes_read']:,} |")
+        default = next((r for r in result["leaf"] if r["leaf"] == result["index"]["leaf"]),
+                       None)
+        small = min(result["leaf"], key=lambda r: r["leaf"])
+        if default is not None and small is not default:
+            lines += ["", f"- smallest capacity ({small['leaf']:,}) against the writer's "
+                      f"({default['leaf']:,}): "
+                      f"{small['points_read'] / default['points_read'] - 1:+.0%} points "
+                      f"decoded, {small['median'] / default['median'] - 1:+.0%} clip time, "
+                      f"{small['bytes'] / default['bytes'] - 1:+.0%} file size."]
     lines += ["", END]
     return "\n".join(lines) + "\n"
 
