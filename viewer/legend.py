@@ -360,6 +360,8 @@ class Overlays:
         self._observer: tuple[Any, int] | None = None
         #: set by :meth:`set_visible` (False while a tiled still is drawn)
         self.hidden = False
+        #: (size, boxes) of the last :meth:`boxes_for` at a size not drawn
+        self._boxes_cache: tuple[tuple[int, int], list] | None = None
 
     def _warn(self, warning: str | None) -> None:
         if warning and warning != self.font_warning and self.on_warning is not None:
@@ -400,6 +402,7 @@ class Overlays:
         """Replace what is shown by the legends of ``scene`` (see :func:`legend_layout`)."""
         self.remove()
         self._scene = scene
+        self._boxes_cache = None
         if getattr(self.plotter, "ren_win", None) is None:
             return  # the plotter has closed: nothing to draw on
         size = self.view_size()
@@ -423,6 +426,20 @@ class Overlays:
             self.shown.append((pic, ren, box))
         self._place(size)
         self._warn(next((p.font_warning for p, _box in layout if p.font_warning), None))
+
+    def boxes_for(self, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+        """The legends' (x, y, w, h) display boxes in a view of ``size``, drawn or not
+        (a tiled still hides them while its tiles are drawn and pastes them at the end,
+        where :func:`legend_layout` puts them): what the labels keep off."""
+        if self._scene is None:
+            return []
+        size = (max(int(size[0]), 1), max(int(size[1]), 1))
+        if size == self._size:
+            return [box for _pic, _ren, box in self.shown]
+        if self._boxes_cache is None or self._boxes_cache[0] != size:
+            boxes = [box for _pic, box in legend_layout(self._scene, size, self.font_px)]
+            self._boxes_cache = (size, boxes)
+        return list(self._boxes_cache[1])
 
     def _place(self, size: tuple[int, int]) -> None:
         vw, vh = size

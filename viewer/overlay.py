@@ -296,10 +296,12 @@ class AnnotationOverlay:
         matrix = np.array([[vtk_m.GetElement(i, j) for j in range(4)] for i in range(4)])
         anchors, front = project(matrix, self._label_pts, (vw, vh))
         markers, m_front = project(matrix, self._marker_pts, (vw, vh))
-        # (the legends are not obstacles: tiled stills lay them out for the whole picture
-        # after the labels, and a still must show the labels where a direct render does)
+        # the legends' boxes at this view size, drawn or (tiled stills) pasted later
+        legends = getattr(self.renderer, "legend_overlays", None)
+        obstacles = legends.boxes_for((vw, vh)) if legends is not None else []
         self.placed = place_labels(anchors, self._label_sizes, (vw, vh), visible=front,
-                                   keep=self._label_keep, markers=markers[m_front])
+                                   keep=self._label_keep, markers=markers[m_front],
+                                   obstacles=obstacles or None)
         shown = {p.index: p for p in self.placed}
         for i, actor in enumerate(self._label_actors):
             p = shown.get(i)

@@ -70,6 +70,56 @@ def test_labels_avoid_markers_when_they_can():
     assert not overlap(box, (pin[0, 0] - 8, pin[0, 1] - 8, 16, 16))
 
 
+def test_labels_keep_off_the_legends_boxes():
+    """A label anchored next to the legend's corner is placed off the legend's box."""
+    view = (800, 500)
+    legend = (600.0, 10.0, 190.0, 200.0)  # (x, y, w, h), lower right, as viewer.legend
+    anchor = np.array([[560.0, 100.0]])
+    first = candidates((560.0, 100.0), (150.0, 19.0), view)[0][0]
+    assert overlap(first, legend)  # its first choice would cover the legend
+    placed = place_labels(anchor, [[150.0, 19.0]], view, obstacles=[legend])
+    assert len(placed) == 1 and not overlap(placed[0].box, legend)
+
+
+def test_drawn_labels_keep_off_the_legend():
+    """A pin on the scan just left of the classification legend: its label, whose first
+    place would cover the legend, is drawn off the legend's box (the overlay passes the
+    legends' boxes at the picture's size to the placement)."""
+    from heritage.model import Annotation
+    from viewer import pipeline
+    from viewer.offscreen import OffscreenRenderer
+
+    session = pipeline.open_project(SAMPLE_PROJECT)
+    try:
+        session.project.annotations.clear()
+        session.project.measurements.clear()
+        scene = session.scene
+        with OffscreenRenderer(scene, SIZE, session=session, multi_samples=0) as r:
+            r.image("Overview")
+            boxes = r.renderer.legend_overlays.boxes_for(SIZE)
+            assert boxes, "the sample's classified scan has a legend"
+            x, y, w, h = boxes[0]
+            pick = None
+            for dx in range(4, 80, 4):  # a scan point just left of the legend
+                pick = r.renderer.pick(x - dx, y + h / 2)
+                if pick is not None:
+                    break
+            assert pick is not None
+            title = "Crack"  # short: its first place, right of the pin, fits the view
+            session.project.annotations.append(
+                Annotation(kind="point", points=[list(map(float, pick.xyz))], title=title))
+            r.overlay.refresh()
+            r.image("Overview")
+            placed = list(r.overlay.placed)
+        assert placed
+        first = candidates(tuple(placed[0].anchor), tuple(placed[0].box[2:]), SIZE)[0][0]
+        assert any(overlap(first, b) for b in boxes)  # where it would go without the rule
+        for p in placed:
+            assert not any(overlap(p.box, b) for b in boxes), (p.box, boxes)
+    finally:
+        pipeline.close_scene(session.scene)
+
+
 def test_label_at_the_edge_is_shifted_inside():
     view = (640, 400)
     for anchor in ([638.0, 200.0], [2.0, 397.0], [320.0, 1.0], [639.0, 0.0]):
