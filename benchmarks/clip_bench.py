@@ -112,7 +112,7 @@ def ensure_data(points: int, log=print) -> tuple[Path, Path]:
 
 
 def _child(imports: str, warm: str, work: str) -> dict[str, Any]:
-    from .memscale import _child as child
+    from .memscale import run_child as child
 
     return child(imports, work, warm, timeout=3600)
 

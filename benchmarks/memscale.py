@@ -60,7 +60,7 @@ print(json.dumps({{"base": base, "peak": peak, "wall_s": wall, "out": out}}))
 """
 
 
-def _child(imports: str, work: str, warm: str = "", timeout: float = 1800) -> dict[str, Any]:
+def run_child(imports: str, work: str, warm: str = "", timeout: float = 1800) -> dict[str, Any]:
     """Run ``work`` (which sets ``out``) in a fresh process after ``imports`` and ``warm``
     (a small run of the same work, so that lazy imports and caches are not counted)."""
     code = _CHILD.format(root=str(ROOT), imports=textwrap.dedent(imports).strip(),
@@ -91,7 +91,7 @@ def write_xyz(path: Path, n_points: int, one_line: bool) -> Path:
 
 
 def measure_read(path: Path, warm: Path) -> dict[str, Any]:
-    r = _child("import loaders", warm=f"loaders.read({str(warm)!r})", work=
+    r = run_child("import loaders", warm=f"loaders.read({str(warm)!r})", work=
                f"try:\n    d = loaders.read({str(path)!r})\n"
                "except loaders.LoadError as exc:\n    out = {'refused': exc.reason}\n"
                "else:\n    out = {'points': int(getattr(d, 'point_count', 0) or 0),"

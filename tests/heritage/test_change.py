@@ -34,7 +34,7 @@ def ahn3(shared_data):
     return laspy.read(str(shared_data / "pointclouds" / "ahn3_cropped_2.laz"))
 
 
-def _patch_mask(xyz: np.ndarray, margin: float = 0.0) -> np.ndarray:
+def patch_mask(xyz: np.ndarray, margin: float = 0.0) -> np.ndarray:
     x0, y0, size = PATCH
     return ((xyz[:, 0] >= x0 - margin) & (xyz[:, 0] < x0 + size + margin)
             & (xyz[:, 1] >= y0 - margin) & (xyz[:, 1] < y0 + size + margin))
@@ -47,7 +47,7 @@ def displaced(ahn3, shared_data, tmp_path_factory):
     rng = np.random.default_rng(18)
     xyz = _xyz(ahn3)
     moved = xyz.copy()
-    moved[_patch_mask(xyz), 2] += SHIFT
+    moved[patch_mask(xyz), 2] += SHIFT
     moved += rng.normal(0.0, 0.005, moved.shape)
     b = laspy.read(str(shared_data / "pointclouds" / "ahn3_cropped_2.laz"))
     b.x = moved[:, 0]
@@ -219,12 +219,12 @@ def test_realistic_change_found_m3c2(displaced, shared_data, tmp_path):
     las = laspy.read(str(out))
     d = np.asarray(las["m3c2_distance"])
     sig = np.asarray(las["m3c2_significant"]).astype(bool)
-    inner = _patch_mask(b, -1.0)  # away from the patch's edges by more than a cylinder
+    inner = patch_mask(b, -1.0)  # away from the patch's edges by more than a cylinder
     assert sig[inner].all()
     assert abs(d[inner].mean() - SHIFT) < 0.01
     # nothing else significant: only the patch and its edge (a cylinder's reach)
-    assert not sig[~_patch_mask(b, 1.0)].any()
-    assert sig.sum() <= _patch_mask(b, 1.0).sum()
+    assert not sig[~patch_mask(b, 1.0)].any()
+    assert sig.sum() <= patch_mask(b, 1.0).sum()
     assert result.stats.significant == sig.sum()
     assert steps == sorted(steps) and steps[-1] == 1.0
     text = report.read_text(encoding="utf-8")
@@ -239,9 +239,9 @@ def test_realistic_change_found_c2c_plane(displaced, shared_data, tmp_path):
                            tmp_path / "c2c.laz",
                            local_model="plane", signed=True)
     d = np.asarray(laspy.read(str(tmp_path / "c2c.laz"))["c2c_distance"])
-    inner = _patch_mask(b, -1.0)
+    inner = patch_mask(b, -1.0)
     assert abs(np.median(d[inner]) - SHIFT) < 0.01
-    outside = ~_patch_mask(b, 1.0)
+    outside = ~patch_mask(b, 1.0)
     assert np.percentile(np.abs(d[outside]), 99) < 0.03
     assert result.params["local_model"] == "plane"
 

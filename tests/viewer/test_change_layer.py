@@ -9,7 +9,7 @@ import laspy
 import numpy as np
 import pytest
 
-from tests.heritage.test_change import SHIFT, _patch_mask, ahn3, displaced  # noqa: F401
+from tests.heritage.test_change import SHIFT, ahn3, displaced, patch_mask  # noqa: F401
 from viewer import colors
 from viewer.change_layer import CHANGE_COLORMAP, compare_layers, layer_change_stats
 
@@ -50,8 +50,8 @@ def test_compare_c2c_colours_b_centred_on_zero(epochs):
         d = layer.data.attributes["c2c_distance"]
         assert len(d) == layer.data.point_count == 208432  # every point, not a subset
         xyz = layer.data.xyz()
-        inner = _patch_mask(xyz, -1.0)
-        outside = ~_patch_mask(xyz, 1.0)
+        inner = patch_mask(xyz, -1.0)
+        outside = ~patch_mask(xyz, 1.0)
         assert abs(np.median(d[inner]) - SHIFT) < 0.01
         info = colors.scalar_info(layer)
         assert info.vmin == -info.vmax and info.vmax > 0
@@ -90,8 +90,8 @@ def test_compare_m3c2_significant_only_and_export(epochs, tmp_path):
         assert layer.significant_only
         sig = attrs["m3c2_significant"].astype(bool)
         xyz = layer.data.xyz()
-        inner = _patch_mask(xyz, -1.0)
-        assert sig[inner].mean() > 0.95 and not sig[~_patch_mask(xyz, 1.5)].any()
+        inner = patch_mask(xyz, -1.0)
+        assert sig[inner].mean() > 0.95 and not sig[~patch_mask(xyz, 1.5)].any()
         rgb = colors.layer_rgb(layer)
         grey = np.all(rgb == colors.NOT_SIGNIFICANT_RGB, axis=1)
         assert grey[~sig].all() and not grey[sig].any()
@@ -114,7 +114,7 @@ def test_compare_m3c2_significant_only_and_export(epochs, tmp_path):
         d = np.asarray(las["m3c2_distance"])
         fsig = np.asarray(las["m3c2_significant"]).astype(bool)
         assert fsig.sum() == sig.sum()
-        finner = _patch_mask(fxyz, -1.0)
+        finner = patch_mask(fxyz, -1.0)
         assert abs(np.nanmean(d[finner]) - np.nanmean(attrs["m3c2_distance"][inner])) < 1e-9
         assert las.header.parse_crs() == src.header.parse_crs()
 

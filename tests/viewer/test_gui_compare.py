@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6 import QtWidgets
 
-from tests.heritage.test_change import PATCH, SHIFT, _patch_mask, ahn3, displaced  # noqa: F401
+from tests.heritage.test_change import PATCH, SHIFT, ahn3, displaced, patch_mask  # noqa: F401
 from tests.viewer.gui_support import open_and_wait, view_image
 
 pytestmark = pytest.mark.gui
@@ -57,10 +57,10 @@ def test_compare_epochs_in_the_window(window, qtbot, displaced, shared_data,  # 
     window.view_preset("top")
     qtbot.wait(200)
     xyz = lb.data.xyz()
-    inner = np.flatnonzero(_patch_mask(xyz, -2.0))
+    inner = np.flatnonzero(patch_mask(xyz, -2.0))
     rng = np.random.default_rng(1)
     pick_in = xyz[rng.choice(inner, 40, replace=False)]
-    outside = np.flatnonzero(~_patch_mask(xyz, 3.0) & (np.abs(d) < 0.01))
+    outside = np.flatnonzero(~patch_mask(xyz, 3.0) & (np.abs(d) < 0.01))
     pick_out = xyz[rng.choice(outside, 200, replace=False)]
     window.plotter.screenshot(str(tmp_path / "change.png"))
     red = _pixels(window, pick_in)
@@ -81,7 +81,7 @@ def test_compare_epochs_in_the_window(window, qtbot, displaced, shared_data,  # 
     assert len(las.x) == len(lb.data.xyz())
     fx = np.column_stack([las.x, las.y, las.z])
     fd = np.asarray(las["c2c_distance"])
-    assert abs(np.median(fd[_patch_mask(fx, -2.0)]) - SHIFT) < 0.01
+    assert abs(np.median(fd[patch_mask(fx, -2.0)]) - SHIFT) < 0.01
     np.testing.assert_allclose(np.sort(fd), np.sort(d), atol=1e-9)
     # M3C2 in the background, cancelled: nothing changes
     job = tools.start(la, lb, "m3c2", {"cyl_radius": 0.5}, True)
