@@ -59,6 +59,6 @@ def test_categories_and_highlight_are_told_apart():
     colours = {**{k: c for k, (_l, c) in DEFAULT_CATEGORIES.items()},
                "highlight": HIGHLIGHT_COLOR}
     for (a, ca), (b, cb) in itertools.combinations(colours.items(), 2):
-        distance = sum((x - y) ** 2 for x, y in zip(ca, cb)) ** 0.5
+        distance = sum((x - y) ** 2 for x, y in zip(ca, cb, strict=True)) ** 0.5
         assert distance >= 60, f"{a} {ca} and {b} {cb} look alike"
     assert set(CATEGORY_COLORS) == set(DEFAULT_CATEGORIES)
