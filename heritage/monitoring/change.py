@@ -46,6 +46,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from loaders.safety import same_file
 from loaders.types import LoadCancelled, LoadError
 
 Progress = Callable[[float, str], None]
@@ -502,13 +503,6 @@ _DESCRIPTIONS = {"c2c_distance": "C2C distance to epoch A (m)",
                  "m3c2_significant": "1: |distance| > LoD95"}
 
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
 def compare_files(path_a: str | os.PathLike, path_b: str | os.PathLike,
                   out_path: str | os.PathLike, method: str = "c2c", *,
                   local_model: str | None = None, k: int | None = None,
@@ -535,7 +529,7 @@ def compare_files(path_a: str | os.PathLike, path_b: str | os.PathLike,
     if out.suffix.lower() not in (".las", ".laz"):
         raise ValueError(f"{out}: the output must be a .las or .laz file")
     for src in (pa, pb):
-        if _same(out, src):
+        if same_file(out, src):
             raise ValueError(f"{out}: the output would overwrite an input epoch; "
                              "choose another file")
     if report_path is not None and Path(report_path).suffix.lower() not in (".html", ".htm"):
