@@ -46,6 +46,8 @@ def test_compare_epochs_in_the_window(window, qtbot, displaced, shared_data,  # 
     assert len(d) == lb.data.point_count  # every point of the layer
     assert lb.color_mode == "attribute" and lb.attribute == "c2c_distance"
     assert window.scene.selected is lb
+    # the Properties panel names the diverging map the layer is drawn with
+    assert window.properties_panel.colormap.currentText() == lb.colormap == "rdbu_r"
     from viewer import legend
 
     bar = legend.overlay_for_layer(lb)

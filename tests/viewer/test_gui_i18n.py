@@ -27,7 +27,8 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 #: words that are the same in a Chinese interface: names, formats, units, codes, the
 #: colour maps' own names, the language menu's endonym
 KEEP = {"RealScene", "RGB", "LAS", "LAZ", "COPC", "EPSG", "IFC", "CityJSON", "glTF", "X", "Y",
-        "Z", "XYZ", "m", "px", "k", "M", "viridis", "turbo", "gray", "terrain", "English",
+        "Z", "XYZ", "m", "px", "k", "M", "viridis", "turbo", "gray", "terrain", "rdbu",
+        "coolwarm", "English",
         "LOD", "WGS", "UTM", "RMS", "URL", "PROJ", "WKT", "CRS", "Ctrl", "Shift", "Esc",
         "YYYY", "MM", "DD"}
 

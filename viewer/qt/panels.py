@@ -25,7 +25,8 @@ COLOR_MODE_LABELS = {
     "semantic": QT_TR_NOOP("Semantic surfaces"),
     "type": QT_TR_NOOP("Object type"),
 }
-COLORMAPS = ("viridis", "turbo", "gray", "terrain")
+#: the colour maps offered; rdbu_r and coolwarm are diverging (symmetric about zero: change)
+COLORMAPS = ("viridis", "turbo", "gray", "terrain", "rdbu_r", "coolwarm")
 #: the up-axis choice of a glTF layer: (value, label)
 UP_AXES = (("Y", QT_TR_NOOP("Y (glTF standard)")),
            ("Z", QT_TR_NOOP("Z (stored against the standard)")))
@@ -346,6 +347,8 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.attribute.addItems(layer.scalar_attributes())
             if layer.attribute:
                 self.attribute.setCurrentText(layer.attribute)
+            if self.colormap.findText(layer.colormap) < 0:  # one a tool chose (YlOrRd…)
+                self.colormap.addItem(layer.colormap)
             self.colormap.setCurrentText(layer.colormap)
             self.point_size.setValue(layer.point_size)
             self.opacity.setValue(int(round(layer.opacity * 100)))
