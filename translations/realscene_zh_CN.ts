@@ -601,50 +601,50 @@
         <translation>对象类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="30"/>
+        <location filename="../viewer/qt/panels.py" line="31"/>
         <source>Y (glTF standard)</source>
-        <extracomment>the up-axis choice of a glTF layer: (value, label)</extracomment>
+        <extracomment>the colour maps offered; rdbu_r and coolwarm are diverging (symmetric about zero: change) the up-axis choice of a glTF layer: (value, label)</extracomment>
         <translation>Y（glTF 标准）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="31"/>
+        <location filename="../viewer/qt/panels.py" line="32"/>
         <source>Z (stored against the standard)</source>
         <translation>Z（未按标准存储）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="33"/>
+        <location filename="../viewer/qt/panels.py" line="34"/>
         <source>Y (turn it upright)</source>
         <extracomment>the same choice for any other mesh or point layer without a CRS</extracomment>
         <translation>Y（竖直放正）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="34"/>
+        <location filename="../viewer/qt/panels.py" line="35"/>
         <source>Z (as stored)</source>
         <translation>Z（按存储方向）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="36"/>
+        <location filename="../viewer/qt/panels.py" line="37"/>
         <source>none (units)</source>
         <extracomment>a layer&apos;s length units (viewer.units): (value, label); None: no units</extracomment>
         <translation>无（单位）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="36"/>
+        <location filename="../viewer/qt/panels.py" line="37"/>
         <source>millimetres (mm)</source>
         <translation>毫米 (mm)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="37"/>
+        <location filename="../viewer/qt/panels.py" line="38"/>
         <source>centimetres (cm)</source>
         <translation>厘米 (cm)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="37"/>
+        <location filename="../viewer/qt/panels.py" line="38"/>
         <source>metres (m)</source>
         <translation>米 (m)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="38"/>
+        <location filename="../viewer/qt/panels.py" line="39"/>
         <source>feet (ft)</source>
         <translation>英尺 (ft)</translation>
     </message>
@@ -675,38 +675,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="508"/>
+        <location filename="../viewer/qt/panels.py" line="511"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="511"/>
-        <location filename="../viewer/qt/panels.py" line="522"/>
+        <location filename="../viewer/qt/panels.py" line="514"/>
+        <location filename="../viewer/qt/panels.py" line="525"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="513"/>
+        <location filename="../viewer/qt/panels.py" line="516"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="516"/>
+        <location filename="../viewer/qt/panels.py" line="519"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="518"/>
+        <location filename="../viewer/qt/panels.py" line="521"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="524"/>
+        <location filename="../viewer/qt/panels.py" line="527"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="528"/>
+        <location filename="../viewer/qt/panels.py" line="531"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -1001,27 +1001,28 @@
         <translation>已是 COPC</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="36"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="35"/>
         <source>GLB model with hotspots (one file)</source>
+        <extracomment>the formats as the dialog names them (translated when shown)</extracomment>
         <translation>带热点的 GLB 模型（单个文件）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="37"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="36"/>
         <source>3D Tiles 1.1 (folder)</source>
         <translation>3D Tiles 1.1（文件夹）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="38"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="37"/>
         <source>Smithsonian Voyager scene (folder)</source>
         <translation>Smithsonian Voyager 场景（文件夹）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="39"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="38"/>
         <source>Offline web exhibit (folder)</source>
         <translation>离线网页展览（文件夹）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="40"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="39"/>
         <source>IIIF Presentation 3 manifest (one file)</source>
         <translation>IIIF Presentation 3 清单（单个文件）</translation>
     </message>
@@ -1061,116 +1062,113 @@
         <translation>高清 1280×720</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="374"/>
+        <location filename="../viewer/qt/clip_panel.py" line="331"/>
         <source>Clip</source>
         <translation>裁剪</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="383"/>
-        <location filename="../viewer/qt/compare_dialog.py" line="233"/>
-        <location filename="../viewer/qt/deviation_dialog.py" line="188"/>
-        <location filename="../viewer/qt/profile_panel.py" line="322"/>
+        <location filename="../viewer/qt/jobs.py" line="181"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="390"/>
+        <location filename="../viewer/qt/clip_panel.py" line="339"/>
         <source>C&amp;lip…</source>
         <translation>裁剪(&amp;L)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="391"/>
+        <location filename="../viewer/qt/clip_panel.py" line="340"/>
         <source>Clip every layer by a box, a polygon or a slab</source>
         <translation>用长方体、多边形或切片裁剪所有图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="394"/>
+        <location filename="../viewer/qt/clip_panel.py" line="343"/>
         <source>Export clipped &amp;points…</source>
         <translation>导出裁剪的点(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="395"/>
+        <location filename="../viewer/qt/clip_panel.py" line="344"/>
         <source>Write the selected point layer&apos;s file inside the clip</source>
         <translation>将所选点云图层文件中裁剪区域内的点写出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="240"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="186"/>
         <source>&amp;Compare epochs…</source>
         <translation>比较测量期次(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="241"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="187"/>
         <source>Change between two scans: C2C or M3C2 distances on epoch B</source>
         <translation>两次扫描之间的变化：在期次 B 上计算 C2C 或 M3C2 距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="244"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="190"/>
         <source>Export with &amp;change…</source>
         <translation>导出含变化量的点云(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="245"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="191"/>
         <source>Write the selected layer&apos;s file with its change distances</source>
         <translation>将所选图层的文件连同其变化距离一起写出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="252"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="198"/>
         <source>Change</source>
         <translation>变化</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="195"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="142"/>
         <source>Scan vs &amp;model…</source>
         <translation>扫描与模型比较(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="196"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="143"/>
         <source>Distance of a scan&apos;s points to a mesh, city or IFC model, per object</source>
         <translation>扫描点到网格、城市模型或 IFC 模型的距离，按对象统计</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="274"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="210"/>
         <source>Object</source>
         <extracomment>the Deviation list&apos;s columns: header (QT_TR_NOOP source) and the per-object key</extracomment>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="275"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="211"/>
         <source>Points</source>
         <translation>点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="212"/>
         <source>Mean (m)</source>
         <translation>平均值（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="276"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="212"/>
         <source>Mean |d| (m)</source>
         <translation>平均 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="213"/>
         <source>Max |d| (m)</source>
         <translation>最大 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="277"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="213"/>
         <source>RMS (m)</source>
         <translation>均方根（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="278"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="214"/>
         <source>Beyond tolerance</source>
         <translation>超出容差</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/profile_panel.py" line="329"/>
+        <location filename="../viewer/qt/profile_panel.py" line="320"/>
         <source>&amp;Profile…</source>
         <translation>剖面(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/profile_panel.py" line="330"/>
+        <location filename="../viewer/qt/profile_panel.py" line="321"/>
         <source>A 2D cross-section of the points and models along a line, with measurements</source>
         <translation>沿一条线的点云与模型二维剖面，可在其上量测</translation>
     </message>
@@ -1801,58 +1799,58 @@
 <context>
     <name>ChangeTools</name>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="275"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="221"/>
         <source>{name} streams over the network: save it as a file first</source>
         <translation>{name} 通过网络流式加载：请先将其保存为文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="279"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="225"/>
         <source>Epoch B streams: write the change to</source>
         <translation>期次 B 为流式加载：将变化写入</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="282"/>
-        <location filename="../viewer/qt/compare_dialog.py" line="354"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="228"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="288"/>
         <source>LAZ/LAS point clouds (*.laz *.las)</source>
         <translation>LAZ/LAS 点云 (*.laz *.las)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="297"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="240"/>
         <source>Comparing: {message} {percent}</source>
         <translation>正在比较：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="305"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="246"/>
         <source>Wrote {path}; opening it</source>
         <translation>已写出 {path}，正在打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="314"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="255"/>
         <source>{b} compared with {a}: mean {mean:.4f} m, median {median:.4f} m, 95% of |d| below {p95:.4f} m</source>
         <translation>{b} 与 {a} 比较：均值 {mean:.4f} 米，中位数 {median:.4f} 米，95% 的 |d| 小于 {p95:.4f} 米</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="330"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="268"/>
         <source>Comparison cancelled; nothing changed</source>
         <translation>比较已取消，未做任何更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="334"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="271"/>
         <source>Cannot compare</source>
         <translation>无法比较</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="346"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="280"/>
         <source>Select a layer compared with an epoch (Tools &gt; Compare epochs…) first.</source>
         <translation>请先选择一个已与某期次比较过的图层（工具 &gt; 比较测量期次…）。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="352"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="286"/>
         <source>Export with change</source>
         <translation>导出含变化量的点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="363"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="297"/>
         <source>Exported {path}</source>
         <translation>已导出 {path}</translation>
     </message>
@@ -1860,7 +1858,7 @@
 <context>
     <name>ClipExportJob</name>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="317"/>
+        <location filename="../viewer/qt/clip_panel.py" line="305"/>
         <source>Clipping {name}…</source>
         <translation>正在裁剪 {name}…</translation>
     </message>
@@ -1868,198 +1866,198 @@
 <context>
     <name>ClipPanel</name>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="47"/>
+        <location filename="../viewer/qt/clip_panel.py" line="45"/>
         <source>Box</source>
         <extracomment>&quot;polygon&quot; / &quot;slab&quot; while clicks in the view are taken as the region&apos;s points</extracomment>
         <translation>长方体</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="48"/>
+        <location filename="../viewer/qt/clip_panel.py" line="46"/>
         <source>Polygon</source>
         <translation>多边形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="49"/>
+        <location filename="../viewer/qt/clip_panel.py" line="47"/>
         <source>Slab (section)</source>
         <translation>切片（剖面）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="58"/>
+        <location filename="../viewer/qt/clip_panel.py" line="56"/>
         <source>{axis} min</source>
         <translation>{axis} 最小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="59"/>
+        <location filename="../viewer/qt/clip_panel.py" line="57"/>
         <source>{axis} max</source>
         <translation>{axis} 最大</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="69"/>
+        <location filename="../viewer/qt/clip_panel.py" line="67"/>
         <source>From view</source>
         <translation>取自视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="71"/>
+        <location filename="../viewer/qt/clip_panel.py" line="69"/>
         <source>The bounds of the visible layers</source>
         <translation>可见图层的范围</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="73"/>
+        <location filename="../viewer/qt/clip_panel.py" line="71"/>
         <source>From layer</source>
         <translation>取自图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="75"/>
+        <location filename="../viewer/qt/clip_panel.py" line="73"/>
         <source>The bounds of the selected layer</source>
         <translation>所选图层的范围</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="87"/>
+        <location filename="../viewer/qt/clip_panel.py" line="85"/>
         <source>From selected annotation</source>
         <translation>取自所选标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="89"/>
+        <location filename="../viewer/qt/clip_panel.py" line="87"/>
         <source>A polygon or box annotation selected in the Annotations panel</source>
         <translation>在标注面板中选中的多边形或长方体标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="91"/>
+        <location filename="../viewer/qt/clip_panel.py" line="89"/>
         <source>Draw in the view</source>
         <translation>在视图中绘制</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="93"/>
+        <location filename="../viewer/qt/clip_panel.py" line="91"/>
         <source>Click the polygon&apos;s corners in the 3D view, then Apply</source>
         <translation>在三维视图中点击多边形的各个角点，然后点“应用”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="104"/>
+        <location filename="../viewer/qt/clip_panel.py" line="102"/>
         <source>Pick two points</source>
         <translation>拾取两个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="106"/>
+        <location filename="../viewer/qt/clip_panel.py" line="104"/>
         <source>A vertical section through two points clicked in the 3D view</source>
         <translation>经过在三维视图中点击的两点的竖直剖面</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="116"/>
+        <location filename="../viewer/qt/clip_panel.py" line="114"/>
         <source>Thickness</source>
         <translation>厚度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="122"/>
+        <location filename="../viewer/qt/clip_panel.py" line="120"/>
         <source>Inside</source>
         <translation>内部</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="124"/>
+        <location filename="../viewer/qt/clip_panel.py" line="122"/>
         <source>Outside</source>
         <translation>外部</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="129"/>
+        <location filename="../viewer/qt/clip_panel.py" line="127"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="131"/>
+        <location filename="../viewer/qt/clip_panel.py" line="129"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="132"/>
+        <location filename="../viewer/qt/clip_panel.py" line="130"/>
         <source>Draw every layer whole again</source>
         <translation>重新完整显示所有图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="137"/>
+        <location filename="../viewer/qt/clip_panel.py" line="135"/>
         <source>Export clipped points…</source>
         <translation>导出裁剪的点…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="140"/>
+        <location filename="../viewer/qt/clip_panel.py" line="138"/>
         <source>Write the selected point layer&apos;s LAS/LAZ/COPC file inside the clip, at full resolution</source>
         <translation>以全分辨率写出所选点云图层的 LAS/LAZ/COPC 文件中裁剪区域内的点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="172"/>
+        <location filename="../viewer/qt/clip_panel.py" line="170"/>
         <source>Nothing is visible to take bounds from.</source>
         <translation>没有可见内容可取范围。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="183"/>
+        <location filename="../viewer/qt/clip_panel.py" line="181"/>
         <source>Select a layer first.</source>
         <translation>请先选择一个图层。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="192"/>
+        <location filename="../viewer/qt/clip_panel.py" line="190"/>
         <source>Select a polygon or box annotation first.</source>
         <translation>请先选择一个多边形或长方体标注。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="197"/>
+        <location filename="../viewer/qt/clip_panel.py" line="195"/>
         <source>Only a polygon or box annotation can clip.</source>
         <translation>只有多边形或长方体标注可以用于裁剪。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="217"/>
+        <location filename="../viewer/qt/clip_panel.py" line="215"/>
         <source>Take a polygon from an annotation or draw one (three corners at least).</source>
         <translation>请从标注取多边形或绘制一个（至少三个角点）。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="221"/>
+        <location filename="../viewer/qt/clip_panel.py" line="219"/>
         <source>Pick two points for the section first.</source>
         <translation>请先为剖面拾取两个点。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="249"/>
+        <location filename="../viewer/qt/clip_panel.py" line="247"/>
         <source>No clip: every layer is drawn whole.</source>
         <translation>未裁剪：所有图层完整显示。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="251"/>
+        <location filename="../viewer/qt/clip_panel.py" line="249"/>
         <source>inside</source>
         <translation>内部</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="251"/>
+        <location filename="../viewer/qt/clip_panel.py" line="249"/>
         <source>outside</source>
         <translation>外部</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="252"/>
+        <location filename="../viewer/qt/clip_panel.py" line="250"/>
         <source>box</source>
         <translation>长方体</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="252"/>
+        <location filename="../viewer/qt/clip_panel.py" line="250"/>
         <source>polygon</source>
         <translation>多边形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="253"/>
+        <location filename="../viewer/qt/clip_panel.py" line="251"/>
         <source>slab</source>
         <translation>切片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="254"/>
+        <location filename="../viewer/qt/clip_panel.py" line="252"/>
         <source>Clipped: {side} the {kind}.</source>
         <translation>已裁剪：显示{kind}{side}。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="269"/>
+        <location filename="../viewer/qt/clip_panel.py" line="267"/>
         <source>Click the corners in the view, then Apply.</source>
         <translation>在视图中点击各个角点，然后点“应用”。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="271"/>
+        <location filename="../viewer/qt/clip_panel.py" line="269"/>
         <source>Click two points in the view.</source>
         <translation>在视图中点击两个点。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="287"/>
+        <location filename="../viewer/qt/clip_panel.py" line="285"/>
         <source>{n} corner(s); Apply when done.</source>
         <translation>已有 {n} 个角点；完成后点“应用”。</translation>
     </message>
@@ -2067,42 +2065,42 @@
 <context>
     <name>ClipTools</name>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="416"/>
+        <location filename="../viewer/qt/clip_panel.py" line="365"/>
         <source>Clip the view first (a box, a polygon or a slab), then export.</source>
         <translation>请先裁剪视图（长方体、多边形或切片），再导出。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="420"/>
+        <location filename="../viewer/qt/clip_panel.py" line="369"/>
         <source>Select a point layer to export.</source>
         <translation>请选择要导出的点云图层。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="430"/>
+        <location filename="../viewer/qt/clip_panel.py" line="379"/>
         <source>Export clipped points</source>
         <translation>导出裁剪的点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="432"/>
+        <location filename="../viewer/qt/clip_panel.py" line="381"/>
         <source>Point clouds (*.laz *.las *.copc.laz)</source>
         <translation>点云 (*.laz *.las *.copc.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="448"/>
+        <location filename="../viewer/qt/clip_panel.py" line="394"/>
         <source>Clipping {name}: {percent}</source>
         <translation>正在裁剪 {name}：{percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="454"/>
+        <location filename="../viewer/qt/clip_panel.py" line="398"/>
         <source>Wrote {count} of {total} points to {path}</source>
         <translation>已将 {total} 个点中的 {count} 个写入 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="467"/>
+        <location filename="../viewer/qt/clip_panel.py" line="408"/>
         <source>Clip export cancelled; nothing written</source>
         <translation>裁剪导出已取消；未写出任何文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/clip_panel.py" line="471"/>
+        <location filename="../viewer/qt/clip_panel.py" line="412"/>
         <source>Cannot export the clip</source>
         <translation>无法导出裁剪结果</translation>
     </message>
@@ -2110,122 +2108,122 @@
 <context>
     <name>CompareDialog</name>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="38"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="36"/>
         <source>Compare epochs</source>
         <translation>比较测量期次</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="48"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="46"/>
         <source>Cloud to cloud (C2C)</source>
         <translation>点云到点云 (C2C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="49"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="47"/>
         <source>M3C2 with level of detection</source>
         <translation>M3C2（含检测限）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="52"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="50"/>
         <source>None (nearest neighbour)</source>
         <translation>无（最近邻）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="53"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="51"/>
         <source>Plane</source>
         <translation>平面</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="54"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="52"/>
         <source>Quadric</source>
         <translation>二次曲面</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="55"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="53"/>
         <source>Signed (above A positive)</source>
         <translation>带符号（高于 A 为正）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="64"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="62"/>
         <source>every point</source>
         <translation>每个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="66"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="64"/>
         <source>Show significant change only</source>
         <translation>仅显示显著变化</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="67"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="65"/>
         <source>C2C</source>
         <translation>C2C</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="69"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="67"/>
         <source>Local model</source>
         <translation>局部模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="71"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="69"/>
         <source>M3C2</source>
         <translation>M3C2</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="73"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="71"/>
         <source>Normal radii (m)</source>
         <translation>法向半径（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="74"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="72"/>
         <source>Cylinder radius (m)</source>
         <translation>圆柱半径（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="75"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="73"/>
         <source>Max distance (m)</source>
         <translation>最大距离（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="76"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="74"/>
         <source>Registration error (m)</source>
         <translation>配准误差（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="77"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="75"/>
         <source>Core point spacing (m)</source>
         <translation>核心点间距（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="80"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="78"/>
         <source>Epoch A (reference)</source>
         <translation>期次 A（参考）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="81"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="79"/>
         <source>Epoch B (compared)</source>
         <translation>期次 B（比较对象）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="82"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="80"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="85"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="83"/>
         <source>Compare</source>
         <translation>比较</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="114"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="112"/>
         <source>Open two point clouds (two epochs) to compare.</source>
         <translation>请打开两个点云（两个期次）以进行比较。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="118"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="116"/>
         <source>Choose two different epochs.</source>
         <translation>请选择两个不同的期次。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="130"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="128"/>
         <source>Normal radii: one or more positive numbers, e.g. 0.5, 1, 2.</source>
         <translation>法向半径：一个或多个正数，例如 0.5, 1, 2。</translation>
     </message>
@@ -2233,7 +2231,7 @@
 <context>
     <name>CompareJob</name>
     <message>
-        <location filename="../viewer/qt/compare_dialog.py" line="171"/>
+        <location filename="../viewer/qt/compare_dialog.py" line="159"/>
         <source>Comparing {b} with {a}…</source>
         <translation>正在将 {b} 与 {a} 比较…</translation>
     </message>
@@ -2274,47 +2272,47 @@
 <context>
     <name>DeviationDialog</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="41"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="38"/>
         <source>Scan vs model</source>
         <translation>扫描与模型比较</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="61"/>
         <source>Scan (points)</source>
         <translation>扫描（点云）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="65"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="62"/>
         <source>Model (mesh, city or IFC)</source>
         <translation>模型（网格、城市或 IFC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="63"/>
         <source>Tolerance</source>
         <translation>容差</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="67"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
         <source>Farthest point counted for an object</source>
         <translation>计入对象的最远距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="69"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
         <source>Every point is measured to the nearest triangle in the scene&apos;s coordinates (both layers&apos; alignment applied); + in front of the face, − behind it.</source>
         <translation>每个点都在场景坐标中（已应用两个图层的对齐）量测到最近的三角形；面的正面为 +，背面为 −。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="76"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="73"/>
         <source>Measure</source>
         <translation>量测</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="88"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="85"/>
         <source>Open a point cloud and a mesh, city model or IFC model to compare.</source>
         <translation>请先打开一个点云以及一个网格、城市模型或 IFC 模型再进行比较。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="93"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="90"/>
         <source>{name} has no triangles to measure against.</source>
         <translation>{name} 没有可供量测的三角形。</translation>
     </message>
@@ -2322,7 +2320,7 @@
 <context>
     <name>DeviationJob</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="128"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="115"/>
         <source>Measuring {scan} against {model}…</source>
         <translation>正在量测 {scan} 与 {model}…</translation>
     </message>
@@ -2330,7 +2328,7 @@
 <context>
     <name>DeviationList</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="321"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="257"/>
         <source>Deviation from {scan}: {n} objects, tolerance {tolerance} m</source>
         <translation>与 {scan} 的偏差：{n} 个对象，容差 {tolerance} 米</translation>
     </message>
@@ -2338,22 +2336,22 @@
 <context>
     <name>DeviationTools</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="220"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="164"/>
         <source>Scan vs model: {percent}</source>
         <translation>扫描与模型比较：{percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="235"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="177"/>
         <source>{scan} vs {model}: {points} points on {objects} objects within {distance} m; {seconds} s</source>
         <translation>{scan} 与 {model}：{points} 个点落在 {distance} 米内的 {objects} 个对象上；{seconds} 秒</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="250"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="189"/>
         <source>Scan vs model cancelled; nothing changed</source>
         <translation>扫描与模型比较已取消；未作任何更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="254"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="193"/>
         <source>Cannot measure</source>
         <translation>无法量测</translation>
     </message>
@@ -2404,118 +2402,118 @@
 <context>
     <name>ExhibitDialog</name>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="73"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="72"/>
         <source>Export exhibit</source>
         <extracomment>budgets the dialog starts with (0 in a box: no limit)</extracomment>
         <translation>导出展览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="83"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="82"/>
         <source> — not available yet</source>
         <translation> — 暂不可用</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="100"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="99"/>
         <source>All annotations ({n})</source>
         <translation>全部标注（{n}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="102"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="101"/>
         <source>Only these categories</source>
         <translation>仅以下类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="103"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="102"/>
         <source>No annotations</source>
         <translation>不含标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="119"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="118"/>
         <source>No tour</source>
         <translation>不含导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="130"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="129"/>
         <source>no limit</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="135"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="134"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="147"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="146"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="153"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="152"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="154"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="153"/>
         <source>Layers</source>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="155"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="154"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="157"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="156"/>
         <source>Tour</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="158"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="157"/>
         <source>Most triangles</source>
         <translation>三角形上限</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="159"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="158"/>
         <source>Most points</source>
         <translation>点数上限</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="160"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="159"/>
         <source>Estimated size</source>
         <translation>预计大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="161"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="160"/>
         <source>Save to</source>
         <translation>保存到</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="222"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="221"/>
         <source>choose at least one layer</source>
         <translation>请至少选择一个图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="228"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="227"/>
         <source>about {size}, {n} hotspots</source>
         <translation>约 {size}，{n} 个热点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="236"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="235"/>
         <source>Export exhibit to</source>
         <translation>导出展览到</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="237"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="236"/>
         <source>{fmt} files (*{suffix})</source>
         <translation>{fmt} 文件 (*{suffix})</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="241"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="240"/>
         <source>Export exhibit into a new or empty folder</source>
         <translation>将展览导出到新的或空的文件夹</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="251"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="250"/>
         <source>Choose where to save the exhibit.</source>
         <translation>请选择展览的保存位置。</translation>
     </message>
@@ -2523,32 +2521,32 @@
 <context>
     <name>ExhibitExports</name>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="373"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="325"/>
         <source>Open a project or files to export first.</source>
         <translation>请先打开项目或文件再导出。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="406"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="355"/>
         <source>Exporting {name}: {message} {percent}</source>
         <translation>正在导出 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="416"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="363"/>
         <source>Exhibit written: {path} ({counts}) — &lt;a href=&quot;open&quot;&gt;Open folder&lt;/a&gt;</source>
         <translation>展览已写出：{path}（{counts}）— &lt;a href=&quot;open&quot;&gt;打开文件夹&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="423"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="370"/>
         <source>Exported {path}</source>
         <translation>已导出 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="433"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="378"/>
         <source>Cancelled the export of {name}; nothing was written</source>
         <translation>已取消导出 {name}，未写出任何文件</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="440"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="384"/>
         <source>Cannot export</source>
         <translation>无法导出</translation>
     </message>
@@ -2556,7 +2554,7 @@
 <context>
     <name>ExhibitJob</name>
     <message>
-        <location filename="../viewer/qt/exhibit_dialog.py" line="295"/>
+        <location filename="../viewer/qt/exhibit_dialog.py" line="285"/>
         <source>Exporting {name}…</source>
         <translation>正在导出 {name}…</translation>
     </message>
@@ -2607,99 +2605,99 @@
 <context>
     <name>LayerPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="58"/>
+        <location filename="../viewer/qt/panels.py" line="59"/>
         <source>Layer</source>
         <extracomment>a ProjectSession: when given, removal and reordering can be undone</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="58"/>
+        <location filename="../viewer/qt/panels.py" line="59"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="58"/>
+        <location filename="../viewer/qt/panels.py" line="59"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="67"/>
+        <location filename="../viewer/qt/panels.py" line="68"/>
         <source>Move layer up</source>
         <extracomment>callables (menu, layer) adding a tool&apos;s actions to a layer&apos;s context menu</extracomment>
         <translation>图层上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="68"/>
+        <location filename="../viewer/qt/panels.py" line="69"/>
         <source>Move layer down</source>
         <translation>图层下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="69"/>
+        <location filename="../viewer/qt/panels.py" line="70"/>
         <source>Remove layer (Del)</source>
         <translation>移除图层（Del）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="107"/>
+        <location filename="../viewer/qt/panels.py" line="108"/>
         <source>points</source>
         <translation>点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="109"/>
+        <location filename="../viewer/qt/panels.py" line="110"/>
         <source>points (COPC)</source>
         <translation>点云（COPC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="111"/>
+        <location filename="../viewer/qt/panels.py" line="112"/>
         <source> (loading…)</source>
         <translation>（加载中…）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="113"/>
+        <location filename="../viewer/qt/panels.py" line="114"/>
         <source>IFC model</source>
         <translation>IFC 模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="114"/>
+        <location filename="../viewer/qt/panels.py" line="115"/>
         <source>city model</source>
         <translation>城市模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="115"/>
+        <location filename="../viewer/qt/panels.py" line="116"/>
         <source>{n} obj</source>
         <translation>{n} 个对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="117"/>
+        <location filename="../viewer/qt/panels.py" line="118"/>
         <source>mesh</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="122"/>
+        <location filename="../viewer/qt/panels.py" line="123"/>
         <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
         <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="126"/>
+        <location filename="../viewer/qt/panels.py" line="127"/>
         <source>Transformed from {crs} into the scene CRS</source>
         <translation>已从 {crs} 转换到场景坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="188"/>
+        <location filename="../viewer/qt/panels.py" line="189"/>
         <source>Zoom to layer</source>
         <translation>缩放至图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="189"/>
+        <location filename="../viewer/qt/panels.py" line="190"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="190"/>
+        <location filename="../viewer/qt/panels.py" line="191"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="194"/>
+        <location filename="../viewer/qt/panels.py" line="195"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -3014,7 +3012,7 @@ Formats: {formats}</source>
         <translation>层级</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="295"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="231"/>
         <location filename="../viewer/qt/objects.py" line="94"/>
         <location filename="../viewer/qt/objects.py" line="135"/>
         <source>Type</source>
@@ -3378,129 +3376,129 @@ Formats: {formats}</source>
 <context>
     <name>PropertiesPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="210"/>
-        <location filename="../viewer/qt/panels.py" line="336"/>
+        <location filename="../viewer/qt/panels.py" line="211"/>
+        <location filename="../viewer/qt/panels.py" line="337"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="222"/>
+        <location filename="../viewer/qt/panels.py" line="223"/>
         <source>Adaptive</source>
         <translation>自适应</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="223"/>
+        <location filename="../viewer/qt/panels.py" line="224"/>
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="225"/>
+        <location filename="../viewer/qt/panels.py" line="226"/>
         <source>Adaptive: points grow with the level of detail&apos;s spacing as you come closer, so close-ups show a closed surface (the point size is the smallest). Fixed: every point is the point size in pixels.</source>
         <translation>自适应：点的大小随细节层次的点间距变化，越靠近越大，近景呈现为连续的表面（点大小为最小值）。固定：每个点都按点大小（像素）绘制。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="228"/>
+        <location filename="../viewer/qt/panels.py" line="229"/>
         <source>Round points</source>
         <translation>圆形点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="230"/>
+        <location filename="../viewer/qt/panels.py" line="231"/>
         <source>Draw points as round splats instead of squares</source>
         <translation>将点绘制为圆形而不是方形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="233"/>
+        <location filename="../viewer/qt/panels.py" line="234"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="250"/>
+        <location filename="../viewer/qt/panels.py" line="251"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="257"/>
+        <location filename="../viewer/qt/panels.py" line="258"/>
         <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
         <translation>没有坐标系的文件的长度单位：图层按此缩放为米。无：以“单位”计量。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="260"/>
+        <location filename="../viewer/qt/panels.py" line="261"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="264"/>
+        <location filename="../viewer/qt/panels.py" line="265"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="265"/>
+        <location filename="../viewer/qt/panels.py" line="266"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="266"/>
+        <location filename="../viewer/qt/panels.py" line="267"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="267"/>
+        <location filename="../viewer/qt/panels.py" line="268"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="271"/>
+        <location filename="../viewer/qt/panels.py" line="272"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="273"/>
+        <location filename="../viewer/qt/panels.py" line="274"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="274"/>
+        <location filename="../viewer/qt/panels.py" line="275"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="275"/>
+        <location filename="../viewer/qt/panels.py" line="276"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="277"/>
+        <location filename="../viewer/qt/panels.py" line="278"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="279"/>
+        <location filename="../viewer/qt/panels.py" line="280"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="280"/>
+        <location filename="../viewer/qt/panels.py" line="281"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="283"/>
+        <location filename="../viewer/qt/panels.py" line="284"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="286"/>
+        <location filename="../viewer/qt/panels.py" line="287"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="290"/>
+        <location filename="../viewer/qt/panels.py" line="291"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="468"/>
+        <location filename="../viewer/qt/panels.py" line="471"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>

@@ -19,7 +19,6 @@ every change is undoable and saved with the project.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +29,7 @@ from loaders.georef import apply_matrix, fit_similarity, similarity_from_values,
 
 from ..scene import Layer, Scene
 from ..session import ProjectSession
+from .jobs import WindowJob
 
 
 def _fmt(xyz) -> str:
@@ -497,55 +497,20 @@ class AlignmentPanel(QtWidgets.QWidget):
         self.icp_label.setText(self.tr("ICP cancelled; the layer was not moved"))
 
 
-class IcpJob(QtCore.QObject):
+class IcpJob(WindowJob):
     """ICP (:func:`heritage.monitoring.register.register_points`) in a worker thread.
     Cancel is seen at the next ICP iteration. Signals are delivered queued to the GUI."""
 
-    progress = QtCore.Signal(object, float, str)  # job, fraction, message
-    finished = QtCore.Signal(object, object)  # job, Registration
-    failed = QtCore.Signal(object, str)  # job, message
-    cancelled = QtCore.Signal(object)  # job
-
     def __init__(self, target_xyz: np.ndarray, source_xyz: np.ndarray, init: np.ndarray,
                  layer: Layer, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
         self.layer = layer
         self._args = (target_xyz, source_xyz, init)
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.done = False
+        super().__init__(self._work, "ICP", (LoadCancelled,), path=str(layer.path or ""),
+                         name="icp", errors=(ValueError, MemoryError),
+                         raise_on_cancel=lambda: LoadCancelled("ICP"), parent=parent)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="icp", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _report(self, fraction: float, message: str) -> None:
-        if self._cancel.is_set():
-            raise LoadCancelled("ICP")
-        self.progress.emit(self, float(fraction), message)
-
-    def _run(self) -> None:
+    def _work(self, progress, cancel):
         from heritage.monitoring.register import register_points
 
         target, source, init = self._args
-        try:
-            result = register_points(target, source, init, progress=self._report)
-        except LoadCancelled:
-            self.done = True
-            self.cancelled.emit(self)
-        except (ValueError, MemoryError) as exc:
-            self.done = True
-            self.failed.emit(self, str(exc))
-        except Exception as exc:  # noqa: BLE001 - never let a worker die silently
-            self.done = True
-            self.failed.emit(self, f"unexpected error: {type(exc).__name__}: {exc}")
-        else:
-            self.done = True
-            self.finished.emit(self, result)
+        return register_points(target, source, init, progress=progress)

@@ -12,19 +12,17 @@ export in a thread with the window's progress bar and Cancel.
 
 from __future__ import annotations
 
-import threading
-import traceback
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
 from heritage.monitoring.clip import Box, Polygon, Slab, region_from_annotation
-from loaders import LoadCancelled, LoadError, PointCloud
+from loaders import LoadCancelled, PointCloud
 
 from .. import clip_layer
-from . import i18n
 from .i18n import translate
+from .jobs import WindowJob, start_in_window, tools_menu, warning_box
 
 AXES = ("X", "Y", "Z")
 
@@ -292,65 +290,24 @@ class ClipPanel(QtWidgets.QWidget):
             self.apply()
 
 
-class ClipExportJob(QtCore.QObject):
+class ClipExportJob(WindowJob):
     """One clip export in a worker thread (the window's progress bar and Cancel)."""
-
-    progress = QtCore.Signal(object, float, str)
-    finished = QtCore.Signal(object, object)  # job, ClipResult
-    failed = QtCore.Signal(object, str)
-    cancelled = QtCore.Signal(object)
 
     def __init__(self, layer, region, out: str, inside: bool, scene_crs,
                  parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
         self.layer, self.region, self.out = layer, region, str(out)
         self.inside, self.scene_crs = inside, scene_crs
-        self.path = str(layer.path or layer.name)
-        self.done = False
-        self.last_fraction = 0.0
-        self.result = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self._work, self._label, (LoadCancelled,),
+                         path=str(layer.path or layer.name), name="clip-export",
+                         parent=parent)
 
-    @property
-    def progress_label(self) -> str:
+    def _label(self) -> str:
         return translate("ClipExportJob", "Clipping {name}…").format(name=self.layer.name)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="clip-export", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _report(self, fraction: float, message: str = "") -> None:
-        self.progress.emit(self, float(fraction), message)
-
-    def _run(self) -> None:
-        try:
-            result = clip_layer.export_layer_clip(
-                self.layer, self.region, self.out, inside=self.inside,
-                scene_crs=self.scene_crs, progress=self._report, cancel=self._cancel.is_set)
-        except LoadCancelled:
-            self.done = True
-            self.cancelled.emit(self)
-        except (LoadError, ValueError, OSError) as exc:
-            self.done = True
-            self.failed.emit(self, str(getattr(exc, "message", exc)))
-        except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            traceback.print_exc()
-            self.done = True
-            self.failed.emit(self, f"{type(exc).__name__}: {exc}")
-        else:
-            self.result = result
-            self.done = True
-            self.finished.emit(self, result)
+    def _work(self, progress, cancel):
+        return clip_layer.export_layer_clip(
+            self.layer, self.region, self.out, inside=self.inside,
+            scene_crs=self.scene_crs, progress=progress, cancel=cancel)
 
 
 class ClipTools(QtCore.QObject):
@@ -377,15 +334,7 @@ class ClipTools(QtCore.QObject):
         window.tabifyDockWidget(window.properties_dock, self.dock)
         window.properties_dock.raise_()
         bar = window.menuBar()
-        menu = bar.findChild(QtWidgets.QMenu, "toolsMenu")
-        if menu is None:  # before Help
-            menu = QtWidgets.QMenu(bar, objectName="toolsMenu")
-            i18n.set_text(menu, "setTitle", "", QT_TR_NOOP("&Tools"))
-            actions = bar.actions()
-            if actions:
-                bar.insertMenu(actions[-1], menu)
-            else:
-                bar.addMenu(menu)
+        menu = tools_menu(window)
         self.clip_action = window._action(
             QT_TR_NOOP("C&lip…"), self.show_panel,
             tip=QT_TR_NOOP("Clip every layer by a box, a polygon or a slab"))
@@ -433,24 +382,19 @@ class ClipTools(QtCore.QObject):
             if not out:
                 return None
         job = ClipExportJob(layer, scene.clip.region, out, scene.clip.inside, scene.crs, self)
-        job.progress.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
         self.job = job
-        self.window.add_job(job)
-        job.start()
-        return job
+        return start_in_window(self.window, job, progress_text=self._progress_text,
+                               finished=self._on_finished, failed=self._on_failed,
+                               cancelled=self._on_cancelled, cancelled_ms=8000)
 
-    def _on_progress(self, job: ClipExportJob, fraction: float, message: str) -> None:
+    @staticmethod
+    def _progress_text(job: ClipExportJob, fraction: float, message: str) -> str | None:
         if job.done:
-            return
-        text = translate("ClipTools", "Clipping {name}: {percent}").format(
+            return None
+        return translate("ClipTools", "Clipping {name}: {percent}").format(
             name=job.layer.name, percent=f"{fraction:.0%}")
-        self.window.job_progress(job, fraction, text)
 
     def _on_finished(self, job: ClipExportJob, result) -> None:
-        self.window.finish_job(job)
         self.window.statusBar().showMessage(translate(
             "ClipTools", "Wrote {count} of {total} points to {path}").format(
             count=f"{result.points_written:,}", total=f"{result.source_points:,}",
@@ -458,21 +402,15 @@ class ClipTools(QtCore.QObject):
         self.exported.emit(result)
 
     def _on_failed(self, job: ClipExportJob, message: str) -> None:
-        self.window.finish_job(job)
         self._error(message)
 
-    def _on_cancelled(self, job: ClipExportJob) -> None:
-        self.window.finish_job(job)
-        self.window.statusBar().showMessage(
-            translate("ClipTools", "Clip export cancelled; nothing written"), 8000)
+    def _on_cancelled(self, job: ClipExportJob) -> str:
+        return translate("ClipTools", "Clip export cancelled; nothing written")
 
     def _error(self, message: str) -> None:
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning,
-                                    translate("ClipTools", "Cannot export the clip"),
-                                    message, QtWidgets.QMessageBox.Ok, self.window)
-        box.setObjectName("clipErrorDialog")
-        box.open()
-        self.error_box = box
+        self.error_box = warning_box(self.window,
+                                     translate("ClipTools", "Cannot export the clip"),
+                                     message, "clipErrorDialog")
         self.failed.emit(message)
 
 

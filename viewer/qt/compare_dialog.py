@@ -10,8 +10,6 @@ layer tree's context menu). An epoch B that streams from a COPC is compared file
 
 from __future__ import annotations
 
-import threading
-import traceback
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
@@ -21,8 +19,8 @@ from heritage.monitoring import change as core
 from loaders import LoadError, PointCloud
 
 from .. import change_layer
-from . import i18n
 from .i18n import translate
+from .jobs import WindowJob, start_in_window, tools_menu, warning_box
 
 
 def point_layers(scene) -> list:
@@ -145,72 +143,29 @@ class CompareDialog(QtWidgets.QDialog):
         self.accept()
 
 
-class CompareJob(QtCore.QObject):
+class CompareJob(WindowJob):
     """One comparison in a worker thread (the window's progress bar and Cancel).
     ``out`` set: the files are compared (compare_files) and written there."""
 
-    progress = QtCore.Signal(object, float, str)
-    finished = QtCore.Signal(object, object)  # job, LayerChange or CompareResult
-    failed = QtCore.Signal(object, str)
-    cancelled = QtCore.Signal(object)
-
     def __init__(self, layer_a, layer_b, method: str, params: dict, out: str | None = None,
                  parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
         self.layer_a, self.layer_b, self.method, self.params = layer_a, layer_b, method, params
         self.out = out
-        self.path = str(layer_b.path or layer_b.name)
-        self.done = False
-        self.last_fraction = 0.0
-        self.result = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.significant_only = False
+        super().__init__(self._work, self._label, (core.ChangeCancelled,),
+                         path=str(layer_b.path or layer_b.name), name="compare", parent=parent)
 
-    @property
-    def progress_label(self) -> str:
+    def _label(self) -> str:
         return translate("CompareJob", "Comparing {b} with {a}…").format(
             a=self.layer_a.name, b=self.layer_b.name)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="compare", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _report(self, fraction: float, message: str = "") -> None:
-        self.progress.emit(self, float(fraction), message)
-
-    def _run(self) -> None:
-        try:
-            if self.out:
-                result = core.compare_files(self.layer_a.path, self.layer_b.path, self.out,
-                                            self.method, progress=self._report,
-                                            cancel=self._cancel.is_set, **self.params)
-            else:
-                result = change_layer.compare_layers(
-                    self.layer_a, self.layer_b, self.method, progress=self._report,
-                    cancel=self._cancel.is_set, **self.params)
-        except core.ChangeCancelled:
-            self.done = True
-            self.cancelled.emit(self)
-        except (LoadError, ValueError, OSError) as exc:
-            self.done = True
-            self.failed.emit(self, str(getattr(exc, "message", exc)))
-        except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            traceback.print_exc()
-            self.done = True
-            self.failed.emit(self, f"{type(exc).__name__}: {exc}")
-        else:
-            self.result = result
-            self.done = True
-            self.finished.emit(self, result)
+    def _work(self, progress, cancel):
+        if self.out:
+            return core.compare_files(self.layer_a.path, self.layer_b.path, self.out,
+                                      self.method, progress=progress, cancel=cancel,
+                                      **self.params)
+        return change_layer.compare_layers(self.layer_a, self.layer_b, self.method,
+                                           progress=progress, cancel=cancel, **self.params)
 
 
 class ChangeTools(QtCore.QObject):
@@ -226,16 +181,7 @@ class ChangeTools(QtCore.QObject):
         self.dialog: CompareDialog | None = None
         self.error_box: QtWidgets.QMessageBox | None = None
         self.job: CompareJob | None = None
-        bar = window.menuBar()
-        menu = bar.findChild(QtWidgets.QMenu, "toolsMenu")
-        if menu is None:  # before Help
-            menu = QtWidgets.QMenu(bar, objectName="toolsMenu")
-            i18n.set_text(menu, "setTitle", "", QT_TR_NOOP("&Tools"))
-            actions = bar.actions()
-            if actions:
-                bar.insertMenu(actions[-1], menu)
-            else:
-                bar.addMenu(menu)
+        menu = tools_menu(window)
         self.compare_action = window._action(
             QT_TR_NOOP("&Compare epochs…"), lambda: self.open_dialog(),
             tip=QT_TR_NOOP("Change between two scans: C2C or M3C2 distances on epoch B"))
@@ -284,22 +230,17 @@ class ChangeTools(QtCore.QObject):
                 return None
         job = CompareJob(layer_a, layer_b, method, params, out, self)
         job.significant_only = significant_only
-        job.progress.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
         self.job = job
-        self.window.add_job(job)
-        job.start()
-        return job
+        return start_in_window(self.window, job, progress_text=self._progress_text,
+                               finished=self._on_finished, failed=self._on_failed,
+                               cancelled=self._on_cancelled)
 
-    def _on_progress(self, job: CompareJob, fraction: float, message: str) -> None:
-        text = translate("ChangeTools", "Comparing: {message} {percent}").format(
+    @staticmethod
+    def _progress_text(job: CompareJob, fraction: float, message: str) -> str:
+        return translate("ChangeTools", "Comparing: {message} {percent}").format(
             message=message, percent=f"{fraction:.0%}")
-        self.window.job_progress(job, fraction, text)
 
     def _on_finished(self, job: CompareJob, result) -> None:
-        self.window.finish_job(job)
         if job.out:
             self.window.open_paths([str(job.out)])
             self.window.statusBar().showMessage(translate(
@@ -321,21 +262,14 @@ class ChangeTools(QtCore.QObject):
         self.compared.emit(job.layer_b)
 
     def _on_failed(self, job: CompareJob, message: str) -> None:
-        self.window.finish_job(job)
         self._error(message)
 
-    def _on_cancelled(self, job: CompareJob) -> None:
-        self.window.finish_job(job)
-        self.window.statusBar().showMessage(
-            translate("ChangeTools", "Comparison cancelled; nothing changed"), 6000)
+    def _on_cancelled(self, job: CompareJob) -> str:
+        return translate("ChangeTools", "Comparison cancelled; nothing changed")
 
     def _error(self, message: str) -> None:
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning,
-                                    translate("ChangeTools", "Cannot compare"), message,
-                                    QtWidgets.QMessageBox.Ok, self.window)
-        box.setObjectName("compareErrorDialog")
-        box.open()
-        self.error_box = box
+        self.error_box = warning_box(self.window, translate("ChangeTools", "Cannot compare"),
+                                     message, "compareErrorDialog")
         self.failed.emit(message)
 
     def export_dialog(self, out: str | None = None):

@@ -10,18 +10,15 @@ window's progress bar and Cancel, and shows the Objects panel's Deviation list.
 
 from __future__ import annotations
 
-import threading
-import traceback
-
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
 from heritage.monitoring import deviation as core
-from loaders import FeatureMesh, LoadError, Mesh, PointCloud
+from loaders import FeatureMesh, Mesh, PointCloud
 
 from .. import change_layer
-from . import i18n
 from .i18n import translate
+from .jobs import WindowJob, start_in_window, tools_menu, warning_box
 
 
 def scan_layers(scene) -> list:
@@ -103,70 +100,29 @@ class DeviationDialog(QtWidgets.QDialog):
         self.accept()
 
 
-class DeviationJob(QtCore.QObject):
+class DeviationJob(WindowJob):
     """One scan-vs-model measurement in a worker thread."""
-
-    progress = QtCore.Signal(object, float, str)
-    finished = QtCore.Signal(object, object)  # job, DeviationResult
-    failed = QtCore.Signal(object, str)
-    cancelled = QtCore.Signal(object)
 
     def __init__(self, scan_layer, model_layer, tolerance: float, max_distance: float,
                  parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
         self.scan_layer, self.model_layer = scan_layer, model_layer
         self.tolerance, self.max_distance = tolerance, max_distance
-        self.path = str(scan_layer.path or scan_layer.name)
-        self.done = False
-        self.last_fraction = 0.0
-        self.result = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self._work, self._label, (core.DeviationCancelled,),
+                         path=str(scan_layer.path or scan_layer.name), name="deviation",
+                         parent=parent)
 
-    @property
-    def progress_label(self) -> str:
+    def _label(self) -> str:
         return translate("DeviationJob", "Measuring {scan} against {model}…").format(
             scan=self.scan_layer.name, model=self.model_layer.name)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="deviation", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _report(self, fraction: float, message: str = "") -> None:
-        self.progress.emit(self, float(fraction), message)
-
-    def _run(self) -> None:
-        try:
-            # every point of the scan (a streamed or thinned layer: its file read again),
-            # its alignment applied; the model's alignment applied by the core
-            xyz = change_layer.layer_xyz(self.scan_layer)
-            result = core.deviation(
-                xyz, self.model_layer.data, tolerance=self.tolerance,
-                max_distance=self.max_distance, model_transform=self.model_layer.transform,
-                progress=self._report, cancel=self._cancel.is_set)
-        except core.DeviationCancelled:
-            self.done = True
-            self.cancelled.emit(self)
-        except (LoadError, ValueError, OSError) as exc:
-            self.done = True
-            self.failed.emit(self, str(getattr(exc, "message", exc)))
-        except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            traceback.print_exc()
-            self.done = True
-            self.failed.emit(self, f"{type(exc).__name__}: {exc}")
-        else:
-            self.result = result
-            self.done = True
-            self.finished.emit(self, result)
+    def _work(self, progress, cancel):
+        # every point of the scan (a streamed or thinned layer: its file read again),
+        # its alignment applied; the model's alignment applied by the core
+        xyz = change_layer.layer_xyz(self.scan_layer)
+        return core.deviation(
+            xyz, self.model_layer.data, tolerance=self.tolerance,
+            max_distance=self.max_distance, model_transform=self.model_layer.transform,
+            progress=progress, cancel=cancel)
 
 
 class DeviationTools(QtCore.QObject):
@@ -181,16 +137,7 @@ class DeviationTools(QtCore.QObject):
         self.dialog: DeviationDialog | None = None
         self.error_box: QtWidgets.QMessageBox | None = None
         self.job: DeviationJob | None = None
-        bar = window.menuBar()
-        menu = bar.findChild(QtWidgets.QMenu, "toolsMenu")
-        if menu is None:  # before Help
-            menu = QtWidgets.QMenu(bar, objectName="toolsMenu")
-            i18n.set_text(menu, "setTitle", "", QT_TR_NOOP("&Tools"))
-            actions = bar.actions()
-            if actions:
-                bar.insertMenu(actions[-1], menu)
-            else:
-                bar.addMenu(menu)
+        menu = tools_menu(window)
         self.action = window._action(
             QT_TR_NOOP("Scan vs &model…"), lambda: self.open_dialog(),
             tip=QT_TR_NOOP("Distance of a scan's points to a mesh, city or IFC model, "
@@ -207,22 +154,17 @@ class DeviationTools(QtCore.QObject):
     def start(self, scan_layer, model_layer, tolerance: float = core.DEFAULT_TOLERANCE,
               max_distance: float = core.DEFAULT_MAX_DISTANCE) -> DeviationJob:
         job = DeviationJob(scan_layer, model_layer, tolerance, max_distance, self)
-        job.progress.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
         self.job = job
-        self.window.add_job(job)
-        job.start()
-        return job
+        return start_in_window(self.window, job, progress_text=self._progress_text,
+                               finished=self._on_finished, failed=self._on_failed,
+                               cancelled=self._on_cancelled)
 
-    def _on_progress(self, job: DeviationJob, fraction: float, message: str) -> None:
-        text = translate("DeviationTools", "Scan vs model: {percent}").format(
+    @staticmethod
+    def _progress_text(job: DeviationJob, fraction: float, message: str) -> str:
+        return translate("DeviationTools", "Scan vs model: {percent}").format(
             percent=f"{fraction:.0%}")
-        self.window.job_progress(job, fraction, text)
 
     def _on_finished(self, job: DeviationJob, result) -> None:
-        self.window.finish_job(job)
         scene = self.window.scene
         if job.scan_layer not in scene.layers or job.model_layer not in scene.layers:
             return
@@ -241,21 +183,15 @@ class DeviationTools(QtCore.QObject):
         self.measured.emit(result)
 
     def _on_failed(self, job: DeviationJob, message: str) -> None:
-        self.window.finish_job(job)
         self._error(message)
 
-    def _on_cancelled(self, job: DeviationJob) -> None:
-        self.window.finish_job(job)
-        self.window.statusBar().showMessage(
-            translate("DeviationTools", "Scan vs model cancelled; nothing changed"), 6000)
+    def _on_cancelled(self, job: DeviationJob) -> str:
+        return translate("DeviationTools", "Scan vs model cancelled; nothing changed")
 
     def _error(self, message: str) -> None:
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning,
-                                    translate("DeviationTools", "Cannot measure"), message,
-                                    QtWidgets.QMessageBox.Ok, self.window)
-        box.setObjectName("deviationErrorDialog")
-        box.open()
-        self.error_box = box
+        self.error_box = warning_box(self.window,
+                                     translate("DeviationTools", "Cannot measure"), message,
+                                     "deviationErrorDialog")
         self.failed.emit(message)
 
 

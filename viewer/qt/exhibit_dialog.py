@@ -17,8 +17,6 @@ Object names (for tests and scripted sessions): ``exhibitDialog``, ``exhibitForm
 
 from __future__ import annotations
 
-import threading
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from heritage.exhibits import FORMATS, ExportCancelled, ExportError
 from .. import exhibit
 from . import i18n
 from .i18n import translate
+from .jobs import WindowJob, start_in_window, warning_box
 
 #: the formats as the dialog names them (translated when shown)
 FORMAT_LABELS = {"glb": QT_TR_NOOP("GLB model with hotspots (one file)"),
@@ -264,79 +263,32 @@ def _available_formats() -> list[str]:
     return available_formats()
 
 
-class ExhibitJob(QtCore.QObject):
+class ExhibitJob(WindowJob):
     """One export in a worker thread. The source is made in the GUI thread when the job is
     made (a snapshot: later edits do not reach it); the worker writes it with
     :func:`viewer.exhibit.write_exhibit` (temporary name, renamed at the end). Cancel is
     seen at the next progress report (:class:`ExportCancelled`): nothing is left behind.
     Signals are delivered queued to the GUI thread."""
 
-    progress = QtCore.Signal(object, float, str)  # job, fraction, message
-    finished = QtCore.Signal(object, object)  # job, ExportResult
-    failed = QtCore.Signal(object, str)  # job, message
-    cancelled = QtCore.Signal(object)  # job
-
     def __init__(self, session, request: ExhibitRequest,
                  parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
         self.request = request
-        self.path = str(request.out)
         self.source = exhibit.exhibit_source(session, request.layers, request.annotations,
                                              request.tours)
         self.inputs = exhibit.input_files(session)
-        self.done = False
-        self.last_fraction = 0.0
-        self.result = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self._work, self._label, (ExportCancelled,),
+                         path=str(request.out), name=f"export:{request.out}",
+                         errors=(ExportError, ValueError, OSError),
+                         raise_on_cancel=ExportCancelled, parent=parent)
 
-    @property
-    def progress_label(self) -> str:
+    def _label(self) -> str:
         return translate("ExhibitJob", "Exporting {name}…").format(name=Path(self.path).name)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"export:{self.path}",
-                                        daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _report(self, fraction: float, message: str = "") -> None:
-        if self._cancel.is_set():
-            raise ExportCancelled()
-        self.progress.emit(self, float(fraction), message)
-
-    def _run(self) -> None:
+    def _work(self, progress, cancel):
         r = self.request
-        try:
-            self._report(0.0, "")
-            result = exhibit.write_exhibit(self.source, r.fmt, r.out, self._report,
-                                           inputs=self.inputs, **r.options)
-        except ExportCancelled:
-            self.done = True
-            self.cancelled.emit(self)
-        except (ExportError, ValueError, OSError) as exc:
-            self.done = True
-            self.failed.emit(self, str(exc))
-        except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            traceback.print_exc()
-            self.done = True
-            self.failed.emit(self, f"{type(exc).__name__}: {exc}")
-        else:
-            self.result = result
-            self.done = True
-            self.finished.emit(self, result)
+        progress(0.0, "")
+        return exhibit.write_exhibit(self.source, r.fmt, r.out, progress,
+                                     inputs=self.inputs, **r.options)
 
 
 class ExhibitExports(QtCore.QObject):
@@ -393,23 +345,18 @@ class ExhibitExports(QtCore.QObject):
         except ValueError as exc:
             self._show_error(str(exc))
             return None
-        job.progress.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
         self.done_label.setVisible(False)
-        window.add_job(job)
-        job.start()
-        return job
+        return start_in_window(window, job, progress_text=self._progress_text,
+                               finished=self._on_finished, failed=self._on_failed,
+                               cancelled=self._on_cancelled)
 
-    def _on_progress(self, job: ExhibitJob, fraction: float, message: str) -> None:
-        text = translate("ExhibitExports", "Exporting {name}: {message} {percent}").format(
+    @staticmethod
+    def _progress_text(job: ExhibitJob, fraction: float, message: str) -> str:
+        return translate("ExhibitExports", "Exporting {name}: {message} {percent}").format(
             name=Path(job.path).name, message=translate("", message),
             percent=f"{fraction:.0%}")
-        self.window.job_progress(job, fraction, text)
 
     def _on_finished(self, job: ExhibitJob, result) -> None:
-        self.window.finish_job(job)
         folder = Path(result.path) if Path(result.path).is_dir() else Path(result.path).parent
         self._folder = folder
         counts = ", ".join(f"{v:,} {k}" for k, v in result.counts.items())
@@ -424,24 +371,18 @@ class ExhibitExports(QtCore.QObject):
         self.exported.emit(result)
 
     def _on_failed(self, job: ExhibitJob, message: str) -> None:
-        self.window.finish_job(job)
         self._show_error(message)
         self.export_failed.emit(message)
 
     def _on_cancelled(self, job: ExhibitJob) -> None:
-        self.window.finish_job(job)
         self.window.statusBar().showMessage(translate(
             "ExhibitExports", "Cancelled the export of {name}; nothing was written").format(
             name=Path(job.path).name), 6000)
         self.export_cancelled.emit()
 
     def _show_error(self, message: str) -> None:
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Warning, translate("ExhibitExports", "Cannot export"),
-            message, QtWidgets.QMessageBox.Ok, self.window)
-        box.setObjectName("exhibitErrorDialog")
-        box.open()
-        self.error_box = box
+        self.error_box = warning_box(self.window, translate("ExhibitExports", "Cannot export"),
+                                     message, "exhibitErrorDialog")
 
     def _open_folder(self, _link: str = "") -> None:
         QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(self._folder)))

@@ -24,8 +24,8 @@ from PySide6 import QtCore, QtWidgets
 from heritage.monitoring.profile import Profile, ProfileLine, ProfileMeasurement, draw_profile
 
 from ..colormaps import CLASS_TABLE
-from . import i18n
 from .i18n import QT_TR_NOOP
+from .jobs import tools_menu
 
 SNAP_PX = 8.0  # a click within this many pixels of a profile point takes that point
 MAX_DRAWN = 200_000  # points drawn per layer in the panel (exports draw every one)
@@ -315,16 +315,7 @@ class ProfileTools(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.panel: ProfilePanel | None = None
-        bar = window.menuBar()
-        menu = bar.findChild(QtWidgets.QMenu, "toolsMenu")
-        if menu is None:  # before Help
-            menu = QtWidgets.QMenu(bar, objectName="toolsMenu")
-            i18n.set_text(menu, "setTitle", "", QT_TR_NOOP("&Tools"))
-            actions = bar.actions()
-            if actions:
-                bar.insertMenu(actions[-1], menu)
-            else:
-                bar.addMenu(menu)
+        menu = tools_menu(window)
         self.action = window._action(
             QT_TR_NOOP("&Profile…"), lambda: self.open_panel(),
             tip=QT_TR_NOOP("A 2D cross-section of the points and models along a line, "
