@@ -89,6 +89,10 @@ _ANCHORS: dict[str, list[tuple[float, float, float]]] = {
     "terrain": [(0.20, 0.20, 0.60), (0.00, 0.60, 1.00), (0.00, 0.80, 0.40),
                 (0.50, 0.85, 0.45), (1.00, 1.00, 0.60), (0.75, 0.65, 0.45),
                 (0.50, 0.36, 0.33), (0.75, 0.70, 0.69), (1.00, 1.00, 1.00)],
+    # ColorBrewer YlOrRd (as matplotlib's): pale yellow (none) to dark red (much)
+    "ylorrd": [(1.000, 1.000, 0.800), (1.000, 0.929, 0.627), (0.996, 0.851, 0.463),
+               (0.996, 0.698, 0.298), (0.992, 0.553, 0.235), (0.988, 0.306, 0.165),
+               (0.890, 0.102, 0.110), (0.741, 0.000, 0.149), (0.502, 0.000, 0.149)],
     "plasma": [(0.050, 0.030, 0.528), (0.328, 0.007, 0.640), (0.545, 0.039, 0.647),
                (0.724, 0.197, 0.538), (0.859, 0.360, 0.408), (0.955, 0.533, 0.285),
                (0.994, 0.736, 0.156), (0.940, 0.975, 0.131)],
@@ -113,7 +117,7 @@ _LUT_CACHE: dict[tuple[str, int], np.ndarray] = {}
 def colormap_lut(name: str, n: int = 256) -> np.ndarray:
     """(n, 3) uint8 lookup table of a colormap.
 
-    Built-in: viridis, turbo, jet, gray, terrain, plasma, coolwarm, rdbu (``_r`` suffix
+    Built-in: viridis, turbo, jet, gray, terrain, ylorrd, plasma, coolwarm, rdbu (``_r`` suffix
     reverses). Other names are taken from matplotlib when it is installed; otherwise
     ``ValueError``.
     """

@@ -427,7 +427,7 @@ def deviation_files(scan_path: str | os.PathLike, model_path: str | os.PathLike,
 #: colour maps of the window's result: the scan by signed distance (diverging, centred on
 #: zero: blue behind the model, red in front), the objects by their share beyond tolerance
 SCAN_COLORMAP = "rdbu_r"
-OBJECT_COLORMAP = "YlOrRd"
+OBJECT_COLORMAP = "ylorrd"  # built in (viewer.colormaps): saved projects name only those
 OBJECT_ATTRIBUTE = f"{ATTRIBUTE}.beyond"
 
 

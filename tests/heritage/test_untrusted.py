@@ -334,7 +334,9 @@ def test_display_schema_matches_what_the_viewer_accepts():
     from viewer.scene import COLOR_MODES_FEATURES, COLOR_MODES_MESH, COLOR_MODES_POINTS
 
     display = project_schema()["$defs"]["display"]["properties"]
-    assert set(display["colormap"]["enum"]) == set(COLORMAPS) | set(COLORMAP_ALIASES)
+    # every built-in map, reversed too (the change layers draw with rdbu_r), and aliases
+    assert set(display["colormap"]["enum"]) == (set(COLORMAPS) | {f"{c}_r" for c in COLORMAPS}
+                                                | set(COLORMAP_ALIASES))
     assert set(display["color_mode"]["enum"]) == {*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
                                                   *COLOR_MODES_FEATURES, "attribute"}
 

@@ -40,7 +40,7 @@ def test_symmetric_range_and_grey_for_nan():
     assert lut[0, 2] > lut[0, 0] and lut[-1, 0] > lut[-1, 2]  # blue low, red high
 
 
-def test_compare_c2c_colours_b_centred_on_zero(epochs):
+def test_compare_c2c_colours_b_centred_on_zero(epochs, tmp_path):
     with _site(epochs) as site:
         a, b = (layer.name for layer in site.layers)
         handle = site.compare(a, b, "c2c", local_model="plane", signed=True)
@@ -70,6 +70,12 @@ def test_compare_c2c_colours_b_centred_on_zero(epochs):
         assert np.median(rgb[outside].min(axis=1)) > 220
         stats = layer_change_stats(layer)
         assert stats.valid == len(d) and stats.significant is None
+        # a project with the change colouring saves (the schema knows rdbu_r)
+        from heritage.project import Project
+
+        saved = site.save(tmp_path / "change.realscene.json")
+        (record,) = [r for r in Project.load(saved).layers if r.name == b]
+        assert record.display["colormap"] == CHANGE_COLORMAP
         site.undo()  # the contrast, then the colouring: undoable edits
         site.undo()
         assert layer.color_mode != "attribute"

@@ -347,7 +347,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             self.attribute.addItems(layer.scalar_attributes())
             if layer.attribute:
                 self.attribute.setCurrentText(layer.attribute)
-            if self.colormap.findText(layer.colormap) < 0:  # one a tool chose (YlOrRd…)
+            if self.colormap.findText(layer.colormap) < 0:  # one a tool chose (ylorrd…)
                 self.colormap.addItem(layer.colormap)
             self.colormap.setCurrentText(layer.colormap)
             self.point_size.setValue(layer.point_size)
