@@ -155,14 +155,17 @@ def candidates(anchor: tuple[float, float], size: tuple[float, float],
 
 def leader_for(anchor: tuple[float, float], box: tuple[float, float, float, float]
                ) -> tuple[float, float, float, float] | None:
-    """The leader line from ``anchor`` to the nearest point of ``box``; None when the box
-    is within :data:`LEADER_PX` of the anchor."""
+    """The leader line to the nearest point of ``box`` from the edge of the marker at
+    ``anchor`` (a line over the pin would hide what it names); None when the box is
+    within :data:`LEADER_PX` of the anchor."""
     ax, ay = anchor
     x, y, w, h = box
     nx, ny = min(max(ax, x), x + w), min(max(ay, y), y + h)
-    if np.hypot(nx - ax, ny - ay) <= LEADER_PX:
+    length = float(np.hypot(nx - ax, ny - ay))
+    if length <= LEADER_PX:
         return None
-    return (ax, ay, nx, ny)
+    start = min(MARKER_PX / 2.0, length / 2.0) / length
+    return (ax + (nx - ax) * start, ay + (ny - ay) * start, nx, ny)
 
 
 def place_labels(anchors: np.ndarray, sizes: np.ndarray, view_size: tuple[int, int], *,

@@ -87,7 +87,9 @@ def _extent(layer) -> np.ndarray:
 
 
 def _drawn_box(win) -> tuple[int, int]:
-    """(width, height) in pixels of what is drawn (not background) in the view."""
+    """(width, height) in pixels of what is drawn (not background) in the view: the data
+    only (no gizmo, scale bar or north arrow)."""
+    win.scene.set_decorations(axes=False, scale_bar=False, north_arrow=False)
     img = view_image(win)
     mask = np.abs(img.astype(int) - background_u8(win)).sum(axis=2) > 30
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))

@@ -54,6 +54,13 @@ def _drawn(window) -> list:
 def _window_picture(qtbot, window, view_name):
     from PySide6 import QtWidgets
 
+    from viewer.legend import ui_font_px
+
+    # what the CLI draws by default: no gizmo, scale bar or arrow; legends at the
+    # default UI font size (the window uses its own Qt font's, which Xvfb may size apart)
+    window.scene.set_decorations(axes=False, scale_bar=False, north_arrow=False)
+    window.renderer.legend_overlays.font_px = ui_font_px()
+    window.renderer.refresh_overlays()
     view = next(v for v in window.scene.views if v.name == view_name)
     window.restore_view(view)
 
@@ -80,7 +87,7 @@ def _cli_picture(project, view_name, size, tmp_path, msaa=0):
     proc = subprocess.run(
         [sys.executable, "-m", "viewer.cli", "render", str(project), "-o", str(out),
          "--size", f"{size[0]}x{size[1]}", "--view", view_name, "--budget", str(BUDGET),
-         "--msaa", str(msaa)],
+         "--msaa", str(msaa), "--no-attribution"],
         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=300)
     assert proc.returncode == 0, proc.stderr
     return np.asarray(Image.open(out).convert("RGB")).astype(int)
