@@ -616,7 +616,10 @@ class MainWindow(QtWidgets.QMainWindow):
         parse_user_crs(text)
         if not layer.path:
             raise ValueError(self.tr("This layer has no file to read again."))
-        if any(getattr(j, "layer", None) is layer and not j.done for j in self.jobs):
+        # (layer.loading: set here and cleared on the GUI thread when the result is taken,
+        # so a reader thread that has just finished still counts as reading)
+        if layer.loading or any(getattr(j, "layer", None) is layer and not j.done
+                                for j in self.jobs):
             raise ValueError(self.tr("This layer is being read; wait until it has loaded."))
         self.scene.update(layer, loading=True)
         job = self._start_job(str(layer.path), reload_layer=layer, assign_crs=text)
