@@ -168,13 +168,15 @@ def write_report(results: dict, only, out: Path) -> str:
             f"repetitions per figure, interleaved with the baseline in the same process. "
             f"Machine: {machine}.")
     existing = out.read_text() if out.exists() else ""
-    existing, old_exhibits = exhibits.extract(existing)
-    existing, old_change = change_bench.extract(existing)
-    existing, old_clip = clip_bench.extract(existing)
+    # the parts each benchmark owns between markers: kept as they were unless it ran
+    owned = {"exhibits": exhibits, "change": change_bench, "clip": clip_bench}
+    old_parts = {}
+    for name, module in owned.items():
+        existing, old_parts[name] = module.extract(existing)
     rest, marker, old_mem = existing.partition(memscale.MARKER)
     text = citymodels.merge(rest, pc, city)
+    machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
     if "memscale" in only:
-        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
         mem = memscale.section(results["memscale"],
                                f"Run {results['date']} with `{results['command']}`. "
                                f"Machine: {machine}.")
@@ -182,26 +184,13 @@ def write_report(results: dict, only, out: Path) -> str:
         mem = marker + old_mem
     if mem:
         text = memscale.merge(text, mem)
-    if "exhibits" in only:
-        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
-        old_exhibits = exhibits.section(results["exhibits"],
-                                        f"Run {results['date']} with `{results['command']}`. "
-                                        f"Machine: {machine}.")
-    text = exhibits.merge(text, old_exhibits)
-    if "change" in only:
-        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
-        old_change = change_bench.section(results["change"],
-                                          f"Run {results['date']} with `{results['command']}`"
-                                          f"; median of {results['reps']} run(s). "
-                                          f"Machine: {machine}.")
-    text = change_bench.merge(text, old_change)
-    if "clip" in only:
-        machine = "; ".join(f"{k}: {v}" for k, v in results["machine"].items())
-        old_clip = clip_bench.section(results["clip"],
-                                      f"Run {results['date']} with `{results['command']}`; "
-                                      f"median of {results['reps']} run(s). "
-                                      f"Machine: {machine}.")
-    text = clip_bench.merge(text, old_clip)
+    for name, module in owned.items():
+        block = old_parts[name]
+        if name in only:
+            median = "" if name == "exhibits" else f"; median of {results['reps']} run(s)"
+            block = module.section(results[name], f"Run {results['date']} with "
+                                   f"`{results['command']}`{median}. Machine: {machine}.")
+        text = module.merge(text, block)
     out.write_text(text)
     return text
 

@@ -34,6 +34,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import parts
+
 BEGIN = "<!-- change-bench:begin -->"
 END = "<!-- change-bench:end -->"
 CACHE = Path(os.environ.get("REALSCENE_BENCH_CACHE",
@@ -228,16 +230,11 @@ def section(r: dict[str, Any], header: str) -> str:
 
 
 def extract(text: str) -> tuple[str, str]:
-    before, marker, rest = text.partition(BEGIN)
-    if not marker:
-        return text, ""
-    block, end, after = rest.partition(END)
-    return (before.rstrip() + "\n" + after.lstrip("\n")).rstrip() + "\n", \
-        marker + block + end + "\n"
+    """(RESULTS.md without this benchmark's part, that part or "")."""
+    return parts.extract(text, BEGIN, END)
 
 
-def merge(text: str, block: str) -> str:
-    return text.rstrip() + "\n\n" + block.strip() + "\n" if block else text
+merge = parts.merge
 
 
 def main(argv: list[str] | None = None) -> dict:

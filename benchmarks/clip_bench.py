@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from . import parts
+
 BEGIN = "<!-- clip-bench:begin -->"
 END = "<!-- clip-bench:end -->"
 CACHE = Path(os.environ.get("REALSCENE_BENCH_CACHE",
@@ -285,16 +287,11 @@ def section(result: dict[str, Any], header: str) -> str:
 
 
 def extract(text: str) -> tuple[str, str]:
-    before, marker, rest = text.partition(BEGIN)
-    if not marker:
-        return text, ""
-    block, end, after = rest.partition(END)
-    return (before.rstrip() + "\n" + after.lstrip("\n")).rstrip() + "\n", \
-        marker + block + end + "\n"
+    """(RESULTS.md without this benchmark's part, that part or "")."""
+    return parts.extract(text, BEGIN, END)
 
 
-def merge(text: str, block: str) -> str:
-    return text.rstrip() + "\n\n" + block.strip() + "\n" if block else text
+merge = parts.merge
 
 
 def main(argv: list[str] | None = None) -> dict:

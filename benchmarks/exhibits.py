@@ -23,6 +23,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import parts
+
 BEGIN = "<!-- exhibits: written by `./run bench --only exhibits` -->"
 END = "<!-- end of exhibits -->"
 ROOT = Path(__file__).resolve().parents[1]
@@ -339,14 +341,8 @@ def section(results: dict[str, Any], header: str) -> str:
 
 
 def extract(text: str) -> tuple[str, str]:
-    """(RESULTS.md without the exhibits part, the exhibits part or "")."""
-    before, marker, rest = text.partition(BEGIN)
-    if not marker:
-        return text, ""
-    block, end, after = rest.partition(END)
-    return (before.rstrip() + "\n" + after.lstrip("\n")).rstrip() + "\n", \
-        marker + block + end + "\n"
+    """(RESULTS.md without this benchmark's part, that part or "")."""
+    return parts.extract(text, BEGIN, END)
 
 
-def merge(text: str, block: str) -> str:
-    return text.rstrip() + "\n\n" + block.strip() + "\n" if block else text
+merge = parts.merge

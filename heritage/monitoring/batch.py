@@ -230,7 +230,7 @@ def _jsonable(value: Any) -> Any:
         return str(value)
 
 
-def _fingerprint(path: str) -> dict:
+def _input_signature(path: str) -> dict:
     st = os.stat(path)
     return {"path": path, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
 
@@ -280,7 +280,7 @@ def run_tile(kind: str, tile: dict, out_dir: str, params: dict) -> dict:
                               "output": tile["output"], "params": params,
                               "worker": _where(), "started": started}
     try:
-        record["inputs"] = [_fingerprint(p) for p in tile["inputs"]]
+        record["inputs"] = [_input_signature(p) for p in tile["inputs"]]
         if any(os.path.realpath(p) == os.path.realpath(final) for p in tile["inputs"]):
             raise BatchError(f"{final}: the output would overwrite its own input; "
                              "choose another output folder")
@@ -329,7 +329,7 @@ def is_complete(out_dir: Path, kind: str, tile: Tile, params: dict) -> dict | No
         out = out_dir / tile.output
         if not out.is_file() or out.stat().st_size != record.get("output_bytes"):
             return None
-        if record.get("inputs") != [_fingerprint(p) for p in tile.inputs]:
+        if record.get("inputs") != [_input_signature(p) for p in tile.inputs]:
             return None
         return record
     except (OSError, ValueError):

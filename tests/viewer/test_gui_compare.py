@@ -32,11 +32,17 @@ def test_compare_epochs_in_the_window(window, qtbot, displaced, shared_data,  # 
     path_a = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
     path_b = displaced[0]
     open_and_wait(qtbot, window, path_a, path_b)
-    la, lb = window.scene.layers
+    # (the two files load side by side: the layers' order is whichever finished first)
+    la = window.scene.layer_by_name(path_a.name)
+    lb = window.scene.layer_by_name(path_b.name)
     window.session.update_layer(la, visible=False)
     tools = window.change_tools
     dialog = tools.open_dialog()
-    assert dialog.epoch_a.currentText() == la.name and dialog.epoch_b.currentText() == lb.name
+    first, second = window.scene.layers  # the defaults: A the first layer, B the last
+    assert (dialog.epoch_a.currentText(), dialog.epoch_b.currentText()) == (first.name,
+                                                                            second.name)
+    dialog.epoch_a.setCurrentText(la.name)
+    dialog.epoch_b.setCurrentText(lb.name)
     dialog.method.setCurrentIndex(dialog.method.findData("c2c"))
     dialog.local_model.setCurrentIndex(dialog.local_model.findData("plane"))
     with qtbot.waitSignal(tools.compared, timeout=120_000):

@@ -14,15 +14,12 @@ from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QT_TR_NOOP
 
 from heritage.monitoring import deviation as core
-from loaders import FeatureMesh, Mesh, PointCloud
+from loaders import FeatureMesh, Mesh
 
 from .. import change_layer
+from .compare_dialog import point_layers
 from .i18n import translate
 from .jobs import WindowJob, start_in_window, tools_menu, warning_box
-
-
-def scan_layers(scene) -> list:
-    return [layer for layer in scene.layers if isinstance(layer.data, PointCloud)]
 
 
 def model_layers(scene) -> list:
@@ -36,7 +33,7 @@ class DeviationDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setObjectName("deviationDialog")
         self.setWindowTitle(self.tr("Scan vs model"))
-        self.scans = scan_layers(scene)
+        self.scans = point_layers(scene)
         self.models = model_layers(scene)
         self.scan = QtWidgets.QComboBox(objectName="deviationScan")
         for layer in self.scans:
@@ -303,5 +300,4 @@ class DeviationList(QtWidgets.QWidget):
         self.renderer.fit_feature(self.layer, fid)
 
 
-__all__ = ["DeviationDialog", "DeviationJob", "DeviationList", "DeviationTools", "model_layers",
-           "scan_layers"]
+__all__ = ["DeviationDialog", "DeviationJob", "DeviationList", "DeviationTools", "model_layers"]
