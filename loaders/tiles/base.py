@@ -1,0 +1,514 @@
+"""Tiled datasets: hierarchies of tiles streamed by screen-space error (no Qt, no VTK).
+
+A :class:`TileSet` is a dataset too big to hold: an oblique-photogrammetry OSGB
+pyramid (:mod:`loaders.tiles.osgb`), a 3D Tiles tileset (:mod:`loaders.tiles.tiles3d`)
+or a terrain quadtree over a DEM (:mod:`loaders.tiles.terrain`). It is a tree of
+:class:`Tile` s, each with a bounding sphere and a geometric error; the tree is expanded
+lazily (an external tileset, a PagedLOD child file) and a tile's content is loaded on
+demand as a plain :class:`loaders.Mesh` / :class:`loaders.PointCloud` in the
+TileSet's CRS (the scene CRS once :meth:`TileSet.set_target_crs` was called).
+
+:func:`select_tiles` chooses, for a camera, the tiles to draw (Cesium's rule: refine a
+tile while its screen-space error ``geometric_error * pixels_per_radian / distance``
+exceeds the threshold, REPLACE keeping the parent until its children are ready) and the
+tiles to fetch; :class:`TileStream` keeps a byte-bounded LRU cache of loaded contents and
+loads the wanted ones on a thread pool. The window's renderer, the CLI's off-screen
+render and scripts all draw through a TileStream.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..types import LoadError, Mesh, PointCloud
+
+#: default screen-space error threshold (pixels), as CesiumJS's maximumScreenSpaceError
+DEFAULT_MAX_SSE = 16.0
+
+
+@dataclass(eq=False)
+class Tile:
+    """One node of a tile hierarchy, in the TileSet's current CRS (true coordinates).
+
+    ``children`` is None until :meth:`TileSet.expand` read them (an external tileset or
+    a child file), then a list (empty for a leaf). ``content`` names what
+    :meth:`TileSet.load` reads (None: the tile has no content of its own).
+    """
+
+    key: str
+    center: np.ndarray  # (3,) float64, bounding-sphere centre
+    radius: float
+    geometric_error: float
+    content: Any = None
+    refine: str = "REPLACE"  # or "ADD"
+    children: list["Tile"] | None = None
+    depth: int = 0
+    #: (centre, radius) a viewer must be inside for the content to show (3D Tiles
+    #: viewerRequestVolume), or None
+    request_volume: tuple[np.ndarray, float] | None = None
+    #: reader-private state (transform, base URL, PagedLOD file...)
+    extra: dict[str, Any] = field(default_factory=dict)
+    parent: "Tile | None" = None
+
+
+@dataclass
+class TileContent:
+    """A loaded tile: meshes and / or point clouds in the TileSet's current CRS."""
+
+    meshes: list[Mesh] = field(default_factory=list)
+    points: list[PointCloud] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        total = 0
+        for m in self.meshes:
+            total += m.vertices.nbytes + m.faces.nbytes
+            for arr in (m.normals, m.uvs, m.vertex_colors, m.face_colors):
+                total += 0 if arr is None else arr.nbytes
+            for part in m.parts:
+                tex = part.material.texture
+                total += 0 if tex is None else tex.nbytes
+        for p in self.points:
+            total += p.positions.nbytes + sum(a.nbytes for a in p.attributes.values())
+        return total
+
+    @property
+    def triangle_count(self) -> int:
+        return sum(m.triangle_count for m in self.meshes)
+
+    @property
+    def point_count(self) -> int:
+        return sum(p.point_count for p in self.points)
+
+
+class TileSet:
+    """Base of every tiled dataset (``kind == "tiles"``).
+
+    Subclasses set ``root`` and implement :meth:`_expand` and :meth:`_load` in their
+    *native* frame and :meth:`native_to_crs` (native xyz -> ``native_crs`` xyz, float64;
+    identity by default). After :meth:`set_target_crs` centres and contents come in
+    the target CRS (pyproj, float64).
+    """
+
+    kind = "tiles"
+    #: a short format name ("OSGB", "3D Tiles", "Terrain")
+    format_name = "tiles"
+
+    def __init__(self, source: str, root: Tile, native_crs: Any = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        self.source = source
+        self.root = root
+        self.native_crs = native_crs
+        self.crs = native_crs
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.metadata.setdefault("source", source)
+        self.metadata.setdefault("format", self.format_name)
+        self._transformer: Any = None
+        self._lock = threading.RLock()
+        self._native_centres: dict[int, np.ndarray] = {}
+
+    # ---- subclasses --------------------------------------------------------------
+    def _expand(self, tile: Tile) -> list[Tile]:
+        """The children of ``tile`` in the native frame (may read files)."""
+        return []
+
+    def _load(self, tile: Tile, cancel: Callable[[], bool] | None) -> TileContent:
+        """The content of ``tile`` in the native frame (raises LoadError)."""
+        raise NotImplementedError
+
+    def native_to_crs(self, xyz: np.ndarray) -> np.ndarray:
+        """Native coordinates -> ``native_crs`` coordinates (float64)."""
+        return xyz
+
+    # ---- public ------------------------------------------------------------------
+    @property
+    def warnings(self) -> list[str]:
+        return self.metadata.setdefault("warnings", [])
+
+    def set_target_crs(self, crs: Any) -> None:
+        """Deliver centres and contents in ``crs`` from now on (None: the native CRS)."""
+        from ..crs import as_crs
+
+        with self._lock:
+            target = as_crs(crs) if crs is not None else None
+            if target is None or self.native_crs is None or target == self.native_crs:
+                self._transformer = None
+                self.crs = self.native_crs if target is None else target
+            else:
+                from pyproj import Transformer
+
+                self._transformer = Transformer.from_crs(self.native_crs, target,
+                                                         always_xy=True)
+                self.crs = target
+            self._retarget(self.root)
+
+    def to_crs(self, xyz_native: np.ndarray) -> np.ndarray:
+        """Native coordinates -> the current CRS (float64, (n, 3))."""
+        xyz = np.asarray(self.native_to_crs(np.asarray(xyz_native, dtype=np.float64)),
+                         dtype=np.float64).reshape(-1, 3)
+        if self._transformer is None:
+            return xyz
+        x, y, z = self._transformer.transform(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+        return np.column_stack([x, y, z]).astype(np.float64)
+
+    def expand(self, tile: Tile) -> list[Tile]:
+        """``tile.children``, read on first use (thread-safe); raises LoadError."""
+        if tile.children is not None:
+            return tile.children
+        with self._lock:
+            if tile.children is None:
+                kids = self._expand(tile)
+                for kid in kids:
+                    kid.parent = tile
+                    kid.depth = tile.depth + 1
+                    self._place(kid)
+                tile.children = kids
+        return tile.children
+
+    def load(self, tile: Tile, cancel: Callable[[], bool] | None = None) -> TileContent:
+        """The content of ``tile`` in the current CRS (raises LoadError)."""
+        content = self._load(tile, cancel)
+        for item in [*content.meshes, *content.points]:
+            self._content_to_crs(item)
+        return content
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        c, r = self.root.center, self.root.radius
+        return c - r, c + r
+
+    @property
+    def xyz(self) -> np.ndarray:
+        lo, hi = self.bounds
+        return np.array([lo, hi])
+
+    def close(self) -> None:
+        """Release open files / sessions."""
+
+    # ---- helpers -----------------------------------------------------------------
+    def _place(self, tile: Tile) -> None:
+        """Record ``tile``'s native centre and move it into the current CRS."""
+        self._native_centres[id(tile)] = np.asarray(tile.center, dtype=np.float64).copy()
+        tile.center = self.to_crs(tile.center)[0]
+        if tile.request_volume is not None and "native_request" not in tile.extra:
+            tile.extra["native_request"] = tile.request_volume
+            c, r = tile.request_volume
+            tile.request_volume = (self.to_crs(c)[0], r)
+
+    def _retarget(self, tile: Tile) -> None:
+        native = self._native_centres.setdefault(id(tile), np.asarray(tile.center).copy())
+        tile.center = self.to_crs(native)[0]
+        if "native_request" in tile.extra:
+            c, r = tile.extra["native_request"]
+            tile.request_volume = (self.to_crs(c)[0], r)
+        for kid in tile.children or ():
+            self._retarget(kid)
+
+    def _content_to_crs(self, item: Mesh | PointCloud) -> None:
+        from ..types import split_origin
+
+        if isinstance(item, PointCloud):
+            xyz = item.positions.astype(np.float64) + item.origin
+            item.positions, item.origin = split_origin(self.to_crs(xyz))
+        else:
+            xyz = item.vertices.astype(np.float64) + item.origin
+            item.vertices, item.origin = split_origin(self.to_crs(xyz))
+            if item.normals is not None and self._transformer is not None:
+                item.normals = None  # recomputed by the renderer in the new frame
+        item.crs = self.crs
+
+
+# ---- selection -----------------------------------------------------------------
+@dataclass
+class View:
+    """What selection needs of a camera: eye (true coords of the TileSet's CRS),
+    ``pixels_per_radian`` (viewport height / (2 tan(fov / 2))) and optionally the
+    frustum as planes ``(n, 4)`` with ``a x + b y + c z + d >= 0`` inside."""
+
+    eye: np.ndarray
+    pixels_per_radian: float
+    planes: np.ndarray | None = None
+    max_sse: float = DEFAULT_MAX_SSE
+
+    def distance(self, tile: Tile) -> float:
+        return max(float(np.linalg.norm(np.asarray(tile.center) - self.eye)) - tile.radius,
+                   1e-6)
+
+    def sse(self, tile: Tile) -> float:
+        return tile.geometric_error * self.pixels_per_radian / self.distance(tile)
+
+    def visible(self, tile: Tile) -> bool:
+        if self.planes is None:
+            return True
+        c = np.asarray(tile.center, dtype=np.float64)
+        return bool(np.all(self.planes[:, :3] @ c + self.planes[:, 3] >= -tile.radius))
+
+    def inside_request_volume(self, tile: Tile) -> bool:
+        if tile.request_volume is None:
+            return True
+        c, r = tile.request_volume
+        return float(np.linalg.norm(self.eye - np.asarray(c))) <= r
+
+
+@dataclass
+class Selection:
+    """Tiles to draw now (their content is loaded), tiles to fetch (most wanted
+    first) and the triangles / points drawn."""
+
+    draw: list[Tile] = field(default_factory=list)
+    fetch: list[Tile] = field(default_factory=list)
+    triangles: int = 0
+    points: int = 0
+
+
+def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileContent | None],
+                 *, triangle_budget: int = 3_000_000, point_budget: int = 3_000_000,
+                 expand: bool = True) -> Selection:
+    """Choose what to draw for ``view``.
+
+    ``loaded(tile)`` gives a tile's content when it is in memory (None otherwise).
+    A visible tile is refined while its SSE exceeds ``view.max_sse``, its children are
+    known (``expand``: read them now when not) and the budgets allow; with REPLACE the
+    tile itself is drawn until every visible child with content is loaded (no holes),
+    with ADD it is drawn alongside. Tiles whose content is missing go to ``fetch``,
+    ordered by SSE (largest first); the root is always wanted.
+    """
+    sel = Selection()
+    wanted: list[tuple[float, int, Tile]] = []
+    order = 0
+
+    def want(tile: Tile, priority: float) -> None:
+        nonlocal order
+        order += 1
+        wanted.append((-priority, order, tile))
+
+    def ready(tile: Tile) -> bool:
+        return tile.content is None or loaded(tile) is not None
+
+    def draw(tile: Tile) -> None:
+        if tile.content is None or not view.inside_request_volume(tile):
+            return
+        content = loaded(tile)
+        if content is None:
+            return
+        sel.draw.append(tile)
+        sel.triangles += content.triangle_count
+        sel.points += content.point_count
+
+    def over_budget() -> bool:
+        return sel.triangles >= triangle_budget or sel.points >= point_budget
+
+    def visit(tile: Tile) -> None:
+        if not view.visible(tile):
+            return
+        sse = view.sse(tile)
+        if tile.content is not None and not ready(tile):
+            want(tile, sse + 1e6 * (tile.depth == 0))
+        kids: list[Tile] = tile.children or []
+        if tile.children is None and expand and sse > view.max_sse:
+            try:
+                kids = tileset.expand(tile)
+            except LoadError as exc:
+                if str(exc) not in tileset.warnings:
+                    tileset.warnings.append(str(exc))
+                kids = []
+        refine = sse > view.max_sse and bool(kids) and not over_budget()
+        if not refine:
+            draw(tile)
+            return
+        visible = [k for k in kids if view.visible(k)]
+        if tile.refine == "ADD":
+            draw(tile)
+            for k in sorted(visible, key=view.distance):
+                visit(k)
+            return
+        # REPLACE: children only when every visible child (that has content) is ready
+        if all(_subtree_ready(k, ready) for k in visible):
+            for k in sorted(visible, key=view.distance):
+                visit(k)
+        else:
+            draw(tile)
+            for k in visible:
+                if k.content is not None and not ready(k):
+                    want(k, view.sse(k))
+                elif k.content is None:  # an empty node: its children are what shows
+                    for g in k.children or ():
+                        if g.content is not None and not ready(g) and view.visible(g):
+                            want(g, view.sse(g))
+
+    visit(tileset.root)
+    sel.fetch = [t for _, _, t in sorted(wanted, key=lambda w: (w[0], w[1]))]
+    return sel
+
+
+def _subtree_ready(tile: Tile, ready: Callable[[Tile], bool]) -> bool:
+    """A child can replace its parent when its content is loaded, or, having none,
+    when its own children are known and ready (one level down)."""
+    if tile.content is not None:
+        return ready(tile)
+    if tile.children is None:
+        return False
+    return all(ready(k) for k in tile.children if k.content is not None)
+
+
+# ---- streaming -----------------------------------------------------------------
+class TileStream:
+    """A TileSet's loaded contents: a byte-bounded LRU cache filled in the background.
+
+    ``update(view)`` selects (:func:`select_tiles`), schedules up to ``max_requests``
+    fetches at a time on a thread pool and returns the :class:`Selection`;
+    ``on_loaded`` (any thread) is called when a fetch finished, so a window can
+    redraw. Drawn tiles are never evicted by their own fetches. ``wait(view)`` loads
+    until the selection is complete (off-screen renders, scripts, tests).
+    """
+
+    def __init__(self, tileset: TileSet, *, max_bytes: int = 768 * 2**20,
+                 triangle_budget: int = 3_000_000, point_budget: int = 3_000_000,
+                 workers: int = 2, max_requests: int = 4,
+                 on_loaded: Callable[[], None] | None = None) -> None:
+        self.tileset = tileset
+        self.max_bytes = int(max_bytes)
+        self.triangle_budget = int(triangle_budget)
+        self.point_budget = int(point_budget)
+        self.max_requests = max_requests
+        self.on_loaded = on_loaded
+        self._cache: OrderedDict[int, tuple[Tile, TileContent]] = OrderedDict()
+        self._failed: set[int] = set()
+        self._pending: dict[int, Future] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers,
+                                        thread_name_prefix="realscene-tiles")
+        self._closed = False
+        self._drawn: set[int] = set()
+        self.last: Selection | None = None
+        #: tiles loaded so far (a counter for progress and tests)
+        self.loads = 0
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
+
+    def content(self, tile: Tile) -> TileContent | None:
+        with self._lock:
+            hit = self._cache.get(id(tile))
+            if hit is None:
+                return None
+            self._cache.move_to_end(id(tile))
+            return hit[1]
+
+    def _loaded(self, tile: Tile) -> TileContent | None:
+        if id(tile) in self._failed:
+            return TileContent()  # a failed tile draws as empty, not as a hole forever
+        return self.content(tile)
+
+    def update(self, view: View) -> Selection:
+        sel = select_tiles(self.tileset, view, self._loaded,
+                           triangle_budget=self.triangle_budget,
+                           point_budget=self.point_budget)
+        self._drawn = {id(t) for t in sel.draw}
+        self.last = sel
+        for tile in sel.fetch:
+            with self._lock:
+                if len(self._pending) >= self.max_requests:
+                    break
+                if id(tile) in self._pending or id(tile) in self._cache or self._closed:
+                    continue
+                self._pending[id(tile)] = self._pool.submit(self._fetch, tile)
+        return sel
+
+    def wait(self, view: View, timeout: float = 120.0,
+             progress: Callable[[float, str], None] | None = None) -> Selection:
+        """Select and load until nothing more is wanted (or ``timeout`` seconds)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            sel = self.update(view)
+            with self._lock:
+                pending = list(self._pending.values())
+            if not sel.fetch and not pending:
+                return sel
+            if time.monotonic() > deadline:
+                return sel
+            if progress is not None:
+                progress(0.5, f"{self.loads} tiles loaded")
+            for fut in pending:
+                try:
+                    fut.result(timeout=max(deadline - time.monotonic(), 0.01))
+                except Exception:  # noqa: BLE001 - recorded by _fetch
+                    pass
+
+    def _fetch(self, tile: Tile) -> None:
+        try:
+            content = self.tileset.load(tile, cancel=lambda: self._closed)
+        except LoadError as exc:
+            with self._lock:
+                self._failed.add(id(tile))
+                self._pending.pop(id(tile), None)
+            if str(exc) not in self.tileset.warnings:
+                self.tileset.warnings.append(str(exc))
+        except BaseException as exc:  # noqa: BLE001 - a tile must never kill the stream
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            with self._lock:
+                self._failed.add(id(tile))
+                self._pending.pop(id(tile), None)
+            msg = f"{self.tileset.source}: tile {tile.key}: {type(exc).__name__}: {exc}"
+            if msg not in self.tileset.warnings:
+                self.tileset.warnings.append(msg[:400])
+        else:
+            with self._lock:
+                self._pending.pop(id(tile), None)
+                if self._closed:
+                    return
+                self._cache[id(tile)] = (tile, content)
+                self._bytes += content.nbytes
+                self.loads += 1
+                self._evict()
+        callback = self.on_loaded
+        if callback is not None:
+            callback()
+
+    def _evict(self) -> None:
+        """Drop least-recently-used contents beyond ``max_bytes`` (never drawn ones)."""
+        for key in list(self._cache):
+            if self._bytes <= self.max_bytes:
+                break
+            if key in self._drawn:
+                continue
+            _tile, content = self._cache.pop(key)
+            self._bytes -= content.nbytes
+
+    def drawn(self) -> Iterable[tuple[Tile, TileContent]]:
+        """(tile, content) of the last selection's drawn tiles."""
+        sel = self.last
+        if sel is None:
+            return []
+        out = []
+        for t in sel.draw:
+            c = self._loaded(t)
+            if c is not None:
+                out.append((t, c))
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pending = list(self._pending.values())
+            self._cache.clear()
+            self._bytes = 0
+        for fut in pending:
+            fut.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
