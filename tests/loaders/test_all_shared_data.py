@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import loaders
@@ -53,6 +54,9 @@ CORRUPT = {
     "corrupt/invalid_out_of_range_vertex_index.city.json", "corrupt/fail_no_header.ifc",
     "corrupt/fail_duplicate_id.ifc", "corrupt/KIT-Simple-Road-Test-Web-IFC4x3_RC2.ifc",
 }
+# tiled datasets (3D Tiles, OSGB pyramids, DEM / orthophoto terrain): read as a TileSet whose
+# first tiles with content load
+READ_TILES: set[str] = set()
 # 3D Tiles, OSGB, GeoTIFF: recognised, not readable yet: refused with a clear message, not misread
 NOT_YET = {"tiles/TilesetWithRequestVolume/tileset.json", "tiles/osgb/test.osgb",
            "rasters/RGB.byte.tif", "rasters/shade.tif"}
@@ -60,7 +64,8 @@ NOT_YET = {"tiles/TilesetWithRequestVolume/tileset.json", "tiles/osgb/test.osgb"
 # error or the 8 points is right
 EITHER = {"corrupt/cube-ply-1.0_binary-comment_renamed_to_remark-invalid.ply"}
 
-ALL = READ_POINTS | READ_MESH | READ_FEATURES | COMPANIONS | CORRUPT | NOT_YET | EITHER
+ALL = (READ_POINTS | READ_MESH | READ_FEATURES | READ_TILES | COMPANIONS | CORRUPT | NOT_YET
+       | EITHER)
 
 
 def test_every_shared_file_is_classified(shared_data: Path) -> None:
@@ -85,6 +90,30 @@ def test_real_file_reads(shared_data: Path, rel: str) -> None:
     else:
         assert data.vertex_count > 0 and data.triangle_count > 0
         assert data.faces.max() < data.vertex_count
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("rel", sorted(READ_TILES))
+def test_real_tileset_reads(shared_data: Path, rel: str) -> None:
+    from loaders.tiles import TileSet
+
+    data = loaders.read(shared_data / rel)
+    assert isinstance(data, TileSet)
+    try:
+        # the first tiles with content, breadth first: they load and hold geometry
+        queue, loaded = [data.root], 0
+        while queue and loaded < 3:
+            tile = queue.pop(0)
+            if tile.content is not None:
+                content = data.load(tile)
+                assert content.triangle_count + content.point_count > 0
+                loaded += 1
+            queue += data.expand(tile)
+        assert loaded > 0
+        lo, hi = data.bounds
+        assert np.all(np.isfinite(lo)) and np.all(hi >= lo)
+    finally:
+        data.close()
 
 
 @pytest.mark.timeout(20)
