@@ -231,6 +231,8 @@ class Project:
         return self.path.parent if self.path else Path.cwd()
 
     def relative(self, file: str | Path) -> str:
+        if is_remote(file):  # a streamed URL (COPC, 3D Tiles) is kept as it is
+            return str(file)
         file = Path(file).resolve()
         try:
             return os.path.relpath(file, self.folder.resolve()).replace(os.sep, "/")
@@ -241,10 +243,17 @@ class Project:
         p = Path(stored)
         return p if p.is_absolute() else (self.folder / p).resolve()
 
+    def location(self, stored: str) -> str | Path:
+        """Where a layer is read from: a URL as stored, else :meth:`absolute`."""
+        return stored if is_remote(stored) else self.absolute(stored)
+
     def outside_folder(self, record: LayerRecord) -> bool:
         """True when the layer's file lies outside the project folder (an absolute path,
         ``..``, or a link leading out). Such layers still open (the user chose them when
-        saving), but :attr:`warnings` names each one when the project is opened."""
+        saving), but :attr:`warnings` names each one when the project is opened. A URL
+        is not in the folder either (the warning names the host it streams from)."""
+        if is_remote(record.path):
+            return True
         base = os.path.realpath(self.folder)
         target = os.path.realpath(self.absolute(record.path))
         try:
@@ -253,7 +262,9 @@ class Project:
             return True
 
     def missing_layers(self) -> list[LayerRecord]:
-        return [rec for rec in self.layers if not self.absolute(rec.path).is_file()]
+        # a URL is never missing (it is asked for when read); a tileset folder is a dir
+        return [rec for rec in self.layers if not is_remote(rec.path)
+                and not (self.absolute(rec.path).is_file() or self.absolute(rec.path).is_dir())]
 
     def relink(self, record: LayerRecord, new_file: str | Path) -> None:
         record.path = self.relative(new_file)
@@ -332,7 +343,13 @@ class Project:
             raise ProjectError(path, "not a RealScene project (top level is not an object)")
         project = cls.from_dict(d, path)
         for rec in project.layers:
-            if project.outside_folder(rec):
+            if is_remote(rec.path):
+                from urllib.parse import urlsplit
+
+                project.warnings.append(
+                    f"layer {rec.name or rec.path!r} streams from "
+                    f"{urlsplit(rec.path).hostname}; it is opened because the project names it")
+            elif project.outside_folder(rec):
                 project.warnings.append(
                     f"layer {rec.name or rec.path!r} is outside the project folder "
                     f"({rec.path}); it is opened because the project names it")
@@ -348,6 +365,8 @@ class Project:
             new = Path(path).resolve()
             if self.path is not None and new != self.path.resolve():
                 for rec in self.layers:
+                    if is_remote(rec.path):
+                        continue
                     absolute = self.absolute(rec.path)
                     rec.path = os.path.relpath(absolute, new.parent).replace(os.sep, "/")
             self.path = new
@@ -391,9 +410,18 @@ class Project:
 
     def update_hashes(self) -> None:
         for rec in self.layers:
+            if is_remote(rec.path):
+                continue
             p = self.absolute(rec.path)
             if p.is_file():
                 rec.sha256 = file_sha256(p)
+
+
+def is_remote(path: str | Path) -> bool:
+    """True for an http(s) URL (a streamed layer), which is not a path in the folder."""
+    from loaders.copc import is_url
+
+    return is_url(path)
 
 
 def recovery_path(project_path: str | Path) -> Path:

@@ -66,7 +66,7 @@ class OpenedProject:
     (layers outside the project folder, a CRS not understood)."""
 
     project: Project
-    to_load: list[tuple[LayerRecord, Path]]
+    to_load: list[tuple[LayerRecord, Path | str]]
     missing: list[LayerRecord]
     warnings: list[str]
     #: the recovery file the work came from (None: the project file itself)
@@ -707,7 +707,7 @@ class ProjectSession:
             # an untitled project's relative paths are relative to the working folder:
             # the recovery file (elsewhere) stores them absolute
             doc = copy.copy(self.project)
-            doc.layers = [dataclasses.replace(r, path=str(self.project.absolute(r.path)))
+            doc.layers = [dataclasses.replace(r, path=str(self.project.location(r.path)))
                           for r in self.project.layers]
             target = self.untitled_recovery
             atomic_write_text(target, doc.to_json())
@@ -812,7 +812,7 @@ class ProjectSession:
                 warnings.append(f"Project CRS not understood: {exc}")
         self.load_views()
         missing = project.missing_layers()
-        to_load = [(r, project.absolute(r.path)) for r in project.layers if r not in missing]
+        to_load = [(r, project.location(r.path)) for r in project.layers if r not in missing]
         self._unread = [r for r, _path in to_load]
         self._emit("annotations_changed")
         self._emit("measurements_changed")

@@ -400,6 +400,15 @@ class TileStream:
         with self._lock:
             return bool(self._pending)
 
+    def stats(self) -> dict[str, int]:
+        """What a status line shows: tiles drawn (last selection), loaded (in the
+        cache), pending (being fetched), failed, and the cache's bytes."""
+        with self._lock:
+            sel = self.last
+            return {"drawn": len(sel.draw) if sel is not None else 0,
+                    "loaded": len(self._cache), "pending": len(self._pending),
+                    "failed": len(self._failed), "bytes": self._bytes}
+
     def content(self, tile: Tile) -> TileContent | None:
         with self._lock:
             hit = self._cache.get(id(tile))

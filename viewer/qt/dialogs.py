@@ -106,10 +106,11 @@ def ask_redirect(parent: QtWidgets.QWidget, url: str, host: str, target: str,
 
 
 def ask_url(parent: QtWidgets.QWidget, last: str) -> str | None:
-    """The URL of a COPC point cloud to stream, or None."""
+    """The URL of a COPC point cloud or a 3D Tiles tileset.json to stream, or None."""
     url, ok = QtWidgets.QInputDialog.getText(
         parent, translate("dialogs", "Open URL"),
-        translate("dialogs", "URL of a COPC point cloud (http:// or https://):"), text=last)
+        translate("dialogs", "URL of a COPC point cloud or a 3D Tiles tileset.json "
+                  "(http:// or https://):"), text=last)
     url = url.strip()
     return url if ok and url else None
 

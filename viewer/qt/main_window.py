@@ -289,7 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.maybe_save(QT_TR_NOOP("opening the sample site")) and self.open_sample())
         self.open_url_action = self._action(
             QT_TR_NOOP("Open &URL…"), project.open_url_dialog, "Ctrl+U",
-            tip=QT_TR_NOOP("Stream a COPC point cloud over HTTP(S)"))
+            tip=QT_TR_NOOP("Stream a COPC point cloud or a 3D Tiles tileset over HTTP(S)"))
         self.index_action = self._action(
             QT_TR_NOOP("&Index to COPC…"), lambda: self.index_file(), "Ctrl+I",
             tip=QT_TR_NOOP(
@@ -1107,7 +1107,11 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        from .project_actions import folder_source
+
+        # a dropped folder is a tileset (OSGB, or 3D Tiles: its tileset.json)
+        paths = [folder_source(p) if Path(p).is_dir() else p
+                 for p in (u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile())]
         if paths:
             self.open_paths(paths)
             event.acceptProposedAction()

@@ -44,8 +44,23 @@ EXPORT_FORMATS = {"webanno": QT_TR_NOOP("W3C Web Annotation (*.jsonld)"),
 
 
 def file_filter() -> str:
-    exts = " ".join(f"*.{e}" for e in supported_extensions())
-    return translate("ProjectActions", "3D data ({exts});;All files (*)").format(exts=exts)
+    """The Open dialog's filter: every readable extension, and the tiled sources by
+    name (a tileset's ``tileset.json``, an OSGB tileset's ``metadata.xml``), whose file
+    names are the whole pattern, not an extension."""
+    names = sorted({*supported_extensions(), "tileset.json", "metadata.xml"})
+    exts = " ".join(f"*.{e}" for e in names)
+    whole = " ".join(e for e in names if "." in e)  # matched by the whole file name
+    return translate("ProjectActions", "3D data ({exts});;"
+                     "Tilesets: 3D Tiles, OSGB, GeoTIFF terrain ({tiles});;All files (*)"
+                     ).format(exts=f"{whole} {exts}",
+                              tiles="tileset.json metadata.xml *.osgb *.tif *.tiff")
+
+
+def folder_source(folder: str | Path) -> str:
+    """What opening ``folder`` reads: its ``tileset.json`` when it holds one (a 3D Tiles
+    folder), else the folder itself (an OSGB tileset; the reader says when it is not)."""
+    tileset = Path(folder) / "tileset.json"
+    return str(tileset) if tileset.is_file() else str(folder)
 
 
 class ProjectActions:
@@ -82,8 +97,15 @@ class ProjectActions:
         i18n.set_text(self.close_action, "setText", "", QT_TR_NOOP("&Close project"))
         self.close_action.setShortcut(QtGui.QKeySequence.Close)
         self.close_action.triggered.connect(lambda _=False: self.close_project())
+        self.open_folder_action = QtGui.QAction(self.window, objectName="openFolder")
+        i18n.set_text(self.open_folder_action, "setText", "", QT_TR_NOOP("Open &folder…"))
+        i18n.set_text(self.open_folder_action, "setToolTip", "",
+                      QT_TR_NOOP("A tileset folder: OSGB oblique photogrammetry (metadata.xml "
+                                 "and Data/) or a 3D Tiles folder (tileset.json)"))
+        self.open_folder_action.triggered.connect(lambda _=False: self.open_folder_dialog())
         menu.addAction(self.new_action)
         menu.addAction(open_action)
+        menu.addAction(self.open_folder_action)
         menu.addAction(open_project_action)
         menu.addAction(save_action)
         menu.addAction(save_as_action)
@@ -106,6 +128,15 @@ class ProjectActions:
         if paths:
             self.settings.setValue("last_dir", str(Path(paths[0]).parent))
             self.window.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        """File > Open folder…: a tileset folder (OSGB with metadata.xml and Data/, or a
+        folder holding a tileset.json), read by the same pipeline as a file."""
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self.window, translate("ProjectActions", "Open a tileset folder"), self._last_dir())
+        if folder:
+            self.settings.setValue("last_dir", str(Path(folder).parent))
+            self.window.open_paths([folder_source(folder)])
 
     def open_url_dialog(self) -> None:
         url = dialogs.ask_url(self.window, str(self.settings.value("last_url", "https://")))
