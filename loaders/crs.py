@@ -704,8 +704,10 @@ def read_osgb_metadata(path: Any) -> dict[str, Any]:
     Returns ``{"crs", "origin" (x, y, z) or None, "srs" (the text), "enu" ((lat, lon) or
     None), "warnings"}``. Tile coordinates are relative to ``origin`` in ``crs``. An ENU
     system is a local east-north-up plane tangent at lat/lon (WGS 84): ``crs`` is then an
-    orthographic projection on the ellipsoid centred there (its tangent plane; heights are
-    ellipsoidal). The file is read safely (regular file, at most
+    orthographic projection centred there, right for eastings/northings near the centre
+    but NOT for heights (the tangent plane's "up" is not the ellipsoidal height away from
+    the centre); :class:`loaders.tiles.osgb.OsgbTileSet` places ENU tiles exactly through
+    ECEF (EPSG:4978) instead. The file is read safely (regular file, at most
     :data:`OSGB_METADATA_MAX_BYTES`, no DTD or entities). Raises LoadError when it is not
     a readable metadata.xml."""
     from pathlib import Path

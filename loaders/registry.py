@@ -28,6 +28,8 @@ class ReaderSpec:
     read: ``read(path, progress) -> PointCloud | Mesh``; raises LoadError.
     sniff: ``sniff(head_bytes, path) -> bool``: True when the content is this format.
     score: breaks ties when several readers claim a file (higher wins).
+    folder: ``folder(path) -> bool``: True when this reader opens the *folder* ``path``
+        (an OSGB tileset: metadata.xml + Data/); any other folder is "a folder, not a file".
     """
 
     name: str
@@ -35,6 +37,7 @@ class ReaderSpec:
     read: Callable[[Path, ProgressFn | None], Dataset]
     sniff: Callable[[bytes, Path], bool] | None = None
     score: int = 0
+    folder: Callable[[Path], bool] | None = None
 
 
 class LoaderRegistry:
@@ -90,9 +93,15 @@ class LoaderRegistry:
         except FileNotFoundError:
             raise LoadError(path, "file not found", "check the path") from None
         except IsADirectoryError:
+            for r in self._readers:
+                if r.folder is not None and _opens_folder(r, path):
+                    return r, 0
             raise LoadError(path, "is a folder, not a file", "open a file inside it") from None
         except OSError as exc:
             if os.path.isdir(path):
+                for r in self._readers:
+                    if r.folder is not None and _opens_folder(r, path):
+                        return r, 0
                 raise LoadError(path, "is a folder, not a file",
                                 "open a file inside it") from None
             raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
@@ -165,6 +174,13 @@ def _sniffs(spec: ReaderSpec, head: bytes, path: Path) -> bool:
     try:
         return bool(spec.sniff(head, path))
     except Exception:  # a sniffer must never break reading
+        return False
+
+
+def _opens_folder(spec: ReaderSpec, path: Path) -> bool:
+    try:
+        return bool(spec.folder(path))  # type: ignore[misc]
+    except Exception:  # a folder check must never break reading
         return False
 
 

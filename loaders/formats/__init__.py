@@ -12,3 +12,7 @@ from . import cityjson, e57, gltf, ifc, las, obj, planned, ply, stl_off, xyz  # 
 
 for _mod in (las, e57, ply, xyz, obj, gltf, stl_off, ifc, cityjson, planned):
     READERS.extend(_mod.READERS)
+
+from ..tiles import osgb as _osgb  # noqa: E402  (OSGB oblique-photogrammetry tilesets)
+
+READERS.extend(_osgb.READERS)

@@ -1,4 +1,4 @@
-"""Formats RealScene recognises but cannot read yet (3D Tiles, OSGB tiles, GeoTIFF rasters).
+"""Formats RealScene recognises but cannot read yet (3D Tiles, GeoTIFF rasters).
 
 They are recognised by extension and content so that the user gets a clear "not
 supported yet" with a way forward, instead of "unrecognised file" or a misread as glTF.
@@ -25,11 +25,6 @@ def _sniff_tileset(head: bytes, path: Path) -> bool:
             and b'"geometricError"' in text)
 
 
-def _sniff_osgb(head: bytes, path: Path) -> bool:
-    # OpenSceneGraph binary header: OSG_HEADER_LOW 0x6C910EA1, OSG_HEADER_HIGH 0x1AFB4545
-    return head[:8] == b"\xa1\x0e\x91\x6c\x45\x45\xfb\x1a"
-
-
 def _sniff_tiff(head: bytes, path: Path) -> bool:
     return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -38,11 +33,6 @@ READERS = [
     ReaderSpec("3D Tiles", ("tileset.json",),
                _refuse("3D Tiles", "3D Tiles support is planned"),
                sniff=_sniff_tileset, score=10),
-    ReaderSpec("OSGB", ("osgb",),
-               _refuse("OSGB (OpenSceneGraph binary)",
-                       "oblique-photogrammetry OSGB tilesets are planned; convert to 3D Tiles "
-                       "or OBJ meanwhile"),
-               sniff=_sniff_osgb, score=10),
     ReaderSpec("GeoTIFF", ("tif", "tiff"),
                _refuse("GeoTIFF raster (DEM / orthophoto)",
                        "terrain and orthophoto layers are planned"),
