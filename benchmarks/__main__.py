@@ -11,6 +11,9 @@
                                               #   clip (box clip export from LAZ / COPC
                                               #   vs laspy.read; --clip-points 30M,
                                               #   --clip-leaf-sizes 100k,50k,25k)
+                                              #   tiles (OSGB pyramid / 3D Tiles vs one
+                                              #   merged mesh, window stalls while
+                                              #   streaming; --osgb-tiles 10000)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -27,7 +30,16 @@ import sys
 import time
 from pathlib import Path
 
-from . import change_bench, citymodels, clip_bench, exhibits, harness, memscale, synthetic
+from . import (
+    change_bench,
+    citymodels,
+    clip_bench,
+    exhibits,
+    harness,
+    memscale,
+    synthetic,
+    tiles_bench,
+)
 
 HERE = Path(__file__).resolve().parent
 POINT_CLOUDS = ("ttff", "ingest", "memory", "frame", "stall")
@@ -36,12 +48,14 @@ MEMSCALE = ("memscale",)
 EXHIBITS = ("exhibits",)
 CHANGE = ("change",)  # issue 18: C2C vs open3d / CloudCompare, M3C2 vs py4dgeo
 CLIP = ("clip",)  # issue 18: box clip export from LAZ / COPC vs laspy.read + mask
-ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP
+TILES = ("tiles",)  # issue 19: OSGB pyramid / 3D Tiles vs one merged mesh, stalls
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP + TILES
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         command: str = "python -m benchmarks", change_points: int | None = None,
-        clip_points: int | None = None, clip_leaf_sizes: list[int] | None = None) -> dict:
+        clip_points: int | None = None, clip_leaf_sizes: list[int] | None = None,
+        osgb_tiles: int | None = None) -> dict:
     results: dict = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
                      "command": command, "reps": reps,
                      "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
@@ -98,6 +112,10 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         # 30M (the issue's target size), fewer in a run of smaller sizes (--quick)
         results["clip"] = clip_bench.run(clip_points or min(30_000_000, max(sizes)), reps,
                                          log=log, leaf_sizes=clip_leaf_sizes)
+    if "tiles" in only:
+        # 10,000 OSGB tiles (the issue's target), fewer when asked (--osgb-tiles)
+        results["tiles"] = tiles_bench.run(data_dir, reps, log=log,
+                                           osgb_tiles=osgb_tiles or tiles_bench.OSGB_TILES)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -125,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clip-leaf-sizes", default="",
                     help="clip: also index with these COPC node capacities and clip from "
                     "each (e.g. 100k,50k,25k)")
+    ap.add_argument("--osgb-tiles", type=int, default=None,
+                    help="tiles: tiles of the OSGB pyramid built for it (default 10000)")
     args = ap.parse_args(argv)
     sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     reps = args.reps
@@ -146,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                   clip_points=synthetic.parse_size(args.clip_points)
                   if args.clip_points else None,
                   clip_leaf_sizes=[synthetic.parse_size(s) for s in
-                                   args.clip_leaf_sizes.split(",") if s.strip()] or None)
+                                   args.clip_leaf_sizes.split(",") if s.strip()] or None,
+                  osgb_tiles=args.osgb_tiles)
     text = write_report(results, only, args.out)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
@@ -169,7 +190,8 @@ def write_report(results: dict, only, out: Path) -> str:
             f"Machine: {machine}.")
     existing = out.read_text() if out.exists() else ""
     # the parts each benchmark owns between markers: kept as they were unless it ran
-    owned = {"exhibits": exhibits, "change": change_bench, "clip": clip_bench}
+    owned = {"exhibits": exhibits, "change": change_bench, "clip": clip_bench,
+             "tiles": tiles_bench}
     old_parts = {}
     for name, module in owned.items():
         existing, old_parts[name] = module.extract(existing)
