@@ -13,6 +13,10 @@ from . import cityjson, e57, gltf, ifc, las, obj, planned, ply, stl_off, xyz  # 
 for _mod in (las, e57, ply, xyz, obj, gltf, stl_off, ifc, cityjson, planned):
     READERS.extend(_mod.READERS)
 
+from ..tiles import terrain as _terrain  # noqa: E402  (GeoTIFF DEM / imagery)
+
+READERS.extend(_terrain.READERS)
+
 from ..tiles import osgb as _osgb  # noqa: E402  (OSGB oblique-photogrammetry tilesets)
 
 READERS.extend(_osgb.READERS)

@@ -1,4 +1,5 @@
-"""Formats RealScene recognises but cannot read yet (3D Tiles, GeoTIFF rasters).
+"""Formats RealScene recognises but cannot read yet (3D Tiles; GeoTIFF rasters are read by
+loaders.tiles.terrain).
 
 They are recognised by extension and content so that the user gets a clear "not
 supported yet" with a way forward, instead of "unrecognised file" or a misread as glTF.
@@ -25,16 +26,8 @@ def _sniff_tileset(head: bytes, path: Path) -> bool:
             and b'"geometricError"' in text)
 
 
-def _sniff_tiff(head: bytes, path: Path) -> bool:
-    return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
-
 READERS = [
     ReaderSpec("3D Tiles", ("tileset.json",),
                _refuse("3D Tiles", "3D Tiles support is planned"),
                sniff=_sniff_tileset, score=10),
-    ReaderSpec("GeoTIFF", ("tif", "tiff"),
-               _refuse("GeoTIFF raster (DEM / orthophoto)",
-                       "terrain and orthophoto layers are planned"),
-               sniff=_sniff_tiff, score=1),
 ]
