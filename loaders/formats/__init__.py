@@ -17,6 +17,10 @@ from ..tiles import terrain as _terrain  # noqa: E402  (GeoTIFF DEM / imagery)
 
 READERS.extend(_terrain.READERS)
 
+from ..tiles import tiles3d as _tiles3d  # noqa: E402  (3D Tiles: a streamed TileSet)
+
+READERS.extend(_tiles3d.READERS)
+
 from ..tiles import osgb as _osgb  # noqa: E402  (OSGB oblique-photogrammetry tilesets)
 
 READERS.extend(_osgb.READERS)

@@ -434,7 +434,14 @@ class _Doc:
         return arr
 
 
-def _load_document(path: Path) -> _Doc:
+def load_document(path: Path, data: bytes | None = None) -> _Doc:
+    """The parsed glTF/GLB at ``path``, or in ``data`` when given (a GLB embedded in a
+    3D Tiles b3dm/i3dm: external URIs still resolve inside ``path``'s folder)."""
+    if data is not None:
+        if len(data) > _MAX_FILE_BYTES:
+            raise LoadError(path, f"embedded glTF is {len(data):,} bytes, more than the "
+                            f"{_MAX_FILE_BYTES:,} RealScene reads", "use a smaller file")
+        return _parse_document(path, bytes(data))
     try:
         with open_regular(path, _MAX_FILE_BYTES) as fh:  # (size checked on the open file)
             data = fh.read()
@@ -443,6 +450,13 @@ def _load_document(path: Path) -> _Doc:
     except OSError as exc:
         raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                         "check that it exists and is readable") from None
+    return _parse_document(path, data)
+
+
+_load_document = load_document
+
+
+def _parse_document(path: Path, data: bytes) -> _Doc:
     glb_bin = None
     if data[:4] == _GLB_MAGIC:
         if len(data) < 20:
@@ -653,9 +667,16 @@ def _material(doc: _Doc, index, cache: dict, tex_cache: dict) -> Material:
     return out
 
 
-def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
+def read(path: Path, progress: ProgressFn | None = None, *, doc: _Doc | None = None,
+         feature_ids: bool = False) -> Mesh | PointCloud:
+    """``path`` as a Mesh (or a PointCloud when it holds only points). ``doc``: an already
+    parsed document (:func:`load_document`, e.g. a GLB embedded in a 3D Tiles tile).
+    ``feature_ids``: also return each vertex's feature id (3D Tiles ``_BATCHID`` or the
+    ``EXT_mesh_features`` attribute, -1 where a primitive has none) as
+    ``metadata["vertex_feature_ids"]`` and the property table the ids index as
+    ``metadata["feature_property_table"]``."""
     path = Path(path)
-    doc = _load_document(path)
+    doc = doc if doc is not None else _load_document(path)
     g = doc.gltf
     if progress:
         progress(0.05, "reading glTF")
@@ -707,6 +728,8 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
     nrm_list: list[np.ndarray | None] = []
     uv_list: list[np.ndarray | None] = []
     col_list: list[np.ndarray | None] = []
+    fid_list: list[np.ndarray | None] = []
+    fid_table: int | None = None
     tri_blocks: set[int] = set()  # first vertex of blocks that triangles use
     face_list: list[np.ndarray] = []
     point_list: list[np.ndarray] = []
@@ -753,13 +776,17 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
             extensions = prim.get("extensions")
             draco = extensions.get(_DRACO) if isinstance(extensions, dict) else None
             decoded: _Decoded | None = None
+            fid_name, table = _feature_id_attribute(prim, attrs) if feature_ids \
+                else (None, None)
+            if table is not None and fid_table is None:
+                fid_table = table
             if draco is not None:
                 decoded = _decode_draco(doc, draco, attrs, where)
                 draco_used += 1
                 key = ("draco", draco.get("bufferView"), world.tobytes())
             else:
                 key = (attrs.get("POSITION"), attrs.get("NORMAL"), attrs.get("TEXCOORD_0"),
-                       attrs.get("COLOR_0"), world.tobytes())
+                       attrs.get("COLOR_0"), attrs.get(fid_name), world.tobytes())
 
             if key in blocks:
                 base, count = blocks[key]
@@ -801,6 +828,15 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
                                             "ignored")
                     else:
                         col = _to_rgba8(c)
+                fid = None
+                if fid_name is not None:
+                    f = _attribute(doc, decoded, attrs, fid_name).reshape(-1)
+                    if len(f) == count:
+                        fid = np.round(f.astype(np.float64)).astype(np.int64)
+                    else:
+                        doc.warnings.append(f"{where}: {fid_name} does not match POSITION; "
+                                            "ignored")
+                fid_list.append(fid)
                 base = n_vertices
                 blocks[key] = (base, count)
                 pos_list.append(pos)
@@ -889,6 +925,10 @@ def read(path: Path, progress: ProgressFn | None = None) -> Mesh | PointCloud:
     }
     if draco_used:
         meta["draco_primitives"] = draco_used
+    if feature_ids and any(f is not None for f in fid_list):
+        meta["vertex_feature_ids"] = merge([None if f is None else f[:, None]
+                                            for f in fid_list], 1, -1, np.int64)[:, 0]
+        meta["feature_property_table"] = fid_table
     _georeference_note(doc, g, positions, meta)
 
     if points is not None and not face_list and not line_list:
@@ -1036,6 +1076,25 @@ def _decode_draco(doc: _Doc, ext, attrs: dict, where: str) -> _Decoded:
     if faces is not None and np.size(faces):
         indices = np.asarray(faces, dtype=np.int64).reshape(-1)
     return _Decoded(out, indices)
+
+
+def _feature_id_attribute(prim: dict, attrs: dict) -> tuple[str | None, int | None]:
+    """The vertex attribute holding a primitive's feature ids and the property table
+    they index: ``EXT_mesh_features`` ``featureIds[0]`` with an attribute, else the
+    3D Tiles 1.0 ``_BATCHID`` (or ``BATCHID``)."""
+    ext = prim.get("extensions")
+    mf = ext.get("EXT_mesh_features") if isinstance(ext, dict) else None
+    ids = mf.get("featureIds") if isinstance(mf, dict) else None
+    if isinstance(ids, list) and ids and isinstance(ids[0], dict):
+        n = ids[0].get("attribute")
+        table = ids[0].get("propertyTable")
+        name = f"_FEATURE_ID_{n}" if _is_index(n) else None
+        if name in attrs and _is_index(attrs[name]):
+            return name, table if _is_index(table) else None
+    for name in ("_BATCHID", "BATCHID"):
+        if name in attrs and _is_index(attrs[name]):
+            return name, None
+    return None, None
 
 
 def _to_rgba8(c: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Formats RealScene recognises but cannot read yet (3D Tiles; GeoTIFF rasters are read by
-loaders.tiles.terrain).
+"""Formats RealScene recognises but cannot read yet (none today: 3D Tiles, OSGB tilesets and
+GeoTIFF rasters are read by loaders.tiles).
 
 They are recognised by extension and content so that the user gets a clear "not
 supported yet" with a way forward, instead of "unrecognised file" or a misread as glTF.
@@ -20,14 +20,4 @@ def _refuse(name: str, hint: str):
     return read
 
 
-def _sniff_tileset(head: bytes, path: Path) -> bool:
-    text = head[:4096]
-    return (text.lstrip().startswith(b"{") and b'"root"' in text and b'"asset"' in text
-            and b'"geometricError"' in text)
-
-
-READERS = [
-    ReaderSpec("3D Tiles", ("tileset.json",),
-               _refuse("3D Tiles", "3D Tiles support is planned"),
-               sniff=_sniff_tileset, score=10),
-]
+READERS: list[ReaderSpec] = []

@@ -56,9 +56,10 @@ CORRUPT = {
 }
 # tiled datasets (3D Tiles, OSGB pyramids, DEM / orthophoto terrain): read as a TileSet whose
 # first tiles with content load
-READ_TILES: set[str] = {"rasters/RGB.byte.tif", "rasters/shade.tif", "tiles/osgb/test.osgb"}
+READ_TILES: set[str] = {"rasters/RGB.byte.tif", "rasters/shade.tif", "tiles/osgb/test.osgb",
+                         "tiles/TilesetWithRequestVolume/tileset.json"}
 # 3D Tiles, OSGB, GeoTIFF: recognised, not readable yet: refused with a clear message, not misread
-NOT_YET = {"tiles/TilesetWithRequestVolume/tileset.json"}
+NOT_YET: set[str] = set()
 # readers disagree on this one (plyfile rejects, trimesh reads 8 points): either a clear
 # error or the 8 points is right
 EITHER = {"corrupt/cube-ply-1.0_binary-comment_renamed_to_remark-invalid.ply"}

@@ -1,0 +1,419 @@
+"""3D Tiles reading (loaders.tiles.tiles3d) on real tilesets: the Cesium sample
+TilesetWithRequestVolume (b3dm city with batch tables, an external tileset, a pnts, a
+viewerRequestVolume), RealScene's own 3D Tiles export read back, the same tileset over
+HTTP from a local server, Draco / meshopt content made by gltf-pipeline / gltfpack, and
+hostile tilesets (truncated and lying tiles, escaping URIs, self-including tilesets)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import loaders
+from loaders import FeatureMesh, LoadError
+from loaders.tiles import TileSet, TileStream, View
+from loaders.tiles.tiles3d import Tiles3dTileSet, open_tileset
+from loaders.tiles.tiles3d_content import decode
+from tests.conftest import SHARED_DATA
+
+SAMPLE = SHARED_DATA / "tiles" / "TilesetWithRequestVolume"
+REPO = Path(__file__).resolve().parents[2]
+NODE_BIN = REPO / "node_modules" / ".bin"
+
+
+def _walk(ts: TileSet):
+    """Every tile, depth first (expanding all)."""
+    stack = [ts.root]
+    while stack:
+        tile = stack.pop()
+        yield tile
+        stack += ts.expand(tile)
+
+
+def _xyz(item) -> np.ndarray:
+    return (item.vertices if hasattr(item, "vertices") else item.positions
+            ).astype(np.float64) + item.origin
+
+
+def _lonlat(xyz: np.ndarray) -> np.ndarray:
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
+    lon, lat, h = tr.transform(*xyz.T)
+    return np.column_stack([np.radians(lon), np.radians(lat), h])
+
+
+@pytest.fixture(scope="module")
+def city_export(tmp_path_factory):
+    from heritage.exhibits import export
+    from heritage.exhibits.source import source_from_files
+
+    src = source_from_files([SHARED_DATA / "citymodels" / "delft.city.json"])
+    out = tmp_path_factory.mktemp("t3d") / "city"
+    export(src, "3dtiles", out, leaf_triangles=4000)
+    return src, out
+
+
+# ------------------------------------------------------------------ the Cesium sample
+
+
+@pytest.mark.timeout(60)
+def test_cesium_sample_tree_contents_and_batch_tables():
+    ts = loaders.read(SAMPLE / "tileset.json")
+    assert isinstance(ts, Tiles3dTileSet) and ts.format_name == "3D Tiles"
+    folder = loaders.read(SAMPLE)  # the folder opens its tileset.json
+    assert isinstance(folder, Tiles3dTileSet) and folder.source.endswith("tileset.json")
+    assert ts.crs.to_epsg() == 4978
+    # the root region: ECEF near the sample's place (lon -75.61 deg, lat 40.04 deg)
+    lon, lat, _ = _lonlat(ts.root.center[None])[0]
+    assert abs(np.degrees(lon) + 75.61) < 0.01 and abs(np.degrees(lat) - 40.04) < 0.01
+    assert ts.root.refine == "ADD" and ts.root.content is None
+    tiles = list(_walk(ts))
+    with_content = [t for t in tiles if t.content]
+    names = sorted(Path(t.content[0]).name for t in with_content)
+    assert names == ["building.b3dm", "ll.b3dm", "lr.b3dm", "points.pnts", "ul.b3dm",
+                     "ur.b3dm"]
+    assert ts.warnings == []
+    city = [t for t in with_content if Path(t.content[0]).parent.name == "city"]
+    assert len(city) == 4 and all(t.refine == "ADD" for t in city)  # inherited
+    for tile in city:
+        content = ts.load(tile)
+        (mesh,) = content.meshes
+        assert isinstance(mesh, FeatureMesh) and len(mesh.features) == 10
+        assert (mesh.face_feature >= 0).all()
+        xyz = _xyz(mesh)
+        assert np.linalg.norm(xyz - tile.center, axis=1).max() <= tile.radius + 1e-3
+        # every building lands where its batch table says (RTC_CENTER, y-up -> z-up)
+        for i, feat in enumerate(mesh.features):
+            assert set(feat.attributes) == {"id", "Longitude", "Latitude", "Height"}
+            verts = np.unique(mesh.faces[mesh.face_feature == i])
+            geo = _lonlat(xyz[verts])
+            assert abs(geo[:, 0].mean() - feat.attributes["Longitude"]) < 1e-6
+            assert abs(geo[:, 1].mean() - feat.attributes["Latitude"]) < 1e-6
+            assert abs(geo[:, 2].max() - feat.attributes["Height"]) < 0.01
+            assert abs(geo[:, 2].min()) < 0.01
+    (building,) = [t for t in with_content if t.content[0].endswith("building.b3dm")]
+    mesh = ts.load(building).meshes[0]
+    assert mesh.triangle_count == 66094 and not isinstance(mesh, FeatureMesh)
+    assert np.linalg.norm(_xyz(mesh) - building.center, axis=1).max() <= building.radius
+    (points,) = [t for t in with_content if t.content[0].endswith("points.pnts")]
+    c, r = points.request_volume
+    assert r == pytest.approx(15.0) and np.linalg.norm(c - points.center) < 1e-6
+    cloud = ts.load(points).points[0]
+    assert cloud.point_count == 125000 and cloud.attributes["rgb"].shape == (125000, 3)
+    assert np.linalg.norm(_xyz(cloud) - points.center, axis=1).max() <= 1.25 + 1e-3
+
+
+@pytest.mark.timeout(60)
+def test_stream_honours_request_volume_and_target_crs():
+    ts = open_tileset(SAMPLE / "tileset.json")
+    stream = TileStream(ts)
+    try:
+        (points,) = [t for t in _walk(ts) if t.content and t.content[0].endswith(".pnts")]
+        far = points.center + np.array([0.0, 0.0, 200.0])
+        near = points.center + np.array([0.0, 0.0, 10.0])
+        drawn_far = {t.key for t in stream.wait(View(far, 1000.0)).draw}
+        drawn_near = {t.key for t in stream.wait(View(near, 1000.0)).draw}
+        assert points.key not in drawn_far and points.key in drawn_near
+        assert len(drawn_near) == 6 and stream.loads == 6
+    finally:
+        stream.close()
+    # into UTM 18N (the sample is in Pennsylvania): metres, heights kept
+    ts.set_target_crs("EPSG:32618")
+    tile = [t for t in _walk(ts) if t.content and t.content[0].endswith("ll.b3dm")][0]
+    xyz = _xyz(ts.load(tile).meshes[0])
+    assert 400_000 < xyz[:, 0].min() < 600_000 and 4_400_000 < xyz[:, 1].min() < 4_500_000
+
+
+# ------------------------------------------------------------------ RealScene's own export
+
+
+@pytest.mark.timeout(60)
+def test_realscene_export_reads_back_exactly(city_export):
+    src, out = city_export
+    ts = open_tileset(out / "tileset.json")
+    assert ts.metadata["version"] == "1.1" and ts.crs.to_epsg() == 4978
+    ts.set_target_crs(src.crs)
+    original = src.layers[0].data
+    got: dict[str, np.ndarray] = {}
+    triangles = 0
+    for tile in _walk(ts):
+        if not tile.content:
+            continue
+        for mesh in ts.load(tile).meshes:
+            assert isinstance(mesh, FeatureMesh)
+            triangles += mesh.triangle_count
+            xyz = _xyz(mesh)
+            for i, feat in enumerate(mesh.features):
+                verts = np.unique(mesh.faces[mesh.face_feature == i])
+                if len(verts):
+                    got[feat.attributes["id"]] = xyz[verts]
+    assert triangles == original.triangle_count
+    assert len(got) == len({original.features[i].id for i in np.unique(original.face_feature)})
+    xyz0 = _xyz(original)
+    for i, feat in enumerate(original.features[:200]):
+        verts = np.unique(original.faces[original.face_feature == i])
+        if not len(verts):
+            continue
+        a, b = np.sort(xyz0[verts], axis=0), np.sort(got[feat.id], axis=0)
+        assert a.shape == b.shape and np.abs(a - b).max() < 1e-3, feat.id
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@pytest.mark.timeout(60)
+def test_tileset_over_http_streams(tmp_path):
+    from tests.loaders.test_http_limits import Handler, _serve
+
+    server, url, _ = _serve(Handler, SAMPLE)
+    try:
+        ts = open_tileset(f"{url}/tileset.json")
+        assert ts.crs.to_epsg() == 4978
+        stream = TileStream(ts)
+        try:
+            (points,) = [t for t in _walk(ts) if t.content and t.content[0].endswith(".pnts")]
+            sel = stream.wait(View(points.center + np.array([0, 0, 10.0]), 1000.0))
+            assert len(sel.draw) == 6 and ts.warnings == []
+            assert sel.triangles == 66094 + 4 * 120 and sel.points == 125000
+            assert all(c.startswith(url) for t in sel.draw for c in t.content)
+        finally:
+            stream.close()
+        # a content URI on another host is refused (the tile is left out, with a warning)
+        (tmp_path / "t").mkdir()
+        doc = json.loads((SAMPLE / "city" / "tileset.json").read_text())
+        doc["root"]["children"][0]["content"]["uri"] = "http://127.0.0.2:9/ll.b3dm"
+        (tmp_path / "t" / "tileset.json").write_text(json.dumps(doc))
+        server2, url2, _ = _serve(Handler, tmp_path / "t")
+        try:
+            ts2 = open_tileset(f"{url2}/tileset.json")
+            kids = ts2.expand(ts2.root)
+            assert len(kids) == 3
+            assert any("another host" in w for w in ts2.warnings)
+        finally:
+            server2.shutdown()
+            server2.server_close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------------ compressed glTF content
+
+
+def _one_tile_tileset(folder: Path, content: str, box: list[float],
+                      transform: list[float] | None) -> Path:
+    root: dict = {"boundingVolume": {"box": box}, "geometricError": 0, "refine": "REPLACE",
+                  "content": {"uri": content}}
+    if transform is not None:
+        root["transform"] = transform
+    path = folder / "tileset.json"
+    path.write_text(json.dumps({"asset": {"version": "1.1"}, "geometricError": 10,
+                                "root": root}))
+    return path
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("tool", ["gltf-pipeline", "gltfpack"])
+def test_draco_and_meshopt_content(city_export, tmp_path, tool):
+    exe = NODE_BIN / tool
+    if not exe.exists():
+        pytest.skip(f"{tool} not installed (npm install in the repository)")
+    _, out = city_export
+    doc = json.loads((out / "tileset.json").read_text())
+    leaf = doc["root"]
+    while "content" not in leaf:
+        leaf = leaf["children"][0]
+    transform = doc["root"].get("transform")
+    plain = out / leaf["content"]["uri"]
+    packed = tmp_path / "packed.glb"
+    # (positions quantized to 16 bits: about 5 mm over this ~300 m tile)
+    args = ["-d", "--draco.quantizePositionBits", "16"] if tool == "gltf-pipeline" \
+        else ["-cc", "-vp", "16"]
+    subprocess.run([str(exe), "-i", str(plain), "-o", str(packed), *args], check=True,
+                   capture_output=True, timeout=120)
+    text = packed.read_bytes()
+    assert (b"KHR_draco_mesh_compression" if tool == "gltf-pipeline"
+            else b"EXT_meshopt_compression") in text
+    shutil.copy(plain, tmp_path / "plain.glb")
+    box = leaf["boundingVolume"]["box"]
+    a = open_tileset(_one_tile_tileset(tmp_path, "plain.glb", box, transform))
+    ma = a.load(a.root).meshes[0]
+    (tmp_path / "p").mkdir()
+    shutil.copy(packed, tmp_path / "p" / "packed.glb")
+    b = open_tileset(_one_tile_tileset(tmp_path / "p", "packed.glb", box, transform))
+    mb = b.load(b.root).meshes[0]
+    assert mb.triangle_count == ma.triangle_count
+    xa, xb = _xyz(ma), _xyz(mb)
+    assert np.abs(xa.min(axis=0) - xb.min(axis=0)).max() < 0.01
+    assert np.abs(xa.max(axis=0) - xb.max(axis=0)).max() < 0.01
+    # every packed vertex lies on an original one (the tools re-order and weld vertices)
+    from scipy.spatial import cKDTree
+
+    assert cKDTree(xa).query(xb)[0].max() < 0.01
+
+
+# ------------------------------------------------------------------ cmpt, i3dm
+
+
+def _glb_of(b3dm: bytes) -> bytes:
+    _, _, n, a, b, c, d = struct.unpack_from("<4sIIIIII", b3dm, 0)
+    return b3dm[28 + a + b + c + d: n]
+
+
+def _padded(raw: bytes, align: int = 8) -> bytes:
+    return raw + b" " * (-len(raw) % align)
+
+
+def test_cmpt_and_i3dm_from_real_tiles():
+    ll = (SAMPLE / "city" / "ll.b3dm").read_bytes()
+    pnts = (SAMPLE / "points.pnts").read_bytes()
+    inner_ll = ll + b"\0" * (-len(ll) % 8)
+    inner_ll = inner_ll[:8] + struct.pack("<I", len(inner_ll)) + inner_ll[12:]
+    body = inner_ll + pnts
+    cmpt = struct.pack("<4sIII", b"cmpt", 1, 16 + len(body), 2) + body
+    out = decode(cmpt, "x.cmpt")
+    assert len(out.meshes) == 1 and len(out.points) == 1
+    assert out.meshes[0].triangle_count == 120 and out.points[0].point_count == 125000
+    # the composite is checked: an inner tile longer than the composite is refused
+    with pytest.raises(LoadError, match="runs past"):
+        short = bytearray(cmpt[:16 + len(inner_ll) - 4])
+        struct.pack_into("<I", short, 8, len(short))
+        decode(bytes(short), "short.cmpt")
+    with pytest.raises(LoadError, match="truncated"):  # the composite's own byteLength
+        decode(cmpt[:-1], "cut.cmpt")
+    # i3dm: the ll model three times, at offsets, the last one scaled by 2
+    glb = _glb_of(ll)
+    positions = np.array([[0, 0, 0], [100, 0, 0], [0, 200, 0]], np.float32)
+    ft_json = _padded(json.dumps({"INSTANCES_LENGTH": 3, "POSITION": {"byteOffset": 0},
+                                  "SCALE": {"byteOffset": 36},
+                                  "RTC_CENTER": [1000.0, 0.0, 0.0]}).encode())
+    ft_bin = positions.tobytes() + np.array([1, 1, 2], np.float32).tobytes()
+    ft_bin = ft_bin + b"\0" * (-len(ft_bin) % 8)
+    bt_json = _padded(json.dumps({"name": ["a", "b", "c"]}).encode())
+    total = 32 + len(ft_json) + len(ft_bin) + len(bt_json) + len(glb)
+    i3dm = struct.pack("<4sIIIIIII", b"i3dm", 1, total, len(ft_json), len(ft_bin),
+                       len(bt_json), 0, 1) + ft_json + ft_bin + bt_json + glb
+    out = decode(i3dm, "x.i3dm")
+    (mesh,) = out.meshes
+    single = decode(ll, "ll.b3dm").meshes[0]
+    n = single.vertex_count
+    assert mesh.vertex_count == 3 * n and mesh.triangle_count == 3 * 120
+    model = _xyz(single) - np.array(json.loads(ll[28:28 + 92])["RTC_CENTER"])
+    xyz = _xyz(mesh)
+    assert np.abs(xyz[:n] - (model + [1000, 0, 0])).max() < 1e-3
+    assert np.abs(xyz[n:2 * n] - (model + [1100, 0, 0])).max() < 1e-3
+    assert np.abs(xyz[2 * n:] - (2 * model + [1000, 200, 0])).max() < 1e-3
+    assert isinstance(mesh, FeatureMesh) and [f.name for f in mesh.features] == ["a", "b", "c"]
+    assert (mesh.face_feature == np.repeat([0, 1, 2], 120)).all()
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+def _copy_sample(tmp_path: Path) -> Path:
+    dst = tmp_path / "s"
+    shutil.copytree(SAMPLE, dst)
+    for p in dst.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    dst.chmod(0o755)
+    return dst
+
+
+@pytest.mark.timeout(60)
+def test_broken_tiles_are_one_clear_error_and_streaming_goes_on(tmp_path):
+    s = _copy_sample(tmp_path)
+    ll = (s / "city" / "ll.b3dm").read_bytes()
+    (s / "city" / "ll.b3dm").write_bytes(ll[: len(ll) // 2])  # truncated
+    lr = bytearray((s / "city" / "lr.b3dm").read_bytes())
+    struct.pack_into("<I", lr, 12, 10**9)  # a feature table "longer" than the tile
+    (s / "city" / "lr.b3dm").write_bytes(bytes(lr))
+    ur = bytearray((s / "city" / "ur.b3dm").read_bytes())
+    struct.pack_into("<I", ur, 8, len(ur) + 1000)  # byteLength lies: more than the file
+    (s / "city" / "ur.b3dm").write_bytes(bytes(ur))
+    ts = open_tileset(s / "tileset.json")
+    tiles = {Path(t.content[0]).name: t for t in _walk(ts) if t.content}
+    for name, words in [("ll.b3dm", "truncated"), ("lr.b3dm", "run past"),
+                        ("ur.b3dm", "truncated")]:
+        with pytest.raises(LoadError) as info:
+            ts.load(tiles[name])
+        message = info.value.message
+        assert name in message and words in message and "\n" not in message
+    stream = TileStream(ts)
+    try:
+        sel = stream.wait(View(tiles["points.pnts"].center + [0, 0, 10.0], 1000.0))
+        drawn = {Path(t.content[0]).name for t in sel.draw}
+        assert {"ul.b3dm", "building.b3dm", "points.pnts"} <= drawn
+        assert sum(any(n in w for w in ts.warnings) for n in ("ll.b3dm", "lr.b3dm",
+                                                              "ur.b3dm")) == 3
+    finally:
+        stream.close()
+
+
+def test_content_uris_stay_inside_the_folder(tmp_path):
+    (tmp_path / "secret.b3dm").write_bytes((SAMPLE / "city" / "ll.b3dm").read_bytes())
+    inner = tmp_path / "set"
+    inner.mkdir()
+    shutil.copy(SAMPLE / "city" / "ul.b3dm", inner / "ul.b3dm")
+    doc = json.loads((SAMPLE / "city" / "tileset.json").read_text())
+    kids = doc["root"]["children"]
+    kids[0]["content"]["uri"] = "../secret.b3dm"
+    kids[1]["content"]["uri"] = str(tmp_path / "secret.b3dm")
+    kids[2]["content"]["uri"] = "file:///etc/passwd"
+    kids[3]["content"]["uri"] = "ul.b3dm"
+    (inner / "tileset.json").write_text(json.dumps(doc))
+    (inner / "link.b3dm").symlink_to(tmp_path / "secret.b3dm")
+    ts = open_tileset(inner / "tileset.json")
+    children = ts.expand(ts.root)
+    assert [Path(t.content[0]).name for t in children] == ["ul.b3dm"]
+    text = " | ".join(ts.warnings)
+    assert "outside" in text and "absolute" in text and "URL" in text
+    doc["root"]["children"] = [dict(kids[3], content={"uri": "link.b3dm"})]
+    (inner / "tileset.json").write_text(json.dumps(doc))
+    ts = open_tileset(inner / "tileset.json")
+    assert ts.expand(ts.root) == [] and "outside" in " ".join(ts.warnings)
+
+
+def test_self_including_tilesets_are_refused(tmp_path):
+    region = json.loads((SAMPLE / "city" / "tileset.json").read_text())["root"][
+        "boundingVolume"]
+    me = {"asset": {"version": "1.0"}, "geometricError": 10,
+          "root": {"boundingVolume": region, "geometricError": 10,
+                   "content": {"uri": "tileset.json"}}}
+    (tmp_path / "tileset.json").write_text(json.dumps(me))
+    ts = loaders.read(tmp_path / "tileset.json")
+    assert ts.expand(ts.root) == []
+    assert any("includes itself" in w for w in ts.warnings)
+    # a -> b -> a
+    a = dict(me, root=dict(me["root"], content={"uri": "b.json"}))
+    b = dict(me, root=dict(me["root"], content={"uri": "a.json"}))
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    ts = open_tileset(tmp_path / "a.json")
+    (b_root,) = ts.expand(ts.root)
+    assert ts.expand(b_root) == [] and any("includes itself" in w for w in ts.warnings)
+    # the whole stream terminates
+    stream = TileStream(ts)
+    try:
+        sel = stream.wait(View(ts.root.center, 1e6, max_sse=0.001), timeout=30)
+        assert sel.draw == [] and sel.fetch == []
+    finally:
+        stream.close()
+
+
+def test_not_a_tileset_and_broken_json_are_clear(tmp_path):
+    bad = tmp_path / "tileset.json"
+    bad.write_text('{"asset": {"version": "1.0"}, "geometricError": 1, "root": {"bounding')
+    with pytest.raises(LoadError, match="invalid tileset JSON"):
+        open_tileset(bad)
+    bad.write_text(json.dumps({"asset": {"version": "1.0"}, "geometricError": 1,
+                               "root": {"boundingVolume": {"box": [0, 1]},
+                                        "geometricError": 1}}))
+    with pytest.raises(LoadError, match="box must be 12 numbers"):
+        loaders.read(bad)
