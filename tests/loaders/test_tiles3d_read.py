@@ -417,3 +417,51 @@ def test_not_a_tileset_and_broken_json_are_clear(tmp_path):
                                         "geometricError": 1}}))
     with pytest.raises(LoadError, match="box must be 12 numbers"):
         loaders.read(bad)
+
+
+def test_quantized_pnts_and_i3dm_glb_by_uri(tmp_path):
+    """The sample's points re-encoded as POSITION_QUANTIZED + RGB565 (as exporters write
+    them) decode to the same points within the quantization step and colour depth; an
+    i3dm naming its GLB by URI reads it from beside it (and not from outside)."""
+    raw = (SAMPLE / "points.pnts").read_bytes()
+    ref = decode(raw, "points.pnts").points[0]
+    xyz, rgb = _xyz(ref), ref.attributes["rgb"]
+    lo, hi = xyz.min(axis=0), xyz.max(axis=0)
+    q = np.round((xyz - lo) / (hi - lo) * 65535).astype(np.uint16)
+    c = rgb.astype(np.uint16)
+    rgb565 = ((c[:, 0] >> 3) << 11) | ((c[:, 1] >> 2) << 5) | (c[:, 2] >> 3)
+    ft_bin = q.tobytes() + rgb565.astype(np.uint16).tobytes()
+    ft_bin += b"\0" * (-len(ft_bin) % 8)
+    ft_json = _padded(json.dumps({
+        "POINTS_LENGTH": len(q), "POSITION_QUANTIZED": {"byteOffset": 0},
+        "RGB565": {"byteOffset": q.nbytes}, "QUANTIZED_VOLUME_OFFSET": lo.tolist(),
+        "QUANTIZED_VOLUME_SCALE": (hi - lo).tolist()}).encode())
+    pnts = struct.pack("<4sIIIIII", b"pnts", 1, 28 + len(ft_json) + len(ft_bin),
+                       len(ft_json), len(ft_bin), 0, 0) + ft_json + ft_bin
+    cloud = decode(pnts, "q.pnts").points[0]
+    step = (hi - lo) / 65535
+    assert np.all(np.abs(_xyz(cloud) - xyz) <= step + 1e-6)
+    assert np.abs(cloud.attributes["rgb"].astype(int) - rgb.astype(int)).max() <= 8
+    # i3dm with gltfFormat 0 (a URI)
+    (tmp_path / "models").mkdir()
+    glb = _glb_of((SAMPLE / "city" / "ll.b3dm").read_bytes())
+    (tmp_path / "models" / "house.glb").write_bytes(glb)
+    (tmp_path / "outside.glb").write_bytes(glb)
+    ft_json = _padded(json.dumps({"INSTANCES_LENGTH": 2, "POSITION": [0, 0, 0, 5, 0, 0]}
+                                 ).encode())
+    for uri, ok in (("house.glb", True), ("../outside.glb", False)):
+        body = _padded(uri.encode())
+        i3dm = struct.pack("<4sIIIIIII", b"i3dm", 1, 32 + len(ft_json) + len(body),
+                           len(ft_json), 0, 0, 0, 0) + ft_json + body
+        (tmp_path / "models" / "t.i3dm").write_bytes(i3dm)
+        doc = {"asset": {"version": "1.0"}, "geometricError": 1,
+               "root": {"boundingVolume": {"sphere": [0, 0, 0, 1e7]}, "geometricError": 0,
+                        "content": {"uri": "t.i3dm"}}}
+        (tmp_path / "models" / "tileset.json").write_text(json.dumps(doc))
+        ts = open_tileset(tmp_path / "models" / "tileset.json")
+        if ok:
+            mesh = ts.load(ts.root).meshes[0]
+            assert mesh.triangle_count == 240
+        else:
+            with pytest.raises(LoadError, match="outside"):
+                ts.load(ts.root)
