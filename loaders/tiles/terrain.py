@@ -166,18 +166,9 @@ class TerrainTileSet(TileSet):
         self.offset = float((ds.offsets or (0.0,))[0] or 0.0)
         self.count = int(ds.count)
         self.dtype = str(ds.dtypes[0])
-        self._palette = None
-        if self.role == "imagery" and self.count < 3:
-            try:
-                cmap = ds.colormap(1)
-            except ValueError:
-                cmap = None
-            if cmap:
-                lut = np.zeros((256, 4), np.uint8)
-                for k, rgba in cmap.items():
-                    if 0 <= int(k) < 256:
-                        lut[int(k)] = rgba
-                self._palette = lut
+        self._palette = _palette_of(ds) if self.role == "imagery" and self.count < 3 \
+            else None
+        self._ortho_info: dict[str, Any] = {}
         if self.role == "dem":
             box = (0.5, 0.5, self.width - 0.5, self.height - 0.5)
             self.leaf_span = GRID
@@ -214,17 +205,18 @@ class TerrainTileSet(TileSet):
             self.set_colour(colour)
 
     # ---- files ---------------------------------------------------------------------
-    def _open(self, path: Path) -> Any:
+    def _open(self, path: Path, overview: int | None = None) -> Any:
         """This thread's rasterio handle on ``path`` (rasterio datasets are not
-        thread-safe); LoadError when it is not a readable raster."""
+        thread-safe), on its overview number ``overview`` when given; LoadError when it
+        is not a readable raster."""
         cache = getattr(self._local, "handles", None)
         if cache is None:
             cache = self._local.handles = {}
-        ds = cache.get(path)
+        ds = cache.get((path, overview))
         if ds is not None:
             return ds
-        ds = open_raster(path)
-        cache[path] = ds
+        ds = open_raster(path, overview)
+        cache[(path, overview)] = ds
         with self._handles_lock:
             self._handles.append(ds)
         return ds
@@ -268,6 +260,12 @@ class TerrainTileSet(TileSet):
             if ds.crs is None and self.native_crs is not None:
                 raise LoadError(path, "the orthophoto has no CRS",
                                 "assign one before draping it")
+            px = math.sqrt(abs(ds.transform.determinant))
+            if ds.crs is not None and self.native_crs is not None:
+                px = _pixel_size_in(ds, self.native_crs) or px
+            self._ortho_info = {"pixel": px, "overviews": list(ds.overviews(1)),
+                                "count": 3 if ds.count >= 3 else 1,
+                                "palette": _palette_of(ds) if ds.count < 3 else None}
         finally:
             ds.close()
         self._ortho_path = path
@@ -485,25 +483,30 @@ class TerrainTileSet(TileSet):
             return None
         import rasterio
 
-        src = self._open(self._ortho_path)
+        info = self._ortho_info
         u0, v0, u1, v1 = box
         # texels: the orthophoto's resolution over the footprint, at most MAX_TEXTURE
-        src_px = math.sqrt(abs(src.transform.determinant)) if src.crs is not None else 1.0
-        if src.crs is not None and self.native_crs is not None:
-            src_px = _pixel_size_in(src, self.native_crs) or self.pixel_size
+        src_px = info["pixel"]
         ground_u = (u1 - u0) * math.hypot(self.transform.a, self.transform.d)
         ground_v = (v1 - v0) * math.hypot(self.transform.b, self.transform.e)
         tw = int(min(MAX_TEXTURE, max(8, math.ceil(ground_u / src_px))))
         th = int(min(MAX_TEXTURE, max(8, math.ceil(ground_v / src_px))))
-        dst_transform = self.transform * Affine.translation(u0, v0) * \
+        # a coarse tile warps from the orthophoto's overview that fits its texels
+        texel = max(ground_u / tw, ground_v / th)
+        level = None
+        for k, factor in enumerate(info["overviews"]):
+            if factor * src_px <= texel:
+                level = k
+        src = self._open(self._ortho_path, level)
+        dst_transform = self.transform @ Affine.translation(u0, v0) @ \
             Affine.scale((u1 - u0) / tw, (v1 - v0) / th)
-        count = 3 if src.count >= 3 else 1
+        count = info["count"]
         dst = np.zeros((count + 1, th, tw), np.uint8)
         reproject(source=rasterio.band(src, list(range(1, count + 1))),
                   destination=dst, dst_transform=dst_transform,
                   dst_crs=self._rio_crs(), dst_alpha=count + 1,
                   resampling=Resampling.bilinear)
-        return _to_rgba(dst[:count], dst[count], self._palette)
+        return _to_rgba(dst[:count], dst[count], info["palette"])
 
     def _rio_crs(self) -> Any:
         from rasterio.crs import CRS as RioCRS
@@ -660,6 +663,21 @@ def _to_rgba(bands: np.ndarray, mask: np.ndarray | None, palette: np.ndarray | N
     return out
 
 
+def _palette_of(ds: Any) -> np.ndarray | None:
+    """A (256, 4) uint8 lookup table of band 1's colour map, or None."""
+    try:
+        cmap = ds.colormap(1)
+    except ValueError:
+        return None
+    if not cmap:
+        return None
+    lut = np.zeros((256, 4), np.uint8)
+    for k, rgba in cmap.items():
+        if 0 <= int(k) < 256:
+            lut[int(k)] = rgba
+    return lut
+
+
 def _pixel_size_in(src: Any, crs: Any) -> float | None:
     """The ground size of one of ``src``'s pixels, measured in ``crs`` (its centre)."""
     try:
@@ -703,8 +721,9 @@ def raster_role(ds: Any) -> str:
     return "dem"
 
 
-def open_raster(path: str | Path) -> Any:
-    """A rasterio dataset on ``path``; LoadError when it is not a readable raster."""
+def open_raster(path: str | Path, overview: int | None = None) -> Any:
+    """A rasterio dataset on ``path`` (on its overview number ``overview`` when given);
+    LoadError when it is not a readable raster."""
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
@@ -721,7 +740,8 @@ def open_raster(path: str | Path) -> Any:
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(path)
+            ds = rasterio.open(path) if overview is None else \
+                rasterio.open(path, overview_level=overview)
     except (RasterioError, OSError, ValueError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LoadError(path, f"not a readable GeoTIFF: {text[:200]}",

@@ -359,3 +359,37 @@ def test_corrupt_tiff_is_one_clear_error(tmp_path: Path, dem: Path) -> None:
             ts = loaders.read(path)
             ts.load(ts.root)  # a header that opens but data that does not
         assert path.name in info.value.message and "\n" not in info.value.message
+
+
+def test_overviews_serve_the_coarse_tiles(tmp_path: Path, ortho: Path) -> None:
+    """With overviews in both files, the coarse root reads them: its heights and its
+    draped texture agree with the ones made from the full resolution."""
+    import shutil
+
+    import rasterio
+    from rasterio.enums import Resampling
+
+    plain = make_ahn3_dem(tmp_path / "plain.tif", fill_distance=5.0)
+    pyramid = make_ahn3_dem(tmp_path / "pyramid.tif", fill_distance=5.0, overviews=True)
+    ortho_ovr = Path(shutil.copy(ortho, tmp_path / "ortho_ovr.tif"))
+    with rasterio.open(ortho_ovr, "r+") as ds:
+        ds.build_overviews([2, 4, 8], Resampling.average)
+    a = TerrainTileSet(plain, ortho=ortho)
+    b = TerrainTileSet(pyramid, ortho=ortho_ovr)
+    try:
+        assert b.metadata["overviews"] and not a.metadata["overviews"]
+        ma, mb = a.load(a.root).meshes[0], b.load(b.root).meshes[0]
+        # the same grid points (nodata holes may differ a little): heights agree
+        za = {tuple(np.round(p[:2], 3)): p[2] for p in _xyz(ma)}
+        common = [(za[k], p[2]) for p in _xyz(mb) if (k := tuple(np.round(p[:2], 3))) in za]
+        assert len(common) > 0.9 * mb.vertex_count
+        pairs = np.array(common)
+        assert np.median(np.abs(pairs[:, 0] - pairs[:, 1])) < 0.3
+        ta = ma.parts[0].material.texture.astype(float)
+        tb = mb.parts[0].material.texture.astype(float)
+        assert ta.shape == tb.shape
+        seen = (ta[..., 3] > 0) & (tb[..., 3] > 0)
+        assert np.corrcoef(ta[seen][:, :3].ravel(), tb[seen][:, :3].ravel())[0, 1] > 0.9
+    finally:
+        a.close()
+        b.close()
