@@ -386,6 +386,60 @@ def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
     return data.crs
 
 
+def prepare_tiles_for_scene(tileset: Any, scene_crs: Any) -> Any:
+    """Bring a tiled dataset (:class:`loaders.tiles.TileSet`) into the scene's CRS: the
+    tiles' centres and contents are delivered in it from now on
+    (:meth:`~loaders.tiles.TileSet.set_target_crs`, float64). Without a scene CRS a
+    geocentric (ECEF, 3D Tiles) or geographic tileset is drawn in a metric CRS chosen
+    as for degrees (:func:`metric_crs_for`: the UTM zone of the root's centre); a
+    projected one keeps its CRS (which becomes the scene's). Returns the tileset's CRS
+    now (None when it has none). A failed transformation keeps the native CRS, with a
+    warning."""
+    src = getattr(tileset, "native_crs", None)
+    if src is None:
+        tileset.set_target_crs(None)  # centres in the native CRS's frame (none)
+        return None
+    src = as_crs(src)
+    tileset.native_crs = src  # (a reader may have given its text)
+    target = as_crs(scene_crs) if scene_crs is not None else None
+    note = None
+    if target is None:
+        if src.is_geocentric or is_geographic(src):
+            try:
+                centre = np.asarray(tileset.native_to_crs(np.asarray(
+                    tileset._native_centres.get(id(tileset.root), tileset.root.center),
+                    np.float64).reshape(1, 3)), np.float64).reshape(-1, 3)[0]
+                geographic = src.geodetic_crs if src.is_geocentric else horizontal_part(src)
+                if src.is_geocentric:
+                    lonlat = transform_points(centre[None], src, geographic.to_3d())[0]
+                else:
+                    lonlat = centre
+                target = metric_crs_for(geographic, lonlat, lonlat)
+            except Exception as exc:  # noqa: BLE001 - drawing in the native CRS beats failing
+                tileset.warnings.append(f"no metric coordinate system could be chosen: {exc}")
+                return tileset.crs
+            if target is None:
+                return tileset.crs
+            note = (f"drawn in {crs_label(target)}, chosen automatically for its "
+                    f"{'geocentric' if src.is_geocentric else 'geographic'} coordinates "
+                    f"({crs_label(src)})")
+        else:
+            tileset.set_target_crs(None)
+            return tileset.crs
+    elif not needs_reprojection(src, target):
+        tileset.set_target_crs(None)
+        return tileset.crs
+    try:
+        tileset.set_target_crs(target)
+    except Exception as exc:  # noqa: BLE001 - pyproj: no transformation
+        tileset.warnings.append(f"not transformed into the scene CRS: {exc}")
+        return tileset.crs
+    if note is not None:
+        tileset.metadata["auto_crs"] = note
+        tileset.warnings.append(note)
+    return tileset.crs
+
+
 def prepare_source_for_scene(source: Any, preview: PointCloud, scene_crs: Any
                              ) -> tuple[Any, PointCloud]:
     """:func:`prepare_for_scene` for a streamed level-of-detail source (a COPC, local or

@@ -56,6 +56,8 @@ class Loaded:
         """Release a streamed source (open files / HTTP sessions)."""
         if self.streamed and self.lod is not None:
             self.lod.close()
+        if is_tiles(self.data):
+            self.data.close()
 
 
 def _noop(_fraction: float, _message: str = "") -> None:
@@ -76,12 +78,30 @@ def _crs_now(scene_crs: Any) -> Any:
     return scene_crs() if callable(scene_crs) else scene_crs
 
 
+def is_tiles(data: Any) -> bool:
+    """True for a tiled dataset (:class:`loaders.tiles.TileSet`: 3D Tiles, OSGB,
+    terrain), streamed by the renderer tile by tile."""
+    return getattr(data, "kind", None) == "tiles"
+
+
+def is_tileset_url(path: str) -> bool:
+    """True for an http(s) URL of a 3D Tiles tileset (``.json``), read by the 3D Tiles
+    reader rather than streamed as a COPC."""
+    from urllib.parse import urlsplit
+
+    from loaders import copc
+
+    return copc.is_url(path) and urlsplit(path).path.lower().endswith(".json")
+
+
 def stream_target(path: str) -> tuple[str, str | None] | None:
     """``(copc, index)`` to stream for ``path`` (``index``: the COPC copy streamed instead
     of the file, else None), or None to read the file into memory."""
     from loaders import copc
     from loaders.writers.copc import find_copc_index
 
+    if is_tileset_url(path) or Path(str(path)).is_dir():
+        return None
     if copc.is_url(path):
         return path, None
     found = find_copc_index(path)
@@ -94,7 +114,7 @@ def read(path: str, progress: ProgressFn | None = None,
          on_preview: Callable[[PointCloud], None] | None = None) -> Any:
     """Read a file into memory: LAS/LAZ progressively (``on_preview(coarse)`` first for
     big files; memory-guarded), anything else with :func:`loaders.read`."""
-    if progressive.is_progressive(path):
+    if not Path(str(path)).is_dir() and progressive.is_progressive(path):
         return progressive.read_progressive(path, on_preview=on_preview, progress=progress)
     return loaders.read(path, progress=progress)
 
@@ -103,10 +123,12 @@ def reproject(data: Any, scene_crs: Any, progress: ProgressFn | None = None) -> 
     """Transform freshly read ``data`` into the scene CRS, in place (degrees into a metric
     CRS while the scene has none); a failure keeps the data, with a warning. Returns the
     CRS the data is in now (:func:`loaders.georef.prepare_for_scene`)."""
-    if getattr(data, "crs", None) is None:
-        return None
     from loaders import georef
 
+    if is_tiles(data):  # tiles are transformed as they load, in the loading threads
+        return georef.prepare_tiles_for_scene(data, _crs_now(scene_crs))
+    if getattr(data, "crs", None) is None:
+        return None
     return georef.prepare_for_scene(data, _crs_now(scene_crs), progress=progress)
 
 
@@ -243,6 +265,17 @@ def to_scene_crs(scene: Any, data: Any) -> None:
         data.warnings.append(f"not transformed into the scene CRS: {exc}")
 
 
+def to_scene_crs_tiles(scene: Any, tileset: Any) -> None:
+    """A tileset read while the scene CRS was unknown to it: deliver its tiles in the
+    scene CRS from now on (nothing is loaded yet that would need transforming)."""
+    from loaders import georef
+
+    if scene.crs is None or tileset.crs is None or \
+            not georef.needs_reprojection(tileset.crs, scene.crs):
+        return
+    georef.prepare_tiles_for_scene(tileset, scene.crs)
+
+
 def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> None:
     """Give ``layer`` a project record's display settings (colour mode, point size,
     opacity, visibility, up axis, transform, name...) and, with a session, its saved
@@ -257,7 +290,9 @@ def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> No
 def add_to_scene(scene: Any, loaded: Loaded, record: Any = None, session: Any = None) -> Any:
     """The last pipeline step: ``loaded`` as a layer of ``scene`` (with ``record``'s
     display settings when it comes from a project). Returns the layer."""
-    if not loaded.streamed:
+    if is_tiles(loaded.data):
+        to_scene_crs_tiles(scene, loaded.data)
+    elif not loaded.streamed:
         to_scene_crs(scene, loaded.data)
     layer = scene.add(loaded.data, path=loaded.path, lod=loaded.lod)
     if record is not None:
@@ -408,6 +443,11 @@ def _warn_data(loaded: Loaded, on_warning: Callable[[str], None] | None) -> None
 def close_scene(scene: Any) -> None:
     """Release the streamed sources of the scene's layers."""
     for layer in scene.layers:
+        if is_tiles(layer.data):
+            try:
+                layer.data.close()
+            except Exception:  # noqa: BLE001 - closing must not fail the caller
+                pass
         lod = getattr(layer, "lod", None)
         if lod is not None and hasattr(lod, "close"):
             try:

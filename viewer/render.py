@@ -128,7 +128,7 @@ from loaders.lod import (
     select_nodes_multi,
 )
 
-from . import camera, colors, features, picking, pointsize
+from . import camera, colors, features, picking, pointsize, tile_layer
 from .budget import AUTO, Clock, FrameBudget
 from .camera import PRESETS
 from .legend import Overlays
@@ -158,6 +158,8 @@ HIGHLIGHT_COLOR = (1.0, 0.85, 0.1)  # the selected object of a city / building m
 CLIP_OUTLINE_COLOR = (1.0, 0.45, 0.05)  # the clip region's wireframe
 #: fields of a layer whose change only needs an actor property update
 _PROPERTY_FIELDS = ("visible", "opacity", "point_size", "point_size_mode", "point_shape")
+#: tile layers: detail and memory settings (the stream changes, no actor is rebuilt)
+_TILE_FIELDS = ("max_sse", "tile_memory_mb")
 #: GL_PROGRAM_POINT_SIZE: the vertex shader's gl_PointSize sizes points (adaptive size)
 _GL_PROGRAM_POINT_SIZE = 0x8642
 #: point actors' shader parts (viewer.pointsize): the per-point spacing attribute, the
@@ -210,6 +212,8 @@ class _Entry:
         self.spacing: np.ndarray | None = None  # drawn points' spacing (world units)
         self.spacing_cache: dict[Any, float] = {}  # (id(source), node key) -> spacing
         self.shader_sig: Any = None  # (size mode, shape) the point actor's shader draws
+        #: tile layers (loaders.tiles.TileSet data): their stream and tile actors
+        self.tiles: tile_layer.TileDraw | None = None
 
 
 class SceneRenderer:
@@ -296,6 +300,8 @@ class SceneRenderer:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         for entry in list(self._entries.values()):
+            if entry.tiles is not None:
+                entry.tiles.close()
             self._remove_actors(entry)
         self._entries.clear()
         if self.clip_outline_actor is not None:
@@ -493,10 +499,12 @@ class SceneRenderer:
                    wait: bool | None = None) -> bool:
         """Select the nodes to draw for the current camera and budget and update the
         point actors. Returns True when what is drawn changed. ``wait``: fetch
-        non-resident nodes before drawing (default: off-screen plotters wait)."""
+        non-resident nodes before drawing (default: off-screen plotters wait). Tile
+        layers select and stream their tiles here too (:mod:`viewer.tile_layer`)."""
+        tiles_changed = self._update_tiles(self._off_screen() if wait is None else wait)
         entries = [e for e in self._entries.values() if isinstance(e.layer.data, PointCloud)]
         if not entries:
-            return False
+            return tiles_changed
         off = self._off_screen()
         budget = self.budget.choose(off, not off and budget is None and self._layers_loading(),
                                     budget)
@@ -505,7 +513,7 @@ class SceneRenderer:
         sig = (camera.signature(self.plotter.renderer), budget,
                tuple(e.layer.visible for e in entries))
         if not force and sig == self._lod_sig and all(e.drawn_sig is not None for e in entries):
-            return False
+            return tiles_changed
         self._lod_sig = sig
         view_proj, eye, height = self._view_proj()
         lod_entries, pairs, plain = [], [], []
@@ -533,7 +541,21 @@ class SceneRenderer:
             changed |= self._draw_plain(entry, budget)
         self.drawn_points = sum(len(e.points) for e in entries
                                 if e.points is not None and e.layer.visible)
+        return changed or tiles_changed
+
+    def _update_tiles(self, wait: bool) -> bool:
+        """Stream every tile layer for the current camera (``wait``: load what the view
+        needs first, off-screen); True when tile actors changed."""
+        changed = False
+        for entry in list(self._entries.values()):
+            if entry.tiles is not None:
+                changed |= entry.tiles.update(wait=wait)
         return changed
+
+    def tile_draw(self, layer: Layer) -> tile_layer.TileDraw | None:
+        """The stream and tile actors of a tile layer (None for other layers)."""
+        entry = self._entries.get(layer.id)
+        return None if entry is None else entry.tiles
 
     @contextlib.contextmanager
     def held_lod(self) -> Any:
@@ -844,8 +866,16 @@ class SceneRenderer:
         entry = self._entries.get(layer.id)
         if entry is None:
             entry = self._entries[layer.id] = _Entry(layer)
+        if entry.tiles is not None:
+            entry.tiles.clear()
         self._remove_actors(entry)
-        if isinstance(layer.data, PointCloud):
+        if tile_layer.is_tiles(layer.data):
+            if entry.tiles is None:
+                entry.tiles = tile_layer.TileDraw(self, entry)
+            else:
+                entry.tiles.rebuild()
+            entry.tiles.update(wait=self._off_screen())
+        elif isinstance(layer.data, PointCloud):
             self._build_points(entry)
         else:
             self._build_mesh(entry)
@@ -1106,6 +1136,8 @@ class SceneRenderer:
     def _on_layer_removed(self, layer: Layer, **_: Any) -> None:
         entry = self._entries.pop(layer.id, None)
         if entry is not None:
+            if entry.tiles is not None:
+                entry.tiles.close()
             self._remove_actors(entry)
         if self._highlight and self._highlight.startswith(f"{_ACTOR_PREFIX}{layer.id}-"):
             self.plotter.remove_actor(self._highlight, reset_camera=False, render=False)
@@ -1119,6 +1151,11 @@ class SceneRenderer:
             return
         if field in _PROPERTY_FIELDS:
             self._apply_properties(entry)
+            if field == "visible" and entry.tiles is not None:
+                self._request_update()  # a shown tile layer streams again
+        elif entry.tiles is not None and field in _TILE_FIELDS:
+            entry.tiles.settings_changed()
+            self._request_update()
         else:  # colours, hidden classes, transform, data: rebuild (cheap: no LOD recompute)
             if field in ("data", "loading", "lod") and isinstance(layer.data, PointCloud):
                 self._mark_settling()  # e.g. the full cloud replaces a preview
@@ -1551,6 +1588,9 @@ class SceneRenderer:
             entry = self._entries.get(layer.id)
             if entry is None:
                 continue
+            if entry.tiles is not None:
+                boxes.append(entry.tiles.local_bounds())
+                continue
             if isinstance(layer.data, PointCloud):
                 box = self._point_layer_box(entry)  # all points, not only those drawn
                 if box is not None:
@@ -1661,6 +1701,13 @@ class SceneRenderer:
                           if a.GetMapper() is not None and a.GetMapper().GetInput() is not None
                           and a.GetMapper().GetInput().GetPoints() is not None]
         hit = picking.pick_mesh(renderer, candidates, x, y)
+        if hit is not None and (best is None or hit.depth < best[0]):
+            best = None  # the mesh is in front of every point
+        for entry in self._entries.values():
+            tiled = entry.tiles.pick(x, y) if entry.tiles is not None else None
+            if tiled is not None and (best is None or tiled[0] < best[0]) and (
+                    hit is None or tiled[0] < hit.depth):
+                best, hit = (tiled[0], entry.layer, tiled[1]), None
         if hit is not None and (best is None or hit.depth < best[0]):
             vertex = hit.vertex
             if self._active_clip() is not None and hit.face >= 0:

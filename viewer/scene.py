@@ -30,11 +30,15 @@ COLOR_MODES_POINTS = ("rgb", "intensity", "classification", "elevation", "solid"
 COLOR_MODES_MESH = ("material", "vertex", "elevation", "solid")
 #: extra colour modes of city / building models (FeatureMesh)
 COLOR_MODES_FEATURES = ("semantic", "type")
+#: extra colour modes of tile layers whose reader paints them (terrain)
+COLOR_MODES_TILES = ("hillshade",)
 
 _ids = itertools.count(1)
 
 
 def default_color_mode(data: Dataset) -> str:
+    if getattr(data, "kind", None) == "tiles":  # a TileSet: textures / file colours
+        return "material"
     if isinstance(data, PointCloud):
         if "rgb" in data.attributes:
             return "rgb"
@@ -102,6 +106,10 @@ class Layer:
     #: the file's length unit ("mm", "cm", "m", "ft"; see viewer.units) when it has no
     #: CRS: setting it scales ``data`` into metres. None: no units, measured in "units".
     units: str | None = None
+    #: tile layers (loaders.tiles.TileSet): the detail (maximum screen-space error in
+    #: pixels; smaller is finer) and the memory of loaded tiles (MB; None: the default)
+    max_sse: float = 16.0
+    tile_memory_mb: float | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -109,6 +117,10 @@ class Layer:
         return self.data.kind
 
     def available_color_modes(self) -> list[str]:
+        if self.is_tiles:
+            from .tile_layer import color_modes
+
+            return color_modes(self.data)
         if isinstance(self.data, PointCloud):
             modes = []
             attrs = self.data.attributes
@@ -149,6 +161,11 @@ class Layer:
     @property
     def is_feature_model(self) -> bool:
         return isinstance(self.data, FeatureMesh)
+
+    @property
+    def is_tiles(self) -> bool:
+        """True for a tiled dataset streamed by the renderer (3D Tiles, OSGB, terrain)."""
+        return getattr(self.data, "kind", None) == "tiles"
 
 
 @dataclass
@@ -377,7 +394,8 @@ class Scene(EventEmitter):
             if not hasattr(layer, key):
                 raise AttributeError(f"layer has no property {key!r}")
             if key == "color_mode" and value not in (*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
-                                                     *COLOR_MODES_FEATURES, "attribute"):
+                                                     *COLOR_MODES_FEATURES, "attribute",
+                                                     *COLOR_MODES_TILES):
                 raise ValueError(f"unknown colour mode {value!r}")
             if key == "point_size_mode" and value not in ("adaptive", "fixed"):
                 raise ValueError(f"unknown point size mode {value!r}")

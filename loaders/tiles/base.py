@@ -188,6 +188,12 @@ class TileSet:
         lo, hi = self.bounds
         return np.array([lo, hi])
 
+    @property
+    def origin(self) -> np.ndarray:
+        """A float64 offset near the data (the root's centre, current CRS): what a
+        scene takes as its origin when a tileset is its first layer."""
+        return np.asarray(self.root.center, dtype=np.float64).copy()
+
     def close(self) -> None:
         """Release open files / sessions."""
 
