@@ -160,6 +160,13 @@ class TerrainTileSet(TileSet):
                          "shown in pixel units")
         self.transform = transform
         self.pixel_size = float(math.sqrt(abs(transform.determinant)))
+        #: metres per CRS unit along x and y (degrees of a geographic CRS: at the centre)
+        self.metres = (1.0, 1.0)
+        if crs is not None and crs.is_geographic:
+            lat = (transform.f + transform.e * self.height / 2 + transform.d * self.width / 2)
+            self.metres = (111_320.0 * max(math.cos(math.radians(lat)), 1e-6), 110_574.0)
+        #: a pixel's ground size (metres for a geographic CRS): errors, skirts
+        self.ground_pixel = self.pixel_size * math.sqrt(self.metres[0] * self.metres[1])
         self.nodata = ds.nodata
         self.has_overviews = bool(ds.overviews(1))
         self.scale = float((ds.scales or (1.0,))[0] or 1.0)
@@ -297,7 +304,7 @@ class TerrainTileSet(TileSet):
         span = max(u1 - u0, v1 - v0)
         # error: the ground size of a cell (DEM) or of a texel (imagery) at this level
         per = span / self.leaf_span
-        error = 0.0 if per <= 1.0 + 1e-9 else per * self.pixel_size
+        error = 0.0 if per <= 1.0 + 1e-9 else per * self.ground_pixel
         z_lo, z_hi = getattr(self, "z_range", (0.0, 0.0))
         centre = np.array([centre_xy[0], centre_xy[1], (z_lo + z_hi) / 2.0])
         radius = math.hypot(radius_xy, (z_hi - z_lo) / 2.0)
@@ -414,8 +421,8 @@ class TerrainTileSet(TileSet):
             else:
                 texture = self._drape_texture(box)
         elif self._colour == "hillshade":
-            dx = math.hypot(t.a, t.d) * (u1 - u0) / nu
-            dy = math.hypot(t.b, t.e) * (v1 - v0) / nv
+            dx = math.hypot(t.a, t.d) * (u1 - u0) / nu * self.metres[0]
+            dy = math.hypot(t.b, t.e) * (v1 - v0) / nv * self.metres[1]
             shade = hillshade(z, dx, dy)
             grey = np.where(np.isfinite(shade), np.round(40 + 215 * shade), 128)
             colours = np.empty((z.size, 4), np.uint8)
@@ -446,7 +453,7 @@ class TerrainTileSet(TileSet):
             diff = diff[np.isfinite(diff)]
             measured = float(diff.max()) if diff.size else 0.0
         tile.extra["height_error"] = measured
-        return max(tile.geometric_error, measured, self.pixel_size) * 1.5
+        return max(tile.geometric_error, measured, self.ground_pixel) * 1.5
 
     def _own_texture(self, box: tuple[float, float, float, float], uu: np.ndarray,
                      vv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

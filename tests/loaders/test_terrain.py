@@ -393,3 +393,39 @@ def test_overviews_serve_the_coarse_tiles(tmp_path: Path, ortho: Path) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_dem_in_degrees_has_errors_and_slopes_in_metres(tmp_path: Path, dem: Path) -> None:
+    """The AHN3 DEM warped to EPSG:4326: errors, skirts and hillshade slopes are in
+    metres (as the heights), and its heights agree with the RD New DEM's."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    geo = tmp_path / "ahn3_wgs84.tif"
+    with rasterio.open(dem) as src:
+        transform, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width,
+                                                      src.height, *src.bounds)
+        out = np.full((h, w), src.nodata, np.float32)
+        reproject(rasterio.band(src, 1), out, dst_transform=transform, dst_crs="EPSG:4326",
+                  resampling=Resampling.nearest, dst_nodata=src.nodata)
+        with rasterio.open(geo, "w", driver="GTiff", width=w, height=h, count=1,
+                           dtype="float32", crs="EPSG:4326", transform=transform,
+                           nodata=src.nodata) as dst:
+            dst.write(out, 1)
+    rd, wgs = TerrainTileSet(dem), TerrainTileSet(geo)
+    try:
+        assert 0.3 < wgs.ground_pixel < 1.0  # about the 0.5 m of the source
+        assert 0.5 < wgs.root.geometric_error / rd.root.geometric_error < 2.0
+        rd.set_colour("hillshade")
+        wgs.set_colour("hillshade")
+        s_rd = rd.load(rd.root).meshes[0].vertex_colors[:, 0].astype(float)
+        s_geo = wgs.load(wgs.root).meshes[0].vertex_colors[:, 0].astype(float)
+        assert abs(np.median(s_rd) - np.median(s_geo)) < 10 and s_geo.std() > 2
+        wgs.set_target_crs("EPSG:28992")
+        xy, _ = _ground(step=200)
+        a, b = rd.height_at(xy), wgs.height_at(xy)
+        ok = np.isfinite(a) & np.isfinite(b)
+        assert ok.mean() > 0.8 and np.median(np.abs(a[ok] - b[ok])) < 0.1
+    finally:
+        rd.close()
+        wgs.close()
