@@ -678,8 +678,18 @@ def find_tileset_root(path: Path) -> tuple[Path, Path | None]:
 
 
 def is_osgb_folder(path: Path) -> bool:
-    """True for a folder holding metadata.xml and Data/ (an OSGB tileset)."""
-    return (path / "metadata.xml").is_file() and (path / "Data").is_dir()
+    """True for a folder holding metadata.xml and Data/ (an OSGB tileset), or a
+    ``<ModelMetadata`` metadata.xml without Data/ (then the reader says what is missing)."""
+    meta = path / "metadata.xml"
+    if not meta.is_file():
+        return False
+    if (path / "Data").is_dir():
+        return True
+    try:
+        with open(meta, "rb") as fh:
+            return b"<ModelMetadata" in fh.read(4096)
+    except OSError:
+        return False
 
 
 class OsgbTileSet(TileSet):
