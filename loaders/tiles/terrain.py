@@ -430,7 +430,10 @@ class TerrainTileSet(TileSet):
             colours[:, 3] = 255
         else:
             colours = elevation_colours(z.ravel(), *self.z_range)
-        mesh = _grid_mesh(x, y, z, drop, colours, uv, texture)
+        # skirts only where a neighbour can be: not along the raster's outer border
+        r0, r1 = self.root.extra["box"], box
+        sides = (r1[1] > r0[1], r1[2] < r0[2], r1[3] < r0[3], r1[0] > r0[0])
+        mesh = _grid_mesh(x, y, z, drop, colours, uv, texture, sides)
         mesh.metadata["tile"] = tile.key
         return TileContent(meshes=[mesh] if mesh.triangle_count else [])
 
@@ -604,9 +607,11 @@ def _bilinear_strict(grid: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarr
 
 def _grid_mesh(x: np.ndarray, y: np.ndarray, z: np.ndarray, drop: float,
                colours: np.ndarray | None, uv: np.ndarray,
-               texture: np.ndarray | None) -> Mesh:
+               texture: np.ndarray | None,
+               sides: tuple[bool, bool, bool, bool] = (True, True, True, True)) -> Mesh:
     """A triangle mesh of a (rows, cols) vertex grid with a skirt ``drop`` below its
-    border (no skirt when ``drop`` is 0); triangles touching nodata (NaN) are left out."""
+    border sides that ``sides`` names (first row, last column, last row, first column;
+    no skirt when ``drop`` is 0); triangles touching nodata (NaN) are left out."""
     rows, cols = z.shape
     idx = np.arange(rows * cols).reshape(rows, cols)
     xyz = np.column_stack([x.ravel(), y.ravel(), z.ravel()])
@@ -625,9 +630,11 @@ def _grid_mesh(x: np.ndarray, y: np.ndarray, z: np.ndarray, drop: float,
         parts_uv.append(uv[ring])
         parts_col.append(None if colours is None else colours[ring])
         nxt = np.roll(np.arange(len(ring)), -1)
+        side = np.repeat(np.arange(4), [cols - 1, rows - 1, cols - 1, rows - 1])
+        seg = np.asarray(sides, bool)[side]
         faces = np.concatenate([faces,
-                                np.column_stack([ring, skirt, ring[nxt]]),
-                                np.column_stack([ring[nxt], skirt, skirt[nxt]])])
+                                np.column_stack([ring, skirt, ring[nxt]])[seg],
+                                np.column_stack([ring[nxt], skirt, skirt[nxt]])[seg]])
         valid = np.concatenate([valid, valid[ring]])
     xyz = np.concatenate(parts_xyz)
     uv_all = np.concatenate(parts_uv)

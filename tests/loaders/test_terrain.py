@@ -174,6 +174,12 @@ def test_skirts_close_the_seam_between_levels(dem: Path) -> None:
         bottom = np.array([pts[np.round(pts[:, 0], 6) == x][:, 2].min() for x in xs])
         return xs, top, bottom
 
+    # skirts hang only where a neighbour can be: none on the raster's outer border
+    root_xy = np.round(_xyz(ts.load(ts.root).meshes[0])[:, :2], 6)
+    assert len(np.unique(root_xy, axis=0)) == len(root_xy)
+    axyz = _xyz(coarse)
+    uniq, counts = np.unique(np.round(axyz[:, :2], 6), axis=0, return_counts=True)
+    assert (counts <= 2).all() and np.allclose(uniq[counts == 2][:, 1], y_edge)
     cx, ctop, cbottom = edge(coarse)
     assert (cbottom < ctop).all()  # the coarse tile's skirt
     for kid in fine_kids:
