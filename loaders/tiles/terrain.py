@@ -519,11 +519,15 @@ class TerrainTileSet(TileSet):
         return _to_rgba(dst[:count], dst[count], info["palette"])
 
     def _rio_crs(self) -> Any:
+        """The native CRS as rasterio's (made once: WKT parsing costs per tile)."""
         from rasterio.crs import CRS as RioCRS
 
         if self.native_crs is None:
             return None
-        return RioCRS.from_wkt(self.native_crs.to_wkt())
+        cached = self.__dict__.get("_rio_crs_cache")
+        if cached is None:
+            cached = self.__dict__["_rio_crs_cache"] = RioCRS.from_wkt(self.native_crs.to_wkt())
+        return cached
 
     # ---- heights -------------------------------------------------------------------
     def height_at(self, xy: Any, crs: Any = None) -> np.ndarray:
