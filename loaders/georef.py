@@ -386,6 +386,28 @@ def prepare_for_scene(data: PointCloud | Mesh, scene_crs: Any,
     return data.crs
 
 
+def tiles_metric_crs(tileset: Any) -> Any:
+    """The metric CRS a geocentric (ECEF) or geographic tileset is drawn in when it opens
+    a scene (:func:`metric_crs_for` at the root's centre: its UTM zone); None for a
+    tileset in a projected CRS or none."""
+    src = as_crs(getattr(tileset, "native_crs", None))
+    if src is None or not (src.is_geocentric or is_geographic(src)):
+        return None
+    native = tileset._native_centres.get(id(tileset.root), tileset.root.center)
+    centre = np.asarray(tileset.native_to_crs(np.asarray(native, np.float64).reshape(1, 3)),
+                        np.float64).reshape(-1, 3)[0]
+    if src.is_geocentric:  # longitude, latitude, height on its datum
+        from pyproj.crs import GeographicCRS
+        from pyproj.crs.coordinate_system import Ellipsoidal3DCS
+
+        geographic = GeographicCRS(name=src.name, datum=src.datum,
+                                   ellipsoidal_cs=Ellipsoidal3DCS())
+        lonlat = transform_points(centre[None], src, geographic)[0]
+    else:
+        geographic, lonlat = horizontal_part(src), centre
+    return metric_crs_for(geographic, lonlat, lonlat)
+
+
 def prepare_tiles_for_scene(tileset: Any, scene_crs: Any) -> Any:
     """Bring a tiled dataset (:class:`loaders.tiles.TileSet`) into the scene's CRS: the
     tiles' centres and contents are delivered in it from now on
@@ -406,15 +428,7 @@ def prepare_tiles_for_scene(tileset: Any, scene_crs: Any) -> Any:
     if target is None:
         if src.is_geocentric or is_geographic(src):
             try:
-                centre = np.asarray(tileset.native_to_crs(np.asarray(
-                    tileset._native_centres.get(id(tileset.root), tileset.root.center),
-                    np.float64).reshape(1, 3)), np.float64).reshape(-1, 3)[0]
-                geographic = src.geodetic_crs if src.is_geocentric else horizontal_part(src)
-                if src.is_geocentric:
-                    lonlat = transform_points(centre[None], src, geographic.to_3d())[0]
-                else:
-                    lonlat = centre
-                target = metric_crs_for(geographic, lonlat, lonlat)
+                target = tiles_metric_crs(tileset)
             except Exception as exc:  # noqa: BLE001 - drawing in the native CRS beats failing
                 tileset.warnings.append(f"no metric coordinate system could be chosen: {exc}")
                 return tileset.crs

@@ -598,8 +598,9 @@ def _load_source(path: str, allow_redirects: bool = False) -> tuple[Any, Any]:
     levels, ``lod`` the :class:`~loaders.copc.CopcSource` (close it when done)."""
     from loaders import LoadCancelled, LoadError
     from loaders.copc import is_url, open_copc
+    from viewer.pipeline import is_tileset_url
 
-    if not is_url(path):
+    if not is_url(path) or is_tileset_url(path):  # (a 3D Tiles URL: read as a tileset)
         return _load(path), None
     kwargs = {"allow_cross_host_redirects": True} if allow_redirects else {}
     try:
@@ -702,6 +703,8 @@ def describe(data: Any, path: str, lod: Any = None) -> dict[str, Any]:
     source ``data`` is the preview of (a COPC URL): counts come from its header."""
     from loaders.georef import coordinate_decimals, display_bounds
 
+    if getattr(data, "kind", None) == "tiles":
+        return describe_tiles(data, path)
     meta = dict(data.metadata)
     lo, hi = display_bounds(data)
     info: dict[str, Any] = {
@@ -768,12 +771,62 @@ def describe(data: Any, path: str, lod: Any = None) -> dict[str, Any]:
     return _jsonable(info)
 
 
+def describe_tiles(data: Any, path: str) -> dict[str, Any]:
+    """``realscene info`` of a tiled dataset (3D Tiles, OSGB, terrain): its format, CRS
+    (and the metric CRS it is drawn in when geocentric), the root's bounding box, the
+    top-level tiles (the root's children, read now) and the depth read so far."""
+    from loaders import LoadError
+    from loaders.georef import tiles_metric_crs
+
+    meta = dict(data.metadata)
+    root = data.root
+    warnings: list[str] = []
+    try:
+        top = data.expand(root)
+    except LoadError as exc:
+        top = []
+        warnings.append(str(exc))
+    depth, stack = 0, [root]
+    while stack:
+        tile = stack.pop()
+        depth = max(depth, tile.depth)
+        stack.extend(tile.children or ())
+    lo, hi = data.bounds
+    info: dict[str, Any] = {
+        "path": str(path), "kind": "tiles", "format": meta.get("format"),
+        "version": meta.get("version"),
+        "top_level_tiles": len(top), "depth_read": int(depth),
+        "root_geometric_error": float(root.geometric_error),
+        "root_has_content": root.content is not None,
+        "bounds": {"min": [float(v) for v in lo], "max": [float(v) for v in hi]},
+        "coordinate_decimals": 3,
+        "crs": crs_info(data.native_crs),
+    }
+    try:
+        metric = tiles_metric_crs(data)
+    except Exception:  # noqa: BLE001 - advisory only
+        metric = None
+    if metric is not None:
+        info["drawn_in"] = crs_info(metric)
+    info["attributes"] = {}
+    info["warnings"] = [str(w) for w in [*meta.get("warnings", []), *warnings]]
+    info["metadata"] = _jsonable({k: v for k, v in meta.items()
+                                  if k != "warnings" and not k.startswith("_")})
+    return _jsonable(info)
+
+
 def _format_info(info: dict[str, Any]) -> str:
     lines = [f"{info['path']}",
              f"  format:     {info.get('format')}"
              + (f" {info['version']}" if info.get("version") else ""),
              f"  kind:       {info['kind']}"]
-    if info["kind"] == "pointcloud":
+    if info["kind"] == "tiles":
+        lines.append(f"  tiles:      {info['top_level_tiles']:,} top-level (children of the "
+                     f"root), depth read so far {info['depth_read']}")
+        lines.append(f"  root error: {info['root_geometric_error']:g}"
+                     + ("" if info["root_has_content"] else " (the root has no content)"))
+        lines.append("  bounds:     the root's bounding sphere, in the CRS below")
+    elif info["kind"] == "pointcloud":
         lines.append(f"  points:     {info['point_count']:,}"
                      + (f" (streamed; top levels read: {info['preview_point_count']:,})"
                         if info.get("streamed") else ""))
@@ -813,7 +866,9 @@ def _format_info(info: dict[str, Any]) -> str:
         drawn = info["drawn_in"]
         lines.append(f"  drawn in:   {drawn.get('name')}"
                      + (f", EPSG:{drawn['epsg']}" if drawn.get("epsg") else "")
-                     + " (a metric projection chosen for its geographic coordinates)")
+                     + " (a metric projection chosen for its "
+                     + ("geocentric" if info["kind"] == "tiles" else "geographic")
+                     + " coordinates)")
     if info["attributes"]:
         lines.append("  attributes:")
         for name, a in info["attributes"].items():
@@ -932,9 +987,9 @@ def parse_color(text: str) -> tuple[float, float, float]:
 
 def _apply_color_by(layers: list[Any], spec: str) -> None:
     from viewer import colors
-    from viewer.scene import COLOR_MODES_MESH, COLOR_MODES_POINTS
+    from viewer.scene import COLOR_MODES_MESH, COLOR_MODES_POINTS, COLOR_MODES_TILES
 
-    known = set(COLOR_MODES_POINTS) | set(COLOR_MODES_MESH)
+    known = set(COLOR_MODES_POINTS) | set(COLOR_MODES_MESH) | set(COLOR_MODES_TILES)
     if spec.startswith("attribute:"):
         mode, attribute = "attribute", spec.split(":", 1)[1]
     elif spec in known:

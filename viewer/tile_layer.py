@@ -151,25 +151,33 @@ class TileDraw:
         self._sync_reader_colour()
 
     # -- settings -----------------------------------------------------------------------
-    def _sync_reader_colour(self) -> None:
-        """A colour mode the reader paints (terrain hillshade): tell the TileSet and
-        drop the cached contents painted the other way."""
+    def _sync_reader_colour(self, reload: bool = False) -> None:
+        """A colour mode the reader paints (terrain elevation / hillshade, "material"
+        for its texture): tell the TileSet and, with ``reload``, drop the contents
+        cached in the other colouring."""
         layer = self.entry.layer
         mode = layer.color_mode
-        wanted = mode if mode in reader_colour_modes(self.tileset) and \
-            mode not in ("material", "solid") else None
-        if wanted is None or wanted == self.reader_colour:
+        modes = reader_colour_modes(self.tileset)
+        if mode == "material":
+            wanted = "texture" if "texture" in modes else None
+        else:
+            wanted = mode if mode in modes and mode != "solid" else None
+        if wanted is None or wanted == getattr(self.tileset, "colour", None):
+            self.reader_colour = wanted or self.reader_colour
             return
         setter = getattr(self.tileset, "set_colour", None)
-        if callable(setter):
-            setter(wanted)
-        elif hasattr(self.tileset, "colour"):
-            self.tileset.colour = wanted
-        else:
+        try:
+            if callable(setter):
+                setter(wanted)
+            elif hasattr(self.tileset, "colour"):
+                self.tileset.colour = wanted
+            else:
+                return
+        except ValueError:
             return
-        if self.reader_colour is not None:  # contents painted before: load them again
-            self.restart()
         self.reader_colour = wanted
+        if reload:  # contents painted before: read them again
+            self.restart()
 
     def restart(self) -> None:
         """A new stream (empty cache): contents must be read again."""
@@ -186,7 +194,7 @@ class TileDraw:
     def rebuild(self) -> None:
         """Colours, clip or transform changed: every tile's actors again."""
         self.clear()
-        self._sync_reader_colour()
+        self._sync_reader_colour(reload=True)
 
     # -- per frame ----------------------------------------------------------------------
     def view(self) -> View:
@@ -391,6 +399,12 @@ class TileDraw:
                 "warnings": list(self.tileset.warnings)}
 
     def local_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Scene-local box of the drawn tiles (tighter than the bounding volumes), or
+        of the root's bounding sphere while nothing is drawn."""
+        polys = [p for p in self.actor_polydata() if p is not None and p.n_points]
+        if polys:
+            boxes = np.array([p.bounds for p in polys], np.float64)
+            return boxes[:, 0::2].min(axis=0), boxes[:, 1::2].max(axis=0)
         layer = self.entry.layer
         lo, hi = self.tileset.bounds
         model = self.renderer._model(layer, np.zeros(3))

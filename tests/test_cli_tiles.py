@@ -1,0 +1,107 @@
+"""``realscene info`` / ``render`` on tiled datasets: the Cesium 3D Tiles sample
+(tiles/TilesetWithRequestVolume, ECEF: drawn in its UTM zone), a terrain DEM made from
+the AHN3 ground points (tests/loaders/terrain_support.py) with the AHN3 point cloud it
+was made from in the same picture, and the Python pipeline putting them in one frame."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viewer.cli import main
+
+W, H = 400, 300
+
+
+@pytest.fixture
+def cesium(shared_data) -> Path:
+    return shared_data / "tiles" / "TilesetWithRequestVolume" / "tileset.json"
+
+
+@pytest.fixture(scope="module")
+def ahn3_dem(tmp_path_factory) -> Path:
+    from tests.loaders.terrain_support import make_ahn3_dem
+
+    return make_ahn3_dem(tmp_path_factory.mktemp("dem") / "ahn3_dem.tif", cell=1.0)
+
+
+def _image(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB")).astype(int)
+
+
+def test_info_of_a_3d_tiles_tileset(cesium, capsys):
+    import loaders
+
+    assert main(["info", str(cesium)]) == 0
+    text = capsys.readouterr().out
+    assert "3D Tiles" in text and "kind:       tiles" in text
+    assert "EPSG:4978" in text and "UTM zone 18N" in text
+    assert main(["info", "--json", str(cesium)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    tileset = loaders.read(str(cesium))
+    assert info["top_level_tiles"] == len(tileset.expand(tileset.root)) > 0
+    assert info["depth_read"] >= 1
+    assert info["crs"]["epsg"] == 4978 and info["drawn_in"]["epsg"] == 32618
+    lo, hi = np.array(info["bounds"]["min"]), np.array(info["bounds"]["max"])
+    # ECEF of the sample (Pennsylvania): about 6371 km from the Earth's centre
+    assert 6.3e6 < np.linalg.norm((lo + hi) / 2) < 6.4e6
+
+
+def test_render_a_3d_tiles_tileset(cesium, tmp_path):
+    out = tmp_path / "cesium.png"
+    assert main(["render", str(cesium), "--size", f"{W}x{H}", "--view", "top",
+                 "--background", "0,0,0", "--msaa", "0", "--no-attribution",
+                 "--color-by", "solid", "-o", str(out)]) == 0
+    img = _image(out)
+    lit = img.max(axis=2) > 60
+    assert lit.sum() > 800  # the city's buildings, not an empty picture
+    # spread over the picture (the tiles of the whole city, not one)
+    rows, cols = np.nonzero(lit)
+    assert cols.max() - cols.min() > W / 3 and rows.max() - rows.min() > H / 3
+
+
+def test_render_terrain_with_its_point_cloud(ahn3_dem, shared_data, tmp_path):
+    laz = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    alone = tmp_path / "dem.png"
+    both = tmp_path / "both.png"
+    flags = ["--size", f"{W}x{H}", "--view", "top", "--background", "0,0,0", "--msaa", "0",
+             "--no-attribution"]
+    assert main(["render", str(ahn3_dem), *flags, "-o", str(alone)]) == 0
+    assert main(["render", str(ahn3_dem), str(laz), "--crs", f"{laz.name}=EPSG:28992",
+                 *flags, "-o", str(both)]) == 0
+    a, b = _image(alone), _image(both)
+    assert (a.max(axis=2) > 30).mean() > 0.2  # the terrain fills much of the view
+    # the points (classification colours) drawn over the terrain where it lies
+    changed = np.abs(a - b).sum(axis=2) > 60
+    lit = a.max(axis=2) > 30
+    assert changed[lit].mean() > 0.2
+
+
+def test_pipeline_puts_terrain_and_points_in_one_frame(ahn3_dem, shared_data):
+    from viewer import pipeline
+
+    laz = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    scene = pipeline.open_files([str(ahn3_dem), str(laz)],
+                                assign_crs={str(laz): "EPSG:28992"})
+    try:
+        dem, cloud = scene.layers
+        assert dem.is_tiles and scene.crs.to_epsg() == 28992
+        dlo, dhi = scene.bounds([dem])
+        clo, chi = scene.bounds([cloud])
+        overlap = np.minimum(dhi[:2], chi[:2]) - np.maximum(dlo[:2], clo[:2])
+        assert np.all(overlap > 0.8 * (chi - clo)[:2])
+        assert "hillshade" in dem.available_color_modes()
+    finally:
+        pipeline.close_scene(scene)
+
+
+def test_info_of_a_dem(ahn3_dem, capsys):
+    assert main(["info", "--json", str(ahn3_dem)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["kind"] == "tiles" and info["crs"]["epsg"] == 28992
+    assert "drawn_in" not in info
