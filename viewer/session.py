@@ -42,6 +42,9 @@ DISPLAY_FIELDS = ("visible", "opacity", "color_mode", "attribute", "colormap", "
                   "point_size", "point_size_mode", "point_shape", "contrast")
 #: city / building models only: the LOD shown and the object filter expression
 FEATURE_FIELDS = ("city_lod", "feature_filter")
+#: tile layers only (3D Tiles, OSGB, terrain): the detail (maximum screen-space error,
+#: pixels) and the memory of loaded tiles (MB)
+TILE_FIELDS = ("max_sse", "tile_memory_mb")
 #: file name of the recovery file of an untitled session
 UNTITLED_RECOVERY_NAME = "untitled-recovery.realscene.json"
 
@@ -617,6 +620,10 @@ class ProjectSession:
             for key in FEATURE_FIELDS:
                 display[key] = getattr(layer, key)
             display["hidden_features"] = sorted(layer.hidden_features)
+        if getattr(layer.data, "kind", None) == "tiles":
+            for key in TILE_FIELDS:
+                if getattr(layer, key, None) is not None:
+                    display[key] = getattr(layer, key)
         transform = None if np.allclose(layer.transform, np.eye(4)) else \
             np.asarray(layer.transform, dtype=float).tolist()
         return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",
@@ -643,6 +650,10 @@ class ProjectSession:
                     changes[key] = record.display[key]
             if "hidden_features" in record.display:
                 changes["hidden_features"] = {str(f) for f in record.display["hidden_features"]}
+        if getattr(layer.data, "kind", None) == "tiles":
+            for key in TILE_FIELDS:
+                if record.display.get(key) is not None and hasattr(layer, key):
+                    changes[key] = record.display[key]
         if record.transform is not None:
             changes["transform"] = np.asarray(record.transform, dtype=float)
         if record.name:

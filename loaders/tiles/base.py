@@ -518,7 +518,9 @@ class TileStream:
                 out.append((t, c))
         return out
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop loading and drop the cache; ``wait``: at most that many seconds for the
+        tile reads already running to end (a window closing: none keeps it alive)."""
         with self._lock:
             self._closed = True
             pending = list(self._pending.values())
@@ -527,3 +529,7 @@ class TileStream:
         for fut in pending:
             fut.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if wait > 0 and pending:
+            from concurrent.futures import wait as wait_futures
+
+            wait_futures(pending, timeout=wait)

@@ -92,11 +92,13 @@ class MainWindow(QtWidgets.QMainWindow):
         # panels
         self.layer_panel = LayerPanel(self.scene, session=self.session)
         self.properties_panel = PropertiesPanel(self.scene, session=self.session)
+        self.properties_panel.tiles.status_for = self.tile_status
         self.layer_dock = self._dock(QT_TR_NOOP("Layers"), "layersDock", self.layer_panel,
                                      QtCore.Qt.LeftDockWidgetArea)
+        # (scrolled: a tile layer's box makes it taller than the dock shares with Clip)
         self.properties_dock = self._dock(QT_TR_NOOP("Properties"),
-                                          "propertiesDock",
-                                          self.properties_panel, QtCore.Qt.LeftDockWidgetArea)
+                                          "propertiesDock", scrolled(self.properties_panel),
+                                          QtCore.Qt.LeftDockWidgetArea)
         self.annotations_dock = self._dock(QT_TR_NOOP("Annotations"),
                                            "annotationsDock",
                                            self.annotations_panel,
@@ -855,6 +857,18 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.renderer.process_updates():
             self._update_drawn_label()
 
+    def tile_status(self, layer) -> dict | None:
+        """A tile layer's stream counts for the Properties status line: tiles drawn
+        (actors), loaded (in memory), pending (being read), MB, warnings."""
+        draw = self.renderer.tile_draw(layer) if hasattr(self.renderer, "tile_draw") else None
+        if draw is None:
+            return None
+        status = dict(draw.status())
+        stats = draw.stream.stats()
+        status.update(loaded=stats["loaded"], pending=stats["pending"],
+                      megabytes=stats["bytes"] / 2**20)
+        return status
+
     def _update_drawn_label(self) -> None:
         total = self.renderer.total_points
         text = self.tr("{drawn} / {total} points").format(
@@ -1321,6 +1335,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_loads()
         for job in list(self.jobs):
             job.wait(5)
+        for layer in self.scene.layers:  # tile reads still running end first
+            draw = self.renderer.tile_draw(layer)
+            if draw is not None:
+                draw.stream.close(wait=5)
         self.decorations.close()
         self.overlay.close()
         self.measurements_panel.close_panel()

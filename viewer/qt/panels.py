@@ -24,6 +24,8 @@ COLOR_MODE_LABELS = {
     "vertex": QT_TR_NOOP("Vertex colours"),
     "semantic": QT_TR_NOOP("Semantic surfaces"),
     "type": QT_TR_NOOP("Object type"),
+    "hillshade": QT_TR_NOOP("Hillshade"),
+    "texture": QT_TR_NOOP("Texture"),
 }
 #: the colour maps offered; rdbu_r and coolwarm are diverging (symmetric about zero: change)
 COLORMAPS = ("viridis", "turbo", "gray", "terrain", "rdbu_r", "coolwarm")
@@ -103,7 +105,11 @@ class LayerPanel(QtWidgets.QWidget):
             self.tree.clear()
             for layer in self.scene.layers:
                 data = layer.data
-                if isinstance(data, PointCloud):
+                if getattr(data, "kind", None) == "tiles":  # streamed: the format
+                    kind = self.tr("tiles ({format})").format(
+                        format=data.metadata.get("format") or data.format_name)
+                    count = self.tr("streamed")
+                elif isinstance(data, PointCloud):
                     total = getattr(layer.lod, "total_points", None) or data.point_count
                     kind, count = self.tr("points"), f"{total:,}"
                     if getattr(layer.lod, "metadata", {}).get("format") == "COPC":
@@ -273,6 +279,11 @@ class PropertiesPanel(QtWidgets.QWidget):
         form.addRow("", self.round_points)
         form.addRow(self.tr("Opacity"), self.opacity)
         form.addRow(self.tr("Colour"), self.solid_color)
+        from .tiles_panel import TileLayerBox
+
+        #: a tile layer's detail, memory, status and drape (hidden for other layers)
+        self.tiles = TileLayerBox(scene, session, self)
+        form.addRow(self.tiles)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
         self.units_label = QtWidgets.QLabel(self.tr("Units"))
@@ -320,6 +331,7 @@ class PropertiesPanel(QtWidgets.QWidget):
 
     def set_layer(self, layer: Layer | None) -> None:
         self.layer = layer
+        self.tiles.set_layer(layer)
         self._updating = True
         try:
             enabled = layer is not None
@@ -504,7 +516,10 @@ def describe_data(layer: Layer) -> str:
     fmt = md.get("format", "?")
     version = md.get("version")
     lines = [f"{fmt}{' ' + str(version) if version else ''}"]
-    if isinstance(data, PointCloud):
+    if getattr(data, "kind", None) == "tiles":
+        lines.append(_tr(QT_TR_NOOP("a tileset streamed by level of detail: only the tiles "
+                                    "the view needs are loaded")))
+    elif isinstance(data, PointCloud):
         total = getattr(layer.lod, "total_points", None)
         if total and total != data.point_count:
             lines.append(_tr(QT_TR_NOOP(

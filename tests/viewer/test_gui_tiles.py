@@ -1,0 +1,267 @@
+"""Tiled layers (3D Tiles, OSGB, terrain) in the real window: opening them (File > Open,
+Open folder, drag and drop), the Properties box (detail, memory, live status), projects
+that save and reopen them, and the event loop while tiles stream.
+
+A quadtree TileSet built here from the real Delft city mesh stands in where a reader's
+file is not needed (the detail control, the status line); the readers' own files (the
+Cesium 3D Tiles sample, an OSGB pyramid, a GeoTIFF DEM) go through the window's open
+path when their reader is in the tree.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loaders import Mesh, read
+from loaders.tiles import Tile, TileContent, TileSet
+from loaders.types import split_origin
+
+from .gui_support import background_u8, non_background_fraction, open_and_wait, view_image
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DELFT = DATA / "meshes" / "delft_3dfier_lod1" / "testarea.obj"
+CESIUM = DATA / "tiles" / "TilesetWithRequestVolume" / "tileset.json"
+
+
+# ---- a real-mesh quadtree ----------------------------------------------------------------
+class DelftQuadtree(TileSet):
+    """The Delft LOD1 city mesh as a quadtree: each tile holds the faces whose centroid
+    lies in its square, coarser levels keep every ``2 ** (levels - depth)``-th face."""
+
+    format_name = "test quadtree"
+
+    def __init__(self, levels: int = 3) -> None:
+        mesh = read(DELFT)
+        self.mesh = mesh
+        self.levels = levels
+        self.true_vertices = mesh.vertices.astype(np.float64) + mesh.origin
+        self.centroids = self.true_vertices[mesh.faces].mean(axis=1)
+        lo, hi = self.true_vertices.min(axis=0), self.true_vertices.max(axis=0)
+        half = float(max(hi[0] - lo[0], hi[1] - lo[1])) / 2.0
+        centre = (lo + hi) / 2.0
+        root = self._tile("r", centre, half, np.arange(len(mesh.faces)), 0)
+        super().__init__(str(DELFT), root, native_crs=None)
+
+    def _tile(self, key: str, centre, half: float, faces: np.ndarray, depth: int) -> Tile:
+        error = 0.0 if depth >= self.levels else half / 4.0
+        radius = float(np.hypot(half, half) + 20.0)
+        return Tile(key, np.asarray(centre, np.float64), radius, error,
+                    content=(faces, depth), extra={"half": half})
+
+    def _expand(self, tile: Tile) -> list[Tile]:
+        faces, depth = tile.content
+        if depth >= self.levels:
+            return []
+        half = tile.extra["half"] / 2.0
+        kids = []
+        for i, (sx, sy) in enumerate(((-1, -1), (1, -1), (-1, 1), (1, 1))):
+            c = self._native_centres.get(id(tile), tile.center) + np.array([sx, sy, 0]) * half
+            inside = faces[(np.abs(self.centroids[faces, 0] - c[0]) <= half)
+                           & (np.abs(self.centroids[faces, 1] - c[1]) <= half)]
+            if len(inside):
+                kids.append(self._tile(f"{tile.key}{i}", c, half, inside, depth + 1))
+        return kids
+
+    def _load(self, tile: Tile, cancel) -> TileContent:
+        faces, depth = tile.content
+        faces = faces[::2 ** (self.levels - depth)]
+        used, inverse = np.unique(self.mesh.faces[faces], return_inverse=True)
+        vertices, origin = split_origin(self.true_vertices[used])
+        mesh = Mesh(vertices=vertices, origin=origin,
+                    faces=inverse.reshape(-1, 3).astype(np.int32))
+        return TileContent(meshes=[mesh])
+
+
+def add_quadtree(win, levels: int = 3):
+    from viewer import pipeline
+
+    tileset = DelftQuadtree(levels)
+    layer = pipeline.add_to_scene(win.scene, pipeline.Loaded(str(DELFT), tileset, None,
+                                                             False, None))
+    win.scene.select(layer)
+    return layer
+
+
+def data_only(win) -> None:
+    """Pixel probes see only the data (no axes, north arrow, scale bar or credits)."""
+    win.scene.set_decorations(axes=False, scale_bar=False, north_arrow=False,
+                              attribution=False)
+
+
+def settle(qtbot, win, layer, timeout_ms: int = 30_000) -> dict:
+    """Let the window stream until nothing is pending and every drawn tile has its
+    actors; returns the status line's counts."""
+    def done() -> bool:
+        draw = win.renderer.tile_draw(layer)
+        if draw is None:
+            return False
+        stats = draw.stream.stats()
+        if stats["pending"] or draw.behind or not stats["drawn"]:
+            return False
+        sel = draw.stream.update(draw.view())
+        # nothing more to fetch, and the actors are those of the selection
+        return not sel.fetch and set(draw.shown) == {id(t) for t in sel.draw}
+    qtbot.waitUntil(done, timeout=timeout_ms)
+    return win.tile_status(layer)
+
+
+# ---- tests ---------------------------------------------------------------------------------
+def test_open_filter_and_folder_actions(window, tmp_path):
+    from viewer.qt.project_actions import file_filter, folder_source
+
+    text = file_filter()
+    for name in ("tileset.json", "metadata.xml", "*.osgb", "*.tif"):
+        assert name in text
+    assert window.project_actions.open_folder_action.text()
+    folder = tmp_path / "t3d"
+    folder.mkdir()
+    assert folder_source(folder) == str(folder)  # an OSGB folder: the folder itself
+    (folder / "tileset.json").write_text("{}")
+    assert folder_source(folder) == str(folder / "tileset.json")
+
+
+def test_properties_detail_status_and_event_loop(window, qtbot):
+    """A tile layer streams in the window: the city shows, the status line counts the
+    tiles, the detail control draws more tiles when finer; the longest event-loop gap
+    while streaming is measured and reported."""
+    from PySide6 import QtCore
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QtCore.QTimer(window, interval=10)
+    probe.timeout.connect(tick)
+    window.resize(1400, 900)
+    layer = add_quadtree(window)
+    box = window.properties_panel.tiles
+    assert box.isVisible() and box.layer is layer
+    window.view_preset("top")
+    data_only(window)
+    status = settle(qtbot, window, layer)
+    assert status["drawn"] > 0 and status["loaded"] >= status["drawn"]
+    bg = background_u8(window)
+    tiled = non_background_fraction(view_image(window), bg)
+    # the city shows: about as much of the view as the whole mesh drawn as one layer
+    whole = window.scene.add(read(DELFT), path=str(DELFT))
+    window.scene.update(layer, visible=False)
+    full = non_background_fraction(view_image(window), bg)
+    window.scene.remove(whole)
+    window.scene.update(layer, visible=True)
+    window.scene.select(layer)
+    assert full > 0.005 and tiled > 0.4 * full, (tiled, full)  # (coarse: half the faces)
+    qtbot.waitUntil(lambda: "drawn" in box.status.text(), timeout=5000)
+    # finer: more tiles drawn (streamed while the window runs); coarser: fewer
+    last[0] = time.perf_counter()
+    probe.start()
+    box.detail.setValue(1)
+    assert layer.max_sse == 1.0
+    fine = settle(qtbot, window, layer)["drawn"]
+    probe.stop()
+    longest = max(gaps or [0.0])
+    print(f"\nlongest event-loop gap while the quadtree streamed: {longest * 1000:.0f} ms "
+          f"({len(gaps)} ticks of 10 ms)")
+    box.detail.setValue(64)
+    assert layer.max_sse == 64.0
+    coarse = settle(qtbot, window, layer)["drawn"]
+    assert fine > coarse, (fine, coarse)
+    # the detail change is one undoable edit
+    window.session.undo.undo()
+    assert layer.max_sse == 1.0 and box.detail.value() == 1
+    box.memory.setValue(256)
+    box.memory.editingFinished.emit()
+    assert layer.tile_memory_mb == 256
+    assert window.renderer.tile_draw(layer).stream.max_bytes == 256 * 2**20
+    # the layer tree names its kind
+    item = window.layer_panel.tree.topLevelItem(0)
+    assert "tiles" in item.text(1)
+
+
+def test_project_records_tile_settings(window, tmp_path):
+    """A tile layer's detail and memory go into the project's display settings (valid
+    against the schema) and come back on a layer read for that record."""
+    from heritage.project import Project
+
+    layer = add_quadtree(window, levels=1)
+    window.session.update_layer(layer, max_sse=4.0, tile_memory_mb=128, opacity=0.5)
+    out = window.session.save(tmp_path / "p.realscene.json")
+    project = Project.load(out)  # validated against the schema
+    display = project.layers[0].display
+    assert display["max_sse"] == 4.0 and display["tile_memory_mb"] == 128
+    assert display["opacity"] == 0.5
+    other = add_quadtree(window, levels=1)
+    window.session.restore_layer(other, project.layers[0])
+    assert other.max_sse == 4.0 and other.tile_memory_mb == 128 and other.opacity == 0.5
+
+
+def test_project_keeps_urls_and_tileset_folders(tmp_path):
+    """A streamed URL stays a URL in a project (not made relative, never missing, its
+    host named when opened); a tileset folder is not a missing file."""
+    from heritage.project import LayerRecord, Project
+
+    folder = tmp_path / "osgb_site"
+    folder.mkdir()
+    url = "https://tiles.example.org/city/tileset.json"
+    project = Project(path=tmp_path / "a.realscene.json")
+    project.layers = [LayerRecord(path=project.relative(url), name="city"),
+                      LayerRecord(path=project.relative(folder), name="osgb")]
+    assert project.layers[0].path == url
+    assert project.missing_layers() == []
+    assert project.location(url) == url
+    project.save()
+    moved = tmp_path / "sub"
+    moved.mkdir()
+    project.save(moved / "b.realscene.json")
+    again = Project.load(moved / "b.realscene.json")
+    assert again.layers[0].path == url
+    assert again.absolute(again.layers[1].path) == folder.resolve()
+    assert any("tiles.example.org" in w for w in again.warnings)
+
+
+# ---- the readers' files through the window's open path -------------------------------------
+def _reader(module: str):
+    try:
+        __import__(module)
+    except ImportError:
+        pytest.skip(f"{module} is not in the tree yet")
+
+
+def test_open_cesium_sample_project_round_trip(window, qtbot, tmp_path):
+    """The Cesium 3D Tiles sample opens through the window's open path, streams (the
+    city shows), saves in a project with its settings and reopens with them."""
+    _reader("loaders.tiles.tiles3d")
+    open_and_wait(qtbot, window, CESIUM)
+    assert not window.errors, window.errors
+    layer = window.scene.layers[0]
+    assert layer.is_tiles
+    window.scene.select(layer)
+    window.resize(1400, 900)
+    window.renderer.fit()
+    window.plotter.camera.zoom(2.0)  # (the fit is the root's sphere: larger than the city)
+    data_only(window)
+    settle(qtbot, window, layer)
+    bg = background_u8(window)
+    shown = non_background_fraction(view_image(window), bg)
+    window.scene.update(layer, visible=False)
+    hidden = non_background_fraction(view_image(window), bg)
+    window.scene.update(layer, visible=True)
+    assert shown > 0.005 and hidden < shown / 10, (shown, hidden)  # the city, not background
+    window.properties_panel.tiles.detail.setValue(8)
+    window.session.update_layer(layer, opacity=0.7)
+    out = window.session.save(tmp_path / "cesium.realscene.json")
+    window.project_actions.close_project()
+    assert not window.scene.layers
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        window.project_actions.open_project(str(out))
+    qtbot.waitUntil(lambda: bool(window.scene.layers), timeout=10_000)
+    again = window.scene.layers[0]
+    assert again.is_tiles and again.max_sse == 8.0 and again.opacity == pytest.approx(0.7)
+
