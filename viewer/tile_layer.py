@@ -399,12 +399,8 @@ class TileDraw:
                 "warnings": list(self.tileset.warnings)}
 
     def local_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Scene-local box of the drawn tiles (tighter than the bounding volumes), or
-        of the root's bounding sphere while nothing is drawn."""
-        polys = [p for p in self.actor_polydata() if p is not None and p.n_points]
-        if polys:
-            boxes = np.array([p.bounds for p in polys], np.float64)
-            return boxes[:, 0::2].min(axis=0), boxes[:, 1::2].max(axis=0)
+        """Scene-local box of the whole tileset (its root's bounding sphere): fitting
+        the view frames all of it, not only the tiles drawn now."""
         layer = self.entry.layer
         lo, hi = self.tileset.bounds
         model = self.renderer._model(layer, np.zeros(3))
