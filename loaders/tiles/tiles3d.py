@@ -23,8 +23,9 @@
 * A broken tile is one :class:`LoadError` naming its file or URL (a TileStream records it
   as a warning and keeps streaming).
 
-Implicit tiling (1.1 ``implicitTiling``) is not read: such tiles are shown without their
-implicit subtrees and a warning says so.
+* Implicit tiling (1.1 ``implicitTiling``, quadtrees and octrees over a box or a region,
+  binary or JSON subtrees) is read subtree by subtree as tiles are expanded
+  (:mod:`loaders.tiles.tiles3d_implicit`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ..safety import UnsafePath, read_regular, resolve_inside
 from ..types import LoadError, ProgressFn, split_origin
 from .base import Tile, TileContent, TileSet
 from .tiles3d_content import decode
+from .tiles3d_implicit import Implicit, available, expand_uri, parse_implicit, tile_volume
 
 #: a tileset JSON larger than this is refused (bytes)
 MAX_TILESET_BYTES = 128 * 2**20
@@ -279,6 +281,12 @@ class Tiles3dTileSet(TileSet):
               chain: tuple[str, ...], key: str, warnings: list[str]) -> Tile:
         """A Tile from its JSON (children left for :meth:`_expand`)."""
         world = parent_transform @ _matrix(js.get("transform"), ref)
+        if "implicitTiling" in js:
+            imp = parse_implicit(js, ref)
+            refine = str(js.get("refine", parent_refine)).upper()
+            return self._implicit_tile(imp, (0, 0, 0, 0), world,
+                                       refine if refine in ("ADD", "REPLACE")
+                                       else parent_refine, chain, key)
         center, radius, region = volume_sphere(js.get("boundingVolume"), world, ref)
         error = js.get("geometricError", 0)
         if not isinstance(error, (int, float)) or isinstance(error, bool) \
@@ -302,9 +310,6 @@ class Tiles3dTileSet(TileSet):
         if isinstance(js.get("viewerRequestVolume"), dict):
             c, r, _ = volume_sphere(js["viewerRequestVolume"], world, ref)
             request = (c, r)
-        if "implicitTiling" in js:
-            warnings.append(f"{ref}: tile {key} uses implicit tiling, which RealScene "
-                            "does not read yet; its subtrees are not shown")
         extra: dict[str, Any] = {"json": js, "transform": world, "ref": ref,
                                  "chain": chain, "external": external}
         if region:
@@ -313,7 +318,65 @@ class Tiles3dTileSet(TileSet):
                     content=tuple(contents) or None, refine=refine, request_volume=request,
                     extra=extra)
 
+    def _implicit_tile(self, imp: Implicit, coords: tuple[int, int, int, int],
+                       world: np.ndarray, refine: str, chain: tuple[str, ...],
+                       key: str, flags: list[bool] | None = None) -> Tile:
+        """Implicit tile ``coords`` (level, x, y, z); ``flags``: its content
+        availability (read from its subtree when None: the implicit root)."""
+        if flags is None:
+            ok, flags = self._available(imp, coords)
+            if not ok:
+                flags = []
+        level = coords[0]
+        volume = tile_volume(imp, *coords)
+        center, radius, region = volume_sphere(volume, world, imp.ref)
+        contents = []
+        for template, flag in zip(imp.content_uris, flags, strict=False):
+            if flag:
+                uri = expand_uri(template, *coords)
+                try:
+                    contents.append(self.fetcher.resolve(imp.ref, uri))
+                except LoadError as exc:
+                    self._warn(str(exc))
+        extra: dict[str, Any] = {"implicit": (imp, coords), "transform": world,
+                                 "ref": imp.ref, "chain": chain, "external": []}
+        if region:
+            extra["region"] = True
+        return Tile(key=key, center=center, radius=radius,
+                    geometric_error=imp.error / 2 ** level, content=tuple(contents) or None,
+                    refine=refine, extra=extra)
+
+    def _available(self, imp: Implicit, coords: tuple[int, int, int, int]
+                   ) -> tuple[bool, list[bool]]:
+        def read(uri: str) -> tuple[bytes, str]:
+            target = self.fetcher.resolve(imp.ref, uri)
+            return self.fetcher.fetch(target, MAX_TILESET_BYTES), target
+
+        def near(name: str, uri: str) -> bytes:
+            return self.fetcher.fetch(self.fetcher.resolve(name, uri), MAX_TILESET_BYTES)
+
+        return available(imp, coords, read, near)
+
+    def _expand_implicit(self, tile: Tile) -> list[Tile]:
+        imp, (level, x, y, z) = tile.extra["implicit"]
+        kids = []
+        for c in range(imp.n):
+            coords = (level + 1, 2 * x + (c & 1), 2 * y + ((c >> 1) & 1),
+                      2 * z + ((c >> 2) & 1) if imp.dims == 3 else 0)
+            try:
+                ok, flags = self._available(imp, coords)
+                if ok:
+                    key = f"{tile.key}/{c}"
+                    kids.append(self._implicit_tile(imp, coords, tile.extra["transform"],
+                                                    tile.refine, tile.extra["chain"], key,
+                                                    flags))
+            except LoadError as exc:
+                self._warn(str(exc))
+        return kids
+
     def _expand(self, tile: Tile) -> list[Tile]:
+        if "implicit" in tile.extra:
+            return self._expand_implicit(tile)
         js = tile.extra.get("json") or {}
         kids_js = js.get("children") or []
         if not isinstance(kids_js, list):

@@ -487,3 +487,74 @@ def test_b3dm_and_its_3d_tiles_tools_glb_conversion_agree(tmp_path):
     for fa, fb in zip(a.features, b.features, strict=True):
         for key in ("Longitude", "Latitude", "Height"):  # (float32 in the GLB)
             assert fb.attributes[key] == pytest.approx(fa.attributes[key], rel=1e-6)
+
+
+def _subtree(js: dict, binary: bytes = b"") -> bytes:
+    raw = json.dumps(js).encode()
+    raw += b" " * (-len(raw) % 8)
+    binary += b"\0" * (-len(binary) % 8)
+    return struct.pack("<4sIQQ", b"subt", 1, len(raw), len(binary)) + raw + binary
+
+
+@pytest.mark.parametrize("subtree_levels", [1, 2])
+def test_implicit_quadtree_of_the_sample_city(tmp_path, subtree_levels):
+    """The sample's four city tiles are the 2 x 2 split of its region: as an implicit
+    QUADTREE (level 1: x east, y north), each real b3dm must land in its own tile's
+    volume; with one subtree level the level-1 tiles come from child subtrees."""
+    city = json.loads((SAMPLE / "city" / "tileset.json").read_text())["root"]
+    for name, (x, y) in {"ll": (0, 0), "lr": (1, 0), "ul": (0, 1), "ur": (1, 1)}.items():
+        (tmp_path / "content" / "1" / str(x)).mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLE / "city" / f"{name}.b3dm", tmp_path / "content" / "1" / str(x) /
+                    f"{y}.b3dm")
+    sub = tmp_path / "subtrees"
+    if subtree_levels == 2:  # one subtree: root (no content) + 4 children with content
+        (sub / "0" / "0").mkdir(parents=True)
+        (sub / "0" / "0" / "0.subtree").write_bytes(_subtree(
+            {"buffers": [{"byteLength": 1}], "bufferViews": [
+                {"buffer": 0, "byteOffset": 0, "byteLength": 1}],
+             "tileAvailability": {"constant": 1},
+             "contentAvailability": [{"bitstream": 0}],
+             "childSubtreeAvailability": {"constant": 0}}, bytes([0b11110])))
+    else:  # a root subtree and four child subtrees, one tile each
+        (sub / "0" / "0").mkdir(parents=True)
+        (sub / "0" / "0" / "0.subtree").write_bytes(_subtree(
+            {"tileAvailability": {"constant": 1}, "contentAvailability": [{"constant": 0}],
+             "childSubtreeAvailability": {"constant": 1}}))
+        for x in (0, 1):
+            (sub / "1" / str(x)).mkdir(parents=True)
+            for y in (0, 1):
+                (sub / "1" / str(x) / f"{y}.subtree").write_bytes(_subtree(
+                    {"tileAvailability": {"constant": 1},
+                     "contentAvailability": [{"constant": 1}],
+                     "childSubtreeAvailability": {"constant": 0}}))
+    doc = {"asset": {"version": "1.1"}, "geometricError": 140,
+           "root": {"boundingVolume": city["boundingVolume"], "geometricError": 70,
+                    "refine": "REPLACE",
+                    "content": {"uri": "content/{level}/{x}/{y}.b3dm"},
+                    "implicitTiling": {"subdivisionScheme": "QUADTREE",
+                                       "subtreeLevels": subtree_levels,
+                                       "availableLevels": 2,
+                                       "subtrees": {"uri": "subtrees/{level}/{x}/{y}.subtree"}}}}
+    (tmp_path / "tileset.json").write_text(json.dumps(doc))
+    ts = open_tileset(tmp_path / "tileset.json")
+    assert ts.crs.to_epsg() == 4978 and ts.root.content is None
+    kids = ts.expand(ts.root)
+    assert len(kids) == 4 and ts.warnings == []
+    for kid in kids:
+        assert kid.geometric_error == 35 and ts.expand(kid) == []
+        mesh = ts.load(kid).meshes[0]
+        assert np.linalg.norm(_xyz(mesh) - kid.center, axis=1).max() <= kid.radius
+    # the four tiles together are the sample's four
+    names = sorted(f"{Path(k.content[0]).parent.name}/{Path(k.content[0]).name}"
+                   for k in kids)
+    assert names == ["0/0.b3dm", "0/1.b3dm", "1/0.b3dm", "1/1.b3dm"]
+    # a bitstream shorter than the subtree needs is one clear warning, not a crash
+    if subtree_levels == 2:
+        (sub / "0" / "0" / "0.subtree").write_bytes(_subtree(
+            {"buffers": [{"byteLength": 1}], "bufferViews": [
+                {"buffer": 0, "byteOffset": 0, "byteLength": 0}],
+             "tileAvailability": {"constant": 1},
+             "contentAvailability": [{"bitstream": 0}],
+             "childSubtreeAvailability": {"constant": 0}}, bytes([0b11110])))
+        with pytest.raises(LoadError, match="bitstream does not fit"):
+            open_tileset(tmp_path / "tileset.json")
