@@ -82,425 +82,425 @@
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="95"/>
+        <location filename="../viewer/qt/main_window.py" line="96"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="97"/>
+        <location filename="../viewer/qt/main_window.py" line="99"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="100"/>
+        <location filename="../viewer/qt/main_window.py" line="102"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="110"/>
+        <location filename="../viewer/qt/main_window.py" line="112"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="116"/>
+        <location filename="../viewer/qt/main_window.py" line="118"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="127"/>
+        <location filename="../viewer/qt/main_window.py" line="129"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="139"/>
+        <location filename="../viewer/qt/main_window.py" line="141"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="152"/>
+        <location filename="../viewer/qt/main_window.py" line="154"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="160"/>
+        <location filename="../viewer/qt/main_window.py" line="162"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="166"/>
+        <location filename="../viewer/qt/main_window.py" line="168"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="170"/>
+        <location filename="../viewer/qt/main_window.py" line="172"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="285"/>
+        <location filename="../viewer/qt/main_window.py" line="287"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="290"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="289"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="293"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="292"/>
-        <source>Stream a COPC point cloud over HTTP(S)</source>
-        <translation>通过 HTTP(S) 流式加载 COPC 点云</translation>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <source>Stream a COPC point cloud or a 3D Tiles tileset over HTTP(S)</source>
+        <translation>通过 HTTP(S) 流式加载 COPC 点云或 3D Tiles 瓦片集</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="296"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="298"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="299"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="302"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="301"/>
+        <location filename="../viewer/qt/main_window.py" line="303"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="305"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <location filename="../viewer/qt/main_window.py" line="312"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="313"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="313"/>
+        <location filename="../viewer/qt/main_window.py" line="315"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="319"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="319"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="320"/>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="323"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="326"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="326"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="334"/>
+        <location filename="../viewer/qt/main_window.py" line="336"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="348"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="349"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="349"/>
+        <location filename="../viewer/qt/main_window.py" line="351"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="351"/>
+        <location filename="../viewer/qt/main_window.py" line="353"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="353"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="357"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="359"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="359"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="360"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="361"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="364"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="365"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="364"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="365"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="368"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="369"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="369"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="377"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="379"/>
+        <location filename="../viewer/qt/main_window.py" line="381"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="382"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="382"/>
+        <location filename="../viewer/qt/main_window.py" line="384"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="389"/>
+        <location filename="../viewer/qt/main_window.py" line="391"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="390"/>
+        <location filename="../viewer/qt/main_window.py" line="392"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="392"/>
+        <location filename="../viewer/qt/main_window.py" line="394"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="399"/>
+        <location filename="../viewer/qt/main_window.py" line="401"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="411"/>
+        <location filename="../viewer/qt/main_window.py" line="413"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="416"/>
+        <location filename="../viewer/qt/main_window.py" line="418"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="425"/>
+        <location filename="../viewer/qt/main_window.py" line="427"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="430"/>
+        <location filename="../viewer/qt/main_window.py" line="432"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="435"/>
+        <location filename="../viewer/qt/main_window.py" line="437"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="438"/>
+        <location filename="../viewer/qt/main_window.py" line="440"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="446"/>
+        <location filename="../viewer/qt/main_window.py" line="448"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="455"/>
+        <location filename="../viewer/qt/main_window.py" line="457"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="459"/>
+        <location filename="../viewer/qt/main_window.py" line="461"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="471"/>
+        <location filename="../viewer/qt/main_window.py" line="473"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="513"/>
+        <location filename="../viewer/qt/main_window.py" line="515"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="517"/>
+        <location filename="../viewer/qt/main_window.py" line="519"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1283"/>
-        <location filename="../viewer/qt/project_actions.py" line="393"/>
+        <location filename="../viewer/qt/main_window.py" line="1304"/>
+        <location filename="../viewer/qt/project_actions.py" line="424"/>
         <source>closing</source>
         <translation>关闭</translation>
     </message>
@@ -601,52 +601,67 @@
         <translation>对象类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="31"/>
+        <location filename="../viewer/qt/panels.py" line="27"/>
+        <source>Hillshade</source>
+        <translation>山体阴影</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="28"/>
+        <source>Texture</source>
+        <translation>纹理</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="33"/>
         <source>Y (glTF standard)</source>
         <extracomment>the colour maps offered; rdbu_r and coolwarm are diverging (symmetric about zero: change) the up-axis choice of a glTF layer: (value, label)</extracomment>
         <translation>Y（glTF 标准）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="32"/>
+        <location filename="../viewer/qt/panels.py" line="34"/>
         <source>Z (stored against the standard)</source>
         <translation>Z（未按标准存储）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="34"/>
+        <location filename="../viewer/qt/panels.py" line="36"/>
         <source>Y (turn it upright)</source>
         <extracomment>the same choice for any other mesh or point layer without a CRS</extracomment>
         <translation>Y（竖直放正）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="35"/>
+        <location filename="../viewer/qt/panels.py" line="37"/>
         <source>Z (as stored)</source>
         <translation>Z（按存储方向）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="37"/>
+        <location filename="../viewer/qt/panels.py" line="39"/>
         <source>none (units)</source>
         <extracomment>a layer&apos;s length units (viewer.units): (value, label); None: no units</extracomment>
         <translation>无（单位）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="37"/>
+        <location filename="../viewer/qt/panels.py" line="39"/>
         <source>millimetres (mm)</source>
         <translation>毫米 (mm)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="38"/>
+        <location filename="../viewer/qt/panels.py" line="40"/>
         <source>centimetres (cm)</source>
         <translation>厘米 (cm)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="38"/>
+        <location filename="../viewer/qt/panels.py" line="40"/>
         <source>metres (m)</source>
         <translation>米 (m)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="39"/>
+        <location filename="../viewer/qt/panels.py" line="41"/>
         <source>feet (ft)</source>
         <translation>英尺 (ft)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="520"/>
+        <source>a tileset streamed by level of detail: only the tiles the view needs are loaded</source>
+        <translation>按细节层次流式加载的瓦片集：只加载视图需要的瓦片</translation>
     </message>
     <message>
         <location filename="../viewer/qt/crs.py" line="37"/>
@@ -675,38 +690,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="511"/>
+        <location filename="../viewer/qt/panels.py" line="526"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="514"/>
-        <location filename="../viewer/qt/panels.py" line="525"/>
+        <location filename="../viewer/qt/panels.py" line="529"/>
+        <location filename="../viewer/qt/panels.py" line="540"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="516"/>
+        <location filename="../viewer/qt/panels.py" line="531"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="519"/>
+        <location filename="../viewer/qt/panels.py" line="534"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="521"/>
+        <location filename="../viewer/qt/panels.py" line="536"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="527"/>
+        <location filename="../viewer/qt/panels.py" line="542"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="531"/>
+        <location filename="../viewer/qt/panels.py" line="546"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -732,90 +747,100 @@
         <translation>状况报告 (*.html *.pdf)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="78"/>
+        <location filename="../viewer/qt/project_actions.py" line="93"/>
         <source>&amp;New project</source>
         <extracomment>the saved view the project just opened will show once its first layer is drawn (None: fit the data) the open &quot;file in another CRS&quot; question, if any (``crsFitDialog``)</extracomment>
         <translation>新建项目(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="82"/>
+        <location filename="../viewer/qt/project_actions.py" line="97"/>
         <source>&amp;Close project</source>
         <translation>关闭项目(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="92"/>
+        <location filename="../viewer/qt/project_actions.py" line="101"/>
+        <source>Open &amp;folder…</source>
+        <translation>打开文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="103"/>
+        <source>A tileset folder: OSGB oblique photogrammetry (metadata.xml and Data/) or a 3D Tiles folder (tileset.json)</source>
+        <translation>瓦片集文件夹：OSGB 倾斜摄影（metadata.xml 与 Data/）或 3D Tiles 文件夹（tileset.json）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="114"/>
         <source>&amp;Import annotations…</source>
         <translation>导入标注(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="94"/>
+        <location filename="../viewer/qt/project_actions.py" line="116"/>
         <source>&amp;Export annotations / report…</source>
         <translation>导出标注 / 报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="97"/>
+        <location filename="../viewer/qt/project_actions.py" line="119"/>
         <source>Open &amp;recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="158"/>
-        <location filename="../viewer/qt/project_actions.py" line="309"/>
+        <location filename="../viewer/qt/project_actions.py" line="189"/>
+        <location filename="../viewer/qt/project_actions.py" line="340"/>
         <source>opening another project</source>
         <translation>打开另一个项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="166"/>
+        <location filename="../viewer/qt/project_actions.py" line="197"/>
         <source>starting a new project</source>
         <translation>新建项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="175"/>
+        <location filename="../viewer/qt/project_actions.py" line="206"/>
         <source>closing the project</source>
         <translation>关闭项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="214"/>
+        <location filename="../viewer/qt/project_actions.py" line="245"/>
         <source>{name} is in {file_crs}; the scene is in {scene_crs}.</source>
         <translation>{name} 的坐标系为 {file_crs}；场景的坐标系为 {scene_crs}。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="215"/>
+        <location filename="../viewer/qt/project_actions.py" line="246"/>
         <source>Add anyway (reproject)</source>
         <translation>仍然添加（重新投影）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="217"/>
+        <location filename="../viewer/qt/project_actions.py" line="248"/>
         <source>{name} has no coordinate system and no units; the scene is in {scene_crs}.</source>
         <translation>{name} 没有坐标系，也没有单位；场景的坐标系为 {scene_crs}。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="219"/>
-        <location filename="../viewer/qt/project_actions.py" line="223"/>
+        <location filename="../viewer/qt/project_actions.py" line="250"/>
+        <location filename="../viewer/qt/project_actions.py" line="254"/>
         <source>Add anyway (place at the scene&apos;s centre)</source>
         <translation>仍然添加（放在场景中心）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="221"/>
+        <location filename="../viewer/qt/project_actions.py" line="252"/>
         <source>{name} is in {file_crs}; the scene has local coordinates (no coordinate system).</source>
         <translation>{name} 的坐标系为 {file_crs}；场景使用局部坐标（没有坐标系）。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="225"/>
+        <location filename="../viewer/qt/project_actions.py" line="256"/>
         <source>Another coordinate system</source>
         <translation>坐标系不同</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="229"/>
+        <location filename="../viewer/qt/project_actions.py" line="260"/>
         <source>Add it to this project anyway, open it in a new project, or cancel?</source>
         <translation>仍然添加到此项目、在新项目中打开，还是取消？</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="233"/>
+        <location filename="../viewer/qt/project_actions.py" line="264"/>
         <source>Open in a new project</source>
         <translation>在新项目中打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="260"/>
+        <location filename="../viewer/qt/project_actions.py" line="291"/>
         <source>opening the file in a new project</source>
         <translation>在新项目中打开该文件</translation>
     </message>
@@ -1117,48 +1142,48 @@
         <translation>变化</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="142"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="139"/>
         <source>Scan vs &amp;model…</source>
         <translation>扫描与模型比较(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="143"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="140"/>
         <source>Distance of a scan&apos;s points to a mesh, city or IFC model, per object</source>
         <translation>扫描点到网格、城市模型或 IFC 模型的距离，按对象统计</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="210"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="207"/>
         <source>Object</source>
         <extracomment>the Deviation list&apos;s columns: header (QT_TR_NOOP source) and the per-object key</extracomment>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="211"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="208"/>
         <source>Points</source>
         <translation>点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="212"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="209"/>
         <source>Mean (m)</source>
         <translation>平均值（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="212"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="209"/>
         <source>Mean |d| (m)</source>
         <translation>平均 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="213"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="210"/>
         <source>Max |d| (m)</source>
         <translation>最大 |d|（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="213"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="210"/>
         <source>RMS (m)</source>
         <translation>均方根（米）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="214"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="211"/>
         <source>Beyond tolerance</source>
         <translation>超出容差</translation>
     </message>
@@ -2272,47 +2297,47 @@
 <context>
     <name>DeviationDialog</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="38"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="35"/>
         <source>Scan vs model</source>
         <translation>扫描与模型比较</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="61"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="58"/>
         <source>Scan (points)</source>
         <translation>扫描（点云）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="62"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="59"/>
         <source>Model (mesh, city or IFC)</source>
         <translation>模型（网格、城市或 IFC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="63"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="60"/>
         <source>Tolerance</source>
         <translation>容差</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="64"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="61"/>
         <source>Farthest point counted for an object</source>
         <translation>计入对象的最远距离</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="66"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="63"/>
         <source>Every point is measured to the nearest triangle in the scene&apos;s coordinates (both layers&apos; alignment applied); + in front of the face, − behind it.</source>
         <translation>每个点都在场景坐标中（已应用两个图层的对齐）量测到最近的三角形；面的正面为 +，背面为 −。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="73"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="70"/>
         <source>Measure</source>
         <translation>量测</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="85"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="82"/>
         <source>Open a point cloud and a mesh, city model or IFC model to compare.</source>
         <translation>请先打开一个点云以及一个网格、城市模型或 IFC 模型再进行比较。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="90"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="87"/>
         <source>{name} has no triangles to measure against.</source>
         <translation>{name} 没有可供量测的三角形。</translation>
     </message>
@@ -2320,7 +2345,7 @@
 <context>
     <name>DeviationJob</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="115"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="112"/>
         <source>Measuring {scan} against {model}…</source>
         <translation>正在量测 {scan} 与 {model}…</translation>
     </message>
@@ -2328,7 +2353,7 @@
 <context>
     <name>DeviationList</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="257"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="254"/>
         <source>Deviation from {scan}: {n} objects, tolerance {tolerance} m</source>
         <translation>与 {scan} 的偏差：{n} 个对象，容差 {tolerance} 米</translation>
     </message>
@@ -2336,22 +2361,22 @@
 <context>
     <name>DeviationTools</name>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="164"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="161"/>
         <source>Scan vs model: {percent}</source>
         <translation>扫描与模型比较：{percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="177"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="174"/>
         <source>{scan} vs {model}: {points} points on {objects} objects within {distance} m; {seconds} s</source>
         <translation>{scan} 与 {model}：{points} 个点落在 {distance} 米内的 {objects} 个对象上；{seconds} 秒</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="189"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="186"/>
         <source>Scan vs model cancelled; nothing changed</source>
         <translation>扫描与模型比较已取消；未作任何更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="193"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="190"/>
         <source>Cannot measure</source>
         <translation>无法量测</translation>
     </message>
@@ -2605,99 +2630,109 @@
 <context>
     <name>LayerPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="59"/>
+        <location filename="../viewer/qt/panels.py" line="61"/>
         <source>Layer</source>
         <extracomment>a ProjectSession: when given, removal and reordering can be undone</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="59"/>
+        <location filename="../viewer/qt/panels.py" line="61"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="59"/>
+        <location filename="../viewer/qt/panels.py" line="61"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="68"/>
+        <location filename="../viewer/qt/panels.py" line="70"/>
         <source>Move layer up</source>
         <extracomment>callables (menu, layer) adding a tool&apos;s actions to a layer&apos;s context menu</extracomment>
         <translation>图层上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="69"/>
+        <location filename="../viewer/qt/panels.py" line="71"/>
         <source>Move layer down</source>
         <translation>图层下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="70"/>
+        <location filename="../viewer/qt/panels.py" line="72"/>
         <source>Remove layer (Del)</source>
         <translation>移除图层（Del）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="108"/>
+        <location filename="../viewer/qt/panels.py" line="109"/>
+        <source>tiles ({format})</source>
+        <translation>瓦片（{format}）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="111"/>
+        <source>streamed</source>
+        <translation>流式</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="114"/>
         <source>points</source>
         <translation>点云</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="110"/>
+        <location filename="../viewer/qt/panels.py" line="116"/>
         <source>points (COPC)</source>
         <translation>点云（COPC）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="112"/>
+        <location filename="../viewer/qt/panels.py" line="118"/>
         <source> (loading…)</source>
         <translation>（加载中…）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="114"/>
+        <location filename="../viewer/qt/panels.py" line="120"/>
         <source>IFC model</source>
         <translation>IFC 模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="115"/>
+        <location filename="../viewer/qt/panels.py" line="121"/>
         <source>city model</source>
         <translation>城市模型</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="116"/>
+        <location filename="../viewer/qt/panels.py" line="122"/>
         <source>{n} obj</source>
         <translation>{n} 个对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="118"/>
+        <location filename="../viewer/qt/panels.py" line="124"/>
         <source>mesh</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="123"/>
+        <location filename="../viewer/qt/panels.py" line="129"/>
         <source>No coordinate reference system: assumed to be in the scene CRS. Use the Align panel if it is not in place.</source>
         <translation>无坐标参考系：视为位于场景坐标参考系中。如位置不对，请使用“配准”面板。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="127"/>
+        <location filename="../viewer/qt/panels.py" line="133"/>
         <source>Transformed from {crs} into the scene CRS</source>
         <translation>已从 {crs} 转换到场景坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="189"/>
+        <location filename="../viewer/qt/panels.py" line="195"/>
         <source>Zoom to layer</source>
         <translation>缩放至图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="190"/>
+        <location filename="../viewer/qt/panels.py" line="196"/>
         <source>Move up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="191"/>
+        <location filename="../viewer/qt/panels.py" line="197"/>
         <source>Move down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="195"/>
+        <location filename="../viewer/qt/panels.py" line="201"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -2705,179 +2740,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="499"/>
+        <location filename="../viewer/qt/main_window.py" line="501"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="502"/>
+        <location filename="../viewer/qt/main_window.py" line="504"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="528"/>
+        <location filename="../viewer/qt/main_window.py" line="530"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="618"/>
+        <location filename="../viewer/qt/main_window.py" line="620"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="620"/>
+        <location filename="../viewer/qt/main_window.py" line="625"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="639"/>
+        <location filename="../viewer/qt/main_window.py" line="644"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="641"/>
+        <location filename="../viewer/qt/main_window.py" line="646"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="657"/>
+        <location filename="../viewer/qt/main_window.py" line="662"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="705"/>
+        <location filename="../viewer/qt/main_window.py" line="710"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="723"/>
+        <location filename="../viewer/qt/main_window.py" line="728"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="739"/>
+        <location filename="../viewer/qt/main_window.py" line="744"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="787"/>
+        <location filename="../viewer/qt/main_window.py" line="792"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="790"/>
+        <location filename="../viewer/qt/main_window.py" line="795"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="821"/>
+        <location filename="../viewer/qt/main_window.py" line="826"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="830"/>
+        <location filename="../viewer/qt/main_window.py" line="835"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="857"/>
+        <location filename="../viewer/qt/main_window.py" line="874"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="895"/>
+        <location filename="../viewer/qt/main_window.py" line="912"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="943"/>
+        <location filename="../viewer/qt/main_window.py" line="960"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="957"/>
+        <location filename="../viewer/qt/main_window.py" line="974"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="958"/>
+        <location filename="../viewer/qt/main_window.py" line="975"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="980"/>
+        <location filename="../viewer/qt/main_window.py" line="997"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="998"/>
+        <location filename="../viewer/qt/main_window.py" line="1015"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1003"/>
+        <location filename="../viewer/qt/main_window.py" line="1020"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1006"/>
+        <location filename="../viewer/qt/main_window.py" line="1023"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1038"/>
+        <location filename="../viewer/qt/main_window.py" line="1055"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1201"/>
+        <location filename="../viewer/qt/main_window.py" line="1222"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1201"/>
+        <location filename="../viewer/qt/main_window.py" line="1222"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1206"/>
+        <location filename="../viewer/qt/main_window.py" line="1227"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1212"/>
+        <location filename="../viewer/qt/main_window.py" line="1233"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1214"/>
+        <location filename="../viewer/qt/main_window.py" line="1235"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1235"/>
+        <location filename="../viewer/qt/main_window.py" line="1256"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1238"/>
+        <location filename="../viewer/qt/main_window.py" line="1259"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1241"/>
+        <location filename="../viewer/qt/main_window.py" line="1262"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1243"/>
+        <location filename="../viewer/qt/main_window.py" line="1264"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1350"/>
+        <location filename="../viewer/qt/main_window.py" line="1375"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -3012,7 +3047,7 @@ Formats: {formats}</source>
         <translation>层级</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/deviation_dialog.py" line="231"/>
+        <location filename="../viewer/qt/deviation_dialog.py" line="228"/>
         <location filename="../viewer/qt/objects.py" line="94"/>
         <location filename="../viewer/qt/objects.py" line="135"/>
         <source>Type</source>
@@ -3248,127 +3283,132 @@ Formats: {formats}</source>
 <context>
     <name>ProjectActions</name>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="48"/>
-        <source>3D data ({exts});;All files (*)</source>
-        <translation>三维数据 ({exts});;所有文件 (*)</translation>
+        <location filename="../viewer/qt/project_actions.py" line="53"/>
+        <source>3D data ({exts});;Tilesets: 3D Tiles, OSGB, GeoTIFF terrain ({tiles});;All files (*)</source>
+        <translation>三维数据 ({exts});;瓦片集：3D Tiles、OSGB、GeoTIFF 地形 ({tiles});;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="104"/>
+        <location filename="../viewer/qt/project_actions.py" line="126"/>
         <source>Open 3D data</source>
         <translation>打开三维数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="169"/>
+        <location filename="../viewer/qt/project_actions.py" line="136"/>
+        <source>Open a tileset folder</source>
+        <translation>打开瓦片集文件夹</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/project_actions.py" line="200"/>
         <source>New project</source>
         <translation>新项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="179"/>
+        <location filename="../viewer/qt/project_actions.py" line="210"/>
         <source>Project closed</source>
         <translation>项目已关闭</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="266"/>
+        <location filename="../viewer/qt/project_actions.py" line="297"/>
         <source>{name} placed at the scene&apos;s centre</source>
         <translation>{name} 已放在场景中心</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="270"/>
+        <location filename="../viewer/qt/project_actions.py" line="301"/>
         <source>Not opened: {name}</source>
         <translation>未打开：{name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="312"/>
+        <location filename="../viewer/qt/project_actions.py" line="343"/>
         <source>Open project</source>
         <translation>打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="313"/>
+        <location filename="../viewer/qt/project_actions.py" line="344"/>
         <source>RealScene projects (*.json);;All files (*)</source>
         <translation>RealScene 项目 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="329"/>
+        <location filename="../viewer/qt/project_actions.py" line="360"/>
         <source>Cannot open project</source>
         <translation>无法打开项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="333"/>
+        <location filename="../viewer/qt/project_actions.py" line="364"/>
         <source>Find the missing layer {path}</source>
         <translation>查找缺失的图层 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="360"/>
+        <location filename="../viewer/qt/project_actions.py" line="391"/>
         <source>Could not recover the untitled work: {error}</source>
         <translation>无法恢复未命名的工作：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="373"/>
+        <location filename="../viewer/qt/project_actions.py" line="404"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="374"/>
+        <location filename="../viewer/qt/project_actions.py" line="405"/>
         <source>RealScene projects (*.json)</source>
         <translation>RealScene 项目 (*.json)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="385"/>
+        <location filename="../viewer/qt/project_actions.py" line="416"/>
         <source>Cannot save project</source>
         <translation>无法保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="389"/>
+        <location filename="../viewer/qt/project_actions.py" line="420"/>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="399"/>
+        <location filename="../viewer/qt/project_actions.py" line="430"/>
         <source>The untitled project</source>
         <translation>未命名项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="412"/>
+        <location filename="../viewer/qt/project_actions.py" line="443"/>
         <source>Autosave failed: {error}</source>
         <translation>自动保存失败：{error}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="424"/>
+        <location filename="../viewer/qt/project_actions.py" line="455"/>
         <source>Exported {n} annotations to {path}</source>
         <translation>已将 {n} 条标注导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="449"/>
+        <location filename="../viewer/qt/project_actions.py" line="480"/>
         <source>Export annotations</source>
         <translation>导出标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="457"/>
+        <location filename="../viewer/qt/project_actions.py" line="488"/>
         <source>Cannot export</source>
         <translation>无法导出</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="467"/>
+        <location filename="../viewer/qt/project_actions.py" line="498"/>
         <source>Import annotations</source>
         <translation>导入标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="468"/>
+        <location filename="../viewer/qt/project_actions.py" line="499"/>
         <source>Annotations (*.jsonld *.json *.geojson *.csv)</source>
         <translation>标注 (*.jsonld *.json *.geojson *.csv)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="474"/>
+        <location filename="../viewer/qt/project_actions.py" line="505"/>
         <source>Cannot import</source>
         <translation>无法导入</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="476"/>
+        <location filename="../viewer/qt/project_actions.py" line="507"/>
         <source>Imported {added} new, {replaced} updated annotations</source>
         <translation>已导入 {added} 条新标注，更新 {replaced} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/project_actions.py" line="479"/>
+        <location filename="../viewer/qt/project_actions.py" line="510"/>
         <source> (the file states no CRS: taken to be {crs})</source>
         <translation>（文件未声明坐标参考系：视为 {crs}）</translation>
     </message>
@@ -3376,129 +3416,129 @@ Formats: {formats}</source>
 <context>
     <name>PropertiesPanel</name>
     <message>
-        <location filename="../viewer/qt/panels.py" line="211"/>
-        <location filename="../viewer/qt/panels.py" line="337"/>
+        <location filename="../viewer/qt/panels.py" line="217"/>
+        <location filename="../viewer/qt/panels.py" line="349"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="223"/>
+        <location filename="../viewer/qt/panels.py" line="229"/>
         <source>Adaptive</source>
         <translation>自适应</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="224"/>
+        <location filename="../viewer/qt/panels.py" line="230"/>
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="226"/>
+        <location filename="../viewer/qt/panels.py" line="232"/>
         <source>Adaptive: points grow with the level of detail&apos;s spacing as you come closer, so close-ups show a closed surface (the point size is the smallest). Fixed: every point is the point size in pixels.</source>
         <translation>自适应：点的大小随细节层次的点间距变化，越靠近越大，近景呈现为连续的表面（点大小为最小值）。固定：每个点都按点大小（像素）绘制。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="229"/>
+        <location filename="../viewer/qt/panels.py" line="235"/>
         <source>Round points</source>
         <translation>圆形点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="231"/>
+        <location filename="../viewer/qt/panels.py" line="237"/>
         <source>Draw points as round splats instead of squares</source>
         <translation>将点绘制为圆形而不是方形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="234"/>
+        <location filename="../viewer/qt/panels.py" line="240"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="251"/>
+        <location filename="../viewer/qt/panels.py" line="257"/>
         <source>Which axis of the file points up. glTF files are Y-up by the standard; choose Z for a file stored Z-up (a model lying on its side).</source>
         <translation>文件中朝上的坐标轴。按标准 glTF 文件以 Y 轴朝上；若文件以 Z 轴朝上存储（模型侧躺），请选择 Z。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="258"/>
+        <location filename="../viewer/qt/panels.py" line="264"/>
         <source>The length unit of a file without a coordinate system: the layer is scaled into metres. None: it measures in &quot;units&quot;.</source>
         <translation>没有坐标系的文件的长度单位：图层按此缩放为米。无：以“单位”计量。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="261"/>
+        <location filename="../viewer/qt/panels.py" line="267"/>
         <source>Classes (ASPRS): uncheck to hide</source>
         <translation>分类（ASPRS）：取消勾选即隐藏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="265"/>
+        <location filename="../viewer/qt/panels.py" line="271"/>
         <source>Colour by</source>
         <translation>着色方式</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="266"/>
+        <location filename="../viewer/qt/panels.py" line="272"/>
         <source>Attribute</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="267"/>
+        <location filename="../viewer/qt/panels.py" line="273"/>
         <source>Colour map</source>
         <translation>色带</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="268"/>
+        <location filename="../viewer/qt/panels.py" line="274"/>
         <source>Contrast</source>
         <translation>对比度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="272"/>
+        <location filename="../viewer/qt/panels.py" line="278"/>
         <source>Point size</source>
         <translation>点大小</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="274"/>
+        <location filename="../viewer/qt/panels.py" line="280"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="275"/>
+        <location filename="../viewer/qt/panels.py" line="281"/>
         <source>Colour</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="276"/>
+        <location filename="../viewer/qt/panels.py" line="287"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="278"/>
+        <location filename="../viewer/qt/panels.py" line="289"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="280"/>
+        <location filename="../viewer/qt/panels.py" line="291"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="281"/>
+        <location filename="../viewer/qt/panels.py" line="292"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="284"/>
+        <location filename="../viewer/qt/panels.py" line="295"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="287"/>
+        <location filename="../viewer/qt/panels.py" line="298"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="291"/>
+        <location filename="../viewer/qt/panels.py" line="302"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="471"/>
+        <location filename="../viewer/qt/panels.py" line="483"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -3553,6 +3593,109 @@ Formats: {formats}</source>
         <location filename="../viewer/qt/shortcuts.py" line="92"/>
         <source>Shortcut</source>
         <translation>快捷键</translation>
+    </message>
+</context>
+<context>
+    <name>TileLayerBox</name>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="52"/>
+        <source>tiles: {drawn} drawn / {loaded} loaded / {pending} pending, {mb} MB</source>
+        <translation>瓦片：已绘制 {drawn} / 已加载 {loaded} / 待加载 {pending}，{mb} MB</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="68"/>
+        <source>Tiles</source>
+        <translation>瓦片</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="81"/>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="83"/>
+        <source>Maximum screen-space error: how many pixels of error a tile may show before finer tiles replace it. Smaller: more detail, more tiles to load.</source>
+        <translation>最大屏幕空间误差：瓦片在被更精细的瓦片替换之前允许显示的误差像素数。越小：细节越多，需加载的瓦片越多。</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="89"/>
+        <source> MB</source>
+        <translation> MB</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="91"/>
+        <source>Memory for loaded tiles: beyond it the tiles not drawn are dropped first</source>
+        <translation>已加载瓦片的内存：超出时先释放未绘制的瓦片</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="97"/>
+        <source>Drape orthophoto…</source>
+        <translation>叠加正射影像…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="100"/>
+        <source>Show an orthophoto GeoTIFF on this terrain as its texture</source>
+        <translation>将正射影像 GeoTIFF 作为纹理显示在此地形上</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="103"/>
+        <source>Detail</source>
+        <translation>细节</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="104"/>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="155"/>
+        <source>tiles: waiting for the first view</source>
+        <translation>瓦片：等待首次视图</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="160"/>
+        <source>… and {n} more</source>
+        <translation>… 另有 {n} 条</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="170"/>
+        <source>{name}: {n} tile(s) could not be read: {first}</source>
+        <translation>{name}：{n} 个瓦片无法读取：{first}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="202"/>
+        <source>Drape an orthophoto</source>
+        <translation>叠加正射影像</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="203"/>
+        <source>GeoTIFF orthophotos (*.tif *.tiff);;All files (*)</source>
+        <translation>GeoTIFF 正射影像 (*.tif *.tiff);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="221"/>
+        <source>{name} draped on {layer}</source>
+        <translation>已将 {name} 叠加到 {layer}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="227"/>
+        <source>Cannot drape the orthophoto</source>
+        <translation>无法叠加正射影像</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="230"/>
+        <source>Draping {name}</source>
+        <translation>正在叠加 {name}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="234"/>
+        <source>Draping {name}…</source>
+        <translation>正在叠加 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
+        <source>Draping cancelled</source>
+        <translation>已取消叠加</translation>
     </message>
 </context>
 <context>
@@ -3835,16 +3978,16 @@ Allow it only if you trust {host}.</source>
     </message>
     <message>
         <location filename="../viewer/qt/dialogs.py" line="112"/>
-        <source>URL of a COPC point cloud (http:// or https://):</source>
-        <translation>COPC 点云的 URL（http:// 或 https://）：</translation>
+        <source>URL of a COPC point cloud or a 3D Tiles tileset.json (http:// or https://):</source>
+        <translation>COPC 点云或 3D Tiles tileset.json 的 URL（http:// 或 https://）：</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/dialogs.py" line="119"/>
+        <location filename="../viewer/qt/dialogs.py" line="120"/>
         <source>Save view</source>
         <translation>保存视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/dialogs.py" line="120"/>
+        <location filename="../viewer/qt/dialogs.py" line="121"/>
         <source>Name of the view:</source>
         <translation>视图名称：</translation>
     </message>

@@ -281,7 +281,7 @@ class PropertiesPanel(QtWidgets.QWidget):
         form.addRow(self.tr("Colour"), self.solid_color)
         from .tiles_panel import TileLayerBox
 
-        #: a tile layer's detail, memory, status and drape (hidden for other layers)
+        # a tile layer's detail, memory, status and drape (hidden for other layers)
         self.tiles = TileLayerBox(scene, session, self)
         form.addRow(self.tiles)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))

@@ -23,15 +23,15 @@ from PySide6 import QtCore, QtWidgets
 
 from ..scene import Layer, Scene
 
-#: the detail control's range (maximum screen-space error, pixels) and default
+# the detail control's range (maximum screen-space error, pixels) and default
 SSE_RANGE = (1, 64)
 DEFAULT_SSE = 16
-#: the memory budget's range (MB of loaded tiles) and default (TileStream's 768 MB)
+# the memory budget's range (MB of loaded tiles) and default (TileStream's 768 MB)
 MEMORY_RANGE = (64, 16384)
 DEFAULT_MEMORY_MB = 768
-#: how often the status line is refreshed while a tile layer is shown (ms)
+# how often the status line is refreshed while a tile layer is shown (ms)
 STATUS_MS = 500
-#: warnings listed in the box (the rest are counted)
+# warnings listed in the box (the rest are counted)
 SHOWN_WARNINGS = 4
 
 
@@ -70,7 +70,7 @@ class TileLayerBox(QtWidgets.QGroupBox):
         self.session = session
         self.layer: Layer | None = None
         self.status_for: Callable[[Layer], dict[str, Any] | None] | None = None
-        #: warnings already said in the status bar, per layer id (said once)
+        # warnings already said in the status bar, per layer id (said once)
         self._said: dict[int, set[str]] = {}
         self._updating = False
         self.drape_job = None
