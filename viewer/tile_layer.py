@@ -220,7 +220,8 @@ class TileDraw:
         for key, (tile, content) in drawn.items():
             if key in self.shown:
                 continue
-            if not wait and time.perf_counter() - start > SLICE_SECONDS:
+            # at least one tile per update, then as many as the slice allows
+            if not wait and changed and time.perf_counter() - start > SLICE_SECONDS:
                 self.behind = True
                 break
             self.shown[key] = self._build(tile, content)

@@ -386,3 +386,63 @@ def test_a_tileset_and_a_city_model_share_the_scene_crs(view):
     renderer.fit()
     renderer.update_lod(force=True)
     assert renderer.tile_draw(layer).shown
+
+
+def test_streaming_on_screen_is_time_sliced_and_asks_for_updates(view, monkeypatch):
+    """Without waiting (the window's way): loads run in the background, a finished load
+    calls ``on_update``, and new tiles get actors a slice at a time."""
+    import threading
+
+    from viewer import tile_layer
+
+    scene, renderer = view
+    layer = add_tiles(scene, DelftTiles(levels=2))
+    draw = renderer.tile_draw(layer)
+    draw.restart()  # nothing loaded yet
+    scene.update(layer, max_sse=0.5)
+    renderer.view_preset("top")
+    arrived = threading.Event()
+    renderer.on_update = arrived.set
+    monkeypatch.setattr(tile_layer, "SLICE_SECONDS", 0.0)  # one tile's actors per update
+    steps = 0
+    while steps < 200:
+        arrived.clear()
+        draw.update(wait=False)
+        steps += 1
+        sel = draw.stream.last
+        if sel.draw and not sel.fetch and not draw.stream.busy and \
+                set(draw.shown) == {id(t) for t in sel.draw}:
+            break
+        if draw.stream.busy:
+            assert arrived.wait(30)  # a finished load asks for an update
+    assert drawn_depths(renderer, layer) == {1}
+    assert len(draw.shown) == 4
+    assert renderer.needs_update  # (asked while tiles were waiting for actors)
+    # one actor-building slice per update: the four leaves needed several updates
+    assert steps >= 4
+
+
+def test_terrain_pick_gives_the_height_and_hillshade_reloads(view, tmp_path):
+    from loaders.tiles.terrain import TerrainTileSet
+    from tests.loaders.terrain_support import make_ahn3_dem
+
+    scene, renderer = view
+    dem = TerrainTileSet(make_ahn3_dem(tmp_path / "dem.tif", cell=1.0))
+    layer = add_tiles(scene, dem)
+    assert layer.available_color_modes() == ["material", "elevation", "hillshade", "solid"]
+    renderer.view_preset("top")
+    renderer.update_lod(force=True)
+    picks = [renderer.pick(SIZE[0] * fx, SIZE[1] * 0.5) for fx in (0.45, 0.5, 0.55)]
+    picks = [p for p in picks if p is not None]
+    assert picks
+    for pick in picks:
+        assert pick.layer is layer
+        expected = float(dem.height_at(pick.xyz[None, :2])[0])
+        assert abs(pick.attributes["height"] - expected) < 1e-6
+        assert abs(pick.xyz[2] - expected) < 1.0  # the drawn grid is at the DEM's height
+    draw = renderer.tile_draw(layer)
+    before = draw.stream
+    scene.update(layer, color_mode="hillshade")
+    assert dem.colour == "hillshade" and draw.stream is not before  # reloaded
+    renderer.update_lod(force=True)
+    assert draw.shown and draw.stream.loads > 0
