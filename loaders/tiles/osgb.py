@@ -591,8 +591,10 @@ def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
     """Many files' PagedLODs (no textures) in as few osgconv runs as possible.
 
     osgconv reads several files into one Group, in order, skipping the ones it cannot
-    read; the PagedLODs' DatabasePath (the folder OSG read each file from) tells which
-    output belongs to which file. When that does not line up, files are read one by one."""
+    read: the count of the Group's children tells whether every file came through, and
+    the PagedLODs' DatabasePath (the folder OSG read each file from) checks the order when
+    the files are in different folders. When that does not line up, files are read one
+    by one."""
     out: list[OsgbFile | LoadError] = []
     for path in paths:
         try:
@@ -604,8 +606,8 @@ def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
     if not good:
         return out
     folders = [os.path.realpath(paths[i].parent) for i in good]
-    ok = len(good) > 1 and len(set(folders)) == len(folders)
-    if ok:
+    distinct = len(set(folders)) == len(folders)
+    if len(good) > 1:
         try:
             top = parse_osgt(run_osgconv([paths[i] for i in good], images=False))
             kids = top[0].objects("Children") if len(top) == 1 else []
@@ -613,7 +615,7 @@ def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
                 raise ValueError("count")
             for i, kid, folder in zip(good, kids, folders, strict=True):
                 db = _first_database_path(kid)
-                if db is None or os.path.realpath(db) != folder:
+                if distinct and (db is None or os.path.realpath(db) != folder):
                     raise ValueError("order")
                 out[i] = osgb_file_from_objects(paths[i], [kid])
             return out
@@ -816,11 +818,10 @@ class OsgbTileSet(TileSet):
         if f.free:
             spheres.append(_sphere(f.free))
         c, r = _union(spheres)
-        node = Tile(key=rel, center=c, radius=r,
-                    geometric_error=max((k.geometric_error for k in kids), default=0.0)
-                    or (1e12 if kids else 0.0),
-                    content=(str(f.path), None) if f.free else None,
-                    children=kids)
+        # without content of its own, a node always gives way to its PagedLODs
+        error = max((k.geometric_error for k in kids), default=0.0) if f.free else 1e12
+        node = Tile(key=rel, center=c, radius=r, geometric_error=error if kids else 0.0,
+                    content=(str(f.path), None) if f.free else None, children=kids)
         for k in kids:
             k.parent = node
         return node
@@ -828,8 +829,11 @@ class OsgbTileSet(TileSet):
     def _lod_tile(self, f: OsgbFile, i: int, key: str) -> Tile:
         lod = f.lods[i]
         files = lod.child_files()
+        error = lod.geometric_error()
+        if files and not lod.geometry:  # nothing to draw: always give way to the children
+            error = 1e12
         return Tile(key=key, center=lod.center.copy(), radius=float(lod.radius),
-                    geometric_error=lod.geometric_error(),
+                    geometric_error=error,
                     content=(str(f.path), i) if lod.geometry else None,
                     children=None if files else [],
                     extra={"files": files, "dir": str(f.path.parent)})
@@ -862,17 +866,38 @@ class OsgbTileSet(TileSet):
                 continue
             paths.append(target)
         kids: list[Tile] = []
-        for p in paths:
-            f = self._read(p)
-            self.warnings.extend(w for w in f.warnings if w not in self.warnings)
-            kid = self._file_tile(f)
+        # one osgconv run for all the children's spheres (no pixels: the loads read those)
+        for res in (read_osgb_headers(paths) if paths else []):
+            if isinstance(res, LoadError):
+                if str(res) not in self.warnings:
+                    self.warnings.append(str(res))
+                continue
+            self.warnings.extend(w for w in res.warnings if w not in self.warnings)
+            kid = self._file_tile(res, cache=False)
             if kid is not None:
                 kids.append(kid)
         for kid in kids:  # grandchildren already known (a Group file) get placed too
             for g in kid.children or ():
-                g.depth = kid.depth + 2
+                g.depth = tile.depth + 2
                 self._place(g)
         return kids
+
+    def expand(self, tile: Tile) -> list[Tile]:
+        """``tile.children``, read on first use. Unlike the base class, the files are read
+        outside the TileSet's lock: a loading thread expanding one tile (osgconv, tens of
+        ms) must not hold up the caller's selection of another; two threads expanding the
+        same tile at once is only wasted work (the first result is kept)."""
+        if tile.children is not None:
+            return tile.children
+        kids = self._expand(tile)
+        with self._lock:
+            if tile.children is None:
+                for kid in kids:
+                    kid.parent = tile
+                    kid.depth = tile.depth + 1
+                    self._place(kid)
+                tile.children = kids
+        return tile.children
 
     def _load(self, tile: Tile, cancel: Callable[[], bool] | None) -> TileContent:
         path, index = tile.content
@@ -882,6 +907,14 @@ class OsgbTileSet(TileSet):
         geoms = f.free if index is None else f.lods[index].geometry
         mesh = geometry_mesh(geoms)
         mesh.metadata.update(source=path, tile=tile.key, format="OSGB")
+        if tile.children is None and not (cancel is not None and cancel()):
+            # know the children now, in this loading thread, so that selecting them
+            # later (on the caller's thread) runs no osgconv
+            try:
+                self.expand(tile)
+            except LoadError as exc:
+                if str(exc) not in self.warnings:
+                    self.warnings.append(str(exc))
         return TileContent(meshes=[mesh])
 
     # ---- file cache -------------------------------------------------------------

@@ -196,7 +196,8 @@ def _cell_faces(centroids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
 def build_osgb_tileset(out_dir: str | os.PathLike, *, grid: tuple[int, int] = (2, 2),
                        levels: int = 3, cells: tuple[int, int] | None = None,
                        srs: str = DELFT_CRS, enu: bool = False, texture: bool = True,
-                       simplify: float = 0.4, pixel_range: float = 256.0,
+                       texture_px: int | None = 512, simplify: float = 0.4,
+                       pixel_range: float = 256.0,
                        workers: int | None = None, source: Path = DELFT_OBJ) -> BuiltTileset:
     """Build an OSGB tileset in ``out_dir`` (created; must be empty or absent).
 
@@ -206,8 +207,10 @@ def build_osgb_tileset(out_dir: str | os.PathLike, *, grid: tuple[int, int] = (2
     larger grids repeat the city); srs: the metadata SRS of the source mesh's CRS
     (Delft: EPSG:28992), written with an SRSOrigin; enu: write ``ENU:lat,lon`` instead
     (vertices turned into that east-north-up frame with pyproj's topocentric
-    conversion); texture: embed a real JPEG with planar UVs; simplify: triangles kept per
-    level up (osgconv --simplify); pixel_range: the PagedLOD switch size in pixels;
+    conversion); texture: embed a real JPEG with planar UVs (texture_px: its larger
+    side scaled down to this many pixels, re-encoded as JPEG; None: as it is);
+    simplify: triangles kept per level up (osgconv --simplify); pixel_range: the
+    PagedLOD switch size in pixels;
     workers: parallel osgconv processes (default: the CPUs).
     """
     import loaders
@@ -248,7 +251,14 @@ def build_osgb_tileset(out_dir: str | os.PathLike, *, grid: tuple[int, int] = (2
         "\t<Texture>\n\t\t<ColorSource>Visible</ColorSource>\n\t</Texture>\n"
         "</ModelMetadata>\n", encoding="utf-8")
     if texture:
-        shutil.copyfile(TEXTURE_JPG, work / "texture.jpg")
+        if texture_px:
+            from PIL import Image
+
+            with Image.open(TEXTURE_JPG) as img:
+                img.thumbnail((texture_px, texture_px))
+                img.convert("RGB").save(work / "texture.jpg", quality=85)
+        else:
+            shutil.copyfile(TEXTURE_JPG, work / "texture.jpg")
     try:
         # 1. template pyramids: each source region's quadtree, coarse levels simplified
         templates: dict[tuple[int, int], list[list[tuple[np.ndarray, np.ndarray]]]] = {}
