@@ -37,8 +37,9 @@ def _register_builtin() -> None:
         if _registered:
             return
         from . import formats
+        from .tiles import osgb, terrain, tiles3d
 
-        for spec in formats.READERS:
+        for spec in [*formats.READERS, *terrain.READERS, *tiles3d.READERS, *osgb.READERS]:
             REGISTRY.register(spec)
         _registered = True
 

@@ -1,4 +1,6 @@
-"""Format modules. Each defines ``READERS: list[ReaderSpec]``; they are merged here."""
+"""Format modules. Each defines ``READERS: list[ReaderSpec]``; they are merged here. (The
+tiled datasets' readers, :mod:`loaders.tiles`, are registered by :mod:`loaders` itself:
+they use format modules (glTF), so importing them here would make an import cycle.)"""
 
 from __future__ import annotations
 
@@ -12,15 +14,3 @@ from . import cityjson, e57, gltf, ifc, las, obj, planned, ply, stl_off, xyz  # 
 
 for _mod in (las, e57, ply, xyz, obj, gltf, stl_off, ifc, cityjson, planned):
     READERS.extend(_mod.READERS)
-
-from ..tiles import terrain as _terrain  # noqa: E402  (GeoTIFF DEM / imagery)
-
-READERS.extend(_terrain.READERS)
-
-from ..tiles import tiles3d as _tiles3d  # noqa: E402  (3D Tiles: a streamed TileSet)
-
-READERS.extend(_tiles3d.READERS)
-
-from ..tiles import osgb as _osgb  # noqa: E402  (OSGB oblique-photogrammetry tilesets)
-
-READERS.extend(_osgb.READERS)

@@ -40,6 +40,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import numpy as np
 
+from ..copc import is_url
 from ..registry import ReaderSpec
 from ..safety import UnsafePath, read_regular, resolve_inside
 from ..types import LoadError, ProgressFn, split_origin
@@ -58,10 +59,6 @@ MAX_TREE_DEPTH = 200
 _A, _F = 6378137.0, 1 / 298.257223563
 _E2 = _F * (2 - _F)
 HINT = "the tileset is incomplete or corrupt; re-export or re-download it"
-
-
-def is_url(text: str | os.PathLike) -> bool:
-    return str(text).lower().startswith(("http://", "https://"))
 
 
 # ------------------------------------------------------------------------ fetching

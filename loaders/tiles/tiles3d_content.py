@@ -199,6 +199,24 @@ def _vec3(table: dict, binary: memoryview, key: str, name: str) -> np.ndarray | 
     return v
 
 
+def _positions(ft: dict, ft_bin: memoryview, n: int, name: str, kind: str) -> np.ndarray:
+    """pnts / i3dm positions (float64): POSITION, or POSITION_QUANTIZED with
+    QUANTIZED_VOLUME_OFFSET / SCALE; plus RTC_CENTER."""
+    pos = _binary(ft, ft_bin, "POSITION", n, np.float32, 3, name)
+    if pos is not None:
+        xyz = pos.astype(np.float64)
+    else:
+        q = _binary(ft, ft_bin, "POSITION_QUANTIZED", n, np.uint16, 3, name)
+        offset = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_OFFSET", name)
+        scale = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_SCALE", name)
+        if q is None or offset is None or scale is None:
+            raise LoadError(name, f"{kind} has no POSITION (nor POSITION_QUANTIZED with "
+                            "QUANTIZED_VOLUME_OFFSET/SCALE)", CORRUPT_HINT)
+        xyz = offset + q.astype(np.float64) * (scale / 65535.0)
+    rtc = _vec3(ft, ft_bin, "RTC_CENTER", name)
+    return xyz if rtc is None else xyz + rtc
+
+
 # ------------------------------------------------------------------------ batch tables
 
 
@@ -410,20 +428,7 @@ def _pnts(data: memoryview, name: str) -> PointCloud:
     if isinstance(ext, dict) and "3DTILES_draco_point_compression" in ext:
         raise LoadError(name, "pnts uses 3DTILES_draco_point_compression, which RealScene "
                         "does not read", "re-export the points without Draco")
-    pos = _binary(ft, ft_bin, "POSITION", n, np.float32, 3, name)
-    if pos is not None:
-        xyz = pos.astype(np.float64)
-    else:
-        q = _binary(ft, ft_bin, "POSITION_QUANTIZED", n, np.uint16, 3, name)
-        offset = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_OFFSET", name)
-        scale = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_SCALE", name)
-        if q is None or offset is None or scale is None:
-            raise LoadError(name, "pnts has no POSITION (nor POSITION_QUANTIZED with "
-                            "QUANTIZED_VOLUME_OFFSET/SCALE)", CORRUPT_HINT)
-        xyz = offset + q.astype(np.float64) * (scale / 65535.0)
-    rtc = _vec3(ft, ft_bin, "RTC_CENTER", name)
-    if rtc is not None:
-        xyz = xyz + rtc
+    xyz = _positions(ft, ft_bin, n, name, "pnts")
     if not np.all(np.isfinite(xyz)):
         raise LoadError(name, "point positions contain NaN or infinity", CORRUPT_HINT)
     attrs: dict[str, np.ndarray] = {}
@@ -489,19 +494,7 @@ def _i3dm(out: Decoded, data: memoryview, name: str, fetch: Fetch | None) -> Non
     scratch = Decoded()
     model = _gltf(scratch, body, model_name)
     out.warnings += scratch.warnings
-    positions = _binary(ft, ft_bin, "POSITION", n, np.float32, 3, name)
-    if positions is None:
-        q = _binary(ft, ft_bin, "POSITION_QUANTIZED", n, np.uint16, 3, name)
-        offset = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_OFFSET", name)
-        scale = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_SCALE", name)
-        if q is None or offset is None or scale is None:
-            raise LoadError(name, "i3dm has no POSITION (nor POSITION_QUANTIZED with "
-                            "QUANTIZED_VOLUME_OFFSET/SCALE)", CORRUPT_HINT)
-        positions = offset + q.astype(np.float64) * (scale / 65535.0)
-    positions = positions.astype(np.float64)
-    rtc = _vec3(ft, ft_bin, "RTC_CENTER", name)
-    if rtc is not None:
-        positions = positions + rtc
+    positions = _positions(ft, ft_bin, n, name, "i3dm")
     up = _binary(ft, ft_bin, "NORMAL_UP", n, np.float32, 3, name)
     right = _binary(ft, ft_bin, "NORMAL_RIGHT", n, np.float32, 3, name)
     if up is None and "NORMAL_UP_OCT32P" in ft:
