@@ -232,3 +232,36 @@ def test_broken_files_are_one_clear_error(tmp_path, shared_data: Path) -> None:
     # any other folder keeps the registry's message
     with pytest.raises(LoadError, match="is a folder"):
         loaders.read(tmp_path)
+
+
+@pytest.mark.timeout(60)
+def test_refines_where_openscenegraph_switches(shared_data: Path) -> None:
+    """OSG shows the child file once the sphere's pixel size 2 r ppr / d exceeds the
+    range; select_tiles' SSE crosses DEFAULT_MAX_SSE there too (within the radius)."""
+    from loaders.tiles import DEFAULT_MAX_SSE
+
+    ts = loaders.read(shared_data / SHARED_TILE)
+    tile, ppr = ts.root, 866.0
+    switch = 2 * tile.radius * ppr / 36.6513  # distance at which OSG switches
+    for k, refines in ((0.5, True), (0.9, True), (1.1, False), (3.0, False)):
+        eye = tile.center + [0, 0, k * switch]
+        osg_pixels = 2 * tile.radius * ppr / (k * switch)
+        assert (osg_pixels > 36.6513) == refines
+        assert (View(eye=eye, pixels_per_radian=ppr).sse(tile) > DEFAULT_MAX_SSE) == refines
+
+
+@pytest.mark.timeout(60)
+def test_osgconv_timeout_is_a_load_error_and_temporary_files_go(tmp_path, monkeypatch,
+                                                               shared_data: Path) -> None:
+    import tempfile
+
+    from loaders.tiles import osgb
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(LoadError, match="took more than"):
+        osgb.run_osgconv([shared_data / SHARED_TILE], timeout=1e-4)
+    ts = loaders.read(shared_data / SHARED_TILE)
+    assert ts.load(ts.root).triangle_count == 114
+    assert list(scratch.iterdir()) == []  # every osgconv output removed
