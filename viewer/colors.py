@@ -228,6 +228,12 @@ def _rgb_attribute(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
+def rgb_bytes(rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) uint8 colours from a file's colours (uint8, 16-bit or 0..1 floats, RGBA
+    cut to RGB): what tile layers draw their tiles' vertex / face colours with."""
+    return _rgb_attribute(rgb)
+
+
 def layer_colors(layer: Any, indices: np.ndarray | None = None, data: Any = None,
                  scalar: ScalarInfo | None = None) -> LayerColors:
     """Colours of ``layer``.

@@ -36,6 +36,22 @@ COLOR_MODES_TILES = ("hillshade",)
 _ids = itertools.count(1)
 
 
+def reader_colour_modes(tileset: Any) -> tuple[str, ...]:
+    """Colour modes a tile reader paints itself (terrain: "elevation", "hillshade",
+    "texture" when draped), from the TileSet's ``colour_modes``."""
+    return tuple(str(m) for m in (getattr(tileset, "colour_modes", None) or ()))
+
+
+def tile_color_modes(tileset: Any) -> list[str]:
+    """The colour modes of a tile layer: textures / the file's colours ("material"),
+    the modes its reader paints (terrain hillshade), elevation and a solid colour."""
+    modes = ["material"]
+    for mode in (*reader_colour_modes(tileset), "elevation", "solid"):
+        if mode not in modes and mode != "texture":
+            modes.append(mode)
+    return modes
+
+
 def default_color_mode(data: Dataset) -> str:
     if getattr(data, "kind", None) == "tiles":  # a TileSet: textures / file colours
         return "material"
@@ -118,9 +134,7 @@ class Layer:
 
     def available_color_modes(self) -> list[str]:
         if self.is_tiles:
-            from .tile_layer import color_modes
-
-            return color_modes(self.data)
+            return tile_color_modes(self.data)
         if isinstance(self.data, PointCloud):
             modes = []
             attrs = self.data.attributes

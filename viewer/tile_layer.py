@@ -36,7 +36,8 @@ from loaders.tiles import TileSet, TileStream, View
 
 from . import camera, picking
 from .colormaps import apply_colormap
-from .scene import Layer, Pick
+from .colors import rgb_bytes
+from .scene import Layer, Pick, reader_colour_modes
 
 #: seconds of actor building per on-screen frame (the rest waits for the next poll)
 SLICE_SECONDS = 0.03
@@ -44,8 +45,6 @@ SLICE_SECONDS = 0.03
 DEFAULT_MAX_BYTES = 768 * 2**20
 #: default triangle budget of a tile layer
 DEFAULT_TRIANGLES = 3_000_000
-#: colour modes every tile layer offers; readers may add their own (``colour_modes``)
-TILE_COLOR_MODES = ("material", "elevation", "solid")
 
 _counter = itertools.count(1)
 
@@ -53,26 +52,6 @@ _counter = itertools.count(1)
 def is_tiles(data: Any) -> bool:
     """True for a tiled dataset (a layer drawn through a :class:`TileDraw`)."""
     return isinstance(data, TileSet)
-
-
-def reader_colour_modes(tileset: Any) -> tuple[str, ...]:
-    """Colour modes the tile reader itself paints as vertex colours (terrain:
-    "elevation", "hillshade"), from its ``colour_modes`` attribute."""
-    modes = getattr(tileset, "colour_modes", None) or ()
-    return tuple(str(m) for m in modes)
-
-
-def color_modes(tileset: Any) -> list[str]:
-    """The colour modes a tile layer offers: textures / file colours ("material"),
-    reader-painted modes (terrain hillshade...), elevation and a solid colour."""
-    modes = ["material"]
-    for mode in reader_colour_modes(tileset):
-        if mode not in modes and mode not in ("texture", "solid"):
-            modes.append(mode)
-    for mode in TILE_COLOR_MODES:
-        if mode not in modes:
-            modes.append(mode)
-    return modes
 
 
 def frustum_planes(renderer: Any, origin: np.ndarray) -> np.ndarray:
@@ -323,13 +302,9 @@ class TileDraw:
             z = mesh.vertices[:, 2].astype(np.float64) + float(mesh.origin[2])
             poly.point_data["rgb"] = self._elevation(z)
         elif mesh.vertex_colors is not None and len(mesh.vertex_colors) == len(pts):
-            from .colors import _rgb_attribute
-
-            poly.point_data["rgb"] = _rgb_attribute(mesh.vertex_colors)
+            poly.point_data["rgb"] = rgb_bytes(mesh.vertex_colors)
         elif mesh.face_colors is not None and len(mesh.face_colors) == len(faces):
-            from .colors import _rgb_attribute
-
-            poly.cell_data["rgb"] = _rgb_attribute(np.asarray(mesh.face_colors)[ids])
+            poly.cell_data["rgb"] = rgb_bytes(np.asarray(mesh.face_colors)[ids])
         elif mesh.parts:  # the parts' material colours (OBJ, glTF base colours)
             rgb = np.broadcast_to(self._solid(1)[0], (len(faces), 3)).copy()
             for part in mesh.parts:
@@ -356,22 +331,12 @@ class TileDraw:
             z = cloud.positions[:, 2].astype(np.float64) + float(cloud.origin[2])
             rgb = self._elevation(z if mask is None else z[mask])
         else:
-            from .colors import _rgb_attribute
-
-            rgb = _rgb_attribute(rgb_attr if mask is None else np.asarray(rgb_attr)[mask])
+            rgb = rgb_bytes(rgb_attr if mask is None else np.asarray(rgb_attr)[mask])
         poly = pv.PolyData(pts)
         poly.point_data["rgb"] = rgb
-        suffix = f"-tile{next(_counter)}"
-        name = f"{_prefix()}{layer.id}{suffix}"
-        actor = self.renderer.plotter.add_mesh(
-            poly, name=name, reset_camera=False, render=False, show_scalar_bar=False,
-            scalars="rgb", rgb=True, style="points", point_size=float(layer.point_size),
-            lighting=False, render_points_as_spheres=False)
-        self.entry.actors.append(actor)
-        self.entry.names.append(name)
-        shown.actors.append(actor)
-        shown.names.append(name)
-        shown.items.append((id(actor), cloud, poly))
+        self._add(shown, cloud, poly, scalars="rgb", rgb=True, style="points",
+                  point_size=float(layer.point_size), lighting=False,
+                  render_points_as_spheres=False)
 
     # -- queries ------------------------------------------------------------------------
     @property
@@ -450,12 +415,6 @@ class TileDraw:
                 for key, value in (feature.attributes or {}).items():
                     attrs.setdefault(str(key), value)
         return hit.depth, pick
-
-
-def _prefix() -> str:
-    from .render import _ACTOR_PREFIX
-
-    return _ACTOR_PREFIX
 
 
 def _layer_bytes(layer: Layer) -> int:
