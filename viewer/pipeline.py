@@ -114,6 +114,10 @@ def read(path: str, progress: ProgressFn | None = None,
          on_preview: Callable[[PointCloud], None] | None = None) -> Any:
     """Read a file into memory: LAS/LAZ progressively (``on_preview(coarse)`` first for
     big files; memory-guarded), anything else with :func:`loaders.read`."""
+    if is_tileset_url(path):  # a 3D Tiles tileset over http(s): streamed tile by tile
+        from loaders.tiles.tiles3d import open_tileset
+
+        return open_tileset(path)
     if not Path(str(path)).is_dir() and progressive.is_progressive(path):
         return progressive.read_progressive(path, on_preview=on_preview, progress=progress)
     return loaders.read(path, progress=progress)

@@ -185,6 +185,12 @@ def test_tileset_over_http_streams(tmp_path):
             assert all(c.startswith(url) for t in sel.draw for c in t.content)
         finally:
             stream.close()
+        # the viewer's read path (window, CLI, scripts) opens a tileset URL the same way
+        from viewer import pipeline
+
+        assert pipeline.stream_target(f"{url}/tileset.json") is None
+        via = pipeline.read(f"{url}/tileset.json")
+        assert isinstance(via, Tiles3dTileSet) and len(list(_walk(via))) == 9
         # a content URI on another host is refused (the tile is left out, with a warning)
         (tmp_path / "t").mkdir()
         doc = json.loads((SAMPLE / "city" / "tileset.json").read_text())
