@@ -265,3 +265,91 @@ def test_open_cesium_sample_project_round_trip(window, qtbot, tmp_path):
     again = window.scene.layers[0]
     assert again.is_tiles and again.max_sse == 8.0 and again.opacity == pytest.approx(0.7)
 
+
+
+def drop(win, *paths) -> None:
+    """Drop files / folders on the window as a file manager does."""
+    from PySide6 import QtCore, QtGui
+
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QtGui.QDropEvent(QtCore.QPointF(300, 200), QtCore.Qt.CopyAction, mime,
+                             QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+    win.dropEvent(event)
+
+
+def test_drop_osgb_folder_with_point_cloud(window, qtbot, tmp_path):
+    """An OSGB tileset folder (built with OpenSceneGraph from the Delft city mesh) and
+    the AHN3 point cloud of the same place, dropped together: one scene CRS, the tiles
+    stream where the points are."""
+    _reader("loaders.tiles.osgb")
+    from tests.loaders.osgb_support import build_osgb_tileset
+
+    built = build_osgb_tileset(tmp_path / "delft_osgb", grid=(2, 2), levels=2,
+                               texture_px=128)
+    laz = Path(__file__).resolve().parents[2] / "assets" / "sample_site" / "delft_ahn3.laz"
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        drop(window, built.path, laz)
+    assert not window.errors, window.errors
+    tiles = next(l for l in window.scene.layers if l.is_tiles)
+    cloud = next(l for l in window.scene.layers if not l.is_tiles)
+    assert tiles.data.metadata["format"] == "OSGB"
+    assert "28992" in str(window.scene.crs)
+    window.scene.select(tiles)
+    status = settle(qtbot, window, tiles)
+    assert status["drawn"] > 0
+    lo, hi = tiles.data.bounds
+    xyz = cloud.data.positions.astype(np.float64) + cloud.data.origin
+    inside = np.all((xyz[:, :2] >= lo[:2]) & (xyz[:, :2] <= hi[:2]), axis=1).mean()
+    assert inside > 0.5  # the same place
+    item = window.layer_panel.tree.findItems(tiles.name, __import__("PySide6").QtCore
+                                             .Qt.MatchContains)[0]
+    assert "OSGB" in item.text(1)
+
+
+def test_open_folder_action_reads_the_tileset_json(window, qtbot, monkeypatch):
+    """File > Open folder… on a 3D Tiles folder opens its tileset.json."""
+    _reader("loaders.tiles.tiles3d")
+    from PySide6 import QtWidgets
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(CESIUM.parent)))
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        window.project_actions.open_folder_action.trigger()
+    assert not window.errors, window.errors
+    assert window.scene.layers[0].is_tiles
+    assert window.scene.layers[0].path == str(CESIUM)
+
+
+def test_geotiff_dem_hillshade_and_drape(window, qtbot, tmp_path):
+    """A DEM GeoTIFF (AHN3 ground) opens as terrain: hillshade is offered and drawn;
+    Drape orthophoto… textures it in a background job (the tiles are read again)."""
+    _reader("loaders.tiles.terrain")
+    from tests.loaders.terrain_support import make_ahn3_dem, make_ahn3_ortho
+
+    dem = make_ahn3_dem(tmp_path / "dem.tif", cell=1.0)
+    ortho = make_ahn3_ortho(tmp_path / "ortho.tif", cell=0.5)
+    open_and_wait(qtbot, window, dem)
+    assert not window.errors, window.errors
+    layer = window.scene.layers[0]
+    window.scene.select(layer)
+    assert layer.is_tiles and "hillshade" in layer.available_color_modes()
+    box = window.properties_panel.tiles
+    assert box.drape_button.isVisibleTo(box)
+    data_only(window)
+    window.view_preset("top")
+    window.session.update_layer(layer, color_mode="hillshade")
+    settle(qtbot, window, layer)
+    bg = background_u8(window)
+    shaded = view_image(window)
+    assert non_background_fraction(shaded, bg) > 0.08  # (the fit frames the root sphere)
+    job = box.drape_dialog(str(ortho))
+    qtbot.waitUntil(lambda: job.done and box.drape_job is None, timeout=30_000)
+    assert layer.color_mode == "material" and layer.data.colour == "texture"
+    settle(qtbot, window, layer)
+    draw = window.renderer.tile_draw(layer)
+    textured = [c for _t, c in draw.stream.drawn()
+                if any(p.material.texture is not None for m in c.meshes for p in m.parts)]
+    assert textured, "no drawn tile carries the orthophoto"
+    draped = view_image(window)
+    assert np.abs(draped.astype(int) - shaded.astype(int)).sum(axis=2).mean() > 5

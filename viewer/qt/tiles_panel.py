@@ -70,6 +70,9 @@ class TileLayerBox(QtWidgets.QGroupBox):
         self.session = session
         self.layer: Layer | None = None
         self.status_for: Callable[[Layer], dict[str, Any] | None] | None = None
+        # ``restart_for(layer)`` (set by the window): read the layer's tiles again (its
+        # stream's cache holds tiles coloured before a drape)
+        self.restart_for: Callable[[Layer], None] | None = None
         # warnings already said in the status bar, per layer id (said once)
         self._said: dict[int, set[str]] = {}
         self._updating = False
@@ -237,8 +240,11 @@ class TileLayerBox(QtWidgets.QGroupBox):
             cancelled=lambda j: self.tr("Draping cancelled"))
 
     def _redraw_draped(self, layer: Layer) -> None:
-        """The tiles again, textured: the data is 'replaced' by itself (one ``data``
-        event: the renderer makes a new stream) and shown by its textures."""
+        """The tiles again, textured: the stream starts afresh (its cache holds the
+        tiles coloured before), the data is 'replaced' by itself (one ``data`` event:
+        the actors are made again) and shown by its textures."""
+        if self.restart_for is not None:
+            self.restart_for(layer)
         if self.session is not None:
             self.session.replace_layer_data(layer, layer.data, layer.lod)
         else:
