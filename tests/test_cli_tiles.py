@@ -105,3 +105,31 @@ def test_info_of_a_dem(ahn3_dem, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["kind"] == "tiles" and info["crs"]["epsg"] == 28992
     assert "drawn_in" not in info
+
+
+def test_info_and_render_of_an_osgb_folder_with_its_city_model(shared_data, tmp_path,
+                                                               capsys):
+    from tests.loaders.osgb_support import build_osgb_tileset
+
+    folder = tmp_path / "delft_osgb"
+    build_osgb_tileset(folder, grid=(2, 2), levels=2)
+    assert main(["info", "--json", str(folder)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["format"] == "OSGB" and info["top_level_tiles"] == 4
+    assert info["crs"]["epsg"] == 28992
+    flags = ["--size", f"{W}x{H}", "--view", "top", "--background", "0,0,0", "--msaa", "0",
+             "--no-attribution"]
+    out = tmp_path / "osgb.png"
+    assert main(["render", str(folder), *flags, "-o", str(out)]) == 0
+    osgb = _image(out)
+    lit = osgb.max(axis=2) > 30
+    assert lit.mean() > 0.05
+    # the real photo texture: many colours, not one shade of a solid colour
+    assert len({tuple(c) for c in (osgb[lit] // 16)}) > 20
+    # the city model of the same district lands on the tiles (one frame, RD New)
+    city = shared_data / "citymodels" / "delft.city.json"
+    both = tmp_path / "both.png"
+    assert main(["render", str(folder), str(city), *flags, "--color-by", "solid",
+                 "-o", str(both)]) == 0
+    lit_both = _image(both).max(axis=2) > 30
+    assert (lit_both & lit).sum() > 0.6 * lit.sum()

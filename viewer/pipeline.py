@@ -320,8 +320,8 @@ class CrsFit:
 
 def _with_data(scene: Any) -> list:
     """The scene's layers that hold points or vertices (an empty file places nothing)."""
-    return [l for l in scene.layers
-            if getattr(l.data, "point_count", getattr(l.data, "vertex_count", 0))]
+    return [l for l in scene.layers if is_tiles(l.data)
+            or getattr(l.data, "point_count", getattr(l.data, "vertex_count", 0))]
 
 
 def _near_scene(scene: Any, data: Any) -> bool:
