@@ -353,3 +353,114 @@ def test_geotiff_dem_hillshade_and_drape(window, qtbot, tmp_path):
     assert textured, "no drawn tile carries the orthophoto"
     draped = view_image(window)
     assert np.abs(draped.astype(int) - shaded.astype(int)).sum(axis=2).mean() > 5
+
+
+@pytest.fixture
+def served_cesium(tmp_path):
+    """A copy of the Cesium sample served over HTTP from a local server thread."""
+    import shutil
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+    root = tmp_path / "www"
+    shutil.copytree(CESIUM.parent, root / "cesium")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/cesium/tileset.json"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_open_url_of_a_tileset_and_reopen_the_project(window, qtbot, tmp_path,
+                                                      served_cesium, monkeypatch):
+    """File > Open URL… streams a 3D Tiles tileset.json over HTTP; the project keeps the
+    URL and reopens it; Close project closes the stream."""
+    _reader("loaders.tiles.tiles3d")
+    from PySide6 import QtWidgets
+
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText",
+                        staticmethod(lambda *a, **k: (served_cesium, True)))
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        window.open_url_action.trigger()
+    assert not window.errors, window.errors
+    layer = window.scene.layers[0]
+    assert layer.is_tiles and layer.path == served_cesium
+    status = settle(qtbot, window, layer)
+    assert status["drawn"] > 0
+    out = window.session.save(tmp_path / "web.realscene.json")
+    draw = window.renderer.tile_draw(layer)
+    window.project_actions.close_project()
+    assert draw.stream.stats()["loaded"] == 0 and draw.stream._closed
+    with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
+        window.project_actions.open_project(str(out))
+    qtbot.waitUntil(lambda: bool(window.scene.layers), timeout=10_000)
+    again = window.scene.layers[0]
+    assert again.is_tiles and again.path == served_cesium
+    settle(qtbot, window, again)
+
+
+def test_broken_tiles_warn_once_and_a_broken_tileset_is_one_message(window, qtbot, tmp_path):
+    """A tileset whose city tiles are truncated streams the rest and lists the failed
+    tiles in Properties (said once in the status bar); a tileset.json that is not one is
+    refused with the load-error box, not a traceback."""
+    _reader("loaders.tiles.tiles3d")
+    import shutil
+
+    from PySide6 import QtWidgets
+
+    copy = tmp_path / "cesium"
+    shutil.copytree(CESIUM.parent, copy)
+    for b3dm in (copy / "city").glob("*.b3dm"):
+        data = b3dm.read_bytes()
+        b3dm.chmod(0o644)
+        b3dm.write_bytes(data[: len(data) // 3])
+    open_and_wait(qtbot, window, copy / "tileset.json")
+    layer = window.scene.layers[0]
+    window.scene.select(layer)
+    window.plotter.camera.zoom(4.0)
+    box = window.properties_panel.tiles
+    qtbot.waitUntil(lambda: bool(layer.data.warnings), timeout=30_000)
+    box.refresh_status()
+    assert "⚠" in box.warnings.text()
+    assert set(layer.data.warnings) <= box._said[layer.id]  # said in the status bar
+    window.statusBar().clearMessage()
+    box.refresh_status()  # the same warnings again: not said twice
+    assert "could not be read" not in window.statusBar().currentMessage()
+
+    bad = tmp_path / "bad" / "tileset.json"
+    bad.parent.mkdir()
+    bad.write_text('{"asset": {"version": "1.0"}, "geometricError": 10, "root": 5}')
+    with qtbot.waitSignal(window.all_loads_finished, timeout=30_000):
+        window.open_paths([str(bad)])
+    assert len(window.errors) == 1 and "Traceback" not in window.errors[0]
+    boxes = [w for w in QtWidgets.QApplication.topLevelWidgets()
+             if w.objectName() == "loadErrorDialog" and w.isVisible()]
+    assert len(boxes) == 1
+    boxes[0].close()
+
+
+def test_autosave_keeps_a_tile_layer(window, qtbot):
+    """The recovery file of an untitled session with a tile layer is written and reads
+    back (schema-valid) with the layer's tile settings."""
+    _reader("loaders.tiles.tiles3d")
+    from heritage.project import Project
+
+    open_and_wait(qtbot, window, CESIUM)
+    layer = window.scene.layers[0]
+    window.scene.select(layer)
+    window.properties_panel.tiles.detail.setValue(24)
+    recovery = window.session.autosave()
+    assert recovery is not None
+    try:
+        doc = Project.load(recovery)
+        assert doc.layers[0].display["max_sse"] == 24.0
+        assert Path(doc.layers[0].path) == CESIUM
+    finally:
+        window.session.discard_recovery()
