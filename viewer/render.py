@@ -1746,6 +1746,7 @@ class SceneRenderer:
         if window_size is not None and (window_size[0] < 1 or window_size[1] < 1):
             raise ValueError(f"bad screenshot size {size!r}")
         with self.plotter.window_size_context(window_size):
+            self._update_tiles(wait=True)  # (on screen too) every tile the picture needs
             self.plotter.render()  # pyvista may hand back the last frame otherwise
             img = self.plotter.screenshot(None, return_img=True)
         from PIL import Image

@@ -446,3 +446,19 @@ def test_terrain_pick_gives_the_height_and_hillshade_reloads(view, tmp_path):
     assert dem.colour == "hillshade" and draw.stream is not before  # reloaded
     renderer.update_lod(force=True)
     assert draw.shown and draw.stream.loads > 0
+
+
+def test_a_window_screenshot_waits_for_the_tiles(view, tmp_path, monkeypatch):
+    """On screen, frames never wait for loads; a screenshot does (the picture has every
+    tile its view needs)."""
+    scene, renderer = view
+    layer = add_tiles(scene, DelftTiles(levels=2, texture=photo()))
+    scene.update(layer, max_sse=0.5)
+    renderer.view_preset("top")
+    monkeypatch.setattr(renderer, "_off_screen", lambda: False)  # as in the window
+    draw = renderer.tile_draw(layer)
+    draw.restart()  # nothing loaded
+    renderer.update_lod(force=True)
+    assert len(draw.shown) < 4  # a frame: what is loaded now, no waiting
+    renderer.screenshot(tmp_path / "shot.png")
+    assert drawn_depths(renderer, layer) == {1} and len(draw.shown) == 4
