@@ -133,3 +133,16 @@ def test_info_and_render_of_an_osgb_folder_with_its_city_model(shared_data, tmp_
                  "-o", str(both)]) == 0
     lit_both = _image(both).max(axis=2) > 30
     assert (lit_both & lit).sum() > 0.6 * lit.sum()
+
+
+def test_python_api_opens_and_renders_a_tileset(cesium, tmp_path):
+    from viewer import api
+
+    with api.open_files(cesium) as site:
+        layer = site.layers[0]
+        assert layer.kind == "tiles" and layer.crs.to_epsg() == 32618
+        assert layer.color_modes == ["material", "elevation", "solid"]
+        layer.color_by = "solid"
+        out = site.render(tmp_path / "site.png", size=(W, H), view="top",
+                          background=(0.0, 0.0, 0.0))
+        assert (_image(out).max(axis=2) > 60).sum() > 300
