@@ -367,9 +367,13 @@ def served_cesium(tmp_path):
         def log_message(self, *args):  # keep test output quiet
             pass
 
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # a client that hung up
+            pass
+
     root = tmp_path / "www"
     shutil.copytree(CESIUM.parent, root / "cesium")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    server = Server(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/cesium/tileset.json"
