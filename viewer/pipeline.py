@@ -215,6 +215,8 @@ def assign_data_crs(data: Any, assign_crs: Any) -> Any:
     text = assign_crs if isinstance(assign_crs, str) else crs_to_text(crs)
     before = data.crs
     data.crs = crs
+    if is_tiles(data):  # a tileset's tiles are transformed from its native CRS
+        data.native_crs = crs
     data.metadata[ASSIGNED_CRS] = text.strip() if crs is not None else None
     warnings = data.metadata.setdefault("warnings", [])
     # the file's CRS warnings (a zone prefix mismatch, degrees) no longer apply

@@ -462,3 +462,22 @@ def test_a_window_screenshot_waits_for_the_tiles(view, tmp_path, monkeypatch):
     assert len(draw.shown) < 4  # a frame: what is loaded now, no waiting
     renderer.screenshot(tmp_path / "shot.png")
     assert drawn_depths(renderer, layer) == {1} and len(draw.shown) == 4
+
+
+def test_a_crs_assigned_to_a_tileset_is_what_its_tiles_are_transformed_from(view):
+    scene, renderer = view
+    tiles = DelftTiles(levels=2)
+    tiles.native_crs = tiles.crs = None  # (as a tileset without its metadata.xml)
+    pipeline.assign_data_crs(tiles, "EPSG:28992")
+    scene.set_crs("EPSG:32631")  # a UTM scene: RD New tiles must move into it
+    layer = add_tiles(scene, tiles)
+    assert tiles.crs.to_epsg() == 32631
+    lo, hi = scene.bounds([layer])
+    # Delft in UTM 31N: about 590 km east, 5763 km north
+    assert 5.8e5 < (lo[0] + hi[0]) / 2 < 6.0e5 and 5.75e6 < (lo[1] + hi[1]) / 2 < 5.78e6
+    renderer.view_preset("top")
+    renderer.update_lod(force=True)
+    pts = np.concatenate([np.asarray(p.points) for p in
+                          renderer.tile_draw(layer).actor_polydata()])
+    true = renderer.to_true(pts)
+    assert np.all(true[:, 0] > 5.8e5) and np.all(true[:, 1] > 5.75e6)
