@@ -866,6 +866,9 @@ class SceneRenderer:
         entry = self._entries.get(layer.id)
         if entry is None:
             entry = self._entries[layer.id] = _Entry(layer)
+        if entry.tiles is not None and entry.tiles.tileset is not layer.data:
+            entry.tiles.close()  # new data (Assign CRS, undo): a new stream
+            entry.tiles = None
         if entry.tiles is not None:
             entry.tiles.clear()
         self._remove_actors(entry)

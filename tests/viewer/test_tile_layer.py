@@ -481,3 +481,19 @@ def test_a_crs_assigned_to_a_tileset_is_what_its_tiles_are_transformed_from(view
                           renderer.tile_draw(layer).actor_polydata()])
     true = renderer.to_true(pts)
     assert np.all(true[:, 0] > 5.8e5) and np.all(true[:, 1] > 5.75e6)
+
+
+def test_new_data_for_a_tile_layer_gets_a_new_stream(view):
+    scene, renderer = view
+    layer = add_tiles(scene, DelftTiles(levels=2))
+    renderer.view_preset("top")
+    renderer.update_lod(force=True)
+    old = renderer.tile_draw(layer)
+    other = DelftTiles(levels=1)
+    pipeline.reproject(other, scene.crs)
+    layer.data = other  # as the session swaps a layer's data (Assign CRS, undo)
+    scene.emit("layer_changed", layer=layer, field="data")
+    new = renderer.tile_draw(layer)
+    assert new is not old and new.tileset is other and old.stream._closed
+    renderer.update_lod(force=True)
+    assert [t.key for t in new.stream.last.draw] == ["r"] and new.shown
