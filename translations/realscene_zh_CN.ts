@@ -82,424 +82,424 @@
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="96"/>
+        <location filename="../viewer/qt/main_window.py" line="97"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="99"/>
+        <location filename="../viewer/qt/main_window.py" line="100"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="102"/>
+        <location filename="../viewer/qt/main_window.py" line="103"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="112"/>
+        <location filename="../viewer/qt/main_window.py" line="113"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="118"/>
+        <location filename="../viewer/qt/main_window.py" line="119"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="129"/>
+        <location filename="../viewer/qt/main_window.py" line="130"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="141"/>
+        <location filename="../viewer/qt/main_window.py" line="142"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="154"/>
+        <location filename="../viewer/qt/main_window.py" line="155"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="162"/>
+        <location filename="../viewer/qt/main_window.py" line="163"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="168"/>
+        <location filename="../viewer/qt/main_window.py" line="169"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="172"/>
+        <location filename="../viewer/qt/main_window.py" line="173"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="287"/>
+        <location filename="../viewer/qt/main_window.py" line="288"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="290"/>
+        <location filename="../viewer/qt/main_window.py" line="291"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="292"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="293"/>
+        <location filename="../viewer/qt/main_window.py" line="294"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="295"/>
         <source>Stream a COPC point cloud or a 3D Tiles tileset over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云或 3D Tiles 瓦片集</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="296"/>
+        <location filename="../viewer/qt/main_window.py" line="297"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="298"/>
+        <location filename="../viewer/qt/main_window.py" line="299"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="300"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="302"/>
+        <location filename="../viewer/qt/main_window.py" line="303"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="305"/>
+        <location filename="../viewer/qt/main_window.py" line="306"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <location filename="../viewer/qt/main_window.py" line="307"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="310"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="312"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="313"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="313"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="315"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="315"/>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="323"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="325"/>
+        <location filename="../viewer/qt/main_window.py" line="326"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="326"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="336"/>
+        <location filename="../viewer/qt/main_window.py" line="337"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="338"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="347"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="348"/>
+        <location filename="../viewer/qt/main_window.py" line="349"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="349"/>
+        <location filename="../viewer/qt/main_window.py" line="350"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="351"/>
+        <location filename="../viewer/qt/main_window.py" line="352"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="353"/>
+        <location filename="../viewer/qt/main_window.py" line="354"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="355"/>
+        <location filename="../viewer/qt/main_window.py" line="356"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="357"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="361"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="361"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="364"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="364"/>
+        <location filename="../viewer/qt/main_window.py" line="365"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="365"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="368"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <location filename="../viewer/qt/main_window.py" line="369"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="369"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="369"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="379"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="381"/>
+        <location filename="../viewer/qt/main_window.py" line="382"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="382"/>
+        <location filename="../viewer/qt/main_window.py" line="383"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="384"/>
+        <location filename="../viewer/qt/main_window.py" line="385"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="391"/>
+        <location filename="../viewer/qt/main_window.py" line="392"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="392"/>
+        <location filename="../viewer/qt/main_window.py" line="393"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="394"/>
+        <location filename="../viewer/qt/main_window.py" line="395"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="401"/>
+        <location filename="../viewer/qt/main_window.py" line="402"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="413"/>
+        <location filename="../viewer/qt/main_window.py" line="414"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="418"/>
+        <location filename="../viewer/qt/main_window.py" line="419"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="427"/>
+        <location filename="../viewer/qt/main_window.py" line="428"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="432"/>
+        <location filename="../viewer/qt/main_window.py" line="433"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="437"/>
+        <location filename="../viewer/qt/main_window.py" line="438"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="440"/>
+        <location filename="../viewer/qt/main_window.py" line="441"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="448"/>
+        <location filename="../viewer/qt/main_window.py" line="449"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="457"/>
+        <location filename="../viewer/qt/main_window.py" line="458"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="461"/>
+        <location filename="../viewer/qt/main_window.py" line="462"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="473"/>
+        <location filename="../viewer/qt/main_window.py" line="474"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="515"/>
+        <location filename="../viewer/qt/main_window.py" line="516"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="519"/>
+        <location filename="../viewer/qt/main_window.py" line="520"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1304"/>
+        <location filename="../viewer/qt/main_window.py" line="1311"/>
         <location filename="../viewer/qt/project_actions.py" line="424"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -2740,179 +2740,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="501"/>
+        <location filename="../viewer/qt/main_window.py" line="502"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="504"/>
+        <location filename="../viewer/qt/main_window.py" line="505"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="530"/>
+        <location filename="../viewer/qt/main_window.py" line="531"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="620"/>
+        <location filename="../viewer/qt/main_window.py" line="621"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="625"/>
+        <location filename="../viewer/qt/main_window.py" line="626"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="644"/>
+        <location filename="../viewer/qt/main_window.py" line="645"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="646"/>
+        <location filename="../viewer/qt/main_window.py" line="647"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="662"/>
+        <location filename="../viewer/qt/main_window.py" line="663"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="710"/>
+        <location filename="../viewer/qt/main_window.py" line="711"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="728"/>
+        <location filename="../viewer/qt/main_window.py" line="729"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="744"/>
+        <location filename="../viewer/qt/main_window.py" line="745"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="792"/>
+        <location filename="../viewer/qt/main_window.py" line="793"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="795"/>
+        <location filename="../viewer/qt/main_window.py" line="796"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="826"/>
+        <location filename="../viewer/qt/main_window.py" line="827"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="835"/>
+        <location filename="../viewer/qt/main_window.py" line="836"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="874"/>
+        <location filename="../viewer/qt/main_window.py" line="881"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="912"/>
+        <location filename="../viewer/qt/main_window.py" line="919"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="960"/>
+        <location filename="../viewer/qt/main_window.py" line="967"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="974"/>
+        <location filename="../viewer/qt/main_window.py" line="981"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="975"/>
+        <location filename="../viewer/qt/main_window.py" line="982"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="997"/>
+        <location filename="../viewer/qt/main_window.py" line="1004"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1015"/>
+        <location filename="../viewer/qt/main_window.py" line="1022"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1020"/>
+        <location filename="../viewer/qt/main_window.py" line="1027"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1023"/>
+        <location filename="../viewer/qt/main_window.py" line="1030"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1055"/>
+        <location filename="../viewer/qt/main_window.py" line="1062"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1222"/>
+        <location filename="../viewer/qt/main_window.py" line="1229"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1222"/>
+        <location filename="../viewer/qt/main_window.py" line="1229"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1227"/>
+        <location filename="../viewer/qt/main_window.py" line="1234"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1233"/>
+        <location filename="../viewer/qt/main_window.py" line="1240"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1235"/>
+        <location filename="../viewer/qt/main_window.py" line="1242"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1256"/>
+        <location filename="../viewer/qt/main_window.py" line="1263"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1259"/>
+        <location filename="../viewer/qt/main_window.py" line="1266"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1262"/>
+        <location filename="../viewer/qt/main_window.py" line="1269"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1264"/>
+        <location filename="../viewer/qt/main_window.py" line="1271"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1375"/>
+        <location filename="../viewer/qt/main_window.py" line="1382"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -3608,92 +3608,92 @@ Formats: {formats}</source>
         <translation>瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="81"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="84"/>
         <source> px</source>
         <translation> 像素</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="83"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="86"/>
         <source>Maximum screen-space error: how many pixels of error a tile may show before finer tiles replace it. Smaller: more detail, more tiles to load.</source>
         <translation>最大屏幕空间误差：瓦片在被更精细的瓦片替换之前允许显示的误差像素数。越小：细节越多，需加载的瓦片越多。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="89"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="92"/>
         <source> MB</source>
         <translation> MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="91"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="94"/>
         <source>Memory for loaded tiles: beyond it the tiles not drawn are dropped first</source>
         <translation>已加载瓦片的内存：超出时先释放未绘制的瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="97"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="100"/>
         <source>Drape orthophoto…</source>
         <translation>叠加正射影像…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="100"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="103"/>
         <source>Show an orthophoto GeoTIFF on this terrain as its texture</source>
         <translation>将正射影像 GeoTIFF 作为纹理显示在此地形上</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="103"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="106"/>
         <source>Detail</source>
         <translation>细节</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="104"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="155"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="158"/>
         <source>tiles: waiting for the first view</source>
         <translation>瓦片：等待首次视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="160"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="163"/>
         <source>… and {n} more</source>
         <translation>… 另有 {n} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="170"/>
-        <source>{name}: {n} tile(s) could not be read: {first}</source>
-        <translation>{name}：{n} 个瓦片无法读取：{first}</translation>
+        <location filename="../viewer/qt/tiles_panel.py" line="173"/>
+        <source>{name}: {n} new warning(s): {first}</source>
+        <translation>{name}：{n} 条新警告：{first}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="202"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="205"/>
         <source>Drape an orthophoto</source>
         <translation>叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="203"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="206"/>
         <source>GeoTIFF orthophotos (*.tif *.tiff);;All files (*)</source>
         <translation>GeoTIFF 正射影像 (*.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="221"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="224"/>
         <source>{name} draped on {layer}</source>
         <translation>已将 {name} 叠加到 {layer}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="227"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="230"/>
         <source>Cannot drape the orthophoto</source>
         <translation>无法叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="230"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="233"/>
         <source>Draping {name}</source>
         <translation>正在叠加 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="234"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
         <source>Draping {name}…</source>
         <translation>正在叠加 {name}…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="240"/>
         <source>Draping cancelled</source>
         <translation>已取消叠加</translation>
     </message>

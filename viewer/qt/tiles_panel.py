@@ -8,8 +8,8 @@ error in pixels a tile may show before its children replace it, ``tile_memory_mb
 cache of loaded tiles), through the session so the changes can be undone and are saved
 in projects, and shows the stream's status ("tiles: drawn / loaded / pending, MB") on a
 QTimer (twice a second, not per frame: reading the counts is cheap, a label update per
-frame is not). Warnings of tiles that failed to load are listed here and said once in the
-status bar. A terrain that can take an orthophoto (``TileSet.drape``) offers "Drape
+frame is not). The tileset's warnings (tiles that failed to load, the CRS it is drawn in)
+are listed here and each said once in the status bar. A terrain that can take an orthophoto (``TileSet.drape``) offers "Drape
 orthophoto…": the GeoTIFF is opened in a background job, then the layer's tiles are read
 again, textured.
 """
@@ -170,7 +170,7 @@ class TileLayerBox(QtWidgets.QGroupBox):
             window = self.window()
             if hasattr(window, "statusBar"):
                 window.statusBar().showMessage(
-                    self.tr("{name}: {n} tile(s) could not be read: {first}").format(
+                    self.tr("{name}: {n} new warning(s): {first}").format(
                         name=layer.name, n=len(new), first=new[0]), 10000)
 
     # -- widgets -> scene ----------------------------------------------------------------
