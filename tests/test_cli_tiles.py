@@ -146,3 +146,38 @@ def test_python_api_opens_and_renders_a_tileset(cesium, tmp_path):
         out = site.render(tmp_path / "site.png", size=(W, H), view="top",
                           background=(0.0, 0.0, 0.0))
         assert (_image(out).max(axis=2) > 60).sum() > 300
+
+
+@pytest.fixture
+def cesium_url(cesium):
+    """The Cesium sample served over HTTP by a local server thread."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # a client that hung up
+            pass
+
+    server = Server(("127.0.0.1", 0), partial(Quiet, directory=str(cesium.parent)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tileset.json"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_info_and_render_of_a_tileset_url(cesium_url, tmp_path, capsys):
+    assert main(["info", "--json", cesium_url]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["kind"] == "tiles" and info["top_level_tiles"] > 0
+    out = tmp_path / "url.png"
+    assert main(["render", cesium_url, "--size", f"{W}x{H}", "--view", "top",
+                 "--background", "0,0,0", "--msaa", "0", "--no-attribution",
+                 "--color-by", "solid", "-o", str(out)]) == 0
+    assert (_image(out).max(axis=2) > 60).sum() > 300

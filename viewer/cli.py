@@ -600,7 +600,17 @@ def _load_source(path: str, allow_redirects: bool = False) -> tuple[Any, Any]:
     from loaders.copc import is_url, open_copc
     from viewer.pipeline import is_tileset_url
 
-    if not is_url(path) or is_tileset_url(path):  # (a 3D Tiles URL: read as a tileset)
+    if is_tileset_url(path):  # a 3D Tiles tileset over http(s): streamed tile by tile
+        from viewer.pipeline import read as read_source
+
+        try:
+            return read_source(path), None
+        except (LoadError, LoadCancelled):
+            raise
+        except Exception as exc:
+            raise LoadError(path, f"cannot open URL: {type(exc).__name__}: "
+                            f"{_one_line(exc)}") from None
+    if not is_url(path):
         return _load(path), None
     kwargs = {"allow_cross_host_redirects": True} if allow_redirects else {}
     try:
