@@ -976,13 +976,7 @@ class SceneRenderer:
             if actor is not None:
                 entry.mesh_actor_ids.add(id(actor))
         for k, (img, ids) in enumerate(textured):
-            poly = pv.PolyData.from_regular_faces(pts, faces[ids])
-            poly.cell_data["face_id"] = ids.astype(np.int32)
-            poly.active_texture_coordinates = np.asarray(data.uvs, dtype=np.float32)
-            img = np.ascontiguousarray(img)
-            if img.dtype != np.uint8:
-                img = np.clip(img, 0, 255).astype(np.uint8)
-            texture = pv.Texture(img)  # pyvista flips rows (image top = v 1)
+            poly, texture = tile_layer.textured_polydata(pts, faces, ids, data.uvs, img)
             actor = self._add(entry, poly, suffix=f"-tex{k}", texture=texture, **kwargs)
             if actor is not None:
                 entry.mesh_actor_ids.add(id(actor))

@@ -54,6 +54,20 @@ def is_tiles(data: Any) -> bool:
     return isinstance(data, TileSet)
 
 
+def textured_polydata(pts: np.ndarray, faces: np.ndarray, ids: np.ndarray, uvs: np.ndarray,
+                      image: np.ndarray) -> tuple[pv.PolyData, pv.Texture]:
+    """Faces ``ids`` of a mesh (scene-local ``pts``, all its vertices) with their UVs
+    and ``image`` as a texture (pyvista flips rows: the image's top is v = 1); cells
+    keep their face index (``face_id``: picking finds the object)."""
+    poly = pv.PolyData.from_regular_faces(pts, faces[ids])
+    poly.cell_data["face_id"] = np.asarray(ids).astype(np.int32)
+    poly.active_texture_coordinates = np.asarray(uvs, dtype=np.float32)
+    img = np.ascontiguousarray(image)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    return poly, pv.Texture(img)
+
+
 def frustum_planes(renderer: Any, origin: np.ndarray) -> np.ndarray:
     """The active camera's six frustum planes (a, b, c, d), unit normals pointing
     inside, in true coordinates (``origin``: the scene origin)."""
@@ -283,13 +297,8 @@ class TileDraw:
                     continue
                 ids = np.arange(max(0, part.start), min(len(faces), part.stop))
                 keep[ids] = False
-                poly = pv.PolyData.from_regular_faces(pts, faces[ids])
-                poly.cell_data["face_id"] = ids.astype(np.int32)
-                poly.active_texture_coordinates = np.asarray(mesh.uvs, dtype=np.float32)
-                img = np.ascontiguousarray(tex)
-                if img.dtype != np.uint8:
-                    img = np.clip(img, 0, 255).astype(np.uint8)
-                self._add(shown, mesh, poly, texture=pv.Texture(img), **kwargs)
+                poly, texture = textured_polydata(pts, faces, ids, mesh.uvs, tex)
+                self._add(shown, mesh, poly, texture=texture, **kwargs)
         if not keep.any():
             return
         ids = np.flatnonzero(keep)
