@@ -331,14 +331,20 @@ def test_unsavable_text_in_memory_is_refused_on_save_not_written(tmp_path):
 def test_display_schema_matches_what_the_viewer_accepts():
     from heritage.project import project_schema
     from viewer.colormaps import COLORMAP_ALIASES, COLORMAPS
-    from viewer.scene import COLOR_MODES_FEATURES, COLOR_MODES_MESH, COLOR_MODES_POINTS
+    from viewer.scene import (
+        COLOR_MODES_FEATURES,
+        COLOR_MODES_MESH,
+        COLOR_MODES_POINTS,
+        COLOR_MODES_TILES,
+    )
 
     display = project_schema()["$defs"]["display"]["properties"]
     # every built-in map, reversed too (the change layers draw with rdbu_r), and aliases
     assert set(display["colormap"]["enum"]) == (set(COLORMAPS) | {f"{c}_r" for c in COLORMAPS}
                                                 | set(COLORMAP_ALIASES))
     assert set(display["color_mode"]["enum"]) == {*COLOR_MODES_POINTS, *COLOR_MODES_MESH,
-                                                  *COLOR_MODES_FEATURES, "attribute"}
+                                                  *COLOR_MODES_FEATURES, "attribute",
+                                                  *COLOR_MODES_TILES}
 
 
 @pytest.mark.parametrize("mutate", [
