@@ -154,7 +154,7 @@ def _short(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def url_origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, the port filled in from the scheme."""
     from urllib.parse import urlsplit
 
@@ -170,7 +170,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _host_text(url: str) -> str:
-    scheme, host, port = _origin(url)
+    scheme, host, port = url_origin(url)
     default = {"http": 80, "https": 443}.get(scheme)
     host = f"[{host}]" if ":" in host else host
     return host if port == default else f"{host}:{port}"
@@ -308,7 +308,7 @@ def _watch(conn) -> None:
         deadline.watch(conn)
 
 
-class _HttpBytes(_Counted):
+class HttpBytes(_Counted):
     """An HTTP(S) resource read with ``Range`` requests, one requests.Session per thread.
 
     The first request (``bytes=0-65535``) checks that the server answers ranges with
@@ -414,7 +414,7 @@ class _HttpBytes(_Counted):
             from urllib.parse import urljoin
 
             target = urljoin(current, target)
-            src, dst = _origin(current), _origin(target)
+            src, dst = url_origin(current), url_origin(target)
             if dst[0] not in ("http", "https"):
                 raise LoadError(url, f"redirects to {_short(target)}, which is not an "
                                 "http(s) URL", "open an http(s) URL")
@@ -1077,7 +1077,7 @@ def open_copc(path_or_url: str | os.PathLike, *, cache_bytes: int = DEFAULT_CACH
     Over HTTP(S) every request has an overall deadline of ``http_deadline`` seconds, never
     reads more than the bytes it asked for, and follows redirects only within the same
     host unless ``allow_cross_host_redirects`` (else :class:`RedirectRefused`, a
-    :class:`LoadError` naming the host); see :class:`_HttpBytes`.
+    :class:`LoadError` naming the host); see :class:`HttpBytes`.
 
     Raises
     ------
@@ -1090,7 +1090,7 @@ def open_copc(path_or_url: str | os.PathLike, *, cache_bytes: int = DEFAULT_CACH
     report = progress or (lambda f, m: None)
     report(0.0, f"Opening {text}")
     if is_url(text):
-        src = _HttpBytes(text, allow_cross_host_redirects=allow_cross_host_redirects,
+        src = HttpBytes(text, allow_cross_host_redirects=allow_cross_host_redirects,
                          deadline=http_deadline)
     else:
         src = _LocalBytes(Path(text))

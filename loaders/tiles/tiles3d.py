@@ -74,9 +74,9 @@ class _Fetcher:
         self.allow_other_hosts = allow_other_hosts
         self.http_deadline = http_deadline
         if self.remote:
-            from ..copc import _origin
+            from ..copc import url_origin
 
-            self.origin = _origin(root)
+            self.origin = url_origin(root)
             self.root = root
         else:
             self.root_dir = os.path.realpath(os.path.dirname(os.path.abspath(root)))
@@ -88,10 +88,10 @@ class _Fetcher:
         if not isinstance(uri, str) or not uri or "\x00" in uri:
             raise LoadError(base, f"content uri {str(uri)[:80]!r} is not a file name", HINT)
         if self.remote:
-            from ..copc import _origin
+            from ..copc import url_origin
 
             target = urljoin(base, uri)
-            origin = _origin(target)
+            origin = url_origin(target)
             if origin[0] not in ("http", "https"):
                 raise LoadError(base, f"uri {uri[:80]!r} is not an http(s) URL; refused",
                                 HINT)
@@ -134,12 +134,12 @@ class _Fetcher:
                 raise LoadError(ref, f"is more than {max_bytes:,} bytes; refused",
                                 "split the tileset into smaller tiles")
             return data
-        from ..copc import _HttpBytes
+        from ..copc import HttpBytes
 
         kwargs: dict[str, Any] = {"allow_cross_host_redirects": self.allow_other_hosts}
         if self.http_deadline is not None:
             kwargs["deadline"] = self.http_deadline
-        src = _HttpBytes(ref, **kwargs)
+        src = HttpBytes(ref, **kwargs)
         try:
             if src.size > max_bytes:
                 raise LoadError(ref, f"is {src.size:,} bytes, more than the {max_bytes:,} "

@@ -36,7 +36,7 @@ DELFT_OBJ = DATA / "meshes" / "delft_3dfier_lod1" / "testarea.obj"
 TEXTURE_JPG = DATA / "meshes" / "fuze_textured_obj" / "fuze uv.jpg"
 DELFT_CRS = "EPSG:28992"
 
-_HEADER = "#Ascii Scene\n#Version 161\n#Generator OpenSceneGraph 3.6.5\n\n"
+OSGT_HEADER = "#Ascii Scene\n#Version 161\n#Generator OpenSceneGraph 3.6.5\n\n"
 
 
 @dataclass
@@ -61,7 +61,7 @@ def _fmt(rows: np.ndarray, fmt: str) -> str:
     return "\n".join(fmt % tuple(r) for r in rows.tolist())
 
 
-class _Ids:
+class UniqueIds:
     def __init__(self) -> None:
         self.n = 0
 
@@ -70,8 +70,8 @@ class _Ids:
         return self.n
 
 
-def _geometry_osgt(xyz: np.ndarray, faces: np.ndarray, uv: np.ndarray | None,
-                   texture: str | None, ids: _Ids) -> str:
+def geometry_osgt(xyz: np.ndarray, faces: np.ndarray, uv: np.ndarray | None,
+                   texture: str | None, ids: UniqueIds) -> str:
     tex = ""
     if texture and uv is not None:
         tex = f"""    StateSet TRUE {{
@@ -143,12 +143,12 @@ def _geometry_osgt(xyz: np.ndarray, faces: np.ndarray, uv: np.ndarray | None,
 """
 
 
-def _geode_osgt(geom: str, ids: _Ids) -> str:
+def geode_osgt(geom: str, ids: UniqueIds) -> str:
     return f"osg::Geode {{\n  UniqueID {ids()}\n  Drawables 1 {{\n{geom}  }}\n}}\n"
 
 
-def _paged_lod_osgt(center: np.ndarray, radius: float, geode: str, children: list[str],
-                    pixel_range: float, ids: _Ids) -> str:
+def paged_lod_osgt(center: np.ndarray, radius: float, geode: str, children: list[str],
+                    pixel_range: float, ids: UniqueIds) -> str:
     n = 1 + len(children)
     ranges = "\n".join([f"    0 {pixel_range:g}"] + [f"    {pixel_range:g} 1e+30"] * len(children))
     names = "\n".join(['    ""'] + [f'    "{c}"' for c in children])
@@ -174,8 +174,8 @@ def _simplify(xyz: np.ndarray, faces: np.ndarray, ratio: float, work: Path,
     from loaders.tiles.osgb import osgb_file_from_objects, parse_osgt
 
     src, dst = work / f"{name}.osgt", work / f"{name}_s.osgt"
-    src.write_text(_HEADER + _geode_osgt(_geometry_osgt(xyz, faces, None, None, _Ids()),
-                                         _Ids()))
+    src.write_text(OSGT_HEADER + geode_osgt(geometry_osgt(xyz, faces, None, None, UniqueIds()),
+                                         UniqueIds()))
     _run(["osgconv", "--simplify", f"{ratio:g}", str(src), str(dst)], work)
     got = osgb_file_from_objects(dst, parse_osgt(dst.read_text()))
     geoms = got.free or [g for lod in got.lods for g in lod.geometry]
@@ -317,11 +317,11 @@ def build_osgb_tileset(out_dir: str | os.PathLike, *, grid: tuple[int, int] = (2
                         native = _native(world, origin, to_enu)
                         uv = ((world[:, :2] - tlo) / cell) if texture else None
                         fname = name if level == 0 else f"{name}_L{level}_{k}"
-                        ids = _Ids()
-                        geom = _geometry_osgt(native, f, uv, "texture.jpg" if texture
+                        ids = UniqueIds()
+                        geom = geometry_osgt(native, f, uv, "texture.jpg" if texture
                                               else None, ids)
                         if level == levels - 1:
-                            text = _geode_osgt(geom, ids)
+                            text = geode_osgt(geom, ids)
                         else:
                             kids = [f"{name}_L{level + 1}_{4 * k + q}.osgb" for q in range(4)]
                             kids = [c for q, c in enumerate(kids)
@@ -334,10 +334,10 @@ def build_osgb_tileset(out_dir: str | os.PathLike, *, grid: tuple[int, int] = (2
                             nat = _native(pts, origin, to_enu)
                             c = (nat.min(axis=0) + nat.max(axis=0)) / 2
                             r = float(np.sqrt(((nat - c) ** 2).sum(axis=1).max())) + 1e-3
-                            text = _paged_lod_osgt(c, r, _geode_osgt(geom, ids), kids,
+                            text = paged_lod_osgt(c, r, geode_osgt(geom, ids), kids,
                                                    pixel_range, ids)
                         src = work / f"{fname}.osgt"
-                        src.write_text(_HEADER + text)
+                        src.write_text(OSGT_HEADER + text)
                         convert.append((src, folder / f"{fname}.osgb"))
                 world = np.concatenate(placed) if placed else np.zeros((0, 3))
                 truth[name] = world if to_enu is None else np.column_stack(

@@ -86,7 +86,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.close_connection = True
 
 
-def _serve(handler, directory: Path, host: str = "127.0.0.1"):
+def serve_directory(handler, directory: Path, host: str = "127.0.0.1"):
     cls = type("H", (handler,), {"log": [], "sent": []})
     server = http.server.ThreadingHTTPServer((host, 0), partial(cls, directory=str(directory)))
     server.daemon_threads = True
@@ -106,7 +106,7 @@ def servers():
     started = []
 
     def start(handler, directory, host="127.0.0.1"):
-        server, url, cls = _serve(handler, directory, host)
+        server, url, cls = serve_directory(handler, directory, host)
         started.append(server)
         return url, cls
 

@@ -16,12 +16,12 @@ from loaders import LoadError
 from loaders.tiles import TileStream, View
 
 from .osgb_support import (
-    _HEADER,
-    _geode_osgt,
-    _geometry_osgt,
-    _Ids,
-    _paged_lod_osgt,
+    OSGT_HEADER,
+    UniqueIds,
     build_osgb_tileset,
+    geode_osgt,
+    geometry_osgt,
+    paged_lod_osgt,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("osgconv") is None,
@@ -170,17 +170,17 @@ def test_enu_tileset_lands_where_its_metadata_says_to_a_millimetre(built_enu) ->
 
 def _write_osgb(path: Path, text: str) -> None:
     src = path.with_suffix(".osgt")
-    src.write_text(_HEADER + text)
+    src.write_text(OSGT_HEADER + text)
     subprocess.run(["osgconv", str(src), str(path)], check=True, capture_output=True,
                    timeout=60)
     src.unlink()
 
 
 def _plod_with_children(children: list[str]) -> str:
-    ids = _Ids()
+    ids = UniqueIds()
     xyz = np.array([[0, 0, 0], [10, 0, 0], [0, 10, 0]], dtype=float)
-    geode = _geode_osgt(_geometry_osgt(xyz, np.array([[0, 1, 2]]), None, None, ids), ids)
-    return _paged_lod_osgt(np.array([3.0, 3, 0]), 8.0, geode, children, 100.0, ids)
+    geode = geode_osgt(geometry_osgt(xyz, np.array([[0, 1, 2]]), None, None, ids), ids)
+    return paged_lod_osgt(np.array([3.0, 3, 0]), 8.0, geode, children, 100.0, ids)
 
 
 @pytest.mark.timeout(60)

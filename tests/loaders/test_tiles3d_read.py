@@ -170,9 +170,9 @@ def test_realscene_export_reads_back_exactly(city_export):
 
 @pytest.mark.timeout(60)
 def test_tileset_over_http_streams(tmp_path):
-    from tests.loaders.test_http_limits import Handler, _serve
+    from tests.loaders.test_http_limits import Handler, serve_directory
 
-    server, url, _ = _serve(Handler, SAMPLE)
+    server, url, _ = serve_directory(Handler, SAMPLE)
     try:
         ts = open_tileset(f"{url}/tileset.json")
         assert ts.crs.to_epsg() == 4978
@@ -196,7 +196,7 @@ def test_tileset_over_http_streams(tmp_path):
         doc = json.loads((SAMPLE / "city" / "tileset.json").read_text())
         doc["root"]["children"][0]["content"]["uri"] = "http://127.0.0.2:9/ll.b3dm"
         (tmp_path / "t" / "tileset.json").write_text(json.dumps(doc))
-        server2, url2, _ = _serve(Handler, tmp_path / "t")
+        server2, url2, _ = serve_directory(Handler, tmp_path / "t")
         try:
             ts2 = open_tileset(f"{url2}/tileset.json")
             kids = ts2.expand(ts2.root)
