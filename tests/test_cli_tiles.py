@@ -181,3 +181,30 @@ def test_info_and_render_of_a_tileset_url(cesium_url, tmp_path, capsys):
                  "--background", "0,0,0", "--msaa", "0", "--no-attribution",
                  "--color-by", "solid", "-o", str(out)]) == 0
     assert (_image(out).max(axis=2) > 60).sum() > 300
+
+
+@pytest.mark.timeout(90)
+def test_project_with_a_tileset_url_reopens_without_a_window(tmp_path):
+    """A project whose layer streams a 3D Tiles tileset over HTTP reopens from a script
+    (viewer.pipeline.open_project) with the URL, not a path made of it."""
+    from tests.conftest import SHARED_DATA
+    from tests.loaders.test_http_limits import Handler, serve_directory
+    from viewer import pipeline
+    from viewer.session import ProjectSession
+
+    sample = SHARED_DATA / "tiles" / "TilesetWithRequestVolume"
+    server, url, _ = serve_directory(Handler, sample)
+    try:
+        scene = pipeline.open_files([f"{url}/tileset.json"])
+        out = ProjectSession(scene).save(tmp_path / "web.realscene.json")
+        pipeline.close_scene(scene)
+        warnings: list[str] = []
+        session = pipeline.open_project(out, on_warning=warnings.append)
+        try:
+            (layer,) = session.scene.layers
+            assert layer.is_tiles and layer.path == f"{url}/tileset.json", warnings
+        finally:
+            pipeline.close_scene(session.scene)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -516,7 +516,7 @@ def open_project(project: Any, *, on_warning: Callable[[str], None] | None = Non
     missing = project.missing_layers()
     try:
         for record in project.layers:
-            layer_path = str(project.absolute(record.path))
+            layer_path = str(project.location(record.path))  # a URL stays a URL
             if record in missing:
                 warn(f"{layer_path}: layer file not found; left out")
                 continue

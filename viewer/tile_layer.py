@@ -152,7 +152,8 @@ class TileDraw:
         mode = layer.color_mode
         modes = reader_colour_modes(self.tileset)
         if mode == "material":
-            wanted = "texture" if "texture" in modes else None
+            # the file's own look: the draped texture, else the terrain's plain colours
+            wanted = next((m for m in ("texture", "elevation") if m in modes), None)
         else:
             wanted = mode if mode in modes and mode != "solid" else None
         if wanted is None or wanted == getattr(self.tileset, "colour", None):

@@ -446,6 +446,9 @@ def test_terrain_pick_gives_the_height_and_hillshade_reloads(view, tmp_path):
     assert dem.colour == "hillshade" and draw.stream is not before  # reloaded
     renderer.update_lod(force=True)
     assert draw.shown and draw.stream.loads > 0
+    # back to the file's own look: an undraped DEM has no texture, so its elevation colours
+    scene.update(layer, color_mode="material")
+    assert dem.colour == "elevation"
 
 
 def test_a_window_screenshot_waits_for_the_tiles(view, tmp_path, monkeypatch):
