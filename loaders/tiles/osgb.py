@@ -98,9 +98,9 @@ def run_osgconv(inputs: list[Path], *, images: bool = True,
     tmp = tempfile.mkdtemp(prefix="realscene-osgb-")
     try:
         out = Path(tmp) / "tile.osgt"
-        cmd = [exe]
-        if images:
-            cmd += ["-O", "WriteImageHint=IncludeData"]
+        # 17 significant digits: OSG's ASCII default (6) rounds coordinates to centimetres
+        # a kilometre from the origin
+        cmd = [exe, "-O", "precision 17" + (" WriteImageHint=IncludeData" if images else "")]
         cmd += [os.fspath(p) for p in inputs] + [os.fspath(out)]
         env = dict(os.environ, OSG_NOTIFY_LEVEL="WARN", OSG_OPTIMIZER="OFF")
         try:
@@ -342,10 +342,19 @@ def _image(img: OsgObject, warnings: list[str]) -> np.ndarray | None:
     data = img.block("Data")
     if not size or data is None or not isinstance(data[1], bytes):
         return None
-    w, h = int(size[0]), int(size[1])
-    fmt = int((img.prop("PixelFormat") or ["0"])[0])
-    dtype = int((img.prop("DataType") or ["0"])[0])
-    packing = max(int((img.prop("Packing") or ["1"])[0]), 1)
+    return _pixels(data[1], int(size[0]), int(size[1]),
+                   int((img.prop("PixelFormat") or ["0"])[0]),
+                   int((img.prop("DataType") or ["0"])[0]),
+                   int((img.prop("Packing") or ["1"])[0]),
+                   (img.prop("Origin") or ["0"])[0] == "0", warnings)
+
+
+def _pixels(raw: bytes, w: int, h: int, fmt: int, dtype: int, packing: int,
+            bottom_left: bool, warnings: list[str]) -> np.ndarray | None:
+    """Image bytes (OSG's layout: rows padded to ``packing``) as (H, W, 3|4) uint8, row 0
+    at the top; None (and a warning) when not decodable. Shared by the osgconv and the
+    worker paths."""
+    packing = max(packing, 1)
     ch = _GL_CHANNELS.get(fmt)
     if ch is None or dtype != 5121:
         msg = f"a texture in pixel format {fmt:#x} / type {dtype} is not decoded (drawn plain)"
@@ -356,7 +365,6 @@ def _image(img: OsgObject, warnings: list[str]) -> np.ndarray | None:
         warnings.append(f"a {w}x{h} texture is refused (more than {MAX_TEXTURE_PIXELS:,} px)")
         return None
     stride = -(-w * ch // packing) * packing
-    raw = data[1]
     if len(raw) < stride * h:
         warnings.append("a texture holds fewer bytes than its size says (drawn plain)")
         return None
@@ -368,7 +376,7 @@ def _image(img: OsgObject, warnings: list[str]) -> np.ndarray | None:
         px = np.repeat(px, 3, axis=2)
     elif ch == 2:
         px = np.concatenate([np.repeat(px[:, :, :1], 3, axis=2), px[:, :, 1:]], axis=2)
-    if (img.prop("Origin") or ["0"])[0] == "0":  # BOTTOM_LEFT: row 0 is the bottom
+    if bottom_left:  # BOTTOM_LEFT: row 0 is the bottom
         px = px[::-1]
     return np.ascontiguousarray(px)
 
@@ -376,6 +384,14 @@ def _image(img: OsgObject, warnings: list[str]) -> np.ndarray | None:
 def _primitive_faces(prim: OsgObject, nverts: int) -> np.ndarray | None:
     mode = (prim.prop("Mode") or ["TRIANGLES"])[0]
     vec = prim.block("vector")
+    if vec is not None and prim.cls.endswith("DrawArrayLengths"):  # runs from First
+        first = int((prim.prop("First") or ["0"])[0])
+        runs = np.array(vec[1].split(), dtype=np.int64)
+        starts = first + np.concatenate([[0], np.cumsum(runs)[:-1]]) if len(runs) else runs
+        found = [_triangles(mode, np.arange(a, a + n), nverts)
+                 for a, n in zip(starts, runs, strict=True)]
+        found = [t for t in found if t is not None]
+        return np.concatenate(found) if found else None
     if vec is not None:
         idx = np.array(vec[1].split(), dtype=np.int64)
     elif prim.cls.endswith("DrawArrays"):
@@ -384,6 +400,19 @@ def _primitive_faces(prim: OsgObject, nverts: int) -> np.ndarray | None:
         idx = np.arange(first, first + count, dtype=np.int64)
     else:
         return None
+    return _triangles(mode, idx, nverts)
+
+
+#: OpenGL primitive modes by number (the worker sends numbers, osgconv names)
+GL_MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP", 4: "TRIANGLES",
+            5: "TRIANGLE_STRIP", 6: "TRIANGLE_FAN", 7: "QUADS", 8: "QUAD_STRIP", 9: "POLYGON"}
+
+
+def _triangles(mode: str, idx: np.ndarray, nverts: int) -> np.ndarray | None:
+    """Triangles (n, 3) of one primitive set's vertex indices in its GL mode (None for
+    points and lines); degenerate ones dropped. Raises ValueError on an index out of
+    range."""
+    idx = np.asarray(idx, dtype=np.int64)
     if mode == "TRIANGLES":
         tri = idx[: len(idx) // 3 * 3].reshape(-1, 3)
     elif mode == "TRIANGLE_STRIP" and len(idx) >= 3:
@@ -396,6 +425,10 @@ def _primitive_faces(prim: OsgObject, nverts: int) -> np.ndarray | None:
     elif mode == "QUADS":
         q = idx[: len(idx) // 4 * 4].reshape(-1, 4)
         tri = np.concatenate([q[:, [0, 1, 2]], q[:, [0, 2, 3]]])
+    elif mode == "QUAD_STRIP" and len(idx) >= 4:
+        k = np.arange(0, len(idx) // 2 * 2 - 2, 2)
+        a, b, c, d = idx[k], idx[k + 1], idx[k + 3], idx[k + 2]
+        tri = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])])
     else:
         return None
     if len(tri) and (tri.min() < 0 or tri.max() >= nverts):
@@ -413,23 +446,19 @@ def _geometry(geo: OsgObject, matrix: np.ndarray | None, warnings: list[str],
     xyz = _floats(arrays[0].block("vector")[1], 3)
     faces = [f for p in geo.objects("PrimitiveSetList")
              if (f := _primitive_faces(p, len(xyz))) is not None]
-    tri = np.concatenate(faces).astype(np.int32) if faces else np.zeros((0, 3), np.int32)
-    if matrix is not None:
-        xyz = xyz @ matrix[:3, :3] + matrix[3, :3]  # OSG: row vectors, v * M
-    uvs = None
+    uv = None
     tc = geo.objects("TexCoordArrayList")
     if tc and tc[0].block("vector") is not None:
         uv = _floats(tc[0].block("vector")[1], 2)
-        if len(uv) == len(xyz):
-            uvs = uv.astype(np.float32)
-    material = Material(name=f"osgb-{geo.uid or id(geo)}")
+    diffuse = None
+    textures: list[tuple[np.ndarray | None, str]] = []
     for ss in geo.objects("StateSet"):
         for att in ss.objects("AttributeList"):
             if att.cls == "osg::Material":
-                diffuse = att.prop("Diffuse")
-                if diffuse and len(diffuse) >= 6:
+                found = att.prop("Diffuse")
+                if found and len(found) >= 6:
                     try:
-                        material.color = tuple(float(v) for v in diffuse[2:6])  # type: ignore
+                        diffuse = tuple(float(v) for v in found[2:6])
                     except ValueError:
                         pass
         tal = ss.block("TextureAttributeList")
@@ -440,22 +469,48 @@ def _geometry(geo: OsgObject, matrix: np.ndarray | None, warnings: list[str],
                 for img in tex.objects("Image"):
                     if id(img) not in images:
                         images[id(img)] = _checked_image(img, warnings)
-                    if material.texture is None and images[id(img)] is not None:
-                        material.texture = images[id(img)]
-                        material.name = (img.prop("FileName") or [material.name])[0]
+                    textures.append((images[id(img)], (img.prop("FileName") or [""])[0]))
+    return _make_geometry(xyz, faces, matrix, uv, f"osgb-{geo.uid or id(geo)}", diffuse,
+                          textures)
+
+
+def _make_geometry(xyz: np.ndarray, faces: list[np.ndarray], matrix: np.ndarray | None,
+                   uv: np.ndarray | None, name: str, diffuse: tuple | None,
+                   textures: list[tuple[np.ndarray | None, str]]) -> Geometry:
+    """A drawable from its arrays (shared by the osgconv and the worker paths): vertices
+    through the transforms above it, UVs kept when they match the vertices and a texture
+    is shown, the first decodable texture, the front diffuse colour."""
+    tri = np.concatenate(faces).astype(np.int32) if faces else np.zeros((0, 3), np.int32)
+    if matrix is not None:
+        xyz = xyz @ matrix[:3, :3] + matrix[3, :3]  # OSG: row vectors, v * M
+    uvs = uv.astype(np.float32) if uv is not None and len(uv) == len(xyz) else None
+    material = Material(name=name)
+    if diffuse is not None:
+        material.color = diffuse  # type: ignore[assignment]
+    for pixels, tex_name in textures:
+        if pixels is not None:
+            material.texture = pixels
+            material.name = tex_name or name
+            break
     if material.texture is None:
         uvs = None
     return Geometry(xyz=xyz, faces=tri, uvs=uvs, material=material)
 
 
 def _checked_image(img: OsgObject, warnings: list[str]) -> np.ndarray | None:
-    name = (img.prop("FileName") or [""])[0]
-    # an image OSG fetched from outside the tileset (an absolute or '..' name) is not shown
+    if _outside_name((img.prop("FileName") or [""])[0], warnings):
+        return None
+    return _image(img, warnings)
+
+
+def _outside_name(name: str, warnings: list[str]) -> bool:
+    """True (and a warning) for an image OSG fetched from outside the tileset (an absolute
+    or '..' name): it is not shown."""
     if name and (os.path.isabs(name) or ".." in Path(name.replace("\\", "/")).parts
                  or re.match(r"^[A-Za-z]:", name)):
         warnings.append(f"texture {name[:80]!r} names a file outside the tileset: not shown")
-        return None
-    return _image(img, warnings)
+        return True
+    return False
 
 
 def _matrix(ob: OsgObject) -> np.ndarray | None:
@@ -501,14 +556,11 @@ def osgb_file_from_objects(path: Path, top: list[OsgObject]) -> OsgbFile:
 
 
 def _paged_lod(ob: OsgObject, matrix: np.ndarray | None) -> PagedLod:
-    center, radius = np.zeros(3), 0.0
+    center, radius = None, 0.0
     uc = ob.prop("UserCenter")
     if uc and len(uc) >= 4:
         center = np.array([float(v) for v in uc[:3]], dtype=np.float64)
         radius = float(uc[3])
-        if matrix is not None:
-            center = center @ matrix[:3, :3] + matrix[3, :3]
-            radius *= float(np.max(np.linalg.norm(matrix[:3, :3], axis=1)))
     ranges: list[tuple[float, float]] = []
     rl = ob.block("RangeList")
     for it in (rl[1] if rl else []):
@@ -519,10 +571,55 @@ def _paged_lod(ob: OsgObject, matrix: np.ndarray | None) -> PagedLod:
     for it in (rd[1] if rd else []):
         if isinstance(it, tuple) and it[0] == "line":
             files.append(it[1][0] if it[1] else "")
-    files += [""] * (len(ranges) - len(files))
-    return PagedLod(center=center, radius=radius,
-                    range_mode=(ob.prop("RangeMode") or ["DISTANCE_FROM_EYE_POINT"])[0],
-                    ranges=ranges, files=files[:len(ranges)] if ranges else files)
+    return _make_lod(center, radius, matrix,
+                     (ob.prop("RangeMode") or ["DISTANCE_FROM_EYE_POINT"])[0], ranges, files)
+
+
+def _make_lod(center: np.ndarray | None, radius: float, matrix: np.ndarray | None,
+              range_mode: str, ranges: list[tuple[float, float]], files: list[str]) -> PagedLod:
+    """A PagedLod (shared by the osgconv and the worker paths): its user-defined sphere
+    through the transforms above it (None: none, computed later from its geometry), one
+    file name per range."""
+    if center is None:
+        center, radius = np.zeros(3), 0.0
+    elif matrix is not None:
+        center = center @ matrix[:3, :3] + matrix[3, :3]
+        radius *= float(np.max(np.linalg.norm(matrix[:3, :3], axis=1)))
+    files = files + [""] * (len(ranges) - len(files))
+    return PagedLod(center=center, radius=radius, range_mode=range_mode, ranges=ranges,
+                    files=files[:len(ranges)] if ranges else files)
+
+
+def osgb_file_from_raw(path: Path, raw: Any) -> OsgbFile:
+    """What the OSGB worker read (:class:`~loaders.tiles.osgb_worker.RawFile`) as the same
+    OsgbFile the osgconv path gives."""
+    result = OsgbFile(path=path, warnings=list(raw.warnings))
+    images: dict[int, np.ndarray | None] = {}
+
+    def image(k: int) -> tuple[np.ndarray | None, str]:
+        img = raw.images[k]
+        if k not in images:
+            images[k] = None if _outside_name(img.name, result.warnings) \
+                else _pixels(img.data, img.width, img.height, img.pixel_format,
+                             img.data_type, 1, not img.top_left, result.warnings)
+        return images[k], img.name
+
+    for lod in raw.lods:
+        result.lods.append(_make_lod(
+            lod.center if lod.user_center else None, lod.radius, lod.matrix,
+            "PIXEL_SIZE_ON_SCREEN" if lod.pixel_mode else "DISTANCE_FROM_EYE_POINT",
+            [(float(a), float(b)) for a, b in lod.ranges], list(lod.files)))
+    for n, g in enumerate(raw.geometries):
+        faces = [t for mode, idx in g.primitives
+                 if (t := _triangles(GL_MODES.get(mode, ""), idx, len(g.xyz))) is not None]
+        geom = _make_geometry(g.xyz, faces, g.matrix, g.uv, f"osgb-{n + 1}", g.diffuse,
+                              [image(k) for k in g.images if 0 <= k < len(raw.images)])
+        if len(geom.faces):
+            (result.free if g.lod < 0 else result.lods[g.lod].geometry).append(geom)
+    for lod in result.lods:
+        if lod.radius <= 0 and lod.geometry:
+            lod.center, lod.radius = _sphere(lod.geometry)
+    return result
 
 
 def _sphere(geoms: list[Geometry]) -> tuple[np.ndarray, float]:
@@ -575,9 +672,41 @@ def _check_osgb(path: Path) -> None:
                         "give a tile written by OpenSceneGraph")
 
 
-def read_osgb_file(path: Path, *, images: bool = True) -> OsgbFile:
-    """Read one .osgb through osgconv (raises LoadError)."""
+#: the start of the layer's warning when the worker is not built (osgconv reads the tiles)
+SLOW_READER_WARNING = "OSGB tiles are read through osgconv"
+#: how .osgb files are read: "auto" (the worker when built, else osgconv), "worker", "osgconv"
+READERS_OF_OSGB = ("auto", "worker", "osgconv")
+
+
+def worker_pool(reader: str = "auto") -> Any:
+    """The OSGB worker pool to read with, or None for the osgconv path. ``reader``:
+    "auto" (the worker when it is built), "worker" (LoadError when it is not), "osgconv"."""
+    if reader not in READERS_OF_OSGB:
+        raise ValueError(f"reader must be one of {READERS_OF_OSGB}, not {reader!r}")
+    if reader == "osgconv":
+        return None
+    from . import osgb_worker
+
+    pool = osgb_worker.default_pool()
+    if pool is None and reader == "worker":
+        raise LoadError(osgb_worker.default_binary(),
+                        f"the OSGB worker is not available: {osgb_worker.unavailable_reason()}",
+                        "run ./run once to build it (needs g++ and libopenscenegraph-dev)")
+    return pool
+
+
+def read_osgb_file(path: Path, *, images: bool = True, reader: str = "auto") -> OsgbFile:
+    """Read one .osgb with OpenSceneGraph: a persistent worker (see
+    :mod:`loaders.tiles.osgb_worker`) or osgconv (raises LoadError)."""
     _check_osgb(path)
+    pool = worker_pool(reader)
+    if pool is not None:
+        raw = pool.read(path, pixels=images)
+        try:
+            return osgb_file_from_raw(path, raw)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise LoadError(path, f"OpenSceneGraph's scene is not understood ({exc})"[:300],
+                            _HINT_REEXPORT) from None
     text = run_osgconv([path], images=images)
     try:
         top = parse_osgt(text)
@@ -587,8 +716,9 @@ def read_osgb_file(path: Path, *, images: bool = True) -> OsgbFile:
                         _HINT_REEXPORT) from None
 
 
-def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
-    """Many files' PagedLODs (no textures) in as few osgconv runs as possible.
+def read_osgb_headers(paths: list[Path], *, reader: str = "auto") -> list[OsgbFile | LoadError]:
+    """Many files' PagedLODs (no textures): one worker request each, or without the
+    worker in as few osgconv runs as possible.
 
     osgconv reads several files into one Group, in order, skipping the ones it cannot
     read: the count of the Group's children tells whether every file came through, and
@@ -604,6 +734,13 @@ def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
             out.append(exc)
     good = [i for i, r in enumerate(out) if isinstance(r, OsgbFile)]
     if not good:
+        return out
+    if worker_pool(reader) is not None:
+        for i in good:
+            try:
+                out[i] = read_osgb_file(paths[i], images=False, reader=reader)
+            except LoadError as exc:
+                out[i] = exc
         return out
     folders = [os.path.realpath(paths[i].parent) for i in good]
     distinct = len(set(folders)) == len(folders)
@@ -623,7 +760,7 @@ def read_osgb_headers(paths: list[Path]) -> list[OsgbFile | LoadError]:
             pass
     for i in good:
         try:
-            out[i] = read_osgb_file(paths[i], images=False)
+            out[i] = read_osgb_file(paths[i], images=False, reader="osgconv")
         except LoadError as exc:
             out[i] = exc
     return out
@@ -700,10 +837,13 @@ class OsgbTileSet(TileSet):
     format_name = "OSGB"
 
     def __init__(self, path: str | Path, *, progress: Callable[[float, str], None] | None = None,
-                 workers: int = 2) -> None:
+                 workers: int = 2, reader: str = "auto") -> None:
         path = Path(path)
         folder, meta = find_tileset_root(path)
         self.folder = folder
+        # "auto": the fast worker when it is built, else osgconv (and a warning saying so)
+        self._reader = reader if worker_pool(reader) is not None else "osgconv"
+        self._slow_reader = reader == "auto" and self._reader == "osgconv"
         self._cache: OrderedDict[str, OsgbFile] = OrderedDict()
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
@@ -755,11 +895,14 @@ class OsgbTileSet(TileSet):
                    progress: Callable[[float, str], None] | None, workers: int) -> Tile:
         batches = [files[i:i + OPEN_BATCH] for i in range(0, len(files), OPEN_BATCH)]
         results: list[OsgbFile | LoadError] = []
+        def headers(batch: list[Path]) -> list[OsgbFile | LoadError]:
+            return read_osgb_headers(batch, reader=self._reader)
+
         if len(batches) == 1:
-            results = read_osgb_headers(batches[0])
+            results = headers(batches[0])
         else:
             with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-                for k, part in enumerate(pool.map(read_osgb_headers, batches)):
+                for k, part in enumerate(pool.map(headers, batches)):
                     results += part
                     if progress is not None:
                         progress((k + 1) / len(batches), f"{len(results)} top tiles read")
@@ -775,6 +918,12 @@ class OsgbTileSet(TileSet):
             tile = self._file_tile(res, cache=False)
             if tile is not None:
                 tops.append(tile)
+        if self._slow_reader:
+            from . import osgb_worker
+
+            warnings.append(f"{SLOW_READER_WARNING}, about 10x slower: the fast "
+                            f"reader is not available ({osgb_worker.unavailable_reason()}); "
+                            "./run builds it (needs g++ and libopenscenegraph-dev)")
         self._open_warnings = warnings
         if not tops:
             raise LoadError(path, "no top tile holds geometry or PagedLODs",
@@ -867,7 +1016,7 @@ class OsgbTileSet(TileSet):
             paths.append(target)
         kids: list[Tile] = []
         # one osgconv run for all the children's spheres (no pixels: the loads read those)
-        for res in (read_osgb_headers(paths) if paths else []):
+        for res in (read_osgb_headers(paths, reader=self._reader) if paths else []):
             if isinstance(res, LoadError):
                 if str(res) not in self.warnings:
                     self.warnings.append(str(res))
@@ -925,7 +1074,7 @@ class OsgbTileSet(TileSet):
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        f = read_osgb_file(path)
+        f = read_osgb_file(path, reader=self._reader)
         self._remember(f)
         return f
 

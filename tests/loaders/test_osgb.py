@@ -14,6 +14,7 @@ import pytest
 import loaders
 from loaders import LoadError
 from loaders.tiles import TileStream, View
+from loaders.tiles.osgb import SLOW_READER_WARNING
 
 from .osgb_support import (
     OSGT_HEADER,
@@ -56,7 +57,8 @@ def test_shared_tile_geometry_texture_and_children(shared_data: Path) -> None:
     ts = loaders.read(shared_data / SHARED_TILE)
     assert ts.kind == "tiles" and ts.format_name == "OSGB" and ts.crs is None
     root = ts.root
-    np.testing.assert_allclose(root.center, [-143.628, -197.907, 438.413])
+    # the file's float32 centre, to the last digit (not OSG's 6-digit ASCII rounding)
+    np.testing.assert_allclose(root.center, [-143.627609, -197.907135, 438.412537], atol=1e-6)
     assert root.radius == pytest.approx(36.6513)
     # PIXEL_SIZE_ON_SCREEN 36.65 px: OSG refines when the sphere's 2 r ppr / d exceeds it
     assert root.geometric_error == pytest.approx(16 * 2 * 36.6513 / 36.6513)
@@ -85,7 +87,7 @@ def test_built_tileset_opens_from_folder_metadata_and_one_file(built) -> None:
         ts = loaders.read(source)
         assert ts.format_name == "OSGB" and ts.crs.to_epsg() == 28992
         assert len(ts.root.children) == 4 and ts.root.content is None
-        assert not ts.warnings
+        assert not [w for w in ts.warnings if not w.startswith(SLOW_READER_WARNING)]
         ts.close()
     one = built.path / "Data" / "Tile_+001_+000" / "Tile_+001_+000.osgb"
     ts = loaders.read(one)
@@ -114,7 +116,8 @@ def test_tilestream_streams_coarse_first_then_finer_close_up(built) -> None:
         sel = stream.wait(close)
         depths = {t.depth for t in sel.draw}
         assert max(depths) == 3 and sel.triangles > 0
-        assert not [w for w in ts.warnings if "missing" not in w]
+        assert not [w for w in ts.warnings
+                    if "missing" not in w and not w.startswith(SLOW_READER_WARNING)]
     finally:
         stream.close()
         ts.close()
