@@ -40,7 +40,11 @@
 #include <osgDB/ReadFile>
 #include <osgDB/Registry>
 
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <cstdint>
@@ -370,6 +374,11 @@ bool answer(char flag, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __linux__
+  // a worker stuck in OSG (seen on corrupt tiles) must not outlive the viewer
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;
+#endif
   // replies go to a private copy of stdout; anything a plugin prints goes to stderr
   g_out = ::dup(1);
   ::dup2(2, 1);

@@ -473,13 +473,16 @@ class WorkerPool:
             except (ValueError, WorkerUnavailable) as exc:
                 w.kill()
                 raise LoadError(path, str(exc)[:300], _HINT_REEXPORT) from None
-            self._give(w)
             if status != 0:
+                # OSG's readers keep state across reads: after a failed one a worker has
+                # been seen to loop forever on the next bad file, so it is not reused
+                w.close()
                 try:
                     msg = _Cursor(payload[1:]).str_()
                 except (ValueError, struct.error):
                     msg = "OpenSceneGraph cannot read it"
                 raise LoadError(path, msg[:300], _HINT_REEXPORT)
+            self._give(w)
             try:
                 return decode_reply(payload)
             except ValueError as exc:
