@@ -38,6 +38,15 @@ FIRST_BUDGET = 40_000
 SETTLE_SECONDS = 0.5
 #: a budget-limited frame is redrawn when the measured cost allows this much more
 GROW_FACTOR = 1.25
+#: what one triangle of a tile layer costs a frame, in points (llvmpipe, 1400x900 window:
+#: ~1.5 us per drawn point and ~2 us per drawn triangle, filled), so one measured cost
+#: per point budgets both: frames count ``points + TRIANGLE_POINTS * triangles``
+TRIANGLE_POINTS = 1.5
+#: what one more actor (a draw call: a tile's part) costs, in points (llvmpipe: a few
+#: hundred microseconds; a frame of 200 small tiles is dominated by them)
+ACTOR_POINTS = 300
+#: tile layers refine at least this far whatever the measured cost (triangles)
+MIN_TILE_TRIANGLES = 50_000
 
 Clock = Callable[[], float]
 
@@ -130,6 +139,23 @@ class FrameBudget:
             budget = int(budget)
         self.last_budget = budget
         return budget
+
+    def triangle_budget(self, off_screen: bool = False, layers_loading: bool = False,
+                        points: int = 0, last: int | None = None) -> int | None:
+        """Triangles the tile layers may draw in the next frame: the frame's point budget
+        left after ``points`` (drawn by point layers), at ``TRIANGLE_POINTS`` each (a tile
+        also costs ``ACTOR_POINTS / TRIANGLE_POINTS`` triangles: its draw call), at
+        least ``MIN_TILE_TRIANGLES``; None off screen (a still picture: the layers' own
+        budget) or before any frame was timed. ``last`` is kept unless the new budget
+        differs by more than ``GROW_FACTOR`` (a selection that flips with each frame's
+        small change of measured cost would reload tiles)."""
+        if off_screen or not self.timed:
+            return None
+        budget = self.current(False, layers_loading)
+        tris = max(int((budget - points) / TRIANGLE_POINTS), MIN_TILE_TRIANGLES)
+        if last and last / GROW_FACTOR <= tris <= last * GROW_FACTOR:
+            return last
+        return tris
 
     # -- events ----------------------------------------------------------------------------
     def start_settling(self) -> None:

@@ -129,7 +129,7 @@ from loaders.lod import (
 )
 
 from . import camera, colors, features, picking, pointsize, tile_layer
-from .budget import AUTO, Clock, FrameBudget
+from .budget import ACTOR_POINTS, AUTO, TRIANGLE_POINTS, Clock, FrameBudget
 from .camera import PRESETS
 from .legend import Overlays
 from .picking import PICK_TOLERANCE_PX
@@ -242,6 +242,10 @@ class SceneRenderer:
         self.multi_samples: int | None = 0
         self.min_pixels = DEFAULT_MIN_PIXELS
         self.drawn_points = 0
+        #: triangles of the tile layers' last selections (counted in the frame's cost)
+        self.drawn_tile_triangles = 0
+        self.drawn_tile_actors = 0
+        self._tile_budget: int | None = None
         self.on_update: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._needs_update = False
@@ -547,9 +551,21 @@ class SceneRenderer:
         """Stream every tile layer for the current camera (``wait``: load what the view
         needs first, off-screen); True when tile actors changed."""
         changed = False
-        for entry in list(self._entries.values()):
-            if entry.tiles is not None:
-                changed |= entry.tiles.update(wait=wait)
+        tiles = [e.tiles for e in self._entries.values() if e.tiles is not None]
+        if not tiles:
+            self.drawn_tile_triangles = self.drawn_tile_actors = 0
+            return False
+        off = self._off_screen()
+        share = self.budget.triangle_budget(off, not off and self._layers_loading(),
+                                            self.drawn_points, self._tile_budget)
+        if share is not None:  # measured frame times: what the frame affords
+            self._tile_budget = share
+            share = max(share // len(tiles), 1)
+        for draw in tiles:
+            draw.set_triangle_budget(share)
+            changed |= draw.update(wait=wait)
+        self.drawn_tile_triangles = sum(d.triangles_shown for d in tiles)
+        self.drawn_tile_actors = sum(d.actor_count for d in tiles)
         return changed
 
     def tile_draw(self, layer: Layer) -> tile_layer.TileDraw | None:
@@ -842,7 +858,10 @@ class SceneRenderer:
         on_screen = not self._off_screen()
         # a frame cut by its budget when the measured cost allows clearly more:
         # draw more on a later poll (each such frame still fits its target)
-        if self.budget.frame_ended(self.drawn_points, self.total_points, timed=on_screen,
+        tris = int(TRIANGLE_POINTS * self.drawn_tile_triangles  # as points (budget.py)
+                   + ACTOR_POINTS * self.drawn_tile_actors)
+        if self.budget.frame_ended(self.drawn_points + tris, self.total_points + tris,
+                                   timed=on_screen,
                                    layers_loading=on_screen and self._layers_loading()):
             self._request_update()
 

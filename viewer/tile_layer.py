@@ -35,18 +35,29 @@ from loaders import FeatureMesh, Mesh, PointCloud
 from loaders.tiles import TileSet, TileStream, View
 
 from . import camera, picking
+from .budget import ACTOR_POINTS, TRIANGLE_POINTS
 from .colormaps import apply_colormap
 from .colors import rgb_bytes
 from .scene import Layer, Pick, reader_colour_modes
 
 #: seconds of actor building per on-screen frame (the rest waits for the next poll)
 SLICE_SECONDS = 0.03
+#: new tiles per on-screen frame also stop at this many texture bytes and triangles: the
+#: frame that first draws them uploads them (on llvmpipe ~25 ms per 2 MB of texture and
+#: ~20 ms per 100k triangles), so a burst of loaded tiles is shown over a few frames
+FRAME_TEXTURE_BYTES = 3 * 2**20
+FRAME_NEW_TRIANGLES = 300_000
+#: on screen, each drawn tile counts for this many triangles against the frame's budget
+#: (its draw call)
+TILE_TRIANGLES = int(ACTOR_POINTS / TRIANGLE_POINTS)
 #: default cache size of a tile layer (bytes of loaded tile contents)
 DEFAULT_MAX_BYTES = 768 * 2**20
 #: default triangle budget of a tile layer
 DEFAULT_TRIANGLES = 3_000_000
 
 _counter = itertools.count(1)
+#: the renderer's layer actor names (viewer.render._ACTOR_PREFIX; not imported: no cycle)
+ACTOR_PREFIX = "realscene-layer-"
 
 
 def is_tiles(data: Any) -> bool:
@@ -111,12 +122,32 @@ def camera_view(renderer: Any, origin: np.ndarray, max_sse: float,
     return View(eye=eye, pixels_per_radian=float(ppr), planes=planes, max_sse=float(max_sse))
 
 
+class _Spec:
+    """One tile actor's VTK data, built in a loader thread (:meth:`TileDraw.prepare`):
+    only the mapper and actor are made on the GUI thread (:meth:`TileDraw._actor`)."""
+
+    __slots__ = ("item", "poly", "texture", "scalars", "points", "texture_bytes")
+
+    def __init__(self, item: Any, poly: Any, texture: Any = None, scalars: str | None = None,
+                 points: bool = False, texture_bytes: int = 0) -> None:
+        self.item = item
+        self.poly = poly
+        self.texture = texture
+        #: bytes of the texture image: what the next render uploads to the GPU
+        self.texture_bytes = int(texture_bytes)
+        #: "point" / "cell": the poly's "rgb" array colours it (direct scalars)
+        self.scalars = scalars
+        self.points = points
+
+
 class _Shown:
     """The actors of one drawn tile."""
 
-    __slots__ = ("actors", "names", "items")
+    __slots__ = ("actors", "names", "items", "texture_bytes", "triangles")
 
     def __init__(self) -> None:
+        self.texture_bytes = 0
+        self.triangles = 0
         self.actors: list[Any] = []
         self.names: list[str] = []
         #: (actor id, content item, the actor's polydata as cut by the clip): picking
@@ -132,9 +163,10 @@ class TileDraw:
         self.entry = entry
         layer: Layer = entry.layer
         self.tileset: TileSet = layer.data
-        self.stream = TileStream(self.tileset, max_bytes=_layer_bytes(layer),
-                                 triangle_budget=DEFAULT_TRIANGLES,
-                                 on_loaded=renderer._request_update)
+        #: settings generation: contents prepared under another one are built again
+        self._generation = 0
+        self._triangles_shown = 0
+        self.stream = self._new_stream()
         self.shown: dict[int, _Shown] = {}
         #: True while drawn tiles still wait for their actors (time-sliced)
         self.behind = False
@@ -177,9 +209,20 @@ class TileDraw:
         """A new stream (empty cache): contents must be read again."""
         self.clear()
         self.stream.close()
-        self.stream = TileStream(self.tileset, max_bytes=_layer_bytes(self.entry.layer),
-                                 triangle_budget=DEFAULT_TRIANGLES,
-                                 on_loaded=self.renderer._request_update)
+        self.stream = self._new_stream()
+
+    def _new_stream(self) -> TileStream:
+        return TileStream(self.tileset, max_bytes=_layer_bytes(self.entry.layer),
+                          triangle_budget=DEFAULT_TRIANGLES,
+                          on_loaded=self.renderer._request_update, prepare=self.prepare)
+
+    def set_triangle_budget(self, triangles: int | None) -> None:
+        """Triangles a frame may draw of this layer (the renderer's share of its measured
+        frame budget; None: ``DEFAULT_TRIANGLES``, a still picture). Tiles beyond it are
+        not refined rather than drawn slowly."""
+        self.stream.triangle_budget = int(DEFAULT_TRIANGLES if triangles is None
+                                          else min(triangles, DEFAULT_TRIANGLES))
+        self.stream.tile_cost = 0 if triangles is None else int(TILE_TRIANGLES)
 
     def settings_changed(self) -> None:
         """The layer's detail (``max_sse``) or memory budget changed."""
@@ -211,18 +254,25 @@ class TileDraw:
         changed = False
         start = time.perf_counter()
         self.behind = False
+        tex_bytes = triangles = 0
         for key, (tile, content) in drawn.items():
             if key in self.shown:
                 continue
             # at least one tile per update, then as many as the slice allows
-            if not wait and changed and time.perf_counter() - start > SLICE_SECONDS:
+            if not wait and changed and (
+                    time.perf_counter() - start > SLICE_SECONDS
+                    or tex_bytes >= FRAME_TEXTURE_BYTES or triangles >= FRAME_NEW_TRIANGLES):
                 self.behind = True
                 break
-            self.shown[key] = self._build(tile, content)
+            shown = self._build(tile, content)
+            self.shown[key] = shown
+            tex_bytes += shown.texture_bytes
+            triangles += content.triangle_count
             changed = True
         if not self.behind:  # every wanted tile shows: drop the others
-            for key in [k for k in self.shown if k not in drawn]:
-                self._drop(key)
+            old = [k for k in self.shown if k not in drawn]
+            if old:
+                self._drop_many(old)
                 changed = True
         if self.behind:  # the rest of the new tiles on the next poll
             self.renderer._request_update()
@@ -231,47 +281,119 @@ class TileDraw:
         return changed
 
     def clear(self) -> None:
-        for key in list(self.shown):
-            self._drop(key)
+        """Remove every tile actor; contents prepared before are stale from now on."""
+        self._generation += 1
+        self._drop_many(list(self.shown))
 
     def close(self) -> None:
         self.clear()
         self.stream.close()
 
     def _drop(self, key: int) -> None:
-        shown = self.shown.pop(key, None)
-        if shown is None:
+        self._drop_many([key])
+
+    def _drop_many(self, keys: list[int]) -> None:
+        """Remove the actors of the tiles ``keys`` (one pass over the layer's lists)."""
+        gone: set[int] = set()
+        ren = self.renderer.plotter.renderer
+        for key in keys:
+            shown = self.shown.pop(key, None)
+            if shown is None:
+                continue
+            self._triangles_shown -= shown.triangles
+            for actor in shown.actors:
+                ren.RemoveActor(actor)
+                gone.add(id(actor))
+        if not gone:
             return
-        plotter = self.renderer.plotter
         entry = self.entry
-        for name, actor in zip(shown.names, shown.actors, strict=True):
-            plotter.remove_actor(name, reset_camera=False, render=False)
-            if name in entry.names:
-                i = entry.names.index(name)
-                entry.names.pop(i)
-                entry.actors.pop(i)
-            entry.mesh_actor_ids.discard(id(actor))
+        kept = [(n, a) for n, a in zip(entry.names, entry.actors, strict=True)
+                if id(a) not in gone]
+        entry.names = [n for n, _ in kept]
+        entry.actors = [a for _, a in kept]
+        entry.mesh_actor_ids -= gone
 
     # -- actors -------------------------------------------------------------------------
+    def prepare(self, tile: Any, content: Any) -> None:
+        """Loader thread (the stream's ``prepare`` hook): build the tile's VTK data (cut by
+        the clip, coloured, textured) now, so the GUI thread only makes mappers and
+        actors. Tagged with the settings generation: a rebuild since makes it stale."""
+        gen = self._generation
+        try:
+            content.prepared = (gen, self._specs(content))
+        except Exception:  # noqa: BLE001 - the GUI thread builds it again (and reports)
+            content.prepared = None
+
     def _build(self, tile: Any, content: Any) -> _Shown:
+        prepared = getattr(content, "prepared", None)
+        if prepared is not None and prepared[0] == self._generation:
+            specs = prepared[1]
+        else:
+            specs = self._specs(content)
+            content.prepared = (self._generation, specs)
         shown = _Shown()
-        for item in [*content.meshes, *content.points]:
-            if isinstance(item, Mesh) and item.triangle_count:
-                self._add_mesh(shown, item)
-            elif isinstance(item, PointCloud) and item.point_count:
-                self._add_points(shown, item)
+        shown.triangles = int(content.triangle_count)
+        for spec in specs:
+            self._show(shown, spec)
+        self._triangles_shown += shown.triangles
         return shown
 
-    def _add(self, shown: _Shown, item: Any, poly: pv.PolyData, **kwargs: Any) -> None:
-        suffix = f"-tile{next(_counter)}"
-        actor = self.renderer._add(self.entry, poly, suffix=suffix, **kwargs)
-        if actor is None:  # the clip left nothing of it
-            return
+    def _specs(self, content: Any) -> list[_Spec]:
+        specs: list[_Spec] = []
+        for item in [*content.meshes, *content.points]:
+            if isinstance(item, Mesh) and item.triangle_count:
+                self._mesh_specs(specs, item)
+            elif isinstance(item, PointCloud) and item.point_count:
+                self._point_specs(specs, item)
+        return specs
+
+    def _show(self, shown: _Shown, spec: _Spec) -> None:
+        """GUI thread: a mapper and actor for ``spec`` into the renderer (no pyvista
+        ``add_mesh``: its colour tables and actor-list scans cost tens of ms per tile)."""
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+        layer = self.entry.layer
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(spec.poly)
+        if spec.scalars is not None:
+            mapper.SetColorModeToDirectScalars()
+            if spec.scalars == "cell":
+                mapper.SetScalarModeToUseCellFieldData()
+            else:
+                mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("rgb")
+            mapper.ScalarVisibilityOn()
+        else:
+            mapper.ScalarVisibilityOff()
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetColor(1.0, 1.0, 1.0)
+        if spec.texture is not None:
+            actor.SetTexture(spec.texture)
+        if spec.points:
+            prop.SetRepresentationToPoints()
+            prop.SetPointSize(float(layer.point_size))
+            prop.LightingOff()
+        else:
+            prop.SetInterpolationToFlat()
+            prop.LightingOn()
+        self.renderer.plotter.renderer.AddActor(actor)
+        name = f"{ACTOR_PREFIX}{layer.id}-tile{next(_counter)}"
+        self.entry.actors.append(actor)
+        self.entry.names.append(name)
         shown.actors.append(actor)
-        shown.names.append(self.entry.names[-1])
-        shown.items.append((id(actor), item, actor.GetMapper().dataset))
-        if isinstance(item, Mesh):
+        shown.names.append(name)
+        shown.items.append((id(actor), spec.item, spec.poly))
+        shown.texture_bytes += spec.texture_bytes
+        if isinstance(spec.item, Mesh):
             self.entry.mesh_actor_ids.add(id(actor))
+
+    def _spec(self, specs: list[_Spec], item: Any, poly: pv.PolyData, **kwargs: Any) -> None:
+        poly = self.renderer._clip_poly(poly)
+        if poly is None:  # the clip left nothing of it
+            return
+        specs.append(_Spec(item, poly, **kwargs))
 
     def _elevation(self, z_true: np.ndarray) -> np.ndarray:
         layer = self.entry.layer
@@ -284,12 +406,11 @@ class TileDraw:
         rgb = np.round(np.asarray(self.entry.layer.solid_color, np.float64) * 255)
         return np.ascontiguousarray(np.broadcast_to(rgb.astype(np.uint8), (n, 3)))
 
-    def _add_mesh(self, shown: _Shown, mesh: Mesh) -> None:
+    def _mesh_specs(self, specs: list[_Spec], mesh: Mesh) -> None:
         layer = self.entry.layer
         pts = self.renderer._local_positions(layer, mesh.vertices, origin=mesh.origin)
         faces = np.asarray(mesh.faces, dtype=np.int64)
         mode = layer.color_mode
-        kwargs: dict[str, Any] = dict(smooth_shading=False, lighting=True)
         keep = np.ones(len(faces), bool)
         if mode == "material" and mesh.uvs is not None and len(mesh.uvs) == len(pts):
             for part in mesh.parts:
@@ -299,13 +420,14 @@ class TileDraw:
                 ids = np.arange(max(0, part.start), min(len(faces), part.stop))
                 keep[ids] = False
                 poly, texture = textured_polydata(pts, faces, ids, mesh.uvs, tex)
-                self._add(shown, mesh, poly, texture=texture, **kwargs)
+                self._spec(specs, mesh, poly, texture=texture, texture_bytes=tex.nbytes)
         if not keep.any():
             return
         ids = np.flatnonzero(keep)
         poly = pv.PolyData.from_regular_faces(pts, faces[ids])
         poly.cell_data["face_id"] = ids.astype(np.int32)
         reader_painted = mode in reader_colour_modes(self.tileset) and mode != "material"
+        where = "point"
         if mode == "solid":
             poly.point_data["rgb"] = self._solid(len(pts))
         elif mode == "elevation" and not reader_painted:
@@ -315,6 +437,7 @@ class TileDraw:
             poly.point_data["rgb"] = rgb_bytes(mesh.vertex_colors)
         elif mesh.face_colors is not None and len(mesh.face_colors) == len(faces):
             poly.cell_data["rgb"] = rgb_bytes(np.asarray(mesh.face_colors)[ids])
+            where = "cell"
         elif mesh.parts:  # the parts' material colours (OBJ, glTF base colours)
             rgb = np.broadcast_to(self._solid(1)[0], (len(faces), 3)).copy()
             for part in mesh.parts:
@@ -322,11 +445,12 @@ class TileDraw:
                 rgb[max(0, part.start):min(len(faces), part.stop)] = np.clip(
                     np.round(c * 255), 0, 255).astype(np.uint8)
             poly.cell_data["rgb"] = rgb[ids]
+            where = "cell"
         else:
             poly.point_data["rgb"] = self._solid(len(pts))
-        self._add(shown, mesh, poly, scalars="rgb", rgb=True, **kwargs)
+        self._spec(specs, mesh, poly, scalars=where)
 
-    def _add_points(self, shown: _Shown, cloud: PointCloud) -> None:
+    def _point_specs(self, specs: list[_Spec], cloud: PointCloud) -> None:
         layer = self.entry.layer
         pts = self.renderer._local_positions(layer, cloud.positions, origin=cloud.origin)
         mask = self.renderer._clip_mask(pts)
@@ -344,11 +468,14 @@ class TileDraw:
             rgb = rgb_bytes(rgb_attr if mask is None else np.asarray(rgb_attr)[mask])
         poly = pv.PolyData(pts)
         poly.point_data["rgb"] = rgb
-        self._add(shown, cloud, poly, scalars="rgb", rgb=True, style="points",
-                  point_size=float(layer.point_size), lighting=False,
-                  render_points_as_spheres=False)
+        specs.append(_Spec(cloud, poly, scalars="point", points=True))
 
     # -- queries ------------------------------------------------------------------------
+    @property
+    def triangles_shown(self) -> int:
+        """Triangles of the tiles with actors (before the clip): the frame's load."""
+        return self._triangles_shown
+
     @property
     def actor_count(self) -> int:
         return sum(len(s.actors) for s in self.shown.values())

@@ -55,6 +55,10 @@ class Tile:
     #: reader-private state (transform, base URL, PagedLOD file...)
     extra: dict[str, Any] = field(default_factory=dict)
     parent: "Tile | None" = None
+    #: an axis-aligned box (lo, hi) around the content, tighter than the sphere, in the
+    #: current CRS (a reader sets it in its native frame: :meth:`TileSet._place` moves its
+    #: 8 corners into the CRS); None: the sphere is all that is known
+    box: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -63,6 +67,9 @@ class TileContent:
 
     meshes: list[Mesh] = field(default_factory=list)
     points: list[PointCloud] = field(default_factory=list)
+    #: what a viewer built from it in the loader thread (TileStream's ``prepare`` hook:
+    #: VTK data, so the GUI thread only adds actors); not counted in :attr:`nbytes`
+    prepared: Any = None
 
     @property
     def nbytes(self) -> int:
@@ -180,8 +187,19 @@ class TileSet:
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        c, r = self.root.center, self.root.radius
-        return c - r, c + r
+        """The box of the whole tileset in the current CRS: the root's box when the
+        reader knows one, else the union of the top-level tiles' boxes (their spheres'
+        boxes when they have none) when they are known, else the root's sphere. Tighter
+        than the root's sphere: fitting the view frames the data, not a loose ball."""
+        root = self.root
+        if root.box is not None:
+            return tuple(np.asarray(v, dtype=np.float64).copy() for v in root.box)
+        kids = root.children or []
+        if kids and root.content is None:  # a synthetic root: its tiles say more
+            boxes = [_tile_box(k) for k in kids]
+            return (np.min([b[0] for b in boxes], axis=0),
+                    np.max([b[1] for b in boxes], axis=0))
+        return _tile_box(root)
 
     @property
     def xyz(self) -> np.ndarray:
@@ -202,6 +220,9 @@ class TileSet:
         """Record ``tile``'s native centre and move it into the current CRS."""
         self._native_centres[id(tile)] = np.asarray(tile.center, dtype=np.float64).copy()
         tile.center = self.to_crs(tile.center)[0]
+        if tile.box is not None and "native_box" not in tile.extra:
+            tile.extra["native_box"] = tile.box
+            tile.box = self._box_to_crs(tile.box)
         if tile.request_volume is not None and "native_request" not in tile.extra:
             tile.extra["native_request"] = tile.request_volume
             c, r = tile.request_volume
@@ -210,11 +231,24 @@ class TileSet:
     def _retarget(self, tile: Tile) -> None:
         native = self._native_centres.setdefault(id(tile), np.asarray(tile.center).copy())
         tile.center = self.to_crs(native)[0]
+        if "native_box" in tile.extra:
+            tile.box = self._box_to_crs(tile.extra["native_box"])
+        elif tile.box is not None:  # the root, set before any retarget: native too
+            tile.extra["native_box"] = tile.box
+            tile.box = self._box_to_crs(tile.box)
         if "native_request" in tile.extra:
             c, r = tile.extra["native_request"]
             tile.request_volume = (self.to_crs(c)[0], r)
         for kid in tile.children or ():
             self._retarget(kid)
+
+    def _box_to_crs(self, box: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """A native box's 8 corners in the current CRS, boxed again (axis-aligned)."""
+        lo, hi = (np.asarray(v, dtype=np.float64) for v in box)
+        corners = np.array([[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+                            for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+        moved = self.to_crs(corners)
+        return moved.min(axis=0), moved.max(axis=0)
 
     def _content_to_crs(self, item: Mesh | PointCloud) -> None:
         from ..types import split_origin
@@ -228,6 +262,18 @@ class TileSet:
             if item.normals is not None and self._transformer is not None:
                 item.normals = None  # recomputed by the renderer in the new frame
         item.crs = self.crs
+
+
+def _tile_box(tile: Tile) -> tuple[np.ndarray, np.ndarray]:
+    """A tile's box: its own, or its sphere's (the two intersected when both known)."""
+    c, r = np.asarray(tile.center, dtype=np.float64), float(tile.radius)
+    lo, hi = c - r, c + r
+    if tile.box is not None:
+        lo = np.maximum(lo, np.asarray(tile.box[0], dtype=np.float64))
+        hi = np.minimum(hi, np.asarray(tile.box[1], dtype=np.float64))
+        if np.any(lo > hi):  # inconsistent volumes: trust the box
+            lo, hi = (np.asarray(v, dtype=np.float64) for v in tile.box)
+    return lo, hi
 
 
 # ---- selection -----------------------------------------------------------------
@@ -271,11 +317,14 @@ class Selection:
     fetch: list[Tile] = field(default_factory=list)
     triangles: int = 0
     points: int = 0
+    #: tiles whose children are unknown and wanted (``expand=False``: the caller reads
+    #: them, e.g. :class:`TileStream` in its pool), most wanted first
+    expand: list[Tile] = field(default_factory=list)
 
 
 def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileContent | None],
                  *, triangle_budget: int = 3_000_000, point_budget: int = 3_000_000,
-                 expand: bool = True) -> Selection:
+                 expand: bool = True, tile_cost: int = 0) -> Selection:
     """Choose what to draw for ``view``.
 
     ``loaded(tile)`` gives a tile's content when it is in memory (None otherwise).
@@ -283,10 +332,14 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
     known (``expand``: read them now when not) and the budgets allow; with REPLACE the
     tile itself is drawn until every visible child with content is loaded (no holes),
     with ADD it is drawn alongside. Tiles whose content is missing go to ``fetch``,
-    ordered by SSE (largest first); the root is always wanted.
+    ordered by SSE (largest first); the root is always wanted. ``tile_cost``: each
+    drawn tile counts as that many more triangles against ``triangle_budget`` (a frame
+    pays per draw call too); ``expand=False``: unknown children are not read here but
+    listed in ``Selection.expand`` (most wanted first).
     """
     sel = Selection()
     wanted: list[tuple[float, int, Tile]] = []
+    to_expand: list[tuple[float, int, Tile]] = []
     order = 0
 
     def want(tile: Tile, priority: float) -> None:
@@ -308,7 +361,8 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
         sel.points += content.point_count
 
     def over_budget() -> bool:
-        return sel.triangles >= triangle_budget or sel.points >= point_budget
+        return (sel.triangles + tile_cost * len(sel.draw) >= triangle_budget
+                or sel.points >= point_budget)
 
     def visit(tile: Tile) -> None:
         if not view.visible(tile):
@@ -317,13 +371,16 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
         if tile.content is not None and not ready(tile):
             want(tile, sse + 1e6 * (tile.depth == 0))
         kids: list[Tile] = tile.children or []
-        if tile.children is None and expand and sse > view.max_sse:
-            try:
-                kids = tileset.expand(tile)
-            except LoadError as exc:
-                if str(exc) not in tileset.warnings:
-                    tileset.warnings.append(str(exc))
-                kids = []
+        if tile.children is None and sse > view.max_sse:
+            if not expand:
+                to_expand.append((-sse, len(to_expand), tile))
+            else:
+                try:
+                    kids = tileset.expand(tile)
+                except LoadError as exc:
+                    if str(exc) not in tileset.warnings:
+                        tileset.warnings.append(str(exc))
+                    kids = []
         refine = sse > view.max_sse and bool(kids) and not over_budget()
         if not refine:
             draw(tile)
@@ -344,12 +401,15 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
                 if k.content is not None and not ready(k):
                     want(k, view.sse(k))
                 elif k.content is None:  # an empty node: its children are what shows
+                    if k.children is None and not expand:
+                        to_expand.append((-view.sse(k), len(to_expand), k))
                     for g in k.children or ():
                         if g.content is not None and not ready(g) and view.visible(g):
                             want(g, view.sse(g))
 
     visit(tileset.root)
     sel.fetch = [t for _, _, t in sorted(wanted, key=lambda w: (w[0], w[1]))]
+    sel.expand = [t for _, _, t in sorted(to_expand, key=lambda w: (w[0], w[1]))]
     return sel
 
 
@@ -377,13 +437,23 @@ class TileStream:
     def __init__(self, tileset: TileSet, *, max_bytes: int = 768 * 2**20,
                  triangle_budget: int = 3_000_000, point_budget: int = 3_000_000,
                  workers: int = 2, max_requests: int = 4,
-                 on_loaded: Callable[[], None] | None = None) -> None:
+                 on_loaded: Callable[[], None] | None = None,
+                 prepare: Callable[[Tile, TileContent], None] | None = None) -> None:
         self.tileset = tileset
         self.max_bytes = int(max_bytes)
         self.triangle_budget = int(triangle_budget)
         self.point_budget = int(point_budget)
+        #: triangles each drawn tile counts for beyond its own (see select_tiles)
+        self.tile_cost = 0
         self.max_requests = max_requests
         self.on_loaded = on_loaded
+        #: called in the loading thread with each loaded (tile, content) before it is
+        #: cached: a viewer builds its draw data there (``content.prepared``), off the
+        #: GUI thread; an exception in it is ignored (the viewer builds it later)
+        self.prepare = prepare
+        #: tiles whose children are being read in the pool (selection never reads them
+        #: on the caller's thread: an OSGB child file or an external tileset may be slow)
+        self._expanding: dict[int, Future] = {}
         self._cache: OrderedDict[int, tuple[Tile, TileContent]] = OrderedDict()
         self._failed: set[int] = set()
         self._pending: dict[int, Future] = {}
@@ -404,7 +474,7 @@ class TileStream:
     @property
     def busy(self) -> bool:
         with self._lock:
-            return bool(self._pending)
+            return bool(self._pending or self._expanding)
 
     def stats(self) -> dict[str, int]:
         """What a status line shows: tiles drawn (last selection), loaded (in the
@@ -431,9 +501,17 @@ class TileStream:
     def update(self, view: View) -> Selection:
         sel = select_tiles(self.tileset, view, self._loaded,
                            triangle_budget=self.triangle_budget,
-                           point_budget=self.point_budget)
+                           point_budget=self.point_budget, expand=False,
+                           tile_cost=self.tile_cost)
         self._drawn = {id(t) for t in sel.draw}
         self.last = sel
+        for tile in sel.expand:
+            with self._lock:
+                if len(self._expanding) >= self.max_requests or self._closed:
+                    break
+                if id(tile) in self._expanding:
+                    continue
+                self._expanding[id(tile)] = self._pool.submit(self._expand, tile)
         for tile in sel.fetch:
             with self._lock:
                 if len(self._pending) >= self.max_requests:
@@ -452,8 +530,8 @@ class TileStream:
         while True:
             sel = self.update(view)
             with self._lock:
-                pending = list(self._pending.values())
-            if not sel.fetch and not pending:
+                pending = [*self._pending.values(), *self._expanding.values()]
+            if not sel.fetch and not sel.expand and not pending:
                 return sel
             if time.monotonic() > deadline:
                 return sel
@@ -465,9 +543,35 @@ class TileStream:
                 except Exception:  # noqa: BLE001 - recorded by _fetch
                     pass
 
+    def _expand(self, tile: Tile) -> None:
+        """Pool: read ``tile``'s children (a failure: a leaf, said once in the warnings)."""
+        try:
+            self.tileset.expand(tile)
+        except BaseException as exc:  # noqa: BLE001 - a tile must never kill the stream
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            msg = str(exc) if isinstance(exc, LoadError) else (
+                f"{self.tileset.source}: tile {tile.key}: {type(exc).__name__}: {exc}")[:400]
+            with self.tileset._lock:
+                if tile.children is None:
+                    tile.children = []
+            if msg not in self.tileset.warnings:
+                self.tileset.warnings.append(msg)
+        finally:
+            with self._lock:
+                self._expanding.pop(id(tile), None)
+        callback = self.on_loaded
+        if callback is not None and not self._closed:
+            callback()
+
     def _fetch(self, tile: Tile) -> None:
         try:
             content = self.tileset.load(tile, cancel=lambda: self._closed)
+            if self.prepare is not None and not self._closed:
+                try:
+                    self.prepare(tile, content)
+                except Exception:  # noqa: BLE001 - the viewer builds it on its own later
+                    content.prepared = None
         except LoadError as exc:
             with self._lock:
                 self._failed.add(id(tile))
@@ -523,7 +627,7 @@ class TileStream:
         tile reads already running to end (a window closing: none keeps it alive)."""
         with self._lock:
             self._closed = True
-            pending = list(self._pending.values())
+            pending = [*self._pending.values(), *self._expanding.values()]
             self._cache.clear()
             self._bytes = 0
         for fut in pending:
