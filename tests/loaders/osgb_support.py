@@ -174,8 +174,11 @@ def _simplify(xyz: np.ndarray, faces: np.ndarray, ratio: float, work: Path,
     from loaders.tiles.osgb import osgb_file_from_objects, parse_osgt
 
     src, dst = work / f"{name}.osgt", work / f"{name}_s.osgt"
-    src.write_text(OSGT_HEADER + geode_osgt(geometry_osgt(xyz, faces, None, None, UniqueIds()),
-                                         UniqueIds()))
+    # one id counter for the Geode and its Geometry: two counters both gave "UniqueID 1",
+    # OSG took the Geometry for a reference to the Geode and read an empty Geode, so
+    # nothing was simplified (the input came back unchanged)
+    ids = UniqueIds()
+    src.write_text(OSGT_HEADER + geode_osgt(geometry_osgt(xyz, faces, None, None, ids), ids))
     _run(["osgconv", "--simplify", f"{ratio:g}", str(src), str(dst)], work)
     got = osgb_file_from_objects(dst, parse_osgt(dst.read_text()))
     geoms = got.free or [g for lod in got.lods for g in lod.geometry]
