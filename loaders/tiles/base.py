@@ -56,8 +56,10 @@ class Tile:
     extra: dict[str, Any] = field(default_factory=dict)
     parent: "Tile | None" = None
     #: an axis-aligned box (lo, hi) around the content, tighter than the sphere, in the
-    #: current CRS (a reader sets it in its native frame: :meth:`TileSet._place` moves its
-    #: 8 corners into the CRS); None: the sphere is all that is known
+    #: current CRS. A reader gives it in its native frame, as this box or as points whose
+    #: hull bounds the tile (``extra["hull"]``, (n, 3): an oriented box's 8 corners, a
+    #: region's samples): the TileSet moves them into the CRS and boxes them again;
+    #: None: the sphere is all that is known
     box: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -192,8 +194,9 @@ class TileSet:
         boxes when they have none) when they are known, else the root's sphere. Tighter
         than the root's sphere: fitting the view frames the data, not a loose ball."""
         root = self.root
-        if root.box is not None:
-            return tuple(np.asarray(v, dtype=np.float64).copy() for v in root.box)
+        hull = self._native_hull(root)
+        if hull is not None:  # (the root is never placed: boxed here, in today's CRS)
+            return self._hull_box(hull)
         kids = root.children or []
         if kids and root.content is None:  # a synthetic root: its tiles say more
             boxes = [_tile_box(k) for k in kids]
@@ -220,9 +223,9 @@ class TileSet:
         """Record ``tile``'s native centre and move it into the current CRS."""
         self._native_centres[id(tile)] = np.asarray(tile.center, dtype=np.float64).copy()
         tile.center = self.to_crs(tile.center)[0]
-        if tile.box is not None and "native_box" not in tile.extra:
-            tile.extra["native_box"] = tile.box
-            tile.box = self._box_to_crs(tile.box)
+        hull = self._native_hull(tile)
+        if hull is not None:
+            tile.box = self._hull_box(hull)
         if tile.request_volume is not None and "native_request" not in tile.extra:
             tile.extra["native_request"] = tile.request_volume
             c, r = tile.request_volume
@@ -231,23 +234,31 @@ class TileSet:
     def _retarget(self, tile: Tile) -> None:
         native = self._native_centres.setdefault(id(tile), np.asarray(tile.center).copy())
         tile.center = self.to_crs(native)[0]
-        if "native_box" in tile.extra:
-            tile.box = self._box_to_crs(tile.extra["native_box"])
-        elif tile.box is not None:  # the root, set before any retarget: native too
-            tile.extra["native_box"] = tile.box
-            tile.box = self._box_to_crs(tile.box)
+        hull = self._native_hull(tile)
+        if hull is not None:
+            tile.box = self._hull_box(hull)
         if "native_request" in tile.extra:
             c, r = tile.extra["native_request"]
             tile.request_volume = (self.to_crs(c)[0], r)
         for kid in tile.children or ():
             self._retarget(kid)
 
-    def _box_to_crs(self, box: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """A native box's 8 corners in the current CRS, boxed again (axis-aligned)."""
-        lo, hi = (np.asarray(v, dtype=np.float64) for v in box)
-        corners = np.array([[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
-                            for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-        moved = self.to_crs(corners)
+    @staticmethod
+    def _native_hull(tile: Tile) -> np.ndarray | None:
+        """Native points bounding ``tile`` (its reader's ``extra["hull"]``, or the corners
+        of the native box it was given), or None."""
+        hull = tile.extra.get("hull")
+        if hull is None and tile.box is not None and "native_box" not in tile.extra:
+            tile.extra["native_box"] = tile.box  # given by the reader: native
+        if hull is None and "native_box" in tile.extra:
+            lo, hi = (np.asarray(v, dtype=np.float64) for v in tile.extra["native_box"])
+            hull = np.array([[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+                             for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+        return None if hull is None else np.asarray(hull, dtype=np.float64).reshape(-1, 3)
+
+    def _hull_box(self, hull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Native hull points in the current CRS, boxed (axis-aligned)."""
+        moved = self.to_crs(hull)
         return moved.min(axis=0), moved.max(axis=0)
 
     def _content_to_crs(self, item: Mesh | PointCloud) -> None:

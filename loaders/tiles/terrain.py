@@ -114,6 +114,13 @@ def _bilinear(grid: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(weight > 1e-9, total / np.maximum(weight, 1e-300), np.nan)
 
 
+def _hull(corners_xy: np.ndarray, z_lo: float, z_hi: float) -> np.ndarray:
+    """A tile's 4 ground corners at both heights: ``Tile.extra["hull"]`` (the tileset's
+    box for framing: the raster's extent, not its bounding sphere)."""
+    xy = np.asarray(corners_xy, dtype=np.float64)[:, :2]
+    return np.vstack([np.column_stack([xy, np.full(len(xy), z)]) for z in (z_lo, z_hi)])
+
+
 class TerrainTileSet(TileSet):
     """A DEM (``role == "dem"``) or an image (``role == "imagery"``) GeoTIFF as tiles.
 
@@ -309,7 +316,7 @@ class TerrainTileSet(TileSet):
         centre = np.array([centre_xy[0], centre_xy[1], (z_lo + z_hi) / 2.0])
         radius = math.hypot(radius_xy, (z_hi - z_lo) / 2.0)
         return Tile(key=key, center=centre, radius=radius, geometric_error=error,
-                    content=key, extra={"box": box})
+                    content=key, extra={"box": box, "hull": _hull(corners, z_lo, z_hi)})
 
     def _expand(self, tile: Tile) -> list[Tile]:
         u0, v0, u1, v1 = tile.extra["box"]
@@ -378,6 +385,7 @@ class TerrainTileSet(TileSet):
         root = self.root
         root.center = np.array([root.center[0], root.center[1], (z_lo + z_hi) / 2])
         root.radius = math.hypot(root.radius, (z_hi - z_lo) / 2)
+        root.extra["hull"] = _hull(root.extra["hull"][:4, :2], z_lo, z_hi)
         self._native_centres[id(root)] = root.center.copy()
 
     def _load(self, tile: Tile, cancel: Callable[[], bool] | None) -> TileContent:

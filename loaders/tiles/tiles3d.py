@@ -177,6 +177,15 @@ def _numbers(value: Any, n: int, what: str, where: str) -> np.ndarray:
 def volume_sphere(volume: Any, transform: np.ndarray, where: str
                   ) -> tuple[np.ndarray, float, bool]:
     """A bounding volume as (centre, radius, is_region) in the native frame."""
+    c, r, region, _hull = volume_bounds(volume, transform, where)
+    return c, r, region
+
+
+def volume_bounds(volume: Any, transform: np.ndarray, where: str
+                  ) -> tuple[np.ndarray, float, bool, np.ndarray | None]:
+    """A bounding volume as (centre, radius, is_region, hull) in the native frame; the
+    hull: points whose box bounds the volume tighter than the sphere (a box's 8 corners,
+    a region's samples; None for a sphere) -- ``Tile.extra["hull"]``, what framing uses."""
     if not isinstance(volume, dict):
         raise LoadError(where, "a tile has no boundingVolume", HINT)
     if "region" in volume:
@@ -189,19 +198,20 @@ def volume_sphere(volume: Any, transform: np.ndarray, where: str
         pts = np.concatenate([geodetic_to_ecef(glon.ravel(), glat.ravel(),
                                                np.full(glon.size, h)) for h in (lo, hi)])
         c = (pts.min(axis=0) + pts.max(axis=0)) / 2
-        return c, float(np.linalg.norm(pts - c, axis=1).max()), True
+        return c, float(np.linalg.norm(pts - c, axis=1).max()), True, pts
     m3, t = transform[:3, :3], transform[:3, 3]
     if "box" in volume:
         b = _numbers(volume["box"], 12, "box", where)
         c = m3 @ b[:3] + t
         axes = m3 @ b[3:].reshape(3, 3).T  # columns: the half-axes
         signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)])
-        r = float(np.linalg.norm(signs @ axes.T, axis=1).max())
-        return c, r, False
+        corners = signs @ axes.T
+        r = float(np.linalg.norm(corners, axis=1).max())
+        return c, r, False, corners + c
     if "sphere" in volume:
         sp = _numbers(volume["sphere"], 4, "sphere", where)
         scale = float(np.linalg.norm(m3, ord=2)) if np.any(m3) else 1.0
-        return m3 @ sp[:3] + t, float(abs(sp[3]) * scale), False
+        return m3 @ sp[:3] + t, float(abs(sp[3]) * scale), False, None
     raise LoadError(where, "a boundingVolume has no region, box or sphere "
                     f"({', '.join(list(volume)[:4]) or 'empty'})", HINT)
 
@@ -284,7 +294,7 @@ class Tiles3dTileSet(TileSet):
             return self._implicit_tile(imp, (0, 0, 0, 0), world,
                                        refine if refine in ("ADD", "REPLACE")
                                        else parent_refine, chain, key)
-        center, radius, region = volume_sphere(js.get("boundingVolume"), world, ref)
+        center, radius, region, hull = volume_bounds(js.get("boundingVolume"), world, ref)
         error = js.get("geometricError", 0)
         if not isinstance(error, (int, float)) or isinstance(error, bool) \
                 or not math.isfinite(error) or error < 0:
@@ -309,6 +319,8 @@ class Tiles3dTileSet(TileSet):
             request = (c, r)
         extra: dict[str, Any] = {"json": js, "transform": world, "ref": ref,
                                  "chain": chain, "external": external}
+        if hull is not None:
+            extra["hull"] = hull
         if region:
             extra["region"] = True
         return Tile(key=key, center=center, radius=radius, geometric_error=float(error),

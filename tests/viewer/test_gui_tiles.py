@@ -244,8 +244,7 @@ def test_open_cesium_sample_project_round_trip(window, qtbot, tmp_path):
     assert layer.is_tiles
     window.scene.select(layer)
     window.resize(1400, 900)
-    window.renderer.fit()
-    window.plotter.camera.zoom(2.0)  # (the fit is the root's sphere: larger than the city)
+    window.renderer.fit()  # (the tileset's box in the scene CRS, no zoom needed)
     data_only(window)
     settle(qtbot, window, layer)
     bg = background_u8(window)
@@ -253,7 +252,7 @@ def test_open_cesium_sample_project_round_trip(window, qtbot, tmp_path):
     window.scene.update(layer, visible=False)
     hidden = non_background_fraction(view_image(window), bg)
     window.scene.update(layer, visible=True)
-    assert shown > 0.005 and hidden < shown / 10, (shown, hidden)  # the city, not background
+    assert shown > 0.01 and hidden < shown / 10, (shown, hidden)  # the city, not background
     window.properties_panel.tiles.detail.setValue(8)
     window.session.update_layer(layer, opacity=0.7)
     out = window.session.save(tmp_path / "cesium.realscene.json")
@@ -342,7 +341,7 @@ def test_geotiff_dem_hillshade_and_drape(window, qtbot, tmp_path):
     settle(qtbot, window, layer)
     bg = background_u8(window)
     shaded = view_image(window)
-    assert non_background_fraction(shaded, bg) > 0.08  # (the fit frames the root sphere)
+    assert non_background_fraction(shaded, bg) > 0.2  # (the fit frames the DEM's extent)
     job = box.drape_dialog(str(ortho))
     qtbot.waitUntil(lambda: job.done and box.drape_job is None, timeout=30_000)
     assert layer.color_mode == "material" and layer.data.colour == "texture"

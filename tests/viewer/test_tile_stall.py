@@ -1,0 +1,199 @@
+"""No UI stall while tiles stream, and tilesets framed by their real extent (issue 19).
+
+What keeps the GUI thread short is structural, so it is tested as structure (no timed
+assertions; the stall itself is measured in benchmarks/tiles_bench.py):
+
+- a tile's VTK data (clip, colours, textures) is built in the loader thread: the actors
+  the window adds use the polydata prepared there, and a settings change makes it stale;
+- unknown children are read in the stream's pool, never on the thread that selects;
+- the tile triangle budget follows the measured frame cost (FrameBudget), and each drawn
+  tile counts for its draw call;
+- a tileset's bounds are its top-level volumes' box (3D Tiles box/region in the scene
+  CRS, a DEM's extent), tighter than the root's sphere, and hold every tile's content.
+
+Real data: the Delft city mesh as a quadtree (tests/viewer/test_tile_layer.DelftTiles),
+the Cesium 3D Tiles sample, the AHN3 DEM built by tests/loaders/terrain_support.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+pv = pytest.importorskip("pyvista")
+
+from loaders.tiles import TileStream, View, select_tiles  # noqa: E402
+from tests.viewer.test_tile_layer import (  # noqa: E402, F401
+    DATA,
+    DelftTiles,
+    add_tiles,
+    look_at,
+    view,  # the renderer fixture
+)
+from viewer.budget import MIN_TILE_TRIANGLES, TRIANGLE_POINTS, FrameBudget  # noqa: E402
+
+CESIUM = DATA / "tiles" / "TilesetWithRequestVolume" / "tileset.json"
+
+
+class ThreadRecordingTiles(DelftTiles):
+    """DelftTiles that remember the threads their children were read on."""
+
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.expand_threads: list[str] = []
+
+    def _expand(self, tile):
+        self.expand_threads.append(threading.current_thread().name)
+        return super()._expand(tile)
+
+
+def close_view(tiles) -> View:
+    lo, hi = tiles.bounds
+    eye = (lo + hi) / 2 + np.array([0.0, 0.0, 30.0])
+    return View(eye=eye, pixels_per_radian=2000.0, max_sse=1.0)
+
+
+def test_children_are_read_in_the_pool_not_on_the_selecting_thread():
+    tiles = ThreadRecordingTiles(levels=3)
+    stream = TileStream(tiles)
+    try:
+        v = close_view(tiles)
+        first = stream.update(v)  # the GUI thread's call: selects, reads no child
+        assert tiles.root in first.expand
+        assert threading.current_thread().name not in tiles.expand_threads
+        sel = stream.wait(v)
+        assert tiles.expand_threads, "the children were read"
+        assert all(name.startswith("realscene-tiles") for name in tiles.expand_threads)
+        assert max(t.depth for t in sel.draw) == 2  # refined to the leaves all the same
+        assert not sel.expand and not stream.busy
+    finally:
+        stream.close()
+    # select_tiles keeps reading children itself by default (scripts, readers' tests)
+    tiles2 = ThreadRecordingTiles(levels=2)
+    loaded = {}
+    sel = select_tiles(tiles2, close_view(tiles2), loaded.get)
+    assert tiles2.root.children and not sel.expand
+
+
+def test_tile_vtk_data_is_prepared_in_the_loader_thread(view):  # noqa: F811 - fixture
+    scene, renderer = view
+    tiles = DelftTiles(levels=2)
+    made_on: list[str] = []
+    layer = add_tiles(scene, tiles)
+    draw = renderer.tile_draw(layer)
+    prepare = draw.prepare
+
+    def recording(tile, content):
+        made_on.append(threading.current_thread().name)
+        prepare(tile, content)
+
+    look_at(renderer, tiles.true.mean(axis=0), 150.0)
+    renderer.update_lod()  # the near / far planes around the tiles shown
+    draw.restart()  # a fresh cache: every content goes through the hook
+    draw.stream.prepare = recording
+    renderer.update_lod()
+    renderer.render()
+    assert made_on and all(n.startswith("realscene-tiles") for n in made_on)
+    drawn = list(draw.stream.drawn())
+    assert drawn and draw.shown
+    for tile, content in drawn:
+        gen, specs = content.prepared
+        assert gen == draw._generation
+        shown = draw.shown[id(tile)]
+        # the actors draw the very polydata built in the loader thread
+        assert [poly for _a, _i, poly in shown.items] == [s.poly for s in specs]
+        for actor, spec in zip(shown.actors, specs, strict=True):
+            assert actor.GetMapper().GetInput() is spec.poly
+    # a colour change: what was prepared is stale, the actors are built again
+    old = {id(tile): content.prepared[0] for tile, content in drawn}
+    scene.update(layer, color_mode="elevation")
+    renderer.update_lod()
+    again = list(draw.stream.drawn())
+    assert again
+    for tile, content in again:
+        assert content.prepared[0] == draw._generation != old.get(id(tile), -1)
+        rgb = draw.shown[id(tile)].items[0][2].GetPointData().GetArray("rgb")
+        assert rgb is not None
+
+
+def test_the_triangle_budget_follows_the_measured_frame_cost():
+    now = [0.0]
+    budget = FrameBudget(clock=lambda: now[0])
+    assert budget.triangle_budget() is None  # nothing timed: the layer's own budget
+    budget.frame_started()
+    now[0] += 0.2  # a slow frame: 0.2 s for 100k point-equivalents
+    budget.frame_ended(100_000, 100_000)
+    inter, rest = budget.budgets()
+    tris = budget.triangle_budget(layers_loading=True)
+    assert tris == max(int(inter / TRIANGLE_POINTS), MIN_TILE_TRIANGLES)
+    assert budget.triangle_budget(off_screen=True) is None  # a still picture: all of it
+    # a cheap frame: more triangles, and the small drift keeps the last budget
+    for _ in range(10):
+        budget.frame_started()
+        now[0] += 0.001
+        budget.frame_ended(100_000, 100_000)
+    more = budget.triangle_budget(layers_loading=True)
+    assert more > tris
+    assert budget.triangle_budget(layers_loading=True, last=int(more * 1.1)) == \
+        int(more * 1.1)
+    # points drawn by point layers leave less for the tiles
+    assert budget.triangle_budget(layers_loading=True, points=10**9) == MIN_TILE_TRIANGLES
+
+
+def test_a_tile_counts_for_its_draw_call_in_selection():
+    tiles = DelftTiles(levels=3)
+    stream = TileStream(tiles)
+    try:
+        v = close_view(tiles)
+        full = stream.wait(v)
+        assert max(t.depth for t in full.draw) == 2
+        loaded = stream._loaded
+        cheap = select_tiles(tiles, v, loaded, triangle_budget=10**9, tile_cost=0)
+        costly = select_tiles(tiles, v, loaded, triangle_budget=full.triangles + 10,
+                              tile_cost=10**6)
+        assert len(cheap.draw) == len(full.draw)
+        assert len(costly.draw) < len(full.draw)  # stops refining: tiles cost calls
+    finally:
+        stream.close()
+
+
+@pytest.mark.skipif(not CESIUM.exists(), reason="shared data missing")
+def test_3d_tiles_bounds_are_the_box_in_the_scene_crs_and_hold_the_content():
+    import loaders
+
+    ts = loaders.read(str(CESIUM))
+    ts.set_target_crs("EPSG:32618")
+    lo, hi = ts.bounds
+    size = hi - lo
+    assert np.all(size > 0)
+    assert size.max() < 0.8 * 2 * ts.root.radius  # tighter than the root's sphere
+    assert size[2] < 0.3 * size[:2].min()  # a city: flat, not a ball
+    stream = TileStream(ts)
+    try:
+        sel = stream.wait(View(eye=(lo + hi) / 2 + [0, 0, 50.0], pixels_per_radian=5000.0,
+                               max_sse=1.0))
+        xyz = np.vstack([m.vertices.astype(np.float64) + m.origin
+                         for t in sel.draw for m in stream.content(t).meshes])
+    finally:
+        stream.close()
+    pad = 1e-3 * size.max() + 0.01
+    assert np.all(xyz.min(axis=0) >= lo - pad) and np.all(xyz.max(axis=0) <= hi + pad)
+
+
+def test_a_dem_is_framed_by_its_extent(tmp_path):
+    from loaders.tiles.terrain import TerrainTileSet
+    from tests.loaders.terrain_support import make_ahn3_dem
+
+    dem = TerrainTileSet(make_ahn3_dem(tmp_path / "dem.tif", cell=1.0))
+    import rasterio
+
+    lo, hi = dem.bounds
+
+    with rasterio.open(dem.source) as src:
+        b = src.bounds
+    assert np.allclose(lo[:2], [b.left, b.bottom]) and np.allclose(hi[:2], [b.right, b.top])
+    z_lo, z_hi = dem.z_range
+    assert np.isclose(lo[2], z_lo) and np.isclose(hi[2], z_hi)
+    assert (hi - lo)[2] < 2 * dem.root.radius / 4  # not the sphere's height
