@@ -101,7 +101,8 @@ def run_osgconv(inputs: list[Path], *, images: bool = True,
         # 17 significant digits: OSG's ASCII default (6) rounds coordinates to centimetres
         # a kilometre from the origin
         cmd = [exe, "-O", "precision 17" + (" WriteImageHint=IncludeData" if images else "")]
-        cmd += [os.fspath(p) for p in inputs] + [os.fspath(out)]
+        # absolute: osgconv runs in the temporary folder
+        cmd += [os.path.abspath(p) for p in inputs] + [os.fspath(out)]
         env = dict(os.environ, OSG_NOTIFY_LEVEL="WARN", OSG_OPTIMIZER="OFF")
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL,

@@ -78,6 +78,41 @@ class KeepNotify : public osg::NotifyHandler {
 };
 KeepNotify* g_notify = nullptr;
 
+// ---- "spheres only" requests skip decoding the tiles' embedded images ------------------
+// The osgb plugin decodes an embedded JPEG/PNG with the image plugin for its extension; a
+// wrapper put first in the registry answers an empty image while g_skip_images is set and
+// hands the bytes to the real plugin otherwise.
+bool g_skip_images = false;
+
+class SkipImages : public osgDB::ReaderWriter {
+ public:
+  SkipImages(const std::string& ext, osgDB::ReaderWriter* real) : _real(real) {
+    supportsExtension(ext, "images of RealScene's OSGB worker");
+  }
+  const char* className() const override { return "RealScene image skipper"; }
+  ReadResult readImage(std::istream& in, const Options* o) const override {
+    if (g_skip_images) return new osg::Image;
+    return _real->readImage(in, o);
+  }
+  ReadResult readImage(const std::string& file, const Options* o) const override {
+    if (g_skip_images) return new osg::Image;
+    return _real->readImage(file, o);
+  }
+
+ private:
+  osg::ref_ptr<osgDB::ReaderWriter> _real;
+};
+
+void install_image_skippers() {
+  osgDB::Registry* reg = osgDB::Registry::instance();
+  for (const char* ext : {"jpg", "jpeg", "png", "dds", "tga", "bmp", "tif", "tiff", "ktx"}) {
+    osgDB::ReaderWriter* real = reg->getReaderWriterForExtension(ext);
+    if (real == nullptr) continue;
+    auto& list = reg->getReaderWriterList();
+    list.insert(list.begin(), new SkipImages(ext, real));
+  }
+}
+
 // ---- reply buffer -----------------------------------------------------------------------
 struct Buf {
   std::string b;
@@ -354,7 +389,9 @@ bool answer(char flag, const std::string& path) {
   g_notify->last.clear();
   osg::ref_ptr<osgDB::Options> opts = new osgDB::Options;
   opts->setObjectCacheHint(osgDB::Options::CACHE_NONE);
+  g_skip_images = flag == 'S';
   osg::ref_ptr<osg::Node> root = osgDB::readRefNodeFile(path, opts.get());
+  g_skip_images = false;
   if (!root.valid()) {
     std::string why = "OpenSceneGraph cannot read it", said = g_notify->last;
     const std::string prefix = "Error reading file " + path + ": ";
@@ -392,6 +429,7 @@ int main(int argc, char** argv) {
   g_notify = new KeepNotify;
   osg::setNotifyHandler(g_notify);
   osg::setNotifyLevel(osg::WARN);
+  install_image_skippers();
   std::ios::sync_with_stdio(false);
   std::string line;
   while (std::getline(std::cin, line)) {

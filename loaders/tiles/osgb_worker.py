@@ -42,8 +42,13 @@ from ..types import LoadError
 WORKER_NAME = "realscene-osgb-worker"
 #: the reply format both sides speak (bumped with every change of the format)
 PROTOCOL = 1
-#: seconds one tile may take before its worker is killed
+#: seconds one tile may take before its worker is killed (at most)
 WORKER_TIMEOUT = 60.0
+#: ... and for a small tile: this many seconds plus one per WORKER_MIN_RATE bytes. OSG's
+#: reader loops forever on some corrupt tiles (an 8-byte header-only file, one time in
+#: two); real tiles read at ~100 MB/s, so a small one is given up on soon
+WORKER_MIN_TIMEOUT = 10.0
+WORKER_MIN_RATE = 2 * 2**20
 #: the largest reply read (raw pixels are bigger than the tile's JPEGs)
 MAX_REPLY_BYTES = 2 * 2**30
 #: address-space limit of a worker, MiB (a tile claiming huge arrays fails inside it)
@@ -451,7 +456,12 @@ class WorkerPool:
         name = os.fsencode(os.path.abspath(path))
         if b"\n" in name or b"\r" in name:
             raise LoadError(path, "its name holds a line break", "rename the tile")
-        timeout = self.timeout if timeout is None else timeout
+        if timeout is None:
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                size = 0
+            timeout = min(self.timeout, WORKER_MIN_TIMEOUT + size / WORKER_MIN_RATE)
         line = (b"P " if pixels else b"S ") + name
         for attempt in (0, 1):
             try:
