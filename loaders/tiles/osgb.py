@@ -11,7 +11,10 @@ Each ``.osgb`` is read by OpenSceneGraph itself: its ``osgconv`` tool (Debian pa
 ``openscenegraph``) runs in a subprocess with a timeout (a crash in OSG's plugins becomes a
 :class:`LoadError`, never a dead viewer) and writes OSG's *ASCII* scene format (``.osgt``,
 images included as raw pixels with ``-O WriteImageHint=IncludeData``), which
-:func:`parse_osgt` reads. No hand-written parser of the binary format.
+:func:`parse_osgt` reads. No hand-written parser of the binary format. When it is built
+(``./run`` does), a persistent worker linked against OpenSceneGraph
+(:mod:`loaders.tiles.osgb_worker`) reads the tiles instead, ~10x faster, into the same
+tiles; without it the layer's warnings say the slower osgconv path is used.
 
 Tiles: every ``osg::PagedLOD`` is one :class:`~loaders.tiles.base.Tile`; its inline
 geometry is the tile's content, the file names of its ``RangeDataList`` are its children

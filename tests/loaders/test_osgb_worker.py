@@ -225,3 +225,27 @@ def test_build_failure_is_a_reason_not_a_traceback(monkeypatch, tmp_path) -> Non
     with pytest.raises(osgb_worker.WorkerUnavailable, match="does not compile"):
         osgb_worker.build_worker(tmp_path / "w", force=True)
     assert not (tmp_path / "w").exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_threads_each_get_a_worker_and_results_agree(pool, shared_data: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = shared_data / SHARED_TILE
+    with ThreadPoolExecutor(max_workers=3) as threads:
+        results = list(threads.map(lambda _: pool.read(good), range(24)))
+    assert 1 <= pool.started <= 3
+    first = results[0].geometries
+    for res in results[1:]:
+        for a, b in zip(first, res.geometries, strict=True):
+            np.testing.assert_array_equal(a.xyz, b.xyz)
+            assert [len(i) for _, i in a.primitives] == [len(i) for _, i in b.primitives]
+    # the threads that started them have ended (their workers with them): still readable
+    assert len(pool.read(good).geometries) == 2
+
+
+@pytest.mark.timeout(60)
+def test_osgconv_path_reads_a_relative_path(shared_data: Path, monkeypatch) -> None:
+    monkeypatch.chdir(shared_data / "tiles")
+    f = read_osgb_file(Path("osgb/test.osgb"), reader="osgconv")
+    assert len(f.lods) == 1 and len(f.lods[0].geometry) == 2
