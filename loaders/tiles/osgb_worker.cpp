@@ -414,7 +414,9 @@ int main(int argc, char** argv) {
 #ifdef __linux__
   // a worker stuck in OSG (seen on corrupt tiles) must not outlive the viewer
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() == 1) return 1;
+  for (int i = 1; i + 1 < argc; ++i)  // (the parent may have ended before the prctl)
+    if (std::strcmp(argv[i], "--parent") == 0 && ::getppid() != std::atoi(argv[i + 1]))
+      return 1;
 #endif
   // replies go to a private copy of stdout; anything a plugin prints goes to stderr
   g_out = ::dup(1);

@@ -320,7 +320,8 @@ class OsgbWorker:
         env = dict(os.environ, OSG_NOTIFY_LEVEL="WARN")
         try:
             self.proc = subprocess.Popen(
-                [os.fspath(exe), "--max-memory-mb", str(int(memory_mb))],
+                [os.fspath(exe), "--max-memory-mb", str(int(memory_mb)),
+                 "--parent", str(os.getpid())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 env=env, bufsize=0, close_fds=True)
         except OSError as exc:
