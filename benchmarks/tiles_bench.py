@@ -63,6 +63,8 @@ VIEWS = ("overview", "close")
 CLOSE_DOLLY = 6.0
 STALL_TARGET_MS = 100.0
 TICK_MS = 10
+#: seconds the window part waits for the first tiles at the fitted view before zooming
+FIRST_TILES_S = 30.0
 WAYS = ("merged mesh (GLB)", "OSGB pyramid", "3D Tiles")
 
 
@@ -351,7 +353,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     t_loaded = time.perf_counter() - t0
     layer = win.scene.layers[0] if win.scene.layers else None
     t_first = None
-    limit = time.perf_counter() + 120
+    limit = time.perf_counter() + FIRST_TILES_S
     while layer is not None and time.perf_counter() < limit:
         if _drawn(layer, win.renderer)["tiles"]:
             t_first = time.perf_counter() - t0
@@ -378,8 +380,14 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
 
     def cause(i: int) -> str:
         a, b = stamps[i], stamps[i + 1]
-        names = sorted({n for s, e, n in busy if s < b and e > a})
-        return ", ".join(names) or "not the GUI thread's own work (a worker holding the GIL?)"
+        inside: dict[str, float] = {}
+        for s, e, n in busy:
+            if s < b and e > a:
+                inside[n] = inside.get(n, 0.0) + (min(e, b) - max(s, a)) * 1000.0
+        if not inside:
+            return "not the GUI thread's own work (a worker holding the GIL?)"
+        return ", ".join(f"{n} {ms:.0f} ms" for n, ms in sorted(inside.items(),
+                                                               key=lambda kv: -kv[1]))
 
     work: dict[str, list[float]] = {}
     for s, e, name in busy:
@@ -555,12 +563,16 @@ def section(result: dict[str, Any], header: str) -> str:
              f"{o.get('tiles', 0):,} tiles ({o.get('files', 0):,} files, "
              f"{_mib(o.get('bytes', 0))} MiB; built by tests/loaders/osgb_support."
              f"build_osgb_tileset with osgconv from the real Delft 3dfier mesh in "
-             f"{o.get('build_s', 0):.0f} s; {o.get('note', '')}); the merged mesh = its "
-             f"full-detail tiles as the OSGB reader gives them, concatenated into one GLB "
+             f"{o.get('build_s', 0):.0f} s; {o.get('note', '')}, coarser levels simplified "
+             f"by osgconv, the real JPEG embedded in every tile); the merged mesh = the same "
+             f"full-detail content as one GLB, made the way the builder places it (the city "
+             f"repeated, its planar UVs, the JPEG once as a shared texture; the smoke test "
+             f"checks the reader's leaves hold the same triangles) "
              f"({m.get('triangles', 0):,} triangles, {_mib(m.get('bytes', 0))} MiB); 3D Tiles"
              f" = RealScene's own export of that merged mesh ({t.get('tiles', 0):,} content "
-             f"tiles, {_mib(t.get('bytes', 0))} MiB, exported in {t.get('build_s', 0):.1f} s).",
-             "",
+             f"tiles, {_mib(t.get('bytes', 0))} MiB, exported in {t.get('build_s', 0):.1f} s;"
+             " the exporter writes mesh tiles without textures and only at full detail: its "
+             "inner tiles have no content).", "",
              "Each figure is a fresh process (imports, GL context and a warm-up open of a "
              "small real file of the same kind first). First view = open → first off-screen "
              f"frame ({WINDOW[0]}×{WINDOW[1]}) showing the data; the off-screen renderer "
@@ -622,11 +634,14 @@ def section(result: dict[str, Any], header: str) -> str:
                 lines.append(f"| {way} | failed: {r['error'][:160]} | | | | | |")
                 verdicts.append(f"- window stall, {way}: **NOT met** (failed)")
                 continue
-            first = "none" if r["first_tiles_s"] is None else f"{r['first_tiles_s']:.2f}"
+            first = f"none in {FIRST_TILES_S:.0f} s" if r["first_tiles_s"] is None else \
+                f"{r['first_tiles_s']:.2f}"
+            work = "; ".join(f"{k} max {v['max']} ({v['count']}×, {v['total']} in all)"
+                             for k, v in r["gui_work_ms"].items())
             lines.append(f"| {way} | {first} | {r['max_gap_ms']:.0f} ({r['max_gap_cause']}, "
                          f"at {r['max_gap_at_s']:.1f} s) | {r['p95_gap_ms']:.0f} | "
                          f"{r['max_gap_zooming_ms']:.0f} | {r['gaps_over_100']} | "
-                         f"{r['gui_work_ms']} |")
+                         f"{work} |")
             verdicts.append(f"- window stall, {way}: longest gap < {STALL_TARGET_MS:.0f} ms: "
                             f"{_verdict(r['max_gap_ms'] < STALL_TARGET_MS)} "
                             f"({r['max_gap_ms']:.0f} ms, p95 {r['p95_gap_ms']:.0f} ms)")
