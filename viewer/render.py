@@ -246,6 +246,11 @@ class SceneRenderer:
         self.drawn_tile_triangles = 0
         self.drawn_tile_actors = 0
         self._tile_budget: int | None = None
+        #: process_updates times its frames to the end of plotter.render()
+        self._time_whole_render = False
+        #: camera signature of the selection process_updates made for the frame the
+        #: widget's paint event draws next (its StartEvent need not select again)
+        self._fresh_sig: Any = None
         self.on_update: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._needs_update = False
@@ -455,19 +460,39 @@ class SceneRenderer:
         while True:
             self.budget.refine_step(rest, waiting)
             changed = self.update_lod()
-            if changed or self._render_pending:
+            if (changed or self._render_pending) and self._paint_renders():
+                # a Qt widget that renders in its paint event (pyvistaqt always does, even
+                # right after a render): ask for that one frame rather than render now
+                # and again when it paints -- every frame of a streaming view cost twice
+                self._fresh_sig = camera.signature(self.plotter.renderer)
+                self._render_pending = False
+                self.plotter.update()
+                rendered = True
+            elif changed or self._render_pending:
                 self._in_update = True  # selection is current: do not redo in StartEvent
+                # the frame is timed to the end of render(): the window's buffer swap and
+                # blit (where llvmpipe finishes drawing) are half of a frame of many tiles
+                self._time_whole_render = not self._off_screen()
                 try:
                     self.plotter.render()
                 finally:
                     self._in_update = False
+                    self._time_whole_render = False
                     self._render_pending = False
+                    if self.budget.in_frame:
+                        self._end_frame()
                 rendered = True
             if self.budget.refine is None or changed or waiting:
                 break
         if self.budget.refining:
             self._needs_update = True  # the next step on a later poll
         return rendered
+
+    def _paint_renders(self) -> bool:
+        """The plotter is an on-screen Qt widget whose paint event renders the scene."""
+        return (not self._off_screen() and callable(getattr(self.plotter, "paintGL", None))
+                and callable(getattr(self.plotter, "update", None))
+                and bool(getattr(self.plotter, "isVisible", lambda: False)()))
 
     def _ensure_source(self, entry: _Entry) -> LodSource | None:
         """The layer's LodSource (building an in-memory octree on first use); None while
@@ -838,7 +863,10 @@ class SceneRenderer:
                     "EndInteractionEvent", self._on_interaction_end)))
 
     def _on_render_start(self, *_: Any) -> None:
-        if not self._in_update:
+        fresh, self._fresh_sig = self._fresh_sig, None
+        if fresh is not None and fresh == camera.signature(self.plotter.renderer):
+            pass  # process_updates selected for this very camera moments ago
+        elif not self._in_update:
             self._in_update = True
             try:
                 self.update_lod()
@@ -852,8 +880,11 @@ class SceneRenderer:
         self.budget.frame_started()
 
     def _on_render_end(self, *_: Any) -> None:
-        if not self.budget.in_frame:
-            return
+        if not self.budget.in_frame or self._time_whole_render:
+            return  # (process_updates ends the frame once render() returned)
+        self._end_frame()
+
+    def _end_frame(self) -> None:
         self._render_pending = False
         on_screen = not self._off_screen()
         # a frame cut by its budget when the measured cost allows clearly more:

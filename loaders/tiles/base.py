@@ -18,6 +18,7 @@ render and scripts all draw through a TileStream.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -299,8 +300,12 @@ class View:
     planes: np.ndarray | None = None
     max_sse: float = DEFAULT_MAX_SSE
 
+    # (plain float arithmetic: selection visits thousands of tiles per frame on the GUI
+    # thread, and numpy's per-call overhead on 3-vectors was most of its time)
     def distance(self, tile: Tile) -> float:
-        return max(float(np.linalg.norm(np.asarray(tile.center) - self.eye)) - tile.radius,
+        ex, ey, ez = self._eye()
+        x, y, z = (float(v) for v in tile.center)
+        return max(math.sqrt((x - ex) ** 2 + (y - ey) ** 2 + (z - ez) ** 2) - tile.radius,
                    1e-6)
 
     def sse(self, tile: Tile) -> float:
@@ -309,8 +314,25 @@ class View:
     def visible(self, tile: Tile) -> bool:
         if self.planes is None:
             return True
-        c = np.asarray(tile.center, dtype=np.float64)
-        return bool(np.all(self.planes[:, :3] @ c + self.planes[:, 3] >= -tile.radius))
+        x, y, z = (float(v) for v in tile.center)
+        r = -float(tile.radius)
+        return all(a * x + b * y + c * z + d >= r for a, b, c, d in self._planes())
+
+    def _eye(self) -> tuple[float, float, float]:
+        cached = self.__dict__.get("_eye_t")
+        if cached is None or cached[0] is not self.eye:
+            cached = (self.eye, tuple(float(v) for v in np.asarray(self.eye).ravel()[:3]))
+            self.__dict__["_eye_t"] = cached
+        return cached[1]
+
+    def _planes(self) -> list[tuple[float, float, float, float]]:
+        cached = self.__dict__.get("_planes_t")
+        if cached is None or cached[0] is not self.planes:
+            rows = [tuple(float(v) for v in row)
+                    for row in np.asarray(self.planes, dtype=np.float64).reshape(-1, 4)]
+            cached = (self.planes, rows)
+            self.__dict__["_planes_t"] = cached
+        return cached[1]
 
     def inside_request_volume(self, tile: Tile) -> bool:
         if tile.request_volume is None:
@@ -382,7 +404,10 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
         if tile.content is not None and not ready(tile):
             want(tile, sse + 1e6 * (tile.depth == 0))
         kids: list[Tile] = tile.children or []
-        if tile.children is None and sse > view.max_sse:
+        # a tile without content of its own shows nothing: always look at its children
+        # (an exporter's empty inner nodes with a geometric error would hide all)
+        wants_kids = sse > view.max_sse or tile.content is None
+        if tile.children is None and wants_kids:
             if not expand:
                 to_expand.append((-sse, len(to_expand), tile))
             else:
@@ -392,7 +417,7 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
                     if str(exc) not in tileset.warnings:
                         tileset.warnings.append(str(exc))
                     kids = []
-        refine = sse > view.max_sse and bool(kids) and not over_budget()
+        refine = wants_kids and bool(kids) and not over_budget()
         if not refine:
             draw(tile)
             return
