@@ -17,7 +17,7 @@ import pytest
 
 import loaders
 from loaders import FeatureMesh, LoadError
-from loaders.tiles import TileSet, TileStream, View
+from loaders.tiles import DEFAULT_MAX_SSE, TileSet, TileStream, View
 from loaders.tiles.tiles3d import Tiles3dTileSet, open_tileset
 from loaders.tiles.tiles3d_content import decode
 from tests.conftest import SHARED_DATA
@@ -564,3 +564,20 @@ def test_implicit_quadtree_of_the_sample_city(tmp_path, subtree_levels):
              "childSubtreeAvailability": {"constant": 0}}, bytes([0b11110])))
         with pytest.raises(LoadError, match="bitstream does not fit"):
             open_tileset(tmp_path / "tileset.json")
+
+
+def test_an_overview_of_an_export_with_empty_inner_tiles_draws(city_export):
+    """RealScene's export keeps content in its leaves only; its inner tiles have a geometric
+    error but nothing of their own to show. Seen from afar (every inner tile's error under
+    the threshold) the city still shows: selection goes through tiles without content."""
+    _src, out = city_export
+    ts = open_tileset(out / "tileset.json")
+    stream = TileStream(ts)
+    try:
+        far = ts.root.center + np.array([0.0, 0.0, 1.0]) * ts.root.radius * 50
+        assert View(far, 1000.0).sse(ts.root) < DEFAULT_MAX_SSE
+        sel = stream.wait(View(far, 1000.0))
+        assert sel.draw and sel.triangles > 0
+    finally:
+        stream.close()
+        ts.close()
