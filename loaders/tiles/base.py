@@ -289,6 +289,16 @@ def _tile_box(tile: Tile) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- selection -----------------------------------------------------------------
+def _xyz(tile: Tile) -> tuple[float, float, float]:
+    """``tile.center`` as floats, kept on the tile until its centre is replaced."""
+    centre = tile.center
+    cached = tile.__dict__.get("_xyz")
+    if cached is None or cached[0] is not centre:
+        cached = (centre, tuple(float(v) for v in centre))
+        tile.__dict__["_xyz"] = cached
+    return cached[1]
+
+
 @dataclass
 class View:
     """What selection needs of a camera: eye (true coords of the TileSet's CRS),
@@ -304,7 +314,7 @@ class View:
     # thread, and numpy's per-call overhead on 3-vectors was most of its time)
     def distance(self, tile: Tile) -> float:
         ex, ey, ez = self._eye()
-        x, y, z = (float(v) for v in tile.center)
+        x, y, z = _xyz(tile)
         return max(math.sqrt((x - ex) ** 2 + (y - ey) ** 2 + (z - ez) ** 2) - tile.radius,
                    1e-6)
 
@@ -314,9 +324,12 @@ class View:
     def visible(self, tile: Tile) -> bool:
         if self.planes is None:
             return True
-        x, y, z = (float(v) for v in tile.center)
-        r = -float(tile.radius)
-        return all(a * x + b * y + c * z + d >= r for a, b, c, d in self._planes())
+        x, y, z = _xyz(tile)
+        r = -tile.radius
+        for a, b, c, d in self._planes():
+            if a * x + b * y + c * z + d < r:
+                return False
+        return True
 
     def _eye(self) -> tuple[float, float, float]:
         cached = self.__dict__.get("_eye_t")
