@@ -4,6 +4,7 @@
     realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
+                     [--drape DEM=ORTHO ...]   (an orthophoto GeoTIFF on a DEM given)
                      [--transparent]   (any size up to 16384x16384, e.g. 8K 7680x4320)
                      [--clip-box X0,Y0,Z0,X1,Y1,Z1 [--clip-outside] [--clip-outline]]
                      [--scale-bar] [--north-arrow] [--axes] [--title TEXT]
@@ -182,6 +183,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH|URL")
     _url_options(p)
     _crs_options(p)
+    p.add_argument("--drape", action="append", default=[], metavar="DEM=ORTHO",
+                   help="drape the orthophoto GeoTIFF ORTHO on the DEM given as one of the "
+                        "PATHS (path or file name), as the window's Drape orthophoto… "
+                        "(repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
     p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
     p.add_argument("--color-by", dest="color_by", metavar="MODE",
@@ -479,21 +484,12 @@ def assigned_crs(specs: Sequence[str], paths: Sequence[str]) -> dict[str, str]:
     as given, the same file, or its file name; without ``FILE=`` (or when the text before
     the first ``=`` names none of the files, as in a PROJ string) the CRS is every file's.
     Each CRS is checked (a height-only or unknown CRS is refused): UsageError."""
-    from loaders.copc import is_url
     from loaders.crs import parse_user_crs
-
-    def same_file(name: str, path: str) -> bool:
-        if name == path or (not is_url(path) and Path(path).name == name):
-            return True
-        try:
-            return not is_url(path) and Path(name).resolve() == Path(path).resolve()
-        except OSError:
-            return False
 
     out: dict[str, str] = {}
     for spec in specs:
         name, sep, text = spec.partition("=")
-        targets = [p for p in paths if same_file(name, p)] if sep and name else []
+        targets = [p for p in paths if _same_file(name, p)] if sep and name else []
         if not targets:
             name, text, targets = "", spec, list(paths)
         text = text.strip()
@@ -506,6 +502,38 @@ def assigned_crs(specs: Sequence[str], paths: Sequence[str]) -> dict[str, str]:
         for target in targets:
             out[target] = text
     return out
+
+
+def _same_file(name: str, path: str) -> bool:
+    """``name`` (as a user typed it) names ``path``: the same text, its file name or
+    the same file."""
+    from loaders.copc import is_url
+
+    if name == path or (not is_url(path) and Path(path).name == name):
+        return True
+    try:
+        return not is_url(path) and Path(name).resolve() == Path(path).resolve()
+    except OSError:
+        return False
+
+
+def drape_orthophotos(specs: Sequence[str], scene: Any) -> None:
+    """``--drape DEM=ORTHO`` options: drape each orthophoto on the DEM layer of
+    ``scene`` read from the path named ``DEM`` (:meth:`TerrainTileSet.drape`, before
+    anything is drawn, so the tiles are read textured). A DEM not among the layers, or a
+    layer that takes no orthophoto, is a UsageError; a bad orthophoto a LoadError."""
+    for spec in specs:
+        dem, sep, ortho = (part.strip() for part in spec.partition("="))
+        if not (sep and dem and ortho):
+            raise UsageError(f"bad --drape {spec!r}: expected DEM=ORTHO")
+        layers = [lay for lay in scene.layers if lay.path and _same_file(dem, lay.path)]
+        if not layers:
+            raise UsageError(f"bad --drape {spec!r}: {dem!r} is not one of the files given")
+        for layer in layers:
+            if not callable(getattr(layer.data, "drape", None)):
+                raise UsageError(f"bad --drape {spec!r}: {dem} is not a DEM (only a terrain "
+                                 "takes an orthophoto)")
+            layer.data.drape(ortho)
 
 
 def _batch_options(p: argparse.ArgumentParser) -> None:
@@ -1105,6 +1133,11 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise UsageError("--tour needs a project (render PROJECT --tour NAME -o OUT.mp4)")
         session, scene = None, _open_files(args.paths, allow, warn,
                                            assigned_crs(args.crs, args.paths))
+    try:
+        drape_orthophotos(args.drape, scene)
+    except BaseException:
+        pipeline.close_scene(scene)
+        raise
     # a project opens on its first saved view (a still; videos keep iso)
     opening = session.opening_view() if session is not None and not video else None
     view = args.view or (opening.name if opening is not None else "iso")
