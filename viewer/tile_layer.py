@@ -320,9 +320,13 @@ class TileDraw:
         actors. Tagged with the settings generation: a rebuild since makes it stale."""
         gen = self._generation
         try:
-            content.prepared = (gen, self._specs(content))
+            specs = self._specs(content)
         except Exception:  # noqa: BLE001 - the GUI thread builds it again (and reports)
             content.prepared = None
+            return
+        content.prepared = (gen, specs)
+        content.prepared_bytes = sum(
+            int(spec.poly.GetActualMemorySize()) * 1024 + spec.texture_bytes for spec in specs)
 
     def _build(self, tile: Any, content: Any) -> _Shown:
         prepared = getattr(content, "prepared", None)

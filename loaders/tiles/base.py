@@ -71,8 +71,10 @@ class TileContent:
     meshes: list[Mesh] = field(default_factory=list)
     points: list[PointCloud] = field(default_factory=list)
     #: what a viewer built from it in the loader thread (TileStream's ``prepare`` hook:
-    #: VTK data, so the GUI thread only adds actors); not counted in :attr:`nbytes`
+    #: VTK data, so the GUI thread only adds actors) and its bytes (the hook sets them;
+    #: counted in :attr:`nbytes`: the cache's budget holds the copies too)
     prepared: Any = None
+    prepared_bytes: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -86,7 +88,7 @@ class TileContent:
                 total += 0 if tex is None else tex.nbytes
         for p in self.points:
             total += p.positions.nbytes + sum(a.nbytes for a in p.attributes.values())
-        return total
+        return total + int(self.prepared_bytes)
 
     @property
     def triangle_count(self) -> int:
@@ -503,7 +505,8 @@ class TileStream:
         #: tiles whose children are being read in the pool (selection never reads them
         #: on the caller's thread: an OSGB child file or an external tileset may be slow)
         self._expanding: dict[int, Future] = {}
-        self._cache: OrderedDict[int, tuple[Tile, TileContent]] = OrderedDict()
+        #: id(tile) -> (tile, content, the bytes counted for it when cached)
+        self._cache: OrderedDict[int, tuple[Tile, TileContent, int]] = OrderedDict()
         self._failed: set[int] = set()
         self._pending: dict[int, Future] = {}
         self._bytes = 0
@@ -641,8 +644,9 @@ class TileStream:
                 self._pending.pop(id(tile), None)
                 if self._closed:
                     return
-                self._cache[id(tile)] = (tile, content)
-                self._bytes += content.nbytes
+                size = content.nbytes
+                self._cache[id(tile)] = (tile, content, size)
+                self._bytes += size
                 self.loads += 1
                 self._evict()
         callback = self.on_loaded
@@ -656,8 +660,8 @@ class TileStream:
                 break
             if key in self._drawn:
                 continue
-            _tile, content = self._cache.pop(key)
-            self._bytes -= content.nbytes
+            _tile, _content, size = self._cache.pop(key)
+            self._bytes -= size
 
     def drawn(self) -> Iterable[tuple[Tile, TileContent]]:
         """(tile, content) of the last selection's drawn tiles."""

@@ -106,6 +106,9 @@ def test_tile_vtk_data_is_prepared_in_the_loader_thread(view):  # noqa: F811 - f
         assert [poly for _a, _i, poly in shown.items] == [s.poly for s in specs]
         for actor, spec in zip(shown.actors, specs, strict=True):
             assert actor.GetMapper().GetInput() is spec.poly
+        # the VTK copies count against the layer's memory budget
+        assert content.prepared_bytes > 0
+    assert draw.stream.cached_bytes >= sum(c.prepared_bytes for _t, c in drawn) > 0
     # a colour change: what was prepared is stale, the actors are built again
     old = {id(tile): content.prepared[0] for tile, content in drawn}
     scene.update(layer, color_mode="elevation")
