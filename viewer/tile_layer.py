@@ -14,8 +14,13 @@ is drawn through :class:`TileDraw`, owned by :class:`viewer.render.SceneRenderer
   then its QTimer calls ``process_updates``);
 - off-screen renders (CLI ``render``, screenshots, scripts) ``wait`` for every tile the
   view needs before drawing;
-- tiles go through the renderer's mesh path (``SceneRenderer._add``): the scene clip cuts
-  them like meshes, and textures are drawn with their UVs;
+- a tile's VTK data (cut by the scene clip like a mesh, coloured, textured with its UVs)
+  is built in the loader thread (:meth:`TileDraw.prepare`, the stream's ``prepare`` hook);
+  the GUI thread only makes a mapper and an actor per part and adds it to the VTK
+  renderer (pyvista's ``add_mesh`` cost tens of ms per tile there), and new tiles per
+  frame stop at ``FRAME_TEXTURE_BYTES`` / ``FRAME_NEW_TRIANGLES`` (their first frame
+  uploads them); on screen the layer's triangle budget is the renderer's share of the
+  measured frame cost, each tile counting ``TILE_TRIANGLES`` for its draw call;
 - :meth:`TileDraw.pick` ray-picks the drawn tiles: true xyz (terrain: its height), and
   for a tile with batch features (a :class:`loaders.FeatureMesh`) the object's properties.
 
