@@ -85,13 +85,15 @@ def textured_polydata(pts: np.ndarray, faces: np.ndarray, ids: np.ndarray, uvs: 
 
 
 def frustum_planes(renderer: Any, origin: np.ndarray) -> np.ndarray:
-    """The active camera's six frustum planes (a, b, c, d), unit normals pointing
-    inside, in true coordinates (``origin``: the scene origin)."""
+    """The active camera's side frustum planes (a, b, c, d: left, right, bottom, top),
+    unit normals pointing inside, in true coordinates (``origin``: the scene origin).
+    Not the near / far planes: VTK fits those to the actors drawn now, so tiles not
+    loaded yet beyond them would never be wanted (an emptied layer would stay empty)."""
     cam = renderer.GetActiveCamera()
     _, _, w, h = camera.viewport(renderer)
     raw = [0.0] * 24
     cam.GetFrustumPlanes(w / h, raw)
-    planes = np.asarray(raw, dtype=np.float64).reshape(6, 4)
+    planes = np.asarray(raw, dtype=np.float64).reshape(6, 4)[:4].copy()
     norms = np.linalg.norm(planes[:, :3], axis=1)
     norms[norms == 0] = 1.0
     planes /= norms[:, None]

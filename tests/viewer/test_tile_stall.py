@@ -89,10 +89,10 @@ def test_tile_vtk_data_is_prepared_in_the_loader_thread(view):  # noqa: F811 - f
         made_on.append(threading.current_thread().name)
         prepare(tile, content)
 
-    look_at(renderer, tiles.true.mean(axis=0), 150.0)
-    renderer.update_lod()  # the near / far planes around the tiles shown
-    draw.restart()  # a fresh cache: every content goes through the hook
+    draw.restart()  # a fresh cache and no actors: every content goes through the hook
     draw.stream.prepare = recording
+    # (the camera's near / far planes now fit an empty scene: selection ignores them)
+    look_at(renderer, tiles.true.mean(axis=0), 150.0)
     renderer.update_lod()
     renderer.render()
     assert made_on and all(n.startswith("realscene-tiles") for n in made_on)
