@@ -26,6 +26,8 @@ def _lit_columns(img: np.ndarray, bg: np.ndarray) -> np.ndarray:
 def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
     from PySide6 import QtCore
 
+    from viewer.scene import Camera
+
     files = build_planner_files(tmp_path / "planner")
     window.resize(1400, 900)
     gaps: list[float] = []
@@ -55,15 +57,28 @@ def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
     for lay in (osgb, t3d, dem, ortho):  # every tileset delivers in RD New (+ NAP)
         crs = lay.data.crs
         assert (crs.sub_crs_list or [crs])[0].to_epsg() == 28992, lay.name
+    opening = list(gaps)
+    gaps.clear()
     data_only(window)
-    window.view_preset("top")
+    before = sum(window.renderer.tile_draw(lay).stream.stats()["loaded"]
+                 for lay in (osgb, t3d, dem, ortho))
+    # a close oblique view over the scan: the finer tiles it needs stream in
+    xyz = scan.data.positions.astype(np.float64) + scan.data.origin
+    centre = (xyz.min(axis=0) + xyz.max(axis=0)) / 2
+    window.scene.camera = Camera(position=tuple(centre + (0.0, -120.0, 90.0)),
+                                 focal_point=tuple(centre), view_up=(0.0, 0.0, 1.0))
     last[0] = time.perf_counter()
+    window.renderer.scene_to_camera()
     for lay in (osgb, t3d, dem, ortho):
         assert settle(qtbot, window, lay, 60_000)["drawn"] > 0, lay.name
     probe.stop()
-    longest = max(gaps or [0.0])
-    print(f"\nlongest event-loop gap while the six opened and the tiles streamed: "
-          f"{longest * 1000:.0f} ms ({len(gaps)} ticks of 10 ms)")
+    window.view_preset("top")
+    print(f"\nlongest event-loop gap while the six opened: {max(opening or [0]) * 1000:.0f} ms "
+          f"({len(opening)} ticks of 10 ms); while the close view's tiles streamed: "
+          f"{max(gaps or [0]) * 1000:.0f} ms ({len(gaps)} ticks)")
+    after = sum(window.renderer.tile_draw(lay).stream.stats()["loaded"]
+                for lay in (osgb, t3d, dem, ortho))
+    assert after > before  # the close view streamed finer tiles
 
     # the orthophoto draped through the Properties box's button
     window.scene.select(dem)
@@ -114,7 +129,6 @@ def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
         settle(qtbot, window, lay)
     bg = background_u8(window)
     before = _lit_columns(view_image(window), bg)
-    xyz = scan.data.positions.astype(np.float64) + scan.data.origin
     lo, hi = xyz.min(axis=0), xyz.max(axis=0)
     tools = window.clip_tools
     tools.clip_action.trigger()
