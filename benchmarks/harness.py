@@ -372,7 +372,7 @@ def measure_frame(small: Path, big: Path, reps: int, budget: int = FRAME_BUDGET
 
 
 # -- 5. UI stall ----------------------------------------------------------------------------
-def _spin(seconds: float, until=None) -> None:
+def spin_events(seconds: float, until=None) -> None:
     """Run the Qt event loop for ``seconds`` or until the signal ``until`` fires.
 
     (A QEventLoop, not a processEvents() loop: PySide6 6.12's processEvents() drops a
@@ -402,7 +402,7 @@ def measure_stall(path: Path, tick_ms: int = 5, timeout_s: float = 600) -> dict[
     win = MainWindow(settings=settings)
     win.resize(*WINDOW)
     win.show()
-    _spin(0.3)
+    spin_events(0.3)
     events: list[tuple[float, str]] = []
     ticks: list[float] = []
     timer = QtCore.QTimer()
@@ -433,15 +433,15 @@ def measure_stall(path: Path, tick_ms: int = 5, timeout_s: float = 600) -> dict[
         n == "LOD build started" for _, n in events) and events.append(
         (time.perf_counter(), "LOD build started")))
     if not done["flag"]:
-        _spin(timeout_s, win.all_loads_finished)
+        spin_events(timeout_s, win.all_loads_finished)
     t_end = time.perf_counter()
     # the renderer refines to its rest budget only after the load settled: keep measuring
     # until it has nothing left to draw (at most 15 s), then 0.5 s more
     deadline = t_end + 15.0
     while win.renderer.needs_update and time.perf_counter() < deadline:
-        _spin(0.1)
+        spin_events(0.1)
     t_idle = time.perf_counter()
-    _spin(0.5)  # let the final redraws happen, still measured
+    spin_events(0.5)  # let the final redraws happen, still measured
     timer.stop()
     ticks = [t0] + ticks
     gaps = np.diff(np.asarray(ticks))
@@ -482,7 +482,7 @@ def measure_stall(path: Path, tick_ms: int = 5, timeout_s: float = 600) -> dict[
     }
     win.close()
     win.deleteLater()
-    _spin(0.05)
+    spin_events(0.05)
     return result
 
 

@@ -318,7 +318,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
 
     from viewer.qt.main_window import MainWindow
 
-    from .harness import _spin
+    from .harness import spin_events
 
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     tmp = tempfile.mkdtemp(prefix="realscene-tiles-bench-")
@@ -326,7 +326,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     win = MainWindow(settings=settings)
     win.resize(*WINDOW)
     win.show()
-    _spin(0.5)
+    spin_events(0.5)
     ticks: list[float] = []
     busy: list[tuple[float, float, str]] = []
 
@@ -349,7 +349,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     t0 = time.perf_counter()
     win.open_paths([str(path)], remember=False)
     if win.scene.layers == [] or getattr(win.scene.layers[0], "loading", False):
-        _spin(300, win.all_loads_finished)
+        spin_events(300, win.all_loads_finished)
     t_loaded = time.perf_counter() - t0
     layer = win.scene.layers[0] if win.scene.layers else None
     t_first = None
@@ -358,7 +358,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
         if _drawn(layer, win.renderer)["tiles"]:
             t_first = time.perf_counter() - t0
             break
-        _spin(0.02)
+        spin_events(0.02)
     at_overview = _drawn(layer, win.renderer) if layer is not None else {}
     zoom_start = time.perf_counter()
     cam = win.plotter.renderer.GetActiveCamera()
@@ -366,12 +366,12 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
         cam.Dolly(factor)
         win.plotter.renderer.ResetCameraClippingRange()
         win.plotter.render()
-        _spin(step_s)
+        spin_events(step_s)
     limit = time.perf_counter() + settle_s
     while layer is not None and time.perf_counter() < limit and (
             win.renderer.needs_update or _streaming(layer, win.renderer)):
-        _spin(0.1)
-    _spin(0.5)
+        spin_events(0.1)
+    spin_events(0.5)
     timer.stop()
     stamps = np.asarray([t0] + ticks)
     gaps = np.diff(stamps) * 1000.0
@@ -408,7 +408,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     }
     win.close()
     win.deleteLater()
-    _spin(0.05)
+    spin_events(0.05)
     return result
 
 

@@ -124,7 +124,7 @@ def build_worker(dest: str | os.PathLike | None = None, *, force: bool = False,
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    _reset_default_pool()
+    reset_default_pool()
     return exe
 
 
@@ -533,7 +533,7 @@ def unavailable_reason() -> str | None:
     return _DEFAULT_REASON
 
 
-def _reset_default_pool() -> None:
+def reset_default_pool() -> None:
     global _DEFAULT, _DEFAULT_REASON
     with _DEFAULT_LOCK:
         if _DEFAULT is not None:
@@ -541,7 +541,7 @@ def _reset_default_pool() -> None:
         _DEFAULT, _DEFAULT_REASON = None, None
 
 
-atexit.register(_reset_default_pool)
+atexit.register(reset_default_pool)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -201,7 +201,7 @@ def test_killed_or_stuck_worker_is_restarted(pool, shared_data: Path) -> None:
 def test_missing_worker_falls_back_to_osgconv_and_says_so_once(exe, monkeypatch, tmp_path,
                                                               shared_data: Path) -> None:
     monkeypatch.setenv(osgb_worker.ENV_WORKER, str(tmp_path / "not-built"))
-    osgb_worker._reset_default_pool()
+    osgb_worker.reset_default_pool()
     try:
         assert "not built" in osgb_worker.unavailable_reason()
         ts = loaders.read(shared_data / SHARED_TILE)
@@ -213,7 +213,7 @@ def test_missing_worker_falls_back_to_osgconv_and_says_so_once(exe, monkeypatch,
             read_osgb_file(shared_data / SHARED_TILE, reader="worker")
     finally:
         monkeypatch.delenv(osgb_worker.ENV_WORKER)
-        osgb_worker._reset_default_pool()
+        osgb_worker.reset_default_pool()
     ts = loaders.read(shared_data / SHARED_TILE)
     assert ts._reader == "auto"
     assert not [w for w in ts.warnings if w.startswith(osgb.SLOW_READER_WARNING)]
