@@ -124,7 +124,7 @@ def test_script_opens_the_six_in_one_crs_in_one_place_and_draws_each(files, tmp_
         site.session.save_view("over the scan", Camera(
             position=(centre[0], centre[1], 600.0), focal_point=(centre[0], centre[1], 0.0),
             view_up=(0.0, 1.0, 0.0)))
-        terrain.drape(files.ortho)  # before the first render: its tiles come textured
+        site.drape(dem, files.ortho)  # as the window's Drape orthophoto… does
         lit: dict[str, np.ndarray] = {}
         for handle in site.layers:
             for other in site.layers:
@@ -222,3 +222,36 @@ def test_cli_info_of_each(files, capsys):
         assert (info["crs"] or {}).get("epsg") == epsg, path
     assert main(["info", "--json", str(files.osgb)]) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "OSGB"
+
+
+@pytest.mark.timeout(120)
+def test_a_draped_terrain_is_saved_and_reopens_draped(files, tmp_path):
+    """site.drape textures the DEM layer (the colour mode goes to its materials) and the
+    project keeps the orthophoto: reopened from a script, the terrain is draped again; an
+    orthophoto gone missing is one warning of the layer's, the DEM still opens."""
+    import shutil
+
+    from viewer import api
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    dem, ortho = folder / files.dem.name, folder / files.ortho.name
+    shutil.copy(files.dem, dem)
+    shutil.copy(files.ortho, ortho)
+    with api.open_files(dem) as site:
+        (layer,) = site.layers
+        site.drape(layer, ortho)
+        assert layer.layer.data.metadata["ortho"] == str(ortho)
+        assert layer.layer.color_mode == "material" and layer.layer.data.colour == "texture"
+        saved = site.save(folder / "draped.realscene.json")
+    record = json.loads(saved.read_text(encoding="utf-8"))["layers"][0]
+    assert record["display"]["drape"] == ortho.name  # relative, like the layer's path
+    with api.open_project(saved) as again:
+        (layer,) = again.layers
+        assert layer.layer.data.colour == "texture"
+        assert Path(layer.layer.data.metadata["ortho"]).name == ortho.name
+    ortho.unlink()
+    with api.open_project(saved) as missing:
+        (layer,) = missing.layers
+        assert layer.layer.data.colour != "texture"
+        assert any("orthophoto not draped" in w for w in layer.layer.data.warnings)

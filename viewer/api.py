@@ -388,6 +388,21 @@ class Site:
         pipeline.assign_crs(self.session, target, crs)
         return LayerHandle(self, target)
 
+    def drape(self, layer: str | LayerHandle | Layer, ortho: str | Path) -> LayerHandle:
+        """Drape the orthophoto GeoTIFF ``ortho`` on the terrain ``layer`` (a DEM layer,
+        by name or handle), as the window's Drape orthophoto… and ``render --drape`` do;
+        saved with the project. ValueError when the layer is not a terrain,
+        :class:`loaders.LoadError` when the orthophoto cannot be draped."""
+        from . import pipeline
+
+        if isinstance(layer, str):
+            layer = self.layer(layer)
+        target = layer.layer if isinstance(layer, LayerHandle) else layer
+        if target not in self.scene.layers:
+            raise ValueError(f"layer {target.name!r} is not in this site")
+        pipeline.drape(self.scene, target, ortho)
+        return LayerHandle(self, target)
+
     def compare(self, a: str | LayerHandle | Layer, b: str | LayerHandle | Layer,
                 method: str = "c2c", *, significant_only: bool = False,
                 progress: Any = None, cancel: Any = None, **params: Any) -> LayerHandle:

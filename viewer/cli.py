@@ -522,6 +522,8 @@ def drape_orthophotos(specs: Sequence[str], scene: Any) -> None:
     ``scene`` read from the path named ``DEM`` (:meth:`TerrainTileSet.drape`, before
     anything is drawn, so the tiles are read textured). A DEM not among the layers, or a
     layer that takes no orthophoto, is a UsageError; a bad orthophoto a LoadError."""
+    from viewer import pipeline
+
     for spec in specs:
         dem, sep, ortho = (part.strip() for part in spec.partition("="))
         if not (sep and dem and ortho):
@@ -530,10 +532,11 @@ def drape_orthophotos(specs: Sequence[str], scene: Any) -> None:
         if not layers:
             raise UsageError(f"bad --drape {spec!r}: {dem!r} is not one of the files given")
         for layer in layers:
-            if not callable(getattr(layer.data, "drape", None)):
+            try:
+                pipeline.drape(scene, layer, ortho)
+            except ValueError:
                 raise UsageError(f"bad --drape {spec!r}: {dem} is not a DEM (only a terrain "
-                                 "takes an orthophoto)")
-            layer.data.drape(ortho)
+                                 "takes an orthophoto)") from None
 
 
 def _batch_options(p: argparse.ArgumentParser) -> None:

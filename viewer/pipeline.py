@@ -282,12 +282,36 @@ def to_scene_crs_tiles(scene: Any, tileset: Any) -> None:
     georef.prepare_tiles_for_scene(tileset, scene.crs)
 
 
+def drape(scene: Any, layer: Any, ortho: str | Path) -> None:
+    """Drape the orthophoto GeoTIFF ``ortho`` on the terrain ``layer`` (its TileSet's
+    ``drape``: warped into the DEM's CRS tile by tile) and show it: the layer's tiles are
+    read again textured (one ``data`` event gives it a new stream: the cache held the
+    tiles coloured before) in the "material" colour mode. The same step for the window's
+    Drape orthophoto…, ``render --drape`` and ``site.drape``. ValueError when the layer
+    is not a terrain; LoadError when the orthophoto cannot be draped."""
+    tileset = layer.data
+    if not callable(getattr(tileset, "drape", None)):
+        raise ValueError(f"{layer.name} is not a terrain (only a DEM takes an orthophoto)")
+    tileset.drape(str(ortho))
+    scene.update(layer, data=tileset)
+    if "material" in layer.available_color_modes() and layer.color_mode != "material":
+        scene.update(layer, color_mode="material")
+
+
 def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> None:
     """Give ``layer`` a project record's display settings (colour mode, point size,
-    opacity, visibility, up axis, transform, name...) and, with a session, its saved
-    place in the layer order."""
+    opacity, visibility, up axis, transform, name...), a terrain its draped orthophoto
+    (a file that cannot be draped is a warning of the layer's) and, with a session, its
+    saved place in the layer order."""
     from .session import ProjectSession
 
+    ortho = record.display.get("drape") if is_tiles(layer.data) else None
+    if isinstance(ortho, str) and ortho and session is not None:
+        path = session.project.location(ortho)
+        try:
+            drape(scene, layer, path)
+        except (LoadError, ValueError) as exc:
+            layer.data.warnings.append(f"orthophoto not draped: {getattr(exc, 'message', exc)}")
     scene.update(layer, **ProjectSession.apply_record(layer, record))
     if session is not None:
         session.place_layer(layer, record)

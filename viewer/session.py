@@ -624,6 +624,9 @@ class ProjectSession:
             for key in TILE_FIELDS:
                 if getattr(layer, key, None) is not None:
                     display[key] = getattr(layer, key)
+            ortho = layer.data.metadata.get("ortho")  # a terrain's draped orthophoto
+            if ortho:
+                display["drape"] = self.project.relative(ortho)
         transform = None if np.allclose(layer.transform, np.eye(4)) else \
             np.asarray(layer.transform, dtype=float).tolist()
         return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",
@@ -691,6 +694,8 @@ class ProjectSession:
             for rec, layer in zip(self.project.layers, self.scene.layers, strict=False):
                 if layer.path:
                     rec.path = self.project.relative(layer.path)
+                if rec.display.get("drape") and layer.data.metadata.get("ortho"):
+                    rec.display["drape"] = self.project.relative(layer.data.metadata["ortho"])
             # media linked before the project had a file are kept relative to it from now
             for a in self.project.annotations:
                 a.media = [self.project.relative(m) if Path(m).is_absolute() else m
