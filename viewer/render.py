@@ -324,6 +324,16 @@ class SceneRenderer:
     def render(self) -> None:
         self.plotter.render()
 
+    def render_soon(self) -> None:
+        """GUI thread: draw one frame. An on-screen Qt widget whose paint event always
+        renders (pyvistaqt) is asked for that paint: rendering now as well drew every
+        frame twice (render(), then the paint its end schedules). Elsewhere: now."""
+        if self._paint_renders():
+            self._render_pending = False
+            self.plotter.update()
+        else:
+            self.render()
+
     def refresh(self, layer: Layer | None = None) -> None:
         """Rebuild the actors of ``layer`` (default: all layers), e.g. after data edits."""
         for lay in [layer] if layer is not None else list(self.scene.layers):

@@ -851,7 +851,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._render_timer.start()
 
     def _do_render(self) -> None:
-        self.renderer.render()
+        self.renderer.render_soon()  # one frame: the widget's paint renders it
         self._update_drawn_label()
 
     def _poll_lod(self) -> None:
