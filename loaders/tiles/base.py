@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from time import monotonic as _monotonic
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -31,6 +32,24 @@ from ..types import LoadError, Mesh, PointCloud
 
 #: default screen-space error threshold (pixels), as CesiumJS's maximumScreenSpaceError
 DEFAULT_MAX_SSE = 16.0
+#: a tile's children whose read failed transiently (network) are read again after this
+#: many seconds, doubled per attempt, up to ``RETRY_ATTEMPTS`` reads in all
+RETRY_SECONDS = 2.0
+RETRY_ATTEMPTS = 4
+_TRANSIENT_WORDS = ("network error", "timed out", "timeout", "connection", "temporarily",
+                    "http 408", "http 425", "http 429", "http 500", "http 502", "http 503",
+                    "http 504")
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure worth retrying: a network error, a deadline, a server's 5xx / 429
+    (another read may succeed), not a bad or missing file."""
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return True
+    if isinstance(exc, LoadError):
+        text = exc.reason.lower()
+        return any(word in text for word in _TRANSIENT_WORDS)
+    return False
 
 
 @dataclass(eq=False)
@@ -508,6 +527,10 @@ class TileStream:
         #: id(tile) -> (tile, content, the bytes counted for it when cached)
         self._cache: OrderedDict[int, tuple[Tile, TileContent, int]] = OrderedDict()
         self._failed: set[int] = set()
+        #: id(tile) -> (failed reads of its children, monotonic time of the next one):
+        #: a transient failure (:func:`transient`) is read again after a back-off
+        self._retry: dict[int, tuple[int, float]] = {}
+        self.retry_seconds = RETRY_SECONDS
         self._pending: dict[int, Future] = {}
         self._bytes = 0
         self._lock = threading.Lock()
@@ -557,11 +580,12 @@ class TileStream:
                            tile_cost=self.tile_cost)
         self._drawn = {id(t) for t in sel.draw}
         self.last = sel
+        now = _monotonic()
         for tile in sel.expand:
             with self._lock:
                 if len(self._expanding) >= self.max_requests or self._closed:
                     break
-                if id(tile) in self._expanding:
+                if id(tile) in self._expanding or self._retry.get(id(tile), (0, 0.0))[1] > now:
                     continue
                 self._expanding[id(tile)] = self._pool.submit(self._expand, tile)
         for tile in sel.fetch:
@@ -583,10 +607,15 @@ class TileStream:
             sel = self.update(view)
             with self._lock:
                 pending = [*self._pending.values(), *self._expanding.values()]
+                retry_at = min((self._retry.get(id(t), (0, 0.0))[1] for t in sel.expand),
+                               default=0.0)
             if not sel.fetch and not sel.expand and not pending:
                 return sel
             if time.monotonic() > deadline:
                 return sel
+            if not pending and retry_at > time.monotonic():  # children read again later
+                time.sleep(min(retry_at, deadline) - time.monotonic() + 0.001)
+                continue
             if progress is not None:
                 progress(0.5, f"{self.loads} tiles loaded")
             for fut in pending:
@@ -597,6 +626,7 @@ class TileStream:
 
     def _expand(self, tile: Tile) -> None:
         """Pool: read ``tile``'s children (a failure: a leaf, said once in the warnings)."""
+        retry_in = 0.0
         try:
             self.tileset.expand(tile)
         except BaseException as exc:  # noqa: BLE001 - a tile must never kill the stream
@@ -604,14 +634,31 @@ class TileStream:
                 raise
             msg = str(exc) if isinstance(exc, LoadError) else (
                 f"{self.tileset.source}: tile {tile.key}: {type(exc).__name__}: {exc}")[:400]
-            with self.tileset._lock:
-                if tile.children is None:
-                    tile.children = []
+            with self._lock:
+                failures = self._retry.get(id(tile), (0, 0.0))[0] + 1
+                if transient(exc) and failures < RETRY_ATTEMPTS:
+                    # read again after a back-off (a drawn leaf meanwhile), not never
+                    retry_in = float(self.retry_seconds) * 2 ** (failures - 1)
+                    self._retry[id(tile)] = (failures, _monotonic() + retry_in)
+            if not retry_in:
+                with self.tileset._lock:
+                    if tile.children is None:
+                        tile.children = []
             if msg not in self.tileset.warnings:
                 self.tileset.warnings.append(msg)
         finally:
             with self._lock:
                 self._expanding.pop(id(tile), None)
+        if retry_in and self.on_loaded is not None and not self._closed:
+            # nothing else may ask for a frame when the back-off ends: a timer does
+            timer = threading.Timer(retry_in, self._retry_due)
+            timer.daemon = True
+            timer.start()
+        callback = self.on_loaded
+        if callback is not None and not self._closed:
+            callback()
+
+    def _retry_due(self) -> None:
         callback = self.on_loaded
         if callback is not None and not self._closed:
             callback()

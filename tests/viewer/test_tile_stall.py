@@ -24,6 +24,7 @@ import pytest
 
 pv = pytest.importorskip("pyvista")
 
+from loaders import LoadError  # noqa: E402
 from loaders.tiles import TileStream, View, select_tiles  # noqa: E402
 from tests.viewer.test_tile_layer import (  # noqa: E402, F401
     DATA,
@@ -200,3 +201,48 @@ def test_a_dem_is_framed_by_its_extent(tmp_path):
     z_lo, z_hi = dem.z_range
     assert np.isclose(lo[2], z_lo) and np.isclose(hi[2], z_hi)
     assert (hi - lo)[2] < 2 * dem.root.radius / 4  # not the sphere's height
+
+
+class FlakyChildrenTiles(DelftTiles):
+    """DelftTiles whose root's children read fails ``failures`` times as a server's 503
+    would (then succeeds), or for good with ``reason`` (a broken file)."""
+
+    def __init__(self, failures: int, reason: str = "HTTP 503 Service Unavailable") -> None:
+        super().__init__(levels=3)
+        self.failures = failures
+        self.reason = reason
+        self.reads = 0
+
+    def _expand(self, tile):
+        if tile.key == "r":
+            self.reads += 1
+            if self.reads <= self.failures:
+                raise LoadError(f"https://example.invalid/{tile.key}.json", self.reason)
+        return super()._expand(tile)
+
+
+def test_children_whose_read_failed_transiently_are_read_again():
+    tiles = FlakyChildrenTiles(failures=2)
+    stream = TileStream(tiles)
+    stream.retry_seconds = 0.01  # the back-off (2 s by default) shortened for the test
+    try:
+        sel = stream.wait(close_view(tiles), timeout=60)
+    finally:
+        stream.close()
+    assert tiles.reads == 3  # two 503s, then the children
+    assert tiles.root.children  # not a leaf forever
+    assert all(t is not tiles.root for t in sel.draw)  # refined below the root
+    assert any("HTTP 503" in w for w in tiles.warnings)
+
+
+def test_children_of_a_broken_file_are_not_read_again():
+    tiles = FlakyChildrenTiles(failures=10, reason="not an OSGB file")
+    stream = TileStream(tiles)
+    stream.retry_seconds = 0.01
+    try:
+        sel = stream.wait(close_view(tiles), timeout=60)
+    finally:
+        stream.close()
+    assert tiles.reads == 1
+    assert tiles.root.children == []  # a leaf: drawn as itself
+    assert [t.key for t in sel.draw] == ["r"]
