@@ -371,6 +371,16 @@ class Site:
             Annotation(kind, [list(p) for p in points], **fields)
         return self.session.add_annotation(annotation)
 
+    def scene_layer(self, layer: str | LayerHandle | Layer) -> Layer:
+        """The scene layer ``layer`` names (a name, a handle or the layer itself);
+        KeyError for an unknown name, ValueError for a layer of another site."""
+        if isinstance(layer, str):
+            layer = self.layer(layer)
+        target = layer.layer if isinstance(layer, LayerHandle) else layer
+        if target not in self.scene.layers:
+            raise ValueError(f"layer {target.name!r} is not in this site")
+        return target
+
     def assign_crs(self, layer: str | LayerHandle | Layer, crs: Any) -> LayerHandle:
         """Take ``layer`` (a name, or a layer) to be in ``crs`` ("EPSG:4547", a PROJ
         string or WKT of a local city system, or a pyproj.CRS) when its file has no CRS
@@ -380,11 +390,7 @@ class Site:
         :class:`loaders.LoadError` when the file cannot be read again."""
         from . import pipeline
 
-        if isinstance(layer, str):
-            layer = self.layer(layer)
-        target = layer.layer if isinstance(layer, LayerHandle) else layer
-        if target not in self.scene.layers:
-            raise ValueError(f"layer {target.name!r} is not in this site")
+        target = self.scene_layer(layer)
         pipeline.assign_crs(self.session, target, crs)
         return LayerHandle(self, target)
 
@@ -395,11 +401,7 @@ class Site:
         :class:`loaders.LoadError` when the orthophoto cannot be draped."""
         from . import pipeline
 
-        if isinstance(layer, str):
-            layer = self.layer(layer)
-        target = layer.layer if isinstance(layer, LayerHandle) else layer
-        if target not in self.scene.layers:
-            raise ValueError(f"layer {target.name!r} is not in this site")
+        target = self.scene_layer(layer)
         pipeline.drape(self.scene, target, ortho)
         return LayerHandle(self, target)
 
@@ -415,14 +417,7 @@ class Site:
         :attr:`LayerHandle.change` holds the statistics)."""
         from .change_layer import attach_change, compare_layers
 
-        layers = []
-        for item in (a, b):
-            if isinstance(item, str):
-                item = self.layer(item)
-            target = item.layer if isinstance(item, LayerHandle) else item
-            if target not in self.scene.layers:
-                raise ValueError(f"layer {target.name!r} is not in this site")
-            layers.append(target)
+        layers = [self.scene_layer(a), self.scene_layer(b)]
         change = compare_layers(layers[0], layers[1], method, progress=progress,
                                 cancel=cancel, **params)
         attach_change(self.session, layers[1], change, significant_only=significant_only)
