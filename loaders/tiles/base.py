@@ -189,12 +189,15 @@ class TileSet:
         return np.column_stack([x, y, z]).astype(np.float64)
 
     def expand(self, tile: Tile) -> list[Tile]:
-        """``tile.children``, read on first use (thread-safe); raises LoadError."""
+        """``tile.children``, read on first use (thread-safe); raises LoadError. The
+        children are read outside the TileSet's lock (a loading thread reading one tile's
+        children must not hold up the selection of another); two threads expanding the
+        same tile at once only waste work (the first result is kept)."""
         if tile.children is not None:
             return tile.children
+        kids = self._expand(tile)
         with self._lock:
             if tile.children is None:
-                kids = self._expand(tile)
                 for kid in kids:
                     kid.parent = tile
                     kid.depth = tile.depth + 1

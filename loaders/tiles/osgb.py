@@ -1035,23 +1035,6 @@ class OsgbTileSet(TileSet):
                 self._place(g)
         return kids
 
-    def expand(self, tile: Tile) -> list[Tile]:
-        """``tile.children``, read on first use. Unlike the base class, the files are read
-        outside the TileSet's lock: a loading thread expanding one tile (osgconv, tens of
-        ms) must not hold up the caller's selection of another; two threads expanding the
-        same tile at once is only wasted work (the first result is kept)."""
-        if tile.children is not None:
-            return tile.children
-        kids = self._expand(tile)
-        with self._lock:
-            if tile.children is None:
-                for kid in kids:
-                    kid.parent = tile
-                    kid.depth = tile.depth + 1
-                    self._place(kid)
-                tile.children = kids
-        return tile.children
-
     def _load(self, tile: Tile, cancel: Callable[[], bool] | None) -> TileContent:
         path, index = tile.content
         if cancel is not None and cancel():
