@@ -199,14 +199,21 @@ def _vec3(table: dict, binary: memoryview, key: str, name: str) -> np.ndarray | 
     return v
 
 
-def _positions(ft: dict, ft_bin: memoryview, n: int, name: str, kind: str) -> np.ndarray:
+def _positions(ft: dict, ft_bin: memoryview, n: int, name: str, kind: str,
+               draco: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """pnts / i3dm positions (float64): POSITION, or POSITION_QUANTIZED with
-    QUANTIZED_VOLUME_OFFSET / SCALE; plus RTC_CENTER."""
-    pos = _binary(ft, ft_bin, "POSITION", n, np.float32, 3, name)
+    QUANTIZED_VOLUME_OFFSET / SCALE; plus RTC_CENTER. ``draco``: semantics decoded from
+    ``3DTILES_draco_point_compression`` (they replace the binary body's)."""
+    draco = draco or {}
+    pos = draco.get("POSITION")
+    if pos is None:
+        pos = _binary(ft, ft_bin, "POSITION", n, np.float32, 3, name)
     if pos is not None:
         xyz = pos.astype(np.float64)
     else:
-        q = _binary(ft, ft_bin, "POSITION_QUANTIZED", n, np.uint16, 3, name)
+        q = draco.get("POSITION_QUANTIZED")
+        if q is None:
+            q = _binary(ft, ft_bin, "POSITION_QUANTIZED", n, np.uint16, 3, name)
         offset = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_OFFSET", name)
         scale = _vec3(ft, ft_bin, "QUANTIZED_VOLUME_SCALE", name)
         if q is None or offset is None or scale is None:
@@ -424,17 +431,22 @@ def _pnts(data: memoryview, name: str) -> PointCloud:
     f = _header(data, name, 28, "pnts")
     ft, ft_bin, bt, bt_bin, _ = _tables(data, name, "pnts", 28, f[1], f[2:6])
     n = _count(ft, "POINTS_LENGTH", name, 500_000_000)
-    ext = ft.get("extensions")
-    if isinstance(ext, dict) and "3DTILES_draco_point_compression" in ext:
-        raise LoadError(name, "pnts uses 3DTILES_draco_point_compression, which RealScene "
-                        "does not read", "re-export the points without Draco")
-    xyz = _positions(ft, ft_bin, n, name, "pnts")
+    draco, bt_draco = _draco_points(ft, ft_bin, bt, n, name)
+    if bt_draco:  # compressed batch-table columns: not in the batch table's binary
+        bt = {k: v for k, v in bt.items() if k not in bt_draco}
+
+    def column(key: str, dtype: Any, width: int) -> np.ndarray | None:
+        if key in draco:
+            return draco[key].reshape(n, -1)[:, :width]
+        return _binary(ft, ft_bin, key, n, dtype, width, name)
+
+    xyz = _positions(ft, ft_bin, n, name, "pnts", draco)
     if not np.all(np.isfinite(xyz)):
         raise LoadError(name, "point positions contain NaN or infinity", CORRUPT_HINT)
     attrs: dict[str, np.ndarray] = {}
-    rgba = _binary(ft, ft_bin, "RGBA", n, np.uint8, 4, name)
-    rgb = _binary(ft, ft_bin, "RGB", n, np.uint8, 3, name)
-    rgb565 = _binary(ft, ft_bin, "RGB565", n, np.uint16, 1, name)
+    rgba = column("RGBA", np.uint8, 4)
+    rgb = column("RGB", np.uint8, 3)
+    rgb565 = column("RGB565", np.uint16, 1)
     if rgba is not None:
         attrs["rgb"] = np.ascontiguousarray(rgba[:, :3], np.uint8)
     elif rgb is not None:
@@ -447,12 +459,12 @@ def _pnts(data: memoryview, name: str) -> PointCloud:
     elif isinstance(ft.get("CONSTANT_RGBA"), list) and len(ft["CONSTANT_RGBA"]) == 4:
         c = np.clip(np.asarray(ft["CONSTANT_RGBA"], np.float64), 0, 255).astype(np.uint8)
         attrs["rgb"] = np.tile(c[:3], (n, 1))
-    normal = _binary(ft, ft_bin, "NORMAL", n, np.float32, 3, name)
+    normal = column("NORMAL", np.float32, 3)
     if normal is not None:
         attrs["normal"] = normal.astype(np.float32)
     batch_id = None
     if "BATCH_ID" in ft:
-        batch_id = _binary(ft, ft_bin, "BATCH_ID", n, np.uint16, 1, name)
+        batch_id = column("BATCH_ID", np.uint16, 1)
         if batch_id is not None:
             attrs["batch_id"] = batch_id[:, 0].astype(np.uint32)
     meta: dict[str, Any] = {"format": "pnts", "point_count": n, "warnings": []}
@@ -460,13 +472,81 @@ def _pnts(data: memoryview, name: str) -> PointCloud:
         count = _count(ft, "BATCH_LENGTH", name, 50_000_000)
         props = batch_properties(bt, bt_bin, count, name, meta["warnings"])
         meta["batch_table"] = props
-    elif bt and "BATCH_ID" not in ft:  # per-point properties: numeric ones as attributes
-        for key, values in batch_properties(bt, bt_bin, n, name, meta["warnings"]).items():
+    elif (bt or bt_draco) and "BATCH_ID" not in ft:
+        # per-point properties: numeric ones as attributes
+        per_point: dict[str, Any] = batch_properties(bt, bt_bin, n, name, meta["warnings"])
+        per_point.update({k: v[:, 0] for k, v in bt_draco.items() if v.shape[1] == 1})
+        for key, values in per_point.items():
             arr = np.asarray(values)
             if arr.dtype.kind in "uif" and arr.ndim == 1:
                 attrs[_attr_name(key)] = arr
     local, origin = split_origin(xyz)
     return PointCloud(positions=local, origin=origin, attributes=attrs, metadata=meta)
+
+
+_DRACO_PNTS = "3DTILES_draco_point_compression"
+#: feature-table semantics a Draco point tile may compress (the extension's list, and
+#: POSITION_QUANTIZED as some exporters write it)
+_DRACO_SEMANTICS = ("POSITION", "POSITION_QUANTIZED", "RGBA", "RGB", "RGB565", "NORMAL",
+                    "BATCH_ID")
+
+
+def _draco_points(ft: dict, ft_bin: memoryview, bt: dict, n: int, name: str
+                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``3DTILES_draco_point_compression``: the compressed feature-table semantics and
+    batch-table columns, each ``(n, k)``, decoded with DracoPy from the feature table's
+    binary (``byteOffset`` / ``byteLength``, checked first); ({}, {}) without it."""
+    ext = ft.get("extensions")
+    info = ext.get(_DRACO_PNTS) if isinstance(ext, dict) else None
+    if info is None:
+        return {}, {}
+    props = info.get("properties") if isinstance(info, dict) else None
+    offset, length = (info.get("byteOffset"), info.get("byteLength")) \
+        if isinstance(info, dict) else (None, None)
+    if not isinstance(props, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (offset, length)):
+        raise LoadError(name, f"pnts {_DRACO_PNTS} needs properties, byteOffset and "
+                        "byteLength", CORRUPT_HINT)
+    if offset + length > len(ft_bin):
+        raise LoadError(name, f"pnts Draco data ({length:,} bytes at {offset:,}) runs past "
+                        f"the {len(ft_bin):,}-byte feature table binary", CORRUPT_HINT)
+    bt_ext = bt.get("extensions") if isinstance(bt, dict) else None
+    bt_info = bt_ext.get(_DRACO_PNTS) if isinstance(bt_ext, dict) else None
+    bt_props = bt_info.get("properties") if isinstance(bt_info, dict) else None
+    bt_props = bt_props if isinstance(bt_props, dict) else {}
+    try:
+        import DracoPy
+    except ImportError:  # pragma: no cover - a dependency in pyproject.toml
+        raise LoadError(name, "Draco point tiles need the 'DracoPy' package",
+                        "pip install DracoPy") from None
+    try:
+        decoded = DracoPy.decode(bytes(ft_bin[offset:offset + length]))
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt tile
+        raise LoadError(name, f"the pnts Draco data cannot be decoded ({type(exc).__name__}"
+                        f": {str(exc)[:120]})", CORRUPT_HINT) from None
+
+    def attribute(key: str, uid: Any) -> np.ndarray:
+        att = None
+        if isinstance(uid, int) and not isinstance(uid, bool):
+            try:
+                att = decoded.get_attribute_by_unique_id(uid)
+            except Exception:  # noqa: BLE001 - an id the data does not hold
+                att = None
+        if att is None or att.get("data") is None:
+            raise LoadError(name, f"pnts Draco data has no attribute {str(uid)[:20]} for "
+                            f"{key[:60]}", CORRUPT_HINT)
+        arr = np.asarray(att["data"])
+        arr = arr.reshape(len(arr), -1) if arr.ndim != 2 else arr
+        if len(arr) != n:
+            raise LoadError(name, f"pnts Draco {key[:60]} holds {len(arr):,} points, "
+                            f"POINTS_LENGTH says {n:,}", CORRUPT_HINT)
+        return arr
+
+    semantics = {key: attribute(key, uid) for key, uid in props.items()
+                 if key in _DRACO_SEMANTICS}
+    columns = {str(key): attribute(str(key), uid) for key, uid in bt_props.items()
+               if key in bt}
+    return semantics, columns
 
 
 def _attr_name(key: str) -> str:

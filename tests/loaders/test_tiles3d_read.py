@@ -7,6 +7,7 @@ hostile tilesets (truncated and lying tiles, escaping URIs, self-including tiles
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -581,3 +582,85 @@ def test_an_overview_of_an_export_with_empty_inner_tiles_draws(city_export):
     finally:
         stream.close()
         ts.close()
+
+
+# ------------------------------------------------------------------ Draco point tiles
+
+
+def _draco_pnts(xyz: np.ndarray, rgb: np.ndarray, intensity: np.ndarray,
+                rtc: np.ndarray) -> bytes:
+    """A pnts with 3DTILES_draco_point_compression, written per the extension's spec:
+    POSITION (around RTC_CENTER), RGB and a batch-table Intensity column in one Draco
+    buffer of the feature table's binary, each named by its Draco unique id."""
+    import DracoPy
+
+    blob = DracoPy.encode((xyz - rtc).astype(np.float32), quantization_bits=16,
+                          colors=rgb, preserve_order=True,
+                          generic_attributes={7: intensity.reshape(-1, 1)})
+    ids = {a["attribute_type"]: a["unique_id"]
+           for a in DracoPy.decode(blob).data_struct["attributes"]}  # 0 position, 2 colour
+    ft_bin = blob + b"\0" * (-len(blob) % 8)
+    ft_json = _padded(json.dumps({
+        "POINTS_LENGTH": len(xyz), "POSITION": {"byteOffset": 0},
+        "RGB": {"byteOffset": 0}, "RTC_CENTER": rtc.tolist(),
+        "extensions": {"3DTILES_draco_point_compression": {
+            "properties": {"POSITION": ids[0], "RGB": ids[2]},
+            "byteOffset": 0, "byteLength": len(blob)}}}).encode())
+    bt_json = _padded(json.dumps({
+        "Intensity": {"byteOffset": 0, "type": "SCALAR", "componentType": "UNSIGNED_BYTE"},
+        "extensions": {"3DTILES_draco_point_compression": {
+            "properties": {"Intensity": 7}}}}).encode())
+    total = 28 + len(ft_json) + len(ft_bin) + len(bt_json)
+    return struct.pack("<4sIIIIII", b"pnts", 1, total, len(ft_json), len(ft_bin),
+                       len(bt_json), 0) + ft_json + ft_bin + bt_json
+
+
+@pytest.mark.timeout(60)
+def test_draco_compressed_pnts(tmp_path):
+    """The sample's real points re-encoded with 3DTILES_draco_point_compression (DracoPy,
+    16-bit positions) decode to the same points within the quantization step, their
+    colours exactly, RTC_CENTER added and the compressed batch-table column as a point
+    attribute; @loaders.gl/3d-tiles (independent, when installed) reads the same file
+    to the same points."""
+    ref = decode((SAMPLE / "points.pnts").read_bytes(), "points.pnts").points[0]
+    xyz, rgb = _xyz(ref), ref.attributes["rgb"]
+    intensity = rgb.astype(np.uint16).sum(axis=1).astype(np.uint8)
+    rtc = np.array([1200.0, -340.0, 56.0])
+    pnts = _draco_pnts(xyz + rtc, rgb, intensity, rtc)
+    assert len(pnts) < len((SAMPLE / "points.pnts").read_bytes())  # (order kept: ~2/3)
+    cloud = decode(pnts, "draco.pnts").points[0]
+    step = (xyz.max(axis=0) - xyz.min(axis=0)).max() / (2 ** 16 - 1)
+    got = _xyz(cloud)
+    assert cloud.point_count == len(xyz)
+    assert np.abs(got - (xyz + rtc)).max() <= step + 1e-5
+    assert (cloud.attributes["rgb"] == rgb).all()
+    assert (cloud.attributes["intensity"] == intensity).all()
+    # through a tileset: the tile's transform applies as for plain points
+    path = tmp_path / "draco.pnts"
+    path.write_bytes(pnts)
+    ts = open_tileset(_one_tile_tileset(tmp_path, "draco.pnts", [0, 0, 0, 2000, 0, 0, 0,
+                                                                 2000, 0, 0, 0, 2000],
+                                        [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 5, 6, 7, 1]))
+    (loaded,) = ts.load(ts.root).points
+    assert np.abs(_xyz(loaded) - (xyz + rtc + [5, 6, 7])).max() <= step + 1e-5
+    # broken Draco data and a lying byteLength are one clear error
+    head = 28 + struct.unpack_from("<I", pnts, 12)[0]
+    broken = bytearray(pnts)
+    broken[head:head + 64] = b"\xff" * 64
+    with pytest.raises(LoadError, match="Draco"):
+        decode(bytes(broken), "broken.pnts")
+    with pytest.raises(LoadError, match="runs past"):
+        decode(re.sub(rb'"byteLength": (\d+)', lambda m: b'"byteLength": ' +
+                      b"9" * len(m[1]), pnts), "long.pnts")
+    # an independent reader of the same file
+    if shutil.which("node") is None or not (REPO / "node_modules" / "@loaders.gl" /
+                                            "3d-tiles").exists():
+        pytest.skip("node or @loaders.gl/3d-tiles missing: no independent read")
+    run = subprocess.run(["node", str(Path(__file__).with_name("tiles3d_pnts_loadersgl.mjs")),
+                          str(path)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    other = json.loads(run.stdout)
+    assert other["pointCount"] == len(xyz)
+    assert np.abs(np.asarray(other["positions"]) - got).max() < 1e-3
+    assert (np.asarray(other["colors"]) == rgb).all()
+    assert (np.asarray(other["intensity"]).reshape(-1) == intensity).all()
