@@ -151,25 +151,12 @@ def test_python_api_opens_and_renders_a_tileset(cesium, tmp_path):
 @pytest.fixture
 def cesium_url(cesium):
     """The Cesium sample served over HTTP by a local server thread."""
-    import threading
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from tests.loaders.test_http_limits import Handler, serve_directory
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):  # a client that hung up
-            pass
-
-    server = Server(("127.0.0.1", 0), partial(Quiet, directory=str(cesium.parent)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/tileset.json"
+    server, url, _ = serve_directory(Handler, cesium.parent)
+    yield f"{url}/tileset.json"
     server.shutdown()
     server.server_close()
-    thread.join(5)
 
 
 def test_info_and_render_of_a_tileset_url(cesium_url, tmp_path, capsys):

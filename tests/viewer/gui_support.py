@@ -39,3 +39,36 @@ def click(qtbot, win, fx, fy):
     qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: win.scene.last_pick is not before, timeout=10_000)
     return win.scene.last_pick
+
+
+class GapProbe:
+    """The event loop's gaps, measured: a QTimer ticking every ``interval`` ms records the
+    seconds between ticks in :attr:`gaps` (a gap well over the interval is a stall).
+    Reported by tests, never asserted on (timings belong to the benchmarks)."""
+
+    def __init__(self, parent, interval: int = 10) -> None:
+        import time
+
+        from PySide6 import QtCore
+
+        self._clock = time.perf_counter
+        self.gaps: list[float] = []
+        self._last = self._clock()
+        self.timer = QtCore.QTimer(parent, interval=interval)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = self._clock()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        """Start (or restart) measuring from now."""
+        self._last = self._clock()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def longest_ms(self) -> float:
+        return max(self.gaps or [0.0]) * 1000

@@ -7,14 +7,12 @@ terrain, meshes, tiles and points alike. Files from :mod:`tests.planner_support`
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from tests.planner_support import build_planner_files
 
-from .gui_support import background_u8, click, open_and_wait, view_image
+from .gui_support import GapProbe, background_u8, click, open_and_wait, view_image
 from .test_gui_tiles import data_only, drop, settle
 
 
@@ -24,22 +22,12 @@ def _lit_columns(img: np.ndarray, bg: np.ndarray) -> np.ndarray:
 
 @pytest.mark.timeout(120)
 def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
-    from PySide6 import QtCore
 
     from viewer.scene import Camera
 
     files = build_planner_files(tmp_path / "planner")
     window.resize(1400, 900)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    probe = QtCore.QTimer(window, interval=10)
-    probe.timeout.connect(tick)
+    probe = GapProbe(window)
     probe.start()
     with qtbot.waitSignal(window.all_loads_finished, timeout=60_000):
         drop(window, files.scan, files.city, files.osgb, files.tiles3d.parent)
@@ -57,8 +45,8 @@ def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
     for lay in (osgb, t3d, dem, ortho):  # every tileset delivers in RD New (+ NAP)
         crs = lay.data.crs
         assert (crs.sub_crs_list or [crs])[0].to_epsg() == 28992, lay.name
-    opening = list(gaps)
-    gaps.clear()
+    opening = list(probe.gaps)
+    probe.gaps.clear()
     data_only(window)
     before = sum(window.renderer.tile_draw(lay).stream.stats()["loaded"]
                  for lay in (osgb, t3d, dem, ortho))
@@ -67,7 +55,7 @@ def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
     centre = (xyz.min(axis=0) + xyz.max(axis=0)) / 2
     window.scene.camera = Camera(position=tuple(centre + (0.0, -120.0, 90.0)),
                                  focal_point=tuple(centre), view_up=(0.0, 0.0, 1.0))
-    last[0] = time.perf_counter()
+    probe.start()
     window.renderer.scene_to_camera()
     for lay in (osgb, t3d, dem, ortho):
         assert settle(qtbot, window, lay, 60_000)["drawn"] > 0, lay.name
@@ -75,7 +63,7 @@ def test_planner_opens_streams_drapes_picks_and_clips(window, qtbot, tmp_path):
     window.view_preset("top")
     print(f"\nlongest event-loop gap while the six opened: {max(opening or [0]) * 1000:.0f} ms "
           f"({len(opening)} ticks of 10 ms); while the close view's tiles streamed: "
-          f"{max(gaps or [0]) * 1000:.0f} ms ({len(gaps)} ticks)")
+          f"{probe.longest_ms():.0f} ms ({len(probe.gaps)} ticks)")
     after = sum(window.renderer.tile_draw(lay).stream.stats()["loaded"]
                 for lay in (osgb, t3d, dem, ortho))
     assert after > before  # the close view streamed finer tiles

@@ -10,7 +10,6 @@ path when their reader is in the tree.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,13 @@ from loaders import Mesh, read
 from loaders.tiles import Tile, TileContent, TileSet
 from loaders.types import split_origin
 
-from .gui_support import background_u8, non_background_fraction, open_and_wait, view_image
+from .gui_support import (
+    GapProbe,
+    background_u8,
+    non_background_fraction,
+    open_and_wait,
+    view_image,
+)
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DELFT = DATA / "meshes" / "delft_3dfier_lod1" / "testarea.obj"
@@ -128,18 +133,7 @@ def test_properties_detail_status_and_event_loop(window, qtbot):
     """A tile layer streams in the window: the city shows, the status line counts the
     tiles, the detail control draws more tiles when finer; the longest event-loop gap
     while streaming is measured and reported."""
-    from PySide6 import QtCore
-
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    probe = QtCore.QTimer(window, interval=10)
-    probe.timeout.connect(tick)
+    probe = GapProbe(window)
     window.resize(1400, 900)
     layer = add_quadtree(window)
     box = window.properties_panel.tiles
@@ -160,15 +154,13 @@ def test_properties_detail_status_and_event_loop(window, qtbot):
     assert full > 0.005 and tiled > 0.4 * full, (tiled, full)  # (coarse: half the faces)
     qtbot.waitUntil(lambda: "drawn" in box.status.text(), timeout=5000)
     # finer: more tiles drawn (streamed while the window runs); coarser: fewer
-    last[0] = time.perf_counter()
     probe.start()
     box.detail.setValue(1)
     assert layer.max_sse == 1.0
     fine = settle(qtbot, window, layer)["drawn"]
     probe.stop()
-    longest = max(gaps or [0.0])
-    print(f"\nlongest event-loop gap while the quadtree streamed: {longest * 1000:.0f} ms "
-          f"({len(gaps)} ticks of 10 ms)")
+    print(f"\nlongest event-loop gap while the quadtree streamed: {probe.longest_ms():.0f} "
+          f"ms ({len(probe.gaps)} ticks of 10 ms)")
     box.detail.setValue(64)
     assert layer.max_sse == 64.0
     coarse = settle(qtbot, window, layer)["drawn"]
@@ -358,27 +350,15 @@ def test_geotiff_dem_hillshade_and_drape(window, qtbot, tmp_path):
 def served_cesium(tmp_path):
     """A copy of the Cesium sample served over HTTP from a local server thread."""
     import shutil
-    import threading
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # keep test output quiet
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):  # a client that hung up
-            pass
+    from tests.loaders.test_http_limits import Handler, serve_directory
 
     root = tmp_path / "www"
     shutil.copytree(CESIUM.parent, root / "cesium")
-    server = Server(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cesium/tileset.json"
+    server, url, _ = serve_directory(Handler, root)
+    yield f"{url}/cesium/tileset.json"
     server.shutdown()
     server.server_close()
-    thread.join(5)
 
 
 def test_open_url_of_a_tileset_and_reopen_the_project(window, qtbot, tmp_path,
