@@ -153,6 +153,10 @@ class _Doc:
         self._buffers: dict[int, memoryview] = {}
         self._decoded_views: dict[int, tuple[memoryview, int, int, int | None]] = {}
         self.warnings: list[str] = []
+        #: reads a non-data URI instead of the glTF's folder: ``(uri, max_bytes) -> bytes``
+        #: (3D Tiles content: the tileset's reader, local or http(s), which keeps URIs
+        #: inside the tileset's folder / origin and checks sizes before reading)
+        self.fetch_uri = None
 
     def fail(self, reason: str, hint: str = "the file is corrupt or incomplete; "
              "re-export it") -> LoadError:
@@ -210,6 +214,13 @@ class _Doc:
                 return unquote(payload).encode("latin-1"), None
             except (ValueError, UnicodeEncodeError) as exc:
                 raise self.fail(f"{what}: invalid data URI ({exc})") from None
+        if self.fetch_uri is not None:
+            data = self.fetch_uri(uri, max_bytes if length is None else length)
+            if length is not None and len(data) < length:
+                raise self.fail(f"{what} '{uri[:80]}' holds {len(data):,} bytes but "
+                                f"byteLength says {length:,}", "the .bin file is truncated; "
+                                "re-export or re-download it")
+            return (data if length is None else data[:length]), None
         target = self.resolve(uri, what)
         name = unquote(uri if len(uri) <= 80 else uri[:77] + "...")
         try:

@@ -435,9 +435,10 @@ class Tiles3dTileSet(TileSet):
                 break
             data = self.fetcher.fetch(ref, MAX_CONTENT_BYTES)
 
-            def fetch_inner(uri: str, base: str = ref) -> tuple[bytes, str]:
+            def fetch_inner(uri: str, base: str = ref, max_bytes: int = MAX_CONTENT_BYTES
+                            ) -> tuple[bytes, str]:
                 target = self.fetcher.resolve(base, uri)
-                return self.fetcher.fetch(target, MAX_CONTENT_BYTES), target
+                return self.fetcher.fetch(target, min(max_bytes, MAX_CONTENT_BYTES)), target
 
             decoded = decode(data, ref, fetch_inner)
             for w in decoded.warnings:

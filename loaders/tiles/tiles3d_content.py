@@ -41,8 +41,9 @@ _COMPONENT = {"BYTE": np.int8, "UNSIGNED_BYTE": np.uint8, "SHORT": np.int16,
 _TYPE_SIZE = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
 CORRUPT_HINT = "the tile is truncated or corrupt; re-export or re-download the tileset"
 
-#: fetch(uri relative to the tile) -> (bytes, a name / path for messages and glTF URIs)
-Fetch = Callable[[str], tuple[bytes, str]]
+#: fetch(uri relative to the tile, max_bytes=...) -> (bytes, a name / path for messages
+#: and glTF URIs); the tileset's reader (local or http(s), URIs kept inside its folder)
+Fetch = Callable[..., tuple[bytes, str]]
 
 
 class Decoded:
@@ -75,7 +76,7 @@ def _decode_into(out: Decoded, data: memoryview, name: str, fetch: Fetch | None,
                  depth: int) -> None:
     magic = bytes(data[:4])
     if magic == b"b3dm":
-        _b3dm(out, data, name)
+        _b3dm(out, data, name, fetch)
     elif magic == b"pnts":
         out.points.append(_pnts(data, name))
     elif magic == b"i3dm":
@@ -83,7 +84,7 @@ def _decode_into(out: Decoded, data: memoryview, name: str, fetch: Fetch | None,
     elif magic == b"cmpt":
         _cmpt(out, data, name, fetch, depth)
     elif magic == b"glTF" or bytes(data[:64]).lstrip()[:1] == b"{":
-        out.meshes.append(_gltf(out, bytes(data), name))
+        out.meshes.append(_gltf(out, bytes(data), name, fetch=fetch))
     elif magic in (b"vctr", b"geom"):
         raise LoadError(name, f"{magic.decode()} (vector / geometry) tiles are not "
                         "supported", "convert the tileset's vector data to glTF")
@@ -301,13 +302,19 @@ def featured(mesh: Mesh, vertex_ids: np.ndarray | None, features: list[Feature],
 
 
 def _gltf(out: Decoded, glb: bytes, name: str, rtc: np.ndarray | None = None,
-          batch: tuple[dict[str, list[Any]], int] | None = None) -> Mesh:
+          batch: tuple[dict[str, list[Any]], int] | None = None,
+          fetch: Fetch | None = None) -> Mesh:
     """An embedded or standalone glTF/GLB as a z-up Mesh in the tile's frame, with
-    RTC_CENTER / CESIUM_RTC added and its batch / feature table as features."""
+    RTC_CENTER / CESIUM_RTC added and its batch / feature table as features. ``fetch``
+    reads its external buffers and images (a ``.gltf`` with ``.bin`` / image files, local
+    or over http(s)) through the tileset's reader."""
     from ..formats import gltf
 
     path = Path(name) if "://" not in name else Path("/remote-tile") / Path(name).name
     doc = gltf.load_document(path, glb)
+    if fetch is not None:
+        # (a .bin may be padded past its byteLength: a little slack, cut by the reader)
+        doc.fetch_uri = lambda uri, limit: fetch(uri, max_bytes=limit + 16)[0]
     data = gltf.read(path, doc=doc, feature_ids=True)
     if isinstance(data, PointCloud):  # a glTF of POINTS only: a mesh of points
         data = Mesh(vertices=data.positions, origin=data.origin, faces=np.zeros((0, 3),
@@ -412,7 +419,7 @@ def _column(doc: Any, col: dict, info: dict, count: int) -> list[Any]:
 # ------------------------------------------------------------------------ formats
 
 
-def _b3dm(out: Decoded, data: memoryview, name: str) -> None:
+def _b3dm(out: Decoded, data: memoryview, name: str, fetch: Fetch | None = None) -> None:
     f = _header(data, name, 28, "b3dm")
     byte_length = f[1]
     if f[4] >= 570425344 or f[3] >= 570425344:  # the 2016 header ([batchLength, btLength])
@@ -424,7 +431,8 @@ def _b3dm(out: Decoded, data: memoryview, name: str) -> None:
     if not glb:
         raise LoadError(name, "b3dm holds no glTF", CORRUPT_HINT)
     props = batch_properties(bt, bt_bin, count, name, out.warnings) if count else {}
-    out.meshes.append(_gltf(out, glb, name, rtc, (props, count) if count else None))
+    out.meshes.append(_gltf(out, glb, name, rtc, (props, count) if count else None,
+                            fetch=fetch))
 
 
 def _pnts(data: memoryview, name: str) -> PointCloud:

@@ -664,3 +664,83 @@ def test_draco_compressed_pnts(tmp_path):
     assert np.abs(np.asarray(other["positions"]) - got).max() < 1e-3
     assert (np.asarray(other["colors"]) == rgb).all()
     assert (np.asarray(other["intensity"]).reshape(-1) == intensity).all()
+
+
+# ------------------------------------------------------------------ .gltf (JSON) content
+
+
+def _gltf_tileset(folder: Path, glb: Path, image_uri: str, buffer_uri: str | None = None
+                  ) -> None:
+    """``folder``: a one-tile tileset whose content is ``models/fuze.gltf`` (JSON) with its
+    .bin beside it and its texture under ``textures/`` (``image_uri`` as written)."""
+    models = folder / "models"
+    models.mkdir(parents=True)
+    subprocess.run([str(NODE_BIN / "gltf-pipeline"), "-i", str(glb), "-o",
+                    str(models / "fuze.gltf"), "--separate"], check=True,
+                   capture_output=True, timeout=120)
+    (folder / "textures").mkdir()
+    (models / "fuze0.jpg").rename(folder / "textures" / "fuze0.jpg")
+    doc = json.loads((models / "fuze.gltf").read_text())
+    doc["images"][0]["uri"] = image_uri
+    if buffer_uri is not None:
+        doc["buffers"][0]["uri"] = buffer_uri
+    (models / "fuze.gltf").write_text(json.dumps(doc))
+    _one_tile_tileset(folder, "models/fuze.gltf", [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], None)
+
+
+@pytest.mark.timeout(90)
+def test_gltf_json_content_with_external_files_local_and_over_http(tmp_path):
+    """A .gltf content (JSON) whose .bin lies beside it and whose texture lies in the
+    tileset's textures/ folder (../textures/: inside the tileset, outside the glTF's
+    folder) reads the same locally and over HTTP as the GLB it was made from (trimesh's
+    export of the real textured fuze OBJ); URIs leaving the folder or the host are
+    refused (a texture: skipped with a warning; a buffer: the tile's error)."""
+    if not (NODE_BIN / "gltf-pipeline").exists():
+        pytest.skip("gltf-pipeline not installed (npm install in the repository)")
+    import trimesh
+    from PIL import Image
+
+    from tests.loaders.test_http_limits import Handler, serve_directory
+
+    glb = tmp_path / "fuze.glb"
+    trimesh.load(SHARED_DATA / "meshes" / "fuze_textured_obj" / "fuze.obj").export(glb)
+    ref = decode(glb.read_bytes(), str(glb)).meshes[0]
+    _gltf_tileset(tmp_path / "t", glb, "../textures/fuze0.jpg")
+    with Image.open(tmp_path / "t" / "textures" / "fuze0.jpg") as im:
+        texture = np.asarray(im.convert("RGB"))
+
+    def check(ts: Tiles3dTileSet) -> None:
+        (mesh,) = ts.load(ts.root).meshes
+        assert mesh.triangle_count == ref.triangle_count == 1000
+        assert np.abs(_xyz(mesh) - _xyz(ref)).max() < 1e-6
+        assert np.abs(mesh.uvs - ref.uvs).max() < 1e-6
+        (part,) = mesh.parts
+        assert part.material.texture is not None
+        assert (part.material.texture[..., :3] == texture).all()
+
+    check(open_tileset(tmp_path / "t" / "tileset.json"))
+    server, url, _ = serve_directory(Handler, tmp_path / "t")
+    try:
+        remote = open_tileset(f"{url}/tileset.json")
+        check(remote)
+        assert remote.warnings == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    # a texture outside the tileset's folder is skipped (said), a foreign-host buffer fails
+    (tmp_path / "outside.jpg").write_bytes((tmp_path / "t" / "textures" /
+                                            "fuze0.jpg").read_bytes())
+    _gltf_tileset(tmp_path / "h" / "t", glb, "../../outside.jpg")
+    ts = open_tileset(tmp_path / "h" / "t" / "tileset.json")
+    (mesh,) = ts.load(ts.root).meshes
+    assert mesh.parts[0].material.texture is None
+    assert any("outside" in w for w in ts.warnings)
+    _gltf_tileset(tmp_path / "x", glb, "../textures/fuze0.jpg", "http://127.0.0.2:9/fuze.bin")
+    server, url, _ = serve_directory(Handler, tmp_path / "x")
+    try:
+        with pytest.raises(LoadError, match="another host"):
+            ts = open_tileset(f"{url}/tileset.json")
+            ts.load(ts.root)
+    finally:
+        server.shutdown()
+        server.server_close()
