@@ -204,7 +204,7 @@ def test_cli_drape_names_what_is_wrong(files, tmp_path, capsys):
     assert "nope.tif" in capsys.readouterr().err
     assert main(["render", str(files.scan), "--drape", f"{files.scan.name}={files.ortho}",
                  "-o", out]) == 2
-    assert "not a DEM" in capsys.readouterr().err
+    assert "takes no orthophoto" in capsys.readouterr().err
     assert main(["render", str(files.dem), "--drape", f"{files.dem.name}={files.dem}",
                  "-o", out]) == 2
     assert "orthophoto" in capsys.readouterr().err

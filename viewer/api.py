@@ -395,10 +395,12 @@ class Site:
         return LayerHandle(self, target)
 
     def drape(self, layer: str | LayerHandle | Layer, ortho: str | Path) -> LayerHandle:
-        """Drape the orthophoto GeoTIFF ``ortho`` on the terrain ``layer`` (a DEM layer,
-        by name or handle), as the window's Drape orthophoto… and ``render --drape`` do;
-        saved with the project. ValueError when the layer is not a terrain,
-        :class:`loaders.LoadError` when the orthophoto cannot be draped."""
+        """Drape the orthophoto GeoTIFF ``ortho`` on ``layer`` (by name or handle: a DEM,
+        a mesh or city model — projected top-down — or an OSGB / 3D Tiles layer), as the
+        window's Drape orthophoto… and ``render --drape`` do; saved with the project.
+        ValueError when the layer takes no orthophoto (a point cloud),
+        :class:`loaders.LoadError` when the orthophoto cannot be draped (or does not
+        overlap the layer)."""
         from . import pipeline
 
         target = self.scene_layer(layer)

@@ -4,7 +4,8 @@
     realscene render PATHS...|PROJECT -o OUT.png [--size WxH] [--color-by MODE] [--edl]
                      [--view top|front|side|iso|fit|SAVED_VIEW] [--background COLOR]
                      [--point-size N] [--budget N|auto] [--crs [FILE=]CRS ...]
-                     [--drape DEM=ORTHO ...]   (an orthophoto GeoTIFF on a DEM given)
+                     [--drape LAYER=ORTHO ...]   (an orthophoto GeoTIFF on a DEM,
+                     mesh, city model or OSGB / 3D Tiles layer given)
                      [--transparent]   (any size up to 16384x16384, e.g. 8K 7680x4320)
                      [--clip-box X0,Y0,Z0,X1,Y1,Z1 [--clip-outside] [--clip-outline]]
                      [--scale-bar] [--north-arrow] [--axes] [--title TEXT]
@@ -183,10 +184,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH|URL")
     _url_options(p)
     _crs_options(p)
-    p.add_argument("--drape", action="append", default=[], metavar="DEM=ORTHO",
-                   help="drape the orthophoto GeoTIFF ORTHO on the DEM given as one of the "
-                        "PATHS (path or file name), as the window's Drape orthophoto… "
-                        "(repeatable)")
+    p.add_argument("--drape", action="append", default=[], metavar="LAYER=ORTHO",
+                   help="drape the orthophoto GeoTIFF ORTHO on LAYER, one of the PATHS "
+                        "(path or file name): a DEM, a mesh or city model (projected "
+                        "top-down), an OSGB / 3D Tiles tileset, as the window's Drape "
+                        "orthophoto… (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
     p.add_argument("--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", metavar="WxH")
     p.add_argument("--color-by", dest="color_by", metavar="MODE",
@@ -518,25 +520,25 @@ def _same_file(name: str, path: str) -> bool:
 
 
 def drape_orthophotos(specs: Sequence[str], scene: Any) -> None:
-    """``--drape DEM=ORTHO`` options: drape each orthophoto on the DEM layer of
-    ``scene`` read from the path named ``DEM`` (:meth:`TerrainTileSet.drape`, before
-    anything is drawn, so the tiles are read textured). A DEM not among the layers, or a
-    layer that takes no orthophoto, is a UsageError; a bad orthophoto a LoadError."""
+    """``--drape LAYER=ORTHO`` options: drape each orthophoto on the layer of ``scene``
+    read from the path named ``LAYER`` (a DEM, a mesh or city model, an OSGB / 3D Tiles
+    tileset: :func:`viewer.pipeline.drape`, before anything is drawn, so tiles are read
+    textured). A file not among the layers, or a layer that takes no orthophoto, is a
+    UsageError; a bad orthophoto (or one not over the layer) a LoadError."""
     from viewer import pipeline
 
     for spec in specs:
         dem, sep, ortho = (part.strip() for part in spec.partition("="))
         if not (sep and dem and ortho):
-            raise UsageError(f"bad --drape {spec!r}: expected DEM=ORTHO")
+            raise UsageError(f"bad --drape {spec!r}: expected LAYER=ORTHO")
         layers = [lay for lay in scene.layers if lay.path and _same_file(dem, lay.path)]
         if not layers:
             raise UsageError(f"bad --drape {spec!r}: {dem!r} is not one of the files given")
         for layer in layers:
             try:
                 pipeline.drape(scene, layer, ortho)
-            except ValueError:
-                raise UsageError(f"bad --drape {spec!r}: {dem} is not a DEM (only a terrain "
-                                 "takes an orthophoto)") from None
+            except ValueError as exc:
+                raise UsageError(f"bad --drape {spec!r}: {exc}") from None
 
 
 def _batch_options(p: argparse.ArgumentParser) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import loaders
-from loaders import LoadCancelled, LoadError, PointCloud, progressive
+from loaders import LoadCancelled, LoadError, Mesh, PointCloud, progressive
 from loaders.crs import parse_crs_text
 
 ProgressFn = Callable[[float, str], None]
@@ -283,19 +283,60 @@ def to_scene_crs_tiles(scene: Any, tileset: Any) -> None:
 
 
 def drape(scene: Any, layer: Any, ortho: str | Path) -> None:
-    """Drape the orthophoto GeoTIFF ``ortho`` on the terrain ``layer`` (its TileSet's
-    ``drape``: warped into the DEM's CRS tile by tile) and show it: the layer's tiles are
-    read again textured (one ``data`` event gives it a new stream: the cache held the
-    tiles coloured before) in the "material" colour mode. The same step for the window's
-    Drape orthophoto…, ``render --drape`` and ``site.drape``. ValueError when the layer
-    is not a terrain; LoadError when the orthophoto cannot be draped."""
-    tileset = layer.data
-    if not callable(getattr(tileset, "drape", None)):
-        raise ValueError(f"{layer.name} is not a terrain (only a DEM takes an orthophoto)")
-    tileset.drape(str(ortho))
-    scene.update(layer, data=tileset)
+    """Drape the orthophoto GeoTIFF ``ortho`` on ``layer`` and show it, in the "material"
+    colour mode. A terrain (its TileSet's ``drape``: warped into the DEM's CRS tile by
+    tile) or an OSGB / 3D Tiles layer (the tiles' meshes projected top-down as they load)
+    has its tiles read again textured (one ``data`` event gives it a new stream: the cache
+    held the tiles coloured before); a mesh layer (OBJ, glTF, CityJSON, IFC) gets UVs
+    projected top-down and the orthophoto warped over its footprint as its texture, its
+    own materials kept (:func:`undrape`). The same step for the window's Drape
+    orthophoto…, ``render --drape`` and ``site.drape``. ValueError when the layer takes
+    no orthophoto (a point cloud, imagery); LoadError when the orthophoto cannot be
+    draped (not an image, no CRS, not over the layer)."""
+    from loaders.tiles.drape import drape_mesh
+
+    data = layer.data
+    if isinstance(data, Mesh):
+        drape_mesh(data, str(ortho), name=layer.name)
+    elif callable(getattr(data, "drape", None)):
+        try:
+            data.drape(str(ortho))
+        except LoadError as exc:
+            if "imagery can only be draped on a DEM" in exc.reason:
+                raise ValueError(f"{layer.name} is imagery: an orthophoto drapes on a DEM, "
+                                 "a mesh or a tile layer") from None
+            raise
+    else:
+        raise ValueError(f"{layer.name} takes no orthophoto (a DEM, a mesh or a tile "
+                         "layer does)")
+    scene.update(layer, data=data)
     if "material" in layer.available_color_modes() and layer.color_mode != "material":
         scene.update(layer, color_mode="material")
+
+
+def undrape(scene: Any, layer: Any) -> bool:
+    """Take a draped orthophoto off ``layer`` (a mesh gets its own materials back, a
+    tile layer's tiles are read again as they are). False when none was draped."""
+    from loaders.tiles.drape import undrape_mesh
+
+    data = layer.data
+    if isinstance(data, Mesh):
+        done = undrape_mesh(data)
+    elif data.metadata.get("ortho") and callable(getattr(data, "drape", None)):
+        try:
+            data.drape(None)
+            done = True
+        except (TypeError, AttributeError, LoadError):  # a terrain: read it again
+            return False
+    else:
+        return False
+    if done:
+        scene.update(layer, data=data)
+        if layer.color_mode not in layer.available_color_modes():  # no materials now
+            from .scene import default_color_mode
+
+            scene.update(layer, color_mode=default_color_mode(data))
+    return done
 
 
 def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> None:
@@ -305,7 +346,7 @@ def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> No
     saved place in the layer order."""
     from .session import ProjectSession
 
-    ortho = record.display.get("drape") if is_tiles(layer.data) else None
+    ortho = record.display.get("drape")  # a terrain, mesh or tile layer's orthophoto
     if isinstance(ortho, str) and ortho and session is not None:
         path = session.project.location(ortho)
         try:

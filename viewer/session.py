@@ -624,9 +624,9 @@ class ProjectSession:
             for key in TILE_FIELDS:
                 if getattr(layer, key, None) is not None:
                     display[key] = getattr(layer, key)
-            ortho = layer.data.metadata.get("ortho")  # a terrain's draped orthophoto
-            if ortho:
-                display["drape"] = self.project.relative(ortho)
+        ortho = layer.data.metadata.get("ortho")  # a draped orthophoto (terrain, mesh, tiles)
+        if ortho:
+            display["drape"] = self.project.relative(ortho)
         transform = None if np.allclose(layer.transform, np.eye(4)) else \
             np.asarray(layer.transform, dtype=float).tolist()
         return LayerRecord(path=self.project.relative(layer.path) if layer.path else "",

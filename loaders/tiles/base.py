@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from time import monotonic as _monotonic
 from typing import Any, Callable, Iterable
 
@@ -206,11 +207,32 @@ class TileSet:
         return tile.children
 
     def load(self, tile: Tile, cancel: Callable[[], bool] | None = None) -> TileContent:
-        """The content of ``tile`` in the current CRS (raises LoadError)."""
+        """The content of ``tile`` in the current CRS (raises LoadError), its meshes
+        textured by the orthophoto draped with :meth:`drape` (in this, the loader thread)."""
         content = self._load(tile, cancel)
         for item in [*content.meshes, *content.points]:
             self._content_to_crs(item)
+        draped = getattr(self, "_draped", None)
+        if draped is not None and content.meshes:
+            draped.drape_content(content, self.crs)
         return content
+
+    def drape(self, ortho: str | Path | None) -> None:
+        """Texture the meshes of the tiles loaded from now on with the orthophoto GeoTIFF
+        ``ortho`` (top-down: :mod:`loaders.tiles.drape`, warped into the current CRS per
+        tile); None takes it off. Reload cached tiles (a new stream) to see it. LoadError
+        when the file cannot be draped. (A terrain drapes its own way.)"""
+        from .drape import Orthophoto, check_overlap
+
+        if ortho is None:
+            self._draped = None
+            self.metadata.pop("ortho", None)
+            return
+        photo = Orthophoto(ortho)
+        check_overlap(photo, self.bounds, self.crs, self.metadata.get("name") or
+                      Path(self.source).name)
+        self._draped = photo
+        self.metadata["ortho"] = str(photo.path)
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
