@@ -82,6 +82,10 @@ class Tile:
     #: region's samples): the TileSet moves them into the CRS and boxes them again;
     #: None: the sphere is all that is known
     box: tuple[np.ndarray, np.ndarray] | None = None
+    #: (centre, radius) around the content alone (3D Tiles ``content.boundingVolume``),
+    #: tighter than the tile's sphere; a reader gives it native, kept in the current CRS.
+    #: Content outside the view is neither fetched nor drawn (the tile still refines)
+    content_volume: tuple[np.ndarray, float] | None = None
 
 
 @dataclass
@@ -277,6 +281,10 @@ class TileSet:
             tile.extra["native_request"] = tile.request_volume
             c, r = tile.request_volume
             tile.request_volume = (self.to_crs(c)[0], r)
+        if tile.content_volume is not None and "native_content_volume" not in tile.extra:
+            tile.extra["native_content_volume"] = tile.content_volume
+            c, r = tile.content_volume
+            tile.content_volume = (self.to_crs(c)[0], r)
 
     def _retarget(self, tile: Tile) -> None:
         native = self._native_centres.setdefault(id(tile), np.asarray(tile.center).copy())
@@ -287,6 +295,9 @@ class TileSet:
         if "native_request" in tile.extra:
             c, r = tile.extra["native_request"]
             tile.request_volume = (self.to_crs(c)[0], r)
+        if "native_content_volume" in tile.extra:
+            c, r = tile.extra["native_content_volume"]
+            tile.content_volume = (self.to_crs(c)[0], r)
         for kid in tile.children or ():
             self._retarget(kid)
 
@@ -377,6 +388,16 @@ class View:
                 return False
         return True
 
+    def content_visible(self, tile: Tile) -> bool:
+        """Whether ``tile``'s :attr:`Tile.content_volume` (when it has one) is in view."""
+        if tile.content_volume is None or self.planes is None:
+            return True
+        (x, y, z), r = (float(v) for v in tile.content_volume[0]), tile.content_volume[1]
+        for a, b, c, d in self._planes():
+            if a * x + b * y + c * z + d < -r:
+                return False
+        return True
+
     def _eye(self) -> tuple[float, float, float]:
         cached = self.__dict__.get("_eye_t")
         if cached is None or cached[0] is not self.eye:
@@ -439,11 +460,13 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
         order += 1
         wanted.append((-priority, order, tile))
 
-    def ready(tile: Tile) -> bool:
-        return tile.content is None or loaded(tile) is not None
+    def ready(tile: Tile) -> bool:  # (content out of view: nothing to wait for)
+        return tile.content is None or loaded(tile) is not None or \
+            not view.content_visible(tile)
 
     def draw(tile: Tile) -> None:
-        if tile.content is None or not view.inside_request_volume(tile):
+        if tile.content is None or not view.inside_request_volume(tile) \
+                or not view.content_visible(tile):
             return
         content = loaded(tile)
         if content is None:

@@ -11,7 +11,9 @@
   and ``sphere`` become ``Tile.center`` / ``radius`` in the native frame; ``transform``
   (column-major 4x4) is chained parent -> child and applies to box / sphere volumes and
   to content, never to regions (the spec); ``viewerRequestVolume`` ->
-  ``Tile.request_volume``; ``refine`` is inherited.
+  ``Tile.request_volume``; a content's own ``boundingVolume`` (1.0 ``content``, 1.1
+  ``contents[]``: one sphere around them all) -> ``Tile.content_volume`` (content out of
+  view is neither fetched nor drawn); ``refine`` is inherited.
 * Native frame: EPSG:4978 (ECEF) when the tileset is georeferenced (a region volume, or
   a root that lands on the earth's surface), else ``native_crs`` None (local units).
 * Content (``content.uri`` or 1.1 ``contents``): b3dm, i3dm, pnts, cmpt and glTF/GLB
@@ -303,7 +305,7 @@ class Tiles3dTileSet(TileSet):
         refine = str(js.get("refine", parent_refine)).upper()
         if refine not in ("ADD", "REPLACE"):
             refine = parent_refine
-        contents, external = [], []
+        contents, external, spheres = [], [], []
         items = js.get("contents") if isinstance(js.get("contents"), list) else \
             [js["content"]] if isinstance(js.get("content"), dict) else []
         for item in items:
@@ -312,7 +314,10 @@ class Tiles3dTileSet(TileSet):
                 continue
             target = self.fetcher.resolve(ref, uri)
             path = urlsplit(target).path if self.fetcher.remote else target
-            (external if path.lower().endswith(".json") else contents).append(target)
+            is_tileset = path.lower().endswith(".json")
+            (external if is_tileset else contents).append(target)
+            if not is_tileset:
+                spheres.append(self._content_sphere(item, world, ref, key, warnings))
         request = None
         if isinstance(js.get("viewerRequestVolume"), dict):
             c, r, _ = volume_sphere(js["viewerRequestVolume"], world, ref)
@@ -325,7 +330,22 @@ class Tiles3dTileSet(TileSet):
             extra["region"] = True
         return Tile(key=key, center=center, radius=radius, geometric_error=float(error),
                     content=tuple(contents) or None, refine=refine, request_volume=request,
-                    extra=extra)
+                    extra=extra, content_volume=_union(spheres))
+
+    @staticmethod
+    def _content_sphere(item: dict, world: np.ndarray, ref: str, key: str,
+                        warnings: list[str]) -> tuple[np.ndarray, float] | None:
+        """A content's own ``boundingVolume`` as a native sphere (None: not given, or
+        unreadable: said once, the tile's volume is used)."""
+        if not isinstance(item.get("boundingVolume"), dict):
+            return None
+        try:
+            c, r, _ = volume_sphere(item["boundingVolume"], world, ref)
+        except LoadError as exc:
+            warnings.append(f"{ref}: tile {key}: content boundingVolume ignored "
+                            f"({exc.reason})"[:400])
+            return None
+        return c, r
 
     def _implicit_tile(self, imp: Implicit, coords: tuple[int, int, int, int],
                        world: np.ndarray, refine: str, chain: tuple[str, ...],
@@ -464,6 +484,19 @@ class Tiles3dTileSet(TileSet):
                 cloud.metadata["source"] = ref
                 out.points.append(cloud)
         return out
+
+
+def _union(spheres: list[tuple[np.ndarray, float] | None]
+           ) -> tuple[np.ndarray, float] | None:
+    """One sphere around all ``spheres`` (None when any is unknown, or none given)."""
+    if not spheres or any(s is None for s in spheres):
+        return None
+    if len(spheres) == 1:
+        return spheres[0]
+    centres = np.array([s[0] for s in spheres])  # type: ignore[index]
+    radii = np.array([s[1] for s in spheres])  # type: ignore[index]
+    c = ((centres - radii[:, None]).min(axis=0) + (centres + radii[:, None]).max(axis=0)) / 2
+    return c, float((np.linalg.norm(centres - c, axis=1) + radii).max())
 
 
 def _apply(m: np.ndarray, xyz: np.ndarray) -> np.ndarray:

@@ -744,3 +744,51 @@ def test_gltf_json_content_with_external_files_local_and_over_http(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ------------------------------------------------------------------ content bounding volumes
+
+
+@pytest.mark.timeout(60)
+def test_content_bounding_volume_culls_the_content(tmp_path):
+    """Two tiles of the sample's real ll.b3dm under loose 400 m-wider spheres, one also
+    giving its content's tight ``content.boundingVolume`` (1.0), a third with 1.1
+    ``contents[]`` volumes: with the view's plane just past the content, the loose tiles
+    are still visible, but only contents whose own volume is in view are fetched and
+    drawn; with no frustum all three load. The volume follows the target CRS."""
+    src = SAMPLE / "city" / "ll.b3dm"
+    for name in ("a.b3dm", "b.b3dm", "c.b3dm"):
+        shutil.copy(src, tmp_path / name)
+    xyz = _xyz(decode(src.read_bytes(), str(src)).meshes[0])
+    c = (xyz.min(axis=0) + xyz.max(axis=0)) / 2
+    r = float(np.linalg.norm(xyz - c, axis=1).max())
+    loose = {"sphere": [*c.tolist(), r + 400]}
+    tight = {"sphere": [*c.tolist(), r]}
+    kids = [{"boundingVolume": loose, "geometricError": 0,
+             "content": {"uri": "a.b3dm", "boundingVolume": tight}},
+            {"boundingVolume": loose, "geometricError": 0, "content": {"uri": "b.b3dm"}},
+            {"boundingVolume": loose, "geometricError": 0,
+             "contents": [{"uri": "c.b3dm", "boundingVolume": tight}]}]
+    (tmp_path / "tileset.json").write_text(json.dumps({
+        "asset": {"version": "1.1"}, "geometricError": 100,
+        "root": {"boundingVolume": loose, "geometricError": 100, "refine": "ADD",
+                 "children": kids}}))
+    ts = open_tileset(tmp_path / "tileset.json")
+    a, b, cc = ts.expand(ts.root)
+    assert a.content_volume is not None and b.content_volume is None
+    assert np.allclose(a.content_volume[0], c) and a.content_volume[1] == pytest.approx(r)
+    assert np.allclose(cc.content_volume[0], c)
+    eye = c + [r + 200.0, 0, 0]
+    plane = np.array([[1.0, 0, 0, -(c[0] + r + 50)]])  # x >= c.x + r + 50 is in view
+    stream = TileStream(ts)
+    try:
+        sel = stream.wait(View(eye, 1000.0, plane))
+        assert [t.key for t in sel.draw] == [b.key]
+        assert stream.content(a) is None and stream.content(cc) is None  # never fetched
+        sel = stream.wait(View(eye, 1000.0))
+        assert sorted(t.key for t in sel.draw) == sorted([a.key, b.key, cc.key])
+    finally:
+        stream.close()
+    ts.set_target_crs("EPSG:4979")
+    lon, lat, h = a.content_volume[0]
+    assert np.allclose(_lonlat(c[None])[0], [np.radians(lon), np.radians(lat), h], atol=1e-6)
