@@ -23,7 +23,10 @@
   :mod:`loaders.copc`'s HTTP reader (overall deadline per request, bodies never read past
   the size asked for, redirects to other hosts refused unless allowed).
 * A broken tile is one :class:`LoadError` naming its file or URL (a TileStream records it
-  as a warning and keeps streaming).
+  as a warning and keeps streaming). An external tileset or implicit subtree whose read
+  failed transiently (network error, deadline, HTTP 5xx / 429) is read again later: the
+  external one through a stand-in child (its siblings stay), which a TileStream expands
+  again after a back-off.
 
 * Implicit tiling (1.1 ``implicitTiling``, quadtrees and octrees over a box or a region,
   binary or JSON subtrees) is read subtree by subtree as tiles are expanded
@@ -46,7 +49,7 @@ from ..copc import is_url
 from ..registry import ReaderSpec
 from ..safety import UnsafePath, read_regular, resolve_inside
 from ..types import LoadError, ProgressFn, split_origin
-from .base import Tile, TileContent, TileSet
+from .base import Tile, TileContent, TileSet, transient
 from .tiles3d_content import decode
 from .tiles3d_implicit import Implicit, available, expand_uri, parse_implicit, tile_volume
 
@@ -400,12 +403,16 @@ class Tiles3dTileSet(TileSet):
                                                     tile.refine, tile.extra["chain"], key,
                                                     flags))
             except LoadError as exc:
+                if transient(exc):  # the stream reads this tile's children again later
+                    raise
                 self._warn(str(exc))
         return kids
 
     def _expand(self, tile: Tile) -> list[Tile]:
         if "implicit" in tile.extra:
             return self._expand_implicit(tile)
+        if "retry_external" in tile.extra:  # raises: a stream retries or gives up
+            return [self._external(tile, tile.extra["retry_external"], f"{tile.key}/0")]
         js = tile.extra.get("json") or {}
         kids_js = js.get("children") or []
         if not isinstance(kids_js, list):
@@ -428,8 +435,23 @@ class Tiles3dTileSet(TileSet):
             try:
                 kids.append(self._external(tile, ext_ref, f"{tile.key}/x{k}"))
             except LoadError as exc:
+                if transient(exc):  # a network error: a stand-in read again later
+                    kids.append(self._pending_external(tile, ext_ref, f"{tile.key}/x{k}"))
                 self._warn(str(exc))
         return kids
+
+    def _pending_external(self, tile: Tile, ref: str, key: str) -> Tile:
+        """A stand-in child for the external tileset ``ref`` whose read failed
+        transiently: ``tile``'s volume, no content, its children the external root once
+        read (a TileStream reads them again after a back-off; its siblings stay)."""
+        centre = self._native_centres.get(id(tile), np.asarray(tile.center, np.float64))
+        extra: dict[str, Any] = {"retry_external": ref, "transform": tile.extra["transform"],
+                                 "ref": tile.extra["ref"], "chain": tile.extra["chain"],
+                                 "external": []}
+        if "hull" in tile.extra:
+            extra["hull"] = tile.extra["hull"]
+        return Tile(key=key, center=np.array(centre, dtype=np.float64), radius=tile.radius,
+                    geometric_error=tile.geometric_error, refine=tile.refine, extra=extra)
 
     def _external(self, tile: Tile, ref: str, key: str) -> Tile:
         chain = tile.extra["chain"]

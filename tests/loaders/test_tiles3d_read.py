@@ -792,3 +792,52 @@ def test_content_bounding_volume_culls_the_content(tmp_path):
     ts.set_target_crs("EPSG:4979")
     lon, lat, h = a.content_volume[0]
     assert np.allclose(_lonlat(c[None])[0], [np.radians(lon), np.radians(lat), h], atol=1e-6)
+
+
+# ------------------------------------------------------------------ transient HTTP errors
+
+
+@pytest.mark.timeout(60)
+def test_external_tileset_read_again_after_a_transient_http_error():
+    """The sample over HTTP, its external city/tileset.json answered 503 twice: the
+    stream reads it again after its back-off and draws the city (the other children
+    drawn meanwhile); answered 404 it is not retried and the rest still draws."""
+    from tests.loaders.test_http_limits import Handler, serve_directory
+
+    class Flaky(Handler):
+        fails: list = [0]
+        status: list = [503]
+
+        def do_GET(self):  # noqa: N802
+            if self.path.endswith("city/tileset.json"):
+                self.log.append((self.path, None))
+                if self.fails[0] > 0:
+                    self.fails[0] -= 1
+                    self.send_error(self.status[0])
+                    return
+                self.serve()
+                return
+            super().do_GET()
+
+    server, url, cls = serve_directory(Flaky, SAMPLE)
+    try:
+        for status, fails, drawn in ((503, 2, 6), (404, 1, 2)):
+            cls.fails[0], cls.status[0] = fails, status
+            cls.log.clear()
+            ts = open_tileset(f"{url}/tileset.json")
+            (points,) = [t for t in ts.expand(ts.root) if t.content
+                         and t.content[0].endswith(".pnts")]
+            stream = TileStream(ts)
+            stream.retry_seconds = 0.05
+            try:
+                sel = stream.wait(View(points.center + np.array([0, 0, 10.0]), 1000.0),
+                                  timeout=30)
+            finally:
+                stream.close()
+            assert len(sel.draw) == drawn, (status, ts.warnings)
+            asked = [p for p, _ in cls.log if p.endswith("city/tileset.json")]
+            assert len(asked) == (3 if status == 503 else 1)
+            assert any(f"HTTP {status}" in w for w in ts.warnings)
+    finally:
+        server.shutdown()
+        server.server_close()
