@@ -76,430 +76,430 @@
         <translation>正在建立索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="29"/>
+        <location filename="../viewer/qt/main_window.py" line="30"/>
         <source>Auto</source>
         <extracomment>version of the saved dock layout (QSettings &quot;window_state&quot;): a state saved by an older layout (docks wider than the 3D view) is not restored (label, value) of the point budget choices; values are what QSettings stores</extracomment>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="97"/>
+        <location filename="../viewer/qt/main_window.py" line="114"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="100"/>
+        <location filename="../viewer/qt/main_window.py" line="117"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="103"/>
+        <location filename="../viewer/qt/main_window.py" line="120"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="113"/>
+        <location filename="../viewer/qt/main_window.py" line="130"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="119"/>
+        <location filename="../viewer/qt/main_window.py" line="136"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="130"/>
+        <location filename="../viewer/qt/main_window.py" line="147"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="142"/>
+        <location filename="../viewer/qt/main_window.py" line="159"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="155"/>
+        <location filename="../viewer/qt/main_window.py" line="172"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="163"/>
+        <location filename="../viewer/qt/main_window.py" line="180"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="169"/>
+        <location filename="../viewer/qt/main_window.py" line="186"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="173"/>
+        <location filename="../viewer/qt/main_window.py" line="190"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="288"/>
+        <location filename="../viewer/qt/main_window.py" line="305"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="291"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="292"/>
+        <location filename="../viewer/qt/main_window.py" line="309"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="294"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="295"/>
+        <location filename="../viewer/qt/main_window.py" line="312"/>
         <source>Stream a COPC point cloud or a 3D Tiles tileset over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云或 3D Tiles 瓦片集</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="297"/>
+        <location filename="../viewer/qt/main_window.py" line="314"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="299"/>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="300"/>
+        <location filename="../viewer/qt/main_window.py" line="317"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="303"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="304"/>
+        <location filename="../viewer/qt/main_window.py" line="321"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="306"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="307"/>
+        <location filename="../viewer/qt/main_window.py" line="324"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <location filename="../viewer/qt/main_window.py" line="326"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="313"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="331"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="315"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="333"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="322"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="323"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="341"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="326"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="327"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="346"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="337"/>
+        <location filename="../viewer/qt/main_window.py" line="354"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="356"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="342"/>
+        <location filename="../viewer/qt/main_window.py" line="359"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="347"/>
+        <location filename="../viewer/qt/main_window.py" line="364"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="349"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="350"/>
+        <location filename="../viewer/qt/main_window.py" line="367"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="352"/>
+        <location filename="../viewer/qt/main_window.py" line="369"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="354"/>
+        <location filename="../viewer/qt/main_window.py" line="371"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="356"/>
+        <location filename="../viewer/qt/main_window.py" line="373"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="375"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="364"/>
+        <location filename="../viewer/qt/main_window.py" line="381"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="365"/>
+        <location filename="../viewer/qt/main_window.py" line="382"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="383"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="384"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="368"/>
+        <location filename="../viewer/qt/main_window.py" line="385"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="369"/>
+        <location filename="../viewer/qt/main_window.py" line="386"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="387"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="370"/>
+        <location filename="../viewer/qt/main_window.py" line="387"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="397"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="382"/>
+        <location filename="../viewer/qt/main_window.py" line="399"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="383"/>
+        <location filename="../viewer/qt/main_window.py" line="400"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="385"/>
+        <location filename="../viewer/qt/main_window.py" line="402"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="392"/>
+        <location filename="../viewer/qt/main_window.py" line="409"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="393"/>
+        <location filename="../viewer/qt/main_window.py" line="410"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="395"/>
+        <location filename="../viewer/qt/main_window.py" line="412"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="402"/>
+        <location filename="../viewer/qt/main_window.py" line="419"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="414"/>
+        <location filename="../viewer/qt/main_window.py" line="431"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="419"/>
+        <location filename="../viewer/qt/main_window.py" line="436"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="428"/>
+        <location filename="../viewer/qt/main_window.py" line="445"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="433"/>
+        <location filename="../viewer/qt/main_window.py" line="450"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="438"/>
+        <location filename="../viewer/qt/main_window.py" line="455"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="441"/>
+        <location filename="../viewer/qt/main_window.py" line="458"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="449"/>
+        <location filename="../viewer/qt/main_window.py" line="466"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="458"/>
+        <location filename="../viewer/qt/main_window.py" line="475"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="462"/>
+        <location filename="../viewer/qt/main_window.py" line="479"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="474"/>
+        <location filename="../viewer/qt/main_window.py" line="491"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="516"/>
+        <location filename="../viewer/qt/main_window.py" line="533"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="520"/>
+        <location filename="../viewer/qt/main_window.py" line="537"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1311"/>
+        <location filename="../viewer/qt/main_window.py" line="1328"/>
         <location filename="../viewer/qt/project_actions.py" line="424"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -659,7 +659,7 @@
         <translation>英尺 (ft)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="520"/>
+        <location filename="../viewer/qt/panels.py" line="529"/>
         <source>a tileset streamed by level of detail: only the tiles the view needs are loaded</source>
         <translation>按细节层次流式加载的瓦片集：只加载视图需要的瓦片</translation>
     </message>
@@ -690,38 +690,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="526"/>
+        <location filename="../viewer/qt/panels.py" line="535"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="529"/>
-        <location filename="../viewer/qt/panels.py" line="540"/>
+        <location filename="../viewer/qt/panels.py" line="538"/>
+        <location filename="../viewer/qt/panels.py" line="549"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="531"/>
+        <location filename="../viewer/qt/panels.py" line="540"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="534"/>
+        <location filename="../viewer/qt/panels.py" line="543"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="536"/>
+        <location filename="../viewer/qt/panels.py" line="545"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="542"/>
+        <location filename="../viewer/qt/panels.py" line="551"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="546"/>
+        <location filename="../viewer/qt/panels.py" line="555"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -2740,179 +2740,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="502"/>
+        <location filename="../viewer/qt/main_window.py" line="519"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="505"/>
+        <location filename="../viewer/qt/main_window.py" line="522"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="531"/>
+        <location filename="../viewer/qt/main_window.py" line="548"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="621"/>
+        <location filename="../viewer/qt/main_window.py" line="638"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="626"/>
+        <location filename="../viewer/qt/main_window.py" line="643"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="645"/>
+        <location filename="../viewer/qt/main_window.py" line="662"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="647"/>
+        <location filename="../viewer/qt/main_window.py" line="664"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="663"/>
+        <location filename="../viewer/qt/main_window.py" line="680"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="711"/>
+        <location filename="../viewer/qt/main_window.py" line="728"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="729"/>
+        <location filename="../viewer/qt/main_window.py" line="746"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="745"/>
+        <location filename="../viewer/qt/main_window.py" line="762"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="793"/>
+        <location filename="../viewer/qt/main_window.py" line="810"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="796"/>
+        <location filename="../viewer/qt/main_window.py" line="813"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="827"/>
+        <location filename="../viewer/qt/main_window.py" line="844"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="836"/>
+        <location filename="../viewer/qt/main_window.py" line="853"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="881"/>
+        <location filename="../viewer/qt/main_window.py" line="898"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="919"/>
+        <location filename="../viewer/qt/main_window.py" line="936"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="967"/>
+        <location filename="../viewer/qt/main_window.py" line="984"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="981"/>
+        <location filename="../viewer/qt/main_window.py" line="998"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="982"/>
+        <location filename="../viewer/qt/main_window.py" line="999"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1004"/>
+        <location filename="../viewer/qt/main_window.py" line="1021"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1022"/>
+        <location filename="../viewer/qt/main_window.py" line="1039"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1027"/>
+        <location filename="../viewer/qt/main_window.py" line="1044"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1030"/>
+        <location filename="../viewer/qt/main_window.py" line="1047"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1062"/>
+        <location filename="../viewer/qt/main_window.py" line="1079"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1229"/>
+        <location filename="../viewer/qt/main_window.py" line="1246"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1229"/>
+        <location filename="../viewer/qt/main_window.py" line="1246"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1234"/>
+        <location filename="../viewer/qt/main_window.py" line="1251"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1240"/>
+        <location filename="../viewer/qt/main_window.py" line="1257"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1242"/>
+        <location filename="../viewer/qt/main_window.py" line="1259"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1263"/>
+        <location filename="../viewer/qt/main_window.py" line="1280"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1266"/>
+        <location filename="../viewer/qt/main_window.py" line="1283"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1269"/>
+        <location filename="../viewer/qt/main_window.py" line="1286"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1271"/>
+        <location filename="../viewer/qt/main_window.py" line="1288"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1382"/>
+        <location filename="../viewer/qt/main_window.py" line="1399"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -3417,7 +3417,7 @@ Formats: {formats}</source>
     <name>PropertiesPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="217"/>
-        <location filename="../viewer/qt/panels.py" line="349"/>
+        <location filename="../viewer/qt/panels.py" line="358"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
@@ -3503,42 +3503,52 @@ Formats: {formats}</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="287"/>
+        <location filename="../viewer/qt/panels.py" line="288"/>
+        <source>Drape orthophoto…</source>
+        <translation>叠加正射影像…</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="291"/>
+        <source>Show an orthophoto GeoTIFF on this mesh, projected from above, as its texture</source>
+        <translation>将正射影像 GeoTIFF 自上而下投影到此网格上，作为其纹理显示</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="295"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="289"/>
+        <location filename="../viewer/qt/panels.py" line="297"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="291"/>
+        <location filename="../viewer/qt/panels.py" line="299"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="292"/>
+        <location filename="../viewer/qt/panels.py" line="300"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="295"/>
+        <location filename="../viewer/qt/panels.py" line="303"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="298"/>
+        <location filename="../viewer/qt/panels.py" line="306"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="302"/>
+        <location filename="../viewer/qt/panels.py" line="310"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="483"/>
+        <location filename="../viewer/qt/panels.py" line="492"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -3598,102 +3608,102 @@ Formats: {formats}</source>
 <context>
     <name>TileLayerBox</name>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="52"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="53"/>
         <source>tiles: {drawn} drawn / {loaded} loaded / {pending} pending, {mb} MB</source>
         <translation>瓦片：已绘制 {drawn} / 已加载 {loaded} / 待加载 {pending}，{mb} MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="68"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="69"/>
         <source>Tiles</source>
         <translation>瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="84"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="85"/>
         <source> px</source>
         <translation> 像素</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="86"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="87"/>
         <source>Maximum screen-space error: how many pixels of error a tile may show before finer tiles replace it. Smaller: more detail, more tiles to load.</source>
         <translation>最大屏幕空间误差：瓦片在被更精细的瓦片替换之前允许显示的误差像素数。越小：细节越多，需加载的瓦片越多。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="92"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="93"/>
         <source> MB</source>
         <translation> MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="94"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="95"/>
         <source>Memory for loaded tiles: beyond it the tiles not drawn are dropped first</source>
         <translation>已加载瓦片的内存：超出时先释放未绘制的瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="100"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="101"/>
         <source>Drape orthophoto…</source>
         <translation>叠加正射影像…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="103"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="104"/>
         <source>Show an orthophoto GeoTIFF on this terrain as its texture</source>
         <translation>将正射影像 GeoTIFF 作为纹理显示在此地形上</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="106"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
         <source>Detail</source>
         <translation>细节</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="108"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="158"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="159"/>
         <source>tiles: waiting for the first view</source>
         <translation>瓦片：等待首次视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="163"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="164"/>
         <source>… and {n} more</source>
         <translation>… 另有 {n} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="173"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="174"/>
         <source>{name}: {n} new warning(s): {first}</source>
         <translation>{name}：{n} 条新警告：{first}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="205"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="211"/>
         <source>Drape an orthophoto</source>
         <translation>叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="206"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="212"/>
         <source>GeoTIFF orthophotos (*.tif *.tiff);;All files (*)</source>
         <translation>GeoTIFF 正射影像 (*.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="224"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="231"/>
         <source>{name} draped on {layer}</source>
         <translation>已将 {name} 叠加到 {layer}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="230"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
         <source>Cannot drape the orthophoto</source>
         <translation>无法叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="233"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="240"/>
         <source>Draping {name}</source>
         <translation>正在叠加 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="244"/>
         <source>Draping {name}…</source>
         <translation>正在叠加 {name}…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="240"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="247"/>
         <source>Draping cancelled</source>
         <translation>已取消叠加</translation>
     </message>

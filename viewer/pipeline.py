@@ -282,7 +282,7 @@ def to_scene_crs_tiles(scene: Any, tileset: Any) -> None:
     georef.prepare_tiles_for_scene(tileset, scene.crs)
 
 
-def drape(scene: Any, layer: Any, ortho: str | Path) -> None:
+def drape(scene: Any, layer: Any, ortho: str | Path, prepared: Any = None) -> None:
     """Drape the orthophoto GeoTIFF ``ortho`` on ``layer`` and show it, in the "material"
     colour mode. A terrain (its TileSet's ``drape``: warped into the DEM's CRS tile by
     tile) or an OSGB / 3D Tiles layer (the tiles' meshes projected top-down as they load)
@@ -292,12 +292,15 @@ def drape(scene: Any, layer: Any, ortho: str | Path) -> None:
     own materials kept (:func:`undrape`). The same step for the window's Drape
     orthophoto…, ``render --drape`` and ``site.drape``. ValueError when the layer takes
     no orthophoto (a point cloud, imagery); LoadError when the orthophoto cannot be
-    draped (not an image, no CRS, not over the layer)."""
-    from loaders.tiles.drape import drape_mesh
+    draped (not an image, no CRS, not over the layer). ``prepared``: what
+    :func:`prepare_drape` made of it in a background job (then only shown here)."""
+    from loaders.tiles.drape import apply_mesh_drape
 
     data = layer.data
     if isinstance(data, Mesh):
-        drape_mesh(data, str(ortho), name=layer.name)
+        apply_mesh_drape(data, prepared or prepare_drape(layer, ortho))
+    elif prepared is not None:
+        pass  # a tileset's drape is made (and checked) by prepare_drape already
     elif callable(getattr(data, "drape", None)):
         try:
             data.drape(str(ortho))
@@ -312,6 +315,23 @@ def drape(scene: Any, layer: Any, ortho: str | Path) -> None:
     scene.update(layer, data=data)
     if "material" in layer.available_color_modes() and layer.color_mode != "material":
         scene.update(layer, color_mode="material")
+
+
+def prepare_drape(layer: Any, ortho: str | Path) -> Any:
+    """The slow part of :func:`drape`, for a background job (the GUI thread then calls
+    ``drape(scene, layer, ortho, prepared)``): a mesh's UVs and texture (the mesh is not
+    touched yet), or a tileset's drape checked and set (tiles read from now on are
+    textured). Raises as :func:`drape`."""
+    from loaders.tiles.drape import mesh_drape
+
+    data = layer.data
+    if isinstance(data, Mesh):
+        return mesh_drape(data, str(ortho), name=layer.name)
+    if not callable(getattr(data, "drape", None)):
+        raise ValueError(f"{layer.name} takes no orthophoto (a DEM, a mesh or a tile "
+                         "layer does)")
+    data.drape(str(ortho))
+    return True
 
 
 def undrape(scene: Any, layer: Any) -> bool:

@@ -52,7 +52,7 @@ class Orthophoto:
     """An image GeoTIFF to drape (checked when made; LoadError when it cannot be)."""
 
     def __init__(self, path: str | Path) -> None:
-        from .terrain import _palette_of, open_raster, raster_role
+        from .raster import open_raster, palette_of, raster_role
 
         self.path = Path(path)
         ds = open_raster(self.path)  # regular file, readable raster (LoadError)
@@ -68,7 +68,7 @@ class Orthophoto:
             self.pixel = math.sqrt(abs(ds.transform.determinant))
             self.overviews = list(ds.overviews(1))
             self.count = 3 if ds.count >= 3 else 1
-            self.palette = _palette_of(ds) if ds.count < 3 else None
+            self.palette = palette_of(ds) if ds.count < 3 else None
         finally:
             ds.close()
         self._pixel_in: dict[str, float] = {}
@@ -90,13 +90,13 @@ class Orthophoto:
         """One orthophoto pixel's ground size in ``crs`` units (measured once per CRS)."""
         key = self._wkt(crs)
         if key not in self._pixel_in:
-            from .terrain import _pixel_size_in, open_raster
+            from .raster import open_raster, pixel_size_in
 
             size = None
             if crs is not None:
                 ds = open_raster(self.path)
                 try:
-                    size = _pixel_size_in(ds, crs)
+                    size = pixel_size_in(ds, crs)
                 finally:
                     ds.close()
             self._pixel_in[key] = size or self.pixel
@@ -112,7 +112,7 @@ class Orthophoto:
         from rasterio.transform import from_bounds
         from rasterio.warp import reproject
 
-        from .terrain import _to_rgba, open_raster
+        from .raster import open_raster, to_rgba
 
         x0, y0, x1, y1 = box
         px = self.pixel_in(crs)
@@ -132,7 +132,7 @@ class Orthophoto:
                       resampling=Resampling.bilinear)
         finally:
             src.close()
-        rgba = _to_rgba(dst[:self.count], dst[self.count], self.palette)
+        rgba = to_rgba(dst[:self.count], dst[self.count], self.palette)
         rgb = np.ascontiguousarray(rgba[..., :3])
         rgb[rgba[..., 3] == 0] = NO_DATA_RGB
         return rgb
@@ -208,18 +208,31 @@ def drape_mesh(mesh: Mesh, ortho: str | Path | Orthophoto, *, name: str | None =
     parts are kept (:func:`undrape_mesh`); ``metadata["ortho"]`` names the file.
     LoadError when the file cannot be draped or does not overlap the mesh (``name``:
     the layer's, for the message)."""
+    apply_mesh_drape(mesh, mesh_drape(mesh, ortho, name=name, max_side=max_side))
+
+
+def apply_mesh_drape(mesh: Mesh, drape: tuple[Path, DrapedLook]) -> None:
+    """Give ``mesh`` a drape made by :func:`mesh_drape` (its own look kept)."""
+    path, look = drape
+    _apply(mesh, look, keep=True)
+    mesh.metadata["ortho"] = str(path)
+
+
+def mesh_drape(mesh: Mesh, ortho: str | Path | Orthophoto, *, name: str | None = None,
+               max_side: int = MESH_TEXTURE) -> tuple[Path, DrapedLook]:
+    """The drape of ``ortho`` on ``mesh`` — (the file, its UVs and texture) — made
+    without touching the mesh (a background job's part; :func:`apply_mesh_drape` then
+    gives it). LoadError as :func:`drape_mesh`."""
     photo = ortho if isinstance(ortho, Orthophoto) else Orthophoto(ortho)
     if not mesh.triangle_count:
         raise LoadError(photo.path, f"{name or 'the mesh'} has no triangles to drape on",
                         "drape on a mesh layer")
     check_overlap(photo, mesh.bounds, mesh.crs, name or "the mesh")
     looks = photo.look([mesh], mesh.crs, max_side)
-    if looks is None:  # (only its vertices' box overlapped)
+    if looks is None:  # (only the box of its points overlapped: said the same way)
         check_overlap(photo, (np.full(3, np.inf), np.full(3, np.inf)), mesh.crs,
                       name or "the mesh")
-        return
-    _apply(mesh, looks[0], keep=True)
-    mesh.metadata["ortho"] = str(photo.path)
+    return photo.path, looks[0]
 
 
 def undrape_mesh(mesh: Mesh) -> bool:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import threading
-import warnings as _warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,6 +34,11 @@ import numpy as np
 
 from ..types import LoadError, Material, Mesh, MeshPart, split_origin
 from .base import Tile, TileContent, TileSet
+from .raster import apply_affine as _apply
+from .raster import open_raster, raster_role  # noqa: F401 - re-exported (registry, tests)
+from .raster import palette_of as _palette_of
+from .raster import pixel_size_in as _pixel_size_in
+from .raster import to_rgba as _to_rgba
 
 #: cells per side of a DEM tile's grid
 GRID = 64
@@ -594,11 +598,6 @@ class TerrainTileSet(TileSet):
         return grid
 
 
-def _apply(t: Any, u: Any, v: Any) -> tuple[Any, Any]:
-    """Affine ``t`` applied to pixel coordinates (u, v) -> (x, y)."""
-    return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
-
-
 def _bilinear_strict(grid: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Bilinear samples (clamped to the grid): NaN when a neighbour with weight is nodata."""
     h, w = grid.shape
@@ -667,61 +666,6 @@ def _grid_mesh(x: np.ndarray, y: np.ndarray, z: np.ndarray, drop: float,
                 parts=parts)
 
 
-def _to_rgba(bands: np.ndarray, mask: np.ndarray | None, palette: np.ndarray | None
-             ) -> np.ndarray:
-    """(h, w, 4) uint8 texture of 1 or 3 bands (greyscale, palette or RGB) and a mask
-    (0 = no data: transparent)."""
-    bands = np.asarray(bands)
-    if bands.dtype != np.uint8:
-        bands = np.clip(bands, 0, 255).astype(np.uint8)
-    h, w = bands.shape[1:]
-    out = np.empty((h, w, 4), np.uint8)
-    if len(bands) >= 3:
-        out[..., :3] = np.moveaxis(bands[:3], 0, -1)
-        out[..., 3] = 255
-    elif palette is not None:
-        out[:] = palette[bands[0]]
-    else:
-        out[..., :3] = bands[0][..., None]
-        out[..., 3] = 255
-    if mask is not None:
-        out[..., 3] = np.where(np.asarray(mask) > 0, out[..., 3], 0)
-    return out
-
-
-def _palette_of(ds: Any) -> np.ndarray | None:
-    """A (256, 4) uint8 lookup table of band 1's colour map, or None."""
-    try:
-        cmap = ds.colormap(1)
-    except ValueError:
-        return None
-    if not cmap:
-        return None
-    lut = np.zeros((256, 4), np.uint8)
-    for k, rgba in cmap.items():
-        if 0 <= int(k) < 256:
-            lut[int(k)] = rgba
-    return lut
-
-
-def _pixel_size_in(src: Any, crs: Any) -> float | None:
-    """The ground size of one of ``src``'s pixels, measured in ``crs`` (its centre)."""
-    try:
-        from pyproj import CRS, Transformer
-
-        tr = Transformer.from_crs(CRS.from_wkt(src.crs.to_wkt()), crs, always_xy=True)
-        t = src.transform
-        cx, cy = src.width / 2, src.height / 2
-        pts = [_apply(t, cx, cy), _apply(t, cx + 1, cy), _apply(t, cx, cy + 1)]
-        xs, ys = tr.transform([p[0] for p in pts], [p[1] for p in pts])
-        du = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
-        dv = math.hypot(xs[2] - xs[0], ys[2] - ys[0])
-        size = math.sqrt(du * dv)
-        return size if math.isfinite(size) and size > 0 else None
-    except Exception:  # noqa: BLE001 - an estimate only
-        return None
-
-
 def _check_size(path: Path, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise LoadError(path, "raster has no pixels", "re-export the GeoTIFF")
@@ -730,52 +674,6 @@ def _check_size(path: Path, width: int, height: int) -> None:
                               "RealScene streams",
                         f"at most {MAX_SIDE:,} pixels a side and {MAX_PIXELS:,} in all; "
                         "split it into tiles (e.g. gdal_retile)")
-
-
-def raster_role(ds: Any) -> str:
-    """"dem" for one band of heights, "imagery" for 8-bit images (3 / 4 bands, or one
-    greyscale / palette band) and for colour-interpreted bands."""
-    from rasterio.enums import ColorInterp
-
-    interp = tuple(ds.colorinterp or ())
-    if ds.count >= 3:
-        return "imagery"
-    if interp and interp[0] == ColorInterp.palette:
-        return "imagery"
-    if ds.dtypes[0] == "uint8":
-        return "imagery"
-    return "dem"
-
-
-def open_raster(path: str | Path, overview: int | None = None) -> Any:
-    """A rasterio dataset on ``path`` (on its overview number ``overview`` when given);
-    LoadError when it is not a readable raster."""
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioError
-
-    from ..safety import UnsafePath, check_regular_file
-
-    path = Path(path)
-    try:
-        check_regular_file(path)
-    except FileNotFoundError:
-        raise LoadError(path, "file not found", "check the path") from None
-    except UnsafePath as exc:
-        raise LoadError(path, str(exc.args[-1]) if exc.args else "not a regular file",
-                        "open a regular file") from None
-    try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(path) if overview is None else \
-                rasterio.open(path, overview_level=overview)
-    except (RasterioError, OSError, ValueError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LoadError(path, f"not a readable GeoTIFF: {text[:200]}",
-                        "the file may be truncated or corrupt; re-export it") from None
-    if ds.count < 1:
-        ds.close()
-        raise LoadError(path, "raster has no bands", "re-export the GeoTIFF")
-    return ds
 
 
 def read_geotiff(path: Path, progress: Any = None) -> TerrainTileSet:

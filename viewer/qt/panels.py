@@ -284,6 +284,14 @@ class PropertiesPanel(QtWidgets.QWidget):
         # a tile layer's detail, memory, status and drape (hidden for other layers)
         self.tiles = TileLayerBox(scene, session, self)
         form.addRow(self.tiles)
+        # a mesh layer's drape (tile layers have theirs in the tiles box)
+        self.drape_mesh_button = QtWidgets.QPushButton(self.tr("Drape orthophoto…"),
+                                                       objectName="drapeMeshOrtho")
+        self.drape_mesh_button.setToolTip(self.tr(
+            "Show an orthophoto GeoTIFF on this mesh, projected from above, as its texture"))
+        self.drape_mesh_button.clicked.connect(
+            lambda _=False: self.tiles.drape_dialog(layer=self.layer))
+        form.addRow("", self.drape_mesh_button)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
         self.units_label = QtWidgets.QLabel(self.tr("Units"))
@@ -332,6 +340,7 @@ class PropertiesPanel(QtWidgets.QWidget):
     def set_layer(self, layer: Layer | None) -> None:
         self.layer = layer
         self.tiles.set_layer(layer)
+        self.drape_mesh_button.setVisible(layer is not None and isinstance(layer.data, Mesh))
         self._updating = True
         try:
             enabled = layer is not None

@@ -9,9 +9,10 @@ cache of loaded tiles), through the session so the changes can be undone and are
 in projects, and shows the stream's status ("tiles: drawn / loaded / pending, MB") on a
 QTimer (twice a second, not per frame: reading the counts is cheap, a label update per
 frame is not). The tileset's warnings (tiles that failed to load, the CRS it is drawn in)
-are listed here and each said once in the status bar. A terrain that can take an orthophoto (``TileSet.drape``) offers "Drape
-orthophoto…": the GeoTIFF is opened in a background job, then the layer's tiles are read
-again, textured.
+are listed here and each said once in the status bar. Every tile layer (a terrain, OSGB,
+3D Tiles: ``TileSet.drape``) offers "Drape orthophoto…": the GeoTIFF is opened in a
+background job, then the layer's tiles are read again, textured; the Properties panel's
+button for mesh layers uses the same dialog.
 """
 
 from __future__ import annotations
@@ -191,11 +192,16 @@ class TileLayerBox(QtWidgets.QGroupBox):
         finally:
             self._updating = False
 
-    def drape_dialog(self, path: str | None = None):
+    def drape_dialog(self, path: str | None = None, layer: Layer | None = None):
         """Drape orthophoto…: choose a GeoTIFF (or ``path``) and drape it on the terrain
-        in a background job (progress bar, Cancel); the tiles are read again with it."""
-        layer = self.layer
-        if layer is None or not callable(getattr(layer.data, "drape", None)):
+        or tile layer shown (the tiles are read again with it), or on the mesh ``layer``
+        (the Properties panel's button for mesh layers: UVs and texture made in the job,
+        shown after), in a background job (progress bar, Cancel)."""
+        from loaders import Mesh
+
+        layer = layer or self.layer
+        is_mesh = layer is not None and isinstance(layer.data, Mesh)
+        if layer is None or not (is_mesh or callable(getattr(layer.data, "drape", None))):
             return None
         window = self.window()
         if path is None:
@@ -206,19 +212,20 @@ class TileLayerBox(QtWidgets.QGroupBox):
                 self.tr("GeoTIFF orthophotos (*.tif *.tiff);;All files (*)"))
             if not path:
                 return None
+        from .. import pipeline
         from .jobs import WindowJob, start_in_window
 
-        tileset = layer.data
         name = Path(path).name
 
         def work(progress, cancel):
             progress(0.1, "")
-            tileset.drape(str(path))
-            return path
+            return pipeline.prepare_drape(layer, str(path))
 
-        def finished(job, _result) -> None:
+        def finished(job, prepared) -> None:
             self.drape_job = None
-            if layer in self.scene.layers:
+            if layer in self.scene.layers and is_mesh:
+                pipeline.drape(self.scene, layer, str(path), prepared)
+            elif layer in self.scene.layers:
                 self._redraw_draped(layer)
             window.statusBar().showMessage(
                 self.tr("{name} draped on {layer}").format(name=name, layer=layer.name), 6000)

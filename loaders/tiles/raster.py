@@ -1,0 +1,123 @@
+"""GeoTIFF reading shared by the terrain (:mod:`loaders.tiles.terrain`) and the
+orthophoto drape on meshes (:mod:`loaders.tiles.drape`): opening a raster safely (a
+regular file; a LoadError, never a rasterio traceback), telling heights from imagery,
+8-bit bands to an RGBA texture, a pixel's ground size in another CRS. (Moved out of
+terrain.py so the drape, which the TileSet base uses, does not import the terrain.)"""
+
+from __future__ import annotations
+
+import math
+import warnings as _warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..types import LoadError
+
+
+def apply_affine(t: Any, u: Any, v: Any) -> tuple[Any, Any]:
+    """Affine ``t`` applied to pixel coordinates (u, v) -> (x, y)."""
+    return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
+
+
+def to_rgba(bands: np.ndarray, mask: np.ndarray | None, palette: np.ndarray | None
+            ) -> np.ndarray:
+    """(h, w, 4) uint8 texture of 1 or 3 bands (greyscale, palette or RGB) and a mask
+    (0 = no data: transparent)."""
+    bands = np.asarray(bands)
+    if bands.dtype != np.uint8:
+        bands = np.clip(bands, 0, 255).astype(np.uint8)
+    h, w = bands.shape[1:]
+    out = np.empty((h, w, 4), np.uint8)
+    if len(bands) >= 3:
+        out[..., :3] = np.moveaxis(bands[:3], 0, -1)
+        out[..., 3] = 255
+    elif palette is not None:
+        out[:] = palette[bands[0]]
+    else:
+        out[..., :3] = bands[0][..., None]
+        out[..., 3] = 255
+    if mask is not None:
+        out[..., 3] = np.where(np.asarray(mask) > 0, out[..., 3], 0)
+    return out
+
+
+def palette_of(ds: Any) -> np.ndarray | None:
+    """A (256, 4) uint8 lookup table of band 1's colour map, or None."""
+    try:
+        cmap = ds.colormap(1)
+    except ValueError:
+        return None
+    if not cmap:
+        return None
+    lut = np.zeros((256, 4), np.uint8)
+    for k, rgba in cmap.items():
+        if 0 <= int(k) < 256:
+            lut[int(k)] = rgba
+    return lut
+
+
+def pixel_size_in(src: Any, crs: Any) -> float | None:
+    """The ground size of one of ``src``'s pixels, measured in ``crs`` (its centre)."""
+    try:
+        from pyproj import CRS, Transformer
+
+        tr = Transformer.from_crs(CRS.from_wkt(src.crs.to_wkt()), crs, always_xy=True)
+        t = src.transform
+        cx, cy = src.width / 2, src.height / 2
+        pts = [apply_affine(t, cx, cy), apply_affine(t, cx + 1, cy),
+               apply_affine(t, cx, cy + 1)]
+        xs, ys = tr.transform([p[0] for p in pts], [p[1] for p in pts])
+        du = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
+        dv = math.hypot(xs[2] - xs[0], ys[2] - ys[0])
+        size = math.sqrt(du * dv)
+        return size if math.isfinite(size) and size > 0 else None
+    except Exception:  # noqa: BLE001 - an estimate only
+        return None
+
+
+def raster_role(ds: Any) -> str:
+    """"dem" for one band of heights, "imagery" for 8-bit images (3 / 4 bands, or one
+    greyscale / palette band) and for colour-interpreted bands."""
+    from rasterio.enums import ColorInterp
+
+    interp = tuple(ds.colorinterp or ())
+    if ds.count >= 3:
+        return "imagery"
+    if interp and interp[0] == ColorInterp.palette:
+        return "imagery"
+    if ds.dtypes[0] == "uint8":
+        return "imagery"
+    return "dem"
+
+
+def open_raster(path: str | Path, overview: int | None = None) -> Any:
+    """A rasterio dataset on ``path`` (on its overview number ``overview`` when given);
+    LoadError when it is not a readable raster."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+
+    from ..safety import UnsafePath, check_regular_file
+
+    path = Path(path)
+    try:
+        check_regular_file(path)
+    except FileNotFoundError:
+        raise LoadError(path, "file not found", "check the path") from None
+    except UnsafePath as exc:
+        raise LoadError(path, str(exc.args[-1]) if exc.args else "not a regular file",
+                        "open a regular file") from None
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(path) if overview is None else \
+                rasterio.open(path, overview_level=overview)
+    except (RasterioError, OSError, ValueError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoadError(path, f"not a readable GeoTIFF: {text[:200]}",
+                        "the file may be truncated or corrupt; re-export it") from None
+    if ds.count < 1:
+        ds.close()
+        raise LoadError(path, "raster has no bands", "re-export the GeoTIFF")
+    return ds
