@@ -47,6 +47,13 @@ TRIANGLE_POINTS = 1.5
 ACTOR_POINTS = 300
 #: tile layers refine at least this far whatever the measured cost (triangles)
 MIN_TILE_TRIANGLES = 50_000
+#: seconds of render a frame's tiles may cost on screen (the frame's points count too).
+#: The window's event-loop gap is more than the render: measured on llvmpipe at
+#: 1400x900, the Qt widget's paint adds ~5 ms and composing the window ~30 ms after
+#: render() returns, the poll that made the selection a few ms, loader threads competing
+#: for two cores make frames up to 1.5x slower; 40 ms keeps the gap under 100 ms (the
+#: 60 / 80 ms frame targets of point layers gave 110-160 ms gaps over 120 textured tiles)
+TILE_FRAME_SECONDS = 0.04
 
 Clock = Callable[[], float]
 
@@ -70,6 +77,7 @@ class FrameBudget:
         self.point_budget: int | str = parse_point_budget(point_budget)
         self.target_interactive_seconds = 0.06
         self.target_rest_seconds = 0.08
+        self.target_tile_seconds = TILE_FRAME_SECONDS
         self.first_budget = FIRST_BUDGET
         self.settle_seconds = SETTLE_SECONDS
         self.still_budget = 1_500_000
@@ -143,7 +151,8 @@ class FrameBudget:
     def triangle_budget(self, off_screen: bool = False, layers_loading: bool = False,
                         points: int = 0, last: int | None = None) -> int | None:
         """Triangles the tile layers may draw in the next frame: the frame's point budget
-        left after ``points`` (drawn by point layers), at ``TRIANGLE_POINTS`` each (a tile
+        (at most ``target_tile_seconds`` of render at the measured cost) left after
+        ``points`` (drawn by point layers), at ``TRIANGLE_POINTS`` each (a tile
         also costs ``ACTOR_POINTS / TRIANGLE_POINTS`` triangles: its draw call), at
         least ``MIN_TILE_TRIANGLES``; None off screen (a still picture: the layers' own
         budget) or before any frame was timed. ``last`` is kept unless the new budget
@@ -151,7 +160,8 @@ class FrameBudget:
         small change of measured cost would reload tiles)."""
         if off_screen or not self.timed:
             return None
-        budget = self.current(False, layers_loading)
+        budget = min(self.current(False, layers_loading),
+                     int(self.target_tile_seconds / max(float(self.seconds_per_point), 1e-12)))
         tris = max(int((budget - points) / TRIANGLE_POINTS), MIN_TILE_TRIANGLES)
         if last and last / GROW_FACTOR <= tris <= last * GROW_FACTOR:
             return last

@@ -386,6 +386,11 @@ class TileDraw:
             prop.SetRepresentationToPoints()
             prop.SetPointSize(float(layer.point_size))
             prop.LightingOff()
+        elif spec.texture is not None:
+            # a photogrammetry texture is the photo: its light is in it (lit again it
+            # darkens); unlit also spares llvmpipe the flat normals it derives per
+            # fragment: 61 -> 40 ms a frame of 120 textured OSGB tiles (220k triangles)
+            prop.LightingOff()
         else:
             prop.SetInterpolationToFlat()
             prop.LightingOn()

@@ -19,6 +19,7 @@ render and scripts all draw through a TileStream.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,6 +41,22 @@ RETRY_ATTEMPTS = 4
 _TRANSIENT_WORDS = ("network error", "timed out", "timeout", "connection", "temporarily",
                     "http 408", "http 425", "http 429", "http 500", "http 502", "http 503",
                     "http 504")
+
+#: loader threads run this much nicer than the process (Linux: nice is per thread, and a
+#: reader's subprocess started there inherits it): on a machine with few cores, the GUI
+#: thread and a software renderer's threads get the CPU first while tiles stream
+LOADER_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Thread-pool initializer: this loader thread yields the CPU to the GUI (best
+    effort: no per-thread priority on other systems, nothing raised)."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(os.getpriority(os.PRIO_PROCESS, tid) + LOADER_NICE, 19))
+    except (AttributeError, OSError):
+        pass
 
 
 def transient(exc: BaseException) -> bool:
@@ -583,7 +600,8 @@ class TileStream:
         self._bytes = 0
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers,
-                                        thread_name_prefix="realscene-tiles")
+                                        thread_name_prefix="realscene-tiles",
+                                        initializer=_lower_priority)
         self._closed = False
         self._drawn: set[int] = set()
         self.last: Selection | None = None

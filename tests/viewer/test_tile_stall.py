@@ -246,3 +246,72 @@ def test_children_of_a_broken_file_are_not_read_again():
     assert tiles.reads == 1
     assert tiles.root.children == []  # a leaf: drawn as itself
     assert [t.key for t in sel.draw] == ["r"]
+
+
+def test_textured_tiles_are_drawn_unlit_untextured_ones_lit(view):  # noqa: F811 - fixture
+    # a photogrammetry texture is the photo (light included), and unlit spares llvmpipe
+    # the per-fragment normals of flat shading (a third of a frame of textured tiles)
+    from tests.viewer.test_tile_layer import photo
+
+    scene, renderer = view
+    textured = add_tiles(scene, DelftTiles(levels=2, texture=photo()))
+    plain = add_tiles(scene, DelftTiles(levels=2))
+    renderer.fit()
+    renderer.update_lod(wait=True)
+    for layer, lit in ((textured, False), (plain, True)):
+        actors = [a for s in renderer.tile_draw(layer).shown.values() for a in s.actors]
+        assert actors
+        assert {bool(a.GetProperty().GetLighting()) for a in actors} == {lit}
+        assert {a.GetTexture() is not None for a in actors} == {not lit}
+
+
+def test_tile_frames_are_held_to_the_tile_frame_target():
+    from viewer.budget import TILE_FRAME_SECONDS
+
+    now = [0.0]
+    budget = FrameBudget(clock=lambda: now[0])
+    for _ in range(5):  # 1 us per point-equivalent: 60 / 80 ms frames are 60k / 80k
+        budget.frame_started()
+        now[0] += 0.1
+        budget.frame_ended(100_000, 100_000)
+    assert budget.budgets() == (60_000, 80_000)
+    # the tiles get the tile target's worth (their frame gap is render + compose)
+    assert TILE_FRAME_SECONDS < budget.target_interactive_seconds
+    assert budget.triangle_budget() == max(
+        int(TILE_FRAME_SECONDS / 1e-6 / TRIANGLE_POINTS), MIN_TILE_TRIANGLES)
+    budget.target_tile_seconds = 1.0  # no tile cap: the frame's own budget
+    assert budget.triangle_budget() == max(int(80_000 / TRIANGLE_POINTS), MIN_TILE_TRIANGLES)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getpriority"), reason="no nice values")
+def test_loader_threads_run_at_a_lower_priority():
+    import os
+
+    from loaders.tiles.base import LOADER_NICE
+
+    tiles = DelftTiles(levels=2)
+    stream = TileStream(tiles)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    try:
+        nice = stream._pool.submit(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(30)
+    finally:
+        stream.close()
+    assert nice == min(mine + LOADER_NICE, 19) > mine
+    # the caller's own thread keeps its priority
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+def test_the_window_freezes_the_startup_heap_once():
+    # a full GC over the ~220k objects of the imported modules took 45-200 ms on the
+    # GUI thread while tiles streamed; frozen, a collection scans the newer objects only
+    import gc
+
+    pytest.importorskip("PySide6")
+    from viewer.qt import main_window
+
+    main_window.freeze_startup_heap()
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000
+    main_window.freeze_startup_heap()  # once per process: later objects stay collectable
+    assert gc.get_freeze_count() == frozen
