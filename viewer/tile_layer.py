@@ -429,12 +429,18 @@ class TileDraw:
         mode = layer.color_mode
         keep = np.ones(len(faces), bool)
         if mode == "material" and mesh.uvs is not None and len(mesh.uvs) == len(pts):
+            # one actor per texture, not per part: parts sharing an image (glTF
+            # primitives of one material) are one draw call
+            by_texture: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
             for part in mesh.parts:
                 tex = part.material.texture
                 if tex is None or not np.size(tex) or part.stop <= part.start:
                     continue
                 ids = np.arange(max(0, part.start), min(len(faces), part.stop))
                 keep[ids] = False
+                by_texture.setdefault(id(tex), (tex, []))[1].append(ids)
+            for tex, groups in by_texture.values():
+                ids = groups[0] if len(groups) == 1 else np.concatenate(groups)
                 poly, texture = textured_polydata(pts, faces, ids, mesh.uvs, tex)
                 self._spec(specs, mesh, poly, texture=texture, texture_bytes=tex.nbytes)
         if not keep.any():

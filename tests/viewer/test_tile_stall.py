@@ -315,3 +315,43 @@ def test_the_window_freezes_the_startup_heap_once():
     assert frozen > 10_000
     main_window.freeze_startup_heap()  # once per process: later objects stay collectable
     assert gc.get_freeze_count() == frozen
+
+
+class SplitPartTiles(DelftTiles):
+    """Textured DelftTiles whose faces come in three parts: two share the photo (as glTF
+    primitives of one material do), the third has a texture of its own."""
+
+    def __init__(self, photo: np.ndarray) -> None:
+        super().__init__(levels=2, texture=photo)
+        self.other = np.ascontiguousarray(photo[::2, ::2])
+
+    def _load(self, tile, cancel=None):
+        from loaders import Material, MeshPart
+
+        content = super()._load(tile, cancel)
+        mesh = content.meshes[0]
+        n = mesh.triangle_count
+        a, b = n // 3, 2 * n // 3
+        mesh.parts = [MeshPart("a", 0, a, Material(texture=self.texture)),
+                      MeshPart("b", a, b, Material(texture=self.other)),
+                      MeshPart("c", b, n, Material(texture=self.texture))]
+        return content
+
+
+def test_parts_sharing_a_texture_are_one_actor(view):  # noqa: F811 - fixture
+    from tests.viewer.test_tile_layer import photo
+
+    scene, renderer = view
+    layer = add_tiles(scene, SplitPartTiles(photo()))
+    renderer.fit()
+    renderer.update_lod(wait=True)
+    draw = renderer.tile_draw(layer)
+    assert draw.shown
+    for shown in draw.shown.values():
+        # two textures: two draw calls (not three parts), every face drawn once
+        assert len(shown.actors) == 2
+        assert sum(int(p.GetNumberOfPolys()) for _a, _i, p in shown.items) == \
+            shown.triangles
+        faces = np.sort(np.concatenate([
+            pv.wrap(p).cell_data["face_id"] for _a, _i, p in shown.items]))
+        assert np.array_equal(faces, np.arange(shown.triangles))
