@@ -397,15 +397,23 @@ class Site:
     def drape(self, layer: str | LayerHandle | Layer, ortho: str | Path) -> LayerHandle:
         """Drape the orthophoto GeoTIFF ``ortho`` on ``layer`` (by name or handle: a DEM,
         a mesh or city model — projected top-down — or an OSGB / 3D Tiles layer), as the
-        window's Drape orthophoto… and ``render --drape`` do; saved with the project.
-        ValueError when the layer takes no orthophoto (a point cloud),
-        :class:`loaders.LoadError` when the orthophoto cannot be draped (or does not
-        overlap the layer)."""
+        window's Drape orthophoto… and ``render --drape`` do: one undoable edit
+        (:meth:`undo`), saved with the project. ValueError when the layer takes no
+        orthophoto (a point cloud), :class:`loaders.LoadError` when the orthophoto
+        cannot be draped (or does not overlap the layer)."""
         from . import pipeline
 
         target = self.scene_layer(layer)
-        pipeline.drape(self.scene, target, ortho)
+        pipeline.drape_layer(self.session, target, ortho)
         return LayerHandle(self, target)
+
+    def undrape(self, layer: str | LayerHandle | Layer) -> bool:
+        """Take the orthophoto draped on ``layer`` off (a mesh gets its own materials
+        back, a terrain its elevation or hillshade colours), as the window's Remove
+        orthophoto: one undoable edit. False when none is draped."""
+        from . import pipeline
+
+        return pipeline.undrape_layer(self.session, self.scene_layer(layer))
 
     def compare(self, a: str | LayerHandle | Layer, b: str | LayerHandle | Layer,
                 method: str = "c2c", *, significant_only: bool = False,

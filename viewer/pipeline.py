@@ -299,8 +299,8 @@ def drape(scene: Any, layer: Any, ortho: str | Path, prepared: Any = None) -> No
     data = layer.data
     if isinstance(data, Mesh):
         apply_mesh_drape(data, prepared or prepare_drape(layer, ortho))
-    elif prepared is not None:
-        pass  # a tileset's drape is made (and checked) by prepare_drape already
+    elif prepared is not None and callable(getattr(data, "set_drape_state", None)):
+        data.set_drape_state(prepared)  # made (and checked) by prepare_drape already
     elif callable(getattr(data, "drape", None)):
         try:
             data.drape(str(ortho))
@@ -319,9 +319,9 @@ def drape(scene: Any, layer: Any, ortho: str | Path, prepared: Any = None) -> No
 
 def prepare_drape(layer: Any, ortho: str | Path) -> Any:
     """The slow part of :func:`drape`, for a background job (the GUI thread then calls
-    ``drape(scene, layer, ortho, prepared)``): a mesh's UVs and texture (the mesh is not
-    touched yet), or a tileset's drape checked and set (tiles read from now on are
-    textured). Raises as :func:`drape`."""
+    ``drape(scene, layer, ortho, prepared)``): a mesh's UVs and texture, or a tileset's
+    orthophoto checked (``TileSet.prepare_drape``); the layer is not touched yet.
+    Raises as :func:`drape`."""
     from loaders.tiles.drape import mesh_drape
 
     data = layer.data
@@ -330,28 +330,109 @@ def prepare_drape(layer: Any, ortho: str | Path) -> Any:
     if not callable(getattr(data, "drape", None)):
         raise ValueError(f"{layer.name} takes no orthophoto (a DEM, a mesh or a tile "
                          "layer does)")
-    data.drape(str(ortho))
+    if callable(getattr(data, "prepare_drape", None)):
+        try:
+            return data.prepare_drape(str(ortho))
+        except LoadError as exc:
+            if "imagery can only be draped on a DEM" in exc.reason:
+                raise ValueError(f"{layer.name} is imagery: an orthophoto drapes on a DEM, "
+                                 "a mesh or a tile layer") from None
+            raise
+    data.drape(str(ortho))  # a tileset of its own kind: draped here
+    return True
+
+
+def drape_state(layer: Any) -> Any:
+    """What is draped on ``layer`` now, as :func:`restore_drape` (or :func:`drape`'s
+    ``prepared``) takes it back without reading the orthophoto again: a mesh's (file,
+    UVs and texture), a tileset's ``drape_state()``; None when nothing is draped."""
+    from loaders.tiles.drape import UNDRAPED, DrapedLook
+
+    data = layer.data
+    ortho = data.metadata.get("ortho")
+    if not ortho:
+        return None
+    if isinstance(data, Mesh):
+        if UNDRAPED not in data.metadata or not data.parts:
+            return None
+        return Path(ortho), DrapedLook(data.uvs, data.parts[0].material.texture)
+    state = getattr(data, "drape_state", None)
+    return state() if callable(state) else None
+
+
+def restore_drape(scene: Any, layer: Any, state: Any) -> None:
+    """Give ``layer`` back a drape :func:`drape_state` saved (None: none, undraped), the
+    orthophoto not read again: the undo and redo of the session's drape edits."""
+    if state is None:
+        undrape(scene, layer)
+        return
+    ortho = state[0] if isinstance(layer.data, Mesh) else state.path
+    drape(scene, layer, ortho, state)
+
+
+def drape_layer(session: Any, layer: Any, ortho: str | Path, prepared: Any = None) -> None:
+    """Drape the orthophoto ``ortho`` on ``layer`` (:func:`drape`; ``prepared``: what
+    :func:`prepare_drape` made in a background job) as one undoable edit of ``session``
+    (a :class:`viewer.session.ProjectSession`): undo gives back what was draped before
+    (nothing, or the previous orthophoto) and the colour mode, redo drapes again without
+    reading the orthophoto. Raises (ValueError, LoadError) before anything changes; the
+    project saves the layer's orthophoto (``display["drape"]``). The window's Drape
+    orthophoto… and ``site.drape``."""
+    from heritage.undo import Command
+
+    if prepared is None:
+        prepared = prepare_drape(layer, ortho)
+    before, mode, scene = drape_state(layer), layer.color_mode, session.scene
+
+    def undo() -> None:
+        restore_drape(scene, layer, before)
+        if mode in layer.available_color_modes():
+            scene.update(layer, color_mode=mode)
+
+    session.undo.push(Command(f"Drape {Path(ortho).name} on “{layer.name}”",
+                              lambda: drape(scene, layer, ortho, prepared), undo))
+
+
+def undrape_layer(session: Any, layer: Any) -> bool:
+    """Take the draped orthophoto off ``layer`` (:func:`undrape`) as one undoable edit of
+    ``session`` (undo drapes it again, not read again, in its colour mode). False, and
+    no edit, when none is draped. The window's Remove orthophoto and ``site.undrape``."""
+    from heritage.undo import Command
+
+    state = drape_state(layer)
+    if state is None:
+        return False
+    mode, scene = layer.color_mode, session.scene
+
+    def undo() -> None:
+        restore_drape(scene, layer, state)
+        if mode in layer.available_color_modes():
+            scene.update(layer, color_mode=mode)
+
+    session.undo.push(Command(f"Remove orthophoto from “{layer.name}”",
+                              lambda: undrape(scene, layer), undo))
     return True
 
 
 def undrape(scene: Any, layer: Any) -> bool:
     """Take a draped orthophoto off ``layer`` (a mesh gets its own materials back, a
-    tile layer's tiles are read again as they are). False when none was draped."""
+    tile layer's tiles are read again as they are, a terrain's in its elevation or
+    hillshade colours). False when none was draped."""
     from loaders.tiles.drape import undrape_mesh
 
     data = layer.data
     if isinstance(data, Mesh):
         done = undrape_mesh(data)
     elif data.metadata.get("ortho") and callable(getattr(data, "drape", None)):
-        try:
-            data.drape(None)
-            done = True
-        except (TypeError, AttributeError, LoadError):  # a terrain: read it again
-            return False
+        data.drape(None)  # (a terrain: its elevation / hillshade colours again)
+        done = True
     else:
         return False
     if done:
+        colour = getattr(data, "colour", None)  # a terrain's colours before the drape
         scene.update(layer, data=data)
+        if colour in layer.available_color_modes() and layer.color_mode == "material":
+            scene.update(layer, color_mode=colour)
         if layer.color_mode not in layer.available_color_modes():  # no materials now
             from .scene import default_color_mode
 

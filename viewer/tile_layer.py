@@ -174,6 +174,8 @@ class TileDraw:
         self._generation = 0
         self._triangles_shown = 0
         self.stream = self._new_stream()
+        #: the orthophoto the cached contents were textured with (a drape, its undo)
+        self._ortho = self.tileset.metadata.get("ortho")
         self.shown: dict[int, _Shown] = {}
         #: True while drawn tiles still wait for their actors (time-sliced)
         self.behind = False
@@ -236,8 +238,13 @@ class TileDraw:
         self.stream.max_bytes = _layer_bytes(self.entry.layer)
 
     def rebuild(self) -> None:
-        """Colours, clip or transform changed: every tile's actors again."""
+        """Colours, clip or transform changed: every tile's actors again (the contents
+        read again when another orthophoto is draped now, or none)."""
         self.clear()
+        ortho = self.tileset.metadata.get("ortho")
+        if ortho != self._ortho:  # cached contents are textured by the one before
+            self._ortho = ortho
+            self.restart()
         self._sync_reader_colour(reload=True)
 
     # -- per frame ----------------------------------------------------------------------

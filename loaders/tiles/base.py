@@ -243,17 +243,32 @@ class TileSet:
         ``ortho`` (top-down: :mod:`loaders.tiles.drape`, warped into the current CRS per
         tile); None takes it off. Reload cached tiles (a new stream) to see it. LoadError
         when the file cannot be draped. (A terrain drapes its own way.)"""
+        self.set_drape_state(None if ortho is None else self.prepare_drape(ortho))
+
+    def prepare_drape(self, ortho: str | Path) -> Any:
+        """The drape of ``ortho`` checked and made (the file opened, its overlap with
+        the tileset checked) without changing the tileset: a background job's part;
+        :meth:`set_drape_state` then installs it. LoadError as :meth:`drape`."""
         from .drape import Orthophoto, check_overlap
 
-        if ortho is None:
-            self._draped = None
-            self.metadata.pop("ortho", None)
-            return
         photo = Orthophoto(ortho)
         check_overlap(photo, self.bounds, self.crs, self.metadata.get("name") or
                       Path(self.source).name)
-        self._draped = photo
-        self.metadata["ortho"] = str(photo.path)
+        return photo
+
+    def drape_state(self) -> Any:
+        """The orthophoto draped now, as :meth:`set_drape_state` takes it back (None when
+        none is): undo and redo of a drape install it again without reading the file."""
+        return getattr(self, "_draped", None)
+
+    def set_drape_state(self, state: Any) -> None:
+        """Install a drape made by :meth:`prepare_drape` (or saved by
+        :meth:`drape_state`); None takes it off. Reload cached tiles to see it."""
+        self._draped = state
+        if state is None:
+            self.metadata.pop("ortho", None)
+        else:
+            self.metadata["ortho"] = str(state.path)
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

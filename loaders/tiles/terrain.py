@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -123,6 +123,14 @@ def _hull(corners_xy: np.ndarray, z_lo: float, z_hi: float) -> np.ndarray:
     box for framing: the raster's extent, not its bounding sphere)."""
     xy = np.asarray(corners_xy, dtype=np.float64)[:, :2]
     return np.vstack([np.column_stack([xy, np.full(len(xy), z)]) for z in (z_lo, z_hi)])
+
+
+class TerrainDrape(NamedTuple):
+    """An orthophoto checked for draping on a DEM: its file and what the tiles' warps
+    need (its pixel size in the DEM's CRS, overviews, bands, palette)."""
+
+    path: Path
+    info: dict[str, Any]
 
 
 class TerrainTileSet(TileSet):
@@ -263,9 +271,15 @@ class TerrainTileSet(TileSet):
                              f"not {mode!r}")
         self._colour = mode
 
-    def drape(self, ortho: str | Path) -> None:
+    def drape(self, ortho: str | Path | None) -> None:
         """Texture the tiles with the orthophoto ``ortho`` (an image GeoTIFF, warped into
-        this raster's CRS per tile). Raises LoadError when it cannot be read."""
+        this raster's CRS per tile); None takes it off (the colours before it come back).
+        Raises LoadError when it cannot be read."""
+        self.set_drape_state(None if ortho is None else self.prepare_drape(ortho))
+
+    def prepare_drape(self, ortho: str | Path) -> TerrainDrape:
+        """The orthophoto ``ortho`` checked and measured, the terrain not changed yet
+        (:meth:`set_drape_state` installs it). LoadError when it cannot be draped."""
         path = Path(ortho)
         if self.role != "dem":
             raise LoadError(path, "imagery can only be draped on a DEM",
@@ -281,16 +295,36 @@ class TerrainTileSet(TileSet):
             px = math.sqrt(abs(ds.transform.determinant))
             if ds.crs is not None and self.native_crs is not None:
                 px = _pixel_size_in(ds, self.native_crs) or px
-            self._ortho_info = {"pixel": px, "overviews": list(ds.overviews(1)),
-                                "count": 3 if ds.count >= 3 else 1,
-                                "palette": _palette_of(ds) if ds.count < 3 else None}
+            info = {"pixel": px, "overviews": list(ds.overviews(1)),
+                    "count": 3 if ds.count >= 3 else 1,
+                    "palette": _palette_of(ds) if ds.count < 3 else None}
         finally:
             ds.close()
-        self._ortho_path = path
+        return TerrainDrape(path, info)
+
+    def drape_state(self) -> TerrainDrape | None:
+        """The orthophoto draped now (None when none is), for :meth:`set_drape_state`."""
+        path = self._ortho_path
+        return None if path is None else TerrainDrape(path, self._ortho_info)
+
+    def set_drape_state(self, state: TerrainDrape | None) -> None:
+        """Drape what :meth:`prepare_drape` made (or :meth:`drape_state` saved); None
+        takes the orthophoto off: the DEM's elevation or hillshade colours come back."""
+        if state is None:
+            self._ortho_path = None
+            self.colour_modes = tuple(m for m in self.colour_modes if m != "texture") \
+                if self.role == "dem" else self.colour_modes
+            if self._colour not in self.colour_modes:
+                self._colour = getattr(self, "_undraped_colour", self.colour_modes[0])
+            self.metadata.pop("ortho", None)
+            return
+        if self._colour != "texture":
+            self._undraped_colour = self._colour
+        self._ortho_info, self._ortho_path = state.info, state.path
         if "texture" not in self.colour_modes:
             self.colour_modes = (*self.colour_modes, "texture")
         self._colour = "texture"
-        self.metadata["ortho"] = str(path)
+        self.metadata["ortho"] = str(state.path)
 
     # ---- tree ----------------------------------------------------------------------
     def _cells(self, box: tuple[float, float, float, float]) -> tuple[int, int, float]:
@@ -519,7 +553,7 @@ class TerrainTileSet(TileSet):
         for k, factor in enumerate(info["overviews"]):
             if factor * src_px <= texel:
                 level = k
-        src = self._open(self._ortho_path, level)
+        src = self._open(ortho, level)
         dst_transform = self.transform @ Affine.translation(u0, v0) @ \
             Affine.scale((u1 - u0) / tw, (v1 - v0) / th)
         count = info["count"]
@@ -595,6 +629,7 @@ class TerrainTileSet(TileSet):
         grid = np.ma.filled(data.astype(np.float64), np.nan)
         if self.scale != 1.0 or self.offset != 0.0:
             grid = grid * self.scale + self.offset
+        grid[~(np.abs(grid) <= MAX_HEIGHT)] = np.nan
         return grid
 
 
