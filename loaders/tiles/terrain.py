@@ -535,11 +535,11 @@ class TerrainTileSet(TileSet):
         from rasterio.enums import Resampling
         from rasterio.warp import reproject
 
-        if self._ortho_path is None:
+        ortho, info = self._ortho_path, self._ortho_info  # (undrape may run meanwhile)
+        if ortho is None:
             return None
         import rasterio
 
-        info = self._ortho_info
         u0, v0, u1, v1 = box
         # texels: the orthophoto's resolution over the footprint, at most MAX_TEXTURE
         src_px = info["pixel"]
@@ -629,7 +629,6 @@ class TerrainTileSet(TileSet):
         grid = np.ma.filled(data.astype(np.float64), np.nan)
         if self.scale != 1.0 or self.offset != 0.0:
             grid = grid * self.scale + self.offset
-        grid[~(np.abs(grid) <= MAX_HEIGHT)] = np.nan
         return grid
 
 
