@@ -121,6 +121,8 @@ def resolve_inside(base_dir: str | os.PathLike, reference: str, *,
             raise UnsafePath(reference, "does not exist") from None
         except UnsafePath as exc:
             raise UnsafePath(reference, exc.reason) from None
+        except OSError as exc:  # a link loop, no permission...
+            raise UnsafePath(reference, f"cannot be opened ({exc.strerror or exc})") from None
     return Path(target)
 
 

@@ -140,6 +140,54 @@ class TileContent:
         return sum(p.point_count for p in self.points)
 
 
+#: a tile keeps at most this many children (a hostile tile listing millions is cut, said
+#: once in the warnings); readers cut their child lists to it before reading them
+MAX_CHILDREN = 65536
+#: tiles nest at most this deep (a child file naming its parent: a cycle ends here)
+MAX_DEPTH = 256
+#: a tile's centre coordinates and radius beyond this (any unit) are refused: nothing
+#: real is that big (ECEF is ~6.4e6 m), and the selection's arithmetic must stay finite
+MAX_COORDINATE = 1e13
+#: a TileSet keeps at most this many warnings (a broken pyramid may have a warning per
+#: tile; the list is searched before each is added)
+MAX_WARNINGS = 500
+
+
+class _Warnings(list):
+    """A TileSet's warnings: at most :data:`MAX_WARNINGS`, then one line saying more were
+    left out (a tileset of a million broken tiles must not grow memory and time)."""
+
+    def append(self, text: Any) -> None:
+        if len(self) < MAX_WARNINGS:
+            super().append(text)
+        elif len(self) == MAX_WARNINGS:
+            super().append(f"more than {MAX_WARNINGS} warnings; the others are not listed")
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in items:
+            if len(self) > MAX_WARNINGS:
+                break
+            self.append(item)
+
+
+def tile_problem(tile: Tile) -> str | None:
+    """Why ``tile``'s bounding sphere or geometric error cannot be used (NaN, infinity,
+    a negative or absurdly large size), or None: checked for every tile a reader makes."""
+    try:
+        c = np.asarray(tile.center, dtype=np.float64).reshape(-1)
+        r, e = float(tile.radius), float(tile.geometric_error)
+    except (TypeError, ValueError):
+        return "its bounding volume is not numbers"
+    if c.shape != (3,) or not np.all(np.isfinite(c)) or not math.isfinite(r):
+        return "its bounding volume holds NaN or infinity"
+    if r < 0 or r > MAX_COORDINATE or float(np.abs(c).max()) > MAX_COORDINATE:
+        return f"its bounding volume is out of range (centre " \
+               f"{', '.join(f'{v:.4g}' for v in c)}, radius {r:.4g})"
+    if not math.isfinite(e) or e < 0:
+        return f"its geometric error {e!r} is not a size"
+    return None
+
+
 class TileSet:
     """Base of every tiled dataset (``kind == "tiles"``).
 
@@ -165,6 +213,10 @@ class TileSet:
         self._transformer: Any = None
         self._lock = threading.RLock()
         self._native_centres: dict[int, np.ndarray] = {}
+        problem = tile_problem(root)
+        if problem is not None:
+            raise LoadError(source, f"the root tile cannot be shown: {problem}",
+                            "the tileset is corrupt; re-export it")
 
     # ---- subclasses --------------------------------------------------------------
     def _expand(self, tile: Tile) -> list[Tile]:
@@ -182,7 +234,10 @@ class TileSet:
     # ---- public ------------------------------------------------------------------
     @property
     def warnings(self) -> list[str]:
-        return self.metadata.setdefault("warnings", [])
+        found = self.metadata.get("warnings")
+        if not isinstance(found, _Warnings):
+            found = self.metadata["warnings"] = _Warnings(found or [])
+        return found
 
     def set_target_crs(self, crs: Any) -> None:
         """Deliver centres and contents in ``crs`` from now on (None: the native CRS)."""
@@ -217,21 +272,53 @@ class TileSet:
         same tile at once only waste work (the first result is kept)."""
         if tile.children is not None:
             return tile.children
-        kids = self._expand(tile)
+        kids = self._checked(tile, self._expand(tile) if tile.depth < MAX_DEPTH else None)
         with self._lock:
             if tile.children is None:
                 for kid in kids:
                     kid.parent = tile
                     kid.depth = tile.depth + 1
                     self._place(kid)
-                tile.children = kids
+                tile.children = [k for k in kids if tile_problem(k) is None]
         return tile.children
+
+    def _checked(self, tile: Tile, kids: list[Tile] | None) -> list[Tile]:
+        """The children a reader gave, without those that cannot be shown and at most
+        :data:`MAX_CHILDREN` (each cut said once in the warnings); None: too deep."""
+        def warn(text: str) -> None:
+            text = f"{self.source}: tile {str(tile.key)[:80]}: {text}"
+            if text not in self.warnings:
+                self.warnings.append(text)
+
+        if kids is None:
+            warn(f"tiles nest more than {MAX_DEPTH} deep (a cycle?); the deeper ones "
+                 "are not read")
+            return []
+        if len(kids) > MAX_CHILDREN:
+            warn(f"{len(kids):,} children, more than {MAX_CHILDREN:,}; the others are "
+                 "not shown")
+            kids = kids[:MAX_CHILDREN]
+        good = []
+        for kid in kids:
+            problem = tile_problem(kid)
+            if problem is None:
+                good.append(kid)
+            else:
+                warn(f"child {str(kid.key)[:80]} is not shown: {problem}")
+        return good
 
     def load(self, tile: Tile, cancel: Callable[[], bool] | None = None) -> TileContent:
         """The content of ``tile`` in the current CRS (raises LoadError), its meshes
         textured by the orthophoto draped with :meth:`drape` (in this, the loader thread)."""
         content = self._load(tile, cancel)
         for item in [*content.meshes, *content.points]:
+            xyz = item.vertices if isinstance(item, Mesh) else item.positions
+            origin = np.asarray(item.origin, dtype=np.float64)
+            if not (np.all(np.isfinite(origin)) and np.all(np.isfinite(xyz))):
+                raise LoadError(str(item.metadata.get("source") or self.source),
+                                f"tile {str(tile.key)[:80]}: its content has NaN or "
+                                "infinite coordinates (after its transform)",
+                                "the tileset is corrupt; re-export it")
             self._content_to_crs(item)
         draped = getattr(self, "_draped", None)
         if draped is not None and content.meshes:

@@ -56,6 +56,7 @@ import numpy as np
 
 from ..safety import UnsafePath, check_regular_file, resolve_inside
 from ..types import LoadError, Material, Mesh, MeshPart, split_origin
+from . import base as base_module
 from .base import DEFAULT_MAX_SSE, Tile, TileContent, TileSet
 
 #: seconds one osgconv run may take before it is stopped
@@ -64,6 +65,8 @@ OSGCONV_TIMEOUT = 120.0
 MAX_OSGB_BYTES = 512 * 2**20
 #: the largest ASCII conversion read back (raw pixels are bigger than the JPEGs)
 MAX_OSGT_BYTES = 2 * 2**30
+#: osgconv's address space (MiB): a tile claiming huge images or arrays fails inside it
+OSGCONV_MEMORY_MB = 4096
 #: the largest texture decoded (pixels)
 MAX_TEXTURE_PIXELS = 8192 * 8192
 #: pixels per radian assumed for DISTANCE_FROM_EYE_POINT ranges (1000 px tall, 60 degrees)
@@ -104,6 +107,9 @@ def run_osgconv(inputs: list[Path], *, images: bool = True,
         # 17 significant digits: OSG's ASCII default (6) rounds coordinates to centimetres
         # a kilometre from the origin
         cmd = [exe, "-O", "precision 17" + (" WriteImageHint=IncludeData" if images else "")]
+        limit = shutil.which("prlimit")
+        if limit:  # (util-linux) the same memory bound as the worker's
+            cmd = [limit, f"--as={OSGCONV_MEMORY_MB * 2**20}", "--", *cmd]
         # absolute: osgconv runs in the temporary folder
         cmd += [os.path.abspath(p) for p in inputs] + [os.fspath(out)]
         env = dict(os.environ, OSG_NOTIFY_LEVEL="WARN", OSG_OPTIMIZER="OFF")
@@ -869,6 +875,10 @@ class OsgbTileSet(TileSet):
             native_crs = CRS.from_epsg(4978)
         else:
             self._offset = origin
+        if not np.all(np.isfinite(self._offset)) or \
+                float(np.abs(self._offset).max()) > base_module.MAX_COORDINATE:
+            raise LoadError(meta or path, f"SRSOrigin {info['origin']} is out of range",
+                            "correct <SRSOrigin> in metadata.xml")
         if meta is None:
             top_files = [path]
         else:
@@ -888,7 +898,8 @@ class OsgbTileSet(TileSet):
             for entry in it:
                 if entry.is_dir(follow_symlinks=False) and _TOP_RE.match(entry.name):
                     f = Path(entry.path) / f"{entry.name}.osgb"
-                    if f.is_file():
+                    if f.is_file() and os.path.realpath(f).startswith(
+                            os.path.realpath(self.folder) + os.sep):  # (no link out)
                         tops.append(f)
         if not tops:
             raise LoadError(path, "its Data folder holds no Tile_*/Tile_*.osgb top tile",
@@ -1000,7 +1011,18 @@ class OsgbTileSet(TileSet):
 
     def _expand(self, tile: Tile) -> list[Tile]:
         names = tile.extra.get("files") or []
+        if len(names) > base_module.MAX_CHILDREN:  # (before resolving them: each costs)
+            self.warnings.append(f"{self.source}: tile {tile.key} names {len(names):,} "
+                                 f"children, more than {base_module.MAX_CHILDREN:,}; the "
+                                 "others are not read")
+            names = names[:base_module.MAX_CHILDREN]
         base = tile.extra.get("dir") or str(self.folder)
+        # the files of this tile and its ancestors: a child naming one is a cycle
+        ancestors, up = set(), tile
+        while up is not None:
+            if up.key != "root":
+                ancestors.add(os.path.realpath(self.folder / str(up.key).split("#")[0]))
+            up = up.parent
         paths: list[Path] = []
         for name in names:
             try:
@@ -1012,6 +1034,12 @@ class OsgbTileSet(TileSet):
                 where = Path(tile.content[0]) if tile.content else Path(base)
                 raise LoadError(where, f"child tile {exc.reference[:120]!r} {exc.reason}",
                                 "only tiles inside the tileset's folder are read") from None
+            if os.fspath(target) in ancestors:
+                msg = f"{self.source}: child tile {name[:120]!r} of {tile.key} is the " \
+                      "tile itself or one of its parents (a cycle); not read again"
+                if msg not in self.warnings:
+                    self.warnings.append(msg)
+                continue
             if not target.exists():
                 msg = f"{self.source}: child tile {name[:120]!r} of {tile.key} is missing"
                 if msg not in self.warnings:

@@ -92,6 +92,25 @@ def raster_role(ds: Any) -> str:
     return "dem"
 
 
+#: a compressed raster's block (tile or strip) may inflate to at most this many bytes
+MAX_BLOCK_BYTES = 64 * 2**20
+#: GDAL's block cache (MiB) unless GDAL_CACHEMAX is set: its default, 5 % of the RAM, is
+#: filled by one coarse read of a huge raster without overviews, outside every tile budget
+GDAL_CACHE_MB = 256
+_cache_bounded = False
+
+
+def _bound_gdal_cache() -> None:
+    """Set GDAL's block cache to :data:`GDAL_CACHE_MB` unless the user's environment
+    chose one (once, before the first raster this module opens)."""
+    import os
+
+    if "GDAL_CACHEMAX" not in os.environ:
+        from rasterio.env import set_gdal_config
+
+        set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_MB * 2**20)  # (bytes: GDALSetCacheMax64)
+
+
 def open_raster(path: str | Path, overview: int | None = None) -> Any:
     """A rasterio dataset on ``path`` (on its overview number ``overview`` when given);
     LoadError when it is not a readable raster."""
@@ -100,7 +119,13 @@ def open_raster(path: str | Path, overview: int | None = None) -> Any:
 
     from ..safety import UnsafePath, check_regular_file
 
+    if not _cache_bounded:
+        _bound_gdal_cache()
+        globals()["_cache_bounded"] = True
     path = Path(path)
+    if str(path).replace("\\", "/").lower().startswith("/vsi"):
+        raise LoadError(path, "is a GDAL virtual path (remote or inside an archive); refused",
+                        "download or extract the file and open it")
     try:
         check_regular_file(path)
     except FileNotFoundError:
@@ -111,8 +136,10 @@ def open_raster(path: str | Path, overview: int | None = None) -> Any:
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(path) if overview is None else \
-                rasterio.open(path, overview_level=overview)
+            # GeoTIFF only: a VRT (or another format naming files) given as a .tif would
+            # make GDAL read any file or URL it names
+            ds = rasterio.open(path, driver="GTiff") if overview is None else \
+                rasterio.open(path, driver="GTiff", overview_level=overview)
     except (RasterioError, OSError, ValueError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LoadError(path, f"not a readable GeoTIFF: {text[:200]}",
@@ -120,4 +147,12 @@ def open_raster(path: str | Path, overview: int | None = None) -> Any:
     if ds.count < 1:
         ds.close()
         raise LoadError(path, "raster has no bands", "re-export the GeoTIFF")
+    (bh, bw), item = ds.block_shapes[0], np.dtype(ds.dtypes[0]).itemsize
+    block = bh * bw * item * (ds.count if ds.interleaving is not None and
+                              ds.interleaving.name == "PIXEL" else 1)
+    if ds.compression is not None and block > MAX_BLOCK_BYTES:
+        ds.close()  # (GDAL inflates a whole block to read one pixel of it)
+        raise LoadError(path, f"is compressed in blocks of {bw:,} x {bh:,} pixels "
+                        f"({block / 2**20:,.0f} MiB each once inflated); refused",
+                        "re-tile it: gdal_translate -co TILED=YES -co COMPRESS=DEFLATE")
     return ds

@@ -40,6 +40,9 @@ from .raster import palette_of as _palette_of
 from .raster import pixel_size_in as _pixel_size_in
 from .raster import to_rgba as _to_rgba
 
+#: heights beyond this (CRS units, after the file's scale / offset) are nodata: no
+#: terrain is 10,000 km high, and one such float (3e38) would wreck every bound
+MAX_HEIGHT = 1e7
 #: cells per side of a DEM tile's grid
 GRID = 64
 #: cells per side of a flat imagery tile (enough to follow a reprojection's curvature)
@@ -404,9 +407,9 @@ class TerrainTileSet(TileSet):
         data = ds.read(1, window=Window(c0, r0, w, h), out_shape=(oh, ow),
                        resampling=resampling, masked=True)
         grid = np.ma.filled(data.astype(np.float64), np.nan)
-        grid[~np.isfinite(grid)] = np.nan
         if self.scale != 1.0 or self.offset != 0.0:
             grid = grid * self.scale + self.offset
+        grid[~(np.abs(grid) <= MAX_HEIGHT)] = np.nan  # (NaN, infinity, absurd: nodata)
         return grid, c0, r0, w / ow, h / oh
 
     def _measure_heights(self) -> None:
@@ -629,6 +632,7 @@ class TerrainTileSet(TileSet):
         grid = np.ma.filled(data.astype(np.float64), np.nan)
         if self.scale != 1.0 or self.offset != 0.0:
             grid = grid * self.scale + self.offset
+        grid[~(np.abs(grid) <= MAX_HEIGHT)] = np.nan
         return grid
 
 

@@ -49,6 +49,7 @@ from ..copc import is_url
 from ..registry import ReaderSpec
 from ..safety import UnsafePath, read_regular, resolve_inside
 from ..types import LoadError, ProgressFn, split_origin
+from . import base as tiles_base
 from .base import Tile, TileContent, TileSet, transient
 from .tiles3d_content import decode
 from .tiles3d_implicit import Implicit, available, expand_uri, parse_implicit, tile_volume
@@ -423,6 +424,10 @@ class Tiles3dTileSet(TileSet):
             self._warn(f"{ref}: tiles nest more than {MAX_TREE_DEPTH} deep; the deeper "
                        "ones are not shown")
             return kids
+        if len(kids_js) > tiles_base.MAX_CHILDREN:  # (before reading them: each costs)
+            self._warn(f"{ref}: tile {tile.key} lists {len(kids_js):,} children, more than "
+                       f"{tiles_base.MAX_CHILDREN:,}; the others are not shown")
+            kids_js = kids_js[:tiles_base.MAX_CHILDREN]
         for i, kj in enumerate(kids_js):
             if not isinstance(kj, dict):
                 continue
