@@ -659,7 +659,7 @@
         <translation>英尺 (ft)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="529"/>
+        <location filename="../viewer/qt/panels.py" line="538"/>
         <source>a tileset streamed by level of detail: only the tiles the view needs are loaded</source>
         <translation>按细节层次流式加载的瓦片集：只加载视图需要的瓦片</translation>
     </message>
@@ -690,38 +690,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="535"/>
+        <location filename="../viewer/qt/panels.py" line="544"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="538"/>
-        <location filename="../viewer/qt/panels.py" line="549"/>
+        <location filename="../viewer/qt/panels.py" line="547"/>
+        <location filename="../viewer/qt/panels.py" line="558"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="540"/>
+        <location filename="../viewer/qt/panels.py" line="549"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="543"/>
+        <location filename="../viewer/qt/panels.py" line="552"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="545"/>
+        <location filename="../viewer/qt/panels.py" line="554"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="551"/>
+        <location filename="../viewer/qt/panels.py" line="560"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="555"/>
+        <location filename="../viewer/qt/panels.py" line="564"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -3417,7 +3417,7 @@ Formats: {formats}</source>
     <name>PropertiesPanel</name>
     <message>
         <location filename="../viewer/qt/panels.py" line="217"/>
-        <location filename="../viewer/qt/panels.py" line="358"/>
+        <location filename="../viewer/qt/panels.py" line="367"/>
         <source>No layer selected</source>
         <extracomment>a ProjectSession: when given, every change goes through its undo stack</extracomment>
         <translation>未选择图层</translation>
@@ -3514,41 +3514,51 @@ Formats: {formats}</source>
     </message>
     <message>
         <location filename="../viewer/qt/panels.py" line="295"/>
+        <source>Remove orthophoto</source>
+        <translation>移除正射影像</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="298"/>
+        <source>Take the draped orthophoto off: the mesh&apos;s own materials again</source>
+        <translation>移除叠加的正射影像：恢复网格自身的材质</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="302"/>
         <source>Up axis</source>
         <translation>朝上轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="297"/>
+        <location filename="../viewer/qt/panels.py" line="304"/>
         <source>Units</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="299"/>
+        <location filename="../viewer/qt/panels.py" line="306"/>
         <source>CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="300"/>
+        <location filename="../viewer/qt/panels.py" line="307"/>
         <source>Assign CRS…</source>
         <translation>指定坐标参考系…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="303"/>
+        <location filename="../viewer/qt/panels.py" line="310"/>
         <source>Give this layer a coordinate system: when its file has none or a wrong one</source>
         <translation>为此图层指定坐标参考系：当文件中没有或有误时</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="306"/>
+        <location filename="../viewer/qt/panels.py" line="313"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="310"/>
+        <location filename="../viewer/qt/panels.py" line="317"/>
         <source>Classes</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="492"/>
+        <location filename="../viewer/qt/panels.py" line="501"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -3608,104 +3618,119 @@ Formats: {formats}</source>
 <context>
     <name>TileLayerBox</name>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="53"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="59"/>
         <source>tiles: {drawn} drawn / {loaded} loaded / {pending} pending, {mb} MB</source>
         <translation>瓦片：已绘制 {drawn} / 已加载 {loaded} / 待加载 {pending}，{mb} MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="69"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="75"/>
         <source>Tiles</source>
         <translation>瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="85"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="91"/>
         <source> px</source>
         <translation> 像素</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="87"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="93"/>
         <source>Maximum screen-space error: how many pixels of error a tile may show before finer tiles replace it. Smaller: more detail, more tiles to load.</source>
         <translation>最大屏幕空间误差：瓦片在被更精细的瓦片替换之前允许显示的误差像素数。越小：细节越多，需加载的瓦片越多。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="93"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="99"/>
         <source> MB</source>
         <translation> MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="95"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="101"/>
         <source>Memory for loaded tiles: beyond it the tiles not drawn are dropped first</source>
         <translation>已加载瓦片的内存：超出时先释放未绘制的瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="101"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
         <source>Drape orthophoto…</source>
         <translation>叠加正射影像…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="104"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="110"/>
         <source>Show an orthophoto GeoTIFF on this terrain as its texture</source>
         <translation>将正射影像 GeoTIFF 作为纹理显示在此地形上</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="113"/>
         <source>Detail</source>
         <translation>细节</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="108"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="114"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="159"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="118"/>
+        <source>Remove orthophoto</source>
+        <translation>移除正射影像</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="121"/>
+        <source>Take the draped orthophoto off: the layer&apos;s own look again (Edit &gt; Undo brings it back)</source>
+        <translation>移除叠加的正射影像：恢复图层自身的外观（编辑 &gt; 撤销可恢复）</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="173"/>
         <source>tiles: waiting for the first view</source>
         <translation>瓦片：等待首次视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="164"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="178"/>
         <source>… and {n} more</source>
         <translation>… 另有 {n} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="174"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="188"/>
         <source>{name}: {n} new warning(s): {first}</source>
         <translation>{name}：{n} 条新警告：{first}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="211"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="225"/>
         <source>Drape an orthophoto</source>
         <translation>叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="212"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="226"/>
         <source>GeoTIFF orthophotos (*.tif *.tiff);;All files (*)</source>
         <translation>GeoTIFF 正射影像 (*.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="231"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="247"/>
         <source>{name} draped on {layer}</source>
         <translation>已将 {name} 叠加到 {layer}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="237"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="253"/>
         <source>Cannot drape the orthophoto</source>
         <translation>无法叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="240"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="256"/>
         <source>Draping {name}</source>
         <translation>正在叠加 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="244"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="260"/>
         <source>Draping {name}…</source>
         <translation>正在叠加 {name}…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="247"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="263"/>
         <source>Draping cancelled</source>
         <translation>已取消叠加</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/tiles_panel.py" line="281"/>
+        <source>Orthophoto removed from {layer}</source>
+        <translation>已从 {layer} 移除正射影像</translation>
     </message>
 </context>
 <context>

@@ -292,6 +292,13 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.drape_mesh_button.clicked.connect(
             lambda _=False: self.tiles.drape_dialog(layer=self.layer))
         form.addRow("", self.drape_mesh_button)
+        self.undrape_mesh_button = QtWidgets.QPushButton(self.tr("Remove orthophoto"),
+                                                         objectName="undrapeMeshOrtho")
+        self.undrape_mesh_button.setToolTip(self.tr(
+            "Take the draped orthophoto off: the mesh's own materials again"))
+        self.undrape_mesh_button.clicked.connect(
+            lambda _=False: self.tiles.undrape(layer=self.layer))
+        form.addRow("", self.undrape_mesh_button)
         self.up_axis_label = QtWidgets.QLabel(self.tr("Up axis"))
         form.addRow(self.up_axis_label, self.up_axis)
         self.units_label = QtWidgets.QLabel(self.tr("Units"))
@@ -341,6 +348,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.layer = layer
         self.tiles.set_layer(layer)
         self.drape_mesh_button.setVisible(layer is not None and isinstance(layer.data, Mesh))
+        self.undrape_mesh_button.setVisible(isinstance(getattr(layer, "data", None), Mesh)
+                                            and bool(layer.data.metadata.get("ortho")))
         self._updating = True
         try:
             enabled = layer is not None

@@ -11,8 +11,9 @@ QTimer (twice a second, not per frame: reading the counts is cheap, a label upda
 frame is not). The tileset's warnings (tiles that failed to load, the CRS it is drawn in)
 are listed here and each said once in the status bar. Every tile layer (a terrain, OSGB,
 3D Tiles: ``TileSet.drape``) offers "Drape orthophoto…": the GeoTIFF is opened in a
-background job, then the layer's tiles are read again, textured; the Properties panel's
-button for mesh layers uses the same dialog.
+background job, then the layer's tiles are read again, textured, as one undoable edit
+of the session (Edit > Undo); "Remove orthophoto" takes it off (undoable too). The
+Properties panel's buttons for mesh layers use the same dialog and undrape.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ DEFAULT_MEMORY_MB = 768
 STATUS_MS = 500
 # warnings listed in the box (the rest are counted)
 SHOWN_WARNINGS = 4
+
+
+def is_draped(layer: Layer | None) -> bool:
+    """True for a layer with an orthophoto draped on it (a mesh, terrain or tiles)."""
+    return layer is not None and bool(getattr(layer.data, "metadata", {}).get("ortho"))
 
 
 def is_tile_layer(layer: Layer | None) -> bool:
@@ -109,11 +115,18 @@ class TileLayerBox(QtWidgets.QGroupBox):
         form.addRow(self.status)
         form.addRow(self.warnings)
         form.addRow(self.drape_button)
+        self.undrape_button = QtWidgets.QPushButton(self.tr("Remove orthophoto"),
+                                                    objectName="undrapeOrtho")
+        self.undrape_button.setToolTip(self.tr(
+            "Take the draped orthophoto off: the layer's own look again (Edit > Undo "
+            "brings it back)"))
+        form.addRow(self.undrape_button)
 
         self.detail.valueChanged.connect(lambda v: self._set(max_sse=float(v)))
         self.memory.editingFinished.connect(
             lambda: self._set(tile_memory_mb=int(self.memory.value())))
         self.drape_button.clicked.connect(lambda _=False: self.drape_dialog())
+        self.undrape_button.clicked.connect(lambda _=False: self.undrape())
         self.timer = QtCore.QTimer(self, interval=STATUS_MS)
         self.timer.timeout.connect(self.refresh_status)
         scene.connect("layer_changed", self._on_layer_changed)
@@ -142,6 +155,7 @@ class TileLayerBox(QtWidgets.QGroupBox):
             self.detail.setEnabled(can_set)
             self.memory.setEnabled(hasattr(self.layer, "tile_memory_mb"))
             self.drape_button.setVisible(callable(getattr(self.layer.data, "drape", None)))
+            self.undrape_button.setVisible(is_draped(self.layer))
         finally:
             self._updating = False
         self.refresh_status()
@@ -223,10 +237,12 @@ class TileLayerBox(QtWidgets.QGroupBox):
 
         def finished(job, prepared) -> None:
             self.drape_job = None
-            if layer in self.scene.layers and is_mesh:
+            if layer not in self.scene.layers:
+                return
+            if self.session is not None:  # one undoable edit (Edit > Undo)
+                pipeline.drape_layer(self.session, layer, str(path), prepared)
+            else:
                 pipeline.drape(self.scene, layer, str(path), prepared)
-            elif layer in self.scene.layers:
-                self._redraw_draped(layer)
             window.statusBar().showMessage(
                 self.tr("{name} draped on {layer}").format(name=name, layer=layer.name), 6000)
 
@@ -246,16 +262,21 @@ class TileLayerBox(QtWidgets.QGroupBox):
             finished=finished, failed=failed,
             cancelled=lambda j: self.tr("Draping cancelled"))
 
-    def _redraw_draped(self, layer: Layer) -> None:
-        """The tiles again, textured: the stream starts afresh (its cache holds the
-        tiles coloured before), the data is 'replaced' by itself (one ``data`` event:
-        the actors are made again) and shown by its textures."""
-        if self.restart_for is not None:
-            self.restart_for(layer)
+    def undrape(self, layer: Layer | None = None) -> bool:
+        """Remove orthophoto: take the orthophoto draped on ``layer`` (default the tile
+        layer shown) off, one undoable edit (its own look again: a mesh's materials, a
+        terrain's elevation or hillshade colours). False when none is draped."""
+        from .. import pipeline
+
+        layer = layer or self.layer
+        if layer is None or not is_draped(layer):
+            return False
         if self.session is not None:
-            self.session.replace_layer_data(layer, layer.data, layer.lod)
+            done = pipeline.undrape_layer(self.session, layer)
         else:
-            self.scene.update(layer, data=layer.data)
-        modes = layer.available_color_modes()
-        if "material" in modes and layer.color_mode != "material":
-            self.scene.update(layer, color_mode="material")
+            done = pipeline.undrape(self.scene, layer)
+        window = self.window()
+        if done and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(
+                self.tr("Orthophoto removed from {layer}").format(layer=layer.name), 6000)
+        return done
