@@ -110,7 +110,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layer_panel = LayerPanel(self.scene, session=self.session)
         self.properties_panel = PropertiesPanel(self.scene, session=self.session)
         self.properties_panel.tiles.status_for = self.tile_status
-        self.properties_panel.tiles.restart_for = self._restart_tiles
         self.layer_dock = self._dock(QT_TR_NOOP("Layers"), "layersDock", self.layer_panel,
                                      QtCore.Qt.LeftDockWidgetArea)
         # (scrolled: a tile layer's box makes it taller than the dock shares with Clip)
@@ -886,12 +885,6 @@ class MainWindow(QtWidgets.QMainWindow):
         status.update(loaded=stats["loaded"], pending=stats["pending"],
                       megabytes=stats["bytes"] / 2**20)
         return status
-
-    def _restart_tiles(self, layer) -> None:
-        """Read a tile layer's tiles again (a new stream: e.g. after a drape)."""
-        draw = self.renderer.tile_draw(layer)
-        if draw is not None:
-            draw.restart()
 
     def _update_drawn_label(self) -> None:
         total = self.renderer.total_points

@@ -77,9 +77,6 @@ class TileLayerBox(QtWidgets.QGroupBox):
         self.session = session
         self.layer: Layer | None = None
         self.status_for: Callable[[Layer], dict[str, Any] | None] | None = None
-        # ``restart_for(layer)`` (set by the window): read the layer's tiles again (its
-        # stream's cache holds tiles coloured before a drape)
-        self.restart_for: Callable[[Layer], None] | None = None
         # warnings already said in the status bar, per layer id (said once)
         self._said: dict[int, set[str]] = {}
         self._updating = False
