@@ -52,7 +52,7 @@ class Orthophoto:
     """An image GeoTIFF to drape (checked when made; LoadError when it cannot be)."""
 
     def __init__(self, path: str | Path) -> None:
-        from .raster import open_raster, palette_of, raster_role
+        from .raster import open_raster, palette_of, raster_role, value_range
 
         self.path = Path(path)
         ds = open_raster(self.path)  # regular file, readable raster (LoadError)
@@ -69,6 +69,7 @@ class Orthophoto:
             self.overviews = list(ds.overviews(1))
             self.count = 3 if ds.count >= 3 else 1
             self.palette = palette_of(ds) if ds.count < 3 else None
+            self.stretch = value_range(ds)  # 16-bit / float images: one stretch for all
         finally:
             ds.close()
         self._pixel_in: dict[str, float] = {}
@@ -107,12 +108,9 @@ class Orthophoto:
         """The orthophoto warped into ``crs`` over ``box`` (west, south, east, north):
         (h, w, 3) uint8, row 0 north, at most ``max_side`` a side (the orthophoto's own
         resolution when smaller), no-data texels grey."""
-        import rasterio
-        from rasterio.enums import Resampling
         from rasterio.transform import from_bounds
-        from rasterio.warp import reproject
 
-        from .raster import open_raster, to_rgba
+        from .raster import open_raster, warp_rgba
 
         x0, y0, x1, y1 = box
         px = self.pixel_in(crs)
@@ -123,16 +121,12 @@ class Orthophoto:
         for k, factor in enumerate(self.overviews):
             if factor * px <= texel:
                 level = k
-        dst = np.zeros((self.count + 1, th, tw), np.uint8)  # 4 * 4096² = 64 MiB at most
-        src = open_raster(self.path, level)
+        src = open_raster(self.path, level)  # (4 * 4096² = 64 MiB at most; float: 4x)
         try:
-            reproject(source=rasterio.band(src, list(range(1, self.count + 1))),
-                      destination=dst, dst_transform=from_bounds(x0, y0, x1, y1, tw, th),
-                      dst_crs=self._wkt(crs), dst_alpha=self.count + 1,
-                      resampling=Resampling.bilinear)
+            rgba = warp_rgba(src, self.count, (th, tw), from_bounds(x0, y0, x1, y1, tw, th),
+                             self._wkt(crs), self.palette, self.stretch)
         finally:
             src.close()
-        rgba = to_rgba(dst[:self.count], dst[self.count], self.palette)
         rgb = np.ascontiguousarray(rgba[..., :3])
         rgb[rgba[..., 3] == 0] = NO_DATA_RGB
         return rgb

@@ -21,12 +21,63 @@ def apply_affine(t: Any, u: Any, v: Any) -> tuple[Any, Any]:
     return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
 
 
-def to_rgba(bands: np.ndarray, mask: np.ndarray | None, palette: np.ndarray | None
-            ) -> np.ndarray:
+def value_range(ds: Any) -> tuple[float, float] | None:
+    """The values a non-8-bit image (16-bit, float orthophotos) is stretched over to make
+    8-bit textures: the 0.5 and 99.5 percentiles of its first 1 or 3 bands, read once
+    decimated to at most 512 px a side (no data left out), the same for every tile (no
+    seams). None for an 8-bit image (drawn as it is)."""
+    if str(ds.dtypes[0]) == "uint8":
+        return None
+    from rasterio.enums import Resampling
+
+    bands = [1, 2, 3] if ds.count >= 3 else [1]
+    step = max(ds.width, ds.height) / 512.0
+    shape = (len(bands), max(1, round(ds.height / max(step, 1.0))),
+             max(1, round(ds.width / max(step, 1.0))))
+    data = ds.read(bands, out_shape=shape, masked=True, resampling=Resampling.nearest)
+    values = np.asarray(data.compressed(), dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5]))
+    return lo, hi if hi > lo else lo + 1.0
+
+
+def warp_rgba(src: Any, count: int, shape: tuple[int, int], dst_transform: Any,
+              dst_crs: Any, palette: np.ndarray | None,
+              stretch: tuple[float, float] | None) -> np.ndarray:
+    """(h, w, 4) uint8 texture of the image ``src`` (its first ``count`` bands) warped
+    (bilinear) onto ``shape`` at ``dst_transform`` in ``dst_crs``; no data transparent.
+    An 8-bit image is warped as it is; one with a ``stretch`` (:func:`value_range`) is
+    warped in float and stretched over it."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    th, tw = shape
+    source = rasterio.band(src, list(range(1, count + 1)))
+    if stretch is None:
+        dst = np.zeros((count + 1, th, tw), np.uint8)
+        reproject(source=source, destination=dst, dst_transform=dst_transform,
+                  dst_crs=dst_crs, dst_alpha=count + 1, resampling=Resampling.bilinear)
+        return to_rgba(dst[:count], dst[count], palette)
+    dst = np.full((count, th, tw), np.nan, np.float32)
+    reproject(source=source, destination=dst, dst_transform=dst_transform, dst_crs=dst_crs,
+              dst_nodata=np.nan, resampling=Resampling.bilinear)
+    valid = np.isfinite(dst).all(axis=0)
+    return to_rgba(np.nan_to_num(dst), valid.astype(np.uint8), palette, stretch)
+
+
+def to_rgba(bands: np.ndarray, mask: np.ndarray | None, palette: np.ndarray | None,
+            stretch: tuple[float, float] | None = None) -> np.ndarray:
     """(h, w, 4) uint8 texture of 1 or 3 bands (greyscale, palette or RGB) and a mask
-    (0 = no data: transparent)."""
+    (0 = no data: transparent). Bands that are not 8-bit are stretched over ``stretch``
+    (lo, hi) (:func:`value_range`), else clipped to 0..255."""
     bands = np.asarray(bands)
     if bands.dtype != np.uint8:
+        if stretch is not None:
+            lo, hi = stretch
+            bands = (bands.astype(np.float32) - lo) * np.float32(255.0 / (hi - lo))
         bands = np.clip(bands, 0, 255).astype(np.uint8)
     h, w = bands.shape[1:]
     out = np.empty((h, w, 4), np.uint8)

@@ -35,7 +35,12 @@ import numpy as np
 from ..types import LoadError, Material, Mesh, MeshPart, split_origin
 from .base import Tile, TileContent, TileSet
 from .raster import apply_affine as _apply
-from .raster import open_raster, raster_role  # noqa: F401 - re-exported (registry, tests)
+from .raster import (  # noqa: F401 - open_raster, raster_role re-exported (registry, tests)
+    open_raster,
+    raster_role,
+    value_range,
+    warp_rgba,
+)
 from .raster import palette_of as _palette_of
 from .raster import pixel_size_in as _pixel_size_in
 from .raster import to_rgba as _to_rgba
@@ -195,6 +200,8 @@ class TerrainTileSet(TileSet):
         self.offset = float((ds.offsets or (0.0,))[0] or 0.0)
         self.count = int(ds.count)
         self.dtype = str(ds.dtypes[0])
+        #: imagery that is not 8-bit: the stretch of its 8-bit textures (one for all tiles)
+        self._stretch = value_range(ds) if self.role == "imagery" else None
         self._palette = _palette_of(ds) if self.role == "imagery" and self.count < 3 \
             else None
         self._ortho_info: dict[str, Any] = {}
@@ -300,7 +307,8 @@ class TerrainTileSet(TileSet):
                 px = _pixel_size_in(ds, self.native_crs) or px
             info = {"pixel": px, "overviews": list(ds.overviews(1)),
                     "count": 3 if ds.count >= 3 else 1,
-                    "palette": _palette_of(ds) if ds.count < 3 else None}
+                    "palette": _palette_of(ds) if ds.count < 3 else None,
+                    "stretch": value_range(ds)}
         finally:
             ds.close()
         return TerrainDrape(path, info)
@@ -527,7 +535,7 @@ class TerrainTileSet(TileSet):
         data = ds.read(bands, window=window, out_shape=(len(bands), th, tw),
                        resampling=resampling)
         mask = ds.dataset_mask(window=window, out_shape=(th, tw))
-        image = _to_rgba(data, mask, self._palette)
+        image = _to_rgba(data, mask, self._palette, self._stretch)
         uv = np.column_stack([((uu - c0) / w).ravel(), (1.0 - (vv - r0) / h).ravel()])
         return image, uv
 
@@ -535,13 +543,10 @@ class TerrainTileSet(TileSet):
         """The orthophoto warped into this DEM's CRS over the tile's footprint (its box's
         pixel-space rectangle, so the UVs are the box's own coordinates)."""
         from affine import Affine
-        from rasterio.enums import Resampling
-        from rasterio.warp import reproject
 
         ortho, info = self._ortho_path, self._ortho_info  # (undrape may run meanwhile)
         if ortho is None:
             return None
-        import rasterio
 
         u0, v0, u1, v1 = box
         # texels: the orthophoto's resolution over the footprint, at most MAX_TEXTURE
@@ -559,13 +564,8 @@ class TerrainTileSet(TileSet):
         src = self._open(ortho, level)
         dst_transform = self.transform @ Affine.translation(u0, v0) @ \
             Affine.scale((u1 - u0) / tw, (v1 - v0) / th)
-        count = info["count"]
-        dst = np.zeros((count + 1, th, tw), np.uint8)
-        reproject(source=rasterio.band(src, list(range(1, count + 1))),
-                  destination=dst, dst_transform=dst_transform,
-                  dst_crs=self._rio_crs(), dst_alpha=count + 1,
-                  resampling=Resampling.bilinear)
-        return _to_rgba(dst[:count], dst[count], info["palette"])
+        return warp_rgba(src, info["count"], (th, tw), dst_transform, self._rio_crs(),
+                         info["palette"], info.get("stretch"))
 
     def _rio_crs(self) -> Any:
         """The native CRS as rasterio's (made once: WKT parsing costs per tile)."""
