@@ -365,7 +365,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     for _ in range(steps):
         cam.Dolly(factor)
         win.plotter.renderer.ResetCameraClippingRange()
-        win.plotter.render()
+        win.plotter.iren.interactor.Render()  # what a wheel notch's interactor style calls
         spin_events(step_s)
     limit = time.perf_counter() + settle_s
     while layer is not None and time.perf_counter() < limit and (

@@ -143,6 +143,8 @@ class FrameBudget:
             last = self.last_budget
             if last and not off_screen and last / GROW_FACTOR <= budget <= last * GROW_FACTOR:
                 budget = last
+            if self.point_budget != AUTO:  # a budget the user chose is never exceeded
+                budget = min(budget, int(self.point_budget))
         else:
             budget = int(budget)
         self.last_budget = budget

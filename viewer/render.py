@@ -305,6 +305,10 @@ class SceneRenderer:
             except Exception:  # noqa: BLE001 - a window already gone
                 pass
         self._observers = []
+        paint_iren = getattr(self, "_paint_iren", None)
+        if paint_iren is not None:
+            paint_iren.EnableRenderOn()
+            self._paint_iren = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -861,6 +865,9 @@ class SceneRenderer:
                 "EndEvent", self._on_render_end)))
         iren = getattr(self.plotter, "iren", None)
         vtk_iren = getattr(iren, "interactor", None)
+        if vtk_iren is not None and ren_win is not None and callable(
+                getattr(self.plotter, "paintGL", None)):
+            self._paint_interaction_frames(vtk_iren, ren_win)
         if vtk_iren is not None:
             targets = [vtk_iren]
             style = vtk_iren.GetInteractorStyle()
@@ -871,6 +878,25 @@ class SceneRenderer:
                     "StartInteractionEvent", self._on_interaction_start)))
                 self._observers.append((obj, obj.AddObserver(
                     "EndInteractionEvent", self._on_interaction_end)))
+
+    def _paint_interaction_frames(self, vtk_iren: Any, ren_win: Any) -> None:
+        """A Qt widget whose paint always renders (pyvistaqt): the interactor's renders
+        (each camera step of a drag or wheel) become a paint request, as C++
+        QVTKOpenGLNativeWidget does (EnableRender off, RenderEvent -> update). Before,
+        the interactor rendered and the paint its frame scheduled rendered again: two
+        frames per step. Inside the paint, the interactor's render draws (paintGL
+        renders through it)."""
+        widget = self.plotter
+        vtk_iren.EnableRenderOff()
+        self._paint_iren = vtk_iren  # close() gives the interactor its renders back
+
+        def on_render(*_: Any) -> None:
+            if getattr(widget, "_in_paint", False):
+                ren_win.Render()
+            else:
+                widget.update()
+
+        self._observers.append((vtk_iren, vtk_iren.AddObserver("RenderEvent", on_render)))
 
     def _on_render_start(self, *_: Any) -> None:
         fresh, self._fresh_sig = self._fresh_sig, None

@@ -355,3 +355,29 @@ def test_parts_sharing_a_texture_are_one_actor(view):  # noqa: F811 - fixture
         faces = np.sort(np.concatenate([
             pv.wrap(p).cell_data["face_id"] for _a, _i, p in shown.items]))
         assert np.array_equal(faces, np.arange(shown.triangles))
+
+
+def test_a_wheel_step_in_the_window_draws_one_frame(window, qtbot):
+    # pyvistaqt's paint always renders: an interactor that renders too drew every camera
+    # step twice (render, then the paint its frame scheduled); now the step asks for
+    # the paint only, as C++ QVTKOpenGLNativeWidget does
+    win = window
+    from tests.viewer.test_tile_layer import DELFT_OBJ
+
+    win.open_paths([str(DELFT_OBJ)], remember=False)
+    qtbot.waitUntil(lambda: not win.jobs, timeout=60_000)
+    qtbot.wait(500)
+    ren_win = win.plotter.ren_win
+    frames: list[int] = []
+    tag = ren_win.AddObserver("StartEvent", lambda *_: frames.append(1))
+    try:
+        qtbot.wait(300)
+        frames.clear()
+        cam = win.plotter.renderer.GetActiveCamera()
+        before = cam.GetPosition()
+        win.plotter.iren.interactor.MouseWheelForwardEvent()  # what a wheel notch calls
+        qtbot.wait(400)
+    finally:
+        ren_win.RemoveObserver(tag)
+    assert cam.GetPosition() != before  # the step moved the camera
+    assert len(frames) == 1
