@@ -556,7 +556,7 @@ class Selection:
 
 def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileContent | None],
                  *, triangle_budget: int = 3_000_000, point_budget: int = 3_000_000,
-                 expand: bool = True, tile_cost: int = 0) -> Selection:
+                 expand: bool = True, tile_cost: int = 0, skip: bool = False) -> Selection:
     """Choose what to draw for ``view``.
 
     ``loaded(tile)`` gives a tile's content when it is in memory (None otherwise).
@@ -567,7 +567,10 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
     ordered by SSE (largest first); the root is always wanted. ``tile_cost``: each
     drawn tile counts as that many more triangles against ``triangle_budget`` (a frame
     pays per draw call too); ``expand=False``: unknown children are not read here but
-    listed in ``Selection.expand`` (most wanted first).
+    listed in ``Selection.expand`` (most wanted first). ``skip`` (a view that waits for
+    its tiles: off-screen renders, scripts): a REPLACE tile that gives way to its
+    children, or whose children are still being read, is neither fetched nor drawn, so
+    only the tiles of the final view are loaded (no coarse levels on the way down).
     """
     sel = Selection()
     wanted: list[tuple[float, int, Tile]] = []
@@ -602,15 +605,15 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
         if not view.visible(tile):
             return
         sse = view.sse(tile)
-        if tile.content is not None and not ready(tile):
-            want(tile, sse + 1e6 * (tile.depth == 0))
         kids: list[Tile] = tile.children or []
         # a tile without content of its own shows nothing: always look at its children
         # (an exporter's empty inner nodes with a geometric error would hide all)
         wants_kids = sse > view.max_sse or tile.content is None
+        unknown = False  # children being read (in the stream's pool)
         if tile.children is None and wants_kids:
             if not expand:
                 to_expand.append((-sse, len(to_expand), tile))
+                unknown = True
             else:
                 try:
                     kids = tileset.expand(tile)
@@ -619,8 +622,12 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
                         tileset.warnings.append(str(exc))
                     kids = []
         refine = wants_kids and bool(kids) and not over_budget()
+        passing = skip and tile.refine == "REPLACE" and (refine or unknown)
+        if tile.content is not None and not ready(tile) and not passing:
+            want(tile, sse + 1e6 * (tile.depth == 0))
         if not refine:
-            draw(tile)
+            if not passing:
+                draw(tile)
             return
         visible = [k for k in kids if view.visible(k)]
         if tile.refine == "ADD":
@@ -629,7 +636,7 @@ def select_tiles(tileset: TileSet, view: View, loaded: Callable[[Tile], TileCont
                 visit(k)
             return
         # REPLACE: children only when every visible child (that has content) is ready
-        if all(_subtree_ready(k, ready) for k in visible):
+        if skip or all(_subtree_ready(k, ready) for k in visible):
             for k in sorted(visible, key=view.distance):
                 visit(k)
         else:
@@ -741,11 +748,13 @@ class TileStream:
             return TileContent()  # a failed tile draws as empty, not as a hole forever
         return self.content(tile)
 
-    def update(self, view: View) -> Selection:
+    def update(self, view: View, skip: bool = False) -> Selection:
+        """Select for ``view`` and start the reads it wants (``skip``: only the tiles of
+        the final view, see :func:`select_tiles`)."""
         sel = select_tiles(self.tileset, view, self._loaded,
                            triangle_budget=self.triangle_budget,
                            point_budget=self.point_budget, expand=False,
-                           tile_cost=self.tile_cost)
+                           tile_cost=self.tile_cost, skip=skip)
         self._drawn = {id(t) for t in sel.draw}
         self.last = sel
         now = _monotonic()
@@ -767,12 +776,13 @@ class TileStream:
 
     def wait(self, view: View, timeout: float = 120.0,
              progress: Callable[[float, str], None] | None = None) -> Selection:
-        """Select and load until nothing more is wanted (or ``timeout`` seconds)."""
+        """Select and load until nothing more is wanted (or ``timeout`` seconds): only
+        the tiles the view shows are read, not the coarser ones on the way down."""
         import time
 
         deadline = time.monotonic() + timeout
         while True:
-            sel = self.update(view)
+            sel = self.update(view, skip=True)
             with self._lock:
                 pending = [*self._pending.values(), *self._expanding.values()]
                 retry_at = min((self._retry.get(id(t), (0, 0.0))[1] for t in sel.expand),
