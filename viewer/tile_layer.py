@@ -73,15 +73,30 @@ def is_tiles(data: Any) -> bool:
 def textured_polydata(pts: np.ndarray, faces: np.ndarray, ids: np.ndarray, uvs: np.ndarray,
                       image: np.ndarray) -> tuple[pv.PolyData, pv.Texture]:
     """Faces ``ids`` of a mesh (scene-local ``pts``, all its vertices) with their UVs
-    and ``image`` as a texture (pyvista flips rows: the image's top is v = 1); cells
-    keep their face index (``face_id``: picking finds the object)."""
+    and ``image`` as a texture; cells keep their face index (``face_id``: picking finds
+    the object). The texture is a view of ``image``'s pixels, not a copy (pyvista's
+    Texture copies them, flipped: a second copy of every texture in memory): its rows
+    stay top first, so the UVs are flipped instead (the image's top is v = 1)."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+
     poly = pv.PolyData.from_regular_faces(pts, faces[ids])
     poly.cell_data["face_id"] = np.asarray(ids).astype(np.int32)
-    poly.active_texture_coordinates = np.asarray(uvs, dtype=np.float32)
+    uv = np.array(uvs, dtype=np.float32)
+    uv[:, 1] = 1.0 - uv[:, 1]
+    poly.active_texture_coordinates = uv
     img = np.ascontiguousarray(image)
     if img.dtype != np.uint8:
         img = np.clip(img, 0, 255).astype(np.uint8)
-    return poly, pv.Texture(img)
+    h, w = img.shape[:2]
+    data = vtkImageData()
+    data.SetDimensions(w, h, 1)
+    data.GetPointData().SetScalars(numpy_to_vtk(img.reshape(h * w, -1), deep=False))
+    texture = pv.Texture(data)
+    # the pixels live as long as the texture: VTK keeps a wrapper's attributes for as
+    # long as its C++ object lives, whoever holds it (an actor)
+    texture._rs_pixels = img
+    return poly, texture
 
 
 def frustum_planes(renderer: Any, origin: np.ndarray) -> np.ndarray:
@@ -339,8 +354,9 @@ class TileDraw:
             content.prepared = None
             return
         content.prepared = (gen, specs)
-        content.prepared_bytes = sum(
-            int(spec.poly.GetActualMemorySize()) * 1024 + spec.texture_bytes for spec in specs)
+        # (the textures are views of the content's own pixels: not counted twice)
+        content.prepared_bytes = sum(int(spec.poly.GetActualMemorySize()) * 1024
+                                     for spec in specs)
 
     def _build(self, tile: Any, content: Any) -> _Shown:
         prepared = getattr(content, "prepared", None)
