@@ -92,7 +92,24 @@ def machine() -> dict[str, str]:
     info["open3d"] = _dist_version("open3d")
     info["GL renderer"] = gl_renderer()
     info["load average at start"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    info["commit"] = code_commit()
     return info
+
+
+def code_commit() -> str:
+    """The commit the measured code is (``git rev-parse``), "+ changes" when the tree
+    has uncommitted edits to tracked files; "unknown" outside a git checkout."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
 
 
 def _dist_version(name: str) -> str:

@@ -66,9 +66,11 @@ def test_tiles_bench_smoke(tmp_path, shared_data):
     text = bench.write_report(results, ("tiles",), out)
     assert out.read_text() == text and "old text" in text and "old tiles" not in text
     assert text.count(tiles_bench.BEGIN) == 1 and text.count(tiles_bench.END) == 1
-    for line in ("- close, OSGB pyramid: first view faster than the merged mesh: **",
-                 "- close, 3D Tiles: first view faster than the merged mesh: **",
-                 "peak memory below it: **",
+    # (the smoke run views a close-up: reported beside the targets, which are the
+    # overview's; see tiles_bench's docstring)
+    for line in ("- close, OSGB pyramid (reported, not a target): first view ",
+                 "- close, 3D Tiles (reported, not a target): first view ",
+                 "x the merged mesh); peak memory ",
                  "- window stall, OSGB pyramid: longest gap < 100 ms: **",
                  "## Window stalls while tiles stream"):
         assert line in text
