@@ -50,8 +50,9 @@ SLICE_SECONDS = 0.03
 #: new tiles per on-screen frame also stop at this many texture bytes and triangles: the
 #: frame that first draws them uploads them (on llvmpipe ~25 ms per 2 MB of texture and
 #: ~20 ms per 100k triangles), so a burst of loaded tiles is shown over a few frames
+#: (300k triangles made the 3D Tiles bench's first frame a 95-126 ms gap; 150k: 79 ms)
 FRAME_TEXTURE_BYTES = 3 * 2**20
-FRAME_NEW_TRIANGLES = 300_000
+FRAME_NEW_TRIANGLES = 150_000
 #: on screen, each drawn tile counts for this many triangles against the frame's budget
 #: (its draw call)
 TILE_TRIANGLES = int(ACTOR_POINTS / TRIANGLE_POINTS)
