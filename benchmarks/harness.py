@@ -96,6 +96,20 @@ def machine() -> dict[str, str]:
     return info
 
 
+def recorder(busy: list) -> Callable[[Callable, str], Callable]:
+    """``timed(fn, name)``: ``fn`` wrapped to append ``(start, end, name)`` of every call
+    to ``busy`` (the stall benchmarks tell the GUI thread's own work from other gaps)."""
+    def timed(fn: Callable, name: str) -> Callable:
+        def inner(*a: Any, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                busy.append((t, time.perf_counter(), name))
+        return inner
+    return timed
+
+
 def code_commit() -> str:
     """The commit the measured code is (``git rev-parse``), "+ changes" when the tree
     has uncommitted edits to tracked files; "unknown" outside a git checkout."""
@@ -428,15 +442,7 @@ def measure_stall(path: Path, tick_ms: int = 5, timeout_s: float = 600) -> dict[
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     done = {"flag": False}
     busy: list[tuple[float, float, str]] = []  # GUI-thread work: layer hand-over, renders
-
-    def timed(fn, name):
-        def inner(*a, **kw):
-            t = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                busy.append((t, time.perf_counter(), name))
-        return inner
+    timed = recorder(busy)
 
     win._on_preview = timed(win._on_preview, "add preview layer")
     win._on_loaded = timed(win._on_loaded, "swap in full cloud")

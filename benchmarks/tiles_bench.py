@@ -322,7 +322,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
 
     from viewer.qt.main_window import MainWindow
 
-    from .harness import spin_events
+    from .harness import recorder, spin_events
 
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     tmp = tempfile.mkdtemp(prefix="realscene-tiles-bench-")
@@ -333,15 +333,7 @@ def window_stall(path: str | Path, steps: int = 8, step_s: float = 1.0,
     spin_events(0.5)
     ticks: list[float] = []
     busy: list[tuple[float, float, str]] = []
-
-    def timed(fn, name):
-        def inner(*a, **kw):
-            t = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                busy.append((t, time.perf_counter(), name))
-        return inner
+    timed = recorder(busy)
 
     win.plotter.render = timed(win.plotter.render, "render")
     win.renderer.process_updates = timed(win.renderer.process_updates, "process_updates")
