@@ -21,6 +21,25 @@ def view_image(win) -> np.ndarray:
     return np.asarray(win.plotter.screenshot(None, return_img=True))[..., :3]
 
 
+def settled_image(qtbot, win, timeout_ms: int = 20_000) -> np.ndarray:
+    """The view at rest: refine its level of detail until two frames running are the same
+    (a cloud still refining, or a label still being placed, changes pixels between frames)."""
+    from PySide6 import QtWidgets
+
+    last: list = []
+
+    def same() -> bool:
+        win.renderer.update_lod(force=True)
+        QtWidgets.QApplication.processEvents()
+        img = view_image(win)
+        done = bool(last) and np.array_equal(img, last[0])
+        last[:] = [img]
+        return done
+
+    qtbot.waitUntil(same, timeout=timeout_ms)
+    return last[0]
+
+
 def background_u8(win) -> np.ndarray:
     return np.round(np.array(win.scene.background) * 255).astype(int)
 

@@ -117,18 +117,18 @@ def test_chinese_legend_and_colour_bar_titles_get_a_cjk_font():
 @pytest.mark.gui
 def test_chinese_label_in_the_real_window(qtbot, window, shared_data, tmp_path):
     from heritage.model import Annotation
-    from tests.viewer.gui_support import open_and_wait, view_image
+    from tests.viewer.gui_support import open_and_wait, settled_image
 
     open_and_wait(qtbot, window, shared_data / "pointclouds" / "ahn3_cropped_2.laz")
     window.view_preset("top")
     layer = window.scene.layers[0]
     centre = layer.data.xyz().mean(axis=0)
-    before = view_image(window).astype(int)
+    before = settled_image(qtbot, window).astype(int)
 
     def shown(title: str) -> np.ndarray:
         window.session.update_annotation(ann.id, title=title)
         qtbot.wait(50)
-        return view_image(window).astype(int)
+        return settled_image(qtbot, window).astype(int)
 
     ann = window.session.add_annotation(Annotation(kind="point", points=[list(centre)],
                                                    title="——"))
