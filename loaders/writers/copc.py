@@ -17,8 +17,20 @@ point of each occupied cell, so the sample is spatially uniform), capped at
 all and becomes a leaf. So each node plus its ancestors is a uniform sample at spacing
 ``2 * halfsize / grid / 2**depth``, and every point is stored exactly once.
 
-The whole source is held in memory while writing (record bytes plus 8 bytes a point for
-sorting), which suits files up to a few tens of millions of points.
+Out of core, in bounded memory (like Entwine/untwine; :mod:`.copc_buckets`): pass 1
+decodes the source ``CHUNK_POINTS`` at a time and spills each point's output record into a
+temporary bucket file by its octree cell at a fixed depth (the cube comes from the
+header's bounds; if points fall outside them, or they are far too wide, the buckets are
+re-spilled once in the cube of the decoded bounds); buckets of more than ``unit_points``
+are split into their children. Pass 2 loads one *unit* at a time (the shallowest node
+holding at most ``unit_points``), gives each coarse node above it (nodes too big for
+memory) its share of ``leaf_points`` (in proportion to the unit's points; one random point
+per grid cell, as above), builds the rest of its subtree with :func:`build_copc_octree`
+and compresses its chunks; the coarse nodes are written last from their own spill files.
+Memory is therefore about ``unit_points`` x ~250 bytes plus a constant, whatever the size
+of the file; a file of at most ``unit_points`` points gives exactly the in-memory octree.
+The temporary folder sits next to the output and is removed in every case (error,
+cancel). No allocation follows the header's point count.
 """
 
 from __future__ import annotations
@@ -26,7 +38,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+import shutil
 import struct
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +56,13 @@ MAX_DEPTH = 12
 PAGE_LEVELS = 6  # hierarchy levels per page
 SOFTWARE = "RealScene COPC writer"
 _BASE_SIZE = {6: 30, 7: 36, 8: 38}
+#: points decoded per step of the first pass
+CHUNK_POINTS = 500_000
+#: most points held in memory at once while the octree is built (about 250 bytes each at
+#: the peak: records, coordinates, the octree's sort keys and the reordered copy)
+UNIT_POINTS = 1_500_000
+#: deepest level buckets are split to when one holds more than ``unit_points``
+SPLIT_MAX_DEPTH = 8
 
 
 def cache_dir() -> Path:
@@ -234,38 +255,79 @@ def _convert_records(arr: np.ndarray, src_fmt, target: int, n_extra: int) -> np.
     return out
 
 
-def _read_source(src: Path, info, report) -> tuple[Any, np.ndarray]:
-    """laspy header and the structured array of all points."""
-    import laspy
-
+def _source_chunks(src: Path, info, reader, report, total: int):
+    """Structured arrays of the source points, ``CHUNK_POINTS`` at a time (never more
+    than the header's count in all, never allocated by that count)."""
     from ..formats import las
 
+    done = 0
     try:
-        reader = laspy.open(str(src))
+        for chunk in reader.chunk_iterator(CHUNK_POINTS):
+            left = int(info.point_count) - done
+            if left <= 0:
+                break
+            arr = np.asarray(chunk.array[:left])
+            done += len(arr)
+            yield arr
+            report(0.5 * min(done, total) / total,
+                   f"decoding: {_short(done)} of {_short(total)} points")
+    except (LoadError, LoadCancelled):
+        raise
     except BaseException as exc:
         las.reraise_fatal(exc)
-        raise las.as_load_error(src, info, exc, "header") from None
-    parts: list[np.ndarray] = []
-    done = 0
-    total = max(int(info.point_count), 1)
-    with reader:
-        header = reader.header
-        try:
-            for chunk in reader.chunk_iterator(500_000):
-                left = int(info.point_count) - done
-                if left <= 0:
-                    break
-                parts.append(np.asarray(chunk.array[:left]).copy())
-                done += len(parts[-1])
-                report(0.35 * done / total, f"Read {done:,} of {total:,} points")
-        except (LoadError, LoadCancelled):
-            raise
-        except BaseException as exc:
-            las.reraise_fatal(exc)
-            raise las.as_load_error(src, info, exc, "points") from None
-    if not parts:
-        raise LoadError(src, "the file holds no points to index")
-    return header, np.concatenate(parts)
+        raise las.as_load_error(src, info, exc, "points") from None
+
+
+def _short(n: float) -> str:
+    """3.6M, 250k, 812."""
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e4:
+        return f"{n / 1e3:.0f}k"
+    return f"{int(n):,}"
+
+
+def _header_cube(header, scale: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(center, halfsize) of the cube around the header's bounds, None if unusable."""
+    try:
+        lo = np.asarray(header.mins, np.float64)
+        hi = np.asarray(header.maxs, np.float64)
+    except Exception:  # noqa: BLE001 - a header without bounds: use the points'
+        return None
+    return _cube_around(lo, hi, scale)
+
+
+def _cube_around(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray
+                 ) -> tuple[np.ndarray, float] | None:
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi >= lo)):
+        return None
+    center = (lo + hi) / 2.0
+    halfsize = float(np.max(hi - lo)) / 2.0
+    halfsize = halfsize * (1 + 1e-9) + float(np.max(np.abs(scale)))
+    return center, halfsize
+
+
+class _Stats:
+    """What the header needs, gathered while decoding: count, integer bounds, GPS time
+    range, points by return."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.imin = np.full(3, np.iinfo(np.int64).max, np.int64)
+        self.imax = np.full(3, np.iinfo(np.int64).min, np.int64)
+        self.gps_min, self.gps_max = np.inf, -np.inf
+        self.by_return = np.zeros(16, np.int64)
+
+    def add(self, arr: np.ndarray, fmt, ixyz: np.ndarray) -> None:
+        self.n += len(arr)
+        np.minimum(self.imin, ixyz.min(axis=0), out=self.imin)
+        np.maximum(self.imax, ixyz.max(axis=0), out=self.imax)
+        if "gps_time" in set(fmt.dimension_names):
+            gps = np.asarray(arr["gps_time"], np.float64)
+            self.gps_min = min(self.gps_min, float(gps.min()))
+            self.gps_max = max(self.gps_max, float(gps.max()))
+        rn = _return_numbers(arr, fmt).astype(np.int64)
+        self.by_return += np.bincount(rn, minlength=16)[:16]
 
 
 def _crs_wkt(header) -> tuple[str | None, str | None]:
@@ -292,15 +354,17 @@ def _crs_wkt(header) -> tuple[str | None, str | None]:
 def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None = None,
                progress: ProgressFn | None = None, *, grid: int = GRID,
                leaf_points: int = LEAF_POINTS, page_levels: int = PAGE_LEVELS,
-               max_depth: int = MAX_DEPTH) -> Path:
+               max_depth: int = MAX_DEPTH, unit_points: int | None = None) -> Path:
     """Write a COPC copy of a LAS/LAZ file and return its path.
 
     ``out_path`` None: :func:`default_copc_path` (NAME.copc.laz next to the source, or
     the cache folder); if the source already is COPC it is returned as is. Runs in a
     worker thread: ``progress(fraction, message)`` may raise :class:`LoadCancelled`,
     which removes the partial output. Raises :class:`LoadError` for unreadable input or
-    an unwritable output.
+    an unwritable output. ``unit_points`` (default :data:`UNIT_POINTS`) bounds the points
+    held in memory at once (see the module notes); messages are ``"phase: detail"``.
     """
+    import laspy
     import lazrs
 
     from ..formats import las
@@ -321,7 +385,7 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
             raise LoadError(src, "not a LAS/LAZ file (it does not start with 'LASF'); only "
                             "LAS and LAZ point clouds can be indexed to COPC",
                             "convert it to LAS/LAZ first")
-    report(0.0, f"Reading {src.name}")
+    report(0.0, f"reading: header of {src.name}")
     info = las.parse_header(src)
     if out_path is None:
         if info.copc:
@@ -337,109 +401,26 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
         raise LoadError(out, "the output is a folder", "give a file name like NAME.copc.laz")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise LoadError(out, f"cannot create the output folder: {exc.strerror or exc}") \
             from None
-
-    header, arr = _read_source(src, info, report)
-    src_fmt = header.point_format
-    n = len(arr)
-    n_extra = info.record_length - las.POINT_SIZES[info.point_format]
-    target = _target_format(info.point_format)
-    scale = np.asarray(header.scales, np.float64)
-    offset = np.asarray(header.offsets, np.float64)
-
-    report(0.36, "Building the octree")
-    ixyz = np.stack([arr["X"], arr["Y"], arr["Z"]], axis=1)
-    xyz = ixyz * scale + offset
-    lo, hi = xyz.min(axis=0), xyz.max(axis=0)
-    center = (lo + hi) / 2.0
-    halfsize = float(np.max(hi - lo)) / 2.0
-    halfsize = halfsize * (1 + 1e-9) + float(np.max(np.abs(scale)))
-    keys, node_of = build_copc_octree(xyz, center, halfsize, grid=grid,
-                                      leaf_points=leaf_points, max_depth=max_depth)
-    del xyz
-    order = np.argsort(node_of, kind="stable")
-    counts = np.bincount(node_of, minlength=len(keys))
-    report(0.45, f"Octree: {len(keys):,} nodes")
-
-    records = _convert_records(arr, src_fmt, target, n_extra)
-    record_length = records.shape[1]
-    gps = None
-    if "gps_time" in set(src_fmt.dimension_names):
-        gps = np.asarray(arr["gps_time"], np.float64)
-    by_return = np.zeros(15, np.uint64)
-    rn = _return_numbers(arr, src_fmt)
-    bc = np.bincount(rn.astype(np.int64), minlength=16)[1:16]
-    by_return[: len(bc)] = bc
-    wkt, _ = _crs_wkt(header)
-
-    lazvlr = lazrs.LazVlr.new_for_compression(target, n_extra, True)
-    vlrs = [b"", _vlr("laszip encoded", 22204, lazvlr.record_data(), "lazrs variable chunks")]
-    for data in info.extra_bytes_vlrs:
-        vlrs.append(_vlr("LASF_Spec", 4, data, "Extra Bytes Record"))
-    if wkt:
-        vlrs.append(_vlr("LASF_Projection", 2112, wkt.encode("utf-8") + b"\x00",
-                         "OGC WKT Coordinate System"))
-    vlrs[0] = _vlr("copc", 1, _copc_info_data(center, halfsize, 0, 0, 0, 0, 0), "COPC info")
-    offset_to_points = 375 + sum(len(v) for v in vlrs)
-    head = {
-        "file_source_id": int(header.file_source_id) & 0xFFFF,
-        "global_encoding": (int(info.global_encoding) & 0x1) | 0x10,
-        "guid": header.uuid.bytes_le if getattr(header, "uuid", None) else b"\x00" * 16,
-        "system_identifier": info.system_identifier or "RealScene",
-        "date": _dt.date.today(), "offset_to_points": offset_to_points,
-        "n_vlrs": len(vlrs), "point_format": target, "record_length": record_length,
-        "scale": scale.tolist(), "offset": offset.tolist(),
-        "min": (ixyz.min(axis=0) * scale + offset).tolist(),
-        "max": (ixyz.max(axis=0) * scale + offset).tolist(),
-        "start_of_evlrs": 0, "point_count": n, "by_return": [int(v) for v in by_return],
-    }
-    lo_i = np.minimum(head["min"], head["max"])
-    hi_i = np.maximum(head["min"], head["max"])
-    head["min"], head["max"] = lo_i.tolist(), hi_i.tolist()
-
+    unit_points = max(int(unit_points or UNIT_POINTS), int(leaf_points), 1)
     tmp = out.with_name(out.name + ".part")
     try:
-        with open(tmp, "wb") as f:
-            f.write(_public_header(head))
-            for v in vlrs:
-                f.write(v)
-            assert f.tell() == offset_to_points
-            compressor = lazrs.LasZipCompressor(f, lazvlr)
-            chunk_pos: list[tuple[int, int]] = []
-            start = offset_to_points + 8
-            bounds = np.concatenate([[0], np.cumsum(counts)])
-            sorted_records = records[order]
-            for i in range(len(keys)):
-                block = sorted_records[bounds[i]:bounds[i + 1]]
-                compressor.compress_many(np.ascontiguousarray(block).reshape(-1))
-                compressor.finish_current_chunk()
-                end = f.tell()
-                chunk_pos.append((start, end - start))
-                start = end
-                if i % 16 == 0 or i == len(keys) - 1:
-                    report(0.45 + 0.5 * bounds[i + 1] / n,
-                           f"Compressed {bounds[i + 1]:,} of {n:,} points")
-            compressor.done()
-            f.seek(0, os.SEEK_END)
-            evlr_start = f.tell()
-            pages = _hierarchy_pages(keys, counts, chunk_pos, page_levels,
-                                     evlr_start + 60)
-            body = b"".join(pages)
-            f.write(struct.pack("<H16sHQ32s", 0, _pad("copc", 16), 1000, len(body),
-                                _pad("EPT hierarchy", 32)))
-            f.write(body)
-            gps_min = float(gps.min()) if gps is not None and n else 0.0
-            gps_max = float(gps.max()) if gps is not None and n else 0.0
-            spacing = 2.0 * halfsize / grid
-            head["start_of_evlrs"] = evlr_start
-            f.seek(0)
-            f.write(_public_header(head))
-            f.write(_vlr("copc", 1, _copc_info_data(center, halfsize, spacing,
-                                                    evlr_start + 60, len(pages[0]),
-                                                    gps_min, gps_max), "COPC info"))
-        report(0.97, "Checking the COPC file")
+        try:
+            reader = laspy.open(str(src))
+        except BaseException as exc:
+            las.reraise_fatal(exc)
+            raise las.as_load_error(src, info, exc, "header") from None
+        with reader:
+            header = reader.header
+            result = _write_streamed(src, out, tmp, work, info, header, reader, report,
+                                     grid=grid, leaf_points=leaf_points,
+                                     page_levels=page_levels, max_depth=max_depth,
+                                     unit_points=unit_points, lazrs=lazrs)
+        n, n_nodes = result
+        report(0.97, "checking: the COPC file")
         _quick_check(tmp, n)
         os.replace(tmp, out)
     except BaseException as exc:
@@ -450,10 +431,210 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
         if isinstance(exc, OSError):
             raise LoadError(out, f"cannot write the COPC file: {exc.strerror or exc}",
                             "check free disk space and write permission") from None
+        if isinstance(exc, MemoryError):
+            raise LoadError(src, "not enough memory to index this file",
+                            "give a smaller unit_points") from None
         raise
-    report(1.0, f"Wrote {out.name}: {n:,} points, {len(keys):,} nodes in "
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report(1.0, f"Wrote {out.name}: {n:,} points, {n_nodes:,} nodes in "
                 f"{time.perf_counter() - started:.1f} s")
     return out
+
+
+def _write_streamed(src: Path, out: Path, tmp: Path, work: Path, info, header, reader,
+                    report: ProgressFn, *, grid: int, leaf_points: int, page_levels: int,
+                    max_depth: int, unit_points: int, lazrs) -> tuple[int, int]:
+    """The two passes (see the module notes); returns (points, nodes) written to
+    ``tmp``."""
+    from . import copc_buckets as cb
+
+    gbits = int(grid).bit_length() - 1
+    if grid < 2 or (1 << gbits) != grid:
+        raise ValueError("grid must be a power of two")
+    src_fmt = header.point_format
+    n_extra = info.record_length - _src_point_size(info)
+    target = _target_format(info.point_format)
+    record_length = _BASE_SIZE[target] + n_extra
+    scale = np.asarray(header.scales, np.float64)
+    offset = np.asarray(header.offsets, np.float64)
+    total = max(int(info.point_count), 1)
+    split_depth = max(0, min(max_depth, SPLIT_MAX_DEPTH))
+    depth0 = 0
+    while depth0 < min(3, split_depth) and 8 ** depth0 * unit_points < 4 * total:
+        depth0 += 1
+
+    # pass 1: decode chunk by chunk, spill the records into buckets at depth0
+    guess = _header_cube(header, scale)
+    cube = cb.Cube(*(guess or (np.zeros(3), 1.0)), scale, offset)
+    spill_depth = depth0 if guess else 0
+    buckets = cb.Buckets(work / "pass1", record_length)
+    stats = _Stats()
+    outside = guess is None
+    for arr in _source_chunks(src, info, reader, report, total):
+        if not len(arr):
+            continue
+        records = _convert_records(arr, src_fmt, target, n_extra)
+        ixyz = cb.xyz_ints(records)
+        stats.add(arr, src_fmt, ixyz)
+        del arr
+        rel, out_of = cube.rel(ixyz)
+        outside = outside or out_of
+        buckets.add_cells(records, cb.cells(rel, spill_depth), spill_depth)
+        del records, ixyz, rel
+    buckets.flush()
+    n = stats.n
+    if n == 0:
+        raise LoadError(src, "the file holds no points to index")
+    imin, imax = stats.imin, stats.imax
+    lo, hi = imin * scale + offset, imax * scale + offset
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    center, halfsize = _cube_around(lo, hi, scale)  # type: ignore[misc]
+    moved = [0]
+
+    def tick(k: int) -> None:
+        moved[0] += k
+        report(0.5 + 0.05 * min(moved[0], n) / n, f"sorting: {_short(min(moved[0], n))} "
+               f"of {_short(n)} points")
+
+    if outside or halfsize < 0.5 * cube.halfsize:  # the header's bounds were wrong
+        cube = cb.Cube(center, halfsize, scale, offset)
+        again = cb.Buckets(work / "pass1b", record_length)
+        cb.respill(buckets, again, cube, depth0, tick)
+        buckets = again
+    moved[0] = 0
+    cb.split_big(buckets, cube, unit_points, split_depth, tick)
+    units, node_counts, coarse = cb.plan_units(buckets.counts, unit_points)
+    share = cb.quotas(coarse, node_counts, leaf_points)
+    samples = cb.Buckets(work / "coarse", record_length)
+
+    wkt, _ = _crs_wkt(header)
+    lazvlr = lazrs.LazVlr.new_for_compression(target, n_extra, True)
+    vlrs = [b"", _vlr("laszip encoded", 22204, lazvlr.record_data(), "lazrs variable chunks")]
+    for data in info.extra_bytes_vlrs:
+        vlrs.append(_vlr("LASF_Spec", 4, data, "Extra Bytes Record"))
+    if wkt:
+        vlrs.append(_vlr("LASF_Projection", 2112, wkt.encode("utf-8") + b"\x00",
+                         "OGC WKT Coordinate System"))
+    vlrs[0] = _vlr("copc", 1, _copc_info_data(cube.center, cube.halfsize, 0, 0, 0, 0, 0),
+                   "COPC info")
+    offset_to_points = 375 + sum(len(v) for v in vlrs)
+    by_return = [int(v) for v in stats.by_return[1:16]]
+    head = {
+        "file_source_id": int(header.file_source_id) & 0xFFFF,
+        "global_encoding": (int(info.global_encoding) & 0x1) | 0x10,
+        "guid": header.uuid.bytes_le if getattr(header, "uuid", None) else b"\x00" * 16,
+        "system_identifier": info.system_identifier or "RealScene",
+        "date": _dt.date.today(), "offset_to_points": offset_to_points,
+        "n_vlrs": len(vlrs), "point_format": target, "record_length": record_length,
+        "scale": scale.tolist(), "offset": offset.tolist(),
+        "min": lo.tolist(), "max": hi.tolist(),
+        "start_of_evlrs": 0, "point_count": n, "by_return": by_return,
+    }
+
+    keys: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    chunk_pos: list[tuple[int, int]] = []
+    with open(tmp, "wb") as f:
+        f.write(_public_header(head))
+        for v in vlrs:
+            f.write(v)
+        assert f.tell() == offset_to_points
+        compressor = lazrs.LasZipCompressor(f, lazvlr)
+        pos = [offset_to_points + 8]
+
+        def emit(block: np.ndarray) -> None:
+            compressor.compress_many(np.ascontiguousarray(block).reshape(-1))
+            compressor.finish_current_chunk()
+            end = f.tell()
+            chunk_pos.append((pos[0], end - pos[0]))
+            pos[0] = end
+
+        # pass 2: one unit at a time: its share of the coarse nodes, then its subtree
+        done = 0
+        for seed, unit in enumerate(sorted(units)):
+            records = np.concatenate([buckets.read(k) for k in sorted(units[unit])])
+            for k in units[unit]:
+                buckets.drop(k)
+            ixyz = cb.xyz_ints(records)
+            rel, _ = cube.rel(ixyz)
+            alive = np.ones(len(records), bool)
+            if unit[0]:
+                shuffled = np.random.default_rng(10_007 + seed).permutation(len(records))
+                for d in range(unit[0]):
+                    node = cb.ancestor(unit, d)
+                    taken = cb.take_coarse(rel, alive, shuffled, d, gbits,
+                                           share[(node, unit)])
+                    samples.add(node, records[taken])
+                    alive[taken] = False
+                del shuffled
+            rest = np.flatnonzero(alive)
+            if len(rest):
+                ucenter, uhalf = cube.node(unit)
+                xyz = ixyz[rest] * scale + offset
+                del ixyz, rel
+                ukeys, node_of = build_copc_octree(
+                    xyz, ucenter, uhalf, grid=grid, leaf_points=leaf_points,
+                    max_depth=max_depth - unit[0], seed=seed)
+                del xyz
+                ucounts = np.bincount(node_of, minlength=len(ukeys))
+                block_of = rest[np.argsort(node_of, kind="stable")]
+                del node_of
+                sorted_records = records[block_of]
+                del records, block_of
+                bounds = np.concatenate([[0], np.cumsum(ucounts)])
+                for i in range(len(ukeys)):
+                    emit(sorted_records[bounds[i]:bounds[i + 1]])
+                del sorted_records
+                ukeys[:, 1:] += np.array(unit[1:], np.int64) << ukeys[:, :1]
+                ukeys[:, 0] += unit[0]
+                keys.append(ukeys)
+                counts.append(ucounts)
+            done += node_counts[unit]
+            report(0.55 + 0.38 * done / n, f"building: {_short(done)} of {_short(n)} "
+                   "points in the octree")
+        samples.flush()
+        coarse_keys = sorted(k for k, c in samples.counts.items() if c)
+        for j, node in enumerate(coarse_keys):
+            emit(samples.read(node))
+            keys.append(np.array([node], np.int64))
+            counts.append(np.array([samples.counts[node]], np.int64))
+            samples.drop(node)
+            report(0.93 + 0.03 * (j + 1) / len(coarse_keys),
+                   f"writing: coarse node {j + 1} of {len(coarse_keys)}")
+        compressor.done()
+        all_keys = np.concatenate(keys)
+        all_counts = np.concatenate(counts)
+        if int(all_counts.sum()) != n:
+            raise LoadError(src, f"internal error: {int(all_counts.sum()):,} points "
+                            f"placed of {n:,}")
+        order = np.lexsort((all_keys[:, 3], all_keys[:, 2], all_keys[:, 1], all_keys[:, 0]))
+        all_keys, all_counts = all_keys[order], all_counts[order]
+        positions = [chunk_pos[i] for i in order.tolist()]
+        f.seek(0, os.SEEK_END)
+        evlr_start = f.tell()
+        pages = _hierarchy_pages(all_keys, all_counts, positions, page_levels,
+                                 evlr_start + 60)
+        body = b"".join(pages)
+        f.write(struct.pack("<H16sHQ32s", 0, _pad("copc", 16), 1000, len(body),
+                            _pad("EPT hierarchy", 32)))
+        f.write(body)
+        has_gps = np.isfinite(stats.gps_min)
+        spacing = 2.0 * cube.halfsize / grid
+        head["start_of_evlrs"] = evlr_start
+        f.seek(0)
+        f.write(_public_header(head))
+        f.write(_vlr("copc", 1, _copc_info_data(
+            cube.center, cube.halfsize, spacing, evlr_start + 60, len(pages[0]),
+            stats.gps_min if has_gps else 0.0, stats.gps_max if has_gps else 0.0),
+            "COPC info"))
+    return n, len(all_keys)
+
+
+def _src_point_size(info) -> int:
+    from ..formats import las
+
+    return las.POINT_SIZES[info.point_format]
 
 
 def _return_numbers(arr: np.ndarray, fmt) -> np.ndarray:
