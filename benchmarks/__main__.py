@@ -14,6 +14,9 @@
                                               #   tiles (OSGB pyramid / 3D Tiles vs one
                                               #   merged mesh, window stalls while
                                               #   streaming; --osgb-tiles 10000)
+                                              #   bigopen (the window opening 1M/8M LAZ
+                                              #   and PLY vs laspy.read, realscene render,
+                                              #   CloudCompare; --bigopen-sizes 1M,8M)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -31,6 +34,7 @@ import time
 from pathlib import Path
 
 from . import (
+    bigopen,
     change_bench,
     citymodels,
     clip_bench,
@@ -49,13 +53,14 @@ EXHIBITS = ("exhibits",)
 CHANGE = ("change",)  # issue 18: C2C vs open3d / CloudCompare, M3C2 vs py4dgeo
 CLIP = ("clip",)  # issue 18: box clip export from LAZ / COPC vs laspy.read + mask
 TILES = ("tiles",)  # issue 19: OSGB pyramid / 3D Tiles vs one merged mesh, stalls
-ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP + TILES
+BIGOPEN = ("bigopen",)  # issue 20: the window opening big clouds vs laspy / CloudCompare
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP + TILES + BIGOPEN
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         command: str = "python -m benchmarks", change_points: int | None = None,
         clip_points: int | None = None, clip_leaf_sizes: list[int] | None = None,
-        osgb_tiles: int | None = None) -> dict:
+        osgb_tiles: int | None = None, bigopen_sizes: list[int] | None = None) -> dict:
     results: dict = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
                      "command": command, "reps": reps,
                      "sizes": [synthetic.size_label(n) for n in sizes], "notes": []}
@@ -116,6 +121,10 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         # 10,000 OSGB tiles (the issue's target), fewer when asked (--osgb-tiles)
         results["tiles"] = tiles_bench.run(data_dir, reps, log=log,
                                            osgb_tiles=osgb_tiles or tiles_bench.OSGB_TILES)
+    if "bigopen" in only:
+        # 1M and 8M (the issue's sizes); --bigopen-sizes for a smoke run (e.g. 200k,1M)
+        results["bigopen"] = bigopen.run(bigopen_sizes or bigopen.SIZES,
+                                         min(reps, 2), data_dir, log=log)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     "each (e.g. 100k,50k,25k)")
     ap.add_argument("--osgb-tiles", type=int, default=None,
                     help="tiles: tiles of the OSGB pyramid built for it (default 10000)")
+    ap.add_argument("--bigopen-sizes", default=None,
+                    help="bigopen: the two point counts (default 1M,8M; --quick: 200k,1M)")
     args = ap.parse_args(argv)
     sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     reps = args.reps
@@ -167,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                   if args.clip_points else None,
                   clip_leaf_sizes=[synthetic.parse_size(s) for s in
                                    args.clip_leaf_sizes.split(",") if s.strip()] or None,
-                  osgb_tiles=args.osgb_tiles)
+                  osgb_tiles=args.osgb_tiles,
+                  bigopen_sizes=[synthetic.parse_size(s) for s in
+                                 (args.bigopen_sizes or ("200k,1M" if args.quick else
+                                                         "1M,8M")).split(",") if s.strip()])
     text = write_report(results, only, args.out)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
@@ -191,7 +205,7 @@ def write_report(results: dict, only, out: Path) -> str:
     existing = out.read_text() if out.exists() else ""
     # the parts each benchmark owns between markers: kept as they were unless it ran
     owned = {"exhibits": exhibits, "change": change_bench, "clip": clip_bench,
-             "tiles": tiles_bench}
+             "tiles": tiles_bench, "bigopen": bigopen}
     old_parts = {}
     for name, module in owned.items():
         existing, old_parts[name] = module.extract(existing)
@@ -209,7 +223,8 @@ def write_report(results: dict, only, out: Path) -> str:
     for name, module in owned.items():
         block = old_parts[name]
         if name in only:
-            median = "" if name == "exhibits" else f"; median of {results['reps']} run(s)"
+            median = "" if name in ("exhibits", "bigopen") else \
+                f"; median of {results['reps']} run(s)"
             block = module.section(results[name], f"Run {results['date']} with "
                                    f"`{results['command']}`{median}. Machine: {machine}.")
         text = module.merge(text, block)
