@@ -125,6 +125,15 @@ def pss(pid: int) -> int:
     return 0
 
 
+def rss(pid: int) -> int:
+    """Resident set size of ``pid`` in bytes (0 when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def tree_pss(root: int, keep: Callable[[str], bool] | None = None) -> int:
     """Summed PSS of ``root``'s process tree (see :func:`tree_pids`), in bytes."""
     return sum(pss(p) for p in tree_pids(root, keep))
@@ -140,6 +149,7 @@ class TreeSampler:
         self.root, self.interval, self.keep = root, interval, keep
         self.samples: list[tuple[float, int]] = []
         self.max_processes = 0  # the most processes seen in the tree at once
+        self.rss_peak = 0  # the highest sum of the tree's resident set sizes (VmRSS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -148,6 +158,7 @@ class TreeSampler:
             pids = tree_pids(self.root, self.keep)
             self.samples.append((time.monotonic(), sum(pss(p) for p in pids)))
             self.max_processes = max(self.max_processes, len(pids))
+            self.rss_peak = max(self.rss_peak, sum(rss(p) for p in pids))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeSampler:
@@ -171,8 +182,8 @@ def run_sampled(cmd: list[str], keep: Callable[[str], bool] | None = None,
                 cwd: str | Path | None = None, timeout: float = 3600,
                 env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``cmd`` with its process tree sampled: wall time from start to exit, the tree's
-    peak PSS, the samples, the peak RSS of its largest single process (``ru_maxrss`` from
-    ``wait4``: the process and its waited-for descendants), its output."""
+    peak PSS, the samples, the peak of the tree's summed RSS, its output. (Not
+    ``ru_maxrss``: after a fork + exec it starts from the forking process's size.)"""
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
     t0 = time.monotonic()
@@ -181,12 +192,12 @@ def run_sampled(cmd: list[str], keep: Callable[[str], bool] | None = None,
     with sampler:
         deadline = time.monotonic() + timeout
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.005)
     wall = time.monotonic() - t0
@@ -194,7 +205,7 @@ def run_sampled(cmd: list[str], keep: Callable[[str], bool] | None = None,
     out.seek(0)
     err.seek(0)
     return {"rc": proc.returncode, "wall_s": wall, "t0": t0, "peak": sampler.peak(),
-            "maxrss": int(usage.ru_maxrss) * 1024, "samples": sampler.samples,
+            "rss_peak": sampler.rss_peak, "samples": sampler.samples,
             "max_processes": sampler.max_processes,
             "stdout": out.read().decode("utf-8", "replace"),
             "stderr": err.read().decode("utf-8", "replace")}
@@ -458,14 +469,14 @@ def measure_render(path: Path, tmp: Path) -> dict[str, Any]:
         tail = (r["stderr"].strip().splitlines() or ["no image written"])[-1]
         return {"error": f"exit {r['rc']}: {tail[:300]}"}
     out.unlink()
-    return {"wall_s": r["wall_s"], "peak": r["peak"], "maxrss": r["maxrss"]}
+    return {"wall_s": r["wall_s"], "peak": r["peak"], "rss_peak": r["rss_peak"]}
 
 
 def measure_laspy_process(path: Path) -> dict[str, Any]:
     r = run_sampled(_python("-c", f"import laspy; laspy.read({str(path)!r})"))
     if r["rc"] != 0:
         return {"error": f"exit {r['rc']}: {r['stderr'].strip()[-300:]}"}
-    return {"wall_s": r["wall_s"], "peak": r["peak"], "maxrss": r["maxrss"]}
+    return {"wall_s": r["wall_s"], "peak": r["peak"], "rss_peak": r["rss_peak"]}
 
 
 # ---- 4. CloudCompare ---------------------------------------------------------------------------
@@ -574,8 +585,8 @@ def run(sizes: Iterable[int] = SIZES, reps: int = 2, data_dir: Path | None = Non
                 + _brief(rows_r[-1], "wall_s") + " vs laspy process "
                 + _brief(rows_l[-1], "wall_s"))
     result["render"] = {"file": laz.name, "points": big,
-                        "ours": _summ(rows_r, ("wall_s", "peak", "maxrss")),
-                        "laspy": _summ(rows_l, ("wall_s", "peak", "maxrss"))}
+                        "ours": _summ(rows_r, ("wall_s", "peak", "rss_peak")),
+                        "laspy": _summ(rows_l, ("wall_s", "peak", "rss_peak"))}
     exe = ensure_cloudcompare(log) if cloudcompare else None
     if exe is None:
         result["cc"] = {"skipped": "CloudCompare is not installed (Debian: apt-get install "
@@ -714,7 +725,7 @@ def section(result: dict[str, Any], header: str) -> str:
             f"{w.get('peak_bpp', 0):.1f} / {w.get('resident_bpp', 0):.1f} | "
             f"{w.get('processes', 0)} |")
         if kind == "laz":
-            ingest_ok.append((w["file"], ratio))
+            ingest_ok.append((w["file"], ratio, n == big))
     lines.append("")
     kept = {w["file"]: ", ".join(w.get("attributes", [])) for w in result["window"].values()
             if "error" not in w}
@@ -726,12 +737,13 @@ def section(result: dict[str, Any], header: str) -> str:
                      f"resident {d['laspy_marginal_resident_bpp']:.1f} B/pt (all of the "
                      "file's attributes).")
         lines.append("")
-    if ingest_ok:
+    judged = [r for _f, r, at_big in ingest_ok if at_big]
+    if judged:
         summary.append(
-            f"- 1. Whole-file ingest in the window (open → full cloud + LOD shown) / "
-            f"laspy.read ≤ {TARGETS['ingest']}: "
-            f"{_met(all(r <= TARGETS['ingest'] for _, r in ingest_ok))} ("
-            + "; ".join(f"{f}: {r:.2f}x" for f, r in ingest_ok) + ")")
+            f"- 1. Whole-file ingest in the window (open → full cloud + LOD shown) of the "
+            f"{_label(big)} LAZ / laspy.read ≤ {TARGETS['ingest']}: "
+            f"{_met(judged[0] <= TARGETS['ingest'])} ("
+            + "; ".join(f"{f}: {r:.2f}x" for f, r, _b in ingest_ok) + ")")
     else:
         summary.append("- 1. Whole-file ingest in the window / laspy.read: **n/a** (not run)")
     for key, what, target in (("peak", "Peak memory of opening a LAZ in the window, "
@@ -754,14 +766,16 @@ def section(result: dict[str, Any], header: str) -> str:
               f"{r['file']}: whole process from start to exit (`realscene render FILE -o "
               "out.png`, off screen, no DISPLAY) vs `python -c \"import laspy; "
               "laspy.read(FILE)\"`. Peak = highest tree PSS of the process (absolute); "
-              "max RSS = its largest single process's (`ru_maxrss`).", "",
-              "| process | wall s | peak MiB | max RSS MiB | peak B/pt |", "|---|---|---|---|---|"]
+              "peak RSS = highest sum of the tree's VmRSS (counts shared pages in each "
+              "process).", "",
+              "| process | wall s | peak PSS MiB | peak RSS MiB | peak PSS B/pt |",
+              "|---|---|---|---|---|"]
     for name, row in (("laspy.read", r["laspy"]), ("realscene render", r["ours"])):
         if "error" in row:
             lines.append(f"| {name} | failed: {row['error'][:200]} | | | |")
         else:
             lines.append(f"| {name} | {row['wall_s']:.2f} | {_mib(row['peak'])} | "
-                         f"{_mib(row['maxrss'])} | {row['peak'] / r['points']:.1f} |")
+                         f"{_mib(row['rss_peak'])} | {row['peak'] / r['points']:.1f} |")
     lines.append("")
     if "render_ratio" in d:
         summary.append(f"- 4. `realscene render` of the {_label(big)} LAZ / a laspy.read "
