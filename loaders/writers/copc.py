@@ -534,21 +534,17 @@ def _write_streamed(src: Path, out: Path, tmp: Path, work: Path, info, header, r
 
     keys: list[np.ndarray] = []
     counts: list[np.ndarray] = []
-    chunk_pos: list[tuple[int, int]] = []
-    with open(tmp, "wb") as f:
+    with open(tmp, "w+b") as f:
         f.write(_public_header(head))
         for v in vlrs:
             f.write(v)
         assert f.tell() == offset_to_points
-        compressor = lazrs.LasZipCompressor(f, lazvlr)
-        pos = [offset_to_points + 8]
+        # one chunk a node; the chunks of one call are compressed in parallel
+        compressor = lazrs.ParLasZipCompressor(f, lazvlr)
 
-        def emit(block: np.ndarray) -> None:
-            compressor.compress_many(np.ascontiguousarray(block).reshape(-1))
-            compressor.finish_current_chunk()
-            end = f.tell()
-            chunk_pos.append((pos[0], end - pos[0]))
-            pos[0] = end
+        def emit(blocks: list[np.ndarray]) -> None:
+            compressor.compress_chunks([np.ascontiguousarray(b).reshape(-1)
+                                        for b in blocks])
 
         # pass 2: one unit at a time: its share of the coarse nodes, then its subtree
         done = 0
@@ -583,8 +579,7 @@ def _write_streamed(src: Path, out: Path, tmp: Path, work: Path, info, header, r
                 sorted_records = records[block_of]
                 del records, block_of
                 bounds = np.concatenate([[0], np.cumsum(ucounts)])
-                for i in range(len(ukeys)):
-                    emit(sorted_records[bounds[i]:bounds[i + 1]])
+                emit([sorted_records[bounds[i]:bounds[i + 1]] for i in range(len(ukeys))])
                 del sorted_records
                 ukeys[:, 1:] += np.array(unit[1:], np.int64) << ukeys[:, :1]
                 ukeys[:, 0] += unit[0]
@@ -595,14 +590,19 @@ def _write_streamed(src: Path, out: Path, tmp: Path, work: Path, info, header, r
                    "points in the octree")
         samples.flush()
         coarse_keys = sorted(k for k, c in samples.counts.items() if c)
+        batch: list[np.ndarray] = []
         for j, node in enumerate(coarse_keys):
-            emit(samples.read(node))
+            batch.append(samples.read(node))
             keys.append(np.array([node], np.int64))
             counts.append(np.array([samples.counts[node]], np.int64))
             samples.drop(node)
+            if sum(len(b) for b in batch) >= unit_points // 2 or j == len(coarse_keys) - 1:
+                emit(batch)
+                batch = []
             report(0.93 + 0.03 * (j + 1) / len(coarse_keys),
                    f"writing: coarse node {j + 1} of {len(coarse_keys)}")
         compressor.done()
+        chunk_pos = _chunk_positions(f, offset_to_points, lazvlr, lazrs)
         all_keys = np.concatenate(keys)
         all_counts = np.concatenate(counts)
         if int(all_counts.sum()) != n:
@@ -629,6 +629,19 @@ def _write_streamed(src: Path, out: Path, tmp: Path, work: Path, info, header, r
             stats.gps_min if has_gps else 0.0, stats.gps_max if has_gps else 0.0),
             "COPC info"))
     return n, len(all_keys)
+
+
+def _chunk_positions(f, offset_to_points: int, lazvlr, lazrs) -> list[tuple[int, int]]:
+    """(offset, size) of every LAZ chunk written to ``f``, from its chunk table."""
+    end = f.tell()
+    f.seek(offset_to_points)
+    table = lazrs.read_chunk_table(f, lazvlr)
+    f.seek(end)
+    out, pos = [], offset_to_points + 8
+    for _count, size in table:
+        out.append((pos, int(size)))
+        pos += int(size)
+    return out
 
 
 def _src_point_size(info) -> int:
