@@ -17,6 +17,8 @@
                                               #   bigopen (the window opening 1M/8M LAZ
                                               #   and PLY vs laspy.read, realscene render,
                                               #   CloudCompare; --bigopen-sizes 1M,8M)
+                                              #   index (`realscene index` of the 1M
+                                              #   and 30M LAZ: peak RSS, time)
 
 Synthetic data are generated once into benchmarks/data/ (gitignored) and reused.
 Memory-heavy cases run one at a time. Needs a display for the UI-stall run (./run bench
@@ -40,6 +42,7 @@ from . import (
     clip_bench,
     exhibits,
     harness,
+    index_bench,
     memscale,
     synthetic,
     tiles_bench,
@@ -54,7 +57,8 @@ CHANGE = ("change",)  # issue 18: C2C vs open3d / CloudCompare, M3C2 vs py4dgeo
 CLIP = ("clip",)  # issue 18: box clip export from LAZ / COPC vs laspy.read + mask
 TILES = ("tiles",)  # issue 19: OSGB pyramid / 3D Tiles vs one merged mesh, stalls
 BIGOPEN = ("bigopen",)  # issue 20: the window opening big clouds vs laspy / CloudCompare
-ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP + TILES + BIGOPEN
+INDEX = ("index",)  # issue 20: realscene index of a 30M LAZ in bounded memory
+ALL = POINT_CLOUDS + CITY + MEMSCALE + EXHIBITS + CHANGE + CLIP + TILES + BIGOPEN + INDEX
 
 
 def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
@@ -125,6 +129,9 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         # 1M and 8M (the issue's sizes); --bigopen-sizes for a smoke run (e.g. 200k,1M)
         results["bigopen"] = bigopen.run(bigopen_sizes or bigopen.SIZES,
                                          min(reps, 2), data_dir, log=log)
+    if "index" in only:
+        # `realscene index` of the synthetic 1M and 30M LAZ: whole-process peak and time
+        results["index"] = index_bench.run(data_dir, reps, log=log)
     if big < 30_000_000 and set(only) & {"frame", "stall"}:
         results["notes"].append(
             f"largest size in this run: {synthetic.size_label(big)}; the frame-time (4) and "
@@ -205,7 +212,7 @@ def write_report(results: dict, only, out: Path) -> str:
     existing = out.read_text() if out.exists() else ""
     # the parts each benchmark owns between markers: kept as they were unless it ran
     owned = {"exhibits": exhibits, "change": change_bench, "clip": clip_bench,
-             "tiles": tiles_bench, "bigopen": bigopen}
+             "tiles": tiles_bench, "bigopen": bigopen, "index": index_bench}
     old_parts = {}
     for name, module in owned.items():
         existing, old_parts[name] = module.extract(existing)
