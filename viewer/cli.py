@@ -1322,15 +1322,18 @@ def _index_progress(stream=None, interval: float = 0.5):
     state = {"phase": None, "at": 0.0}
 
     def show(fraction: float, message: str) -> None:
-        phase, sep, detail = message.partition(": ")
-        if not sep or message.startswith("Wrote"):
+        if message.startswith(("Wrote", "Already")):
             return
+        phase, sep, detail = message.partition(": ")
         now = time.monotonic()
         if phase == state["phase"] and (not tty or now - state["at"] < interval):
             return
         state["phase"], state["at"] = phase, now
-        print(f"indexing: {phase} {100 * fraction:.0f}% ({detail})", file=stream,
-              flush=True)
+        if sep:
+            text = f"{phase} {100 * fraction:.0f}% ({detail})"
+        else:  # a fixed message ("Checking the COPC file")
+            text = f"{message[:1].lower()}{message[1:]} {100 * fraction:.0f}%"
+        print(f"indexing: {text}", file=stream, flush=True)
 
     return show
 

@@ -420,7 +420,7 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
                                      page_levels=page_levels, max_depth=max_depth,
                                      unit_points=unit_points, lazrs=lazrs)
         n, n_nodes = result
-        report(0.97, "checking: the COPC file")
+        report(0.97, "Checking the COPC file")  # a fixed text the window translates
         _quick_check(tmp, n)
         os.replace(tmp, out)
     except BaseException as exc:
