@@ -7,9 +7,13 @@ opening a 1M and an 8M LAS/LAZ/PLY, side by side with ``laspy.read`` and CloudCo
 Every figure is a fresh process. Memory is the whole process TREE (the process and its
 children: RealScene decodes in a worker process), summed as PSS (proportional set size:
 a page shared between the window and its worker counts once, split between them) from
-``/proc/<pid>/smaps_rollup``, sampled every ~10 ms by a thread of the benchmark process
-(outside the measured one, so that sampling does not take the measured process's GIL).
-Figures are given ABOVE the process's own settled empty state.
+``/proc/<pid>/smaps_rollup`` -- except shared memory: every shared-memory file the tree
+maps or holds open (memfd, /dev/shm, SysV) counts once at its full size in RAM, since PSS
+sees only the pages a process mapped and touched (a worker's points handed over in a
+memory file are in RAM, but in no PSS until the window reads them). Sampled every ~10 ms
+by a thread of the benchmark process (outside the measured one, so that sampling does not
+take the measured process's GIL). Figures are given ABOVE the process's own settled empty
+state.
 
 1. ``laspy.read`` baseline: a fresh python imports laspy + lazrs, settles, then reads the
    file; wall time of the read and peak tree PSS above the pre-read state.
@@ -113,16 +117,67 @@ def tree_pids(root: int, keep: Callable[[str], bool] | None = None) -> list[int]
     return out
 
 
-def pss(pid: int) -> int:
-    """Proportional set size of ``pid`` in bytes (0 when it is gone or unreadable)."""
+def pss(pid: int, shmem: bool = True) -> int:
+    """Proportional set size of ``pid`` in bytes (0 when it is gone or unreadable); with
+    ``shmem=False`` without its shared-memory pages (``Pss_Shmem``)."""
+    total = shared = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
             for line in fh:
                 if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
+                    total = int(line.split()[1]) * 1024
+                elif line.startswith(b"Pss_Shmem:"):
+                    shared = int(line.split()[1]) * 1024
     except (OSError, ValueError):
+        return 0
+    return total if shmem else total - shared
+
+
+#: shared-memory files: memfd_create, POSIX shm, SysV shm, MAP_SHARED|MAP_ANONYMOUS
+_SHMEM = ("/memfd:", "/dev/shm/", "/SYSV", "/dev/zero")
+
+
+def shmem_files(pid: int) -> dict[tuple[int, int], int]:
+    """{(device, inode): bytes in RAM} of the shared-memory files ``pid`` maps shared or
+    holds open. PSS counts such a file's pages only where a process mapped AND touched
+    them: the pages a worker wrote into a memory file, handed over and exited, are in RAM
+    but in no process's PSS until read."""
+    out: dict[tuple[int, int], int] = {}
+
+    def add(path: str) -> None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        out[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+
+    try:
+        with open(f"/proc/{pid}/maps") as fh:
+            for line in fh:
+                f = line.split(None, 5)
+                if len(f) == 6 and f[1][3:4] == "s" and f[5].startswith(_SHMEM):
+                    add(f"/proc/{pid}/map_files/{f[0]}")
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(_SHMEM):
+                add(f"/proc/{pid}/fd/{fd}")
+    except OSError:
         pass
-    return 0
+    return out
+
+
+def memory(pids: Iterable[int]) -> int:
+    """The RAM a set of processes holds, in bytes: their PSS without shared-memory pages,
+    plus every shared-memory file they map or hold open, counted once at its size in RAM
+    (see :func:`shmem_files`)."""
+    total, files = 0, {}
+    for p in pids:
+        total += pss(p, shmem=False)
+        files.update(shmem_files(p))
+    return total + sum(files.values())
 
 
 def rss(pid: int) -> int:
@@ -135,8 +190,8 @@ def rss(pid: int) -> int:
 
 
 def tree_pss(root: int, keep: Callable[[str], bool] | None = None) -> int:
-    """Summed PSS of ``root``'s process tree (see :func:`tree_pids`), in bytes."""
-    return sum(pss(p) for p in tree_pids(root, keep))
+    """The :func:`memory` of ``root``'s process tree (see :func:`tree_pids`), in bytes."""
+    return memory(tree_pids(root, keep))
 
 
 class TreeSampler:
@@ -156,7 +211,7 @@ class TreeSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = tree_pids(self.root, self.keep)
-            self.samples.append((time.monotonic(), sum(pss(p) for p in pids)))
+            self.samples.append((time.monotonic(), memory(pids)))
             self.max_processes = max(self.max_processes, len(pids))
             self.rss_peak = max(self.rss_peak, sum(rss(p) for p in pids))
             self._stop.wait(self.interval)
@@ -608,6 +663,7 @@ def run(sizes: Iterable[int] = SIZES, reps: int = 2, data_dir: Path | None = Non
     from .harness import code_commit
 
     result["commit"] = code_commit()
+    result["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     derive(result)
     return result
 
@@ -691,13 +747,18 @@ def section(result: dict[str, Any], header: str) -> str:
              "uchar: CloudCompare loads both as scalar fields, RealScene as intensity and "
              "classification). Every "
              "figure is a fresh process; memory = PSS summed over the process and its "
-             f"children, sampled every {SAMPLE_S * 1000:.0f} ms, above the process's own "
+             "children, with shared-memory files (memfd, /dev/shm) they map or hold open "
+             "counted once at their full size in RAM (PSS alone misses the pages of a "
+             "worker's hand-over that no process touched yet), sampled every "
+             f"{SAMPLE_S * 1000:.0f} ms, above the process's own "
              "settled empty state (the window: after a warm-up open of a "
              f"{TINY_POINTS}-point file of the same kind, its layer removed). Marginal B/pt = "
              f"(figure at {_label(big)} - figure at {_label(small)}) / "
              f"{big - small:,} points. Median of {result['reps']} run(s), ours and the "
              "baseline interleaved.", "",
-             f"Measured on the code of commit **{result.get('commit', 'unknown')}**.", ""]
+             f"Measured on the code of commit **{result.get('commit', 'unknown')}**; load "
+             f"average at the end of this part {result.get('load_end', '?')} (2 cores: other "
+             "work on the machine slows both sides).", ""]
     summary: list[str] = []
     # 1 + 2: the window vs laspy.read
     lines += ["## The window vs laspy.read", "",
