@@ -40,16 +40,16 @@ class LodSource:                    (abstract)
 from __future__ import annotations
 
 import heapq
+import mmap
 import sys
 import threading
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .types import LoadError, PointCloud, ProgressFn
+from .types import LoadError, PointCloud, ProgressFn, loaded_attributes
 
 Key = tuple[int, int, int, int]
 ROOT: Key = (0, 0, 0, 0)
@@ -242,7 +242,8 @@ class OctreeSource(LodSource):
         c = self.cloud
         sl = slice(start, stop, step)
         return PointCloud(c.positions[sl], c.origin,
-                          {k: v[sl] for k, v in c.attributes.items()}, c.crs, c.metadata)
+                          {k: v[sl] for k, v in loaded_attributes(c).items()}, c.crs,
+                          c.metadata)
 
     def get(self, key: Key) -> PointCloud:
         return self._slice(*self.node_slice(key))
@@ -295,49 +296,201 @@ def _morton_codes(pos: np.ndarray, cube_lo: np.ndarray, size: float) -> np.ndarr
     return code
 
 
-def _sorted_keys(code: np.ndarray) -> np.ndarray:
-    """``(code << 32) | index`` (uint64) sorted, i.e. the points in Morton order with
-    ties in input order. Sorts the two halves on two threads, then merges them."""
-    n = len(code)
-    keys = np.empty(n, np.uint64)
-    words = keys.view(np.uint32).reshape(n, 2)
-    lo_word, hi_word = (0, 1) if sys.byteorder == "little" else (1, 0)
-    words[:, hi_word] = code
-    words[:, lo_word] = np.arange(n, dtype=np.uint32)
-    if n < 1 << 20:
-        keys.sort()
-        return keys
-    half = n // 2
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(np.ndarray.sort, (keys[:half], keys[half:])))
-    keys.sort(kind="stable")  # two sorted runs: a single merge
-    return keys
+_HI, _LO = (1, 0) if sys.byteorder == "little" else (0, 1)  # words of a uint64 key
+#: points handled per step by the chunked passes (Morton codes, permutations)
+CHUNK = 1 << 18
 
 
-def _reorder(arrays: dict[str, np.ndarray], perm: np.ndarray) -> dict[str, np.ndarray]:
-    """``{name: array[perm]}`` (new contiguous arrays), two arrays at a time."""
-    def one(name: str) -> tuple[str, np.ndarray]:
-        return name, np.take(arrays[name], perm, axis=0)
+class KeyBuffer:
+    """``n`` uint64 sort keys (high word: the point's Morton code, low word: its index) in
+    an anonymous private mapping of its own, so that once the keys have become a uint32
+    permutation its upper half can be handed back to the system (``madvise``) instead of
+    staying allocated: the octree build then never holds more than 8 bytes a point of
+    its own (:func:`octree_order`)."""
 
-    names = sorted(arrays, key=lambda k: -arrays[k].nbytes)
-    with ThreadPoolExecutor(2) as pool:
-        return dict(pool.map(one, names))
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+        self._mm: mmap.mmap | None = mmap.mmap(
+            -1, max(8 * self.n, mmap.PAGESIZE),
+            flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20))
+        self.keys = np.frombuffer(self._mm, np.uint64, count=self.n)
+
+    @property
+    def words(self) -> np.ndarray:
+        """(n, 2) uint32 view of the keys."""
+        return self.keys.view(np.uint32).reshape(self.n, 2)
+
+    def fill(self, pos: np.ndarray, cube_lo: np.ndarray, size: float, start: int = 0,
+             index_start: int | None = None) -> None:
+        """Keys of the points ``pos`` (float32 (m, 3)) stored at ``start``..: their Morton
+        codes in the cube and their indices (``index_start``.., default ``start``..)."""
+        first = start if index_start is None else int(index_start)
+        words = self.words
+        for a in range(0, len(pos), CHUNK):
+            b = min(a + CHUNK, len(pos))
+            words[start + a:start + b, _HI] = _morton_codes(pos[a:b], cube_lo, size)
+            words[start + a:start + b, _LO] = np.arange(first + a, first + b,
+                                                        dtype=np.uint32)
+
+    def to_permutation(self, perm_words: np.ndarray) -> np.ndarray:
+        """Compact the permutation written into the high words (``perm_words``) into the
+        first half of the buffer, give the second half back; returns it (uint32, n)."""
+        n = self.n
+        flat = self.keys.view(np.uint32)
+        for a in range(0, n, CHUNK):  # forward: the source (2i + hi) is never behind i
+            b = min(a + CHUNK, n)
+            flat[a:b] = flat[2 * a + _HI:2 * b + _HI:2]  # numpy buffers any overlap
+        page = mmap.PAGESIZE
+        cut = -(-4 * n // page) * page
+        if self._mm is not None and cut < len(self._mm) and hasattr(self._mm, "madvise"):
+            self._mm.madvise(mmap.MADV_DONTNEED, cut, len(self._mm) - cut)
+        return flat[:n]
+
+
+def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
+                 progress: ProgressFn | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The octree's point order from filled keys (:meth:`KeyBuffer.fill`): ``(perm,
+    node_keys, starts, counts)``; ``perm[i]`` is the index of the point that goes to place
+    ``i`` (uint32, inside ``kb``'s buffer). The keys are sorted in place, cells are found
+    by binary search in them, the permutation is written over them; besides the keys,
+    only 4 bytes for each point of an inner node and, at the end, a byte a point (a mask)
+    are held: a build costs its input's arrays plus about 10 bytes a point at its peak.
+
+    The points are sorted once by the Morton code (3 x ``MAX_DEPTH`` bits) of their finest
+    cell (ties in input order); then every cell, level by level from the root, keeps up to
+    ``capacity`` of its remaining points, evenly spaced along that order (a spatially
+    stratified sample); the rest goes to the children. A cell at the deepest level takes
+    all its remaining points. Nodes come level by level, in Morton order within a level."""
+    n = kb.n
+    D = MAX_DEPTH
+    keys = kb.keys
+    keys.sort()  # unique keys (the index is in them): any sort is stable
+    _report(progress, 0.3, "building level of detail: levels")
+
+    def first_at(codes: np.ndarray, level: int) -> np.ndarray:
+        """Sorted position of the first point whose level-``level`` cell is >= code."""
+        bound = codes.astype(np.uint64) << np.uint64(3 * (D - level) + 32)
+        return np.searchsorted(keys, bound).astype(np.int64)
+
+    # per level: (cells, s, e, take, split, picks); picks (sorted positions, uint32) are
+    # what the splitting cells keep, in node order; ``taken`` is every level's picks
+    levels: list[tuple[np.ndarray, ...]] = []
+    cells = np.zeros(1, np.uint64)
+    s = np.zeros(1, np.int64)
+    e = np.full(1, n, np.int64)
+    steps = np.arange(capacity, dtype=np.int64)
+    for level in range(D + 1):
+        # taken points in each cell's range, from every coarser level's picks
+        before = [(p, np.searchsorted(p, s), np.searchsorted(p, e)) for *_, p in levels]
+        inside = sum((te - ts for _, ts, te in before), np.zeros(len(s), np.int64))
+        rem = (e - s) - inside
+        split = rem > capacity if level < D else np.zeros(len(rem), bool)
+        take = np.where(split, capacity, rem)
+        picks_l = []
+        for j in np.flatnonzero(split):
+            a = int(s[j])
+            taken = np.concatenate([p[int(ts[j]):int(te[j])] for p, ts, te in before]) \
+                if before else np.zeros(0, np.uint32)
+            taken = np.sort(taken).astype(np.int64) - a  # taken positions, from a
+            # evenly spaced remaining ranks; the r-th remaining position of the range
+            # is r + #{i: taken[i] - i <= r}
+            ranks = (steps * int(rem[j])) // capacity
+            picks_l.append((ranks + np.searchsorted(taken - np.arange(len(taken)), ranks,
+                                                    side="right") + a).astype(np.uint32))
+        del before
+        picks = np.concatenate(picks_l) if picks_l else np.zeros(0, np.uint32)
+        levels.append((cells, s, e, take, split, picks))
+        if level == D or not split.any():
+            break
+        # the children of the splitting cells that hold points
+        child = (cells[split][:, None] * np.uint64(8) + np.arange(8, dtype=np.uint64)).ravel()
+        cs = first_at(child, level + 1)
+        ce = first_at(child + np.uint64(1), level + 1)
+        has = ce > cs
+        cells, s, e = child[has], cs[has], ce[has]
+        _report(progress, 0.3 + 0.4 * (level + 1) / (D + 1),
+                "building level of detail: levels")
+
+    # the permutation, written over the keys (no longer needed): level by level, nodes
+    # in Morton order; a splitting node's points are its picks, a leaf's the untaken
+    # positions of its range
+    words = kb.words
+    order = words[:, _LO]  # sorted position -> input index (strided view)
+    perm = words[:, _HI]
+    untaken = np.ones(n, bool)
+    for *_, picks in levels:
+        untaken[picks] = False
+    node_keys, node_counts = [], []
+    at = 0
+    for level, (cells_l, s, e, take, split, picks) in enumerate(levels):
+        exists = take > 0
+        c = cells_l[exists]
+        node_keys.append(np.column_stack([
+            np.full(len(c), level, np.int64), _compact(c), _compact(c >> np.uint64(1)),
+            _compact(c >> np.uint64(2))]))
+        node_counts.append(take[exists].astype(np.int64))
+        pick_at = 0
+        for j in np.flatnonzero(exists):
+            t = int(take[j])
+            if split[j]:
+                perm[at:at + t] = order[picks[pick_at:pick_at + t]]
+                pick_at += t
+            else:
+                a, b = int(s[j]), int(e[j])
+                perm[at:at + t] = order[a:b][untaken[a:b]]
+            at += t
+    del levels, untaken, order
+    assert at == n
+    keys_all = np.concatenate(node_keys)
+    counts_all = np.concatenate(node_counts)
+    starts_all = np.cumsum(counts_all) - counts_all
+    return kb.to_permutation(perm), keys_all, starts_all, counts_all
+
+
+def permute_in_place(arr: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """``arr[perm]`` written back into ``arr`` (column by column, gathering from a copy of
+    the column), so that reordering a cloud costs one column, not a second copy;
+    returns ``arr`` (a copy when ``arr`` is read-only)."""
+    if not arr.flags.writeable:
+        return np.take(arr, perm, axis=0)
+    n = len(perm)
+    cols = [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])] \
+        if arr.ndim == 2 else None
+    if cols is None:
+        arr[...] = np.take(arr, perm, axis=0)
+        return arr
+    for col in cols:  # gather from a contiguous copy of the column (fast), in blocks
+        source = col.copy()  # (contiguous: a fast gather)
+        for a in range(0, n, CHUNK):
+            b = min(a + CHUNK, n)
+            col[a:b] = source.take(perm[a:b], mode="clip")
+        del source
+    return arr
+
+
+def cloud_cube(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(lo, hi, cube_lo, size)``: the points' bounds and the octree's cube, centred on
+    them (the cell grid is then symmetric). LoadError on non-finite positions."""
+    # per column: much faster than pos.min(axis=0) on (n, 3) arrays
+    lo = np.array([float(pos[:, a].min()) for a in range(3)])
+    hi = np.array([float(pos[:, a].max()) for a in range(3)])
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError("non-finite point positions")
+    size = max(float(np.max(hi - lo)) * (1.0 + 1e-6), 1e-6)
+    return lo, hi, (lo + hi) / 2.0 - size / 2.0, size
 
 
 def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
                  capacity: int = DEFAULT_CAPACITY) -> OctreeSource:
     """Build an in-memory octree over ``cloud`` and reorder the cloud in place.
 
-    The points are sorted once by the Morton code (3 x ``MAX_DEPTH`` bits) of their
-    finest cell (ties in input order); then every cell, level by level from the root,
-    keeps up to ``capacity`` of its remaining points, evenly spaced along that order (a
-    spatially stratified sample); the rest goes to the children. Finally
-    ``cloud.positions`` and every attribute array are replaced once by their reordered
-    copies (level by level, Morton order within a level) so that nodes are contiguous
-    slices. The old arrays are released.
+    The order is :func:`octree_order`'s; every array of the cloud (positions and
+    attributes) is then permuted in place (:func:`permute_in_place`: read-only arrays are
+    replaced by reordered copies), so nodes are contiguous slices. The build costs the
+    cloud plus about 9 bytes a point at its peak.
 
-    A cell at the deepest level (``MAX_DEPTH``) takes all its remaining points, so in
-    extremely dense spots (more than ``capacity`` points in a cube of 1/1024 of the
+    In extremely dense spots (more than ``capacity`` points in a cube of 1/1024 of the
     extent) a deepest node may hold more than ``capacity`` points.
 
     A cloud of at most ``capacity`` points is a single root node and is not reordered.
@@ -352,126 +505,26 @@ def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
         z = np.zeros(3)
         return OctreeSource(cloud, z, 1.0, np.array([ROOT]), np.array([0]), np.array([0]),
                             (z, z), capacity)
-    # per column: much faster than pos.min(axis=0) on (n, 3) arrays
-    lo = np.array([float(pos[:, a].min()) for a in range(3)])
-    hi = np.array([float(pos[:, a].max()) for a in range(3)])
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise LoadError(cloud.metadata.get("source", "point cloud"),
-                        "non-finite point positions", "cannot build level of detail")
-    extent = float(np.max(hi - lo))
-    size = max(extent * (1.0 + 1e-6), 1e-6)
-    # centre the cube on the data so that the cell grid is symmetric
-    cube_lo = (lo + hi) / 2.0 - size / 2.0
+    try:
+        lo, hi, cube_lo, size = cloud_cube(pos)
+    except ValueError as exc:
+        raise LoadError(cloud.metadata.get("source", "point cloud"), str(exc),
+                        "cannot build level of detail") from None
     if n <= capacity:
         return OctreeSource(cloud, cube_lo, size, np.array([ROOT]), np.array([0]),
                             np.array([n]), (lo, hi), capacity)
     if n >= 1 << 32:
         raise LoadError(cloud.metadata.get("source", "point cloud"),
                         "too many points", "cannot build level of detail")
-
-    D = MAX_DEPTH
-    code = _morton_codes(pos, cube_lo, size)
+    kb = KeyBuffer(n)
+    kb.fill(pos, cube_lo, size)
     _report(progress, 0.15, "building level of detail: sorting")
-    keys = _sorted_keys(code)
-    del code
-    words = keys.view(np.uint32).reshape(n, 2)
-    lo_word, hi_word = (0, 1) if sys.byteorder == "little" else (1, 0)
-    scode = words[:, hi_word]  # sorted codes (strided view)
-    order = words[:, lo_word]  # sorted position -> input index (strided view)
-    _report(progress, 0.45, "building level of detail: levels")
-
-    # runs of equal finest cells in the sorted sequence
-    run_start = np.flatnonzero(scode[1:] != scode[:-1]) + 1
-    run_start = np.concatenate(([0], run_start)).astype(np.int64)
-    run_code = scode[run_start]
-    run_stop = np.append(run_start[1:], n)
-    del scode
-
-    # top-down, level by level, on cells (groups of runs). ``taken`` holds the sorted
-    # positions taken by coarser levels; the j-th remaining (untaken) position of the
-    # whole sequence is j + #{i: taken[i] - i <= j}.
-    taken = np.zeros(0, np.int64)
-    active = np.arange(len(run_start))  # runs inside cells that still split
-    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for level in range(D + 1):
-        if not len(active):
-            break
-        cell = run_code[active] >> np.uint32(3 * (D - level))
-        first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
-        last = np.append(first[1:], len(active)) - 1
-        node_cells = cell[first]
-        s = run_start[active[first]]
-        e = run_stop[active[last]]
-        ts = np.searchsorted(taken, s)
-        rem = (e - s) - (np.searchsorted(taken, e) - ts)
-        split = rem > capacity if level < D else np.zeros(len(rem), bool)
-        take = np.where(split, capacity, rem)
-        # evenly spaced remaining ranks in the splitting cells
-        k = int(np.count_nonzero(split))
-        if k:
-            r0 = (s - ts)[split]
-            rs = rem[split]
-            i = np.tile(np.arange(capacity, dtype=np.int64), k)
-            cellno = np.repeat(np.arange(k), capacity)
-            ranks = r0[cellno] + (i * rs[cellno]) // capacity
-            del i, cellno
-            gaps = taken - np.arange(len(taken))
-            picks = ranks + np.searchsorted(gaps, ranks, side="right")
-            del ranks, gaps
-            taken = np.concatenate((taken, picks))
-            taken.sort(kind="stable")  # two sorted runs: a merge
-        else:
-            picks = np.zeros(0, np.int64)
-        exists = rem > 0
-        levels.append((node_cells[exists], take[exists], split[exists], s[exists],
-                       picks))
-        active = active[np.repeat(split, last - first + 1)]
-        _report(progress, 0.45 + 0.3 * (level + 1) / (D + 1),
-                "building level of detail: levels")
-    del active, run_start, run_stop, run_code
-
-    # the final permutation: level by level, nodes in Morton order; a splitting node's
-    # points are its picks, a leaf's points are the untaken positions of its range.
-    _report(progress, 0.75, "building level of detail: reordering")
-    untaken = np.ones(n, bool)
-    untaken[taken] = False
-    leaf_order = order[untaken]
-    del untaken
-    perm = np.empty(n, np.intp)
-    node_keys = []
-    node_counts = []
-    at = 0
-    for level, (cells_l, take, split, s, picks) in enumerate(levels):
-        node_keys.append(np.column_stack([
-            np.full(len(cells_l), level, np.int64), _compact(cells_l),
-            _compact(cells_l >> np.uint32(1)), _compact(cells_l >> np.uint32(2))]))
-        node_counts.append(take.astype(np.int64))
-        picked = order[picks]
-        leaf_at = s - np.searchsorted(taken, s)
-        pick_at = 0
-        for j in range(len(cells_l)):
-            t = int(take[j])
-            if split[j]:
-                perm[at:at + t] = picked[pick_at:pick_at + t]
-                pick_at += t
-            else:
-                b = int(leaf_at[j])
-                perm[at:at + t] = leaf_order[b:b + t]
-            at += t
-    del leaf_order, levels, keys, order, words
-    assert at == n
-    keys_all = np.concatenate(node_keys)
-    counts_all = np.concatenate(node_counts)
-    starts_all = np.cumsum(counts_all) - counts_all
+    perm, keys_all, starts_all, counts_all = octree_order(kb, capacity, progress)
     _report(progress, 0.8, "building level of detail: reordering")
-    # replace the arrays by their reordered copies
-    arrays = dict(cloud.attributes)
-    arrays[" positions"] = cloud.positions
-    new = _reorder(arrays, perm)
-    del perm, arrays
-    cloud.positions = new.pop(" positions")
+    cloud.positions = permute_in_place(cloud.positions, perm)
     for name in list(cloud.attributes):
-        cloud.attributes[name] = new.pop(name)
+        cloud.attributes[name] = permute_in_place(cloud.attributes[name], perm)
+    del perm, kb
     _report(progress, 1.0, "level of detail ready")
     return OctreeSource(cloud, cube_lo, size, keys_all, starts_all, counts_all, (lo, hi),
                         capacity)

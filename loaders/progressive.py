@@ -33,6 +33,7 @@ point, including between preview batches.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -66,10 +67,12 @@ DECODE_CHUNKS_PER_CALL = 0
 PREVIEW_SHARE = 0.1
 #: fraction of the available RAM a load may use by default
 MEMORY_FRACTION = 0.6
-#: peak bytes a point costs while the octree is built (loaders.lod.build_octree sorts
-#: Morton codes and swaps every array for a reordered copy): 2 x resident + this;
-#: measured on a 10M-point format-3 LAZ: 35 B/pt resident, 89 B/pt peak
-LOD_PEAK_EXTRA = 20
+#: peak bytes a point costs above the arrays kept while the octree is built in this
+#: process (loaders.lod.build_octree: 8 B/pt of sort keys, a few of level bookkeeping;
+#: the read itself adds batches of records) ...
+LOD_PEAK_EXTRA = 16
+#: ... and in the ingest worker (loaders.ingest), with the lean arrays
+LEAN_PEAK_EXTRA = 16
 ENV_BUDGET = "REALSCENE_MEMORY_BUDGET"
 
 PreviewFn = Callable[[PointCloud], None]
@@ -93,10 +96,13 @@ def memory_budget() -> int:
         return 4 * 1024**3
 
 
-def bytes_per_point(info: las.LasInfo) -> int:
+def bytes_per_point(info: las.LasInfo, lean: bool = False) -> int:
     """Resident bytes a point of this file costs once read (what
-    :func:`loaders.formats.las.read_points` keeps; the octree adds next to nothing)."""
+    :func:`loaders.formats.las.read_points` keeps; the octree adds next to nothing);
+    ``lean``: what :mod:`loaders.ingest` keeps (its other attributes stay in the file)."""
     pf = info.point_format
+    if lean:
+        return 12 + 2 + 1 + 1 + 1 + (3 if pf in (2, 3, 5, 7, 8, 10) else 0)
     size = 12 + 4  # float32 xyz, float32 scan angle
     size += 2 + 1 + 1 + 1 + 1 + 2  # intensity, class, return no, returns, user data, psid
     if pf in (1, 3, 4, 5, 6, 7, 8, 9, 10):
@@ -110,9 +116,12 @@ def bytes_per_point(info: las.LasInfo) -> int:
     return size
 
 
-def peak_bytes_per_point(info: las.LasInfo) -> int:
-    """Bytes a point needs at the peak of a load: while the octree is built."""
-    return 2 * bytes_per_point(info) + LOD_PEAK_EXTRA
+def peak_bytes_per_point(info: las.LasInfo, lean: bool = False) -> int:
+    """Bytes a point needs at the peak of a load: while the octree is built (measured:
+    benchmarks/RESULTS.md, "bigopen")."""
+    if lean:
+        return bytes_per_point(info, lean=True) + LEAN_PEAK_EXTRA
+    return bytes_per_point(info) + LOD_PEAK_EXTRA
 
 
 def _human_bytes(n: float) -> str:
@@ -123,18 +132,20 @@ def _human_bytes(n: float) -> str:
     return f"{n:.3g} TB"  # pragma: no cover
 
 
-def memory_plan(info: las.LasInfo, budget: int | None = None) -> tuple[int, str | None]:
+def memory_plan(info: las.LasInfo, budget: int | None = None,
+                lean: bool = False) -> tuple[int, str | None]:
     """``(stride, warning)``: keep every ``stride``-th point so the cloud fits the budget;
-    ``warning`` is the notice to show when the cloud is thinned (None when it fits)."""
+    ``warning`` is the notice to show when the cloud is thinned (None when it fits).
+    ``lean``: the load of :mod:`loaders.ingest`."""
     budget = memory_budget() if budget is None else int(budget)
     count = info.point_count
-    peak = count * peak_bytes_per_point(info)
+    peak = count * peak_bytes_per_point(info, lean)
     if peak <= budget or count == 0:
         return 1, None
     stride = max(2, math.ceil(peak / max(budget, 1)))
     share = 100.0 / stride
     pct = f"{share:.0f}%" if share >= 1 else f"{share:.2g}%"
-    need = count * bytes_per_point(info)
+    need = count * bytes_per_point(info, lean)
     warning = (f"showing {pct} of {count:,} points (every {stride}th): the full cloud needs "
                f"{_human_bytes(need)} ({_human_bytes(peak)} while loading), the memory "
                f"budget is {_human_bytes(budget)}; index it to COPC to stream it at full "
@@ -378,13 +389,19 @@ def is_progressive(path: str | Path) -> bool:
 
 def read_full(path: str | Path, progress: ProgressFn | None = None, *,
               info: las.LasInfo | None = None, budget: int | None = None,
-              chunks_per_call: int | None = None) -> PointCloud:
+              chunks_per_call: int | None = None, stride: int | None = None,
+              keep: set[str] | None = None, alloc=None) -> PointCloud:
     """The whole file as :func:`loaders.read` gives it, decoded in GUI-friendly batches
     and thinned by the memory guard when it would not fit the budget. LAZ:
-    ``chunks_per_call`` chunks per lazrs call (default :data:`DECODE_CHUNKS_PER_CALL`)."""
+    ``chunks_per_call`` chunks per lazrs call (default :data:`DECODE_CHUNKS_PER_CALL`).
+    ``stride`` (decided by the caller) replaces the memory guard; ``keep`` and ``alloc``
+    are :func:`loaders.formats.las.read_points`'."""
     path = Path(path)
     info = las.parse_header(path) if info is None else info
-    stride, warning = memory_plan(info, budget)
+    if stride is None:
+        stride, warning = memory_plan(info, budget)
+    else:
+        warning = None
     source = None
     if info.compressed and info.point_count:
         try:
@@ -401,7 +418,7 @@ def read_full(path: str | Path, progress: ProgressFn | None = None, *,
                 return _laz_preview_source(path, info, reader.header, plan, chunks,
                                            lambda f, m: None, batch=batch)
     cloud = las.read_points(path, info, progress, batch=BATCH_POINTS, stride=stride,
-                             source=source)
+                             source=source, keep=keep, alloc=alloc)
     if warning:
         cloud.warnings.insert(0, warning)
         cloud.metadata["memory_guard"] = {
@@ -417,10 +434,13 @@ def read_full(path: str | Path, progress: ProgressFn | None = None, *,
 def read_progressive(path: str | Path, on_preview: PreviewFn | None = None,
                      progress: ProgressFn | None = None, *,
                      preview_points: int = PREVIEW_POINTS, budget: int | None = None,
-                     full_decode_below: int = FULL_DECODE_BELOW) -> PointCloud:
+                     full_decode_below: int = FULL_DECODE_BELOW,
+                     full_reader: Callable[..., PointCloud] | None = None) -> PointCloud:
     """Read a LAS/LAZ file progressively: ``on_preview(coarse_cloud)`` is called first
     (unless the file is small enough that a preview would not be faster), then the full
-    (or memory-guarded) cloud is returned. Raises LoadError / LoadCancelled."""
+    (or memory-guarded) cloud is returned, read by ``full_reader(path, progress, info=,
+    budget=)`` (default :func:`read_full`; :func:`loaders.ingest.read` reads in a worker
+    process). Raises LoadError / LoadCancelled."""
     path = Path(path)
     report = progress or (lambda f, m: None)
     report(0.0, "Reading LAS header")
@@ -431,6 +451,23 @@ def read_progressive(path: str | Path, on_preview: PreviewFn | None = None,
     except OSError as exc:
         raise LoadError(path, f"cannot open file: {exc.strerror or exc}",
                         "check that it exists and is readable") from None
+    # a reader that starts in the background (loaders.ingest: a worker process) starts
+    # now, so that its start-up overlaps the preview
+    early = getattr(full_reader, "start", None)
+    started = early(path, info, budget) if early is not None else None
+    full = read_full if full_reader is None else full_reader
+    if started is not None:
+        full = functools.partial(full, worker=started)
+    try:
+        return _read_progressive(path, info, report, on_preview, preview_points,
+                                 full_decode_below, full, budget)
+    finally:
+        if started is not None:
+            started.close()
+
+
+def _read_progressive(path, info, report, on_preview, preview_points, full_decode_below,
+                      full, budget) -> PointCloud:
     share = 0.0
     if on_preview is not None and info.point_count > 2 * preview_points:
         share = PREVIEW_SHARE
@@ -438,8 +475,8 @@ def read_progressive(path: str | Path, on_preview: PreviewFn | None = None,
             path, preview_points, _scaled(report, 0.0, share), info=info,
             full_decode_below=full_decode_below))
         on_preview(preview)
-    return _guard(path, info, lambda: read_full(path, _scaled(report, share, 1.0), info=info,
-                                                budget=budget))
+    return _guard(path, info, lambda: full(path, _scaled(report, share, 1.0), info=info,
+                                           budget=budget))
 
 
 def _guard(path: Path, info: las.LasInfo, fn: Callable[[], Any]) -> Any:

@@ -290,3 +290,12 @@ class FeatureMesh(Mesh):
 
 
 Dataset = PointCloud | Mesh
+
+
+def loaded_attributes(cloud: Any) -> dict[str, Any]:
+    """The attribute arrays of ``cloud`` in memory now: never reads one that stayed in the
+    file (:class:`loaders.ingest.DeferredAttributes`)."""
+    attrs = cloud.attributes
+    if hasattr(attrs, "loaded_items"):
+        return dict(attrs.loaded_items())
+    return attrs

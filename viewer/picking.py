@@ -101,7 +101,9 @@ def streamed_pick(layer: Any, offsets: np.ndarray, refs: list, k: int) -> Any:
     xyz = cloud.positions[index].astype(np.float64) + np.asarray(cloud.origin, np.float64)
     attrs: dict[str, Any] = {"node": "-".join(str(v) for v in key)
                              if isinstance(key, tuple) else str(key)}
-    for name, values in cloud.attributes.items():
+    from loaders.types import loaded_attributes
+
+    for name, values in loaded_attributes(cloud).items():  # not those still in the file
         v = values[index]
         attrs[name] = v.tolist() if hasattr(v, "tolist") else v
     return Pick(layer=layer, index=index, xyz=xyz, attributes=attrs)

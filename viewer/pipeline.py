@@ -119,7 +119,10 @@ def read(path: str, progress: ProgressFn | None = None,
 
         return open_tileset(path)
     if not Path(str(path)).is_dir() and progressive.is_progressive(path):
-        return progressive.read_progressive(path, on_preview=on_preview, progress=progress)
+        from loaders import ingest
+
+        return progressive.read_progressive(path, on_preview=on_preview, progress=progress,
+                                            full_reader=ingest.read)
     return loaders.read(path, progress=progress)
 
 
@@ -133,7 +136,11 @@ def reproject(data: Any, scene_crs: Any, progress: ProgressFn | None = None) -> 
         return georef.prepare_tiles_for_scene(data, _crs_now(scene_crs))
     if getattr(data, "crs", None) is None:
         return None
-    return georef.prepare_for_scene(data, _crs_now(scene_crs), progress=progress)
+    crs_before, positions_before = data.crs, getattr(data, "positions", None)
+    crs = georef.prepare_for_scene(data, _crs_now(scene_crs), progress=progress)
+    if data.crs is not crs_before or getattr(data, "positions", None) is not positions_before:
+        data.__dict__.pop("_prebuilt_lod", None)  # moved: its octree is built again
+    return crs
 
 
 def build_lod(data: Any, progress: ProgressFn | None = None) -> Any:
@@ -141,9 +148,14 @@ def build_lod(data: Any, progress: ProgressFn | None = None) -> Any:
     layer is then drawn from a subsample, with a warning). Cancelling still cancels."""
     if not isinstance(data, PointCloud):
         return None
+    from loaders.ingest import take_prebuilt_lod
     from loaders.lod import build_octree
 
     report = progress or _noop
+    prebuilt = take_prebuilt_lod(data)  # built with the read, in the reading process
+    if prebuilt is not None:
+        report(1.0, "level of detail ready")
+        return prebuilt
     report(0.0, "Building level of detail")
     try:
         return build_octree(data, progress=report)

@@ -170,7 +170,10 @@ class Layer:
             return attribute_names(self.data)
         if not isinstance(self.data, PointCloud):
             return []
-        return [k for k, v in self.data.attributes.items() if v.ndim == 1]
+        attrs = self.data.attributes
+        if hasattr(attrs, "is_deferred"):  # names still in the file: per-point scalars
+            return [k for k in attrs.keys() if attrs.is_deferred(k) or attrs[k].ndim == 1]
+        return [k for k, v in attrs.items() if v.ndim == 1]
 
     @property
     def is_feature_model(self) -> bool:
@@ -564,7 +567,9 @@ def pick_info(layer: Layer, index: int) -> Pick:
     if isinstance(data, PointCloud):
         xyz = data.positions[index].astype(np.float64) + data.origin
         attrs = {}
-        for key, values in data.attributes.items():
+        from loaders.types import loaded_attributes
+
+        for key, values in loaded_attributes(data).items():  # not those still in the file
             v = values[index]
             attrs[key] = v.tolist() if hasattr(v, "tolist") else v
     else:

@@ -44,6 +44,9 @@ CORRUPT_HINT = "the file may be truncated or corrupt; re-export or re-download i
 #: the warning of a point cloud file that holds no points (opened, not an error)
 NO_POINTS = "the file holds no points"
 
+#: flag dimensions kept only when some point sets them (see point_layout)
+FLAG_NAMES = ("synthetic", "key_point", "withheld", "overlap", "scanner_channel",
+              "scan_direction_flag", "edge_of_flight_line")
 _RESERVED = {"rgb", "intensity", "classification", "return_number", "number_of_returns",
              "gps_time", "nir", "user_data", "point_source_id", "scan_angle", "synthetic",
              "key_point", "withheld", "overlap", "scanner_channel", "scan_direction_flag",
@@ -355,9 +358,7 @@ def point_layout(dims: set[str], point_format: int):
         std.append(("nir", np.uint16))
     scan_field = "scan_angle" if point_format >= 6 else "scan_angle_rank"
     scan_factor = 0.006 if point_format >= 6 else 1.0
-    optional = [n for n in ("synthetic", "key_point", "withheld", "overlap",
-                            "scanner_channel", "scan_direction_flag",
-                            "edge_of_flight_line") if n in dims]
+    optional = [n for n in FLAG_NAMES if n in dims]
     return std, scan_field, scan_factor, optional
 
 
@@ -397,7 +398,8 @@ def name_extra_dimensions(extra_values: list[tuple[str, np.ndarray]],
 def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                  batch: int = CHUNK_POINTS, stride: int = 1, source=None,
                  expected: int | None = None,
-                 origin: np.ndarray | None = None) -> PointCloud:
+                 origin: np.ndarray | None = None, keep: set[str] | None = None,
+                 alloc=None) -> PointCloud:
     """Read the points of a LAS/LAZ file into a :class:`PointCloud`.
 
     The keyword arguments serve progressive loading (:mod:`loaders.progressive`):
@@ -406,7 +408,10 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     guard); ``source(reader)`` replaces the reader's point records by any iterable of
     laspy point records (a preview decoded from a spread of chunks) and ``expected`` is
     then how many points it yields; ``origin`` fixes the origin instead of deriving it
-    from the points read.
+    from the points read; ``keep`` (attribute names) reads only those attributes: the
+    others are named in ``metadata["deferred"]`` (read later, on demand: see
+    :mod:`loaders.ingest`); ``alloc(shape, dtype)`` allocates the arrays kept (shared
+    memory), sized for the header count at once (untouched pages cost nothing).
     """
     import laspy
 
@@ -433,17 +438,31 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         target = -(-count // stride) if expected is None else int(expected)
 
         # LAZ: do not trust the header count for allocation; grow as points arrive
-        cap = target if not info.compressed else min(target, max(
+        cap = target if not info.compressed or alloc is not None else min(target, max(
             CHUNK_POINTS, (info.file_size - info.offset_to_points) * 2 // stride))
+        new = alloc or np.empty
         has_rgb = "red" in dims
         rgb16 = False
         std, scan_field, scan_factor, optional = point_layout(dims, info.point_format)
-        store: dict[str, np.ndarray] = {"xyz": np.empty((cap, 3), np.int32),
-                                        "scan_angle": np.empty(cap, np.float32)}
+        deferred: list[str] = []
+        if keep is not None:
+            deferred = [name for name, _ in std if name not in keep]
+            if "scan_angle" not in keep:
+                deferred.append("scan_angle")
+            std = [(name, dt) for name, dt in std if name in keep]
+            deferred += [name for name in optional if name not in keep]
+            optional = [name for name in optional if name in keep]
+            deferred += [name for name in extra_names if f"extra:{name}" not in keep]
+            extra_names = [name for name in extra_names if f"extra:{name}" in keep]
+            has_rgb = has_rgb and "rgb" in keep
+        flags_set: set[str] = set()  # deferred flag dimensions some point sets
+        store: dict[str, np.ndarray] = {"xyz": new((cap, 3), np.int32)}
+        if keep is None or "scan_angle" in keep:
+            store["scan_angle"] = new(cap, np.float32)
         if has_rgb:
-            store["rgb"] = np.empty((cap, 3), np.uint8)
+            store["rgb"] = new((cap, 3), np.uint8)
         for name, dt in std:
-            store[name] = np.empty(cap, dt)
+            store[name] = new(cap, dt)
         extra_keys: dict[str, str] = {}
 
         done = 0
@@ -464,6 +483,10 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                         break
                     continue
                 if done + n > cap:
+                    if alloc is not None:  # sized for the header count: no more points
+                        n = cap - done
+                        if n <= 0:
+                            break
                     cap = min(target, max(cap * 2, done + n))
                     for key, arr in store.items():
                         grown = np.zeros((cap,) + arr.shape[1:], arr.dtype)
@@ -476,7 +499,9 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                 xyz[sl, 2] = np.asarray(chunk.Z)[sel][:n]
                 for name, _ in std:
                     store[name][sl] = np.asarray(chunk[name])[sel][:n]
-                store["scan_angle"][sl] = np.asarray(chunk[scan_field])[sel][:n] * scan_factor
+                if "scan_angle" in store:
+                    store["scan_angle"][sl] = \
+                        np.asarray(chunk[scan_field])[sel][:n] * scan_factor
                 if has_rgb:
                     block = np.stack([np.asarray(chunk.red)[sel][:n],
                                       np.asarray(chunk.green)[sel][:n],
@@ -485,6 +510,10 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                         rgb16 = True  # every earlier value was <= 255, so >> 8 gives 0
                         store["rgb"][:done] = 0
                     store["rgb"][sl] = (block >> 8) if rgb16 else block
+                for name in deferred:
+                    if name in FLAG_NAMES and name not in flags_set and \
+                            np.asarray(chunk[name]).any():
+                        flags_set.add(name)
                 for name in optional:
                     values = np.asarray(chunk[name])[sel][:n]
                     if name not in store:
@@ -516,7 +545,7 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         warnings.append(NO_POINTS)
 
     def fit(a: np.ndarray) -> np.ndarray:
-        return a if len(a) == done else a[:done].copy()
+        return a if len(a) == done else a[:done] if alloc is not None else a[:done].copy()
 
     ixyz = fit(store.pop("xyz"))
     scale = np.asarray(header.scales, np.float64)
@@ -544,7 +573,8 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         attributes["rgb"] = fit(store.pop("rgb"))
     for name, _ in std:
         attributes[name] = fit(store.pop(name))
-    attributes["scan_angle"] = fit(store.pop("scan_angle"))
+    if "scan_angle" in store:
+        attributes["scan_angle"] = fit(store.pop("scan_angle"))
     for name in optional:
         if name in store:
             attributes[name] = fit(store.pop(name))
@@ -552,6 +582,14 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                     if extra_keys.get(name) in store]
     attributes.update(name_extra_dimensions(extra_values, info.extra_bytes_vlrs,
                                             set(attributes)))
+
+    deferred_extras: list[str] = []  # their attribute names, as a full read names them
+    if keep is not None:
+        dtype = fmt.dtype()
+        later = [(name, np.zeros((0,) + dtype[name].shape, dtype[name].base))
+                 for name in fmt.extra_dimension_names if name in deferred]
+        deferred_extras = list(name_extra_dimensions(later, info.extra_bytes_vlrs,
+                                                     set(attributes)))
 
     from ..crs import GEOGRAPHIC_WARNING, crs_from_las_header, data_crs_warnings
 
@@ -582,6 +620,10 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         "global_encoding": info.global_encoding,
         "crs_source": crs_source,
         "extra_dimensions": [k for k in attributes if k not in _RESERVED],
+        # attributes left in the file (read on demand): laspy names; flags only when set
+        "deferred": [name for name in deferred
+                     if name not in FLAG_NAMES or name in flags_set
+                     if name not in deferred_extras] + deferred_extras,
         "scan_angle_unit": "degree",
         "rgb_16bit": bool(rgb16),
         "warnings": warnings,

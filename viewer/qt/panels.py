@@ -446,6 +446,11 @@ class PropertiesPanel(QtWidgets.QWidget):
     def _set(self, **changes) -> None:
         if self._updating or self.layer is None:
             return
+        attrs = getattr(self.layer.data, "attributes", None)
+        name = changes.get("attribute")
+        if name and hasattr(attrs, "is_deferred") and attrs.is_deferred(name):
+            self.read_deferred(self.layer, changes)  # in the file still: read it first
+            return
         self._updating = True
         try:
             self._update(self.layer, **changes)
@@ -453,6 +458,44 @@ class PropertiesPanel(QtWidgets.QWidget):
             self._updating = False
         if "color_mode" in changes or "up_axis" in changes:
             self.set_layer(self.layer)
+
+    def read_deferred(self, layer: Layer, changes: dict):
+        """Read ``layer``'s attributes that stayed in its file (GPS time, scan angle...:
+        :class:`loaders.ingest.DeferredAttributes`) in the background, with progress and
+        Cancel in the window's progress bar; then apply ``changes``. Returns the job."""
+        from loaders import LoadCancelled
+
+        from .jobs import WindowJob, start_in_window
+
+        window = self.window()
+        attrs = layer.data.attributes
+        job = WindowJob(lambda progress, cancel: attrs.load(progress),
+                        lambda: self.tr("Reading {name}").format(name=layer.name),
+                        (LoadCancelled,), path=str(getattr(layer, "path", "") or ""),
+                        name="read-attributes", raise_on_cancel=LoadCancelled)
+        self.deferred_job = job
+
+        def finished(_job, _result) -> None:
+            if self.layer is layer:
+                self._set(**changes)
+                self.set_layer(layer)
+            elif layer in self.scene.layers:
+                self._update(layer, **changes)
+
+        def failed(_job, message: str) -> None:
+            window.statusBar().showMessage(message, 10000)
+            if self.layer is layer:
+                self.set_layer(layer)  # the combo back to the layer's attribute
+
+        def cancelled(_job) -> str:
+            if self.layer is layer:
+                self.set_layer(layer)
+            return self.tr("Reading the attributes cancelled")
+
+        return start_in_window(
+            window, job, progress_text=lambda j, f, m: self.tr(
+                "Reading {name}: {percent}").format(name=layer.name, percent=f"{f:.0%}"),
+            finished=finished, failed=failed, cancelled=cancelled)
 
     def _update(self, layer: Layer, **changes) -> None:
         if self.session is not None:

@@ -1,0 +1,156 @@
+"""Reading LAS/LAZ in a worker process into shared memory (loaders.ingest): the same cloud
+and octree as the in-process read, the other attributes read on demand in the same order,
+the memory guard, and every way the worker can fail or be cancelled."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import numpy as np
+import psutil
+import pytest
+
+from loaders import LoadCancelled, LoadError, ingest, progressive
+from loaders.formats import las
+from loaders.lod import build_octree
+
+FILES = ["ahn3_cropped_2.laz", "lion_takanawa.copc.laz", "autzen_trim.laz",
+         "file_with_both_wkt_and_geotiff_vlrs.las"]
+
+
+@pytest.fixture(autouse=True)
+def _worker(monkeypatch):
+    monkeypatch.setenv(ingest.ENV_MODE, "worker")
+
+
+def _children() -> list:
+    """The ingest workers running (not the other tests' children: OSG, Dask...)."""
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and "loaders.ingest" in " ".join(
+                    p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_worker_read_equals_the_in_process_read(shared_data, name, monkeypatch):
+    path = shared_data / "pointclouds" / name
+    ours = ingest.read(path)
+    assert ours.metadata["ingest"] == "worker"
+    src = ingest.take_prebuilt_lod(ours)
+    assert src is not None and src.cloud is ours
+    assert ingest.take_prebuilt_lod(ours) is None  # handed over once
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    ref = progressive.read_full(path)
+    ref_src = build_octree(ref)
+    np.testing.assert_array_equal(ours.origin, ref.origin)
+    np.testing.assert_array_equal(ours.positions, ref.positions)
+    assert src.keys == ref_src.keys
+    assert [src.node_slice(k) for k in src.keys] == [ref_src.node_slice(k) for k in src.keys]
+    attrs = ours.attributes
+    # the lean attributes are in memory; the others are named, still in the file
+    assert set(dict(attrs.loaded_items())) == set(ingest.LEAN) & set(ref.attributes)
+    assert set(attrs.deferred) == set(ref.attributes) - set(ingest.LEAN)
+    assert set(attrs.keys()) == set(ref.attributes)
+    assert all(attrs.is_deferred(k) for k in attrs.deferred)
+    # read on demand: in the octree order, equal to the in-process read's arrays
+    reports = []
+    attrs.load(lambda f, m: reports.append(f))
+    assert reports and not attrs.deferred
+    for key, values in ref.attributes.items():
+        np.testing.assert_array_equal(attrs[key], values, err_msg=key)
+    copy = pickle.loads(pickle.dumps(ours))
+    assert set(copy.attributes) == set(ref.attributes)
+    assert not _children()
+
+
+def test_extra_dimension_stays_in_the_file_until_asked(shared_data):
+    cloud = ingest.read(shared_data / "pointclouds" / "lion_takanawa.copc.laz")
+    attrs = cloud.attributes
+    assert "OriginId" in attrs and attrs.is_deferred("OriginId")
+    assert "gps_time" in attrs.deferred and "scan_angle" in attrs.deferred
+    values = attrs["OriginId"]  # a plain read: blocks, reads every deferred one
+    assert len(values) == cloud.point_count and not attrs.deferred
+
+
+def test_memory_guard_thins_in_the_worker(shared_data, monkeypatch):
+    path = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    info = las.parse_header(path)
+    budget = info.point_count * progressive.peak_bytes_per_point(info, lean=True) // 3
+    monkeypatch.setenv(progressive.ENV_BUDGET, str(budget))
+    cloud = ingest.read(path)
+    guard = cloud.metadata["memory_guard"]
+    assert guard["stride"] >= 3 and guard["budget"] == budget
+    assert cloud.point_count == -(-info.point_count // guard["stride"])
+    assert "memory budget" in cloud.warnings[0]
+    # the deferred attributes come in the thinned cloud's order
+    gps = cloud.attributes["gps_time"]
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    ref = progressive.read_full(path, stride=guard["stride"])
+    build_octree(ref)
+    np.testing.assert_array_equal(cloud.positions, ref.positions)
+    np.testing.assert_array_equal(gps, ref.attributes["gps_time"])
+
+
+def test_corrupt_file_is_one_clear_error(shared_data, tmp_path):
+    src = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    bad = tmp_path / "cut.laz"
+    data = src.read_bytes()
+    bad.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(LoadError) as err:
+        ingest.read(bad)
+    assert str(bad) in err.value.message
+    assert not _children()
+
+
+def test_cancel_kills_the_worker(shared_data):
+    seen = []
+
+    def progress(fraction, message):
+        seen.append(_children())
+        if len(seen) > 1:
+            raise LoadCancelled()
+
+    with pytest.raises(LoadCancelled):
+        ingest.read(shared_data / "pointclouds" / "ahn3_cropped_2.laz", progress)
+    assert any(seen)  # the worker was running
+    assert not _children()
+
+
+def test_a_killed_worker_is_one_clear_error(shared_data):
+    killed = []
+
+    def progress(fraction, message):
+        for child in _children():
+            child.kill()
+            killed.append(child.pid)
+
+    with pytest.raises(LoadError) as err:
+        ingest.read(shared_data / "pointclouds" / "ahn3_cropped_2.laz", progress)
+    assert killed
+    assert "reading process" in err.value.reason
+
+
+def test_file_changed_before_its_other_attributes_are_read(shared_data, tmp_path):
+    path = tmp_path / "survey.laz"
+    shutil.copy(shared_data / "pointclouds" / "ahn3_cropped_2.laz", path)
+    cloud = ingest.read(path)
+    shutil.copy(shared_data / "pointclouds" / "autzen_trim.laz", path)
+    with pytest.raises(LoadError) as err:
+        cloud.attributes.load()
+    assert "changed" in err.value.reason
+    assert cloud.attributes.deferred  # still named, still readable after a reopen
+
+
+def test_in_process_mode_and_small_files_do_not_start_a_worker(shared_data, monkeypatch):
+    monkeypatch.setenv(ingest.ENV_MODE, "")
+    small = shared_data / "pointclouds" / "autzen_trim.laz"  # 110k points
+    cloud = ingest.read(small)
+    assert "ingest" not in cloud.metadata and "gps_time" in cloud.attributes
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    assert not ingest.use_worker(10**9)
