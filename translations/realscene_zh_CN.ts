@@ -71,7 +71,7 @@
         <translation>正在打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/loading.py" line="215"/>
+        <location filename="../viewer/qt/loading.py" line="216"/>
         <source>indexing</source>
         <translation>正在建立索引</translation>
     </message>
@@ -82,424 +82,424 @@
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="114"/>
+        <location filename="../viewer/qt/main_window.py" line="113"/>
         <source>Layers</source>
         <extracomment>False after close_without_asking() or once the window has closed the File menu&apos;s project actions (open, save, import, export, recover, recent) warnings about text in the 3D view no installed font can draw scale bar, north arrow, axis gizmo (View menu; scene.decorations)</extracomment>
         <translation>图层</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="117"/>
+        <location filename="../viewer/qt/main_window.py" line="116"/>
         <source>Properties</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="120"/>
+        <location filename="../viewer/qt/main_window.py" line="119"/>
         <source>Annotations</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="130"/>
+        <location filename="../viewer/qt/main_window.py" line="129"/>
         <source>Objects</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="136"/>
+        <location filename="../viewer/qt/main_window.py" line="135"/>
         <source>Align</source>
         <translation>配准</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="147"/>
+        <location filename="../viewer/qt/main_window.py" line="146"/>
         <source>Measurements</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="159"/>
+        <location filename="../viewer/qt/main_window.py" line="158"/>
         <source>Tours</source>
         <translation>导览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="172"/>
+        <location filename="../viewer/qt/main_window.py" line="171"/>
         <source>Click a point to see its coordinates</source>
         <translation>点击一个点以查看其坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="180"/>
+        <location filename="../viewer/qt/main_window.py" line="179"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="186"/>
+        <location filename="../viewer/qt/main_window.py" line="185"/>
         <source>Points drawn / points in the visible point layers</source>
         <translation>已绘制点数 / 可见点云图层中的点数</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="190"/>
+        <location filename="../viewer/qt/main_window.py" line="189"/>
         <source>The scene&apos;s coordinate system; click to change it or to show coordinates in a second one</source>
         <translation>场景坐标参考系；点击可更改，或在第二个坐标参考系中同时显示坐标</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="305"/>
+        <location filename="../viewer/qt/main_window.py" line="304"/>
         <source>&amp;Open…</source>
         <extracomment>a second CRS in which picked coordinates are also shown (None: none)</extracomment>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="308"/>
+        <location filename="../viewer/qt/main_window.py" line="307"/>
         <source>Open &amp;sample site</source>
         <translation>打开示例场地(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="309"/>
+        <location filename="../viewer/qt/main_window.py" line="308"/>
         <source>opening the sample site</source>
         <translation>打开示例场地</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="311"/>
+        <location filename="../viewer/qt/main_window.py" line="310"/>
         <source>Open &amp;URL…</source>
         <translation>打开 URL(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="312"/>
+        <location filename="../viewer/qt/main_window.py" line="311"/>
         <source>Stream a COPC point cloud or a 3D Tiles tileset over HTTP(S)</source>
         <translation>通过 HTTP(S) 流式加载 COPC 点云或 3D Tiles 瓦片集</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="314"/>
+        <location filename="../viewer/qt/main_window.py" line="313"/>
         <source>&amp;Index to COPC…</source>
         <translation>建立 COPC 索引(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="316"/>
+        <location filename="../viewer/qt/main_window.py" line="315"/>
         <source>Write a COPC copy of a LAS/LAZ so that it opens instantly next time</source>
         <translation>为 LAS/LAZ 写出 COPC 副本，下次即可立即打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="317"/>
+        <location filename="../viewer/qt/main_window.py" line="316"/>
         <source>Save &amp;screenshot…</source>
         <translation>保存截图(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="320"/>
+        <location filename="../viewer/qt/main_window.py" line="319"/>
         <source>Export &amp;video…</source>
         <translation>导出视频(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="321"/>
+        <location filename="../viewer/qt/main_window.py" line="320"/>
         <source>A turntable or a tour of the scene as an H.264 MP4 film</source>
         <translation>将场景的转台旋转或导览制作成 H.264 MP4 视频</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="323"/>
+        <location filename="../viewer/qt/main_window.py" line="322"/>
         <source>Export e&amp;xhibit…</source>
         <translation>导出展览(&amp;X)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="324"/>
+        <location filename="../viewer/qt/main_window.py" line="323"/>
         <source>GLB with hotspots, 3D Tiles, a Voyager scene, an offline web page or IIIF for a museum kiosk or a tourism page</source>
         <translation>带热点的 GLB、3D Tiles、Voyager 场景、离线网页或 IIIF，用于博物馆触摸屏或旅游网页</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="326"/>
+        <location filename="../viewer/qt/main_window.py" line="325"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="328"/>
+        <location filename="../viewer/qt/main_window.py" line="327"/>
         <source>&amp;Fit all</source>
         <translation>全部显示(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="329"/>
+        <location filename="../viewer/qt/main_window.py" line="328"/>
         <source>Fit &amp;selection</source>
         <translation>显示所选(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="330"/>
+        <location filename="../viewer/qt/main_window.py" line="329"/>
         <source>&amp;Top</source>
         <translation>俯视(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="331"/>
+        <location filename="../viewer/qt/main_window.py" line="330"/>
         <source>F&amp;ront</source>
         <translation>前视(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="332"/>
+        <location filename="../viewer/qt/main_window.py" line="331"/>
         <source>S&amp;ide</source>
         <translation>侧视(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="333"/>
+        <location filename="../viewer/qt/main_window.py" line="332"/>
         <source>&amp;Isometric</source>
         <translation>等轴测(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>&amp;Axis gizmo</source>
         <translation>坐标轴指示器(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="339"/>
+        <location filename="../viewer/qt/main_window.py" line="338"/>
         <source>X, Y, Z axes in a corner</source>
         <translation>在角落显示 X、Y、Z 轴</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="340"/>
+        <location filename="../viewer/qt/main_window.py" line="339"/>
         <source>Scale &amp;bar</source>
         <translation>比例尺(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="341"/>
+        <location filename="../viewer/qt/main_window.py" line="340"/>
         <source>A scale bar at the focal distance (metres, or units without a CRS)</source>
         <translation>焦点距离处的比例尺(米;无坐标系时为单位)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="343"/>
+        <location filename="../viewer/qt/main_window.py" line="342"/>
         <source>&amp;North arrow</source>
         <translation>指北针(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="344"/>
+        <location filename="../viewer/qt/main_window.py" line="343"/>
         <source>An arrow to grid north (georeferenced scenes)</source>
         <translation>指向坐标北的箭头(有地理参考的场景)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="345"/>
+        <location filename="../viewer/qt/main_window.py" line="344"/>
         <source>CRS and &amp;credits line</source>
         <translation>坐标系与数据来源行(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="346"/>
+        <location filename="../viewer/qt/main_window.py" line="345"/>
         <source>The coordinate system and the data&apos;s credits at the bottom (also in screenshots)</source>
         <translation>在底部显示坐标系和数据来源(截图中也显示)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="354"/>
+        <location filename="../viewer/qt/main_window.py" line="353"/>
         <source>&amp;Eye-dome lighting</source>
         <translation>EDL 眼罩光照(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="356"/>
+        <location filename="../viewer/qt/main_window.py" line="355"/>
         <source>Shade points by depth to show shape</source>
         <translation>按深度为点着阴影以显示形状</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="358"/>
+        <location filename="../viewer/qt/main_window.py" line="357"/>
         <source>Eye-dome lighting &amp;settings…</source>
         <translation>EDL 眼罩光照设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="359"/>
+        <location filename="../viewer/qt/main_window.py" line="358"/>
         <source>Strength and radius of eye-dome lighting, with live preview</source>
         <translation>EDL 眼罩光照的强度和半径，实时预览</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="362"/>
+        <location filename="../viewer/qt/main_window.py" line="361"/>
         <source>Save &amp;view…</source>
         <translation>保存视图(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="363"/>
+        <location filename="../viewer/qt/main_window.py" line="362"/>
         <source>Bookmark the current camera</source>
         <translation>将当前相机保存为书签</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="364"/>
+        <location filename="../viewer/qt/main_window.py" line="363"/>
         <source>&amp;Background colour…</source>
         <translation>背景颜色(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="366"/>
+        <location filename="../viewer/qt/main_window.py" line="365"/>
         <source>&amp;About RealScene</source>
         <translation>关于 RealScene(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="367"/>
+        <location filename="../viewer/qt/main_window.py" line="366"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="369"/>
+        <location filename="../viewer/qt/main_window.py" line="368"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="371"/>
+        <location filename="../viewer/qt/main_window.py" line="370"/>
         <source>Open &amp;project…</source>
         <translation>打开项目(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="373"/>
+        <location filename="../viewer/qt/main_window.py" line="372"/>
         <source>Save project</source>
         <translation>保存项目</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="375"/>
+        <location filename="../viewer/qt/main_window.py" line="374"/>
         <source>Save project &amp;as…</source>
         <translation>项目另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="379"/>
+        <location filename="../viewer/qt/main_window.py" line="378"/>
         <source>&amp;Pin</source>
         <translation>图钉(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="379"/>
+        <location filename="../viewer/qt/main_window.py" line="378"/>
         <source>Poly&amp;line</source>
         <translation>折线(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>Poly&amp;gon (area)</source>
         <translation>多边形（面积）(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="380"/>
+        <location filename="../viewer/qt/main_window.py" line="379"/>
         <source>&amp;Box region</source>
         <translation>框选区域(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="381"/>
+        <location filename="../viewer/qt/main_window.py" line="380"/>
         <source>&amp;Distance</source>
         <translation>距离(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="382"/>
+        <location filename="../viewer/qt/main_window.py" line="381"/>
         <source>&amp;Horizontal distance</source>
         <translation>水平距离(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="383"/>
+        <location filename="../viewer/qt/main_window.py" line="382"/>
         <source>&amp;Vertical distance</source>
         <translation>垂直距离(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="384"/>
+        <location filename="../viewer/qt/main_window.py" line="383"/>
         <source>Height &amp;difference</source>
         <translation>高差(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="385"/>
+        <location filename="../viewer/qt/main_window.py" line="384"/>
         <source>Polyline &amp;length</source>
         <translation>折线长度(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="386"/>
+        <location filename="../viewer/qt/main_window.py" line="385"/>
         <source>&amp;Area (in plane)</source>
         <translation>面积（平面内）(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="387"/>
+        <location filename="../viewer/qt/main_window.py" line="386"/>
         <source>&amp;Projected area</source>
         <translation>投影面积(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="387"/>
+        <location filename="../viewer/qt/main_window.py" line="386"/>
         <source>An&amp;gle</source>
         <translation>角度(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="397"/>
+        <location filename="../viewer/qt/main_window.py" line="396"/>
         <source>&amp;Move vertices</source>
         <translation>移动顶点(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="399"/>
+        <location filename="../viewer/qt/main_window.py" line="398"/>
         <source>Move a vertex of the selected annotation: click it, then click its new place</source>
         <translation>移动所选标注的顶点：先点击顶点，再点击其新位置</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="400"/>
+        <location filename="../viewer/qt/main_window.py" line="399"/>
         <source>&amp;Finish shape</source>
         <translation>完成形状(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="402"/>
+        <location filename="../viewer/qt/main_window.py" line="401"/>
         <source>&amp;Cancel tool</source>
         <translation>取消工具(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="409"/>
+        <location filename="../viewer/qt/main_window.py" line="408"/>
         <source>&amp;Preferences…</source>
         <translation>首选项(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="410"/>
+        <location filename="../viewer/qt/main_window.py" line="409"/>
         <source>Default author of new annotations</source>
         <translation>新标注的默认记录人</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="412"/>
+        <location filename="../viewer/qt/main_window.py" line="411"/>
         <source>&amp;Keyboard shortcuts…</source>
         <translation>键盘快捷键(&amp;K)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="419"/>
+        <location filename="../viewer/qt/main_window.py" line="418"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="431"/>
+        <location filename="../viewer/qt/main_window.py" line="430"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="436"/>
+        <location filename="../viewer/qt/main_window.py" line="435"/>
         <source>Saved &amp;views</source>
         <translation>已保存的视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="445"/>
+        <location filename="../viewer/qt/main_window.py" line="444"/>
         <source>&amp;Coordinate systems…</source>
         <translation>坐标参考系(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="450"/>
+        <location filename="../viewer/qt/main_window.py" line="449"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="455"/>
+        <location filename="../viewer/qt/main_window.py" line="454"/>
         <source>&amp;Annotate</source>
         <translation>标注(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="458"/>
+        <location filename="../viewer/qt/main_window.py" line="457"/>
         <source>&amp;Measure</source>
         <translation>测量(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="466"/>
+        <location filename="../viewer/qt/main_window.py" line="465"/>
         <source>&amp;Tours</source>
         <translation>漫游(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="475"/>
+        <location filename="../viewer/qt/main_window.py" line="474"/>
         <source>Annotation &amp;visibility</source>
         <translation>标注可见性(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="479"/>
+        <location filename="../viewer/qt/main_window.py" line="478"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="491"/>
+        <location filename="../viewer/qt/main_window.py" line="490"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="533"/>
+        <location filename="../viewer/qt/main_window.py" line="532"/>
         <source> Point budget </source>
         <translation> 点数预算 </translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="537"/>
+        <location filename="../viewer/qt/main_window.py" line="536"/>
         <source>Most points drawn at a time (Auto adapts to the measured frame time)</source>
         <translation>一次最多绘制的点数（“自动”根据实测帧时间调整）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1328"/>
+        <location filename="../viewer/qt/main_window.py" line="1321"/>
         <location filename="../viewer/qt/project_actions.py" line="424"/>
         <source>closing</source>
         <translation>关闭</translation>
@@ -659,7 +659,7 @@
         <translation>英尺 (ft)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="538"/>
+        <location filename="../viewer/qt/panels.py" line="581"/>
         <source>a tileset streamed by level of detail: only the tiles the view needs are loaded</source>
         <translation>按细节层次流式加载的瓦片集：只加载视图需要的瓦片</translation>
     </message>
@@ -690,38 +690,38 @@
         <translation>单位：{units}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="544"/>
+        <location filename="../viewer/qt/panels.py" line="587"/>
         <source>{total} points (streamed; class counts and ranges below from the {n} of the top levels)</source>
         <translation>{total} 个点（流式加载；以下分类计数和取值范围来自顶层的 {n} 个点）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="547"/>
-        <location filename="../viewer/qt/panels.py" line="558"/>
+        <location filename="../viewer/qt/panels.py" line="590"/>
+        <location filename="../viewer/qt/panels.py" line="601"/>
         <source>{n} points</source>
         <translation>{n} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="549"/>
+        <location filename="../viewer/qt/panels.py" line="592"/>
         <source>, point format {n}</source>
         <translation>，点格式 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="552"/>
+        <location filename="../viewer/qt/panels.py" line="595"/>
         <source>attributes: {names}</source>
         <translation>属性：{names}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="554"/>
+        <location filename="../viewer/qt/panels.py" line="597"/>
         <source>{v} vertices, {t} triangles</source>
         <translation>{v} 个顶点，{t} 个三角形</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="560"/>
+        <location filename="../viewer/qt/panels.py" line="603"/>
         <source>{n} line segments</source>
         <translation>{n} 条线段</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="564"/>
+        <location filename="../viewer/qt/panels.py" line="607"/>
         <source>{n} parts</source>
         <translation>{n} 个部件</translation>
     </message>
@@ -2740,179 +2740,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="519"/>
+        <location filename="../viewer/qt/main_window.py" line="518"/>
         <source>Language changed: menus now, panels at the next start</source>
         <translation>界面语言已切换：菜单立即生效，面板在下次启动时生效</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="522"/>
+        <location filename="../viewer/qt/main_window.py" line="521"/>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="548"/>
+        <location filename="../viewer/qt/main_window.py" line="547"/>
         <source>Annotate</source>
         <translation>标注</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="638"/>
+        <location filename="../viewer/qt/main_window.py" line="637"/>
         <source>This layer has no file to read again.</source>
         <translation>此图层没有可重新读取的文件。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="643"/>
+        <location filename="../viewer/qt/main_window.py" line="642"/>
         <source>This layer is being read; wait until it has loaded.</source>
         <translation>此图层正在读取，请等待加载完成。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="662"/>
+        <location filename="../viewer/qt/main_window.py" line="661"/>
         <source>Index a point cloud to COPC</source>
         <translation>为点云建立 COPC 索引</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="664"/>
+        <location filename="../viewer/qt/main_window.py" line="663"/>
         <source>LAS/LAZ point clouds (*.las *.laz)</source>
         <translation>LAS/LAZ 点云 (*.las *.laz)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="680"/>
+        <location filename="../viewer/qt/main_window.py" line="679"/>
         <source>Indexed {name} → {out}: it now opens by streaming</source>
         <translation>已为 {name} 建立索引 → {out}：现在将以流式方式打开</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="728"/>
+        <location filename="../viewer/qt/main_window.py" line="727"/>
         <source>Loading {name}: {message} {percent}</source>
         <translation>正在加载 {name}：{message} {percent}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="746"/>
+        <location filename="../viewer/qt/main_window.py" line="745"/>
         <source>Loading {n} file(s)…</source>
         <translation>正在加载 {n} 个文件…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="762"/>
+        <location filename="../viewer/qt/main_window.py" line="761"/>
         <source>{name}: showing a preview of {n} points while the rest loads</source>
         <translation>{name}：正在显示 {n} 个点的预览，其余部分继续加载</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="810"/>
+        <location filename="../viewer/qt/main_window.py" line="809"/>
         <source> from its COPC index {name}</source>
         <translation>（来自其 COPC 索引 {name}）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="813"/>
+        <location filename="../viewer/qt/main_window.py" line="812"/>
         <source>Streaming {name}{via}: {n} points, only the nodes in view are loaded</source>
         <translation>正在流式加载 {name}{via}：共 {n} 个点，只加载视野内的节点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="844"/>
+        <location filename="../viewer/qt/main_window.py" line="843"/>
         <source>Not opened: {url} redirects to {host}</source>
         <translation>未打开：{url} 重定向到 {host}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="853"/>
+        <location filename="../viewer/qt/main_window.py" line="852"/>
         <source>Cancelled loading {name}</source>
         <translation>已取消加载 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="898"/>
+        <location filename="../viewer/qt/main_window.py" line="891"/>
         <source>{drawn} / {total} points</source>
         <translation>{drawn} / {total} 个点</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="936"/>
+        <location filename="../viewer/qt/main_window.py" line="929"/>
         <source>View {n}</source>
         <translation>视图 {n}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="984"/>
+        <location filename="../viewer/qt/main_window.py" line="977"/>
         <source>Background</source>
         <translation>背景</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="998"/>
+        <location filename="../viewer/qt/main_window.py" line="991"/>
         <source>About RealScene</source>
         <translation>关于 RealScene</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="999"/>
+        <location filename="../viewer/qt/main_window.py" line="992"/>
         <source>RealScene — a desktop 3D viewer for real-scene city models and cultural heritage.
 Formats: {formats}</source>
         <translation>RealScene — 面向实景三维城市模型与文化遗产的桌面三维浏览器。
 支持格式：{formats}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1021"/>
+        <location filename="../viewer/qt/main_window.py" line="1014"/>
         <source>Click failed: {kind}: {message}</source>
         <translation>点击处理失败：{kind}：{message}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1039"/>
+        <location filename="../viewer/qt/main_window.py" line="1032"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1044"/>
+        <location filename="../viewer/qt/main_window.py" line="1037"/>
         <source>Scene CRS: {code}</source>
         <translation>场景坐标参考系：{code}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1047"/>
+        <location filename="../viewer/qt/main_window.py" line="1040"/>
         <source> ({name}, chosen for longitude/latitude data)</source>
         <translation>（{name}，为经纬度数据自动选择）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1079"/>
+        <location filename="../viewer/qt/main_window.py" line="1072"/>
         <source>Scene CRS not changed</source>
         <translation>场景坐标参考系未更改</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1246"/>
+        <location filename="../viewer/qt/main_window.py" line="1239"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1246"/>
+        <location filename="../viewer/qt/main_window.py" line="1239"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1251"/>
+        <location filename="../viewer/qt/main_window.py" line="1244"/>
         <source>untitled</source>
         <translation>未命名</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1257"/>
+        <location filename="../viewer/qt/main_window.py" line="1250"/>
         <source>Play “{name}”</source>
         <translation>播放“{name}”</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1259"/>
+        <location filename="../viewer/qt/main_window.py" line="1252"/>
         <source>Stop tour</source>
         <translation>停止漫游</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1280"/>
+        <location filename="../viewer/qt/main_window.py" line="1273"/>
         <source>Categories</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1283"/>
+        <location filename="../viewer/qt/main_window.py" line="1276"/>
         <source>Condition</source>
         <translation>完损状况</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1286"/>
+        <location filename="../viewer/qt/main_window.py" line="1279"/>
         <source>No grade</source>
         <translation>未评定</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1288"/>
+        <location filename="../viewer/qt/main_window.py" line="1281"/>
         <source>Show all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/main_window.py" line="1399"/>
+        <location filename="../viewer/qt/main_window.py" line="1392"/>
         <source>No point under the cursor</source>
         <translation>光标下没有点</translation>
     </message>
@@ -3558,7 +3558,22 @@ Formats: {formats}</source>
         <translation>分类</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/panels.py" line="501"/>
+        <location filename="../viewer/qt/panels.py" line="473"/>
+        <source>Reading {name}</source>
+        <translation>正在读取 {name}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="493"/>
+        <source>Reading the attributes cancelled</source>
+        <translation>已取消读取属性</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="497"/>
+        <source>Reading {name}: {percent}</source>
+        <translation>正在读取 {name}：{percent}</translation>
+    </message>
+    <message>
+        <location filename="../viewer/qt/panels.py" line="544"/>
         <source>Layer colour</source>
         <translation>图层颜色</translation>
     </message>
@@ -3628,107 +3643,107 @@ Formats: {formats}</source>
         <translation>瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="91"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="88"/>
         <source> px</source>
         <translation> 像素</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="93"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="90"/>
         <source>Maximum screen-space error: how many pixels of error a tile may show before finer tiles replace it. Smaller: more detail, more tiles to load.</source>
         <translation>最大屏幕空间误差：瓦片在被更精细的瓦片替换之前允许显示的误差像素数。越小：细节越多，需加载的瓦片越多。</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="99"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="96"/>
         <source> MB</source>
         <translation> MB</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="101"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="98"/>
         <source>Memory for loaded tiles: beyond it the tiles not drawn are dropped first</source>
         <translation>已加载瓦片的内存：超出时先释放未绘制的瓦片</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="104"/>
         <source>Drape orthophoto…</source>
         <translation>叠加正射影像…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="110"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="107"/>
         <source>Show an orthophoto GeoTIFF on this terrain as its texture</source>
         <translation>将正射影像 GeoTIFF 作为纹理显示在此地形上</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="113"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="110"/>
         <source>Detail</source>
         <translation>细节</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="114"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="111"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="118"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="115"/>
         <source>Remove orthophoto</source>
         <translation>移除正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="121"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="118"/>
         <source>Take the draped orthophoto off: the layer&apos;s own look again (Edit &gt; Undo brings it back)</source>
         <translation>移除叠加的正射影像：恢复图层自身的外观（编辑 &gt; 撤销可恢复）</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="173"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="170"/>
         <source>tiles: waiting for the first view</source>
         <translation>瓦片：等待首次视图</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="178"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="175"/>
         <source>… and {n} more</source>
         <translation>… 另有 {n} 条</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="188"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="185"/>
         <source>{name}: {n} new warning(s): {first}</source>
         <translation>{name}：{n} 条新警告：{first}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="225"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="222"/>
         <source>Drape an orthophoto</source>
         <translation>叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="226"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="223"/>
         <source>GeoTIFF orthophotos (*.tif *.tiff);;All files (*)</source>
         <translation>GeoTIFF 正射影像 (*.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="247"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="244"/>
         <source>{name} draped on {layer}</source>
         <translation>已将 {name} 叠加到 {layer}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="253"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="250"/>
         <source>Cannot drape the orthophoto</source>
         <translation>无法叠加正射影像</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="256"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="253"/>
         <source>Draping {name}</source>
         <translation>正在叠加 {name}</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="260"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="257"/>
         <source>Draping {name}…</source>
         <translation>正在叠加 {name}…</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="263"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="260"/>
         <source>Draping cancelled</source>
         <translation>已取消叠加</translation>
     </message>
     <message>
-        <location filename="../viewer/qt/tiles_panel.py" line="281"/>
+        <location filename="../viewer/qt/tiles_panel.py" line="278"/>
         <source>Orthophoto removed from {layer}</source>
         <translation>已从 {layer} 移除正射影像</translation>
     </message>

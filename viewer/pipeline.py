@@ -471,6 +471,18 @@ def apply_record(scene: Any, layer: Any, record: Any, session: Any = None) -> No
         session.place_layer(layer, record)
 
 
+def read_record_attributes(data: Any, record: Any, progress: ProgressFn | None = None) -> None:
+    """A layer reopened from a project coloured by an attribute that stayed in its file
+    (:class:`loaders.ingest.DeferredAttributes`): read it now, in the loading thread, not
+    on the first frame."""
+    attrs = getattr(data, "attributes", None)
+    display = getattr(record, "display", None) or {}
+    name = display.get("attribute") if display.get("color_mode", "attribute") == "attribute" \
+        else None
+    if name and hasattr(attrs, "is_deferred") and attrs.is_deferred(name):
+        attrs.load(progress)
+
+
 def add_to_scene(scene: Any, loaded: Loaded, record: Any = None, session: Any = None) -> Any:
     """The last pipeline step: ``loaded`` as a layer of ``scene`` (with ``record``'s
     display settings when it comes from a project). Returns the layer."""
@@ -708,6 +720,7 @@ def open_project(project: Any, *, on_warning: Callable[[str], None] | None = Non
                 warn(f"{layer_path}: assigned CRS not understood ({exc}); left out")
                 continue
             _warn_data(loaded, on_warning)
+            read_record_attributes(loaded.data, record)
             add_to_scene(scene, loaded, record, session)
     except BaseException:
         close_scene(scene)

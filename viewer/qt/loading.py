@@ -174,6 +174,7 @@ class LoadJob(QtCore.QObject):
             self.lod, self.streamed = loaded.lod, loaded.streamed
             self.streamed_from = loaded.streamed_from
             data = loaded.data
+            pipeline.read_record_attributes(data, getattr(self, "record", None), self._report)
             if self._cancel.is_set():
                 loaded.close()
                 raise LoadCancelled(self.path)
