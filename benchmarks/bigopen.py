@@ -603,7 +603,10 @@ def _summ(rows: list[dict[str, Any]], keys: Iterable[str]) -> dict[str, Any]:
 def run(sizes: Iterable[int] = SIZES, reps: int = 2, data_dir: Path | None = None,
         log=print, cloudcompare: bool = True) -> dict[str, Any]:
     """Every measurement at every size, ``reps`` times, ours and the baseline interleaved."""
+    from .harness import code_commit
+
     sizes = sorted(set(sizes))
+    commit_start = code_commit()
     files = ensure_data(sizes, data_dir, log=log)
     result: dict[str, Any] = {"sizes": sizes, "reps": reps, "laspy": {}, "window": {},
                               "render": {}, "cc": {}, "notes": []}
@@ -660,9 +663,7 @@ def run(sizes: Iterable[int] = SIZES, reps: int = 2, data_dir: Path | None = Non
         result["cc"]["tiny"] = _summ(tiny_rows, ("wall_s", "peak"))
         result["cc"]["files_written"] = sorted({f for r in tiny_rows if "error" not in r
                                                 for f in r["files_written"]})
-    from .harness import code_commit
-
-    result["commit"] = code_commit()
+    result["commit_start"], result["commit"] = commit_start, code_commit()
     result["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     derive(result)
     return result
@@ -734,6 +735,16 @@ def _label(n: int) -> str:
     return size_label(n)
 
 
+def _commit_line(result: dict[str, Any]) -> str:
+    """Which code was measured (both commits when the tree changed during the run)."""
+    end = result.get("commit", "unknown")
+    start = result.get("commit_start", end)
+    if start == end:
+        return f"Measured on the code of commit **{end}**"
+    return (f"Measured on changing code: the tree was at **{start}** when this part started "
+            f"and at **{end}** when it ended (someone committed meanwhile)")
+
+
 def section(result: dict[str, Any], header: str) -> str:
     sizes = result["sizes"]
     small, big = min(sizes), max(sizes)
@@ -756,7 +767,7 @@ def section(result: dict[str, Any], header: str) -> str:
              f"(figure at {_label(big)} - figure at {_label(small)}) / "
              f"{big - small:,} points. Median of {result['reps']} run(s), ours and the "
              "baseline interleaved.", "",
-             f"Measured on the code of commit **{result.get('commit', 'unknown')}**; load "
+             _commit_line(result) + "; load "
              f"average at the end of this part {result.get('load_end', '?')} (2 cores: other "
              "work on the machine slows both sides).", ""]
     summary: list[str] = []
@@ -894,8 +905,9 @@ def section(result: dict[str, Any], header: str) -> str:
                     f"({ours['peak_bpp']:.1f} B/pt; CloudCompare {row['peak_bpp']:.1f} B/pt)"]
         lines.append("")
         summary += verdicts or ["- 5. Open time vs CloudCompare: **n/a** (no figure)"]
-    lines[5:5] = ["## Summary (targets)", "", *summary, "", "## Machine", "",
-                  *[f"- **{k}**: {v}" for k, v in result.get("machine", {}).items()], ""]
+    machine = [f"- **{k}**: {v}" for k, v in result.get("machine", {}).items()]
+    lines[6:6] = ["## Summary (targets)", "", *summary, ""] + (
+        ["## Machine", "", *machine, ""] if machine else [])
     for note in result.get("notes", []):
         lines += [f"Note: {note}", ""]
     lines += [END]
