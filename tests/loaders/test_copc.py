@@ -116,7 +116,7 @@ def range_server(served_dir):
 # --------------------------------------------------------------------------------------
 
 
-def _all_points(src):
+def all_points(src):
     nodes = src.all_nodes()
     clouds = [src.get(n.key) for n in nodes]
     return nodes, clouds
@@ -128,7 +128,7 @@ def _sorted_rows(xyz: np.ndarray, *cols: np.ndarray) -> np.ndarray:
     return table[np.lexsort(table.T[::-1])]
 
 
-def _check_nodes_inside(src, nodes, clouds, tol):
+def check_nodes_inside(src, nodes, clouds, tol):
     for node, cloud in zip(nodes, clouds, strict=True):
         assert cloud.point_count == node.point_count, node.key
         assert np.array_equal(cloud.origin, src.origin)
@@ -157,10 +157,10 @@ def test_local_lion_streaming(shared_data):
         assert src.bytes_fetched < 0.2 * path.stat().st_size
         assert src.is_resident(src.root)
 
-        nodes, clouds = _all_points(src)
+        nodes, clouds = all_points(src)
         assert sum(n.point_count for n in nodes) == LION_POINTS
         assert [c.key for c in src.children(src.root)] == src.node(src.root).children
-        _check_nodes_inside(src, nodes, clouds, tol=0.011)
+        check_nodes_inside(src, nodes, clouds, tol=0.011)
 
         root = src.get(src.root)
         with laspy.CopcReader.open(str(path)) as reader:
@@ -358,7 +358,7 @@ _FIELDS = ("X", "Y", "Z", "intensity", "return_number", "number_of_returns",
            "edge_of_flight_line", "synthetic", "key_point", "withheld")
 
 
-def _table(las, extra_bytes: int) -> np.ndarray:
+def point_table(las, extra_bytes: int) -> np.ndarray:
     """Every compared value of every point as one structured array, sorted."""
     dims = set(las.point_format.dimension_names)
     cols = [(n, np.asarray(las[n]).astype(np.int64)) for n in _FIELDS]
@@ -410,7 +410,7 @@ def test_write_copc_real_files(shared_data, tmp_path, name, count, src_pf, out_p
     # every point exactly once with the same values (as plain LAZ, sorted)
     dst = laspy.read(out)
     assert len(dst.points) == count
-    assert np.array_equal(_table(dst, extra_bytes), _table(src, extra_bytes))
+    assert np.array_equal(point_table(dst, extra_bytes), point_table(src, extra_bytes))
     assert np.allclose(dst.header.mins, [dst.x.min(), dst.y.min(), dst.z.min()])
     assert np.allclose(dst.header.maxs, [dst.x.max(), dst.y.max(), dst.z.max()])
     by_return = np.bincount(np.asarray(dst.return_number), minlength=16)[1:16]
@@ -419,11 +419,11 @@ def test_write_copc_real_files(shared_data, tmp_path, name, count, src_pf, out_p
 
     # hierarchy: consistent counts, points inside their cubes, a uniform top level
     with open_copc(out) as copc:
-        nodes, clouds = _all_points(copc)
+        nodes, clouds = all_points(copc)
         assert len(nodes) > 9 and sum(n.point_count for n in nodes) == count
         assert all(n.point_count > 0 for n in nodes)
         tol = float(np.max(src.header.scales))
-        _check_nodes_inside(copc, nodes, clouds, tol)
+        check_nodes_inside(copc, nodes, clouds, tol)
         info = copc.metadata["copc"]
         assert info["spacing"] == pytest.approx(2 * info["halfsize"] / 128)
         if "gps_time" in set(src.point_format.dimension_names):

@@ -25,7 +25,7 @@ import pytest
 from loaders import LoadCancelled, LoadError
 from loaders.copc import open_copc
 from loaders.writers.copc import write_copc
-from tests.loaders.test_copc import _all_points, _check_nodes_inside, _table
+from tests.loaders.test_copc import all_points, check_nodes_inside, point_table
 
 laspy = pytest.importorskip("laspy")
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,16 +38,16 @@ def _check_same(src_path: Path, out: Path, extra_bytes: int = 0) -> None:
         assert reader.header.point_count == count
         assert len(reader.query()) == count
     dst = laspy.read(out)
-    assert np.array_equal(_table(dst, extra_bytes), _table(src, extra_bytes))
+    assert np.array_equal(point_table(dst, extra_bytes), point_table(src, extra_bytes))
     assert np.allclose(dst.header.mins, [dst.x.min(), dst.y.min(), dst.z.min()])
     assert np.allclose(dst.header.maxs, [dst.x.max(), dst.y.max(), dst.z.max()])
     by_return = np.bincount(np.asarray(dst.return_number), minlength=16)[1:16]
     assert list(dst.header.number_of_points_by_return) == list(by_return)
     with open_copc(out) as copc:
-        nodes, clouds = _all_points(copc)
+        nodes, clouds = all_points(copc)
         assert sum(n.point_count for n in nodes) == count
         assert all(n.point_count > 0 for n in nodes)
-        _check_nodes_inside(copc, nodes, clouds, float(np.max(src.header.scales)))
+        check_nodes_inside(copc, nodes, clouds, float(np.max(src.header.scales)))
         keys = {n.key for n in nodes}
         # every node's parent is a node too (readers walk down from the root)
         for d, x, y, z in keys:
