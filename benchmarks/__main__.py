@@ -126,9 +126,11 @@ def run(sizes: list[int], reps: int, data_dir: Path, only=ALL, log=print,
         results["tiles"] = tiles_bench.run(data_dir, reps, log=log,
                                            osgb_tiles=osgb_tiles or tiles_bench.OSGB_TILES)
     if "bigopen" in only:
-        # 1M and 8M (the sizes); --bigopen-sizes for a smoke run (e.g. 200k,1M)
-        results["bigopen"] = bigopen.run(bigopen_sizes or bigopen.SIZES,
-                                         min(reps, 2), data_dir, log=log)
+        # 1M and 8M (the sizes), fewer in a run of smaller sizes (--quick);
+        # --bigopen-sizes to choose (e.g. 200k,1M)
+        bo_sizes = bigopen_sizes or (bigopen.SIZES if big >= max(bigopen.SIZES)
+                                     else (max(big // 8, 1000), big))
+        results["bigopen"] = bigopen.run(bo_sizes, min(reps, 2), data_dir, log=log)
     if "index" in only:
         # `realscene index` of the synthetic 1M and 30M LAZ: whole-process peak and time
         results["index"] = index_bench.run(data_dir, reps, log=log)
