@@ -166,15 +166,7 @@ def read(path: str | Path, progress: ProgressFn | None = None, *, info: Any = No
             result, arrays = _run(path, request, progress)
     except _NoWorker:
         return progressive.read_full(path, progress, info=info, budget=budget)
-    meta = result["metadata"]
-    positions = arrays.pop("positions")
-    cloud = PointCloud(positions=positions, origin=np.asarray(result["origin"], np.float64),
-                       attributes={}, crs=result["crs"], metadata=meta)
-    check = {"stride": stride, "count": len(positions),
-             "origin": cloud.origin.tolist(), "capacity": result["octree"]["capacity"]}
-    cloud.attributes = DeferredAttributes(
-        arrays, meta.get("deferred", []),
-        lambda report: _read_deferred(path, check, report))
+    cloud = _assemble(path, result, arrays, "deferred", {"stride": stride})
     if warning:
         cloud.warnings.insert(0, warning)
         cloud.metadata["memory_guard"] = {
@@ -183,24 +175,63 @@ def read(path: str | Path, progress: ProgressFn | None = None, *, info: Any = No
             "peak_bytes_needed": info.point_count * progressive.peak_bytes_per_point(
                 info, lean=True),
             "budget": progressive.memory_budget() if budget is None else int(budget)}
-    cloud.metadata.setdefault("source", str(path))
     cloud.metadata.setdefault("file_size", info.file_size)
-    cloud.metadata["ingest"] = "worker"
+    return cloud
+
+
+def read_ply(path: str | Path, progress: ProgressFn | None = None) -> PointCloud:
+    """A binary point-cloud PLY read lean in a worker (:mod:`loaders.ingest_ply`): as
+    :func:`loaders.read` gives it, its positions, RGB, intensity and classification in
+    memory and in the octree's order (kept for :func:`take_prebuilt_lod`), its other
+    properties (normals, extra scalars) deferred. Other PLY files, and any PLY when the
+    worker cannot run, are read by :func:`loaders.read`."""
+    from . import ingest_ply
+    from . import read as read_any
+
+    path = Path(path)
+    plan = ingest_ply.plan(path)
+    if plan is None or not use_worker(plan["count"]):
+        return read_any(path, progress=progress)
+    try:
+        result, arrays = _run(path, {"mode": "ply", "path": str(path)}, progress)
+    except _NoWorker:
+        return read_any(path, progress=progress)
+    cloud = _assemble(path, result, arrays, "ply_deferred", {})
+    cloud.metadata.setdefault("file_size", path.stat().st_size)
+    return cloud
+
+
+def _assemble(path: Path, result: dict, arrays: dict[str, np.ndarray], deferred_mode: str,
+              check: dict) -> PointCloud:
+    """The cloud of a worker's result (its arrays mapped, its octree kept for
+    :func:`take_prebuilt_lod`, its other attributes deferred)."""
     from .lod import OctreeSource
 
+    meta = result["metadata"]
+    positions = arrays.pop("positions")
+    cloud = PointCloud(positions=positions, origin=np.asarray(result["origin"], np.float64),
+                       attributes={}, crs=result["crs"], metadata=meta)
     o = result["octree"]
+    request = {"mode": deferred_mode, "path": str(path), "count": len(positions),
+               "origin": cloud.origin.tolist(), "capacity": o["capacity"], **check}
+    cloud.attributes = DeferredAttributes(arrays, meta.get("deferred", []),
+                                          lambda report: _read_deferred(request, report))
+    cloud.metadata.setdefault("source", str(path))
+    cloud.metadata["ingest"] = "worker"
     cloud.__dict__["_prebuilt_lod"] = OctreeSource(
         cloud, o["cube_lo"], o["cube_size"], o["keys"], o["starts"], o["counts"],
         (np.asarray(o["lo"]), np.asarray(o["hi"])), o["capacity"])
     return cloud
 
 
-def _read_deferred(path: Path, check: dict, progress: ProgressFn | None
-                   ) -> dict[str, np.ndarray]:
-    request = {"mode": "deferred", "path": str(path), **check}
+def _read_deferred(request: dict, progress: ProgressFn | None) -> dict[str, np.ndarray]:
     try:
-        _result, arrays = _run(path, request, progress)
+        _result, arrays = _run(Path(request["path"]), request, progress)
     except _NoWorker:
+        if request["mode"] == "ply_deferred":
+            from . import ingest_ply
+
+            return ingest_ply.deferred(request, progress or (lambda f, m: None), np.empty)
         arrays = _deferred_arrays(request, progress, np.empty)
     return arrays
 
@@ -258,6 +289,8 @@ class _Worker:
                     elif kind == "error":
                         reason, hint = body
                         raise LoadError(path, reason, hint)
+                    elif kind == "fallback":
+                        raise _NoWorker(body[0])
                     elif kind == "done":
                         result = body[0]
                         for name, dtype, shape in result.pop("arrays"):
@@ -391,11 +424,21 @@ def worker_main() -> None:
 
     shared = _Shared()
     try:
-        if request["mode"] == "load":
+        from . import ingest_ply
+
+        mode = request["mode"]
+        if mode == "load":
             result, arrays = _load(request, report, shared.alloc)
+        elif mode == "ply":
+            result, arrays = ingest_ply.load(request, report, shared.alloc)
+        elif mode == "ply_deferred":
+            arrays, result = ingest_ply.deferred(request, report, shared.alloc), {}
         else:
             arrays = _deferred_arrays(request, report, shared.alloc)
             result = {}
+    except ingest_ply.Fallback as exc:
+        conn.send(("fallback", str(exc)))
+        return
     except LoadError as exc:
         conn.send(("error", exc.reason, exc.hint))
         return

@@ -118,11 +118,13 @@ def read(path: str, progress: ProgressFn | None = None,
         from loaders.tiles.tiles3d import open_tileset
 
         return open_tileset(path)
-    if not Path(str(path)).is_dir() and progressive.is_progressive(path):
-        from loaders import ingest
+    from loaders import ingest
 
+    if not Path(str(path)).is_dir() and progressive.is_progressive(path):
         return progressive.read_progressive(path, on_preview=on_preview, progress=progress,
                                             full_reader=ingest.read)
+    if str(path).lower().endswith(".ply"):  # a big point-cloud PLY: read lean, in a worker
+        return ingest.read_ply(path, progress)
     return loaders.read(path, progress=progress)
 
 

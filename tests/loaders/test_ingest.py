@@ -154,3 +154,75 @@ def test_in_process_mode_and_small_files_do_not_start_a_worker(shared_data, monk
     assert "ingest" not in cloud.metadata and "gps_time" in cloud.attributes
     monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
     assert not ingest.use_worker(10**9)
+
+
+def _write_ply(path, cloud, order="<") -> None:
+    """A binary PLY of a real cloud's points: double x, y, z, colours, intensity,
+    classification, GPS time and made-up normals."""
+    n = cloud.point_count
+    xyz = cloud.xyz()
+    fields = [("x", "f8"), ("y", "f8"), ("z", "f8"), ("red", "u1"), ("green", "u1"),
+              ("blue", "u1"), ("scalar_intensity", "u2"), ("scalar_classification", "u1"),
+              ("gps_time", "f8"), ("nx", "f4"), ("ny", "f4"), ("nz", "f4")]
+    rec = np.zeros(n, [(name, order + t) for name, t in fields])
+    rec["x"], rec["y"], rec["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    for k, c in enumerate(("red", "green", "blue")):
+        rec[c] = cloud.attributes["rgb"][:, k]
+    rec["scalar_intensity"] = cloud.attributes["intensity"]
+    rec["scalar_classification"] = cloud.attributes["classification"]
+    rec["gps_time"] = cloud.attributes["gps_time"]
+    rec["nz"] = 1.0
+    rec["nx"] = np.linspace(-1, 1, n)
+    kind = {"<": "binary_little_endian", ">": "binary_big_endian"}[order]
+    types = {"f8": "double", "f4": "float", "u1": "uchar", "u2": "ushort"}
+    head = ["ply", f"format {kind} 1.0", "comment made from autzen_trim.laz",
+            f"element vertex {n}"] + [f"property {types[t]} {name}" for name, t in fields] + [
+            "end_header"]
+    path.write_bytes(("\n".join(head) + "\n").encode() + rec.tobytes())
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_point_cloud_ply_read_lean(shared_data, tmp_path, order, monkeypatch):
+    from loaders import read
+    from loaders.ingest_ply import plan
+
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    laz = progressive.read_full(shared_data / "pointclouds" / "autzen_trim.laz")
+    monkeypatch.setenv(ingest.ENV_MODE, "worker")
+    path = tmp_path / "autzen.ply"
+    _write_ply(path, laz, order)
+    cloud = ingest.read_ply(path)
+    assert cloud.metadata["ingest"] == "worker"
+    src = ingest.take_prebuilt_lod(cloud)
+    assert src is not None and src.total_points == laz.point_count
+    attrs = cloud.attributes
+    assert set(dict(attrs.loaded_items())) == {"rgb", "intensity", "classification"}
+    assert attrs.deferred == ["normals", "gps_time"]
+    ref = read(path)  # the full reader, and its octree built here
+    ref_src = build_octree(ref)
+    np.testing.assert_array_equal(cloud.origin, ref.origin)
+    np.testing.assert_array_equal(cloud.positions, ref.positions)
+    assert src.keys == ref_src.keys
+    assert cloud.metadata["comments"] == ["made from autzen_trim.laz"]
+    attrs.load()
+    assert set(attrs.keys()) == set(ref.attributes)
+    for key, values in ref.attributes.items():
+        np.testing.assert_array_equal(attrs[key], values, err_msg=key)
+        assert attrs[key].dtype == values.dtype
+    assert plan(shared_data / "meshes" / "gargo.ply") is None  # a mesh: the full reader
+
+
+def test_truncated_ply_is_one_clear_error(shared_data, tmp_path, monkeypatch):
+    from loaders import read
+
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    laz = progressive.read_full(shared_data / "pointclouds" / "autzen_trim.laz")
+    path = tmp_path / "cut.ply"
+    _write_ply(path, laz)
+    path.write_bytes(path.read_bytes()[:-1000])
+    monkeypatch.setenv(ingest.ENV_MODE, "worker")
+    with pytest.raises(LoadError) as err:
+        ingest.read_ply(path)
+    with pytest.raises(LoadError) as full:
+        read(path)
+    assert err.value.message == full.value.message  # the full reader's message
