@@ -802,7 +802,8 @@ def section(result: dict[str, Any], header: str) -> str:
     kept = {w["file"]: ", ".join(w.get("attributes", [])) for w in result["window"].values()
             if "error" not in w}
     if kept:
-        lines += ["Attributes in the layer after the load (besides xyz): "
+        lines += ["Attribute names the layer offers after the load (besides xyz; those "
+                  "kept in the file until asked are listed too): "
                   + "; ".join(f"{f}: {a or 'none'}" for f, a in kept.items()) + ".", ""]
     if "laspy_marginal_peak_bpp" in d:
         lines.append(f"laspy.read marginal: peak {d['laspy_marginal_peak_bpp']:.1f} B/pt, "
