@@ -58,9 +58,14 @@ SOFTWARE = "RealScene COPC writer"
 _BASE_SIZE = {6: 30, 7: 36, 8: 38}
 #: points decoded per step of the first pass
 CHUNK_POINTS = 500_000
-#: most points held in memory at once while the octree is built (about 250 bytes each at
-#: the peak: records, coordinates, the octree's sort keys and the reordered copy)
+#: most points held in memory at once while the octree is built (records, coordinates,
+#: the octree's sort keys and the reordered copy); fewer under REALSCENE_MEMORY_BUDGET
 UNIT_POINTS = 1_500_000
+#: peak bytes a point of a unit costs, and the process's size without them (interpreter,
+#: laspy/lazrs, pass 1's chunk and spill buffer). Measured: a 30M-point LAZ indexed in
+#: 366 MiB with 1.5M-point units; with 350k-point units an 8M one in 200 MiB
+UNIT_BYTES = 200
+BASE_BYTES = 160 * 2**20
 #: deepest level buckets are split to when one holds more than ``unit_points``
 SPLIT_MAX_DEPTH = 8
 
@@ -405,7 +410,7 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
     except OSError as exc:
         raise LoadError(out, f"cannot create the output folder: {exc.strerror or exc}") \
             from None
-    unit_points = max(int(unit_points or UNIT_POINTS), int(leaf_points), 1)
+    unit_points = max(int(unit_points or _default_unit_points()), int(leaf_points), 1)
     tmp = out.with_name(out.name + ".part")
     try:
         try:
@@ -642,6 +647,16 @@ def _chunk_positions(f, offset_to_points: int, lazvlr, lazrs) -> list[tuple[int,
         out.append((pos, int(size)))
         pos += int(size)
     return out
+
+
+def _default_unit_points() -> int:
+    """:data:`UNIT_POINTS`, fewer when ``REALSCENE_MEMORY_BUDGET`` allows less (about
+    :data:`UNIT_BYTES` a point at the peak, above a fixed :data:`BASE_BYTES`)."""
+    from ..progressive import ENV_BUDGET, memory_budget
+
+    if not os.environ.get(ENV_BUDGET, "").strip():
+        return UNIT_POINTS
+    return int(min(UNIT_POINTS, max(1, (memory_budget() - BASE_BYTES) // UNIT_BYTES)))
 
 
 def _src_point_size(info) -> int:

@@ -100,6 +100,8 @@ class Buckets:
     def add_cells(self, records: np.ndarray, cell: np.ndarray, depth: int) -> None:
         """Append each record to the bucket of its ``cell`` (N, 3) at ``depth``."""
         ids = (cell[:, 0] << (2 * depth)) | (cell[:, 1] << depth) | cell[:, 2]
+        if depth <= 5:  # at most 2**15 buckets: numpy sorts 16-bit keys by radix
+            ids = ids.astype(np.uint16)
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])

@@ -79,6 +79,26 @@ def test_streamed_index_keeps_every_point(shared_data, tmp_path, name, extra_byt
     _no_leftovers(tmp_path, {"out.copc.laz"})
 
 
+def test_memory_budget_sets_the_unit(shared_data, tmp_path, monkeypatch):
+    """REALSCENE_MEMORY_BUDGET (the app's memory setting) bounds the points held at once:
+    a budget for ~20,000 points a unit builds the 208k-point file in many units."""
+    from loaders.writers import copc
+
+    src = shared_data / "pointclouds" / "ahn3_cropped_2.laz"
+    monkeypatch.setenv("REALSCENE_MEMORY_BUDGET",
+                       str(copc.BASE_BYTES + 20_000 * copc.UNIT_BYTES))
+    steps: list[str] = []
+    write_copc(src, tmp_path / "b.copc.laz", progress=lambda f, m: steps.append(m),
+               leaf_points=5000)
+    assert sum(m.startswith("building") for m in steps) >= 8
+    monkeypatch.delenv("REALSCENE_MEMORY_BUDGET")
+    steps.clear()
+    write_copc(src, tmp_path / "a.copc.laz", progress=lambda f, m: steps.append(m),
+               leaf_points=5000)
+    assert sum(m.startswith("building") for m in steps) == 1  # one unit: all in memory
+    _check_same(src, tmp_path / "b.copc.laz")
+
+
 def test_wrong_header_bounds_are_respilled(shared_data, tmp_path):
     """A header whose bounds are a 1 m box at the origin: the points are re-spilled in
     the cube of the decoded bounds, and the output header has the true bounds."""
