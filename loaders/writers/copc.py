@@ -406,9 +406,21 @@ def write_copc(src_path: str | os.PathLike, out_path: str | os.PathLike | None =
         raise LoadError(out, "the output is a folder", "give a file name like NAME.copc.laz")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        free = shutil.disk_usage(out.parent).free
     except OSError as exc:
         raise LoadError(out, f"cannot create the output folder: {exc.strerror or exc}") \
+            from None
+    # the spilled records (uncompressed) and the output (~ the size of a LAZ source)
+    need = info.point_count * (_BASE_SIZE[_target_format(info.point_format)] + max(
+        0, info.record_length - _src_point_size(info))) + info.file_size
+    if need > free:
+        raise LoadError(src, f"indexing needs about {need / 1e9:.1f} GB of free disk space "
+                        f"next to the output ({free / 1e9:.1f} GB free)",
+                        "free some space or write the COPC to another disk (-o)")
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise LoadError(out, f"cannot write next to the output: {exc.strerror or exc}") \
             from None
     unit_points = max(int(unit_points or _default_unit_points()), int(leaf_points), 1)
     tmp = out.with_name(out.name + ".part")
