@@ -354,8 +354,8 @@ def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
     node_keys, starts, counts)``; ``perm[i]`` is the index of the point that goes to place
     ``i`` (uint32, inside ``kb``'s buffer). The keys are sorted in place, cells are found
     by binary search in them, the permutation is written over them; besides the keys,
-    only 4 bytes for each point of an inner node and, at the end, a byte a point (a mask)
-    are held: a build costs its input's arrays plus about 10 bytes a point at its peak.
+    only 4 bytes for each point of an inner node are held: a build costs its input's
+    arrays plus about 11 bytes a point at its peak (8 of keys).
 
     The points are sorted once by the Morton code (3 x ``MAX_DEPTH`` bits) of their finest
     cell (ties in input order); then every cell, level by level from the root, keeps up to
@@ -382,13 +382,15 @@ def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
     steps = np.arange(capacity, dtype=np.int64)
     for level in range(D + 1):
         # taken points in each cell's range, from every coarser level's picks
-        before = [(p, np.searchsorted(p, s), np.searchsorted(p, e)) for *_, p in levels]
+        s32, e32 = s.astype(np.uint32), e.astype(np.uint32)  # (same dtype: no cast of p)
+        before = [(p, np.searchsorted(p, s32), np.searchsorted(p, e32)) for *_, p in levels]
+        del s32, e32
         inside = sum((te - ts for _, ts, te in before), np.zeros(len(s), np.int64))
         rem = (e - s) - inside
         split = rem > capacity if level < D else np.zeros(len(rem), bool)
         take = np.where(split, capacity, rem)
-        picks_l = []
-        for j in np.flatnonzero(split):
+        picks = np.empty(int(np.count_nonzero(split)) * capacity, np.uint32)
+        for i, j in enumerate(np.flatnonzero(split)):
             a = int(s[j])
             taken = np.concatenate([p[int(ts[j]):int(te[j])] for p, ts, te in before]) \
                 if before else np.zeros(0, np.uint32)
@@ -396,10 +398,9 @@ def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
             # evenly spaced remaining ranks; the r-th remaining position of the range
             # is r + #{i: taken[i] - i <= r}
             ranks = (steps * int(rem[j])) // capacity
-            picks_l.append((ranks + np.searchsorted(taken - np.arange(len(taken)), ranks,
-                                                    side="right") + a).astype(np.uint32))
+            picks[i * capacity:(i + 1) * capacity] = ranks + np.searchsorted(
+                taken - np.arange(len(taken)), ranks, side="right") + a
         del before
-        picks = np.concatenate(picks_l) if picks_l else np.zeros(0, np.uint32)
         levels.append((cells, s, e, take, split, picks))
         if level == D or not split.any():
             break
@@ -418,9 +419,7 @@ def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
     words = kb.words
     order = words[:, _LO]  # sorted position -> input index (strided view)
     perm = words[:, _HI]
-    untaken = np.ones(n, bool)
-    for *_, picks in levels:
-        untaken[picks] = False
+    all_picks = [picks for *_, picks in levels]  # each sorted (nodes in Morton order)
     node_keys, node_counts = [], []
     at = 0
     for level, (cells_l, s, e, take, split, picks) in enumerate(levels):
@@ -436,11 +435,15 @@ def octree_order(kb: KeyBuffer, capacity: int = DEFAULT_CAPACITY,
             if split[j]:
                 perm[at:at + t] = order[picks[pick_at:pick_at + t]]
                 pick_at += t
-            else:
+            else:  # the positions of its range no coarser node took
                 a, b = int(s[j]), int(e[j])
-                perm[at:at + t] = order[a:b][untaken[a:b]]
+                keep = np.ones(b - a, bool)
+                for p in all_picks[:level]:
+                    lo_, hi_ = np.searchsorted(p, np.uint32(a)), np.searchsorted(p, np.uint32(b))
+                    keep[p[lo_:hi_].astype(np.int64) - a] = False
+                perm[at:at + t] = order[a:b][keep]
             at += t
-    del levels, untaken, order
+    del levels, all_picks, order
     assert at == n
     keys_all = np.concatenate(node_keys)
     counts_all = np.concatenate(node_counts)
