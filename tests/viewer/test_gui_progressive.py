@@ -96,10 +96,11 @@ def test_cancel_mid_load_keeps_window_usable(qtbot, window, survey, shared_data)
 
 
 def test_memory_guard_notice_in_window(qtbot, window, survey, monkeypatch):
-    from loaders import progressive
+    from loaders import ingest, progressive
     from loaders.formats import las
 
-    per_point = progressive.peak_bytes_per_point(las.parse_header(survey))
+    info = las.parse_header(survey)  # (read in the ingest worker: its lean peak)
+    per_point = progressive.peak_bytes_per_point(info, lean=ingest.use_worker(info.point_count))
     monkeypatch.setenv(progressive.ENV_BUDGET, str(N * per_point // 4 + 1000))
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
