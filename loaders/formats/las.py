@@ -456,6 +456,12 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
             extra_names = [name for name in extra_names if f"extra:{name}" in keep]
             has_rgb = has_rgb and "rgb" in keep
         flags_set: set[str] = set()  # deferred flag dimensions some point sets
+        try:
+            from laspy.point.dims import get_sub_fields_dict
+
+            flag_bits = get_sub_fields_dict(fmt.id)  # flag -> (its byte's field, mask)
+        except Exception:  # noqa: BLE001 - another laspy: test each flag's values
+            flag_bits = {}
         store: dict[str, np.ndarray] = {"xyz": new((cap, 3), np.int32)}
         if keep is None or "scan_angle" in keep:
             store["scan_angle"] = new(cap, np.float32)
@@ -510,10 +516,21 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                         rgb16 = True  # every earlier value was <= 255, so >> 8 gives 0
                         store["rgb"][:done] = 0
                     store["rgb"][sl] = (block >> 8) if rgb16 else block
-                for name in deferred:
-                    if name in FLAG_NAMES and name not in flags_set and \
-                            np.asarray(chunk[name]).any():
-                        flags_set.add(name)
+                pending = [name for name in deferred
+                           if name in FLAG_NAMES and name not in flags_set]
+                if pending:  # one OR over each flag byte, not a mask array a flag
+                    bits: dict[str, int] = {}
+                    for name in pending:
+                        field, sub = flag_bits.get(name, (None, None))
+                        if field is None:
+                            if np.asarray(chunk[name]).any():
+                                flags_set.add(name)
+                            continue
+                        if field not in bits:
+                            bits[field] = int(np.bitwise_or.reduce(
+                                np.asarray(chunk.array[field]).ravel()))
+                        if bits[field] & int(sub.mask):
+                            flags_set.add(name)
                 for name in optional:
                     values = np.asarray(chunk[name])[sel][:n]
                     if name not in store:
