@@ -42,7 +42,7 @@ def plan(path: str | Path) -> dict[str, Any] | None:
         size = path.stat().st_size
         with open(path, "rb") as fh:
             head = fh.read(min(size, ply_format.MAX_HEADER))
-        fixed, offset, fmt, elements, warnings = ply_format._parse_header(path, head)
+        fixed, offset, fmt, elements, warnings = ply_format.parse_header(path, head)
     except (OSError, LoadError):
         return None
     if fmt == "ascii" or warnings or not elements or elements[0][0] != "vertex":
@@ -56,7 +56,7 @@ def plan(path: str | Path) -> dict[str, Any] | None:
     if len(set(names)) != len(names) or not {"x", "y", "z"} <= set(names):
         return None
     try:
-        ply_format._check_sizes(path, fmt, elements, size - offset)
+        ply_format.check_sizes(path, fmt, elements, size - offset)
     except LoadError:
         return None  # the full reader gives the message
     order = "<" if fmt == "binary_little_endian" else ">"
@@ -201,7 +201,7 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
     if all(colours):
         rgb = alloc((p["count"], 3), np.uint8)
         for k, prop in enumerate(colours):
-            col = ply_format._colour_channel(_column(p, prop))
+            col = ply_format.colour_channel(_column(p, prop))
             _gather(col, perm, rgb[:, k])
             del col
         arrays["rgb"] = rgb

@@ -34,7 +34,7 @@ _SIZES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2,
 _KEYWORDS = {"ply", "format", "element", "property", "comment", "obj_info", "end_header"}
 
 
-def _parse_header(path: Path, raw: bytes):
+def parse_header(path: Path, raw: bytes):
     """Return (fixed header bytes, body offset, format, elements, warnings)."""
     end = raw.find(b"end_header")
     if not raw.startswith(b"ply") or end < 0:
@@ -90,7 +90,7 @@ def _parse_header(path: Path, raw: bytes):
     return fixed, body_offset, fmt, elements, warnings
 
 
-def _check_sizes(path: Path, fmt: str, elements, body_bytes: int) -> None:
+def check_sizes(path: Path, fmt: str, elements, body_bytes: int) -> None:
     need = 0
     for name, count, props in elements:
         if fmt == "ascii":
@@ -111,8 +111,8 @@ def read(path: Path, progress: ProgressFn | None = None):
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(min(size, MAX_HEADER))
-    fixed, body_offset, fmt, elements, warnings = _parse_header(path, head)
-    _check_sizes(path, fmt, elements, size - body_offset)
+    fixed, body_offset, fmt, elements, warnings = parse_header(path, head)
+    check_sizes(path, fmt, elements, size - body_offset)
     try:
         from plyfile import PlyData
 
@@ -165,7 +165,7 @@ def _column(vertex, *names):
     return None
 
 
-def _colour_channel(values: np.ndarray) -> np.ndarray:
+def colour_channel(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
         finite = values[np.isfinite(values)]
         if finite.size and finite.max() <= 1.0:
@@ -193,7 +193,7 @@ def _build(path: Path, ply, fmt: str, warnings: list[str], report):
     colours = [_column(vertex, f"{c}", f"diffuse_{c}") for c in ("red", "green", "blue")]
     rgb = None
     if all(c is not None for c in colours):
-        rgb = np.stack([_colour_channel(c) for c in colours], axis=1)
+        rgb = np.stack([colour_channel(c) for c in colours], axis=1)
     alpha = _column(vertex, "alpha", "diffuse_alpha")
     normals = None
     ncols = [_column(vertex, c) for c in ("nx", "ny", "nz")]
@@ -220,7 +220,7 @@ def _build(path: Path, ply, fmt: str, warnings: list[str], report):
         faces = _triangulate(path, faces_el[key], positions, warnings)
         vc = None
         if rgb is not None:
-            a = (_colour_channel(alpha) if alpha is not None
+            a = (colour_channel(alpha) if alpha is not None
                  else np.full(len(rgb), 255, np.uint8))
             vc = np.concatenate([rgb, a[:, None]], axis=1)
         uvs = None
