@@ -25,6 +25,8 @@ TARGETS = {
     "frame": ("frame time at a fixed budget, 30M loaded / 1M loaded", 1.25),
     "stall": ("longest UI event-loop stall while a 30M LAZ loads (ms)", 100.0),
 }
+#: issue 20: the 95th percentile of the event loop's gaps while a 30M LAZ loads (ms)
+STALL_P95_MS = 40.0
 FRAME_BUDGET = 500_000
 WINDOW = (1280, 800)
 
@@ -494,6 +496,7 @@ def measure_stall(path: Path, tick_ms: int = 5, timeout_s: float = 600) -> dict[
         "max_gap_ms": float(gaps.max() * 1000) if len(gaps) else 0.0,
         "max_gap_at_s": float(ticks[worst] - t0) if len(gaps) else 0.0,
         "p99_gap_ms": float(np.percentile(gaps, 99) * 1000) if len(gaps) else 0.0,
+        "p95_gap_ms": float(np.percentile(gaps, 95) * 1000) if len(gaps) else 0.0,
         "max_gap_while_decoding_ms": float(max(worker_gaps) * 1000) if worker_gaps else 0.0,
         "max_load_gap_read_ms": float(max(decode_gaps, default=0.0) * 1000),
         "max_load_gap_lod_ms": float(max(lod_gaps, default=0.0) * 1000),
@@ -634,7 +637,8 @@ def report(results: dict[str, Any], out: Path | None = None) -> str:
             f"; refinement after the load {r.get('refined_s', 0.0):.2f} s, longest gap in "
             f"it {r.get('max_gap_after_load_ms', 0.0):.0f} ms",
             f"- longest gap **{r['max_gap_ms']:.0f} ms** (at {r['max_gap_at_s']:.2f} s), "
-            f"99th percentile {r['p99_gap_ms']:.0f} ms",
+            f"95th percentile **{r.get('p95_gap_ms', 0.0):.0f} ms**, 99th percentile "
+            f"{r['p99_gap_ms']:.0f} ms",
             f"- longest gap caused by the load itself, i.e. not overlapping the GUI thread's "
             f"own work (adding the preview layer, swapping in the full cloud, rendering a "
             f"frame): **{r['max_gap_while_decoding_ms']:.0f} ms** (while reading / decoding: "
@@ -642,9 +646,12 @@ def report(results: dict[str, Any], out: Path | None = None) -> str:
             f"{r.get('max_load_gap_lod_ms', 0.0):.0f} ms)",
             f"- GUI-thread work during the load (ms): {r.get('gui_work_ms', {})}",
             f"- events (s after open): {r['events']}", ""]
-        ok = r["max_gap_ms"] < TARGETS["stall"][1]
-        summary.append(f"5. {TARGETS['stall'][0]} < {TARGETS['stall'][1]:.0f}: "
-                       f"**{verdict(ok)}** ({r['max_gap_ms']:.0f} ms overall, "
+        ok = r["max_gap_ms"] < TARGETS["stall"][1] and \
+            r.get("p95_gap_ms", 1e9) < STALL_P95_MS
+        summary.append(f"5. {TARGETS['stall'][0]} < {TARGETS['stall'][1]:.0f}, 95th "
+                       f"percentile < {STALL_P95_MS:.0f}: "
+                       f"**{verdict(ok)}** ({r['max_gap_ms']:.0f} ms overall, 95th percentile "
+                       f"{r.get('p95_gap_ms', 0.0):.0f} ms, "
                        f"{r['max_gap_while_decoding_ms']:.0f} ms caused by the load, the rest "
                        "is the GUI thread rendering frames / swapping layers; "
                        f"{r.get('file', '')})")

@@ -44,6 +44,8 @@ WORKER_MIN_POINTS = 300_000
 #: LAZ chunks a worker decodes per lazrs call (it holds no GUI: big calls are fastest)
 WORKER_CHUNKS_PER_CALL = 8
 ENV_MODE = "REALSCENE_INGEST"
+#: the worker's niceness (its CPU goes to the window first)
+WORKER_NICE = 15
 #: seconds between progress messages from the worker
 PROGRESS_EVERY = 0.05
 _ROOT = Path(__file__).resolve().parents[1]
@@ -411,6 +413,10 @@ def worker_main() -> None:
 
         ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: die with the parent
     except Exception:  # noqa: BLE001 - not Linux: the parent kills us on cancel anyway
+        pass
+    try:
+        os.nice(WORKER_NICE)  # background work: a window's frames come first
+    except OSError:
         pass
     conn = Connection(int(sys.argv[1]))
     request = conn.recv()

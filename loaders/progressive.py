@@ -55,8 +55,8 @@ FULL_DECODE_BELOW = 400_000
 MIN_RUN = 512
 #: points decoded per step in the full read (GIL hand-over granularity)
 BATCH_POINTS = 100_000
-#: points decoded per lazrs call in the preview
-PREVIEW_BATCH = 100_000
+#: points decoded per lazrs call in the preview (it holds the GIL: a window's frames wait)
+PREVIEW_BATCH = 8_000
 #: LAZ chunks per lazrs call in the full read (0: one per core). lazrs holds the GIL for
 #: the whole call and decodes the chunks of one call in parallel, one per core. Measured
 #: on 2 cores (50k-point chunks, format 3): one chunk per call ~35 ms, two chunks ~36 ms

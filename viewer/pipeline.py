@@ -214,6 +214,12 @@ def load(path: str, scene_crs: Any = None, progress: ProgressFn | None = None, *
     if on_crs is not None:
         on_crs(crs)
     lod = build_lod(data, scaled(progress, READ_SHARE, 1.0)) if with_lod else None
+    if isinstance(data, PointCloud):  # counted here (a loading thread), not on a frame
+        from types import SimpleNamespace
+
+        from .colors import class_counts
+
+        class_counts(SimpleNamespace(data=data))  # (cached in the cloud's metadata)
     return Loaded(path, data, lod)
 
 

@@ -22,6 +22,7 @@ fetches only the nodes the view needs.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 
 from PySide6 import QtCore
@@ -33,6 +34,8 @@ from .. import pipeline
 
 #: share of the progress bar for reading; the octree build takes the rest
 READ_SHARE = pipeline.READ_SHARE
+#: shortest time between two progress reports of a job to the window
+PROGRESS_EVERY_S = 0.1
 #: longest time the worker waits for the window to show the preview (see wait_preview)
 PREVIEW_WAIT_S = 5.0
 
@@ -89,6 +92,7 @@ class LoadJob(QtCore.QObject):
         #: callable giving the scene CRS to transform the data into (None: keep it)
         self.target_crs = None
         self._cancel = threading.Event()
+        self._last_report = float("-inf")  # (progress is reported at most so often)
         self._thread: threading.Thread | None = None
         self.done = False
         #: level-of-detail source built for the loaded cloud (None: none / failed)
@@ -152,6 +156,12 @@ class LoadJob(QtCore.QObject):
     def _report(self, fraction: float, message: str = "") -> None:
         if self._cancel.is_set():
             raise LoadCancelled(self.path)
+        # at most one report per PROGRESS_EVERY_S (each one repaints the progress bar and
+        # the status line in the GUI thread), the first and the last always
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_report < PROGRESS_EVERY_S:
+            return
+        self._last_report = now
         self.progress.emit(self, float(fraction), message)
 
     def _on_preview(self, cloud: PointCloud) -> None:

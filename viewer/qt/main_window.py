@@ -43,6 +43,19 @@ def freeze_startup_heap() -> None:
     global _HEAP_FROZEN
     if not _HEAP_FROZEN:
         _HEAP_FROZEN = True
+        # the modules a first point cloud's load imports (laspy, lazrs, pyproj, requests:
+        # ~200 modules, ~0.15 s holding the GIL) are imported now, not while a window
+        # waits on its loading thread
+        try:
+            import laspy  # noqa: F401
+            import lazrs  # noqa: F401
+            import psutil  # noqa: F401
+            import pyproj  # noqa: F401
+
+            from loaders import copc, ingest, ingest_ply, progressive  # noqa: F401
+            from loaders.crs import crs_from_las_header  # noqa: F401
+        except ImportError:  # pragma: no cover - a broken install: the load will say so
+            pass
         gc.collect()
         gc.freeze()
 
