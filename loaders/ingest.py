@@ -251,7 +251,6 @@ class _Worker:
         ours, theirs = socket.socketpair()
         self.err = tempfile.TemporaryFile()
         env = dict(os.environ)
-        env["MALLOC_MMAP_THRESHOLD_"] = "131072"  # big arrays freed go back to the system
         env["PYTHONPATH"] = os.pathsep.join([str(_ROOT)] + [p for p in [
             env.get("PYTHONPATH")] if p])
         try:
