@@ -39,6 +39,8 @@ def plan(path: str | Path) -> dict[str, Any] | None:
     reads (anything else goes to :func:`loaders.formats.ply.read`)."""
     path = Path(path)
     try:
+        if not path.is_file():  # a FIFO, a device: the full reader refuses it
+            return None
         size = path.stat().st_size
         with open(path, "rb") as fh:
             head = fh.read(min(size, ply_format.MAX_HEADER))

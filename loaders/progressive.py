@@ -71,8 +71,9 @@ MEMORY_FRACTION = 0.6
 #: process (loaders.lod.build_octree: 8 B/pt of sort keys, a few of level bookkeeping;
 #: the read itself adds batches of records) ...
 LOD_PEAK_EXTRA = 16
-#: ... and in the ingest worker (loaders.ingest), with the lean arrays
-LEAN_PEAK_EXTRA = 16
+#: ... and in the ingest worker (loaders.ingest), with the lean arrays: measured 4.5 B/pt
+#: above the 20 kept (benchmarks/RESULTS.md, "bigopen": 24.5 B/pt marginal, 1M -> 8M LAZ)
+LEAN_PEAK_EXTRA = 8
 ENV_BUDGET = "REALSCENE_MEMORY_BUDGET"
 
 PreviewFn = Callable[[PointCloud], None]
@@ -379,8 +380,11 @@ def _scaled(report: ProgressFn, a: float, b: float) -> ProgressFn:
 
 # -- the whole thing ---------------------------------------------------------------------
 def is_progressive(path: str | Path) -> bool:
-    """True for files :func:`read_progressive` handles (LAS and LAZ, incl. COPC)."""
+    """True for files :func:`read_progressive` handles (LAS and LAZ, incl. COPC). Only
+    a regular file is opened (a FIFO would block: the readers then refuse it)."""
     try:
+        if not Path(path).is_file():
+            return False
         with open(path, "rb") as fh:
             return fh.read(4) == b"LASF"
     except OSError:

@@ -226,3 +226,15 @@ def test_truncated_ply_is_one_clear_error(shared_data, tmp_path, monkeypatch):
     with pytest.raises(LoadError) as full:
         read(path)
     assert err.value.message == full.value.message  # the full reader's message
+
+
+def test_a_fifo_named_ply_is_refused_not_waited_on(tmp_path):
+    import os
+
+    from viewer import pipeline
+
+    fifo = tmp_path / "points.ply"
+    os.mkfifo(fifo)
+    with pytest.raises(LoadError) as err:
+        pipeline.read(str(fifo))  # the lean plan must not open it (it would block)
+    assert "regular file" in err.value.message
