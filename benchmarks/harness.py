@@ -243,7 +243,7 @@ def measure_ttff(path: Path, reps: int) -> dict[str, Any]:
 
 # -- 2. full ingest ---------------------------------------------------------------------------
 def measure_ingest(path: Path, reps: int) -> dict[str, Any]:
-    from loaders import progressive
+    from loaders import ingest
 
     notes = []
     parts: dict[str, list[float]] = {"read_s": [], "lod_s": []}
@@ -254,10 +254,15 @@ def measure_ingest(path: Path, reps: int) -> dict[str, Any]:
         return time.perf_counter() - t
 
     def ours() -> float:
+        # the app's full read (pipeline.read's): a big file is read in the ingest worker,
+        # which builds the octree with it and hands both over in shared memory
         t = time.perf_counter()
-        cloud = progressive.read_full(path)
+        cloud = ingest.read(path)
         t1 = time.perf_counter()
-        lod, note = build_lod(cloud)
+        lod = ingest.take_prebuilt_lod(cloud)
+        note = "octree built in the ingest worker, with the read (read = both)"
+        if lod is None:
+            lod, note = build_lod(cloud)
         t2 = time.perf_counter()
         parts["read_s"].append(t1 - t)
         parts["lod_s"].append(t2 - t1)
@@ -572,8 +577,11 @@ def report(results: dict[str, Any], out: Path | None = None) -> str:
                      f"{_f(r['read_s']['median'])} / {_f(r['lod_s']['median'])} | "
                      f"{_f(r['ratio']['min'])} | {_f(r['ratio']['median'])} | {r['note']} |")
         ingest_ok.append(r["ratio"]["median"] <= TARGETS["ingest"][1])
+    worst = max((r["ratio"]["median"] for r in results.get("ingest", {}).values()),
+                default=None)
     summary.append(f"2. {TARGETS['ingest'][0]} ≤ {TARGETS['ingest'][1]}: "
-                   f"**{verdict(all(ingest_ok) if ingest_ok else None)}**")
+                   f"**{verdict(all(ingest_ok) if ingest_ok else None)}**"
+                   + (f" (worst median ratio {worst:.2f})" if worst is not None else ""))
     lines.append("")
 
     # 3
