@@ -84,7 +84,19 @@ def test_export_glb_through_the_dialog(qtbot, window, tmp_path):
     assert not window.progress.isVisible()
 
 
-def test_cancel_leaves_no_output(qtbot, window, tmp_path):
+def test_cancel_leaves_no_output(qtbot, window, tmp_path, monkeypatch):
+    from viewer.qt import jobs
+
+    # an export long enough to be cancelled half-way: each report waits (up to 10 s) for
+    # Cancel, the way a big scan keeps the job busy (the sample exports in a blink, so a
+    # Cancel clicked "right after the start" could come after the end)
+    report = jobs.WindowJob._report
+
+    def slow_report(self, fraction, message=""):
+        self._cancel.wait(10)
+        return report(self, fraction, message)
+
+    monkeypatch.setattr(jobs.WindowJob, "_report", slow_report)
     _open_sample(qtbot, window)
     dialog = _dialog(window)
     (tmp_path / "out").mkdir()
