@@ -3,7 +3,8 @@
 The full read of a big file (:func:`read`) runs in a child process: it decodes the file
 (LAZ: lazrs, several chunks a call, on every core), keeps only the lean set of
 attributes (:data:`LEAN`: xyz as float32 around an origin, RGB as uint8, intensity,
-classification, return number and count: 20 bytes a point) in memory-file descriptors
+classification, return number and count packed in one byte: 19 bytes a point) in
+memory-file descriptors
 (``memfd``), builds the octree there (:func:`loaders.lod.build_octree`, which reorders
 the arrays in place) and hands the descriptors to this process, which maps them: the
 arrays are never copied, and the process that shows them never holds the GIL for the
@@ -39,6 +40,10 @@ from .types import LoadError, PointCloud, ProgressFn, loaded_attributes  # noqa:
 #: the attributes read with the points; the rest stay in the file until asked for
 LEAN = frozenset({"rgb", "intensity", "classification", "return_number",
                   "number_of_returns"})
+#: the byte both return fields share in a worker's cloud (return number in the low
+#: nibble, number of returns in the high one: LAS keeps each in 3 or 4 bits)
+PACKED_RETURNS = "_returns_packed"
+RETURN_FIELDS = {"return_number": 0, "number_of_returns": 4}
 #: smaller files are read in this process (a worker's start costs ~0.2 s)
 WORKER_MIN_POINTS = 300_000
 #: LAZ chunks a worker decodes per lazrs call (it holds no GUI: big calls are fastest)
@@ -60,18 +65,59 @@ def use_worker(point_count: int) -> bool:
 
 
 # -- deferred attributes -----------------------------------------------------------------
+class PackedField:
+    """One field of a packed byte array (``(packed >> shift) & 15``), read without
+    unpacking the whole array: ``field[i]`` / ``field[a:b]`` unpack only those points;
+    ``np.asarray(field)`` unpacks all of it."""
+
+    def __init__(self, packed: np.ndarray, shift: int) -> None:
+        self.packed = packed
+        self.shift = shift
+        self.dtype = np.dtype(np.uint8)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.packed.shape
+
+    @property
+    def ndim(self) -> int:
+        return 1
+
+    @property
+    def size(self) -> int:
+        return int(self.packed.size)
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def __getitem__(self, index):
+        return (self.packed[index] >> self.shift) & 15
+
+    def __array__(self, dtype=None, copy=None):
+        values = (self.packed >> self.shift) & 15
+        return values if dtype is None else values.astype(dtype)
+
+
 class DeferredAttributes(dict):
-    """A cloud's attribute arrays, some of which are still in the file (``deferred``).
+    """A cloud's attribute arrays, some of which are still in the file (``deferred``),
+    two of which may share a byte (``packed``: the return number and count).
 
     It behaves as the dict of every attribute: a deferred name is ``in`` it and listed by
     ``keys()``; reading one (``[name]``, ``get``, ``items()``) reads all of them first,
     blocking (:meth:`load`). Code that must not block (drawing) asks :meth:`is_deferred`
-    or iterates :meth:`loaded_items`; a window calls :meth:`load` in the background."""
+    or iterates :meth:`loaded_items`; a window calls :meth:`load` in the background. A
+    packed name gives its values unpacked (a new array each time: the cloud keeps one byte
+    for both); :meth:`loaded_items` gives it as a :class:`PackedField`, which unpacks only
+    the points it is indexed with (a node of the octree, a picked point)."""
 
     def __init__(self, loaded: dict[str, np.ndarray], deferred: Iterable[str],
-                 loader: Callable[[ProgressFn | None], dict[str, np.ndarray]]) -> None:
+                 loader: Callable[[ProgressFn | None], dict[str, np.ndarray]],
+                 packed: dict[str, PackedField] | None = None) -> None:
         super().__init__(loaded)
-        self.deferred = [d for d in deferred if not dict.__contains__(self, d)]
+        self.packed = {k: v for k, v in (packed or {}).items()
+                       if not dict.__contains__(self, k)}
+        self.deferred = [d for d in deferred
+                         if not dict.__contains__(self, d) and d not in self.packed]
         self._loader = loader
         self._lock = threading.Lock()
 
@@ -90,48 +136,78 @@ class DeferredAttributes(dict):
             self.deferred = []
 
     def loaded_items(self):
-        return dict.items(self)
+        return list(dict.items(self)) + list(self.packed.items())
 
     def __missing__(self, key: str) -> np.ndarray:
+        if key in self.packed:
+            return np.asarray(self.packed[key])
         if key in self.deferred:
             self.load()
             return dict.__getitem__(self, key)
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self, key) or key in self.deferred
+        return dict.__contains__(self, key) or key in self.packed or key in self.deferred
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.packed.pop(key, None)
+        if key in self.deferred:
+            self.deferred.remove(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.packed or key in self.deferred:
+            self.pop(key)
+        else:
+            dict.__delitem__(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
 
     def keys(self):
-        return list(dict.keys(self)) + list(self.deferred)
+        return list(dict.keys(self)) + list(self.packed) + list(self.deferred)
 
     def __iter__(self):
         return iter(self.keys())
 
     def __len__(self) -> int:
-        return dict.__len__(self) + len(self.deferred)
+        return dict.__len__(self) + len(self.packed) + len(self.deferred)
 
     def items(self):
-        self.load()
-        return dict.items(self)
+        return self.copy().items()
 
     def values(self):
-        self.load()
-        return dict.values(self)
+        return self.copy().values()
 
     def pop(self, key: str, *default: Any) -> Any:
+        if key in self.packed:
+            return np.asarray(self.packed.pop(key))
         if key in self.deferred:
             self.load()
         return dict.pop(self, key, *default)
 
     def copy(self) -> dict[str, np.ndarray]:
         self.load()
-        return dict(dict.items(self))
+        out = dict(dict.items(self))
+        out.update((k, np.asarray(v)) for k, v in self.packed.items())
+        return out
 
     def __reduce__(self):  # pickles (and deep copies) as the plain dict of every array
         return (dict, (self.copy(),))
+
+
+def pack_returns(attributes: dict[str, np.ndarray]) -> None:
+    """(In a worker) replace ``return_number`` and ``number_of_returns`` of a cloud by
+    one byte holding both (:data:`PACKED_RETURNS`), in the first one's memory."""
+    if not all(dict.__contains__(attributes, k) for k in RETURN_FIELDS):
+        return
+    low = attributes.pop("return_number")
+    high = attributes.pop("number_of_returns")
+    for a in range(0, len(low), 1 << 20):
+        b = a + (1 << 20)
+        low[a:b] &= 15
+        low[a:b] |= high[a:b] << 4
+    attributes[PACKED_RETURNS] = low
 
 
 def take_prebuilt_lod(cloud: Any) -> Any:
@@ -216,8 +292,12 @@ def _assemble(path: Path, result: dict, arrays: dict[str, np.ndarray], deferred_
     o = result["octree"]
     request = {"mode": deferred_mode, "path": str(path), "count": len(positions),
                "origin": cloud.origin.tolist(), "capacity": o["capacity"], **check}
+    packed = arrays.pop(PACKED_RETURNS, None)
+    fields = {} if packed is None else {
+        name: PackedField(packed, shift) for name, shift in RETURN_FIELDS.items()}
     cloud.attributes = DeferredAttributes(arrays, meta.get("deferred", []),
-                                          lambda report: _read_deferred(request, report))
+                                          lambda report: _read_deferred(request, report),
+                                          fields)
     cloud.metadata.setdefault("source", str(path))
     cloud.metadata["ingest"] = "worker"
     cloud.__dict__["_prebuilt_lod"] = OctreeSource(
@@ -404,6 +484,16 @@ class _Shared:
     def fd_of(self, arr: np.ndarray) -> int:
         return self.files[arr.__array_interface__["data"][0]][0]
 
+    def release(self, arr: np.ndarray) -> None:
+        """Free the memory of an array no longer used (its pages dropped; the file
+        closed); the array must not be read again."""
+        fd, mm = self.files.pop(arr.__array_interface__["data"][0])
+        try:
+            mm.madvise(mmap.MADV_REMOVE)
+        except (AttributeError, OSError, ValueError):
+            os.ftruncate(fd, 0)
+        os.close(fd)
+
 
 def worker_main() -> None:
     """The worker process: one request on the socket given in ``argv[1]``."""
@@ -433,7 +523,7 @@ def worker_main() -> None:
 
         mode = request["mode"]
         if mode == "load":
-            result, arrays = _load(request, report, shared.alloc)
+            result, arrays = _load(request, report, shared.alloc, shared.release)
         elif mode == "ply":
             result, arrays = ingest_ply.load(request, report, shared.alloc)
         elif mode == "ply_deferred":
@@ -462,7 +552,8 @@ def worker_main() -> None:
             pass
 
 
-def _load(request: dict, report: ProgressFn, alloc) -> tuple[dict, dict[str, np.ndarray]]:
+def _load(request: dict, report: ProgressFn, alloc, release=lambda a: None
+          ) -> tuple[dict, dict[str, np.ndarray]]:
     from . import progressive
     from .formats import las
     from .lod import build_octree
@@ -472,6 +563,10 @@ def _load(request: dict, report: ProgressFn, alloc) -> tuple[dict, dict[str, np.
     cloud = progressive.read_full(
         path, lambda f, m: report(0.85 * f, m), info=info, stride=request["stride"],
         chunks_per_call=WORKER_CHUNKS_PER_CALL, keep=set(LEAN), alloc=alloc)
+    high = cloud.attributes.get("number_of_returns")
+    pack_returns(cloud.attributes)
+    if high is not None:
+        release(high)
     src = build_octree(cloud, lambda f, m: report(0.85 + 0.15 * f, m))
     arrays = {"positions": cloud.positions, **cloud.attributes}
     result = {"metadata": cloud.metadata, "origin": cloud.origin.tolist(), "crs": cloud.crs,

@@ -103,7 +103,7 @@ def bytes_per_point(info: las.LasInfo, lean: bool = False) -> int:
     ``lean``: what :mod:`loaders.ingest` keeps (its other attributes stay in the file)."""
     pf = info.point_format
     if lean:
-        return 12 + 2 + 1 + 1 + 1 + (3 if pf in (2, 3, 5, 7, 8, 10) else 0)
+        return 12 + 2 + 1 + 1 + (3 if pf in (2, 3, 5, 7, 8, 10) else 0)  # returns: 1 byte
     size = 12 + 4  # float32 xyz, float32 scan angle
     size += 2 + 1 + 1 + 1 + 1 + 2  # intensity, class, return no, returns, user data, psid
     if pf in (1, 3, 4, 5, 6, 7, 8, 9, 10):

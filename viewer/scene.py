@@ -172,7 +172,8 @@ class Layer:
             return []
         attrs = self.data.attributes
         if hasattr(attrs, "is_deferred"):  # names still in the file: per-point scalars
-            return [k for k in attrs.keys() if attrs.is_deferred(k) or attrs[k].ndim == 1]
+            loaded = dict(attrs.loaded_items())  # no read, no unpacking
+            return [k for k in attrs.keys() if k not in loaded or loaded[k].ndim == 1]
         return [k for k, v in attrs.items() if v.ndim == 1]
 
     @property

@@ -58,6 +58,20 @@ def test_worker_read_equals_the_in_process_read(shared_data, name, monkeypatch):
     assert set(attrs.deferred) == set(ref.attributes) - set(ingest.LEAN)
     assert set(attrs.keys()) == set(ref.attributes)
     assert all(attrs.is_deferred(k) for k in attrs.deferred)
+    # the return number and count share one byte: unpacked on reading, a node at a time
+    if "return_number" in ref.attributes:
+        assert set(attrs.packed) == set(ingest.RETURN_FIELDS)
+        assert not dict.__contains__(attrs, "return_number")
+        kept = [v for v in dict.values(attrs)] + [attrs.packed["return_number"].packed]
+        assert sum(v.nbytes for v in kept) == ours.point_count * (
+            progressive.bytes_per_point(las.parse_header(path), lean=True) - 12)
+        for key in ingest.RETURN_FIELDS:
+            np.testing.assert_array_equal(attrs[key], ref.attributes[key], err_msg=key)
+            field = dict(attrs.loaded_items())[key]
+            start, stop = src.node_slice(src.keys[-1])
+            np.testing.assert_array_equal(field[start:stop],
+                                          ref.attributes[key][start:stop])
+            assert field[start] == ref.attributes[key][start]
     # read on demand: in the octree order, equal to the in-process read's arrays
     reports = []
     attrs.load(lambda f, m: reports.append(f))
@@ -67,6 +81,37 @@ def test_worker_read_equals_the_in_process_read(shared_data, name, monkeypatch):
     copy = pickle.loads(pickle.dumps(ours))
     assert set(copy.attributes) == set(ref.attributes)
     assert not _children()
+
+
+def test_packed_fields_behave_as_the_arrays_they_hold():
+    rn = np.array([1, 2, 3, 1, 15], np.uint8)
+    nr = np.array([3, 3, 3, 1, 15], np.uint8)
+    store = {"return_number": rn.copy(), "number_of_returns": nr.copy(),
+             "intensity": np.arange(5, dtype=np.uint16)}
+    ingest.pack_returns(store)
+    packed = store.pop(ingest.PACKED_RETURNS)
+    assert set(store) == {"intensity"} and packed.dtype == np.uint8
+    fields = {k: ingest.PackedField(packed, s) for k, s in ingest.RETURN_FIELDS.items()}
+    attrs = ingest.DeferredAttributes(store, ["gps_time"], lambda p: {
+        "gps_time": np.zeros(5)}, fields)
+    assert attrs.keys() == ["intensity", "return_number", "number_of_returns", "gps_time"]
+    assert len(attrs) == 4 and "number_of_returns" in attrs
+    np.testing.assert_array_equal(attrs["return_number"], rn)
+    np.testing.assert_array_equal(attrs.get("number_of_returns"), nr)
+    loaded = dict(attrs.loaded_items())
+    assert "gps_time" not in loaded and attrs.is_deferred("gps_time")
+    np.testing.assert_array_equal(loaded["number_of_returns"][1:4], nr[1:4])
+    assert loaded["return_number"].shape == (5,) and loaded["return_number"].ndim == 1
+    np.testing.assert_array_equal(np.asarray(loaded["return_number"], np.float32), rn)
+    full = attrs.copy()  # reads the deferred ones, unpacks the packed ones
+    assert set(full) == {"intensity", "return_number", "number_of_returns", "gps_time"}
+    np.testing.assert_array_equal(full["number_of_returns"], nr)
+    attrs["return_number"] = np.zeros(5, np.uint8)  # replaced: a plain array from now on
+    assert "return_number" not in attrs.packed and attrs["return_number"].sum() == 0
+    np.testing.assert_array_equal(attrs.pop("number_of_returns"), nr)
+    assert "number_of_returns" not in attrs and not attrs.packed
+    del attrs["intensity"]
+    assert set(attrs) == {"return_number", "gps_time"}
 
 
 def test_extra_dimension_stays_in_the_file_until_asked(shared_data):
