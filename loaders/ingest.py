@@ -20,6 +20,7 @@ one :class:`LoadError`. ``REALSCENE_INGEST=inprocess`` forces the in-process rea
 
 from __future__ import annotations
 
+import atexit
 import mmap
 import os
 import socket
@@ -322,31 +323,94 @@ class _NoWorker(Exception):
     """The worker process could not be started (not a problem of the file)."""
 
 
+def _spawn() -> tuple[subprocess.Popen, Connection, Any]:
+    """A new worker process: (process, connection, its stderr file)."""
+    ours, theirs = socket.socketpair()
+    err = tempfile.TemporaryFile()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(_ROOT)] + [p for p in [
+        env.get("PYTHONPATH")] if p])
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from loaders.ingest import worker_main; worker_main()",
+             str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+            env=env, cwd=str(_ROOT))
+    except OSError as exc:
+        ours.close()
+        theirs.close()
+        err.close()
+        raise _NoWorker(str(exc)) from None
+    theirs.close()
+    return proc, Connection(ours.detach()), err
+
+
+_spare: tuple[subprocess.Popen, Connection, Any] | None = None
+_spare_lock = threading.Lock()
+
+
+def prestart() -> bool:
+    """Start a spare worker now, which imports what a read needs and waits: the next
+    big read (:func:`read`, :func:`start`) takes it and skips the ~0.4 s start-up. Call it
+    from the main thread (a worker dies with the thread that started it: elsewhere this
+    does nothing) where a big file may be opened soon: a window once shown and after each
+    load, a command that reads files. One spare at most; it dies with this process.
+    Whether a spare is ready or starting."""
+    global _spare
+    if threading.current_thread() is not threading.main_thread() or not use_worker(
+            WORKER_MIN_POINTS):
+        return False
+    with _spare_lock:
+        if _spare is not None and _spare[0].poll() is None:
+            return True
+        if _spare is not None:
+            _discard(_spare)
+        try:
+            _spare = _spawn()
+        except _NoWorker:
+            _spare = None
+        return _spare is not None
+
+
+def spare_pid() -> int | None:
+    """The process id of the spare worker waiting for a request (None: none)."""
+    spare = _spare
+    return spare[0].pid if spare is not None and spare[0].poll() is None else None
+
+
+def _take_spare() -> tuple[subprocess.Popen, Connection, Any] | None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None and spare[0].poll() is not None:
+        _discard(spare)
+        return None
+    return spare
+
+
+def _discard(spare: tuple[subprocess.Popen, Connection, Any]) -> None:
+    proc, conn, err = spare
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    conn.close()
+    err.close()
+
+
+@atexit.register
+def _stop_spare() -> None:
+    spare = _take_spare()
+    if spare is not None:
+        _discard(spare)
+
+
 class _Worker:
     """One worker process running one request; started at once (so that its start-up
     overlaps whatever comes next), its result collected by :meth:`result`."""
 
     def __init__(self, path: Path, request: dict) -> None:
         self.path = path
-        ours, theirs = socket.socketpair()
-        self.err = tempfile.TemporaryFile()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(_ROOT)] + [p for p in [
-            env.get("PYTHONPATH")] if p])
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c",
-                 "from loaders.ingest import worker_main; worker_main()",
-                 str(theirs.fileno())], pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err,
-                env=env, cwd=str(_ROOT))
-        except OSError as exc:
-            ours.close()
-            theirs.close()
-            self.err.close()
-            raise _NoWorker(str(exc)) from None
-        theirs.close()
-        self.conn = Connection(ours.detach())
+        self.proc, self.conn, self.err = _take_spare() or _spawn()
         try:
             self.conn.send(request)
         except OSError:
@@ -508,7 +572,19 @@ def worker_main() -> None:
     except OSError:
         pass
     conn = Connection(int(sys.argv[1]))
-    request = conn.recv()
+    from . import ingest_ply, lod, progressive  # noqa: F401 - imported before the request
+    from .formats import las  # noqa: F401 - (a spare worker waits with them imported)
+
+    try:
+        import laspy  # noqa: F401
+        import lazrs  # noqa: F401
+    except ImportError:  # the request's read says so
+        pass
+
+    try:
+        request = conn.recv()
+    except (EOFError, OSError):
+        return  # a spare nobody used
     last = [0.0]
 
     def report(fraction: float, message: str) -> None:

@@ -1106,7 +1106,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     if out.parent and not out.parent.exists():
         raise UsageError(f"{out}: folder {out.parent} does not exist")
     allow = getattr(args, "allow_redirects", False)
-    from viewer import pipeline
+    from viewer import offscreen, pipeline
+
+    offscreen.preload()  # VTK loads while the files are read
 
     def warn(message: str) -> None:
         print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)

@@ -56,6 +56,25 @@ def find_view(scene: Any, name: str) -> Any:
                       f"{', '.join(PRESETS)})")
 
 
+def preload() -> Any:
+    """Import the renderer's modules (VTK, pyvista: ~2 s on a slow machine) in a
+    background thread, so that they load while the data is read (a big cloud is read in a
+    worker process: this process only waits for it). Returns the thread."""
+    import threading
+
+    def run() -> None:
+        try:
+            import pyvista  # noqa: F401
+
+            from . import render  # noqa: F401
+        except Exception:  # noqa: BLE001 - the renderer's own import says what is wrong
+            pass
+
+    thread = threading.Thread(target=run, name="preload-renderer", daemon=True)
+    thread.start()
+    return thread
+
+
 class OffscreenRenderer:
     """Context manager rendering ``scene`` off screen at ``size`` (w, h)."""
 

@@ -25,12 +25,13 @@ def _worker(monkeypatch):
 
 
 def _children() -> list:
-    """The ingest workers running (not the other tests' children: OSG, Dask...)."""
+    """The ingest workers running (not the other tests' children: OSG, Dask..., nor the
+    spare worker a window started, waiting for a request)."""
     out = []
     for p in psutil.Process().children(recursive=True):
         try:
-            if p.status() != psutil.STATUS_ZOMBIE and "loaders.ingest" in " ".join(
-                    p.cmdline()):
+            if p.pid != ingest.spare_pid() and p.status() != psutil.STATUS_ZOMBIE \
+                    and "loaders.ingest" in " ".join(p.cmdline()):
                 out.append(p)
         except psutil.Error:
             pass
@@ -81,6 +82,47 @@ def test_worker_read_equals_the_in_process_read(shared_data, name, monkeypatch):
     copy = pickle.loads(pickle.dumps(ours))
     assert set(copy.attributes) == set(ref.attributes)
     assert not _children()
+
+
+def test_a_spare_worker_serves_the_next_read_and_goes_with_this_process(shared_data,
+                                                                        tmp_path):
+    path = shared_data / "pointclouds" / "autzen_trim.laz"
+    assert ingest.prestart()
+    pid = ingest.spare_pid()
+    assert pid is not None and ingest.prestart() and ingest.spare_pid() == pid  # one
+    cloud = ingest.read(path)
+    assert cloud.metadata["ingest"] == "worker" and ingest.spare_pid() is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    # a spare that died meanwhile is replaced by a new worker, not used
+    assert ingest.prestart()
+    ingest._spare[0].kill()
+    ingest._spare[0].wait(10)
+    again = ingest.read(path)
+    np.testing.assert_array_equal(again.positions, cloud.positions)
+    # off the main thread no spare starts (a worker dies with the thread that started it)
+    import threading
+
+    started = []
+    t = threading.Thread(target=lambda: started.append(ingest.prestart()))
+    t.start()
+    t.join()
+    assert started == [False] and ingest.spare_pid() is None
+    # a spare that is never used goes with this process
+    script = tmp_path / "spare.py"
+    script.write_text("import sys; from loaders import ingest; ingest.prestart(); "
+                      "print(ingest.spare_pid(), flush=True)")
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ingest._ROOT),
+                              ingest.ENV_MODE: "worker"}, timeout=120)
+    try:
+        spare = psutil.Process(int(out.stdout.strip()))
+    except psutil.NoSuchProcess:
+        return  # gone already
+    assert psutil.wait_procs([spare], timeout=10)[1] == []
 
 
 def test_packed_fields_behave_as_the_arrays_they_hold():

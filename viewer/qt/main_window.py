@@ -260,6 +260,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.timeout.connect(self.project_actions.autosave)
         self._autosave_timer.start()
 
+        # a spare reading process, started once the window is up and again after each
+        # load: the next big point cloud skips its start-up (loaders.ingest.prestart)
+        QtCore.QTimer.singleShot(1500, self._prestart_reader)
+        self.all_loads_finished.connect(
+            lambda: QtCore.QTimer.singleShot(500, self._prestart_reader))
+
         # legends are sized in pixels of the view: redo them when the view is resized
         self._legend_timer = QtCore.QTimer(self, singleShot=True, interval=150)
         self._legend_timer.timeout.connect(self._refresh_overlays)
@@ -716,6 +722,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def cancel_loads(self) -> None:
         for job in self.jobs:
             job.cancel()
+
+    @staticmethod
+    def _prestart_reader() -> None:
+        from loaders import ingest
+
+        ingest.prestart()
 
     def _finish_job(self, job: LoadJob) -> None:
         if job in self.jobs:
