@@ -638,7 +638,7 @@ def _load(request: dict, report: ProgressFn, alloc, release=lambda a: None
     info = las.parse_header(path)
     cloud = progressive.read_full(
         path, lambda f, m: report(0.85 * f, m), info=info, stride=request["stride"],
-        chunks_per_call=WORKER_CHUNKS_PER_CALL, keep=set(LEAN), alloc=alloc)
+        chunks_per_call=WORKER_CHUNKS_PER_CALL, keep=set(LEAN), alloc=alloc, ahead=True)
     high = cloud.attributes.get("number_of_returns")
     pack_returns(cloud.attributes)
     if high is not None:
@@ -661,14 +661,14 @@ def _deferred_arrays(request: dict, report: ProgressFn | None, alloc
     positions, and the deferred arrays reordered by it."""
     from . import progressive
     from .formats import las
-    from .lod import KeyBuffer, cloud_cube, octree_order, permute_in_place
+    from .lod import KeyBuffer, cloud_cube, octree_order, permute_all_in_place
 
     report = report or (lambda f, m: None)
     path = Path(request["path"])
     info = las.parse_header(path)
     cloud = progressive.read_full(path, lambda f, m: report(0.8 * f, m), info=info,
                                   stride=request["stride"],
-                                  chunks_per_call=WORKER_CHUNKS_PER_CALL)
+                                  chunks_per_call=WORKER_CHUNKS_PER_CALL, ahead=True)
     n = cloud.point_count
     if n != request["count"] or cloud.origin.tolist() != list(request["origin"]):
         raise LoadError(path, "the file changed since it was opened",
@@ -678,11 +678,10 @@ def _deferred_arrays(request: dict, report: ProgressFn | None, alloc
     if n > request["capacity"]:
         kb = KeyBuffer(n)
         _lo, _hi, cube_lo, size = cloud_cube(cloud.positions)
-        kb.fill(cloud.positions, cube_lo, size)
+        kb.fill_parallel(cloud.positions, cube_lo, size)
         report(0.85, "reading the other attributes: ordering")
         perm = octree_order(kb, request["capacity"])[0]
-        for name in names:
-            permute_in_place(cloud.attributes[name], perm)
+        permute_all_in_place([cloud.attributes[name] for name in names], perm)
         del perm, kb
     for name in names:
         src = cloud.attributes.pop(name)

@@ -175,7 +175,7 @@ def _order(positions: np.ndarray, capacity: int, report: ProgressFn):
                       "keys": np.zeros((1, 4), np.int64), "starts": np.zeros(1, np.int64),
                       "counts": np.array([n], np.int64), "capacity": capacity}
     kb = KeyBuffer(n)
-    kb.fill(positions, cube_lo, size)
+    kb.fill_parallel(positions, cube_lo, size)
     report(0.45, "building level of detail")
     perm, keys, starts, counts = octree_order(kb, capacity)
     return perm, {"cube_lo": cube_lo, "cube_size": size, "lo": lo, "hi": hi, "keys": keys,

@@ -332,6 +332,22 @@ class KeyBuffer:
             words[start + a:start + b, _LO] = np.arange(first + a, first + b,
                                                         dtype=np.uint32)
 
+    def fill_parallel(self, pos: np.ndarray, cube_lo: np.ndarray, size: float,
+                      threads: int = 0) -> None:
+        """:meth:`fill` of all of ``pos`` split over ``threads`` threads (default
+        :data:`BUILD_THREADS`)."""
+        threads = threads or BUILD_THREADS
+        n = len(pos)
+        if threads <= 1 or n < 2 * CHUNK:
+            self.fill(pos, cube_lo, size)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = [n * i // threads // CHUNK * CHUNK for i in range(threads)] + [n]
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda ab: self.fill(pos[ab[0]:ab[1]], cube_lo, size, ab[0]),
+                          zip(cuts[:-1], cuts[1:], strict=True)))
+
     def to_permutation(self, perm_words: np.ndarray) -> np.ndarray:
         """Compact the permutation written into the high words (``perm_words``) into the
         first half of the buffer, give the second half back; returns it (uint32, n)."""
@@ -457,19 +473,56 @@ def permute_in_place(arr: np.ndarray, perm: np.ndarray) -> np.ndarray:
     returns ``arr`` (a copy when ``arr`` is read-only)."""
     if not arr.flags.writeable:
         return np.take(arr, perm, axis=0)
-    n = len(perm)
-    cols = [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])] \
-        if arr.ndim == 2 else None
+    cols = _columns(arr)
     if cols is None:
         arr[...] = np.take(arr, perm, axis=0)
         return arr
-    for col in cols:  # gather from a contiguous copy of the column (fast), in blocks
-        source = col.copy()  # (contiguous: a fast gather)
-        for a in range(0, n, CHUNK):
-            b = min(a + CHUNK, n)
-            col[a:b] = source.take(perm[a:b], mode="clip")
-        del source
+    for col in cols:
+        _permute_column(col, perm)
     return arr
+
+
+def _columns(arr: np.ndarray) -> list[np.ndarray] | None:
+    return [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])] \
+        if arr.ndim == 2 else None
+
+
+def _permute_column(col: np.ndarray, perm: np.ndarray) -> None:
+    """Gather from a contiguous copy of the column (fast), in blocks."""
+    source = col.copy()
+    for a in range(0, len(perm), CHUNK):
+        b = min(a + CHUNK, len(perm))
+        col[a:b] = source.take(perm[a:b], mode="clip")
+
+
+#: threads of the reorder and the key fill (numpy lets the GIL go in both)
+BUILD_THREADS = 2
+
+
+def permute_all_in_place(arrays: list[np.ndarray], perm: np.ndarray,
+                         threads: int = BUILD_THREADS) -> list[np.ndarray]:
+    """:func:`permute_in_place` of several arrays, their columns spread over ``threads``
+    threads (each holds one column's copy at a time); returns the arrays (copies for
+    read-only ones)."""
+    out = list(arrays)
+    columns: list[np.ndarray] = []
+    for i, arr in enumerate(arrays):
+        cols = _columns(arr) if arr.flags.writeable else None
+        if cols is None:
+            out[i] = permute_in_place(arr, perm)
+        else:
+            columns += cols
+    if threads <= 1 or len(columns) < 2:
+        for col in columns:
+            _permute_column(col, perm)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the widest columns first, so that the threads end together
+    columns.sort(key=lambda c: -c.dtype.itemsize)
+    with ThreadPoolExecutor(min(threads, len(columns))) as pool:
+        list(pool.map(lambda c: _permute_column(c, perm), columns))
+    return out
 
 
 def cloud_cube(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -520,13 +573,16 @@ def build_octree(cloud: PointCloud, progress: ProgressFn | None = None,
         raise LoadError(cloud.metadata.get("source", "point cloud"),
                         "too many points", "cannot build level of detail")
     kb = KeyBuffer(n)
-    kb.fill(pos, cube_lo, size)
+    kb.fill_parallel(pos, cube_lo, size)
     _report(progress, 0.15, "building level of detail: sorting")
     perm, keys_all, starts_all, counts_all = octree_order(kb, capacity, progress)
     _report(progress, 0.8, "building level of detail: reordering")
-    cloud.positions = permute_in_place(cloud.positions, perm)
-    for name in list(cloud.attributes):
-        cloud.attributes[name] = permute_in_place(cloud.attributes[name], perm)
+    names = list(cloud.attributes)
+    done = permute_all_in_place([cloud.positions] + [cloud.attributes[k] for k in names],
+                                perm)
+    cloud.positions = done[0]
+    for name, arr in zip(names, done[1:], strict=True):
+        cloud.attributes[name] = arr
     del perm, kb
     _report(progress, 1.0, "level of detail ready")
     return OctreeSource(cloud, cube_lo, size, keys_all, starts_all, counts_all, (lo, hi),

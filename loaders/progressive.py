@@ -215,10 +215,12 @@ def _laz_segments(path: Path, info: las.LasInfo, target: int):
 
 
 def _laz_preview_source(path: Path, info: las.LasInfo, header, plan, chunks, report,
-                        batch: int = PREVIEW_BATCH):
+                        batch: int = PREVIEW_BATCH, ahead: bool = False):
     """Yield laspy point records decoded from the first points of the planned chunks
     (``plan``: [(chunk index, points)]), about ``batch`` points per lazrs call: lazrs
-    decodes the chunks of one call in parallel, from memory, holding the GIL."""
+    decodes the chunks of one call in parallel, from memory, holding the GIL. ``ahead``:
+    the next call's chunks are decoded in a thread while the caller uses these (lazrs
+    lets the GIL go while it decodes: the caller's conversion overlaps the decode)."""
     import laspy
     import lazrs
 
@@ -229,20 +231,41 @@ def _laz_preview_source(path: Path, info: las.LasInfo, header, plan, chunks, rep
     # bytes; layered formats (6-10) store each field for the whole chunk: read it all
     layered = info.point_format >= 6
     total = sum(m for _, m in plan)
+    groups: list[list[tuple[int, int]]] = []
+    start = 0
+    while start < len(plan):
+        group, pts = [], 0
+        while start < len(plan) and (not group or pts + plan[start][1] <= batch):
+            group.append(plan[start])
+            pts += plan[start][1]
+            start += 1
+        groups.append(group)
     done = 0
     with open(path, "rb") as fh:
-        start = 0
-        while start < len(plan):
-            group, pts = [], 0
-            while start < len(plan) and (not group or pts + plan[start][1] <= batch):
-                group.append(plan[start])
-                pts += plan[start][1]
-                start += 1
-            out = decode_group(fh, group, chunks, record, size, layered, lazrs)
-            arr = np.frombuffer(out, dtype=fmt.dtype())
-            yield laspy.ScaleAwarePointRecord(arr, fmt, header.scales, header.offsets)
-            done += pts
-            report(done / max(total, 1), f"Preview: {done:,} of {total:,} points")
+        def decode(group):
+            return decode_group(fh, group, chunks, record, size, layered, lazrs)
+
+        pool = None
+        if ahead and len(groups) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="laz-decode")
+        try:
+            pending = pool.submit(decode, groups[0]) if pool is not None else None
+            for k, group in enumerate(groups):
+                if pool is None:
+                    out = decode(group)
+                else:
+                    out = pending.result()
+                    if k + 1 < len(groups):
+                        pending = pool.submit(decode, groups[k + 1])
+                arr = np.frombuffer(out, dtype=fmt.dtype())
+                yield laspy.ScaleAwarePointRecord(arr, fmt, header.scales, header.offsets)
+                done += sum(m for _, m in group)
+                report(done / max(total, 1), f"Preview: {done:,} of {total:,} points")
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def decode_group(fh, group, chunks, record, size, layered, lazrs) -> np.ndarray:
@@ -394,12 +417,13 @@ def is_progressive(path: str | Path) -> bool:
 def read_full(path: str | Path, progress: ProgressFn | None = None, *,
               info: las.LasInfo | None = None, budget: int | None = None,
               chunks_per_call: int | None = None, stride: int | None = None,
-              keep: set[str] | None = None, alloc=None) -> PointCloud:
+              keep: set[str] | None = None, alloc=None, ahead: bool = False) -> PointCloud:
     """The whole file as :func:`loaders.read` gives it, decoded in GUI-friendly batches
     and thinned by the memory guard when it would not fit the budget. LAZ:
     ``chunks_per_call`` chunks per lazrs call (default :data:`DECODE_CHUNKS_PER_CALL`).
     ``stride`` (decided by the caller) replaces the memory guard; ``keep`` and ``alloc``
-    are :func:`loaders.formats.las.read_points`'."""
+    are :func:`loaders.formats.las.read_points`'; ``ahead``: LAZ decodes the next batch
+    while this one is converted (a worker process: nothing else needs the cores)."""
     path = Path(path)
     info = las.parse_header(path) if info is None else info
     if stride is None:
@@ -420,7 +444,7 @@ def read_full(path: str | Path, progress: ProgressFn | None = None, *,
 
             def source(reader):
                 return _laz_preview_source(path, info, reader.header, plan, chunks,
-                                           lambda f, m: None, batch=batch)
+                                           lambda f, m: None, batch=batch, ahead=ahead)
     cloud = las.read_points(path, info, progress, batch=BATCH_POINTS, stride=stride,
                              source=source, keep=keep, alloc=alloc)
     if warning:

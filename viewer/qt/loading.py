@@ -34,8 +34,12 @@ from .. import pipeline
 
 #: share of the progress bar for reading; the octree build takes the rest
 READ_SHARE = pipeline.READ_SHARE
-#: shortest time between two progress reports of a job to the window
-PROGRESS_EVERY_S = 0.1
+#: shortest time between two progress reports of a job to the window: each one repaints
+#: the progress bar and the status line, and a window holding a QOpenGLWidget (the 3D
+#: view) composes all of itself through OpenGL for any repaint -- on software OpenGL
+#: ~0.1 core-second a time, taken from the decode (measured: 0.8 core-s of an 8M-point
+#: LAZ's load at 10 reports a second)
+PROGRESS_EVERY_S = 0.5
 #: longest time the worker waits for the window to show the preview (see wait_preview)
 PREVIEW_WAIT_S = 5.0
 
