@@ -175,3 +175,28 @@ def test_select_frustum_budget_and_distance(ahn3):
     for _ in range(10):
         select_nodes(src, view, 800, 100_000)
     assert (time.perf_counter() - t) / 10 < 0.01
+
+
+def test_threaded_reorder_and_key_fill_equal_the_single_threaded_ones():
+    from loaders import lod
+
+    rng = np.random.default_rng(7)
+    n = 3 * lod.CHUNK + 123  # several blocks, a ragged last one
+    perm = rng.permutation(n).astype(np.uint32)
+    arrays = [rng.random((n, 3), dtype=np.float32), rng.integers(0, 255, (n, 3), np.uint8),
+              rng.integers(0, 60000, n).astype(np.uint16), rng.random(n)]
+    frozen = rng.integers(0, 9, n).astype(np.uint8)
+    frozen.flags.writeable = False  # replaced by a reordered copy
+    expected = [a[perm] for a in arrays + [frozen]]
+    ids = [id(a) for a in arrays]
+    out = lod.permute_all_in_place(arrays + [frozen], perm, threads=2)
+    assert [id(a) for a in out[:4]] == ids  # in place
+    for got, want in zip(out, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    pos = rng.random((n, 3), dtype=np.float32) * 100
+    one, two = lod.KeyBuffer(n), lod.KeyBuffer(n)
+    one.fill(pos, np.zeros(3), 100.0)
+    two.fill_parallel(pos, np.zeros(3), 100.0, threads=2)
+    np.testing.assert_array_equal(one.keys, two.keys)
+    np.testing.assert_array_equal(two.words[:, lod._LO], np.arange(n))  # every index
