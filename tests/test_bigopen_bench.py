@@ -134,3 +134,24 @@ def test_results_section_verdicts_and_merge(tmp_path):
                  "**NOT met** (2.00x", "- 6. Peak memory of that open ≤ 24 B/pt: **met**",
                  "Measured on the code of commit **abc123**"):
         assert line in text, line
+
+
+def test_times_come_from_the_unsampled_run_memory_from_the_sampled_one():
+    calls = []
+
+    def measure(path, sample=True):
+        calls.append(sample)
+        return {"read_s": 2.0 if sample else 1.5, "peak": 100 if sample else 0}
+
+    row = bigopen.paired(measure, ("read_s",), "file.laz")
+    assert calls == [True, False]
+    assert row == {"read_s": 1.5, "read_s_sampled": 2.0, "peak": 100}
+    # a failed run is the row
+    assert bigopen.paired(lambda p, sample=True: {"error": "x"} if not sample else
+                          {"read_s": 1.0}, ("read_s",), "f") == {"error": "x"}
+    # unsampled: the wall time, no samples
+    r = bigopen.run_sampled([sys.executable, "-c", "import time; time.sleep(0.2)"],
+                            sample=False)
+    assert r["rc"] == 0 and r["wall_s"] > 0 and r["samples"] == [] and r["peak"] == 0
+    r = bigopen.run_sampled([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    assert r["samples"] and r["peak"] > 0
