@@ -487,12 +487,23 @@ def _columns(arr: np.ndarray) -> list[np.ndarray] | None:
         if arr.ndim == 2 else None
 
 
-def _permute_column(col: np.ndarray, perm: np.ndarray) -> None:
-    """Gather from a contiguous copy of the column (fast), in blocks."""
+def _permute_column(col: np.ndarray, perm: np.ndarray, pool: Any = None,
+                    threads: int = 1) -> None:
+    """Gather from a contiguous copy of the column (fast), in blocks; with a thread
+    ``pool``, the blocks are shared among ``threads`` threads (one copy of the column)."""
     source = col.copy()
-    for a in range(0, len(perm), CHUNK):
-        b = min(a + CHUNK, len(perm))
-        col[a:b] = source.take(perm[a:b], mode="clip")
+    n = len(perm)
+
+    def run(lo: int, hi: int) -> None:
+        for a in range(lo, hi, CHUNK):
+            b = min(a + CHUNK, hi)
+            col[a:b] = source.take(perm[a:b], mode="clip")
+
+    if pool is None or threads <= 1 or n < 2 * CHUNK:
+        run(0, n)
+        return
+    cuts = [n * i // threads // CHUNK * CHUNK for i in range(threads)] + [n]
+    list(pool.map(lambda ab: run(*ab), zip(cuts[:-1], cuts[1:], strict=True)))
 
 
 #: threads of the reorder and the key fill (numpy lets the GIL go in both)
@@ -501,9 +512,9 @@ BUILD_THREADS = 2
 
 def permute_all_in_place(arrays: list[np.ndarray], perm: np.ndarray,
                          threads: int = BUILD_THREADS) -> list[np.ndarray]:
-    """:func:`permute_in_place` of several arrays, their columns spread over ``threads``
-    threads (each holds one column's copy at a time); returns the arrays (copies for
-    read-only ones)."""
+    """:func:`permute_in_place` of several arrays, each column's gather shared among
+    ``threads`` threads (one copy of one column at a time, as single-threaded); returns
+    the arrays (copies for read-only ones)."""
     out = list(arrays)
     columns: list[np.ndarray] = []
     for i, arr in enumerate(arrays):
@@ -512,16 +523,15 @@ def permute_all_in_place(arrays: list[np.ndarray], perm: np.ndarray,
             out[i] = permute_in_place(arr, perm)
         else:
             columns += cols
-    if threads <= 1 or len(columns) < 2:
+    if threads <= 1 or len(perm) < 2 * CHUNK:
         for col in columns:
             _permute_column(col, perm)
         return out
     from concurrent.futures import ThreadPoolExecutor
 
-    # the widest columns first, so that the threads end together
-    columns.sort(key=lambda c: -c.dtype.itemsize)
-    with ThreadPoolExecutor(min(threads, len(columns))) as pool:
-        list(pool.map(lambda c: _permute_column(c, perm), columns))
+    with ThreadPoolExecutor(threads) as pool:
+        for col in columns:
+            _permute_column(col, perm, pool, threads)
     return out
 
 
