@@ -508,14 +508,18 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
                 if "scan_angle" in store:
                     store["scan_angle"][sl] = \
                         np.asarray(chunk[scan_field])[sel][:n] * scan_factor
-                if has_rgb:
-                    block = np.stack([np.asarray(chunk.red)[sel][:n],
-                                      np.asarray(chunk.green)[sel][:n],
-                                      np.asarray(chunk.blue)[sel][:n]], axis=1)
-                    if not rgb16 and block.size and block.max() > 255:
+                if has_rgb:  # per channel, straight into place (no (n, 3) temporaries)
+                    channels = [np.asarray(chunk[c])[sel][:n] for c in ("red", "green",
+                                                                        "blue")]
+                    if not rgb16 and n and max(int(c.max()) for c in channels) > 255:
                         rgb16 = True  # every earlier value was <= 255, so >> 8 gives 0
                         store["rgb"][:done] = 0
-                    store["rgb"][sl] = (block >> 8) if rgb16 else block
+                    dst = store["rgb"][sl]
+                    for k, c in enumerate(channels):
+                        if rgb16:
+                            np.right_shift(c, 8, out=dst[:, k], casting="unsafe")
+                        else:
+                            np.copyto(dst[:, k], c, casting="unsafe")
                 pending = [name for name in deferred
                            if name in FLAG_NAMES and name not in flags_set]
                 if pending:  # one OR over each flag byte, not a mask array a flag
