@@ -260,11 +260,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.timeout.connect(self.project_actions.autosave)
         self._autosave_timer.start()
 
-        # a spare reading process, started once the window is up and again after each
-        # load: the next big point cloud skips its start-up (loaders.ingest.prestart)
+        # a spare reading process, started once the window is up and again a while after
+        # each load (not while the load's peak memory is still held, nor while the view
+        # refines): the next big point cloud skips its start-up (loaders.ingest.prestart)
         QtCore.QTimer.singleShot(1500, self._prestart_reader)
         self.all_loads_finished.connect(
-            lambda: QtCore.QTimer.singleShot(500, self._prestart_reader))
+            lambda: QtCore.QTimer.singleShot(3000, self._prestart_reader))
 
         # legends are sized in pixels of the view: redo them when the view is resized
         self._legend_timer = QtCore.QTimer(self, singleShot=True, interval=150)
