@@ -57,3 +57,24 @@ def test_cancel_reading_an_attribute_keeps_the_layer(qtbot, window, shared_data,
     if attrs.deferred:  # cancelled before the worker was done (usually)
         attrs.load()
     assert len(attrs["point_source_id"]) == layer.data.point_count
+
+
+def test_the_window_keeps_a_spare_reader_and_a_load_takes_it(qtbot, window, shared_data,
+                                                             monkeypatch):
+    monkeypatch.setenv(ingest.ENV_MODE, "worker")
+    qtbot.waitUntil(lambda: ingest.spare_pid() is not None, timeout=10_000)  # once shown
+    spare = ingest.spare_pid()
+    window.jobs.append(object())  # a load running: no spare is started meanwhile
+    try:
+        ingest._discard(ingest._take_spare())
+        window._prestart_reader()
+        assert ingest.spare_pid() is None
+    finally:
+        window.jobs.pop()
+    window._prestart_reader()
+    spare = ingest.spare_pid()
+    assert spare is not None
+    open_and_wait(qtbot, window, shared_data / "pointclouds" / "ahn3_cropped_2.laz")
+    assert window.scene.layers[0].data.metadata["ingest"] == "worker"
+    assert ingest.spare_pid() != spare  # the load took it
+    qtbot.waitUntil(lambda: ingest.spare_pid() is not None, timeout=15_000)  # and again

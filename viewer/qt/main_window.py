@@ -724,8 +724,11 @@ class MainWindow(QtWidgets.QMainWindow):
         for job in self.jobs:
             job.cancel()
 
-    @staticmethod
-    def _prestart_reader() -> None:
+    def _prestart_reader(self) -> None:
+        """Start the spare reading process, unless a load runs (it would compete with it
+        for memory and cores: the end of the loads schedules this again)."""
+        if self.jobs:
+            return
         from loaders import ingest
 
         ingest.prestart()
