@@ -398,7 +398,8 @@ def _discard(spare: tuple[subprocess.Popen, Connection, Any]) -> None:
 
 
 @atexit.register
-def _stop_spare() -> None:
+def discard_spare() -> None:
+    """Stop the spare worker, if there is one (at exit, or to free its memory)."""
     spare = _take_spare()
     if spare is not None:
         _discard(spare)

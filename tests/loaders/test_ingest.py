@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -15,6 +16,7 @@ from loaders import LoadCancelled, LoadError, ingest, progressive
 from loaders.formats import las
 from loaders.lod import build_octree
 
+ROOT = Path(__file__).resolve().parents[2]
 FILES = ["ahn3_cropped_2.laz", "lion_takanawa.copc.laz", "autzen_trim.laz",
          "file_with_both_wkt_and_geotiff_vlrs.las"]
 
@@ -95,8 +97,9 @@ def test_a_spare_worker_serves_the_next_read_and_goes_with_this_process(shared_d
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     # a spare that died meanwhile is replaced by a new worker, not used
     assert ingest.prestart()
-    ingest._spare[0].kill()
-    ingest._spare[0].wait(10)
+    dead = psutil.Process(ingest.spare_pid())
+    dead.kill()
+    dead.wait(10)
     again = ingest.read(path)
     np.testing.assert_array_equal(again.positions, cloud.positions)
     # off the main thread no spare starts (a worker dies with the thread that started it)
@@ -116,7 +119,7 @@ def test_a_spare_worker_serves_the_next_read_and_goes_with_this_process(shared_d
     import sys
 
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ingest._ROOT),
+                         env={**os.environ, "PYTHONPATH": str(ROOT),
                               ingest.ENV_MODE: "worker"}, timeout=120)
     try:
         spare = psutil.Process(int(out.stdout.strip()))

@@ -66,7 +66,7 @@ def test_the_window_keeps_a_spare_reader_and_a_load_takes_it(qtbot, window, shar
     spare = ingest.spare_pid()
     window.jobs.append(object())  # a load running: no spare is started meanwhile
     try:
-        ingest._discard(ingest._take_spare())
+        ingest.discard_spare()
         window._prestart_reader()
         assert ingest.spare_pid() is None
     finally:
