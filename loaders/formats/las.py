@@ -556,13 +556,31 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
             reraise_fatal(exc)
             raise as_load_error(path, info, exc, "points") from None
 
+    return points_cloud(
+        path, info, header, store, done=done, target=target, count=count, seen=seen,
+        header_count=header_count, streamed=source is None, alloc=alloc, origin=origin,
+        std=std, optional=optional, extra_names=extra_names, extra_keys=extra_keys, keep=keep,
+        deferred=deferred, flags_set=flags_set, rgb16=rgb16, report=report)
+
+
+def points_cloud(path: Path, info: LasInfo, header, store: dict[str, np.ndarray], *,
+                 done: int, target: int, count: int, seen: int, header_count: int,
+                 streamed: bool, alloc,
+                 origin: np.ndarray | None, std, optional, extra_names, extra_keys, keep,
+                 deferred: list[str], flags_set: set[str], rgb16: bool, report: ProgressFn,
+                 int_bounds: tuple[np.ndarray, np.ndarray] | None = None) -> PointCloud:
+    """The :class:`PointCloud` of the arrays :func:`read_points` (or a parallel reader of
+    the same layout) filled: ``store`` holds ``xyz`` (int32, the file's integers,
+    converted here in place to float32 local positions) and the attributes' arrays;
+    ``int_bounds`` (per-axis integer min and max, when the reader kept them) saves a pass."""
+    fmt = header.point_format
     warnings = list(info.warnings)
     if done == 0 and target > 0:
         raise LoadError(path, f"file is truncated: header says {count:,} points but none "
                         "could be read", CORRUPT_HINT)
-    if done < target and source is None:
+    if done < target and streamed:
         warnings.append(f"header says {count:,} points but only {seen:,} could be read")
-    if done == 0 and source is None:
+    if done == 0 and streamed:
         warnings.append(NO_POINTS)
 
     def fit(a: np.ndarray) -> np.ndarray:
@@ -572,9 +590,11 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     scale = np.asarray(header.scales, np.float64)
     offset = np.asarray(header.offsets, np.float64)
     if done:
-        # per column: far faster than ixyz.min(axis=0) on an (n, 3) array
-        imin = np.array([ixyz[:, k].min() for k in range(3)], np.float64) * scale + offset
-        imax = np.array([ixyz[:, k].max() for k in range(3)], np.float64) * scale + offset
+        if int_bounds is None:  # per column: far faster than ixyz.min(axis=0)
+            int_bounds = (np.array([ixyz[:, k].min() for k in range(3)]),
+                          np.array([ixyz[:, k].max() for k in range(3)]))
+        imin = np.asarray(int_bounds[0], np.float64) * scale + offset
+        imax = np.asarray(int_bounds[1], np.float64) * scale + offset
         lo, hi = np.minimum(imin, imax), np.maximum(imin, imax)
         if origin is None:
             origin = np.round((lo + hi) / 2.0)
@@ -584,13 +604,10 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
         if origin is None:
             origin = np.zeros(3)
     origin = np.asarray(origin, np.float64)
-    positions = ixyz.view(np.float32)  # same memory, converted in place block by block
-    for a in range(0, done, CONVERT_BLOCK):
-        b = min(a + CONVERT_BLOCK, done)
-        positions[a:b] = (ixyz[a:b] * scale + (offset - origin)).astype(np.float32)
+    positions = to_local(ixyz, scale, offset - origin)
 
     attributes: dict[str, np.ndarray] = {}
-    if has_rgb:
+    if "rgb" in store:
         attributes["rgb"] = fit(store.pop("rgb"))
     for name, _ in std:
         attributes[name] = fit(store.pop(name))
@@ -661,6 +678,38 @@ def read_points(path: Path, info: LasInfo, progress: ProgressFn | None, *,
     report(1.0, f"Read {done:,} points")
     return PointCloud(positions=positions, origin=origin, attributes=attributes, crs=crs,
                       metadata=metadata)
+
+
+def to_local(ixyz: np.ndarray, scale: np.ndarray, shift: np.ndarray,
+             threads: int = 2) -> np.ndarray:
+    """The float32 local positions ``ixyz * scale + shift`` of the file's integers, computed
+    in ``ixyz``'s memory (a float32 view of it), a block and a column at a time on
+    ``threads`` threads (numpy lets the GIL go)."""
+    positions = ixyz.view(np.float32)
+    done = len(ixyz)
+    scale = np.asarray(scale, np.float64)
+    shift = np.asarray(shift, np.float64)
+
+    def run(a: int, b: int) -> None:
+        tmp = np.empty(min(CONVERT_BLOCK, b - a), np.float64)
+        for lo in range(a, b, CONVERT_BLOCK):
+            hi = min(lo + CONVERT_BLOCK, b)
+            t = tmp[:hi - lo]
+            for k in range(3):
+                # the same float64 arithmetic as ixyz * scale + shift, then rounded
+                np.multiply(ixyz[lo:hi, k], scale[k], out=t)
+                np.add(t, shift[k], out=t)
+                positions[lo:hi, k] = t
+
+    if threads <= 1 or done < 2 * CONVERT_BLOCK:
+        run(0, done)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = [done * i // threads for i in range(threads + 1)]
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, cuts[:-1], cuts[1:]))
+    return positions
 
 
 def copc_info(header) -> dict[str, Any]:
