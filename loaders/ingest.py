@@ -573,7 +573,7 @@ def worker_main() -> None:
     except OSError:
         pass
     conn = Connection(int(sys.argv[1]))
-    from . import ingest_ply, lod, progressive  # noqa: F401 - imported before the request
+    from . import ingest_ply, lod, parallel_las, progressive  # noqa: F401 - imported before
     from .formats import las  # noqa: F401 - (a spare worker waits with them imported)
 
     try:
@@ -631,15 +631,25 @@ def worker_main() -> None:
 
 def _load(request: dict, report: ProgressFn, alloc, release=lambda a: None
           ) -> tuple[dict, dict[str, np.ndarray]]:
-    from . import progressive
+    from . import parallel_las, progressive
     from .formats import las
     from .lod import build_octree
 
     path = Path(request["path"])
     info = las.parse_header(path)
-    cloud = progressive.read_full(
-        path, lambda f, m: report(0.85 * f, m), info=info, stride=request["stride"],
-        chunks_per_call=WORKER_CHUNKS_PER_CALL, keep=set(LEAN), alloc=alloc, ahead=True)
+    cloud = None
+    if request["stride"] == 1:  # every core decodes and copies (LAZ; None: not served)
+        try:
+            cloud = parallel_las.read_lean(
+                path, info, lambda f, m: report(0.85 * f, m), keep=set(LEAN), alloc=alloc,
+                packed_name=PACKED_RETURNS, release=release)
+        except parallel_las.ChunkFailed:
+            cloud = None  # the usual read says what is wrong, or reads what it can
+    if cloud is None:
+        cloud = progressive.read_full(
+            path, lambda f, m: report(0.85 * f, m), info=info, stride=request["stride"],
+            chunks_per_call=WORKER_CHUNKS_PER_CALL, keep=set(LEAN), alloc=alloc,
+            ahead=True)
     high = cloud.attributes.get("number_of_returns")
     pack_returns(cloud.attributes)
     if high is not None:

@@ -159,7 +159,7 @@ def laz_chunks(path: Path, info: las.LasInfo) -> list[tuple[int, int, int, int]]
     """``(first_point, point_count, byte_offset, byte_count)`` of every LAZ chunk."""
     import lazrs
 
-    record = _laszip_record(path, info)
+    record = laszip_record(path, info)
     with open(path, "rb") as fh:
         fh.seek(info.offset_to_points)
         try:
@@ -180,7 +180,7 @@ def laz_chunks(path: Path, info: las.LasInfo) -> list[tuple[int, int, int, int]]
     return chunks
 
 
-def _laszip_record(path: Path, info: las.LasInfo) -> bytes:
+def laszip_record(path: Path, info: las.LasInfo) -> bytes:
     """The raw laszip VLR payload (lazrs needs it verbatim)."""
     with open(path, "rb") as fh:
         fh.seek(info.header_size)
@@ -224,7 +224,7 @@ def _laz_preview_source(path: Path, info: las.LasInfo, header, plan, chunks, rep
     import laspy
     import lazrs
 
-    record = _laszip_record(path, info)
+    record = laszip_record(path, info)
     fmt = header.point_format
     size = fmt.size
     # pointwise-chunked formats (0-5): the first m points need about m/n of the chunk's
