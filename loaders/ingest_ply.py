@@ -2,9 +2,10 @@
 
 A binary PLY whose first element is ``vertex`` with fixed-size properties only, and which
 has no faces, is read without ever holding the file's records whole: the records are read
-in blocks, (1) for the bounds, (2) for the float32 positions and the octree's sort keys,
-then (3) one kept property at a time, gathered straight into its final place in the
-octree order. Kept: positions, RGB, intensity and classification (named as
+in blocks, (1) for the bounds (and what the conversions of whole columns decide on: a
+colour's largest value, the classification's range), (2) for the float32 positions and
+every kept property, in file order; the octree's order is then computed and every
+array reordered in place. Kept: positions, RGB, intensity and classification (named as
 :mod:`loaders.formats.ply` names them); other properties (normals, extra scalars) stay in
 the file until asked for (:class:`loaders.ingest.DeferredAttributes`). The arrays and
 attribute names are those :func:`loaders.formats.ply.read` gives, in the octree's order.
@@ -27,6 +28,9 @@ _DTYPES = {"char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1", "short": "i
            "float64": "f8"}
 #: records read per block
 BLOCK = 1 << 20
+#: records per block of the pass that copies every kept column (a block that stays in
+#: the cache while each column is copied out of it)
+PASS_BLOCK = 1 << 16
 _COLOURS = (("red", "diffuse_red"), ("green", "diffuse_green"), ("blue", "diffuse_blue"))
 
 
@@ -94,15 +98,18 @@ def _attribute_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-def _blocks(p: dict, names: list[str]):
-    """``(start, records)`` blocks of the vertex records (only ``names``' fields)."""
+def _blocks(p: dict, names: list[str], block: int = 0):
+    """``(start, records)`` blocks of ``block`` vertex records (default :data:`BLOCK`;
+    only ``names``' fields)."""
     dtype = np.dtype([tuple(d) for d in p["dtype"]])
     n = p["count"]
+    step = block or BLOCK
+    buffer = np.empty(min(step, n), dtype)
     with open(p["path"], "rb") as fh:
         fh.seek(p["offset"])
-        for a in range(0, n, BLOCK):
-            m = min(BLOCK, n - a)
-            buf = np.empty(m, dtype)
+        for a in range(0, n, step):
+            m = min(step, n - a)
+            buf = buffer[:m]
             got = fh.readinto(memoryview(buf).cast("B"))
             if got != m * dtype.itemsize:
                 raise LoadError(p["path"], "file is truncated: fewer vertex records than its "
@@ -110,14 +117,19 @@ def _blocks(p: dict, names: list[str]):
             yield a, buf[names] if names else buf
 
 
-def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarray, list]:
-    """Float32 positions around the rounded centre of the bounds (as
-    :func:`loaders.types.split_origin` makes them) and the origin; two block passes."""
-    n = p["count"]
+def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
+          ranges: list[str] = ()) -> dict[str, Any]:
+    """The first block pass: the bounds of the finite positions (``lo``, ``hi``,
+    ``finite``), the largest (finite) value of each of ``maxima`` and ``(min, max)`` of
+    each of ``ranges`` (what the conversions of whole columns decide on)."""
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     finite = True
-    for a, block in _blocks(p, ["x", "y", "z"]):
+    peak: dict[str, float] = {}
+    span: dict[str, tuple[float, float]] = {}
+    n = p["count"]
+    props = ["x", "y", "z"] + [c for c in dict.fromkeys([*maxima, *ranges]) if c not in "xyz"]
+    for a, block in _blocks(p, props):
         for k, c in enumerate("xyz"):
             col = block[c].astype(np.float64)
             ok = np.isfinite(col)
@@ -127,16 +139,48 @@ def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarr
             if len(col):
                 lo[k] = min(lo[k], float(col.min()))
                 hi[k] = max(hi[k], float(col.max()))
+        for c in maxima:
+            col = block[c]
+            if col.dtype.kind == "f":
+                col = col[np.isfinite(col)]
+            if col.size:
+                peak[c] = max(peak.get(c, -np.inf), float(col.max()))
+        for c in ranges:
+            col = block[c]
+            if col.size:
+                was = span.get(c, (np.inf, -np.inf))
+                span[c] = (min(was[0], float(col.min())), max(was[1], float(col.max())))
         report(0.2 * (a + len(block)) / max(n, 1), "Reading PLY: bounds")
     origin = np.rint((lo + hi) / 2.0)
     origin[~np.isfinite(origin)] = 0.0
-    warnings = [] if finite else ["some vertex coordinates are not finite numbers"]
+    return {"origin": origin, "finite": finite, "max": peak, "range": span}
+
+
+def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarray, list]:
+    """Float32 positions around the rounded centre of the bounds (as
+    :func:`loaders.types.split_origin` makes them) and the origin; two block passes."""
+    n = p["count"]
+    scan = _scan(p, report)
+    origin = scan["origin"]
+    warnings = [] if scan["finite"] else ["some vertex coordinates are not finite numbers"]
     positions = alloc((n, 3), np.float32)
     for a, block in _blocks(p, ["x", "y", "z"]):
         for k, c in enumerate("xyz"):
             positions[a:a + len(block), k] = block[c].astype(np.float64) - origin[k]
         report(0.2 + 0.2 * (a + len(block)) / max(n, 1), "Reading PLY: positions")
     return positions, origin, warnings
+
+
+def _colour(values: np.ndarray, peak: float | None) -> np.ndarray:
+    """:func:`loaders.formats.ply.colour_channel` of a block of a channel whose whole
+    column's largest (finite) value is ``peak``: the same values, a block at a time."""
+    if values.dtype.kind == "f":
+        if peak is not None and peak <= 1.0:
+            values = values * 255.0
+        return np.clip(np.nan_to_num(values), 0, 255).astype(np.uint8)
+    if values.dtype.itemsize > 1 and peak is not None and peak > 255:
+        return (np.clip(values, 0, 65535) >> 8).astype(np.uint8)
+    return np.clip(values, 0, 255).astype(np.uint8)
 
 
 def _column(p: dict, prop: str) -> np.ndarray:
@@ -184,51 +228,66 @@ def _order(positions: np.ndarray, capacity: int, report: ProgressFn):
 
 def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict]:
     """The worker's "ply" request: the lean cloud and its octree (see the module notes)."""
-    from .lod import DEFAULT_CAPACITY, permute_in_place
+    from .lod import DEFAULT_CAPACITY, permute_all_in_place
 
     p = plan(request["path"])
     if p is None:
         raise LoadError(request["path"], "not a binary point-cloud PLY any more",
                         "open it again")
+    n = p["count"]
     names = [d[0] for d in p["dtype"]]
-    positions, origin, warnings = _positions(p, alloc, report)
-    if warnings:  # not finite: the full reader keeps such a cloud (without its octree)
-        raise Fallback(warnings[0])
+    colours = [next((c for c in group if c in names), None) for group in _COLOURS]
+    colours = colours if all(colours) else []
+    attr_names = _attribute_names(names)
+    kept = {name: prop for prop, name in attr_names.items()
+            if name in ("intensity", "classification")}
+    deferred = [name for name in attr_names.values() if name not in kept]
+    cls = kept.get("classification")
+    scan = _scan(p, report, maxima=colours, ranges=[cls] if cls else [])
+    if not scan["finite"]:  # the full reader keeps such a cloud (without its octree)
+        raise Fallback("some vertex coordinates are not finite numbers")
+    origin = scan["origin"]
+    dtypes = np.dtype([tuple(d) for d in p["dtype"]])
+    arrays: dict[str, np.ndarray] = {"positions": alloc((n, 3), np.float32)}
+    if colours:
+        arrays["rgb"] = alloc((n, 3), np.uint8)
+    for name, prop in kept.items():
+        dt = dtypes[prop]
+        if name == "classification":
+            lo_, hi_ = scan["range"].get(prop, (0, 0))
+            if lo_ >= 0 and hi_ <= 255:
+                dt = np.dtype(np.uint8)
+        arrays[name] = alloc(n, dt)
+    # the second pass: every kept column, in file order, straight into its array
+    positions = arrays["positions"]
+    tmp = np.empty(PASS_BLOCK, np.float64)
+    for a, block in _blocks(p, ["x", "y", "z", *colours, *kept.values()], PASS_BLOCK):
+        b = a + len(block)
+        t = tmp[:b - a]
+        for k, c in enumerate("xyz"):  # as x.astype(float64) - origin, rounded to float32
+            np.subtract(block[c], origin[k], out=t, dtype=np.float64)
+            positions[a:b, k] = t
+        for k, c in enumerate(colours):
+            values = block[c]
+            if values.dtype == np.uint8:  # (the conversion would give them back)
+                arrays["rgb"][a:b, k] = values
+            else:
+                arrays["rgb"][a:b, k] = _colour(values, scan["max"].get(c))
+        for name, prop in kept.items():
+            arrays[name][a:b] = block[prop]
+        report(0.2 + 0.25 * b / max(n, 1), "Reading PLY: points")
     perm, tree = _order(positions, DEFAULT_CAPACITY, report)
     if perm is not None:
         report(0.6, "building level of detail: reordering")
-        permute_in_place(positions, perm)
-    arrays: dict[str, np.ndarray] = {"positions": positions}
-    colours = [next((c for c in group if c in names), None) for group in _COLOURS]
-    if all(colours):
-        rgb = alloc((p["count"], 3), np.uint8)
-        for k, prop in enumerate(colours):
-            col = ply_format.colour_channel(_column(p, prop))
-            _gather(col, perm, rgb[:, k])
-            del col
-        arrays["rgb"] = rgb
-    attr_names = _attribute_names(names)
-    deferred = []
-    for prop, name in attr_names.items():
-        if name not in ("intensity", "classification"):
-            deferred.append(name)
-            continue
-        col = _column(p, prop)
-        if name == "classification" and (col.size == 0 or (col.min() >= 0 and
-                                                           col.max() <= 255)):
-            col = col.astype(np.uint8)
-        out = alloc(col.shape, col.dtype)
-        _gather(col, perm, out)
-        arrays[name] = out
-        del col
-        report(0.7 + 0.3 * len(arrays) / (len(attr_names) + 2), "Reading PLY: attributes")
+        permute_all_in_place(list(arrays.values()), perm)
     if {"nx", "ny", "nz"} <= set(names):
         deferred.insert(0, "normals")
     tree.pop("_kb", None)
+    del perm
     metadata = {"format": "PLY", "version": "1.0", "encoding": p["encoding"],
                 "comments": p["comments"], "elements": p["elements"],
-                "vertex_properties": names, "warnings": warnings, "deferred": deferred}
-    report(1.0, f"Read {p['count']:,} points")
+                "vertex_properties": names, "warnings": [], "deferred": deferred}
+    report(1.0, f"Read {n:,} points")
     return {"metadata": metadata, "origin": origin.tolist(), "crs": None,
             "octree": tree}, arrays
 

@@ -483,6 +483,10 @@ def permute_in_place(arr: np.ndarray, perm: np.ndarray) -> np.ndarray:
 
 
 def _columns(arr: np.ndarray) -> list[np.ndarray] | None:
+    """The columns a reorder gathers one at a time: a row of up to 4 bytes (RGB) is one
+    (its copy is no bigger than a float column's, and one gather does it)."""
+    if arr.ndim == 2 and arr.flags.c_contiguous and 1 < arr.shape[1] * arr.itemsize <= 4:
+        return [arr.view(f"V{arr.shape[1] * arr.itemsize}").reshape(-1)]
     return [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])] \
         if arr.ndim == 2 else None
 
