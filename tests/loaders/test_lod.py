@@ -201,3 +201,14 @@ def test_threaded_reorder_and_key_fill_equal_the_single_threaded_ones():
     np.testing.assert_array_equal(one.keys, two.keys)
     index = two.keys & np.uint64(0xFFFFFFFF)  # (low 32 bits: the point's index)
     np.testing.assert_array_equal(index, np.arange(n))
+
+
+def test_the_two_thread_sort_equals_numpys():
+    from loaders import lod
+
+    rng = np.random.default_rng(3)
+    for n in (0, 5, 4 * lod.CHUNK + 17):
+        keys = rng.integers(0, 50, n).astype(np.uint64)  # many equal keys
+        want = np.sort(keys)
+        lod.sort_in_place(keys, threads=2)
+        np.testing.assert_array_equal(keys, want)
