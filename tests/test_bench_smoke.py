@@ -16,8 +16,10 @@ N = 40_000
 
 @pytest.mark.gui  # the UI-stall run needs a display
 def test_harness_smoke(qapp, tmp_path):
-    results = bench.run([N], reps=1, data_dir=tmp_path, log=lambda *a: None,
-                        command="smoke")
+    # the point-cloud parts (the others have smoke tests of their own, at small sizes:
+    # run with every part, this one ran them at their full sizes, minutes of the suite)
+    results = bench.run([N], reps=1, data_dir=tmp_path, only=bench.POINT_CLOUDS,
+                        log=lambda *a: None, command="smoke")
     assert synthetic.path_for(N, True, tmp_path).exists()
     assert set(results) >= {"machine", "ttff", "ingest", "memory", "frame", "stall"}
     assert results["memory"]["points"] == N
@@ -75,3 +77,14 @@ def test_city_and_bim_benchmarks_smoke(qapp, tmp_path, shared_data):
     # running the city part again replaces it, once
     text = bench.write_report(results, ("city",), out)
     assert text.count(citymodels.MARKER) == 1 and "hand-written notes" in text
+
+
+def test_index_benchmark_smoke(tmp_path):
+    from benchmarks import index_bench
+
+    result = index_bench.run(tmp_path, reps=1, sizes=(20_000, 60_000), log=lambda *a: None)
+    rows = result["rows"]
+    assert [r["points"] for r in rows] == [20_000, 60_000]
+    assert all("error" not in r and r["peak"] > 0 and r["out_bytes"] > 0 for r in rows)
+    text = index_bench.section(result, "header")
+    assert "marginal peak" in text and "20,000" in text and "60,000" in text
