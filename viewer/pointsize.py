@@ -81,44 +81,60 @@ def _codes(depth: int, ijk: np.ndarray) -> np.ndarray:
              | (ijk[:, 1].astype(np.int64) << 20) | ijk[:, 2].astype(np.int64)))
 
 
+#: drawn points sized per step of :func:`lod_spacing` (its temporaries are ~100 bytes a
+#: point: in steps, a big drawn set does not double the window's memory while sized)
+SPACING_CHUNK = 1 << 17
+
+
 def lod_spacing(positions: Any, point_keys: Any, own: dict[Any, float], cube_lo: Any,
-                cube_hi: Any) -> np.ndarray:
+                cube_hi: Any, index: Any = None) -> np.ndarray:
     """The spacing each drawn point of a level of detail is sized by (Potree's adaptive
     size): that of the deepest drawn node whose cell holds the point, with its ancestors
     (:func:`cumulative_spacing`). So in a close-up the coarse levels' points are as
     small as the fine ones drawn around them, and no coarse splat covers finer points.
 
-    ``positions`` (n, 3): the points, in the source's local coordinates; ``point_keys``:
-    index (n,) into ``list(own)`` of the node each point comes from; ``own``: drawn node
-    key -> spacing of its own points; ``cube_lo`` / ``cube_hi``: the root cell."""
+    ``positions`` (n, 3): the points, in the source's local coordinates (``index``: the
+    drawn points are ``positions[index]``, taken a step at a time); ``point_keys``: index
+    (n,) into ``list(own)`` of the node each point comes from; ``own``: drawn node key ->
+    spacing of its own points; ``cube_lo`` / ``cube_hi``: the root cell. Float32 (n,)."""
     keys = list(own)
-    pts = np.asarray(positions, np.float64)
-    index = np.asarray(point_keys, np.int64)
+    count = len(point_keys) if index is None else len(index)
     cum = cumulative_spacing(own)
     key_spacing = np.array([cum[k] for k in keys], np.float64)
-    if not len(pts) or not keys:
-        return np.zeros(len(pts), np.float32)
-    out = key_spacing[index]
+    if not count or not keys:
+        return np.zeros(count, np.float32)
     lo = np.asarray(cube_lo, np.float64)
     size = np.maximum(np.asarray(cube_hi, np.float64) - lo, 1e-12)
     depth = np.array([k[0] for k in keys], np.int64)
-    own_depth = depth[index]
+    levels = []  # per depth, deepest first: the drawn cells' codes, sorted, and their rows
     for d in sorted(set(depth.tolist()), reverse=True):
-        rows = np.flatnonzero(depth == d)
-        cand = np.flatnonzero(own_depth < d)  # points that a deeper drawn node may hold
-        if d == 0 or not len(cand):
+        if d == 0:
             continue
-        n = 1 << d
-        ijk = np.clip(((pts[cand] - lo) / size * n).astype(np.int64), 0, n - 1)
-        codes = _codes(d, ijk)
+        rows = np.flatnonzero(depth == d)
         drawn = _codes(d, np.array([keys[r][1:] for r in rows], np.int64))
         order = np.argsort(drawn)
-        drawn = drawn[order]
-        pos = np.clip(np.searchsorted(drawn, codes), 0, len(drawn) - 1)
-        hit = drawn[pos] == codes
-        out[cand[hit]] = key_spacing[rows[order[pos[hit]]]]
-        own_depth[cand[hit]] = d  # now sized by level d: only deeper levels can refine
-    return out.astype(np.float32)
+        levels.append((d, drawn[order], rows[order]))
+    out = np.empty(count, np.float32)
+    for a in range(0, count, SPACING_CHUNK):
+        b = min(a + SPACING_CHUNK, count)
+        where = np.asarray(point_keys[a:b], np.int64)
+        spacing = key_spacing[where]
+        own_depth = depth[where]
+        pts = np.asarray(positions[a:b] if index is None else positions[index[a:b]],
+                         np.float64)
+        for d, drawn, rows in levels:
+            cand = np.flatnonzero(own_depth < d)  # points a deeper drawn node may hold
+            if not len(cand):
+                continue
+            n = 1 << d
+            ijk = np.clip(((pts[cand] - lo) / size * n).astype(np.int64), 0, n - 1)
+            codes = _codes(d, ijk)
+            pos = np.clip(np.searchsorted(drawn, codes), 0, len(drawn) - 1)
+            hit = drawn[pos] == codes
+            spacing[cand[hit]] = key_spacing[rows[pos[hit]]]
+            own_depth[cand[hit]] = d  # now sized by level d: only deeper levels can refine
+        out[a:b] = spacing
+    return out
 
 
 def projection_factor(viewport_height: float, view_angle_deg: float, parallel: bool = False,

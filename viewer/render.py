@@ -658,12 +658,13 @@ class SceneRenderer:
                 step = 1 if not partial else max(1, -(-(stop - start) // partial))
                 parts.append(np.arange(start, stop, step, dtype=np.int64))
                 own[key] = self._node_spacing(entry, key, src.cloud.positions[start:stop], step)
-                part_keys.append(np.full(len(parts[-1]), len(own) - 1, np.int64))
+                part_keys.append(np.full(len(parts[-1]), len(own) - 1, np.int32))
             idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
             mask = colors.visible_mask(layer, idx)
             if mask is not None:
                 idx = idx[mask]
-            spacing = self._lod_spacing(entry, src.cloud.positions[idx], part_keys, mask, own)
+            spacing = self._lod_spacing(entry, src.cloud.positions, part_keys, mask, own,
+                                        idx)
             data: PointCloud = layer.data
             pts = self._local_positions(layer, data.positions[idx])
             keep = self._clip_mask(pts)
@@ -713,10 +714,12 @@ class SceneRenderer:
         return True
 
     def _lod_spacing(self, entry: _Entry, positions: np.ndarray, part_keys: list,
-                     mask: np.ndarray | None, own: dict) -> np.ndarray:
+                     mask: np.ndarray | None, own: dict, idx: np.ndarray | None = None
+                     ) -> np.ndarray:
         """Per drawn point, the spacing the adaptive size uses
-        (:func:`viewer.pointsize.lod_spacing`); ``part_keys`` per node, before ``mask``."""
-        index = np.concatenate(part_keys) if part_keys else np.zeros(0, np.int64)
+        (:func:`viewer.pointsize.lod_spacing`); ``part_keys`` per node, before ``mask``;
+        ``idx``: the drawn points are ``positions[idx]`` (gathered a step at a time)."""
+        index = np.concatenate(part_keys) if part_keys else np.zeros(0, np.int32)
         if mask is not None:
             index = index[mask]
         if not own or not len(index):
@@ -726,7 +729,7 @@ class SceneRenderer:
         except Exception:  # noqa: BLE001 - hierarchy not known: each node its own
             return np.asarray(list(pointsize.cumulative_spacing(own).values()),
                               np.float32)[index]
-        return pointsize.lod_spacing(positions, index, own, root.lo, root.hi)
+        return pointsize.lod_spacing(positions, index, own, root.lo, root.hi, idx)
 
     @staticmethod
     def _node_spacing(entry: _Entry, key: Any, positions: np.ndarray, step: int = 1) -> float:

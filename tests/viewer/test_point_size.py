@@ -234,3 +234,17 @@ def test_benchmark_runs(shared_data):
             "vtkPointGaussianMapper round"} <= techniques
     assert all(r["frame_s"] > 0 and r["drawn"] > 0 for r in results["rows"])
     assert "| close-up | adaptive round |" in point_size.report(results)
+
+
+def test_lod_spacing_in_steps_and_from_indices_equals_it_whole(monkeypatch):
+    rng = np.random.default_rng(5)
+    cloud = rng.uniform(0, 8, (5000, 3)).astype(np.float32)
+    own = {(0, 0, 0, 0): 0.5, (1, 0, 0, 0): 0.3, (1, 1, 1, 0): 0.25, (2, 1, 1, 1): 0.1,
+           (3, 2, 3, 2): 0.05}
+    idx = rng.choice(len(cloud), 3000, replace=False)
+    keys = rng.integers(0, len(own), len(idx)).astype(np.int32)
+    whole = pointsize.lod_spacing(cloud[idx], keys, own, [0, 0, 0], [8, 8, 8])
+    monkeypatch.setattr(pointsize, "SPACING_CHUNK", 257)
+    steps = pointsize.lod_spacing(cloud, keys, own, [0, 0, 0], [8, 8, 8], index=idx)
+    assert whole.dtype == np.float32 and len(set(whole.tolist())) > 2  # some refined
+    np.testing.assert_array_equal(steps, whole)
