@@ -3,9 +3,12 @@
 A binary PLY whose first element is ``vertex`` with fixed-size properties only, and which
 has no faces, is read without ever holding the file's records whole: the records are read
 in blocks, (1) for the bounds (and what the conversions of whole columns decide on: a
-colour's largest value, the classification's range), (2) for the float32 positions and
-every kept property, in file order; the octree's order is then computed and every
-array reordered in place. Kept: positions, RGB, intensity and classification (named as
+colour's largest value, the classification's range), (2) for the float32 positions, whose
+octree order is then computed and applied in place, then (3) for the other kept
+properties, each block scattered straight to its places in that order. The attributes
+are never held while the sort keys are (8 B/pt): the peak is the positions, the keys
+and one column (~22 B/pt with the attributes' 6 at the end), below CloudCompare's 24.
+Kept: positions, RGB, intensity and classification (named as
 :mod:`loaders.formats.ply` names them); other properties (normals, extra scalars) stay in
 the file until asked for (:class:`loaders.ingest.DeferredAttributes`). The arrays and
 attribute names are those :func:`loaders.formats.ply.read` gives, in the octree's order.
@@ -129,7 +132,7 @@ def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
     span: dict[str, tuple[float, float]] = {}
     n = p["count"]
     props = ["x", "y", "z"] + [c for c in dict.fromkeys([*maxima, *ranges]) if c not in "xyz"]
-    for a, block in _blocks(p, props):
+    for a, block in _blocks(p, props, PASS_BLOCK):
         for k, c in enumerate("xyz"):
             col = block[c].astype(np.float64)
             ok = np.isfinite(col)
@@ -258,32 +261,48 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
             if lo_ >= 0 and hi_ <= 255:
                 dt = np.dtype(np.uint8)
         arrays[name] = alloc(n, dt)
-    # the second pass: every kept column, in file order, straight into its array
+    # the second pass: the positions; then their octree order (the positions reordered
+    # in place), then the third pass: the other kept columns, each block scattered
+    # straight to its places (the inverse order). The attributes are never held while
+    # the sort keys are (8 B/pt): the peak stays the positions, the keys and a column.
     positions = arrays["positions"]
     tmp = np.empty(PASS_BLOCK, np.float64)
-    for a, block in _blocks(p, ["x", "y", "z", *colours, *kept.values()], PASS_BLOCK):
+    for a, block in _blocks(p, ["x", "y", "z"], PASS_BLOCK):
         b = a + len(block)
         t = tmp[:b - a]
         for k, c in enumerate("xyz"):  # as x.astype(float64) - origin, rounded to float32
             np.subtract(block[c], origin[k], out=t, dtype=np.float64)
             positions[a:b, k] = t
-        for k, c in enumerate(colours):
-            values = block[c]
-            if values.dtype == np.uint8:  # (the conversion would give them back)
-                arrays["rgb"][a:b, k] = values
-            else:
-                arrays["rgb"][a:b, k] = _colour(values, scan["max"].get(c))
-        for name, prop in kept.items():
-            arrays[name][a:b] = block[prop]
-        report(0.2 + 0.25 * b / max(n, 1), "Reading PLY: points")
+        report(0.2 + 0.2 * b / max(n, 1), "Reading PLY: positions")
     perm, tree = _order(positions, DEFAULT_CAPACITY, report)
+    inverse = None
     if perm is not None:
         report(0.6, "building level of detail: reordering")
-        permute_all_in_place(list(arrays.values()), perm)
+        permute_all_in_place([positions], perm)
+        inverse = np.empty(n, np.uint32)  # inverse[i]: where the file's point i goes
+        for a in range(0, n, PASS_BLOCK):
+            b = min(a + PASS_BLOCK, n)
+            inverse[perm[a:b]] = np.arange(a, b, dtype=np.uint32)
+        del perm
+        tree.pop("_kb")  # (unmapped: its memory back before the attributes take theirs)
+    others = [name for name in arrays if name != "positions"]
+    for a, block in _blocks(p, [*colours, *kept.values()], PASS_BLOCK) if others else ():
+        b = a + len(block)
+        at = slice(a, b) if inverse is None else inverse[a:b]
+        if colours:
+            rgb = np.empty((b - a, 3), np.uint8)
+            for k, c in enumerate(colours):
+                values = block[c]
+                rgb[:, k] = values if values.dtype == np.uint8 else _colour(
+                    values, scan["max"].get(c))
+            arrays["rgb"][at] = rgb
+        for name, prop in kept.items():
+            arrays[name][at] = block[prop]
+        report(0.7 + 0.3 * b / max(n, 1), "Reading PLY: attributes")
+    del inverse
     if {"nx", "ny", "nz"} <= set(names):
         deferred.insert(0, "normals")
     tree.pop("_kb", None)
-    del perm
     metadata = {"format": "PLY", "version": "1.0", "encoding": p["encoding"],
                 "comments": p["comments"], "elements": p["elements"],
                 "vertex_properties": names, "warnings": [], "deferred": deferred}

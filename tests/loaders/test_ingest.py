@@ -328,3 +328,33 @@ def test_a_fifo_named_ply_is_refused_not_waited_on(tmp_path):
     with pytest.raises(LoadError) as err:
         pipeline.read(str(fifo))  # the lean plan must not open it (it would block)
     assert "regular file" in err.value.message
+
+
+@pytest.mark.parametrize("colour", ["u2", "f4"])
+def test_ply_colours_of_other_types_read_lean_as_the_full_reader_reads_them(tmp_path,
+                                                                           colour):
+    from loaders import read
+
+    n = 70_000  # more than an octree node and than a block of the worker's passes
+    rng = np.random.default_rng(2)
+    fields = [("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", colour), ("green", colour),
+              ("blue", colour), ("class", "u1")]
+    rec = np.zeros(n, [(name, "<" + t) for name, t in fields])
+    for c in "xyz":
+        rec[c] = rng.uniform(0, 50, n)
+    for c in ("red", "green", "blue"):
+        rec[c] = rng.uniform(0, 1, n) if colour == "f4" else rng.integers(0, 65535, n)
+    rec["class"] = rng.integers(0, 12, n)
+    types = {"f4": "float", "u1": "uchar", "u2": "ushort"}
+    head = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"] + [
+        f"property {types[t]} {name}" for name, t in fields] + ["end_header"]
+    path = tmp_path / "c.ply"
+    path.write_bytes(("\n".join(head) + "\n").encode() + rec.tobytes())
+    cloud = ingest.read_ply(path)
+    assert cloud.metadata["ingest"] == "worker"
+    ref = read(path)
+    build_octree(ref)
+    np.testing.assert_array_equal(cloud.positions, ref.positions)
+    for key in ("rgb", "classification"):
+        np.testing.assert_array_equal(cloud.attributes[key], ref.attributes[key])
+    assert cloud.attributes["rgb"].max() > 200  # scaled to 0..255, not clipped or cut
