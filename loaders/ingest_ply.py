@@ -156,7 +156,11 @@ def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
         report(0.2 * (a + len(block)) / max(n, 1), "Reading PLY: bounds")
     origin = np.rint((lo + hi) / 2.0)
     origin[~np.isfinite(origin)] = 0.0
-    return {"origin": origin, "finite": finite, "max": peak, "range": span}
+    # the float32 positions' own bounds (rounding is monotonic: the least point rounds
+    # to the least position)
+    local = ((lo - origin).astype(np.float32).astype(np.float64),
+             (hi - origin).astype(np.float32).astype(np.float64))
+    return {"origin": origin, "finite": finite, "max": peak, "range": span, "local": local}
 
 
 def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarray, list]:
@@ -206,14 +210,16 @@ def _gather(values: np.ndarray, perm: np.ndarray | None, out: np.ndarray) -> Non
         out[a:b] = values.take(perm[a:b], axis=0, mode="clip")
 
 
-def _order(positions: np.ndarray, capacity: int, report: ProgressFn):
-    """The octree order of ``positions`` (None when it is a single node) and its tree."""
-    from .lod import DEFAULT_CAPACITY, KeyBuffer, cloud_cube, octree_order
+def _order(positions: np.ndarray, capacity: int, report: ProgressFn,
+           bounds: tuple[np.ndarray, np.ndarray] | None = None):
+    """The octree order of ``positions`` (None when it is a single node) and its tree;
+    ``bounds``: the positions' own (lo, hi), when known."""
+    from .lod import DEFAULT_CAPACITY, KeyBuffer, cloud_cube, cube_of, octree_order
 
     capacity = capacity or DEFAULT_CAPACITY
     n = len(positions)
-    if n:
-        lo, hi, cube_lo, size = cloud_cube(positions)  # (finite: checked by the caller)
+    if n:  # (finite: checked by the caller)
+        lo, hi, cube_lo, size = cloud_cube(positions) if bounds is None else cube_of(*bounds)
     else:
         lo = hi = cube_lo = np.zeros(3)
         size = 1.0
@@ -274,7 +280,7 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
             np.subtract(block[c], origin[k], out=t, dtype=np.float64)
             positions[a:b, k] = t
         report(0.2 + 0.2 * b / max(n, 1), "Reading PLY: positions")
-    perm, tree = _order(positions, DEFAULT_CAPACITY, report)
+    perm, tree = _order(positions, DEFAULT_CAPACITY, report, scan["local"])
     inverse = None
     if perm is not None:
         report(0.6, "building level of detail: reordering")
@@ -289,13 +295,13 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
     for a, block in _blocks(p, [*colours, *kept.values()], PASS_BLOCK) if others else ():
         b = a + len(block)
         at = slice(a, b) if inverse is None else inverse[a:b]
-        if colours:
+        if colours:  # (rows of 3 bytes scattered as one value each: twice as fast)
             rgb = np.empty((b - a, 3), np.uint8)
             for k, c in enumerate(colours):
                 values = block[c]
                 rgb[:, k] = values if values.dtype == np.uint8 else _colour(
                     values, scan["max"].get(c))
-            arrays["rgb"][at] = rgb
+            arrays["rgb"].view("V3").reshape(-1)[at] = rgb.view("V3").reshape(-1)
         for name, prop in kept.items():
             arrays[name][at] = block[prop]
         report(0.7 + 0.3 * b / max(n, 1), "Reading PLY: attributes")

@@ -561,6 +561,13 @@ def cloud_cube(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
     # per column: much faster than pos.min(axis=0) on (n, 3) arrays
     lo = np.array([float(pos[:, a].min()) for a in range(3)])
     hi = np.array([float(pos[:, a].max()) for a in range(3)])
+    return cube_of(lo, hi)
+
+
+def cube_of(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """:func:`cloud_cube` of points whose bounds are known (float64 ``lo``, ``hi``: the
+    float32 positions' own, or the cube differs)."""
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise ValueError("non-finite point positions")
     size = max(float(np.max(hi - lo)) * (1.0 + 1e-6), 1e-6)
