@@ -151,3 +151,10 @@ def test_click_pairs_in_the_view(qtbot, window, site):
     window.renderer.render()
     click(qtbot, window, 0.45, 0.45)
     assert panel.table.rowCount() == 1
+
+
+def test_the_pivot_of_a_cloud_with_its_octree_is_its_bounds_centre(site):
+    panel, _mesh, cloud, _ = site
+    lo, hi = cloud.data.bounds  # the pass over every point the octree spares
+    assert cloud.lod is not None and cloud.lod.cloud is cloud.data
+    np.testing.assert_array_equal(panel.pivot(cloud), (lo + hi) / 2.0)

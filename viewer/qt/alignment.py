@@ -217,7 +217,14 @@ class AlignmentPanel(QtWidgets.QWidget):
         layer = layer or self.moved_layer()
         if layer is None:
             return np.zeros(3)
-        lo, hi = layer.data.bounds
+        lod = getattr(layer, "lod", None)
+        if lod is not None and getattr(lod, "cloud", None) is layer.data:
+            # the octree's bounds are the cloud's (local): no pass over a big cloud on
+            # the GUI thread each time a load ends
+            origin = np.asarray(layer.data.origin, dtype=np.float64)
+            lo, hi = (np.asarray(b, dtype=np.float64) + origin for b in lod.bounds)
+        else:
+            lo, hi = layer.data.bounds
         return (np.asarray(lo, dtype=np.float64) + np.asarray(hi, dtype=np.float64)) / 2.0
 
     # -- layer lists -----------------------------------------------------------------------
