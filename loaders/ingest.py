@@ -258,24 +258,36 @@ def read(path: str | Path, progress: ProgressFn | None = None, *, info: Any = No
     return cloud
 
 
-def read_ply(path: str | Path, progress: ProgressFn | None = None) -> PointCloud:
+def read_ply(path: str | Path, progress: ProgressFn | None = None, *,
+             budget: int | None = None) -> PointCloud:
     """A binary point-cloud PLY read lean in a worker (:mod:`loaders.ingest_ply`): as
     :func:`loaders.read` gives it, its positions, RGB, intensity and classification in
     memory and in the octree's order (kept for :func:`take_prebuilt_lod`), its other
     properties (normals, extra scalars) deferred. Other PLY files, and any PLY when the
     worker cannot run, are read by :func:`loaders.read`."""
-    from . import ingest_ply
+    from . import ingest_ply, progressive
     from . import read as read_any
 
     path = Path(path)
     plan = ingest_ply.plan(path)
     if plan is None or not use_worker(plan["count"]):
         return read_any(path, progress=progress)
+    resident, peak = ingest_ply.bytes_per_point(plan)
+    stride, warning = progressive.thinning(
+        plan["count"], resident, peak, budget,
+        hint="convert it to LAZ and index it to COPC to stream it at full detail")
     try:
-        result, arrays = _run(path, {"mode": "ply", "path": str(path)}, progress)
+        result, arrays = _run(path, {"mode": "ply", "path": str(path), "stride": stride},
+                              progress)
     except _NoWorker:
         return read_any(path, progress=progress)
-    cloud = _assemble(path, result, arrays, "ply_deferred", {})
+    cloud = _assemble(path, result, arrays, "ply_deferred", {"stride": stride})
+    if warning:
+        cloud.warnings.insert(0, warning)
+        cloud.metadata["memory_guard"] = {
+            "stride": stride, "file_points": plan["count"],
+            "bytes_needed": plan["count"] * resident, "peak_bytes_needed": plan["count"] * peak,
+            "budget": progressive.memory_budget() if budget is None else int(budget)}
     cloud.metadata.setdefault("file_size", path.stat().st_size)
     return cloud
 

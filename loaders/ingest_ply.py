@@ -101,12 +101,33 @@ def _attribute_names(names: list[str]) -> dict[str, str]:
     return out
 
 
+def kept_count(p: dict) -> int:
+    """Points kept of the file's: every ``p["stride"]``-th (the memory guard's)."""
+    return -(-p["count"] // max(1, int(p.get("stride", 1))))
+
+
+def bytes_per_point(p: dict) -> tuple[int, int]:
+    """``(resident, peak)`` bytes a point of this file costs read lean: float32 xyz,
+    RGB, intensity and classification kept; at the peak the positions, the sort keys
+    and a column (or the positions, the inverse order and every kept column), measured
+    22.8-23.5 B/pt in the window for 18 (benchmarks/RESULTS.md, "bigopen"), plus one."""
+    dtype = np.dtype([tuple(d) for d in p["dtype"]])
+    names = _attribute_names(list(dtype.names))
+    kept = sum(min(dtype[prop].itemsize, 8) for prop, name in names.items()
+               if name in ("intensity", "classification"))
+    colours = 3 if all(any(c in dtype.names for c in g) for g in _COLOURS) else 0
+    resident = 12 + colours + kept
+    return resident, max(12 + 8 + 4, 12 + 4 + colours + kept) + 1
+
+
 def _blocks(p: dict, names: list[str], block: int = 0):
     """``(start, records)`` blocks of ``block`` vertex records (default :data:`BLOCK`;
-    only ``names``' fields)."""
+    only ``names``' fields); with ``p["stride"]`` k, every k-th record, ``start``
+    counting the kept ones."""
     dtype = np.dtype([tuple(d) for d in p["dtype"]])
     n = p["count"]
-    step = block or BLOCK
+    stride = max(1, int(p.get("stride", 1)))
+    step = -(-(block or BLOCK) // stride) * stride  # blocks start on a kept record
     buffer = np.empty(min(step, n), dtype)
     with open(p["path"], "rb") as fh:
         fh.seek(p["offset"])
@@ -117,7 +138,8 @@ def _blocks(p: dict, names: list[str], block: int = 0):
             if got != m * dtype.itemsize:
                 raise LoadError(p["path"], "file is truncated: fewer vertex records than its "
                                 "header declares", ply_format.HINT)
-            yield a, buf[names] if names else buf
+            view = buf[names] if names else buf
+            yield a // stride, view[::stride] if stride > 1 else view
 
 
 def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
@@ -130,7 +152,7 @@ def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
     finite = True
     peak: dict[str, float] = {}
     span: dict[str, tuple[float, float]] = {}
-    n = p["count"]
+    n = kept_count(p)
     props = ["x", "y", "z"] + [c for c in dict.fromkeys([*maxima, *ranges]) if c not in "xyz"]
     for a, block in _blocks(p, props, PASS_BLOCK):
         for k, c in enumerate("xyz"):
@@ -166,7 +188,7 @@ def _scan(p: dict, report: ProgressFn, maxima: list[str] = (),
 def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarray, list]:
     """Float32 positions around the rounded centre of the bounds (as
     :func:`loaders.types.split_origin` makes them) and the origin; two block passes."""
-    n = p["count"]
+    n = kept_count(p)
     scan = _scan(p, report)
     origin = scan["origin"]
     warnings = [] if scan["finite"] else ["some vertex coordinates are not finite numbers"]
@@ -193,7 +215,7 @@ def _colour(values: np.ndarray, peak: float | None) -> np.ndarray:
 def _column(p: dict, prop: str) -> np.ndarray:
     """One property of every vertex, in file order (contiguous)."""
     dtype = np.dtype([tuple(d) for d in p["dtype"]])
-    out = np.empty(p["count"], dtype[prop])
+    out = np.empty(kept_count(p), dtype[prop])
     for a, block in _blocks(p, [prop]):
         out[a:a + len(block)] = block[prop]
     return out
@@ -243,7 +265,8 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
     if p is None:
         raise LoadError(request["path"], "not a binary point-cloud PLY any more",
                         "open it again")
-    n = p["count"]
+    p["stride"] = max(1, int(request.get("stride", 1)))  # the memory guard's
+    n = kept_count(p)
     names = [d[0] for d in p["dtype"]]
     colours = [next((c for c in group if c in names), None) for group in _COLOURS]
     colours = colours if all(colours) else []
@@ -321,7 +344,9 @@ def deferred(request: dict, report: ProgressFn, alloc: Callable) -> dict[str, np
     """The worker's "ply_deferred" request: the properties left in the file, in the
     octree order of the lean read (computed again from the same positions)."""
     p = plan(request["path"])
-    if p is None or p["count"] != request["count"]:
+    if p is not None:
+        p["stride"] = max(1, int(request.get("stride", 1)))
+    if p is None or kept_count(p) != request["count"]:
         raise LoadError(request["path"], "the file changed since it was opened",
                         "open it again to read its other attributes")
     names = [d[0] for d in p["dtype"]]
@@ -333,7 +358,7 @@ def deferred(request: dict, report: ProgressFn, alloc: Callable) -> dict[str, np
     del positions
     out: dict[str, np.ndarray] = {}
     if {"nx", "ny", "nz"} <= set(names):
-        normals = alloc((p["count"], 3), np.float32)
+        normals = alloc((kept_count(p), 3), np.float32)
         for k, prop in enumerate(("nx", "ny", "nz")):
             _gather(_column(p, prop).astype(np.float32), perm, normals[:, k])
         out["normals"] = normals

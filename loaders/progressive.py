@@ -138,19 +138,28 @@ def memory_plan(info: las.LasInfo, budget: int | None = None,
     """``(stride, warning)``: keep every ``stride``-th point so the cloud fits the budget;
     ``warning`` is the notice to show when the cloud is thinned (None when it fits).
     ``lean``: the load of :mod:`loaders.ingest`."""
+    return thinning(info.point_count, bytes_per_point(info, lean),
+                    peak_bytes_per_point(info, lean), budget)
+
+
+def thinning(count: int, resident_per_point: int, peak_per_point: int,
+             budget: int | None = None,
+             hint: str = "index it to COPC to stream it at full detail"
+             ) -> tuple[int, str | None]:
+    """:func:`memory_plan` of a file of ``count`` points that keep ``resident_per_point``
+    bytes each once read and need ``peak_per_point`` while loading; ``hint``: what to do
+    to see it whole."""
     budget = memory_budget() if budget is None else int(budget)
-    count = info.point_count
-    peak = count * peak_bytes_per_point(info, lean)
+    peak = count * peak_per_point
     if peak <= budget or count == 0:
         return 1, None
     stride = max(2, math.ceil(peak / max(budget, 1)))
     share = 100.0 / stride
     pct = f"{share:.0f}%" if share >= 1 else f"{share:.2g}%"
-    need = count * bytes_per_point(info, lean)
+    need = count * resident_per_point
     warning = (f"showing {pct} of {count:,} points (every {stride}th): the full cloud needs "
                f"{_human_bytes(need)} ({_human_bytes(peak)} while loading), the memory "
-               f"budget is {_human_bytes(budget)}; index it to COPC to stream it at full "
-               "detail")
+               f"budget is {_human_bytes(budget)}; {hint}")
     return stride, warning
 
 

@@ -358,3 +358,39 @@ def test_ply_colours_of_other_types_read_lean_as_the_full_reader_reads_them(tmp_
     for key in ("rgb", "classification"):
         np.testing.assert_array_equal(cloud.attributes[key], ref.attributes[key])
     assert cloud.attributes["rgb"].max() > 200  # scaled to 0..255, not clipped or cut
+
+
+def test_a_ply_that_does_not_fit_the_memory_budget_opens_thinned(shared_data, tmp_path,
+                                                                monkeypatch):
+    from loaders import read
+
+    monkeypatch.setenv(ingest.ENV_MODE, "inprocess")
+    laz = progressive.read_full(shared_data / "pointclouds" / "autzen_trim.laz")
+    monkeypatch.setenv(ingest.ENV_MODE, "worker")
+    path = tmp_path / "autzen.ply"
+    _write_ply(path, laz)
+    n = laz.point_count
+    monkeypatch.setenv(progressive.ENV_BUDGET, str(n * 25 // 3))  # a third of its peak
+    cloud = ingest.read_ply(path)
+    guard = cloud.metadata["memory_guard"]
+    stride = guard["stride"]
+    assert stride >= 3 and guard["file_points"] == n
+    assert cloud.warnings[0].startswith("showing ") and "COPC" in cloud.warnings[0]
+    assert cloud.point_count == -(-n // stride)
+    assert ingest.take_prebuilt_lod(cloud) is not None
+    cloud.attributes.load()  # the deferred ones: the same points, the same order
+    monkeypatch.delenv(progressive.ENV_BUDGET)
+    ref = read(path)  # every point
+    keep = np.arange(0, n, stride)
+
+    def ordered(xyz, gps):
+        order = np.lexsort((xyz[:, 2], xyz[:, 1], xyz[:, 0], gps))
+        return order
+
+    ours_order = ordered(cloud.xyz(), cloud.attributes["gps_time"])
+    ref_xyz, ref_gps = ref.xyz()[keep], ref.attributes["gps_time"][keep]
+    ref_order = ordered(ref_xyz, ref_gps)
+    np.testing.assert_allclose(cloud.xyz()[ours_order], ref_xyz[ref_order], atol=1e-3)
+    for key in ("gps_time", "intensity", "classification", "rgb", "normals"):
+        np.testing.assert_array_equal(cloud.attributes[key][ours_order],
+                                      ref.attributes[key][keep][ref_order], err_msg=key)
