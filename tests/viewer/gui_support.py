@@ -54,10 +54,20 @@ def click(qtbot, win, fx, fy):
 
     view = win.plotter.interactor
     pos = QtCore.QPoint(int(view.width() * fx), int(view.height() * fy))
-    before = win.scene.last_pick
-    qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: win.scene.last_pick is not before, timeout=10_000)
-    return win.scene.last_pick
+    # every pick is announced, a miss too (waiting for last_pick to change missed a
+    # second miss in a row: None after None)
+    picks: list = []
+
+    def seen(event=None, pick=None, **_kw) -> None:
+        picks.append(pick)
+
+    win.scene.connect("picked", seen)
+    try:
+        qtbot.mouseClick(view, QtCore.Qt.LeftButton, pos=pos)
+        qtbot.waitUntil(lambda: bool(picks), timeout=10_000)
+    finally:
+        win.scene.disconnect("picked", seen)
+    return picks[-1]
 
 
 class GapProbe:
