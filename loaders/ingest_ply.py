@@ -200,18 +200,6 @@ def _positions(p: dict, alloc, report: ProgressFn) -> tuple[np.ndarray, np.ndarr
     return positions, origin, warnings
 
 
-def _colour(values: np.ndarray, peak: float | None) -> np.ndarray:
-    """:func:`loaders.formats.ply.colour_channel` of a block of a channel whose whole
-    column's largest (finite) value is ``peak``: the same values, a block at a time."""
-    if values.dtype.kind == "f":
-        if peak is not None and peak <= 1.0:
-            values = values * 255.0
-        return np.clip(np.nan_to_num(values), 0, 255).astype(np.uint8)
-    if values.dtype.itemsize > 1 and peak is not None and peak > 255:
-        return (np.clip(values, 0, 65535) >> 8).astype(np.uint8)
-    return np.clip(values, 0, 255).astype(np.uint8)
-
-
 def _column(p: dict, prop: str) -> np.ndarray:
     """One property of every vertex, in file order (contiguous)."""
     dtype = np.dtype([tuple(d) for d in p["dtype"]])
@@ -322,7 +310,7 @@ def load(request: dict, report: ProgressFn, alloc: Callable) -> tuple[dict, dict
             rgb = np.empty((b - a, 3), np.uint8)
             for k, c in enumerate(colours):
                 values = block[c]
-                rgb[:, k] = values if values.dtype == np.uint8 else _colour(
+                rgb[:, k] = values if values.dtype == np.uint8 else ply_format.colour_channel(
                     values, scan["max"].get(c))
             arrays["rgb"].view("V3").reshape(-1)[at] = rgb.view("V3").reshape(-1)
         for name, prop in kept.items():

@@ -165,13 +165,19 @@ def _column(vertex, *names):
     return None
 
 
-def colour_channel(values: np.ndarray) -> np.ndarray:
+def colour_channel(values: np.ndarray, peak: float | None = None) -> np.ndarray:
+    """A colour channel as uint8: floats up to 1 scaled by 255, 16-bit values above 255
+    shifted down by 8, the rest clipped. The choice is made on the whole column's largest
+    (finite) value: ``peak`` when ``values`` is a block of a column read in blocks
+    (None: there is none), else ``values``' own."""
+    if peak is None and values.size:
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        peak = float(finite.max()) if finite.size else None
     if values.dtype.kind == "f":
-        finite = values[np.isfinite(values)]
-        if finite.size and finite.max() <= 1.0:
+        if peak is not None and peak <= 1.0:
             values = values * 255.0
         return np.clip(np.nan_to_num(values), 0, 255).astype(np.uint8)
-    if values.dtype.itemsize > 1 and values.size and values.max() > 255:
+    if values.dtype.itemsize > 1 and peak is not None and peak > 255:
         return (np.clip(values, 0, 65535) >> 8).astype(np.uint8)
     return np.clip(values, 0, 255).astype(np.uint8)
 
